@@ -1,0 +1,992 @@
+//! Configuration as code: YAML (or JSON) documents in the Kubernetes-style envelope
+//!
+//! ```yaml
+//! apiVersion: vedette.dev/v1
+//! kind: Monitor            # or MaintenanceWindow
+//! metadata: {id: payments-api, labels: {team: payments}}
+//! spec: {...}
+//! ```
+//!
+//! read from a string, a file or a directory, with every problem reported at its file, line and
+//! field path; and written back out for `vedette export`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::maintenance::MaintenanceSpec;
+use crate::spec::MonitorSpec;
+use crate::validate::{FieldError, check_id, check_label};
+
+/// The `apiVersion` every document carries.
+pub const API_VERSION: &str = "vedette.dev/v1";
+/// The `kind` of a monitor document.
+pub const KIND_MONITOR: &str = "Monitor";
+/// The `kind` of a maintenance window document.
+pub const KIND_MAINTENANCE: &str = "MaintenanceWindow";
+/// Largest file read, in bytes (4 MiB).
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Most documents read from one file.
+pub const MAX_DOCUMENTS: usize = 10_000;
+/// Deepest directory nesting followed by [`load_path`].
+pub const MAX_DIR_DEPTH: usize = 16;
+
+const TOP_LEVEL_FIELDS: &str = "apiVersion, kind, metadata, spec";
+
+/// The `metadata` block of a document.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// Stable slug `[a-z0-9][a-z0-9._-]{0,127}`; derived from `spec.name` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Labels for selection and ownership (e.g. `managed-by`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One resource read from a document.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "resources are few and short-lived; plain fields keep matching on them simple"
+)]
+pub enum Resource {
+    /// `kind: Monitor`.
+    Monitor {
+        /// The monitor's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// What to check and how.
+        spec: MonitorSpec,
+    },
+    /// `kind: MaintenanceWindow`.
+    MaintenanceWindow {
+        /// The window's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// When it is active and which monitors it covers.
+        spec: MaintenanceSpec,
+    },
+}
+
+impl Resource {
+    /// The resource's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Monitor { id, .. } | Self::MaintenanceWindow { id, .. } => id,
+        }
+    }
+
+    /// The document `kind`: `Monitor` or `MaintenanceWindow`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Monitor { .. } => KIND_MONITOR,
+            Self::MaintenanceWindow { .. } => KIND_MAINTENANCE,
+        }
+    }
+
+    /// The resource's labels.
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        match self {
+            Self::Monitor { labels, .. } | Self::MaintenanceWindow { labels, .. } => labels,
+        }
+    }
+}
+
+/// A resource and where it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The file it came from (as given, or found in the directory).
+    pub file: PathBuf,
+    /// 1-based first line of the document.
+    pub line: usize,
+    /// The resource.
+    pub resource: Resource,
+}
+
+/// One problem found while loading documents.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct LoadError {
+    /// The file at fault.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Dotted field path such as `spec.http.url` or `metadata.id`; empty for syntax errors and
+    /// problems with the file itself.
+    pub field: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl LoadError {
+    fn render(&self) -> String {
+        let mut out = self.file.display().to_string();
+        if let Some(line) = self.line {
+            out.push_str(&format!(":{line}"));
+        }
+        out.push_str(": ");
+        if !self.field.is_empty() {
+            out.push_str(&self.field);
+            out.push_str(": ");
+        }
+        out.push_str(&self.message);
+        out
+    }
+
+    fn file_level(file: &Path, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses every document in `text` (YAML, several documents separated by `---`; JSON when `file`
+/// ends in `.json`). `file` names the source in results and errors. Every error of every document
+/// is collected; a bad document does not stop the others. Duplicate ids are errors.
+pub fn parse_str(text: &str, file: &Path) -> (Vec<Loaded>, Vec<LoadError>) {
+    let (loaded, mut errors) = parse_without_duplicates(text, file);
+    let loaded = drop_duplicates(loaded, &mut errors);
+    (loaded, errors)
+}
+
+/// Loads a file, or every `.yaml`, `.yml` and `.json` file under a directory (recursively, in
+/// sorted order, skipping dotfiles). Duplicate ids across all files are errors naming both places.
+pub fn load_path(path: &Path) -> (Vec<Loaded>, Vec<LoadError>) {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    let files = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            let mut files = Vec::new();
+            collect_files(path, 0, &mut files, &mut errors);
+            files
+        }
+        Ok(_) => vec![path.to_path_buf()],
+        Err(e) => {
+            errors.push(LoadError::file_level(path, format!("cannot read: {e}")));
+            return (loaded, errors);
+        }
+    };
+    for file in files {
+        match read_file(&file) {
+            Ok(text) => {
+                let (l, e) = parse_without_duplicates(&text, &file);
+                loaded.extend(l);
+                errors.extend(e);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let loaded = drop_duplicates(loaded, &mut errors);
+    (loaded, errors)
+}
+
+/// Writes resources as YAML documents (separated by `---`) that [`parse_str`] reads back to the
+/// same resources.
+pub fn to_documents(resources: &[Resource]) -> String {
+    #[derive(Serialize)]
+    struct Envelope<'a, S> {
+        #[serde(rename = "apiVersion")]
+        api_version: &'a str,
+        kind: &'a str,
+        metadata: Metadata,
+        spec: &'a S,
+    }
+    fn one<S: Serialize>(
+        kind: &str,
+        id: &str,
+        labels: &BTreeMap<String, String>,
+        spec: &S,
+    ) -> String {
+        let doc = Envelope {
+            api_version: API_VERSION,
+            kind,
+            metadata: Metadata {
+                id: Some(id.to_owned()),
+                labels: labels.clone(),
+            },
+            spec,
+        };
+        serde_saphyr::to_string(&doc)
+            .unwrap_or_else(|e| format!("# {kind} {id:?} could not be written: {e}\n"))
+    }
+    let mut out = String::new();
+    for resource in resources {
+        out.push_str("---\n");
+        let text = match resource {
+            Resource::Monitor { id, labels, spec } => one(KIND_MONITOR, id, labels, spec),
+            Resource::MaintenanceWindow { id, labels, spec } => {
+                one(KIND_MAINTENANCE, id, labels, spec)
+            }
+        };
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Derives an id from a display name: lowercase, runs of other characters than `a-z0-9` become
+/// `-`, no leading or trailing `-`, at most 128 characters. Empty when nothing is left.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 128 {
+            break;
+        }
+    }
+    slug.truncate(128);
+    slug.trim_end_matches('-').to_owned()
+}
+
+fn read_file(file: &Path) -> Result<String, LoadError> {
+    let handle = std::fs::File::open(file)
+        .map_err(|e| LoadError::file_level(file, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    handle
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LoadError::file_level(file, format!("cannot read: {e}")))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(LoadError::file_level(
+            file,
+            format!("file is larger than {MAX_FILE_BYTES} bytes (4 MiB)"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| LoadError::file_level(file, format!("not UTF-8 text: {e}")))
+}
+
+fn is_config_file(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn collect_files(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    if depth > MAX_DIR_DEPTH {
+        errors.push(LoadError::file_level(
+            dir,
+            format!("directories nested deeper than {MAX_DIR_DEPTH} levels are not read"),
+        ));
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(LoadError::file_level(
+                dir,
+                format!("cannot read directory: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect_files(&path, depth + 1, files, errors);
+        } else if is_config_file(&path) {
+            files.push(path);
+        }
+    }
+}
+
+/// Keeps the first resource of each (kind, id) and reports the others.
+fn drop_duplicates(loaded: Vec<Loaded>, errors: &mut Vec<LoadError>) -> Vec<Loaded> {
+    let mut seen: HashMap<(&'static str, String), (PathBuf, usize)> = HashMap::new();
+    let mut kept = Vec::with_capacity(loaded.len());
+    for item in loaded {
+        let key = (item.resource.kind(), item.resource.id().to_owned());
+        if let Some((file, line)) = seen.get(&key) {
+            errors.push(LoadError {
+                file: item.file.clone(),
+                line: Some(item.line),
+                column: None,
+                field: "metadata.id".to_owned(),
+                message: format!(
+                    "duplicate {} id {:?}: also defined at {}:{}",
+                    key.0,
+                    key.1,
+                    file.display(),
+                    line
+                ),
+            });
+            continue;
+        }
+        seen.insert(key, (item.file.clone(), item.line));
+        kept.push(item);
+    }
+    kept
+}
+
+fn parse_without_duplicates(text: &str, file: &Path) -> (Vec<Loaded>, Vec<LoadError>) {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    if text.len() > MAX_FILE_BYTES {
+        errors.push(LoadError::file_level(
+            file,
+            format!("file is larger than {MAX_FILE_BYTES} bytes (4 MiB)"),
+        ));
+        return (loaded, errors);
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let json = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let documents = if json {
+        vec![Chunk {
+            first_line: 1,
+            text,
+        }]
+    } else {
+        split_documents(text)
+    };
+    let mut count = 0;
+    for chunk in documents {
+        if chunk.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MAX_DOCUMENTS {
+            errors.push(LoadError {
+                file: file.to_path_buf(),
+                line: Some(chunk.first_line),
+                column: None,
+                field: String::new(),
+                message: format!("too many documents: at most {MAX_DOCUMENTS} per file"),
+            });
+            break;
+        }
+        let doc = Document {
+            file,
+            chunk: &chunk,
+        };
+        match doc.parse_value(json) {
+            Ok(value) => match doc.resource(value) {
+                Ok(resource) => loaded.push(Loaded {
+                    file: file.to_path_buf(),
+                    line: chunk.content_line(),
+                    resource,
+                }),
+                Err(problems) => errors.extend(problems),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    (loaded, errors)
+}
+
+/// The text of one document and the file line it starts at.
+struct Chunk<'a> {
+    first_line: usize,
+    text: &'a str,
+}
+
+fn is_marker(line: &str) -> bool {
+    ["---", "..."].iter().any(|m| {
+        line.strip_prefix(m)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    })
+}
+
+/// Lines that carry no content: blank, comments, directives and bare document markers.
+fn is_filler(line: &str) -> bool {
+    let rest = if is_marker(line) { &line[3..] } else { line };
+    let trimmed = rest.trim();
+    trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')
+}
+
+impl Chunk<'_> {
+    fn is_empty(&self) -> bool {
+        self.text.lines().all(is_filler)
+    }
+
+    /// 1-based file line of the first line with content.
+    fn content_line(&self) -> usize {
+        let offset = self.text.lines().position(|l| !is_filler(l)).unwrap_or(0);
+        self.first_line + offset
+    }
+}
+
+/// Splits YAML text at `---` lines. A document marker at column 0 cannot occur inside the
+/// content of a mapping document, so this split matches the parser's.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i > 0 && line.starts_with("---") && is_marker(line.trim_end_matches('\n')) {
+            chunks.push(Chunk {
+                first_line: start_line,
+                text: &text[start..offset],
+            });
+            start = offset;
+            start_line = i + 1;
+        }
+        offset += line.len();
+    }
+    chunks.push(Chunk {
+        first_line: start_line,
+        text: &text[start..],
+    });
+    chunks
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_events: 200_000,
+            max_aliases: 1_000,
+            max_anchors: 1_000,
+            max_depth: 32,
+            max_nodes: 100_000,
+            max_documents: 1,
+            max_total_scalar_bytes: MAX_FILE_BYTES,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 100_000,
+            max_replay_stack_depth: 16,
+        },
+    }
+}
+
+/// One document being turned into a resource.
+struct Document<'a> {
+    file: &'a Path,
+    chunk: &'a Chunk<'a>,
+}
+
+/// A problem before it is placed on a line.
+struct Problem {
+    field: String,
+    message: String,
+}
+
+impl Problem {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldError> for Problem {
+    fn from(e: FieldError) -> Self {
+        Self::new(e.field, e.message)
+    }
+}
+
+impl Document<'_> {
+    fn syntax_error(
+        &self,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    ) -> LoadError {
+        LoadError {
+            file: self.file.to_path_buf(),
+            line: line.map(|l| self.chunk.first_line + l.saturating_sub(1)),
+            column,
+            field: String::new(),
+            message,
+        }
+    }
+
+    fn parse_value(&self, json: bool) -> Result<Value, LoadError> {
+        if json {
+            return serde_json::from_str(self.chunk.text).map_err(|e| {
+                self.syntax_error(
+                    Some(e.line()),
+                    Some(e.column()),
+                    format!("invalid JSON: {e}"),
+                )
+            });
+        }
+        serde_saphyr::from_str_with_options::<Value>(self.chunk.text, yaml_options()).map_err(|e| {
+            use serde_saphyr::MessageFormatter;
+            let message: String = serde_saphyr::DefaultMessageFormatter
+                .format_message(&e)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let location = e.location();
+            self.syntax_error(
+                location.map(|l| l.line() as usize),
+                location.map(|l| l.column() as usize),
+                format!("invalid YAML: {message}"),
+            )
+        })
+    }
+
+    fn place(&self, problems: Vec<Problem>) -> Vec<LoadError> {
+        let lines = outline(self.chunk.text);
+        problems
+            .into_iter()
+            .map(|p| {
+                let (line, column) = locate(&lines, &parse_field(&p.field))
+                    .map(|(l, c)| (self.chunk.first_line + l, Some(c)))
+                    .unwrap_or((self.chunk.content_line(), None));
+                LoadError {
+                    file: self.file.to_path_buf(),
+                    line: Some(line),
+                    column,
+                    field: p.field,
+                    message: p.message,
+                }
+            })
+            .collect()
+    }
+
+    fn resource(&self, value: Value) -> Result<Resource, Vec<LoadError>> {
+        let mut problems = Vec::new();
+        let resource = build(value, &mut problems);
+        match resource {
+            Some(r) if problems.is_empty() => Ok(r),
+            _ => Err(self.place(problems)),
+        }
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Null => "null".to_owned(),
+        Value::Bool(_) | Value::Number(_) => v.to_string(),
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "a mapping".to_owned(),
+    }
+}
+
+/// Checks the envelope and builds the resource, recording every problem found.
+fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
+    let Value::Object(mut map) = value else {
+        problems.push(Problem::new(
+            "",
+            format!(
+                "expected a mapping with {TOP_LEVEL_FIELDS}, got {}",
+                describe(&value)
+            ),
+        ));
+        return None;
+    };
+    match map.remove("apiVersion") {
+        None => problems.push(Problem::new(
+            "apiVersion",
+            format!("required: expected {API_VERSION:?}"),
+        )),
+        Some(Value::String(v)) if v == API_VERSION => {}
+        Some(other) => problems.push(Problem::new(
+            "apiVersion",
+            format!("expected {API_VERSION:?}, got {}", describe(&other)),
+        )),
+    }
+    let kinds = format!("{KIND_MONITOR}, {KIND_MAINTENANCE}");
+    let kind = match map.remove("kind") {
+        None => {
+            problems.push(Problem::new(
+                "kind",
+                format!("required: expected one of {kinds}"),
+            ));
+            None
+        }
+        Some(Value::String(k)) if k == KIND_MONITOR || k == KIND_MAINTENANCE => Some(k),
+        Some(other) => {
+            problems.push(Problem::new(
+                "kind",
+                format!("expected one of {kinds}, got {}", describe(&other)),
+            ));
+            None
+        }
+    };
+    let metadata = map.remove("metadata");
+    let spec = map.remove("spec");
+    for key in map.keys() {
+        problems.push(Problem::new(
+            key.clone(),
+            format!("unknown field, expected one of {TOP_LEVEL_FIELDS}"),
+        ));
+    }
+    let metadata: Option<Metadata> = match metadata {
+        None | Some(Value::Null) => Some(Metadata::default()),
+        Some(v) => typed(v, "metadata", problems),
+    };
+    if let Some(meta) = &metadata {
+        if let Some(id) = &meta.id
+            && let Err(message) = check_id(id)
+        {
+            problems.push(Problem::new("metadata.id", message));
+        }
+        for (key, value) in &meta.labels {
+            if let Err(message) = check_label(key, value) {
+                problems.push(Problem::new(format!("metadata.labels.{key}"), message));
+            }
+        }
+    }
+    let Some(spec) = spec else {
+        problems.push(Problem::new("spec", "required"));
+        return None;
+    };
+    let kind = kind?;
+    if kind == KIND_MONITOR {
+        let spec: MonitorSpec = typed(spec, "spec", problems)?;
+        problems.extend(spec.validate("spec").into_iter().map(Problem::from));
+        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), problems)?;
+        Some(Resource::Monitor {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    } else {
+        let spec: MaintenanceSpec = typed(spec, "spec", problems)?;
+        problems.extend(spec.validate("spec").into_iter().map(Problem::from));
+        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), problems)?;
+        Some(Resource::MaintenanceWindow {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    }
+}
+
+fn resolve_id(
+    metadata: Option<&Metadata>,
+    name: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let metadata = metadata?;
+    if let Some(id) = &metadata.id {
+        return Some(id.clone());
+    }
+    match name {
+        None => {
+            problems.push(Problem::new(
+                "metadata.id",
+                "required when spec.name is absent",
+            ));
+            None
+        }
+        Some(name) => {
+            let slug = slugify(name);
+            if slug.is_empty() {
+                problems.push(Problem::new(
+                    "metadata.id",
+                    format!(
+                        "required: no id can be derived from spec.name {:?}",
+                        name.chars().take(64).collect::<String>()
+                    ),
+                ));
+                None
+            } else {
+                Some(slug)
+            }
+        }
+    }
+}
+
+/// Deserializes `value` into `T`, recording a problem at the exact field path on failure.
+fn typed<T: DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let mut path = prefix.to_owned();
+            for segment in e.path().iter() {
+                use serde_path_to_error::Segment;
+                match segment {
+                    Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+                    Segment::Map { key } => {
+                        path.push('.');
+                        path.push_str(key);
+                    }
+                    Segment::Enum { variant } => {
+                        path.push('.');
+                        path.push_str(variant);
+                    }
+                    Segment::Unknown => path.push_str(".?"),
+                }
+            }
+            let (field, message) = humanize(path, &e.inner().to_string());
+            problems.push(Problem::new(field, message));
+            None
+        }
+    }
+}
+
+/// Rewrites serde's messages so the field path names the field itself:
+/// ``missing field `url` `` at `spec.http` becomes `required` at `spec.http.url`.
+fn humanize(path: String, message: &str) -> (String, String) {
+    let unquote = |s: &str| s.replace('`', "");
+    let child = |name: &str| {
+        if path.rsplit('.').next() == Some(name) {
+            path.clone()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(name) = rest.strip_suffix('`')
+    {
+        return (child(name), "required".to_owned());
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((name, expected)) = rest.split_once("`, ")
+    {
+        let expected = match expected {
+            "there are no fields" => "no fields are allowed here".to_owned(),
+            e => unquote(e),
+        };
+        return (child(name), format!("unknown field, {expected}"));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((name, expected)) = rest.split_once("`, ")
+    {
+        return (
+            path,
+            format!("unknown value {name:?}, {}", unquote(expected)),
+        );
+    }
+    (path, message.to_owned())
+}
+
+/// A segment of a field path.
+#[derive(Debug, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// `spec.assertions[2]` → `spec`, `assertions`, `[2]`.
+fn parse_field(field: &str) -> Vec<Seg> {
+    let mut segs = Vec::new();
+    for part in field.split('.') {
+        let mut rest = part;
+        if let Some(open) = rest.find('[') {
+            if open > 0 {
+                segs.push(Seg::Key(rest[..open].to_owned()));
+            }
+            rest = &rest[open..];
+            while let Some(inner) = rest.strip_prefix('[') {
+                let Some((number, after)) = inner.split_once(']') else {
+                    break;
+                };
+                match number.parse() {
+                    Ok(n) => segs.push(Seg::Index(n)),
+                    Err(_) => break,
+                }
+                rest = after;
+            }
+        } else if !part.is_empty() {
+            segs.push(Seg::Key(part.to_owned()));
+        }
+    }
+    segs
+}
+
+/// One line with content, for finding fields by indentation.
+struct OutlineLine<'a> {
+    /// 0-based line in the document.
+    index: usize,
+    /// Leading spaces.
+    indent: usize,
+    /// Column where the content starts after any `- ` sequence markers.
+    inner: usize,
+    /// Whether the line starts a sequence item.
+    dash: bool,
+    /// The content after indentation and sequence markers.
+    content: &'a str,
+}
+
+fn outline(text: &str) -> Vec<OutlineLine<'_>> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if is_filler(line) || is_marker(line) {
+            continue;
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut content = &line[indent..];
+        let mut dash = false;
+        while let Some(rest) = content
+            .strip_prefix('-')
+            .filter(|r| r.is_empty() || r.starts_with(' '))
+        {
+            dash = true;
+            content = rest.trim_start_matches(' ');
+        }
+        out.push(OutlineLine {
+            index,
+            indent,
+            inner: line.len() - content.len(),
+            dash,
+            content,
+        });
+    }
+    out
+}
+
+/// The mapping key a line starts with (`key:`, `"key":`, `'key':`).
+fn key_of(content: &str) -> Option<&str> {
+    let (key, rest) = match content.chars().next()? {
+        q @ ('"' | '\'') => {
+            let end = content[1..].find(q)? + 1;
+            (&content[1..end], content[end + 1..].trim_start())
+        }
+        _ => {
+            let colon = content
+                .find(": ")
+                .or_else(|| content.strip_suffix(':').map(str::len))?;
+            (content[..colon].trim_end(), &content[colon..])
+        }
+    };
+    rest.starts_with(':').then_some(key)
+}
+
+/// The lines of the block under `lines[at]` (deeper lines, or a sequence at the same indent).
+fn children<'a, 'b>(lines: &'b [OutlineLine<'a>], at: usize) -> &'b [OutlineLine<'a>] {
+    let column = lines[at].inner;
+    let end = lines[at + 1..]
+        .iter()
+        .position(|l| !(l.indent > column || (l.indent == column && l.dash)))
+        .map_or(lines.len(), |p| at + 1 + p);
+    &lines[at + 1..end]
+}
+
+/// The (0-based line, 1-based column) of the deepest part of `path` found in the outline.
+fn locate(lines: &[OutlineLine<'_>], path: &[Seg]) -> Option<(usize, usize)> {
+    let mut region = lines;
+    let mut found = None;
+    let mut i = 0;
+    while i < path.len() {
+        match &path[i] {
+            Seg::Index(n) => {
+                let Some(base) = region.iter().map(|l| l.indent).min() else {
+                    break;
+                };
+                let items: Vec<usize> = (0..region.len())
+                    .filter(|&j| region[j].dash && region[j].indent == base)
+                    .collect();
+                let Some(&at) = items.get(*n) else { break };
+                found = Some((region[at].index, region[at].inner + 1));
+                let end = region[at + 1..]
+                    .iter()
+                    .position(|l| l.indent <= region[at].indent)
+                    .map_or(region.len(), |p| at + 1 + p);
+                region = &region[at..end];
+                i += 1;
+            }
+            Seg::Key(_) => {
+                let Some(column) = region
+                    .iter()
+                    .filter(|l| key_of(l.content).is_some())
+                    .map(|l| l.inner)
+                    .min()
+                else {
+                    break;
+                };
+                let mut matched = None;
+                let mut joined = String::new();
+                for (j, seg) in path.iter().enumerate().skip(i) {
+                    let Seg::Key(k) = seg else { break };
+                    if j > i {
+                        joined.push('.');
+                    }
+                    joined.push_str(k);
+                    if let Some(at) = region.iter().position(|l| {
+                        l.inner == column && key_of(l.content) == Some(joined.as_str())
+                    }) {
+                        matched = Some((at, j));
+                        break;
+                    }
+                }
+                let Some((at, j)) = matched else { break };
+                found = Some((region[at].index, region[at].inner + 1));
+                region = children(region, at);
+                i = j + 1;
+            }
+        }
+    }
+    found
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Payments API (prod)"), "payments-api-prod");
+        assert_eq!(slugify("  --Ünïcode  name--"), "n-code-name");
+        assert_eq!(slugify("!!!"), "");
+        assert_eq!(slugify(&"a".repeat(300)).len(), 128);
+        assert_eq!(slugify(&format!("{}-b", "a".repeat(127))), "a".repeat(127));
+    }
+
+    #[test]
+    fn field_paths_and_outline() {
+        assert_eq!(
+            parse_field("spec.assertions[2]"),
+            vec![
+                Seg::Key("spec".into()),
+                Seg::Key("assertions".into()),
+                Seg::Index(2)
+            ]
+        );
+        let text = "apiVersion: x\nspec:\n  http:\n    url: a\n  assertions:\n  - one\n  - two\n  items:\n    - name: a\n      port: 1\n    - name: b\n      port: 2\nmetadata:\n  labels:\n    app.kubernetes.io/name: x\n";
+        let lines = outline(text);
+        let at = |f: &str| locate(&lines, &parse_field(f)).map(|(l, _)| l + 1);
+        assert_eq!(at("spec.http.url"), Some(4));
+        assert_eq!(at("spec.http.nope"), Some(3));
+        assert_eq!(at("spec.assertions[1]"), Some(7));
+        assert_eq!(at("spec.items[1].port"), Some(12));
+        assert_eq!(at("spec.items[1].name"), Some(11));
+        assert_eq!(at("metadata.labels.app.kubernetes.io/name"), Some(15));
+        assert_eq!(at("kind"), None);
+        let json = "{\n  \"spec\": {\n    \"http\": {\n      \"url\": 1\n    }\n  }\n}\n";
+        assert_eq!(
+            locate(&outline(json), &parse_field("spec.http.url")),
+            Some((3, 7))
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Human durations (`500ms`, `30s`, `1m30s`, `2h`) used everywhere a spec names a time span.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration as StdDuration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A non-negative span of time written as `1h2m3s500ms`; serialised in its canonical short form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration(StdDuration);
+
+/// Why a duration string was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid duration {input:?}: {reason} (expected e.g. 500ms, 30s, 1m30s, 2h)")]
+pub struct DurationError {
+    input: String,
+    reason: &'static str,
+}
+
+impl Duration {
+    /// Builds a duration from milliseconds.
+    pub const fn from_millis(ms: u64) -> Self {
+        Self(StdDuration::from_millis(ms))
+    }
+    /// Builds a duration from seconds.
+    pub const fn from_secs(s: u64) -> Self {
+        Self(StdDuration::from_secs(s))
+    }
+    /// The standard library duration.
+    pub const fn std(self) -> StdDuration {
+        self.0
+    }
+    /// Whole milliseconds (saturating).
+    pub fn as_millis(self) -> u64 {
+        u64::try_from(self.0.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+impl From<StdDuration> for Duration {
+    fn from(d: StdDuration) -> Self {
+        Self(d)
+    }
+}
+
+impl From<Duration> for StdDuration {
+    fn from(d: Duration) -> Self {
+        d.0
+    }
+}
+
+const UNITS: [(&str, u64); 7] = [
+    ("d", 86_400_000_000_000),
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("us", 1_000),
+    ("ns", 1),
+];
+
+/// Parses `1h30m`, `250ms`, `1.5s` into nanoseconds; rejects empty, unit-less and overflowing input.
+pub fn parse_nanos(input: &str) -> Result<u128, &'static str> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("empty");
+    }
+    if s == "0" {
+        return Ok(0);
+    }
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut total: u128 = 0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        if start == i {
+            return Err("expected a number");
+        }
+        let number: f64 = s[start..i].parse().map_err(|_| "malformed number")?;
+        let ustart = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = &s[ustart..i];
+        if unit.is_empty() {
+            return Err("missing unit (ms, s, m, h, d)");
+        }
+        let nanos = UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .map(|(_, n)| *n)
+            .ok_or("unknown unit (use ns, us, ms, s, m, h or d)")?;
+        let part = number * nanos as f64;
+        if !part.is_finite() || part > 1e21 {
+            return Err("too large");
+        }
+        total = total.checked_add(part as u128).ok_or("too large")?;
+    }
+    Ok(total)
+}
+
+impl FromStr for Duration {
+    type Err = DurationError;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let nanos = parse_nanos(input).map_err(|reason| DurationError {
+            input: input.chars().take(64).collect(),
+            reason,
+        })?;
+        let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| DurationError {
+            input: input.chars().take(64).collect(),
+            reason: "too large",
+        })?;
+        Ok(Self(StdDuration::new(secs, (nanos % 1_000_000_000) as u32)))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut nanos = self.0.as_nanos();
+        if nanos == 0 {
+            return f.write_str("0s");
+        }
+        for (name, size) in UNITS {
+            if name == "d" {
+                continue;
+            }
+            let size = size as u128;
+            if nanos >= size {
+                write!(f, "{}{}", nanos / size, name)?;
+                nanos %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h|d))+$|^0$",
+            "description": "A duration such as 500ms, 30s, 1m30s or 2h.",
+            "examples": ["30s", "1m30s", "500ms"]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_formats() {
+        for (input, ms, canon) in [
+            ("500ms", 500, "500ms"),
+            ("30s", 30_000, "30s"),
+            ("1m30s", 90_000, "1m30s"),
+            ("2h", 7_200_000, "2h"),
+            ("90s", 90_000, "1m30s"),
+            ("1.5s", 1_500, "1s500ms"),
+            ("1d", 86_400_000, "24h"),
+            ("0", 0, "0s"),
+        ] {
+            let d: Duration = input.parse().unwrap();
+            assert_eq!(d.as_millis(), ms, "{input}");
+            assert_eq!(d.to_string(), canon, "{input}");
+            assert_eq!(canon.parse::<Duration>().unwrap(), d);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for input in [
+            "",
+            "10",
+            "ms",
+            "5x",
+            "1..2s",
+            "99999999999999999999999h",
+            "-1s",
+        ] {
+            assert!(input.parse::<Duration>().is_err(), "{input}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Typed, versioned events written to the outbox with the state change that caused them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{FailureReason, MonitorState};
+
+/// The version of every payload below; bumped when a payload changes incompatibly.
+pub const EVENT_VERSION: u32 = 1;
+
+/// The kinds of event Vedette emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum EventType {
+    /// A monitor went down.
+    #[serde(rename = "monitor.down")]
+    MonitorDown,
+    /// A monitor came (back) up.
+    #[serde(rename = "monitor.up")]
+    MonitorUp,
+    /// A monitor became degraded.
+    #[serde(rename = "monitor.degraded")]
+    MonitorDegraded,
+    /// An incident opened.
+    #[serde(rename = "incident.opened")]
+    IncidentOpened,
+    /// An incident resolved.
+    #[serde(rename = "incident.resolved")]
+    IncidentResolved,
+    /// A certificate expires within its warning span.
+    #[serde(rename = "certificate.expiring")]
+    CertificateExpiring,
+}
+
+impl EventType {
+    /// Every event type, for catalogs.
+    pub const ALL: [EventType; 6] = [
+        Self::MonitorDown,
+        Self::MonitorUp,
+        Self::MonitorDegraded,
+        Self::IncidentOpened,
+        Self::IncidentResolved,
+        Self::CertificateExpiring,
+    ];
+
+    /// The dotted name, e.g. `monitor.down`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MonitorDown => "monitor.down",
+            Self::MonitorUp => "monitor.up",
+            Self::MonitorDegraded => "monitor.degraded",
+            Self::IncidentOpened => "incident.opened",
+            Self::IncidentResolved => "incident.resolved",
+            Self::CertificateExpiring => "certificate.expiring",
+        }
+    }
+
+    /// The JSON Schema of this type's `data`.
+    pub fn data_schema(self) -> serde_json::Value {
+        let schema = match self {
+            Self::MonitorDown | Self::MonitorUp | Self::MonitorDegraded => {
+                schemars::schema_for!(MonitorStateChanged)
+            }
+            Self::IncidentOpened | Self::IncidentResolved => schemars::schema_for!(IncidentEvent),
+            Self::CertificateExpiring => schemars::schema_for!(CertificateExpiring),
+        };
+        serde_json::to_value(schema).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown event type {s:?}"))
+    }
+}
+
+/// One event as stored in the outbox and delivered to consumers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// Unique, time-ordered id.
+    pub id: String,
+    /// Event type.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// Payload version.
+    pub version: u32,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The monitor concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
+    /// Type-specific payload.
+    pub data: serde_json::Value,
+}
+
+/// Payload of `monitor.down`, `monitor.up` and `monitor.degraded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MonitorStateChanged {
+    /// Monitor id.
+    pub monitor_id: String,
+    /// Monitor display name.
+    pub monitor_name: String,
+    /// Previous state.
+    pub from: MonitorState,
+    /// New state.
+    pub to: MonitorState,
+    /// Failure reason of the result that caused the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<FailureReason>,
+    /// Message of the result that caused the change.
+    pub message: String,
+    /// Notifications for this change are suppressed by a maintenance window.
+    pub in_maintenance: bool,
+}
+
+/// Payload of `incident.opened` and `incident.resolved`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IncidentEvent {
+    /// Incident id.
+    pub incident_id: String,
+    /// Monitor id.
+    pub monitor_id: String,
+    /// Monitor display name.
+    pub monitor_name: String,
+    /// Failure reason that opened the incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<FailureReason>,
+    /// Message of the first failing result.
+    pub message: String,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Notifications are suppressed by a maintenance window.
+    pub in_maintenance: bool,
+}
+
+/// Payload of `certificate.expiring`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CertificateExpiring {
+    /// Monitor id.
+    pub monitor_id: String,
+    /// Leaf certificate subject.
+    pub subject: String,
+    /// Leaf `notAfter`.
+    pub not_after: DateTime<Utc>,
+    /// Whole days left.
+    pub days_left: i64,
+}

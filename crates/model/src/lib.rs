@@ -1,0 +1,21 @@
+//! Vedette's model: monitor specs, validation, the assertion language, results and events.
+//! Pure data and logic, no I/O, so every front door (API, files, Terraform, CRDs) shares it.
+
+pub mod assertion;
+pub mod document;
+pub mod duration;
+pub mod event;
+pub mod maintenance;
+pub mod result;
+pub mod schedule;
+pub mod selector;
+pub mod spec;
+pub mod state;
+pub mod validate;
+
+pub use duration::Duration;
+pub use event::{Event, EventType};
+pub use result::{AssertionResult, CheckResult, FailureReason, Observation, Outcome, Phases};
+pub use spec::{CheckKind, MonitorSpec};
+pub use state::MonitorState;
+pub use validate::FieldError;
