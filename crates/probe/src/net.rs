@@ -1,0 +1,84 @@
+//! Name resolution and TCP connect shared by the HTTP, TCP and TLS probes, each timed into the
+//! observation's phases.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+use vedette_model::FailureReason;
+
+use crate::ProbeContext;
+use crate::failure::{Failure, Trace, ms_since};
+
+/// Resolves `host` to addresses. IP literals (bracketed IPv6 too) skip DNS and leave `dns_ms`
+/// untouched; names are looked up through the context's resolver and timed into `dns_ms`.
+pub(crate) async fn resolve(
+    host: &str,
+    ctx: &ProbeContext,
+    trace: &mut Trace,
+) -> Result<Vec<IpAddr>, Failure> {
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let start = Instant::now();
+    let lookup = ctx.resolver().lookup_ip(host).await;
+    Trace::add(&mut trace.obs.phases.dns_ms, ms_since(start));
+    match lookup {
+        Ok(lookup) => {
+            let addrs: Vec<IpAddr> = lookup.iter().collect();
+            if addrs.is_empty() {
+                Err(trace.fail(FailureReason::Dns, format!("no address found for {host}")))
+            } else {
+                Ok(addrs)
+            }
+        }
+        Err(e) => Err(trace.fail(FailureReason::Dns, format!("cannot resolve {host}: {e}"))),
+    }
+}
+
+/// Connects to the first of `addrs` that accepts on `port`, timing all tries into `connect_ms`.
+pub(crate) async fn connect(
+    addrs: &[IpAddr],
+    port: u16,
+    trace: &mut Trace,
+) -> Result<TcpStream, Failure> {
+    let start = Instant::now();
+    let mut last: Option<(SocketAddr, io::Error)> = None;
+    for ip in addrs {
+        let addr = SocketAddr::new(*ip, port);
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                Trace::add(&mut trace.obs.phases.connect_ms, ms_since(start));
+                // Latency matters more than throughput for small probe requests.
+                if let Err(e) = stream.set_nodelay(true) {
+                    return Err(trace.fail(FailureReason::Connect, format!("{addr}: {e}")));
+                }
+                return Ok(stream);
+            }
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    Trace::add(&mut trace.obs.phases.connect_ms, ms_since(start));
+    let message = match last {
+        Some((addr, e)) => connect_error(addr, &e),
+        None => "no address to connect to".to_owned(),
+    };
+    Err(trace.fail(FailureReason::Connect, message))
+}
+
+fn connect_error(addr: SocketAddr, e: &io::Error) -> String {
+    let what = match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+        io::ErrorKind::HostUnreachable => "host unreachable".to_owned(),
+        io::ErrorKind::NetworkUnreachable => "network unreachable".to_owned(),
+        io::ErrorKind::TimedOut => "connect timed out".to_owned(),
+        _ => format!("connect failed: {e}"),
+    };
+    format!("{what} ({addr})")
+}
