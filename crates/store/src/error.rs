@@ -1,0 +1,62 @@
+//! The one error type of the store.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The configuration cannot be used (unknown URL scheme, non-UTF-8 path, ...).
+    #[error("invalid store configuration: {0}")]
+    Config(String),
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A schema migration failed; the database is left at the previous version.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// Migration number.
+        version: i64,
+        /// Migration name.
+        name: &'static str,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The database was migrated by a newer build than this one.
+    #[error("database schema version {found} is newer than this build supports ({supported})")]
+    SchemaTooNew {
+        /// Highest version recorded in the database.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// A stored value cannot be read back (bad JSON, out-of-range number, unknown enum value).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A value could not be encoded as JSON.
+    #[error("cannot encode JSON: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// A write expected a resource version that is no longer current.
+    #[error("version conflict on {id:?}: expected version {expected}, found {found:?}")]
+    VersionConflict {
+        /// Resource id.
+        id: String,
+        /// The version the caller expected.
+        expected: i64,
+        /// The current version; `None` when the resource does not exist.
+        found: Option<i64>,
+    },
+    /// A concurrent writer kept changing the same resource; the write may be retried.
+    #[error("concurrent updates of {0:?} kept conflicting; retry")]
+    Contention(String),
+    /// An argument is outside what the store accepts (e.g. a step that is not whole minutes).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}

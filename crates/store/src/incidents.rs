@@ -1,0 +1,305 @@
+//! Incidents: opened and resolved by the state machine inside batch writes, with a timeline
+//! drawn from the monitor's events between opening and resolution.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use vedette_model::{CheckResult, Event, EventType, FailureReason};
+
+use crate::db::{from_json, from_ms, from_opt_ms, parse_name, to_ms};
+use crate::{Store, StoreError};
+
+/// Default and largest number of incidents one [`Store::list_incidents`] returns.
+pub const MAX_INCIDENTS_PAGE: u32 = 1_000;
+
+/// An incident opening or resolving, written with the batch that caused it.
+#[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "lives inside a CheckRecord next to a CheckResult of the same size; boxing buys nothing"
+)]
+pub enum IncidentChange {
+    /// A new incident.
+    Open {
+        /// Incident id (unique, chosen by the state machine).
+        id: String,
+        /// Monitor concerned.
+        monitor_id: String,
+        /// When it opened.
+        opened_at: DateTime<Utc>,
+        /// Failure reason that opened it.
+        cause: Option<FailureReason>,
+        /// Message of the first failing result.
+        message: String,
+        /// The first failing result.
+        first_failure: CheckResult,
+    },
+    /// An open incident is over.
+    Resolve {
+        /// Incident id.
+        id: String,
+        /// When it resolved.
+        resolved_at: DateTime<Utc>,
+    },
+}
+
+/// Whether an incident is still going on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentState {
+    /// Going on.
+    Open,
+    /// Over.
+    Resolved,
+}
+
+impl IncidentState {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+/// One step in an incident's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The event behind it.
+    pub kind: EventType,
+    /// What happened, for people.
+    pub message: String,
+}
+
+/// An incident as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    /// Incident id.
+    pub id: String,
+    /// Monitor concerned.
+    pub monitor_id: String,
+    /// Open or resolved.
+    pub state: IncidentState,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Failure reason that opened it.
+    pub cause: Option<FailureReason>,
+    /// Message of the first failing result.
+    pub message: String,
+    /// The first failing result.
+    pub first_failure: Option<CheckResult>,
+    /// The monitor's events from opening to resolution, oldest first. Filled by
+    /// [`Store::get_incident`] and [`Store::open_incident`]; empty in lists.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Which incidents [`Store::list_incidents`] returns, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentFilter {
+    /// Only this monitor's.
+    pub monitor_id: Option<String>,
+    /// Only open or only resolved ones.
+    pub state: Option<IncidentState>,
+    /// Only those opened at or after this.
+    pub opened_after: Option<DateTime<Utc>>,
+    /// Only those opened before this.
+    pub opened_before: Option<DateTime<Utc>>,
+    /// At most this many ([`MAX_INCIDENTS_PAGE`] when 0 or above it).
+    pub limit: u32,
+}
+
+const COLUMNS: &str =
+    "id, monitor_id, state, opened_at, resolved_at, cause, message, first_failure";
+
+fn decode(row: &AnyRow) -> Result<Incident, StoreError> {
+    let id: String = row.try_get("id")?;
+    Ok(Incident {
+        monitor_id: row.try_get("monitor_id")?,
+        state: parse_name(&row.try_get::<String, _>("state")?, "incident state")?,
+        opened_at: from_ms(row.try_get("opened_at")?)?,
+        resolved_at: from_opt_ms(row.try_get("resolved_at")?)?,
+        cause: row
+            .try_get::<Option<String>, _>("cause")?
+            .map(|c| parse_name(&c, "failure reason"))
+            .transpose()?,
+        message: row.try_get("message")?,
+        first_failure: row
+            .try_get::<Option<String>, _>("first_failure")?
+            .map(|f| from_json(&f, &format!("first failure of incident {id}")))
+            .transpose()?,
+        timeline: Vec::new(),
+        id,
+    })
+}
+
+/// Applies one change inside `conn`'s transaction. Opening an id that exists and resolving
+/// one that is not open do nothing, so a retried batch is harmless.
+pub(crate) async fn apply(
+    conn: &mut AnyConnection,
+    change: &IncidentChange,
+) -> Result<(), StoreError> {
+    match change {
+        IncidentChange::Open {
+            id,
+            monitor_id,
+            opened_at,
+            cause,
+            message,
+            first_failure,
+        } => {
+            sqlx::query(
+                "INSERT INTO incidents (id, monitor_id, state, opened_at, resolved_at, cause, \
+                 message, first_failure) VALUES ($1, $2, 'open', $3, NULL, $4, $5, $6) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(monitor_id.as_str())
+            .bind(to_ms(*opened_at))
+            .bind(cause.map(FailureReason::as_str))
+            .bind(message.as_str())
+            .bind(serde_json::to_string(first_failure)?)
+            .execute(conn)
+            .await?;
+        }
+        IncidentChange::Resolve { id, resolved_at } => {
+            sqlx::query(
+                "UPDATE incidents SET state = 'resolved', resolved_at = $1 \
+                 WHERE id = $2 AND state = 'open'",
+            )
+            .bind(to_ms(*resolved_at))
+            .bind(id.as_str())
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A line for people from an event's payload.
+fn describe(event: &Event) -> String {
+    let field = |name: &str| event.data.get(name).and_then(|v| v.as_str());
+    match (field("from"), field("to"), field("message")) {
+        (Some(from), Some(to), Some(message)) => format!("{from} → {to}: {message}"),
+        (_, _, Some(message)) => format!("{}: {message}", event.event_type),
+        _ => event.event_type.to_string(),
+    }
+}
+
+impl Store {
+    /// Incidents matching `filter`, newest first, without timelines.
+    pub async fn list_incidents(
+        &self,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if filter.monitor_id.is_some() {
+            conditions.push(format!("monitor_id = ${}", next()));
+        }
+        if filter.state.is_some() {
+            conditions.push(format!("state = ${}", next()));
+        }
+        if filter.opened_after.is_some() {
+            conditions.push(format!("opened_at >= ${}", next()));
+        }
+        if filter.opened_before.is_some() {
+            conditions.push(format!("opened_at < ${}", next()));
+        }
+        let limit_param = next();
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM incidents {where_clause} \
+             ORDER BY opened_at DESC, id DESC LIMIT ${limit_param}"
+        )));
+        if let Some(monitor_id) = &filter.monitor_id {
+            query = query.bind(monitor_id.as_str());
+        }
+        if let Some(state) = filter.state {
+            query = query.bind(state.as_str());
+        }
+        if let Some(after) = filter.opened_after {
+            query = query.bind(to_ms(after));
+        }
+        if let Some(before) = filter.opened_before {
+            query = query.bind(to_ms(before));
+        }
+        let limit = match filter.limit {
+            0 => MAX_INCIDENTS_PAGE,
+            l => l.min(MAX_INCIDENTS_PAGE),
+        };
+        query = query.bind(i64::from(limit));
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// One incident with its timeline.
+    pub async fn get_incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM incidents WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.with_timeline(decode(&row)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The incident open for a monitor, with its timeline.
+    pub async fn open_incident(&self, monitor_id: &str) -> Result<Option<Incident>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM incidents WHERE monitor_id = $1 AND state = 'open' \
+             ORDER BY opened_at DESC LIMIT 1"
+        )))
+        .bind(monitor_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.with_timeline(decode(&row)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Fills the timeline from the monitor's events between opening and resolution.
+    async fn with_timeline(&self, mut incident: Incident) -> Result<Incident, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, body FROM events WHERE monitor_id = $1 \
+             AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY occurred_at, seq",
+        )
+        .bind(incident.monitor_id.as_str())
+        .bind(to_ms(incident.opened_at))
+        .bind(incident.resolved_at.map_or(i64::MAX, to_ms))
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            let seq: i64 = row.try_get("seq")?;
+            let event: Event =
+                from_json(&row.try_get::<String, _>("body")?, &format!("event {seq}"))?;
+            incident.timeline.push(TimelineEntry {
+                at: event.occurred_at,
+                kind: event.event_type,
+                message: describe(&event),
+            });
+        }
+        Ok(incident)
+    }
+}

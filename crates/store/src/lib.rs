@@ -1,0 +1,39 @@
+//! Vedette's storage: monitors, raw results, rollups, statuses, incidents, the events outbox,
+//! heartbeats and maintenance windows, over SQLite (WAL, embedded, the default) or PostgreSQL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver (`$n` placeholders, integers,
+//! floats and text only): timestamps are unix milliseconds (so times read back are truncated to
+//! the millisecond), JSON is text. Only the schema migrations differ per backend.
+
+mod batch;
+mod db;
+mod error;
+mod events;
+mod heartbeat;
+mod histogram;
+mod incidents;
+mod maintenance;
+mod migrate;
+mod monitors;
+mod resource;
+mod results;
+mod retention;
+mod rollup;
+mod status;
+
+pub use batch::CheckRecord;
+pub use db::{Backend, SQLITE_FILE, Store, StoreConfig};
+pub use error::StoreError;
+pub use events::MAX_EVENTS_PAGE;
+pub use heartbeat::PingRecord;
+pub use histogram::{HISTOGRAM_MIN_MS, HISTOGRAM_RELATIVE_ERROR, Histogram, nearest_rank};
+pub use incidents::{
+    Incident, IncidentChange, IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE, TimelineEntry,
+};
+pub use maintenance::MaintenanceRecord;
+pub use migrate::SCHEMA_VERSION;
+pub use monitors::MonitorRecord;
+pub use results::{MAX_RESULTS_PAGE, StoredResult};
+pub use retention::{Retention, RetentionReport};
+pub use rollup::{Bucket, Resolution};
+pub use status::MonitorStatus;

@@ -1,0 +1,110 @@
+//! Schema migrations, embedded in the binary and applied at open.
+//!
+//! Each migration exists in a SQLite and a PostgreSQL flavour (they differ only in column types
+//! and identity columns; every query elsewhere is shared). Applied versions are recorded in
+//! `schema_migrations`; each migration runs in its own transaction with its record, so a failed
+//! one leaves the database at the previous version. On PostgreSQL the table is locked while
+//! migrating so replicas starting together apply each migration once.
+
+use chrono::Utc;
+use sqlx::Row;
+
+use crate::StoreError;
+use crate::db::{Backend, Store};
+
+/// One schema change.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+/// Every migration, in order.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The schema version this build expects.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Applies every migration the database has not seen yet.
+pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+           version BIGINT PRIMARY KEY NOT NULL, \
+           name TEXT NOT NULL, \
+           applied_at BIGINT NOT NULL)",
+    )
+    .execute(&store.pool)
+    .await?;
+
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&store.pool)
+        .await?;
+    if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+
+    for migration in MIGRATIONS {
+        let mut tx = match store.backend() {
+            Backend::Sqlite => store.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = store.pool.begin().await?;
+                sqlx::raw_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        let applied = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+            .bind(migration.version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get::<i64, _>(0))
+            .transpose()?
+            .is_some();
+        if applied {
+            tx.rollback().await?;
+            continue;
+        }
+        let sql = match store.backend() {
+            Backend::Sqlite => migration.sqlite,
+            Backend::Postgres => migration.postgres,
+        };
+        let failed = |source| StoreError::Migration {
+            version: migration.version,
+            name: migration.name,
+            source,
+        };
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(failed)?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(Utc::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Migration versions applied to this database, ascending.
+    pub async fn schema_versions(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}

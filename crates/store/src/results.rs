@@ -1,0 +1,98 @@
+//! Raw check results: one row per check, the whole `CheckResult` as JSON beside the columns
+//! that queries filter on.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use vedette_model::CheckResult;
+
+use crate::db::{MAX_BINDS, from_json, to_ms, values_rows};
+use crate::{Store, StoreError};
+
+/// Most results one page of [`Store::list_results`] returns.
+pub const MAX_RESULTS_PAGE: u32 = 10_000;
+
+/// A stored result with its row id (the paging cursor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    /// Row id, increasing with insertion.
+    pub id: i64,
+    /// The result.
+    pub result: CheckResult,
+}
+
+/// Inserts results inside `conn`'s transaction.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    results: &[&CheckResult],
+) -> Result<(), StoreError> {
+    const COLS: usize = 5;
+    for chunk in results.chunks(MAX_BINDS / COLS) {
+        let sql = format!(
+            "INSERT INTO results (monitor_id, started_at, outcome, latency_ms, body) VALUES {}",
+            values_rows(chunk.len(), COLS, 1)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for r in chunk {
+            query = query
+                .bind(r.monitor_id.as_str())
+                .bind(to_ms(r.started_at))
+                .bind(r.outcome.as_str())
+                .bind(r.latency_ms())
+                .bind(serde_json::to_string(r)?);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Results of a monitor started in `[from, to)`, newest first, at most `limit` (1 to
+    /// [`MAX_RESULTS_PAGE`]) per page. Pass the returned cursor to get the next page; `None`
+    /// means there is no more.
+    pub async fn list_results(
+        &self,
+        monitor_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+        cursor: Option<i64>,
+    ) -> Result<(Vec<StoredResult>, Option<i64>), StoreError> {
+        let limit = limit.clamp(1, MAX_RESULTS_PAGE);
+        let after_cursor = if cursor.is_some() {
+            "AND (started_at < (SELECT started_at FROM results WHERE id = $5) \
+               OR (started_at = (SELECT started_at FROM results WHERE id = $5) AND id < $5))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, body FROM results \
+             WHERE monitor_id = $1 AND started_at >= $2 AND started_at < $3 {after_cursor} \
+             ORDER BY started_at DESC, id DESC LIMIT $4"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(monitor_id)
+            .bind(to_ms(from))
+            .bind(to_ms(to))
+            .bind(i64::from(limit) + 1);
+        if let Some(cursor) = cursor {
+            query = query.bind(cursor);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut page = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let body: String = row.try_get("body")?;
+            page.push(StoredResult {
+                id,
+                result: from_json(&body, &format!("result {id}"))?,
+            });
+        }
+        let next = if page.len() > limit as usize {
+            page.truncate(limit as usize);
+            page.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok((page, next))
+    }
+}

@@ -1,0 +1,433 @@
+//! Rollups: per-minute, per-hour and per-day rows of counts, latency statistics and a
+//! histogram for each monitor, kept up to date by every batch write, so uptime and percentiles
+//! over any range come from a few rows.
+//!
+//! `Down` results count as failures; `Degraded` ones count as degraded and as up for uptime.
+//! Latency statistics (sum, min, max, histogram) cover the results that are not failures: a
+//! refused connection or a timeout says nothing about response time.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use vedette_model::{CheckResult, Outcome};
+
+use crate::db::{MAX_BINDS, from_count, from_json, from_ms, to_count, to_ms, values_rows};
+use crate::{Histogram, Store, StoreError};
+
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The resolutions rollups are kept at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resolution {
+    /// One row per UTC minute.
+    Minute,
+    /// One row per UTC hour.
+    Hour,
+    /// One row per UTC day.
+    Day,
+}
+
+impl Resolution {
+    /// Every resolution, finest first.
+    pub const ALL: [Resolution; 3] = [Self::Minute, Self::Hour, Self::Day];
+
+    /// Length of one bucket in milliseconds.
+    pub fn millis(self) -> i64 {
+        match self {
+            Self::Minute => MINUTE_MS,
+            Self::Hour => HOUR_MS,
+            Self::Day => DAY_MS,
+        }
+    }
+}
+
+/// Aggregated checks over a span starting at `start`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bucket {
+    /// Start of the span (aligned to the step or resolution).
+    pub start: DateTime<Utc>,
+    /// Checks.
+    pub checks: u64,
+    /// Checks that were down.
+    pub failures: u64,
+    /// Checks that were degraded (counted as up for uptime).
+    pub degraded: u64,
+    /// Sum of the latencies of the checks that did not fail.
+    pub latency_sum_ms: f64,
+    /// Smallest latency of a check that did not fail.
+    pub latency_min_ms: Option<f64>,
+    /// Largest latency of a check that did not fail.
+    pub latency_max_ms: Option<f64>,
+    /// Latencies of the checks that did not fail.
+    pub histogram: Histogram,
+}
+
+impl Bucket {
+    /// A bucket with nothing in it.
+    pub fn empty(start: DateTime<Utc>) -> Self {
+        Self {
+            start,
+            checks: 0,
+            failures: 0,
+            degraded: 0,
+            latency_sum_ms: 0.0,
+            latency_min_ms: None,
+            latency_max_ms: None,
+            histogram: Histogram::new(),
+        }
+    }
+
+    /// Share of checks that did not fail (`0.0..=1.0`); `None` without checks.
+    pub fn uptime(&self) -> Option<f64> {
+        (self.checks > 0).then(|| (self.checks - self.failures) as f64 / self.checks as f64)
+    }
+
+    /// The `q`-quantile (`0.0..=1.0`) of the latency of checks that did not fail, within the
+    /// histogram's relative error and inside `[latency_min_ms, latency_max_ms]`.
+    pub fn percentile(&self, q: f64) -> Option<f64> {
+        let estimate = self.histogram.quantile(q)?;
+        Some(match (self.latency_min_ms, self.latency_max_ms) {
+            (Some(min), Some(max)) if min <= max => estimate.clamp(min, max),
+            _ => estimate,
+        })
+    }
+
+    /// Mean latency of checks that did not fail.
+    pub fn mean_latency_ms(&self) -> Option<f64> {
+        let n = self.histogram.count();
+        (n > 0).then(|| self.latency_sum_ms / n as f64)
+    }
+
+    /// Adds `other`'s checks to this bucket (the start is kept).
+    pub fn merge(&mut self, other: &Bucket) {
+        self.checks += other.checks;
+        self.failures += other.failures;
+        self.degraded += other.degraded;
+        self.latency_sum_ms += other.latency_sum_ms;
+        self.latency_min_ms = min_opt(self.latency_min_ms, other.latency_min_ms, f64::min);
+        self.latency_max_ms = min_opt(self.latency_max_ms, other.latency_max_ms, f64::max);
+        self.histogram.merge(&other.histogram);
+    }
+
+    /// Counts one result.
+    pub fn record(&mut self, result: &CheckResult) {
+        self.checks += 1;
+        match result.outcome {
+            Outcome::Down => {
+                self.failures += 1;
+                return;
+            }
+            Outcome::Degraded => self.degraded += 1,
+            Outcome::Up => {}
+        }
+        let ms = result.latency_ms();
+        self.latency_sum_ms += ms;
+        self.latency_min_ms = min_opt(self.latency_min_ms, Some(ms), f64::min);
+        self.latency_max_ms = min_opt(self.latency_max_ms, Some(ms), f64::max);
+        self.histogram.record(ms);
+    }
+}
+
+/// Combines two optional values with `pick` (min or max), keeping whichever is present.
+fn min_opt(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(pick(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// `t` rounded down to a multiple of `step` (milliseconds since the epoch).
+fn floor_to(t: i64, step: i64) -> i64 {
+    t.div_euclid(step) * step
+}
+
+/// `t` rounded up to a multiple of `step`.
+fn ceil_to(t: i64, step: i64) -> i64 {
+    -floor_to(-t, step)
+}
+
+const COLUMNS: &str = "monitor_id, resolution_ms, bucket_start, checks, failures, degraded, \
+                       latency_sum_ms, latency_min_ms, latency_max_ms, histogram";
+
+/// Row key: monitor, resolution in ms, bucket start in ms.
+type Key = (String, i64, i64);
+
+fn decode(row: &AnyRow) -> Result<(Key, Bucket), StoreError> {
+    let monitor_id: String = row.try_get("monitor_id")?;
+    let resolution: i64 = row.try_get("resolution_ms")?;
+    let start: i64 = row.try_get("bucket_start")?;
+    let bucket = Bucket {
+        start: from_ms(start)?,
+        checks: to_count(row.try_get("checks")?, "rollup checks")?,
+        failures: to_count(row.try_get("failures")?, "rollup failures")?,
+        degraded: to_count(row.try_get("degraded")?, "rollup degraded")?,
+        latency_sum_ms: row.try_get("latency_sum_ms")?,
+        latency_min_ms: row.try_get("latency_min_ms")?,
+        latency_max_ms: row.try_get("latency_max_ms")?,
+        histogram: from_json(
+            &row.try_get::<String, _>("histogram")?,
+            &format!("histogram of {monitor_id} at {start}"),
+        )?,
+    };
+    Ok(((monitor_id, resolution, start), bucket))
+}
+
+/// Folds results into the rollup rows inside `conn`'s transaction: aggregates them per row in
+/// memory, reads the rows that exist, and writes the merged rows back.
+pub(crate) async fn apply(
+    conn: &mut AnyConnection,
+    results: &[&CheckResult],
+) -> Result<(), StoreError> {
+    let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
+    for result in results {
+        let at = to_ms(result.started_at);
+        for resolution in Resolution::ALL {
+            let start = floor_to(at, resolution.millis());
+            let bucket = match rows.entry((result.monitor_id.clone(), resolution.millis(), start)) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => entry.insert(Bucket::empty(from_ms(start)?)),
+            };
+            bucket.record(result);
+        }
+    }
+    let rows: Vec<(Key, Bucket)> = rows.into_iter().collect();
+    const KEY_COLS: usize = 3;
+    const COLS: usize = 10;
+    for chunk in rows.chunks(MAX_BINDS / COLS) {
+        // Read the rows that exist.
+        let condition = (0..chunk.len())
+            .map(|i| {
+                let p = i * KEY_COLS + 1;
+                format!(
+                    "(monitor_id = ${} AND resolution_ms = ${} AND bucket_start = ${})",
+                    p,
+                    p + 1,
+                    p + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM rollups WHERE {condition}"
+        )))
+        .persistent(false);
+        for ((monitor_id, resolution, start), _) in chunk {
+            query = query
+                .bind(monitor_id.as_str())
+                .bind(*resolution)
+                .bind(*start);
+        }
+        let mut existing: BTreeMap<Key, Bucket> = BTreeMap::new();
+        for row in query.fetch_all(&mut *conn).await? {
+            let (key, bucket) = decode(&row)?;
+            existing.insert(key, bucket);
+        }
+
+        // Write them back merged.
+        let sql = format!(
+            "INSERT INTO rollups ({COLUMNS}) VALUES {} \
+             ON CONFLICT (monitor_id, resolution_ms, bucket_start) DO UPDATE SET \
+             checks = excluded.checks, failures = excluded.failures, \
+             degraded = excluded.degraded, latency_sum_ms = excluded.latency_sum_ms, \
+             latency_min_ms = excluded.latency_min_ms, latency_max_ms = excluded.latency_max_ms, \
+             histogram = excluded.histogram",
+            values_rows(chunk.len(), COLS, 1)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for (key, fresh) in chunk {
+            let merged = match existing.remove(key) {
+                Some(mut old) => {
+                    old.merge(fresh);
+                    old
+                }
+                None => fresh.clone(),
+            };
+            query = query
+                .bind(key.0.as_str())
+                .bind(key.1)
+                .bind(key.2)
+                .bind(from_count(merged.checks))
+                .bind(from_count(merged.failures))
+                .bind(from_count(merged.degraded))
+                .bind(merged.latency_sum_ms)
+                .bind(merged.latency_min_ms)
+                .bind(merged.latency_max_ms)
+                .bind(serde_json::to_string(&merged.histogram)?);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Buckets of `step` (whole minutes) starting at multiples of `step` since the epoch, for
+    /// the buckets that overlap `[from, to)` and hold checks, oldest first. Built from the
+    /// coarsest rollup whose resolution divides the step (a 1-day step reads day rows, a
+    /// 15-minute step minute rows), so at most `(to - from) / resolution` rows are read.
+    /// Ranges older than a resolution's retention come back empty at that resolution.
+    pub async fn series(
+        &self,
+        monitor_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let step_ms = step.num_milliseconds();
+        if step_ms < MINUTE_MS || step_ms % MINUTE_MS != 0 {
+            return Err(StoreError::InvalidArgument(format!(
+                "step must be a positive whole number of minutes, got {step_ms} ms"
+            )));
+        }
+        let resolution = Resolution::ALL
+            .into_iter()
+            .rev()
+            .find(|r| step_ms % r.millis() == 0)
+            .unwrap_or(Resolution::Minute);
+        let start = floor_to(to_ms(from), step_ms);
+        let end = to_ms(to);
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM rollups WHERE monitor_id = $1 AND resolution_ms = $2 \
+             AND bucket_start >= $3 AND bucket_start < $4 ORDER BY bucket_start"
+        )))
+        .bind(monitor_id)
+        .bind(resolution.millis())
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut buckets: Vec<Bucket> = Vec::new();
+        for row in &rows {
+            let ((_, _, row_start), row_bucket) = decode(row)?;
+            let bucket_start = floor_to(row_start, step_ms);
+            match buckets.last_mut() {
+                Some(last) if to_ms(last.start) == bucket_start => last.merge(&row_bucket),
+                _ => {
+                    let mut bucket = Bucket::empty(from_ms(bucket_start)?);
+                    bucket.merge(&row_bucket);
+                    buckets.push(bucket);
+                }
+            }
+        }
+        Ok(buckets)
+    }
+
+    /// Everything in `[from, to)` merged into one bucket (at minute precision: the minutes
+    /// that overlap the range), read from day rows for whole UTC days, hour rows for whole
+    /// hours at the edges and minute rows for the rest: a 30-day summary reads about 30 + 46 +
+    /// 118 rows at most. The bucket starts at `from` rounded down to the minute.
+    pub async fn summary(
+        &self,
+        monitor_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Bucket, StoreError> {
+        let start = floor_to(to_ms(from), MINUTE_MS);
+        let end = ceil_to(to_ms(to), MINUTE_MS);
+        let mut total = Bucket::empty(from_ms(start)?);
+        let ranges = cover(start, end);
+        if ranges.is_empty() {
+            return Ok(total);
+        }
+        // One indexed range scan per part (an OR of ranges makes SQLite scan the monitor).
+        let parts = (0..ranges.len())
+            .map(|i| {
+                let p = i * 3 + 2;
+                format!(
+                    "SELECT {COLUMNS} FROM rollups WHERE monitor_id = $1 AND resolution_ms = ${} \
+                     AND bucket_start >= ${} AND bucket_start < ${}",
+                    p,
+                    p + 1,
+                    p + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut query = sqlx::query(AssertSqlSafe(parts))
+            .persistent(false)
+            .bind(monitor_id);
+        for (resolution, range_start, range_end) in &ranges {
+            query = query
+                .bind(resolution.millis())
+                .bind(*range_start)
+                .bind(*range_end);
+        }
+        for row in query.fetch_all(&self.pool).await? {
+            total.merge(&decode(&row)?.1);
+        }
+        Ok(total)
+    }
+}
+
+/// Splits `[start, end)` (whole minutes) into the fewest rollup ranges: whole days in the
+/// middle, whole hours beside them, minutes at the edges. Empty ranges are left out.
+fn cover(start: i64, end: i64) -> Vec<(Resolution, i64, i64)> {
+    let mut ranges = Vec::new();
+    let (d0, d1) = (ceil_to(start, DAY_MS), floor_to(end, DAY_MS));
+    if d0 < d1 {
+        cover_hours(start, d0, &mut ranges);
+        ranges.push((Resolution::Day, d0, d1));
+        cover_hours(d1, end, &mut ranges);
+    } else {
+        cover_hours(start, end, &mut ranges);
+    }
+    ranges
+}
+
+/// Splits `[start, end)` into whole hours and edge minutes.
+fn cover_hours(start: i64, end: i64, ranges: &mut Vec<(Resolution, i64, i64)>) {
+    let (h0, h1) = (ceil_to(start, HOUR_MS), floor_to(end, HOUR_MS));
+    let mut push = |resolution, a: i64, b: i64| {
+        if a < b {
+            ranges.push((resolution, a, b));
+        }
+    };
+    if h0 < h1 {
+        push(Resolution::Minute, start, h0);
+        push(Resolution::Hour, h0, h1);
+        push(Resolution::Minute, h1, end);
+    } else {
+        push(Resolution::Minute, start, end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cover_tiles_the_range_without_gaps_or_overlap() {
+        let base = 1_700_000_000_000 / MINUTE_MS * MINUTE_MS;
+        for (start, end) in [
+            (base, base + 30 * DAY_MS + 7 * MINUTE_MS),
+            (base + 13 * MINUTE_MS, base + 2 * HOUR_MS),
+            (base, base + MINUTE_MS),
+            (floor_to(base, DAY_MS), floor_to(base, DAY_MS) + 3 * DAY_MS),
+        ] {
+            let mut ranges = cover(start, end);
+            ranges.sort_by_key(|r| r.1);
+            let mut at = start;
+            for (resolution, a, b) in &ranges {
+                assert_eq!(*a, at);
+                assert_eq!(a % resolution.millis(), 0);
+                assert_eq!(b % resolution.millis(), 0);
+                at = *b;
+            }
+            assert_eq!(at, end);
+            assert!(ranges.len() <= 7);
+        }
+        assert!(cover(base, base).is_empty());
+    }
+
+    #[test]
+    fn rounding_is_euclidean() {
+        assert_eq!(floor_to(-1, MINUTE_MS), -MINUTE_MS);
+        assert_eq!(ceil_to(1, MINUTE_MS), MINUTE_MS);
+        assert_eq!(ceil_to(MINUTE_MS, MINUTE_MS), MINUTE_MS);
+    }
+}

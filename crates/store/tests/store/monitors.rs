@@ -1,0 +1,205 @@
+//! Opening and migrating, monitors, maintenance windows.
+
+use std::collections::BTreeMap;
+
+use vedette_model::MonitorSpec;
+use vedette_store::{Backend, MaintenanceRecord, SCHEMA_VERSION, StoreError};
+
+use crate::common::{Kind, TestDb, monitor};
+
+backend_tests!(
+    open_twice_is_idempotent,
+    monitor_upsert_bumps_version_only_on_change,
+    monitor_conditional_put_checks_version,
+    maintenance_records_round_trip,
+);
+
+async fn open_twice_is_idempotent(db: &TestDb) {
+    let store = db.open().await;
+    let expected = match db.kind {
+        Kind::Sqlite => Backend::Sqlite,
+        Kind::Postgres => Backend::Postgres,
+    };
+    assert_eq!(store.backend(), expected);
+    store.put_monitor(&monitor("api")).await.expect("put");
+    store.close().await;
+
+    let again = db.open().await;
+    let versions = again.schema_versions().await.expect("versions");
+    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    assert!(again.get_monitor("api").await.expect("get").is_some());
+    if db.kind == Kind::Sqlite {
+        assert!(db.cfg.data_dir.join(vedette_store::SQLITE_FILE).exists());
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.raw_url())
+            .await
+            .expect("raw connection");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut conn)
+            .await
+            .expect("journal mode");
+        assert_eq!(mode, "wal");
+    }
+    again.close().await;
+}
+
+async fn monitor_upsert_bumps_version_only_on_change(db: &TestDb) {
+    let store = db.open().await;
+    let mut m = monitor("payments-api");
+    let first = store.put_monitor(&m).await.expect("create");
+    assert_eq!(first.version, 1);
+    assert_eq!(first.spec, m.spec);
+    assert_eq!(first.labels, m.labels);
+    assert_eq!(first.source, "api");
+
+    let same = store.put_monitor(&m).await.expect("unchanged put");
+    assert_eq!(same.version, 1);
+    assert_eq!(same.updated_at, first.updated_at);
+
+    m.spec.interval = vedette_model::Duration::from_secs(30);
+    let second = store.put_monitor(&m).await.expect("spec change");
+    assert_eq!(second.version, 2);
+    assert_eq!(second.created_at, first.created_at);
+    assert!(second.updated_at >= first.updated_at);
+
+    m.labels.insert("env".into(), "prod".into());
+    assert_eq!(
+        store.put_monitor(&m).await.expect("label change").version,
+        3
+    );
+    m.source = "file".into();
+    assert_eq!(
+        store.put_monitor(&m).await.expect("source change").version,
+        4
+    );
+
+    store
+        .put_monitor(&monitor("a-first"))
+        .await
+        .expect("second monitor");
+    let ids: Vec<String> = store
+        .list_monitors()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["a-first", "payments-api"]);
+    let got = store
+        .get_monitor("payments-api")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(got.version, 4);
+    assert_eq!(got.spec.interval, vedette_model::Duration::from_secs(30));
+    assert_eq!(got.labels.get("env").map(String::as_str), Some("prod"));
+
+    assert!(store.delete_monitor("payments-api").await.expect("delete"));
+    assert!(
+        !store
+            .delete_monitor("payments-api")
+            .await
+            .expect("delete again")
+    );
+    assert!(
+        store
+            .get_monitor("payments-api")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    let recreated = store.put_monitor(&m).await.expect("recreate");
+    assert_eq!(recreated.version, 1);
+    store.close().await;
+}
+
+async fn monitor_conditional_put_checks_version(db: &TestDb) {
+    let store = db.open().await;
+    let mut m = monitor("etag");
+    let conflict = store.put_monitor_if(&m, Some(3)).await;
+    assert!(
+        matches!(
+            conflict,
+            Err(StoreError::VersionConflict {
+                expected: 3,
+                found: None,
+                ..
+            })
+        ),
+        "{conflict:?}"
+    );
+    assert_eq!(
+        store
+            .put_monitor_if(&m, Some(0))
+            .await
+            .expect("create")
+            .version,
+        1
+    );
+    assert!(matches!(
+        store.put_monitor_if(&m, Some(0)).await,
+        Err(StoreError::VersionConflict { found: Some(1), .. })
+    ));
+    m.spec = MonitorSpec::http("https://elsewhere.example/");
+    assert_eq!(
+        store
+            .put_monitor_if(&m, Some(1))
+            .await
+            .expect("update")
+            .version,
+        2
+    );
+    assert!(matches!(
+        store.put_monitor_if(&m, Some(1)).await,
+        Err(StoreError::VersionConflict { found: Some(2), .. })
+    ));
+    store.close().await;
+}
+
+async fn maintenance_records_round_trip(db: &TestDb) {
+    let store = db.open().await;
+    let spec = serde_json::json!({
+        "schedule": {"rrule": "FREQ=WEEKLY;BYDAY=SU", "duration": "2h"},
+        "selector": {"team": "payments"},
+    });
+    let mut w = MaintenanceRecord::new("sunday-deploys", spec.clone());
+    w.labels = BTreeMap::from([("managed-by".to_owned(), "terraform".to_owned())]);
+    let stored = store.put_maintenance(&w).await.expect("create");
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.spec, spec);
+    assert_eq!(store.put_maintenance(&w).await.expect("same").version, 1);
+
+    w.spec["selector"]["env"] = serde_json::json!("prod");
+    let changed = store.put_maintenance(&w).await.expect("change");
+    assert_eq!(changed.version, 2);
+    assert_eq!(changed.created_at, stored.created_at);
+    assert!(matches!(
+        store.put_maintenance_if(&w, Some(1)).await,
+        Err(StoreError::VersionConflict { found: Some(2), .. })
+    ));
+
+    store
+        .put_maintenance(&MaintenanceRecord::new(
+            "adhoc",
+            serde_json::json!({"start": "2030-01-01T00:00:00Z"}),
+        ))
+        .await
+        .expect("second");
+    let list = store.list_maintenance().await.expect("list");
+    assert_eq!(
+        list.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(),
+        ["adhoc", "sunday-deploys"]
+    );
+    assert_eq!(
+        store.get_maintenance("sunday-deploys").await.expect("get"),
+        Some(changed)
+    );
+    assert!(store.delete_maintenance("adhoc").await.expect("delete"));
+    assert!(store.get_maintenance("adhoc").await.expect("get").is_none());
+    assert!(
+        !store
+            .delete_maintenance("adhoc")
+            .await
+            .expect("delete again")
+    );
+    store.close().await;
+}

@@ -1,0 +1,363 @@
+//! Rollups against a brute-force computation over the raw results, and retention.
+
+use chrono::{DateTime, Duration, Utc};
+use vedette_model::{CheckResult, Outcome};
+use vedette_store::{
+    Bucket, CheckRecord, HISTOGRAM_RELATIVE_ERROR, Retention, RetentionReport, StoreError,
+    nearest_rank,
+};
+
+use crate::common::{TestDb, at_ms, monitor, record, result};
+
+backend_tests!(
+    rollups_match_brute_force,
+    series_rejects_bad_steps,
+    retention_deletes_per_config,
+);
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+/// A day boundary to build data around.
+const DAY0: i64 = 1_699_920_000_000;
+
+fn floor_to(t: i64, step: i64) -> i64 {
+    t.div_euclid(step) * step
+}
+
+fn ceil_to(t: i64, step: i64) -> i64 {
+    -floor_to(-t, step)
+}
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// About 3.5 days of results for `api` every ~75 s from 05:13:07 on day 0, with skewed
+/// latencies, ~5 % down and ~10 % degraded.
+fn generate() -> Vec<CheckResult> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    (0..4_000_i64)
+        .map(|i| {
+            let at =
+                DAY0 + 5 * HOUR + 13 * MINUTE + 7_000 + i * 75_000 + (rng.next() * 30_000.0) as i64;
+            let roll = rng.next();
+            let outcome = if roll < 0.05 {
+                Outcome::Down
+            } else if roll < 0.15 {
+                Outcome::Degraded
+            } else {
+                Outcome::Up
+            };
+            let x = rng.next();
+            let latency = 3.0 + x * x * x * 2_500.0 + rng.next() * 7.0;
+            result(
+                "api",
+                at_ms(at),
+                outcome,
+                (latency * 1000.0).round() / 1000.0,
+            )
+        })
+        .collect()
+}
+
+/// What a bucket over `results` must say, computed from the raw results.
+fn brute(results: &[&CheckResult]) -> Bucket {
+    let mut b = Bucket::empty(at_ms(0));
+    for r in results {
+        b.record(r);
+    }
+    b
+}
+
+fn sorted_latencies(results: &[&CheckResult]) -> Vec<f64> {
+    let mut l: Vec<f64> = results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Down)
+        .map(|r| r.latency_ms())
+        .collect();
+    l.sort_by(f64::total_cmp);
+    l
+}
+
+/// Compares a bucket read from rollups with the raw results it should cover.
+fn assert_matches(got: &Bucket, results: &[&CheckResult], what: &str) {
+    let want = brute(results);
+    assert_eq!(got.checks, want.checks, "{what}: checks");
+    assert_eq!(got.failures, want.failures, "{what}: failures");
+    assert_eq!(got.degraded, want.degraded, "{what}: degraded");
+    assert_eq!(got.uptime(), want.uptime(), "{what}: uptime");
+    assert_eq!(got.latency_min_ms, want.latency_min_ms, "{what}: min");
+    assert_eq!(got.latency_max_ms, want.latency_max_ms, "{what}: max");
+    assert!(
+        (got.latency_sum_ms - want.latency_sum_ms).abs() <= 1e-6 * want.latency_sum_ms.max(1.0),
+        "{what}: sum {} vs {}",
+        got.latency_sum_ms,
+        want.latency_sum_ms
+    );
+    let latencies = sorted_latencies(results);
+    assert_eq!(
+        got.histogram.count(),
+        latencies.len() as u64,
+        "{what}: histogram count"
+    );
+    for q in [0.5, 0.95, 0.99] {
+        let Some(rank) = nearest_rank(q, latencies.len() as u64) else {
+            assert_eq!(got.percentile(q), None, "{what}: p{q} of nothing");
+            continue;
+        };
+        let truth = latencies[(rank - 1) as usize];
+        let estimate = got.percentile(q).expect("percentile of a non-empty bucket");
+        let error = (estimate - truth).abs() / truth;
+        assert!(
+            error <= HISTOGRAM_RELATIVE_ERROR + 1e-9,
+            "{what}: p{q} estimate {estimate} truth {truth} (error {error:.4})"
+        );
+    }
+}
+
+fn in_range(results: &[CheckResult], from: i64, to: i64) -> Vec<&CheckResult> {
+    results
+        .iter()
+        .filter(|r| {
+            let t = r.started_at.timestamp_millis();
+            t >= from && t < to
+        })
+        .collect()
+}
+
+async fn rollups_match_brute_force(db: &TestDb) {
+    let store = db.open().await;
+    store.put_monitor(&monitor("api")).await.expect("put");
+    let results = generate();
+    // Every 7th result is held back and written last in one batch spread over all days, so
+    // rows written by earlier batches are read, merged and rewritten.
+    let (mut late, mut timely) = (Vec::new(), Vec::new());
+    for (i, r) in results.iter().enumerate() {
+        if i % 7 == 3 {
+            late.push(r)
+        } else {
+            timely.push(r)
+        }
+    }
+    for chunk in timely.chunks(250) {
+        let batch: Vec<CheckRecord> = chunk.iter().map(|r| record((*r).clone())).collect();
+        store.write_batch(&batch).await.expect("batch");
+    }
+    let batch: Vec<CheckRecord> = late.iter().map(|r| record((*r).clone())).collect();
+    store.write_batch(&batch).await.expect("late batch");
+
+    // Summaries: everything, an unaligned span across days, inside one hour, 30 days.
+    let first = results[0].started_at.timestamp_millis();
+    let last = results[results.len() - 1].started_at.timestamp_millis();
+    let spans = [
+        (first - HOUR, last + HOUR),
+        (
+            DAY0 + DAY + 2 * HOUR + 17 * MINUTE + 30_000,
+            DAY0 + 2 * DAY + 20 * HOUR + 3 * MINUTE + 10_000,
+        ),
+        (
+            DAY0 + 2 * DAY + 3 * HOUR + 5 * MINUTE,
+            DAY0 + 2 * DAY + 3 * HOUR + 48 * MINUTE + 1,
+        ),
+        (last - 30 * DAY, last + 1),
+    ];
+    for (from, to) in spans {
+        let got = store
+            .summary("api", at_ms(from), at_ms(to))
+            .await
+            .expect("summary");
+        assert_eq!(got.start, at_ms(floor_to(from, MINUTE)));
+        let covered = in_range(&results, floor_to(from, MINUTE), ceil_to(to, MINUTE));
+        assert!(!covered.is_empty());
+        assert_matches(&got, &covered, &format!("summary {from}..{to}"));
+    }
+
+    // Series at steps read from each resolution; the range edges are unaligned.
+    let (from, to) = (
+        DAY0 + 5 * HOUR + 59 * MINUTE + 1,
+        DAY0 + 3 * DAY + 7 * HOUR + 31 * MINUTE + 5,
+    );
+    for (step, resolution) in [
+        (MINUTE, MINUTE),
+        (7 * MINUTE, MINUTE),
+        (15 * MINUTE, MINUTE),
+        (HOUR, HOUR),
+        (2 * HOUR, HOUR),
+        (DAY, DAY),
+        (2 * DAY, DAY),
+    ] {
+        let buckets = store
+            .series("api", at_ms(from), at_ms(to), Duration::milliseconds(step))
+            .await
+            .expect("series");
+        let covered = in_range(&results, floor_to(from, step), ceil_to(to, resolution));
+        let mut groups: Vec<(i64, Vec<&CheckResult>)> = Vec::new();
+        for r in covered {
+            let start = floor_to(r.started_at.timestamp_millis(), step);
+            match groups.last_mut() {
+                Some((s, group)) if *s == start => group.push(r),
+                _ => groups.push((start, vec![r])),
+            }
+        }
+        assert_eq!(buckets.len(), groups.len(), "step {step}: bucket count");
+        for (bucket, (start, group)) in buckets.iter().zip(&groups) {
+            assert_eq!(
+                bucket.start.timestamp_millis() % step,
+                0,
+                "step {step}: alignment"
+            );
+            assert_eq!(bucket.start, at_ms(*start), "step {step}: start");
+            assert_matches(bucket, group, &format!("step {step} bucket {start}"));
+        }
+    }
+    store.close().await;
+}
+
+async fn series_rejects_bad_steps(db: &TestDb) {
+    let store = db.open().await;
+    let (from, to) = (at_ms(DAY0), at_ms(DAY0 + DAY));
+    for step in [
+        Duration::seconds(90),
+        Duration::zero(),
+        Duration::minutes(-5),
+        Duration::seconds(30),
+    ] {
+        let got = store.series("api", from, to, step).await;
+        assert!(
+            matches!(got, Err(StoreError::InvalidArgument(_))),
+            "step {step}: {got:?}"
+        );
+    }
+    assert!(
+        store
+            .series("api", from, to, Duration::minutes(5))
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+    let empty = store.summary("api", from, to).await.expect("summary");
+    assert_eq!(
+        (empty.checks, empty.uptime(), empty.percentile(0.95)),
+        (0, None, None)
+    );
+    store.close().await;
+}
+
+async fn retention_deletes_per_config(db: &TestDb) {
+    let store = db.open().await;
+    store.put_monitor(&monitor("api")).await.expect("put");
+    let now = DAY0 + 12 * HOUR + 30 * MINUTE;
+    let ago = |d: Duration| -> DateTime<Utc> { at_ms(now - d.num_milliseconds()) };
+    let mut batch: Vec<CheckRecord> = [
+        Duration::hours(1),
+        Duration::days(2),
+        Duration::days(8),
+        Duration::days(35),
+        Duration::days(500),
+    ]
+    .into_iter()
+    .map(|d| record(result("api", ago(d), Outcome::Up, 42.0)))
+    .collect();
+    // Enough old raw rows in one minute to need several delete chunks.
+    let old_minute = now - 10 * DAY;
+    batch
+        .extend((0..6_000).map(|i| record(result("api", at_ms(old_minute + i), Outcome::Up, 1.0))));
+    store.write_batch(&batch).await.expect("batch");
+
+    let keep_all = Retention {
+        raw: None,
+        minute: None,
+        hour: None,
+        day: None,
+    };
+    assert_eq!(
+        store
+            .apply_retention(&keep_all, at_ms(now))
+            .await
+            .expect("noop"),
+        RetentionReport::default()
+    );
+
+    let report = store
+        .apply_retention(&Retention::default(), at_ms(now))
+        .await
+        .expect("retention");
+    assert_eq!(
+        report,
+        RetentionReport {
+            results: 6_003,
+            minute_rollups: 2,
+            hour_rollups: 1,
+            day_rollups: 0
+        }
+    );
+    let again = store
+        .apply_retention(&Retention::default(), at_ms(now))
+        .await
+        .expect("again");
+    assert_eq!(again, RetentionReport::default());
+
+    let (left, _) = store
+        .list_results("api", at_ms(0), at_ms(now + DAY), 100, None)
+        .await
+        .expect("results");
+    assert_eq!(left.len(), 2);
+
+    let checks = |buckets: Vec<Bucket>| buckets.iter().map(|b| b.checks).sum::<u64>();
+    let around = |d: Duration| (ago(d + Duration::days(1)), ago(d - Duration::days(1)));
+    let (a, b) = around(Duration::days(35));
+    assert_eq!(
+        checks(
+            store
+                .series("api", a, b, Duration::minutes(1))
+                .await
+                .expect("minutes")
+        ),
+        0
+    );
+    assert_eq!(
+        checks(
+            store
+                .series("api", a, b, Duration::hours(1))
+                .await
+                .expect("hours")
+        ),
+        1
+    );
+    let (a, b) = around(Duration::days(500));
+    assert_eq!(
+        checks(
+            store
+                .series("api", a, b, Duration::hours(1))
+                .await
+                .expect("hours")
+        ),
+        0
+    );
+    assert_eq!(
+        checks(
+            store
+                .series("api", a, b, Duration::days(1))
+                .await
+                .expect("days")
+        ),
+        1
+    );
+    // Whole days inside the range come from day rows, which are kept.
+    let total = store
+        .summary("api", ago(Duration::days(600)), at_ms(now))
+        .await
+        .expect("summary");
+    assert_eq!(total.checks, 6_005);
+    store.close().await;
+}
