@@ -1,0 +1,155 @@
+//! Engine benchmark: N HTTP monitors against a local target for a fixed time; prints checks
+//! per second, scheduling lag p50/p99, CPU seconds per 1,000 checks and peak RSS.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Parser;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use vedette_model::MonitorSpec;
+use vedette_probe::ProbeContext;
+use vedette_server::engine::Engine;
+use vedette_server::scheduler::Scheduler;
+use vedette_server::writer;
+use vedette_store::{MonitorRecord, Store, StoreConfig};
+
+/// Benchmark options.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Number of monitors.
+    #[arg(long, default_value_t = 10_000)]
+    monitors: usize,
+    /// Interval of every monitor.
+    #[arg(long, default_value = "10s")]
+    interval: vedette_model::Duration,
+    /// How long to measure (after one warm-up interval).
+    #[arg(long, default_value = "60s")]
+    duration: vedette_model::Duration,
+    /// Most checks running at once.
+    #[arg(long, default_value_t = 512)]
+    concurrency: usize,
+    /// PostgreSQL URL; a temporary SQLite database when absent.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of /proc/self/stat (11 and 12 after the name).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let target = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let target_addr = target.local_addr()?;
+    let app = axum::Router::new().route(
+        "/health",
+        axum::routing::get(|| async { r#"{"status":"UP"}"# }),
+    );
+    tokio::spawn(async move { axum::serve(target, app).await });
+
+    let store = Store::open(&StoreConfig {
+        data_dir: dir.path().to_path_buf(),
+        database_url: args.database_url.clone(),
+    })
+    .await
+    .context("opening the store")?;
+    let scheduler = Scheduler::new(args.concurrency);
+    let handle = scheduler.handle();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let writer_stop = CancellationToken::new();
+    let writer_task = tokio::spawn(writer::run(store.clone(), rx, writer_stop.clone()));
+    let engine = Engine::new(store.clone(), ProbeContext::new()?, handle.clone(), tx).await?;
+
+    let url = format!("http://{target_addr}/health");
+    let now = Utc::now();
+    for n in 0..args.monitors {
+        let mut spec = MonitorSpec::http(url.clone());
+        spec.interval = args.interval;
+        spec.timeout = vedette_model::Duration::from_secs(5);
+        spec.assertions = vec!["status == 200".into()];
+        let record = store
+            .put_monitor(&MonitorRecord {
+                id: format!("bench-{n}"),
+                labels: Default::default(),
+                spec,
+                source: "api".into(),
+                version: 0,
+                created_at: now,
+                updated_at: now,
+            })
+            .await?;
+        engine.upsert(record).await?;
+    }
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(scheduler.run(engine.clone(), stop.clone(), Duration::from_secs(5)));
+
+    eprintln!("warming up for one interval ({})", args.interval);
+    tokio::time::sleep(args.interval.std()).await;
+    let lag_before = handle.lag().counts();
+    let checks_before = handle.lag().count();
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    tokio::time::sleep(args.duration.std()).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    let checks = handle.lag().count() - checks_before;
+    let lag_after = handle.lag().counts();
+    stop.cancel();
+    task.await?;
+    writer_stop.cancel();
+    writer_task.await?;
+
+    let window = vedette_server::stats::LagHistogram::default();
+    let counts: Vec<u64> = lag_after
+        .iter()
+        .zip(&lag_before)
+        .map(|(a, b)| a - b)
+        .collect();
+    window.load_counts(&counts);
+    let stored = store.summary("bench-0", now, Utc::now()).await?.checks;
+    println!("monitors               {}", args.monitors);
+    println!("interval               {}", args.interval);
+    println!("measured for           {elapsed:.1} s");
+    println!("checks                 {checks}");
+    println!("checks/s               {:.0}", checks as f64 / elapsed);
+    println!(
+        "expected checks/s      {:.0}",
+        args.monitors as f64 / args.interval.std().as_secs_f64()
+    );
+    println!("lag p50 (bucket bound) <= {} ms", window.quantile_ms(0.50));
+    println!("lag p99 (bucket bound) <= {} ms", window.quantile_ms(0.99));
+    println!(
+        "CPU                    {cpu:.1} s ({:.2} cores)",
+        cpu / elapsed
+    );
+    println!(
+        "CPU s per 1000 checks  {:.3}",
+        cpu / (checks.max(1) as f64 / 1000.0)
+    );
+    println!("peak RSS               {} MiB", status_kib("VmHWM:") / 1024);
+    println!("results stored (bench-0) {stored}");
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Structured logs to stderr, as text or JSON; level from `RUST_LOG` (default `info`).
+
+use tracing_subscriber::EnvFilter;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Installs the global subscriber.
+pub fn init(format: Format) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        Format::Text => builder.init(),
+        Format::Json => builder.json().flatten_event(true).init(),
+    }
+}

@@ -1,0 +1,87 @@
+//! `vedette serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tokio_util::sync::CancellationToken;
+use vedette_server::ServeConfig;
+use vedette_store::Retention;
+
+/// Options of `vedette serve`; each also reads a `VEDETTE_*` environment variable.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Config file or directory of monitors and maintenance windows (reloaded on SIGHUP).
+    #[arg(long, env = "VEDETTE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "VEDETTE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "VEDETTE_DATA_DIR", default_value = "./vedette-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://user:pass@host/db); SQLite under --data-dir when absent.
+    #[arg(long, env = "VEDETTE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Also start a demo service on loopback with monitors that go up, degraded and down.
+    #[arg(long, env = "VEDETTE_DEMO")]
+    demo: bool,
+    /// Most checks running at once.
+    #[arg(long, env = "VEDETTE_MAX_CONCURRENCY", default_value_t = 512)]
+    max_concurrency: usize,
+    /// Days raw results are kept (0 keeps them forever, likewise below).
+    #[arg(long, env = "VEDETTE_RETENTION_RAW_DAYS", default_value_t = 7)]
+    retention_raw_days: u32,
+    /// Days minute rollups are kept.
+    #[arg(long, env = "VEDETTE_RETENTION_MINUTE_DAYS", default_value_t = 30)]
+    retention_minute_days: u32,
+    /// Days hour rollups are kept.
+    #[arg(long, env = "VEDETTE_RETENTION_HOUR_DAYS", default_value_t = 400)]
+    retention_hour_days: u32,
+    /// Days day rollups are kept.
+    #[arg(long, env = "VEDETTE_RETENTION_DAY_DAYS", default_value_t = 0)]
+    retention_day_days: u32,
+}
+
+/// `n` days, or `None` (kept forever) for 0.
+fn days(n: u32) -> Option<chrono::Duration> {
+    (n > 0).then(|| chrono::Duration::days(i64::from(n)))
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = ServeConfig {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        config: args.config,
+        demo: args.demo,
+        max_concurrency: args.max_concurrency,
+        retention: Retention {
+            raw: days(args.retention_raw_days),
+            minute: days(args.retention_minute_days),
+            hour: days(args.retention_hour_days),
+            day: days(args.retention_day_days),
+        },
+        ..ServeConfig::default()
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let stop = CancellationToken::new();
+        let signal_stop = stop.clone();
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => None } } => {}
+            }
+            tracing::info!("signal received, stopping");
+            signal_stop.cancel();
+        });
+        vedette_server::serve(config, stop, |addr| {
+            eprintln!("vedette listening on http://{addr}");
+        })
+        .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,374 @@
+//! The engine: holds the monitors the scheduler runs, runs their probes, applies the state
+//! machine and hands each result, with its state change and events, to the batch writer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use vedette_model::assertion::AssertionSet;
+use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::{CheckKind, CheckResult, MonitorSpec, MonitorState};
+use vedette_probe::ProbeContext;
+use vedette_probe::heartbeat::{self, Ping};
+use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, Store};
+
+use crate::ServerError;
+use crate::scheduler::{Runner, SchedulerHandle};
+use crate::state_machine::{self, Context};
+use crate::writer::{Write, WriterTx};
+
+/// A monitor as the engine runs it: its record plus compiled assertions.
+#[derive(Debug)]
+pub struct LiveMonitor {
+    /// Stored resource.
+    pub record: MonitorRecord,
+    /// Compiled assertions.
+    pub assertions: AssertionSet,
+}
+
+impl LiveMonitor {
+    /// Display name: `spec.name` or the id.
+    pub fn name(&self) -> &str {
+        self.record.spec.name.as_deref().unwrap_or(&self.record.id)
+    }
+}
+
+/// Shared engine state; cheap to clone through `Arc`.
+pub struct Engine {
+    store: Store,
+    probe: ProbeContext,
+    scheduler: SchedulerHandle,
+    writer: WriterTx,
+    monitors: RwLock<HashMap<String, Arc<LiveMonitor>>>,
+    statuses: Mutex<HashMap<String, MonitorStatus>>,
+    maintenance: RwLock<Vec<(String, MaintenanceSpec)>>,
+    cert_warned: Mutex<HashMap<String, DateTime<Utc>>>,
+}
+
+impl Engine {
+    /// An engine writing through `writer` and scheduling through `scheduler`; statuses are
+    /// restored from the store.
+    pub async fn new(
+        store: Store,
+        probe: ProbeContext,
+        scheduler: SchedulerHandle,
+        writer: WriterTx,
+    ) -> Result<Arc<Self>, ServerError> {
+        let statuses = store
+            .monitor_statuses()
+            .await?
+            .into_iter()
+            .map(|s| (s.monitor_id.clone(), s))
+            .collect();
+        Ok(Arc::new(Self {
+            store,
+            probe,
+            scheduler,
+            writer,
+            monitors: RwLock::new(HashMap::new()),
+            statuses: Mutex::new(statuses),
+            maintenance: RwLock::new(Vec::new()),
+            cert_warned: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The scheduler handle (lag, in-flight counts).
+    pub fn scheduler(&self) -> &SchedulerHandle {
+        &self.scheduler
+    }
+
+    /// Starts running `record` (or applies its changes) at once.
+    pub async fn upsert(&self, record: MonitorRecord) -> Result<(), ServerError> {
+        let assertions = AssertionSet::compile(&record.spec.assertions).map_err(|(i, e)| {
+            ServerError::Invalid(format!("monitor {}: spec.assertions[{i}]: {e}", record.id))
+        })?;
+        if record.spec.kind() == Some(CheckKind::Heartbeat) {
+            self.ensure_push_token(&record).await?;
+        }
+        let id = record.id.clone();
+        let interval = record.spec.interval.std();
+        let paused = record.spec.paused;
+        let live = Arc::new(LiveMonitor { record, assertions });
+        self.monitors
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), live);
+        let now = Utc::now();
+        {
+            let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+            let fresh = state_machine::initial_status(&id, now, paused);
+            let changed = match statuses.get(&id) {
+                None => Some(fresh),
+                Some(s) if paused && s.state != MonitorState::Paused => Some(MonitorStatus {
+                    state: MonitorState::Paused,
+                    since: now,
+                    ..s.clone()
+                }),
+                Some(s) if !paused && s.state == MonitorState::Paused => Some(MonitorStatus {
+                    last_result_at: s.last_result_at,
+                    last_outcome: s.last_outcome,
+                    last_message: s.last_message.clone(),
+                    last_latency_ms: s.last_latency_ms,
+                    open_incident: s.open_incident.clone(),
+                    ..fresh
+                }),
+                Some(_) => None,
+            };
+            if let Some(status) = changed {
+                statuses.insert(id.clone(), status.clone());
+                // Sent under the lock so it is ordered with the results `record` sends.
+                let _ = self.writer.send(Write::Status(status));
+            }
+        }
+        if paused {
+            self.scheduler.remove(&id);
+        } else {
+            self.scheduler.upsert(&id, interval);
+        }
+        Ok(())
+    }
+
+    /// Stops running `id` and forgets its in-memory state.
+    pub fn remove(&self, id: &str) {
+        self.scheduler.remove(id);
+        self.monitors
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        self.statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Ids of the monitors running now.
+    pub fn monitor_ids(&self) -> Vec<String> {
+        self.monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The live monitor `id`.
+    pub fn monitor(&self, id: &str) -> Option<Arc<LiveMonitor>> {
+        self.monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// The in-memory status of `id`.
+    pub fn status(&self, id: &str) -> Option<MonitorStatus> {
+        self.statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Replaces the maintenance windows in force.
+    pub fn set_maintenance(&self, windows: Vec<(String, MaintenanceSpec)>) {
+        *self.maintenance.write().unwrap_or_else(|e| e.into_inner()) = windows;
+    }
+
+    fn in_maintenance(
+        &self,
+        id: &str,
+        labels: &BTreeMap<String, String>,
+        at: DateTime<Utc>,
+    ) -> bool {
+        self.maintenance
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(_, w)| w.applies_to(id, labels) && w.is_active(at))
+    }
+
+    /// Runs the check of `id` now, records it like a scheduled one and returns it.
+    pub async fn run_now(&self, id: &str) -> Option<CheckResult> {
+        let monitor = self.monitor(id)?;
+        let result = self.check(&monitor, Utc::now()).await?;
+        self.record(&monitor, result.clone());
+        Some(result)
+    }
+
+    /// Runs the probe, or judges a heartbeat; `None` when a heartbeat has nothing due yet.
+    async fn check(&self, monitor: &LiveMonitor, now: DateTime<Utc>) -> Option<CheckResult> {
+        let spec = &monitor.record.spec;
+        match &spec.heartbeat {
+            Some(check) => {
+                let last = self
+                    .store
+                    .last_ping(&monitor.record.id)
+                    .await
+                    .ok()
+                    .flatten();
+                let ping = last.map(|p| Ping {
+                    at: p.at,
+                    status: if p.up {
+                        vedette_model::Outcome::Up
+                    } else {
+                        vedette_model::Outcome::Down
+                    },
+                    message: p.message,
+                });
+                heartbeat::evaluate(
+                    &monitor.record.id,
+                    check,
+                    spec.interval,
+                    monitor.record.created_at,
+                    ping.as_ref(),
+                    now,
+                )
+                .result
+            }
+            None => Some(
+                vedette_probe::run_check(
+                    &monitor.record.id,
+                    spec,
+                    &monitor.assertions,
+                    &self.probe,
+                )
+                .await,
+            ),
+        }
+    }
+
+    /// Applies the state machine to `result` and queues it, with its consequences, for writing.
+    pub fn record(&self, monitor: &LiveMonitor, result: CheckResult) {
+        let id = &monitor.record.id;
+        let in_maintenance = self.in_maintenance(id, &monitor.record.labels, result.started_at);
+        let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        let prev = statuses
+            .entry(id.clone())
+            .or_insert_with(|| state_machine::initial_status(id, result.started_at, false))
+            .clone();
+        if prev.state == MonitorState::Paused {
+            return;
+        }
+        let mut transition = state_machine::apply(
+            &prev,
+            &result,
+            Context {
+                id,
+                name: monitor.name(),
+                spec: &monitor.record.spec,
+                in_maintenance,
+            },
+        );
+        if let Some(event) = self.cert_event(&result, &monitor.record.spec) {
+            transition.events.push(event);
+        }
+        for event in &transition.events {
+            tracing::info!(monitor = %id, event = %event.event_type, message = %result.message, "event");
+        }
+        if transition.status.state != prev.state {
+            tracing::info!(monitor = %id, from = %prev.state, to = %transition.status.state, "state changed");
+        }
+        statuses.insert(id.clone(), transition.status.clone());
+        let _ = self.writer.send(Write::Check(Box::new(CheckRecord {
+            result,
+            status: transition.status,
+            incident: transition.incident,
+            events: transition.events,
+        })));
+    }
+
+    fn cert_event(&self, result: &CheckResult, spec: &MonitorSpec) -> Option<vedette_model::Event> {
+        let mut warned = self.cert_warned.lock().unwrap_or_else(|e| e.into_inner());
+        let subject = spec
+            .tls
+            .as_ref()
+            .map(|t| t.server_name.clone().unwrap_or_else(|| t.host.clone()))?;
+        let event = state_machine::certificate_warning(
+            result,
+            spec,
+            &subject,
+            warned.get(&result.monitor_id).copied(),
+        )?;
+        if let Some(not_after) = result.cert_not_after {
+            warned.insert(result.monitor_id.clone(), not_after);
+        }
+        Some(event)
+    }
+
+    async fn ensure_push_token(&self, record: &MonitorRecord) -> Result<(), ServerError> {
+        let wanted = record
+            .spec
+            .heartbeat
+            .as_ref()
+            .and_then(|h| h.token.as_ref())
+            .map(|t| t.expose().to_owned());
+        let current = self.store.heartbeat_token(&record.id).await?;
+        match (wanted, current) {
+            (Some(w), Some(c)) if w == c => Ok(()),
+            (Some(w), _) => Ok(self.store.set_heartbeat_token(&record.id, &w).await?),
+            (None, Some(_)) => Ok(()),
+            (None, None) => Ok(self
+                .store
+                .set_heartbeat_token(&record.id, &new_token())
+                .await?),
+        }
+    }
+
+    /// Records a ping from a heartbeat job and judges the monitor at once. `false` when the
+    /// token matches no running monitor.
+    pub async fn ping(
+        &self,
+        token: &str,
+        up: bool,
+        message: Option<String>,
+    ) -> Result<bool, ServerError> {
+        let Some(id) = self.store.monitor_for_token(token).await? else {
+            return Ok(false);
+        };
+        let Some(monitor) = self.monitor(&id) else {
+            return Ok(false);
+        };
+        let now = Utc::now();
+        self.store
+            .record_ping(
+                &id,
+                &PingRecord {
+                    at: now,
+                    up,
+                    message: message.clone(),
+                },
+            )
+            .await?;
+        if let Some(result) = self.check(&monitor, now).await {
+            self.record(&monitor, result);
+        }
+        Ok(true)
+    }
+}
+
+impl Runner for Engine {
+    async fn run(&self, id: Arc<str>, due: DateTime<Utc>) {
+        let Some(monitor) = self.monitor(&id) else {
+            return;
+        };
+        tracing::trace!(monitor = %id, %due, "check due");
+        if let Some(result) = self.check(&monitor, Utc::now()).await {
+            self.record(&monitor, result);
+        }
+    }
+}
+
+/// A random push token: 32 URL-safe characters.
+pub fn new_token() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}

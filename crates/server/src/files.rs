@@ -1,0 +1,140 @@
+//! Monitors and maintenance windows from `--config` files: loaded at start, reloaded on
+//! SIGHUP. File-managed resources are stored with source `file` and label `managed-by: file`;
+//! the files are their truth, so a resource removed from the files is removed from Vedette.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+use vedette_model::document::{self, Resource};
+use vedette_store::{MaintenanceRecord, MonitorRecord};
+
+use crate::ServerError;
+use crate::engine::Engine;
+
+/// The `source` of resources that come from config files.
+pub const FILE_SOURCE: &str = "file";
+/// Label marking who manages a resource.
+pub const MANAGED_BY: &str = "managed-by";
+
+/// What a load changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Monitors created or changed.
+    pub monitors_changed: usize,
+    /// Monitors removed because they left the files.
+    pub monitors_removed: usize,
+    /// Maintenance windows in the files.
+    pub maintenance_windows: usize,
+}
+
+/// Loads `path` (file or directory) and makes the engine and store match it. Nothing changes
+/// when any document has an error.
+pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerError> {
+    let (loaded, errors) = document::load_path(path);
+    if !errors.is_empty() {
+        return Err(ServerError::Config(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
+    }
+    let store = engine.store();
+    let mut applied = Applied::default();
+    let mut monitor_ids = Vec::new();
+    let mut window_ids = Vec::new();
+    for item in loaded {
+        match item.resource {
+            Resource::Monitor {
+                id,
+                mut labels,
+                spec,
+            } => {
+                labels.insert(MANAGED_BY.to_owned(), FILE_SOURCE.to_owned());
+                monitor_ids.push(id.clone());
+                let existing = store.get_monitor(&id).await?;
+                if existing.as_ref().is_some_and(|m| m.source != FILE_SOURCE) {
+                    return Err(ServerError::Config(format!(
+                        "{}:{}: monitor {id:?} already exists and is managed through the API; rename it or delete the API one",
+                        item.file.display(),
+                        item.line
+                    )));
+                }
+                let unchanged = existing.as_ref().is_some_and(|m| {
+                    m.spec == spec && m.labels == labels && engine.monitor(&id).is_some()
+                });
+                if unchanged {
+                    continue;
+                }
+                let now = Utc::now();
+                let record = store
+                    .put_monitor(&MonitorRecord {
+                        id,
+                        labels,
+                        spec,
+                        source: FILE_SOURCE.to_owned(),
+                        version: existing.as_ref().map_or(0, |m| m.version),
+                        created_at: existing.as_ref().map_or(now, |m| m.created_at),
+                        updated_at: now,
+                    })
+                    .await?;
+                engine.upsert(record).await?;
+                applied.monitors_changed += 1;
+            }
+            Resource::MaintenanceWindow {
+                id,
+                mut labels,
+                spec,
+            } => {
+                labels.insert(MANAGED_BY.to_owned(), FILE_SOURCE.to_owned());
+                window_ids.push(id.clone());
+                let now = Utc::now();
+                let existing = store.get_maintenance(&id).await?;
+                store
+                    .put_maintenance(&MaintenanceRecord {
+                        id,
+                        labels,
+                        spec: serde_json::to_value(&spec)
+                            .map_err(|e| ServerError::Invalid(e.to_string()))?,
+                        source: FILE_SOURCE.to_owned(),
+                        version: existing.as_ref().map_or(0, |w| w.version),
+                        created_at: existing.as_ref().map_or(now, |w| w.created_at),
+                        updated_at: now,
+                    })
+                    .await?;
+                applied.maintenance_windows += 1;
+            }
+        }
+    }
+    for stale in store.list_monitors().await? {
+        if stale.source == FILE_SOURCE && !monitor_ids.contains(&stale.id) {
+            store.delete_monitor(&stale.id).await?;
+            engine.remove(&stale.id);
+            applied.monitors_removed += 1;
+        }
+    }
+    for stale in store.list_maintenance().await? {
+        if stale.source == FILE_SOURCE && !window_ids.contains(&stale.id) {
+            store.delete_maintenance(&stale.id).await?;
+        }
+    }
+    reload_maintenance(engine).await?;
+    Ok(applied)
+}
+
+/// Gives the engine every maintenance window in the store.
+pub async fn reload_maintenance(engine: &Engine) -> Result<(), ServerError> {
+    let mut windows = Vec::new();
+    for record in engine.store().list_maintenance().await? {
+        match serde_json::from_value(record.spec) {
+            Ok(spec) => windows.push((record.id, spec)),
+            Err(e) => {
+                tracing::error!(window = %record.id, error = %e, "ignoring an unreadable maintenance window")
+            }
+        }
+    }
+    engine.set_maintenance(windows);
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! The Vedette server: the engine (scheduler, probes, state machine, batch writer) and its
+//! HTTP surface. `serve` wires them together for the `vedette serve` command.
+
+pub mod app;
+pub mod demo;
+pub mod engine;
+pub mod files;
+pub mod scheduler;
+pub mod serve;
+pub mod state_machine;
+pub mod stats;
+pub mod writer;
+
+pub use serve::{ServeConfig, serve};
+
+/// Errors of the server library.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] vedette_store::StoreError),
+    /// A probe resource could not be set up.
+    #[error(transparent)]
+    Probe(#[from] vedette_probe::ProbeError),
+    /// Config files have errors (each line one error with file, line and field).
+    #[error("configuration has errors:\n{0}")]
+    Config(String),
+    /// A resource is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// Network or file I/O failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
