@@ -33,17 +33,21 @@ pub enum EventType {
     /// A certificate expires within its warning span.
     #[serde(rename = "certificate.expiring")]
     CertificateExpiring,
+    /// The webhook dispatcher disabled an endpoint (410 Gone, or failing for too long).
+    #[serde(rename = "webhook.endpoint.disabled")]
+    WebhookEndpointDisabled,
 }
 
 impl EventType {
     /// Every event type, for catalogs.
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         Self::MonitorDown,
         Self::MonitorUp,
         Self::MonitorDegraded,
         Self::IncidentOpened,
         Self::IncidentResolved,
         Self::CertificateExpiring,
+        Self::WebhookEndpointDisabled,
     ];
 
     /// The dotted name, e.g. `monitor.down`.
@@ -55,6 +59,29 @@ impl EventType {
             Self::IncidentOpened => "incident.opened",
             Self::IncidentResolved => "incident.resolved",
             Self::CertificateExpiring => "certificate.expiring",
+            Self::WebhookEndpointDisabled => "webhook.endpoint.disabled",
+        }
+    }
+
+    /// One sentence on when the event is emitted, for event catalogs.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::MonitorDown => "A monitor went down: its failures reached `failure_threshold`.",
+            Self::MonitorUp => {
+                "A monitor came back up after being down or degraded (not on its first start)."
+            }
+            Self::MonitorDegraded => {
+                "A monitor became degraded: it answers, but slower than `degraded_after`."
+            }
+            Self::IncidentOpened => "An incident opened because a monitor went down.",
+            Self::IncidentResolved => "An incident resolved because its monitor recovered.",
+            Self::CertificateExpiring => {
+                "A monitored TLS certificate expires within the monitor's warning span."
+            }
+            Self::WebhookEndpointDisabled => {
+                "The webhook dispatcher disabled an endpoint: it answered 410 Gone, or no \
+                 delivery to it succeeded for the configured period."
+            }
         }
     }
 
@@ -66,6 +93,7 @@ impl EventType {
             }
             Self::IncidentOpened | Self::IncidentResolved => schemars::schema_for!(IncidentEvent),
             Self::CertificateExpiring => schemars::schema_for!(CertificateExpiring),
+            Self::WebhookEndpointDisabled => schemars::schema_for!(WebhookEndpointDisabled),
         };
         serde_json::to_value(schema).unwrap_or_default()
     }
@@ -160,4 +188,16 @@ pub struct CertificateExpiring {
     pub not_after: DateTime<Utc>,
     /// Whole days left.
     pub days_left: i64,
+}
+
+/// Payload of `webhook.endpoint.disabled`. The endpoint's URL is left out: it may carry a
+/// token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookEndpointDisabled {
+    /// Id of the endpoint disabled.
+    pub endpoint_id: String,
+    /// Why: `the receiver answered 410 Gone`, `no successful delivery since ...`.
+    pub reason: String,
+    /// When it was disabled.
+    pub disabled_at: DateTime<Utc>,
 }

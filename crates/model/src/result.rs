@@ -186,6 +186,14 @@ pub struct CheckResult {
     pub assertions: Vec<AssertionResult>,
     /// Attempts made (1 + retries used).
     pub attempts: u32,
+    /// A maintenance window covered the monitor when the check ran: the result is kept but
+    /// does not count against uptime.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub in_maintenance: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl CheckResult {

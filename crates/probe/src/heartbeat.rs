@@ -53,6 +53,7 @@ pub fn evaluate(
                 cert_not_after: None,
                 assertions: Vec::new(),
                 attempts: 1,
+                in_maintenance: false,
             }),
             next_due,
         };

@@ -203,6 +203,7 @@ fn judge(
         cert_not_after: observation.cert.as_ref().map(|c| c.not_after),
         assertions,
         attempts,
+        in_maintenance: false,
     }
 }
 

@@ -1,8 +1,9 @@
 //! The events outbox: every event is written in the same transaction as the state change that
 //! caused it, numbered by a sequence that consumers page through.
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use vedette_model::Event;
+use vedette_model::{Event, EventType};
 
 use crate::db::{MAX_BINDS, from_json, to_ms, values_rows};
 use crate::{Store, StoreError};
@@ -34,6 +35,13 @@ pub(crate) async fn insert(conn: &mut AnyConnection, events: &[&Event]) -> Resul
     Ok(())
 }
 
+/// An outbox row: its sequence number and the event.
+fn decode(row: &AnyRow) -> Result<(i64, Event), StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let body: String = row.try_get("body")?;
+    Ok((seq, from_json(&body, &format!("event {seq}"))?))
+}
+
 impl Store {
     /// Events with a sequence number above `after` (all when `None`), ascending, at most
     /// `limit` (1 to [`MAX_EVENTS_PAGE`]). Each comes with its sequence number, the cursor for
@@ -48,12 +56,39 @@ impl Store {
             .bind(i64::from(limit.clamp(1, MAX_EVENTS_PAGE)))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.try_get("seq")?;
-                let body: String = row.try_get("body")?;
-                Ok((seq, from_json(&body, &format!("event {seq}"))?))
-            })
+        rows.iter().map(decode).collect()
+    }
+
+    /// [`list_events`](Self::list_events) restricted to the given types (all types when
+    /// `types` is empty).
+    pub async fn list_events_of(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+        types: &[EventType],
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        if types.is_empty() {
+            return self.list_events(after, limit).await;
+        }
+        let placeholders = (0..types.len())
+            .map(|i| format!("${}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT seq, body FROM events WHERE seq > $1 AND event_type IN ({placeholders}) \
+             ORDER BY seq LIMIT $2"
+        )))
+        .persistent(false)
+        .bind(after.unwrap_or(0))
+        .bind(i64::from(limit.clamp(1, MAX_EVENTS_PAGE)));
+        for t in types {
+            query = query.bind(t.as_str());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
             .collect()
     }
 

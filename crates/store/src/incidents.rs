@@ -2,6 +2,7 @@
 //! drawn from the monitor's events between opening and resolution.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -45,7 +46,7 @@ pub enum IncidentChange {
 }
 
 /// Whether an incident is still going on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentState {
     /// Going on.
@@ -65,7 +66,7 @@ impl IncidentState {
 }
 
 /// One step in an incident's history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct TimelineEntry {
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -76,7 +77,7 @@ pub struct TimelineEntry {
 }
 
 /// An incident as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Incident {
     /// Incident id.
     pub id: String,
@@ -112,6 +113,9 @@ pub struct IncidentFilter {
     pub opened_before: Option<DateTime<Utc>>,
     /// At most this many ([`MAX_INCIDENTS_PAGE`] when 0 or above it).
     pub limit: u32,
+    /// Only those after this `(opened_at, id)` in list order (older, or as old with a smaller
+    /// id): the last incident of the previous page, for paging.
+    pub older_than: Option<(DateTime<Utc>, String)>,
 }
 
 const COLUMNS: &str =
@@ -215,6 +219,12 @@ impl Store {
         if filter.opened_before.is_some() {
             conditions.push(format!("opened_at < ${}", next()));
         }
+        if filter.older_than.is_some() {
+            let (at, id) = (next(), next());
+            conditions.push(format!(
+                "(opened_at < ${at} OR (opened_at = ${at} AND id < ${id}))"
+            ));
+        }
         let limit_param = next();
         let where_clause = if conditions.is_empty() {
             String::new()
@@ -236,6 +246,9 @@ impl Store {
         }
         if let Some(before) = filter.opened_before {
             query = query.bind(to_ms(before));
+        }
+        if let Some((at, id)) = &filter.older_than {
+            query = query.bind(to_ms(*at)).bind(id.as_str());
         }
         let limit = match filter.limit {
             0 => MAX_INCIDENTS_PAGE,

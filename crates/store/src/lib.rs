@@ -20,6 +20,8 @@ mod results;
 mod retention;
 mod rollup;
 mod status;
+mod tokens;
+pub mod webhooks;
 
 pub use batch::CheckRecord;
 pub use db::{Backend, SQLITE_FILE, Store, StoreConfig};
@@ -37,3 +39,8 @@ pub use results::{MAX_RESULTS_PAGE, StoredResult};
 pub use retention::{Retention, RetentionReport};
 pub use rollup::{Bucket, Resolution};
 pub use status::MonitorStatus;
+pub use tokens::{NewToken, Scope, TokenRecord, token_sha256};
+pub use webhooks::{
+    MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, WebhookAttempt,
+    WebhookEndpointRecord, WebhookMessage,
+};

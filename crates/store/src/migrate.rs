@@ -21,15 +21,35 @@ struct Migration {
 }
 
 /// Every migration, in order.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "tokens",
+        sqlite: include_str!("../migrations/sqlite/0002_tokens.sql"),
+        postgres: include_str!("../migrations/postgres/0002_tokens.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "api",
+        sqlite: include_str!("../migrations/sqlite/0003_api.sql"),
+        postgres: include_str!("../migrations/postgres/0003_api.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "webhooks",
+        sqlite: include_str!("../migrations/sqlite/0004_webhooks.sql"),
+        postgres: include_str!("../migrations/postgres/0004_webhooks.sql"),
+    },
+];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -3,7 +3,8 @@
 //! over any range come from a few rows.
 //!
 //! `Down` results count as failures; `Degraded` ones count as degraded and as up for uptime.
-//! Latency statistics (sum, min, max, histogram) cover the results that are not failures: a
+//! Results recorded while a maintenance window covered the monitor count as `maintenance` and
+//! never as failures, and uptime leaves them out. Latency statistics (sum, min, max, histogram) cover the results that are not failures: a
 //! refused connection or a timeout says nothing about response time.
 
 use std::collections::BTreeMap;
@@ -54,10 +55,12 @@ pub struct Bucket {
     pub start: DateTime<Utc>,
     /// Checks.
     pub checks: u64,
-    /// Checks that were down.
+    /// Checks that were down outside maintenance.
     pub failures: u64,
     /// Checks that were degraded (counted as up for uptime).
     pub degraded: u64,
+    /// Checks made while a maintenance window covered the monitor (left out of uptime).
+    pub maintenance: u64,
     /// Sum of the latencies of the checks that did not fail.
     pub latency_sum_ms: f64,
     /// Smallest latency of a check that did not fail.
@@ -76,6 +79,7 @@ impl Bucket {
             checks: 0,
             failures: 0,
             degraded: 0,
+            maintenance: 0,
             latency_sum_ms: 0.0,
             latency_min_ms: None,
             latency_max_ms: None,
@@ -83,9 +87,11 @@ impl Bucket {
         }
     }
 
-    /// Share of checks that did not fail (`0.0..=1.0`); `None` without checks.
+    /// Share of the checks outside maintenance that did not fail (`0.0..=1.0`); `None`
+    /// without such checks.
     pub fn uptime(&self) -> Option<f64> {
-        (self.checks > 0).then(|| (self.checks - self.failures) as f64 / self.checks as f64)
+        let counted = self.checks.saturating_sub(self.maintenance);
+        (counted > 0).then(|| counted.saturating_sub(self.failures) as f64 / counted as f64)
     }
 
     /// The `q`-quantile (`0.0..=1.0`) of the latency of checks that did not fail, within the
@@ -109,6 +115,7 @@ impl Bucket {
         self.checks += other.checks;
         self.failures += other.failures;
         self.degraded += other.degraded;
+        self.maintenance += other.maintenance;
         self.latency_sum_ms += other.latency_sum_ms;
         self.latency_min_ms = min_opt(self.latency_min_ms, other.latency_min_ms, f64::min);
         self.latency_max_ms = min_opt(self.latency_max_ms, other.latency_max_ms, f64::max);
@@ -118,9 +125,14 @@ impl Bucket {
     /// Counts one result.
     pub fn record(&mut self, result: &CheckResult) {
         self.checks += 1;
+        if result.in_maintenance {
+            self.maintenance += 1;
+        }
         match result.outcome {
             Outcome::Down => {
-                self.failures += 1;
+                if !result.in_maintenance {
+                    self.failures += 1;
+                }
                 return;
             }
             Outcome::Degraded => self.degraded += 1,
@@ -153,7 +165,7 @@ fn ceil_to(t: i64, step: i64) -> i64 {
 }
 
 const COLUMNS: &str = "monitor_id, resolution_ms, bucket_start, checks, failures, degraded, \
-                       latency_sum_ms, latency_min_ms, latency_max_ms, histogram";
+                       maintenance, latency_sum_ms, latency_min_ms, latency_max_ms, histogram";
 
 /// Row key: monitor, resolution in ms, bucket start in ms.
 type Key = (String, i64, i64);
@@ -167,6 +179,7 @@ fn decode(row: &AnyRow) -> Result<(Key, Bucket), StoreError> {
         checks: to_count(row.try_get("checks")?, "rollup checks")?,
         failures: to_count(row.try_get("failures")?, "rollup failures")?,
         degraded: to_count(row.try_get("degraded")?, "rollup degraded")?,
+        maintenance: to_count(row.try_get("maintenance")?, "rollup maintenance")?,
         latency_sum_ms: row.try_get("latency_sum_ms")?,
         latency_min_ms: row.try_get("latency_min_ms")?,
         latency_max_ms: row.try_get("latency_max_ms")?,
@@ -198,7 +211,7 @@ pub(crate) async fn apply(
     }
     let rows: Vec<(Key, Bucket)> = rows.into_iter().collect();
     const KEY_COLS: usize = 3;
-    const COLS: usize = 10;
+    const COLS: usize = 11;
     for chunk in rows.chunks(MAX_BINDS / COLS) {
         // Read the rows that exist.
         let condition = (0..chunk.len())
@@ -234,7 +247,8 @@ pub(crate) async fn apply(
             "INSERT INTO rollups ({COLUMNS}) VALUES {} \
              ON CONFLICT (monitor_id, resolution_ms, bucket_start) DO UPDATE SET \
              checks = excluded.checks, failures = excluded.failures, \
-             degraded = excluded.degraded, latency_sum_ms = excluded.latency_sum_ms, \
+             degraded = excluded.degraded, maintenance = excluded.maintenance, \
+             latency_sum_ms = excluded.latency_sum_ms, \
              latency_min_ms = excluded.latency_min_ms, latency_max_ms = excluded.latency_max_ms, \
              histogram = excluded.histogram",
             values_rows(chunk.len(), COLS, 1)
@@ -255,6 +269,7 @@ pub(crate) async fn apply(
                 .bind(from_count(merged.checks))
                 .bind(from_count(merged.failures))
                 .bind(from_count(merged.degraded))
+                .bind(from_count(merged.maintenance))
                 .bind(merged.latency_sum_ms)
                 .bind(merged.latency_min_ms)
                 .bind(merged.latency_max_ms)

@@ -154,6 +154,7 @@ pub fn result(
         cert_not_after: None,
         assertions: Vec::new(),
         attempts: 1,
+        in_maintenance: false,
     }
 }
 

@@ -34,3 +34,4 @@ mod common;
 mod heartbeat;
 mod monitors;
 mod rollups;
+mod tokens;

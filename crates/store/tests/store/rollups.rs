@@ -11,6 +11,7 @@ use crate::common::{TestDb, at_ms, monitor, record, result};
 
 backend_tests!(
     rollups_match_brute_force,
+    maintenance_is_left_out_of_uptime,
     series_rejects_bad_steps,
     retention_deletes_per_config,
 );
@@ -43,7 +44,7 @@ impl Rng {
 }
 
 /// About 3.5 days of results for `api` every ~75 s from 05:13:07 on day 0, with skewed
-/// latencies, ~5 % down and ~10 % degraded.
+/// latencies, ~5 % down and ~10 % degraded; results 1000 to 1199 ran during maintenance.
 fn generate() -> Vec<CheckResult> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     (0..4_000_i64)
@@ -60,12 +61,14 @@ fn generate() -> Vec<CheckResult> {
             };
             let x = rng.next();
             let latency = 3.0 + x * x * x * 2_500.0 + rng.next() * 7.0;
-            result(
+            let mut r = result(
                 "api",
                 at_ms(at),
                 outcome,
                 (latency * 1000.0).round() / 1000.0,
-            )
+            );
+            r.in_maintenance = (1000..1200).contains(&i);
+            r
         })
         .collect()
 }
@@ -95,7 +98,19 @@ fn assert_matches(got: &Bucket, results: &[&CheckResult], what: &str) {
     assert_eq!(got.checks, want.checks, "{what}: checks");
     assert_eq!(got.failures, want.failures, "{what}: failures");
     assert_eq!(got.degraded, want.degraded, "{what}: degraded");
-    assert_eq!(got.uptime(), want.uptime(), "{what}: uptime");
+    assert_eq!(got.maintenance, want.maintenance, "{what}: maintenance");
+    let counted: Vec<&&CheckResult> = results.iter().filter(|r| !r.in_maintenance).collect();
+    let downs = counted
+        .iter()
+        .filter(|r| r.outcome == Outcome::Down)
+        .count();
+    let uptime =
+        (!counted.is_empty()).then(|| (counted.len() - downs) as f64 / counted.len() as f64);
+    assert_eq!(got.uptime(), uptime, "{what}: uptime");
+    assert_eq!(
+        got.failures, downs as u64,
+        "{what}: failures outside maintenance"
+    );
     assert_eq!(got.latency_min_ms, want.latency_min_ms, "{what}: min");
     assert_eq!(got.latency_max_ms, want.latency_max_ms, "{what}: max");
     assert!(
@@ -249,6 +264,60 @@ async fn series_rejects_bad_steps(db: &TestDb) {
     assert_eq!(
         (empty.checks, empty.uptime(), empty.percentile(0.95)),
         (0, None, None)
+    );
+    store.close().await;
+}
+
+async fn maintenance_is_left_out_of_uptime(db: &TestDb) {
+    let store = db.open().await;
+    store.put_monitor(&monitor("api")).await.expect("put");
+    let base = DAY0 + 10 * HOUR;
+    let mut batch: Vec<CheckRecord> = Vec::new();
+    for (i, (outcome, in_maintenance)) in [
+        (Outcome::Up, false),
+        (Outcome::Down, false),
+        (Outcome::Down, true),
+        (Outcome::Up, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = result("api", at_ms(base + i as i64 * 1_000), outcome, 10.0);
+        r.in_maintenance = in_maintenance;
+        batch.push(record(r));
+    }
+    // A minute where every check ran during maintenance.
+    let mut only = result("api", at_ms(base + MINUTE), Outcome::Down, 10.0);
+    only.in_maintenance = true;
+    batch.push(record(only));
+    store.write_batch(&batch).await.expect("write");
+
+    let minutes = store
+        .series(
+            "api",
+            at_ms(base),
+            at_ms(base + 2 * MINUTE),
+            Duration::minutes(1),
+        )
+        .await
+        .expect("series");
+    let counts: Vec<_> = minutes
+        .iter()
+        .map(|b| (b.checks, b.failures, b.maintenance, b.uptime()))
+        .collect();
+    assert_eq!(counts, [(4, 1, 2, Some(0.5)), (1, 0, 1, None)]);
+    let total = store
+        .summary("api", at_ms(base), at_ms(base + 2 * MINUTE))
+        .await
+        .expect("summary");
+    assert_eq!(
+        (
+            total.checks,
+            total.failures,
+            total.maintenance,
+            total.uptime()
+        ),
+        (5, 1, 3, Some(0.5))
     );
     store.close().await;
 }

@@ -1,0 +1,194 @@
+//! API tokens: creation, lookup by secret, listing, revocation, expiry, throttled last use and
+//! the one-time bootstrap.
+
+use chrono::Duration;
+use vedette_store::{NewToken, Scope, StoreError, token_sha256};
+
+use crate::common::{TestDb, now_ms};
+
+backend_tests!(tokens_round_trip, bootstrap_happens_once);
+
+fn new_token(id: &str, scopes: &[Scope]) -> NewToken {
+    NewToken {
+        id: id.to_owned(),
+        name: format!("{id} token"),
+        scopes: scopes.to_vec(),
+        expires_at: None,
+    }
+}
+
+async fn tokens_round_trip(db: &TestDb) {
+    let store = db.open().await;
+    let now = now_ms();
+    assert!(!store.has_tokens().await.expect("has"));
+
+    let ci = store
+        .create_token(
+            &new_token("tok_ci", &[Scope::Read, Scope::Write]),
+            "vdt_ci-secret",
+            now,
+        )
+        .await
+        .expect("create");
+    assert_eq!(ci.scope(), Some(Scope::Write));
+    assert!(ci.is_active(now));
+    let mut expiring = new_token("tok_old", &[Scope::Read]);
+    expiring.expires_at = Some(now + Duration::minutes(5));
+    store
+        .create_token(&expiring, "vdt_old-secret", now)
+        .await
+        .expect("create");
+
+    // Lookup goes by hash; the record read back is the one written.
+    let found = store
+        .token_by_secret("vdt_ci-secret")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found, ci);
+    assert_eq!(
+        store
+            .token_by_secret("vdt_ci-secreT")
+            .await
+            .expect("lookup"),
+        None
+    );
+    let old = store
+        .token_by_secret("vdt_old-secret")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert!(old.is_active(now));
+    assert!(!old.is_active(now + Duration::minutes(5)));
+
+    // Duplicate ids and secrets are refused.
+    let dup_id = store
+        .create_token(&new_token("tok_ci", &[Scope::Read]), "vdt_other", now)
+        .await;
+    assert!(matches!(dup_id, Err(StoreError::Database(_))), "{dup_id:?}");
+    let dup_secret = store
+        .create_token(&new_token("tok_x", &[Scope::Read]), "vdt_ci-secret", now)
+        .await;
+    assert!(
+        matches!(dup_secret, Err(StoreError::Database(_))),
+        "{dup_secret:?}"
+    );
+
+    let ids: Vec<_> = store
+        .list_tokens()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["tok_ci", "tok_old"]);
+
+    // Last use is written at most once per throttle period.
+    let minute = Duration::minutes(1);
+    assert!(
+        store
+            .touch_token("tok_ci", now, minute)
+            .await
+            .expect("touch")
+    );
+    assert!(
+        !store
+            .touch_token("tok_ci", now + Duration::seconds(30), minute)
+            .await
+            .expect("touch")
+    );
+    assert!(
+        store
+            .touch_token("tok_ci", now + Duration::seconds(61), minute)
+            .await
+            .expect("touch")
+    );
+    assert_eq!(
+        store
+            .get_token("tok_ci")
+            .await
+            .expect("get")
+            .expect("exists")
+            .last_used_at,
+        Some(now + Duration::seconds(61))
+    );
+
+    // Revoked tokens stay findable (so they answer 401, not "unknown"), leave the list, and
+    // cannot be revoked twice.
+    assert!(store.revoke_token("tok_ci", now).await.expect("revoke"));
+    assert!(!store.revoke_token("tok_ci", now).await.expect("revoke"));
+    assert!(
+        !store
+            .revoke_token("tok_missing", now)
+            .await
+            .expect("revoke")
+    );
+    let revoked = store
+        .token_by_secret("vdt_ci-secret")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(revoked.revoked_at, Some(now));
+    assert!(!revoked.is_active(now));
+    let ids: Vec<_> = store
+        .list_tokens()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["tok_old"]);
+
+    // The secret itself is stored nowhere.
+    let pool = sqlx::AnyPool::connect(&db.raw_url())
+        .await
+        .expect("connect");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_sha256 FROM api_tokens ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .expect("hashes");
+    assert_eq!(
+        stored,
+        [
+            token_sha256("vdt_ci-secret"),
+            token_sha256("vdt_old-secret")
+        ]
+    );
+    pool.close().await;
+    store.close().await;
+}
+
+async fn bootstrap_happens_once(db: &TestDb) {
+    let store = db.open().await;
+    let now = now_ms();
+    let admin = new_token("tok_boot", &[Scope::Admin]);
+    assert!(
+        store
+            .bootstrap_token(&admin, "vdt_boot", now)
+            .await
+            .expect("bootstrap")
+    );
+    let again = new_token("tok_boot2", &[Scope::Admin]);
+    assert!(
+        !store
+            .bootstrap_token(&again, "vdt_boot2", now)
+            .await
+            .expect("bootstrap")
+    );
+    assert!(store.revoke_token("tok_boot", now).await.expect("revoke"));
+    // A database whose tokens were all revoked is not bootstrapped again.
+    assert!(
+        !store
+            .bootstrap_token(&again, "vdt_boot2", now)
+            .await
+            .expect("bootstrap")
+    );
+    assert!(store.has_tokens().await.expect("has"));
+    let found = store
+        .token_by_secret("vdt_boot")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.scope(), Some(Scope::Admin));
+    store.close().await;
+}
