@@ -1,0 +1,665 @@
+//! The webhook endpoint spec: where deliveries go, which events they carry and how they are
+//! shaped, authenticated and signed. The same type backs `/api/v1/webhooks`, `vedette apply`
+//! documents and the CLI.
+//!
+//! Secret values ([`Secret`]) never appear in `Debug` output; [`EndpointSpec::redacted`] gives
+//! the form an API returns.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use http::{HeaderName, HeaderValue};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use vedette_model::validate::FieldError;
+use vedette_model::{Event, EventType, selector};
+
+use crate::catalog::Catalog;
+use crate::signing::{self, SigningKey};
+use crate::templates::Engine;
+
+/// Shown in place of a secret value.
+pub const REDACTED: &str = "********";
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// Longest timeout an endpoint may set.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Longest URL accepted, in bytes.
+pub const MAX_URL_BYTES: usize = 2048;
+/// Most custom headers per endpoint.
+pub const MAX_HEADERS: usize = 32;
+/// Longest custom header value, in bytes.
+pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+
+/// Headers an endpoint may not set itself (the dispatcher owns them).
+const RESERVED_HEADERS: &[&str] = &[
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
+
+/// A secret string: kept as written, shown as `********` in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret value itself, for the one place that needs it (building a request).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn is_redacted(&self) -> bool {
+        self.0 == REDACTED
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// A custom header value: plain text, or `{secret: ...}` for values that must not be shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HeaderValueSpec {
+    /// A value shown as is.
+    Plain(String),
+    /// A value redacted in API answers and delivery logs.
+    Secret {
+        /// The value.
+        secret: Secret,
+    },
+}
+
+impl HeaderValueSpec {
+    /// The value to send.
+    pub fn expose(&self) -> &str {
+        match self {
+            Self::Plain(v) => v,
+            Self::Secret { secret } => secret.expose(),
+        }
+    }
+}
+
+/// Outbound authentication besides the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    /// `Authorization: Basic base64(username:password)`.
+    Basic {
+        /// User name.
+        username: String,
+        /// Password.
+        password: Secret,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: Secret,
+    },
+    /// A custom header carrying a key, e.g. `X-API-Key`.
+    ApiKey {
+        /// Header name.
+        header: String,
+        /// The key.
+        value: Secret,
+    },
+}
+
+/// One signing secret (`whsec_...` for `v1`, `whsk_...` for `v1a`) and, during a rotation, the
+/// time it stops being used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningSecret {
+    /// The secret.
+    pub secret: Secret,
+    /// After this instant the secret no longer signs (the end of a rotation overlap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A custom payload template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    /// minijinja source rendering the body (see [`crate::templates::context`]).
+    pub body: String,
+    /// `Content-Type` of the rendered body; JSON bodies are checked to parse.
+    #[serde(default = "default_content_type")]
+    pub content_type: String,
+}
+
+fn default_content_type() -> String {
+    "application/json".to_owned()
+}
+
+/// An integration from the catalog, with its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationRef {
+    /// Catalog name, e.g. `slack`.
+    pub name: String,
+    /// Parameters, checked against the integration's JSON Schema.
+    #[serde(default = "empty_object")]
+    pub params: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+fn default_event_types() -> Vec<String> {
+    vec!["*".to_owned()]
+}
+
+fn default_timeout() -> vedette_model::Duration {
+    vedette_model::Duration::from(DEFAULT_TIMEOUT)
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// Where to send (http or https). Absent when an integration supplies the URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Event types to deliver: exact names, `prefix.*` wildcards or `*` (the default).
+    #[serde(default = "default_event_types")]
+    pub event_types: Vec<String>,
+    /// Label selector over the monitor's labels (`team=payments,env!=dev`); all when absent.
+    /// Events without a monitor pass only when no selector is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Extra request headers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, HeaderValueSpec>,
+    /// A custom payload template; the event as JSON when neither this nor an integration is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateSpec>,
+    /// An integration from the catalog shaping URL, headers and body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<IntegrationRef>,
+    /// Per-request timeout (default 15 s, at most 60 s).
+    #[serde(default = "default_timeout")]
+    pub timeout: vedette_model::Duration,
+    /// Most requests per second to this endpoint; unlimited when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    /// Whether deliveries are made.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Outbound authentication besides the signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// Signing secrets, newest first; during a rotation older ones carry `expires_at`.
+    #[serde(default)]
+    pub secrets: Vec<SigningSecret>,
+}
+
+impl EndpointSpec {
+    /// A spec sending every event, as JSON, to `url`, with a fresh signing secret.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: Some(url.into()),
+            description: String::new(),
+            event_types: default_event_types(),
+            selector: None,
+            headers: BTreeMap::new(),
+            template: None,
+            integration: None,
+            timeout: default_timeout(),
+            rate_limit: None,
+            enabled: true,
+            auth: None,
+            secrets: vec![SigningSecret {
+                secret: Secret::new(signing::generate_secret()),
+                expires_at: None,
+            }],
+        }
+    }
+
+    /// Adds a fresh `whsec_` secret when the spec has none (what the API does on create).
+    pub fn ensure_secret(&mut self) {
+        if self.secrets.is_empty() {
+            self.secrets.push(SigningSecret {
+                secret: Secret::new(signing::generate_secret()),
+                expires_at: None,
+            });
+        }
+    }
+
+    /// Rotates to `new_secret`: it signs from now on, every current secret keeps signing until
+    /// `now + overlap`, and secrets already past their overlap are dropped.
+    pub fn rotate_secret(
+        &mut self,
+        new_secret: Secret,
+        overlap: std::time::Duration,
+        now: DateTime<Utc>,
+    ) {
+        let until = now
+            + chrono::Duration::from_std(overlap).unwrap_or_else(|_| chrono::Duration::days(365));
+        self.secrets
+            .retain(|s| s.expires_at.is_none_or(|t| t > now));
+        for s in &mut self.secrets {
+            s.expires_at = Some(s.expires_at.map_or(until, |t| t.min(until)));
+        }
+        self.secrets.insert(
+            0,
+            SigningSecret {
+                secret: new_secret,
+                expires_at: None,
+            },
+        );
+    }
+
+    /// Secrets that sign at `now`, newest first.
+    pub fn active_secrets(&self, now: DateTime<Utc>) -> impl Iterator<Item = &str> {
+        self.secrets
+            .iter()
+            .filter(move |s| s.expires_at.is_none_or(|t| t > now))
+            .map(|s| s.secret.expose())
+    }
+
+    /// Whether events of type `event_type` pass the event-type filter.
+    pub fn accepts_type(&self, event_type: &str) -> bool {
+        self.event_types
+            .iter()
+            .any(|p| type_pattern_matches(p, event_type))
+    }
+
+    /// Whether `event`, about a monitor with `labels` (when known), goes to this endpoint:
+    /// enabled, type filter, selector, and the integration handling the type.
+    pub fn matches(
+        &self,
+        event: &Event,
+        labels: Option<&BTreeMap<String, String>>,
+        catalog: &Catalog,
+    ) -> bool {
+        if !self.enabled || !self.accepts_type(event.event_type.as_str()) {
+            return false;
+        }
+        if let Some(integration) = &self.integration {
+            let supported = catalog
+                .get(&integration.name)
+                .is_some_and(|m| m.supports(event.event_type.as_str()));
+            if !supported {
+                return false;
+            }
+        }
+        match self.selector.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => true,
+            Some(text) => match (selector::parse(text), labels) {
+                (Ok(sel), Some(labels)) => sel.matches(labels),
+                _ => false,
+            },
+        }
+    }
+
+    /// Every secret value this spec holds (signing secrets, auth, secret headers and secret
+    /// integration parameters), for redacting delivery logs.
+    pub fn secret_values(&self, catalog: &Catalog) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .secrets
+            .iter()
+            .map(|s| s.secret.expose().to_owned())
+            .collect();
+        match &self.auth {
+            Some(Auth::Basic { password, .. }) => out.push(password.expose().to_owned()),
+            Some(Auth::Bearer { token }) => out.push(token.expose().to_owned()),
+            Some(Auth::ApiKey { value, .. }) => out.push(value.expose().to_owned()),
+            None => {}
+        }
+        for v in self.headers.values() {
+            if let HeaderValueSpec::Secret { secret } = v {
+                out.push(secret.expose().to_owned());
+            }
+        }
+        if let Some(integration) = &self.integration
+            && let Some(manifest) = catalog.get(&integration.name)
+        {
+            for name in manifest.secret_params() {
+                if let Some(v) = integration.params.get(name).and_then(|v| v.as_str()) {
+                    out.push(v.to_owned());
+                }
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    /// The spec as an API shows it: every secret replaced by `********`.
+    pub fn redacted(&self, catalog: &Catalog) -> Self {
+        let mut out = self.clone();
+        let hide = |s: &mut Secret| *s = Secret::new(REDACTED);
+        for s in &mut out.secrets {
+            hide(&mut s.secret);
+        }
+        match &mut out.auth {
+            Some(Auth::Basic { password, .. }) => hide(password),
+            Some(Auth::Bearer { token }) => hide(token),
+            Some(Auth::ApiKey { value, .. }) => hide(value),
+            None => {}
+        }
+        for v in out.headers.values_mut() {
+            if let HeaderValueSpec::Secret { secret } = v {
+                hide(secret);
+            }
+        }
+        if let Some(integration) = &mut out.integration
+            && let Some(manifest) = catalog.get(&integration.name)
+            && let Some(params) = integration.params.as_object_mut()
+        {
+            for name in manifest.secret_params() {
+                if let Some(v) = params.get_mut(name) {
+                    *v = serde_json::Value::String(REDACTED.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// Puts back the secrets a client echoed as `********` (from a GET of `previous`), so an
+    /// update that leaves a secret alone keeps it. Signing secrets are matched by position.
+    pub fn restore_redacted(&mut self, previous: &EndpointSpec) {
+        for (i, s) in self.secrets.iter_mut().enumerate() {
+            if s.secret.is_redacted()
+                && let Some(p) = previous.secrets.get(i)
+            {
+                s.secret = p.secret.clone();
+            }
+        }
+        match (&mut self.auth, &previous.auth) {
+            (Some(Auth::Basic { password, .. }), Some(Auth::Basic { password: p, .. }))
+                if password.is_redacted() =>
+            {
+                *password = p.clone();
+            }
+            (Some(Auth::Bearer { token }), Some(Auth::Bearer { token: p }))
+                if token.is_redacted() =>
+            {
+                *token = p.clone();
+            }
+            (Some(Auth::ApiKey { value, .. }), Some(Auth::ApiKey { value: p, .. }))
+                if value.is_redacted() =>
+            {
+                *value = p.clone();
+            }
+            _ => {}
+        }
+        for (name, v) in &mut self.headers {
+            if let HeaderValueSpec::Secret { secret } = v
+                && secret.is_redacted()
+                && let Some(HeaderValueSpec::Secret { secret: p }) = previous.headers.get(name)
+            {
+                *secret = p.clone();
+            }
+        }
+        if let (Some(now), Some(before)) = (&mut self.integration, &previous.integration)
+            && now.name == before.name
+            && let (Some(params), Some(old)) =
+                (now.params.as_object_mut(), before.params.as_object())
+        {
+            for (k, v) in params.iter_mut() {
+                if v.as_str() == Some(REDACTED)
+                    && let Some(o) = old.get(k)
+                {
+                    *v = o.clone();
+                }
+            }
+        }
+    }
+
+    /// Checks the spec the way an API does before storing it; every problem is reported with
+    /// its field path. Integration parameters get their schema defaults filled in.
+    pub fn validate(&mut self, catalog: &Catalog, engine: &Engine) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        match (&self.url, &self.integration) {
+            (Some(url), None) => {
+                if let Err(message) = check_url(url) {
+                    errors.push(FieldError::new("url", message));
+                }
+            }
+            (None, None) => errors.push(FieldError::new(
+                "url",
+                "required unless an integration supplies it",
+            )),
+            (Some(_), Some(_)) => errors.push(FieldError::new(
+                "url",
+                "must be absent when an integration is set (pass it as an integration parameter)",
+            )),
+            (None, Some(_)) => {}
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            errors.push(FieldError::new(
+                "description",
+                format!("at most {MAX_DESCRIPTION_CHARS} characters"),
+            ));
+        }
+        if self.event_types.is_empty() {
+            errors.push(FieldError::new(
+                "event_types",
+                "must list at least one event type or `*`",
+            ));
+        }
+        for (i, p) in self.event_types.iter().enumerate() {
+            if let Err(message) = check_type_pattern(p) {
+                errors.push(FieldError::new(format!("event_types[{i}]"), message));
+            }
+        }
+        if let Some(text) = &self.selector
+            && let Err(e) = selector::parse(text)
+        {
+            errors.push(FieldError::new("selector", e.to_string()));
+        }
+        if self.headers.len() > MAX_HEADERS {
+            errors.push(FieldError::new(
+                "headers",
+                format!("at most {MAX_HEADERS} headers"),
+            ));
+        }
+        for (name, value) in &self.headers {
+            let field = format!("headers.{name}");
+            if let Err(message) = check_header(name, value.expose()) {
+                errors.push(FieldError::new(field, message));
+            }
+        }
+        if self.template.is_some() && self.integration.is_some() {
+            errors.push(FieldError::new(
+                "template",
+                "set either a template or an integration, not both",
+            ));
+        }
+        if let Some(t) = &self.template {
+            if let Err(e) = engine.check(&t.body) {
+                errors.push(FieldError::new("template.body", e.to_string()));
+            }
+            if HeaderValue::from_str(&t.content_type).is_err() || !t.content_type.contains('/') {
+                errors.push(FieldError::new(
+                    "template.content_type",
+                    "must be a media type such as application/json",
+                ));
+            }
+        }
+        if let Some(integration) = &mut self.integration {
+            match catalog.get(&integration.name) {
+                None => errors.push(FieldError::new(
+                    "integration.name",
+                    format!(
+                        "unknown integration {:?}; see GET /api/v1/integrations",
+                        integration.name
+                    ),
+                )),
+                Some(manifest) => match manifest.validate_params(&integration.params) {
+                    Ok(filled) => integration.params = filled,
+                    Err(problems) => errors.extend(problems.into_iter().map(|p| {
+                        FieldError::new(format!("integration.params{}", p.path), p.message)
+                    })),
+                },
+            }
+        }
+        let timeout = std::time::Duration::from_millis(self.timeout.as_millis());
+        if timeout.is_zero() || timeout > MAX_TIMEOUT {
+            errors.push(FieldError::new(
+                "timeout",
+                format!("must be between 1ms and {}s", MAX_TIMEOUT.as_secs()),
+            ));
+        }
+        if self.rate_limit == Some(0) {
+            errors.push(FieldError::new(
+                "rate_limit",
+                "must be at least 1 request per second (omit it for no limit)",
+            ));
+        }
+        if let Some(Auth::ApiKey { header, value }) = &self.auth
+            && let Err(message) = check_header(header, value.expose())
+        {
+            errors.push(FieldError::new("auth.header", message));
+        }
+        if let Some(Auth::Basic { username, .. }) = &self.auth
+            && username.contains(':')
+        {
+            errors.push(FieldError::new("auth.username", "must not contain ':'"));
+        }
+        if self.secrets.is_empty() {
+            errors.push(FieldError::new(
+                "secrets",
+                "at least one signing secret is required (whsec_... or whsk_...)",
+            ));
+        }
+        for (i, s) in self.secrets.iter().enumerate() {
+            if let Err(e) = SigningKey::parse(s.secret.expose()) {
+                errors.push(FieldError::new(
+                    format!("secrets[{i}].secret"),
+                    e.to_string(),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Whether an event-type pattern (`*`, `monitor.*`, `monitor.down`) matches a type name.
+pub fn type_pattern_matches(pattern: &str, event_type: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match pattern.strip_suffix(".*") {
+        Some(prefix) => event_type
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.')),
+        None => pattern == event_type,
+    }
+}
+
+/// Every event type name an endpoint can subscribe to.
+pub fn known_event_types() -> Vec<&'static str> {
+    EventType::ALL.iter().map(|t| t.as_str()).collect()
+}
+
+fn check_type_pattern(p: &str) -> Result<(), String> {
+    let known = known_event_types();
+    if p == "*" || known.contains(&p) {
+        return Ok(());
+    }
+    if p.ends_with(".*") && known.iter().any(|t| type_pattern_matches(p, t)) {
+        return Ok(());
+    }
+    Err(format!(
+        "{p:?} matches no event type; use `*`, a prefix such as `monitor.*`, or one of {}",
+        known.join(", ")
+    ))
+}
+
+/// Checks an endpoint URL: absolute http(s), a host, no credentials, bounded length.
+pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
+    if url.len() > MAX_URL_BYTES {
+        return Err(format!("at most {MAX_URL_BYTES} bytes"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme must be http or https, not {:?}",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".to_owned());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not carry credentials; use `auth` instead".to_owned());
+    }
+    Ok(parsed)
+}
+
+fn check_header(name: &str, value: &str) -> Result<(), String> {
+    if HeaderName::from_str(name).is_err() {
+        return Err(format!("{name:?} is not a valid header name"));
+    }
+    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(format!("{name} is set by Vedette and cannot be overridden"));
+    }
+    if value.len() > MAX_HEADER_VALUE_BYTES {
+        return Err(format!(
+            "value is {} bytes; at most {MAX_HEADER_VALUE_BYTES} allowed",
+            value.len()
+        ));
+    }
+    if HeaderValue::from_str(value).is_err() {
+        return Err("value has characters not allowed in a header".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_patterns() {
+        assert!(type_pattern_matches("*", "monitor.down"));
+        assert!(type_pattern_matches("monitor.*", "monitor.down"));
+        assert!(!type_pattern_matches("monitor.*", "monitors.down"));
+        assert!(!type_pattern_matches("monitor.down", "monitor.up"));
+        assert!(check_type_pattern("webhook.*").is_ok());
+        assert!(check_type_pattern("nothing.*").is_err());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut spec = EndpointSpec::new("https://example.com/hook");
+        spec.auth = Some(Auth::Bearer {
+            token: Secret::new("tok-123"),
+        });
+        let text = format!("{spec:?}");
+        assert!(
+            !text.contains("tok-123") && !text.contains("whsec_"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Vedette's webhook ecosystem: Standard Webhooks signing ([`signing`]), sandboxed payload
+//! templates ([`templates`]), the integration catalog ([`catalog`]), webhook endpoint specs
+//! ([`endpoint`]) and the durable delivery engine ([`delivery`]) fed from the events outbox.
+
+pub mod catalog;
+pub mod delivery;
+pub mod endpoint;
+pub mod retry;
+pub mod samples;
+pub mod signing;
+pub mod ssrf;
+pub mod templates;
+
+pub use catalog::{Catalog, Manifest, RenderedRequest};
+pub use delivery::{Dispatcher, DispatcherConfig, EndpointDisabled};
+pub use endpoint::{EndpointSpec, Secret};
+pub use retry::RetryPolicy;
+pub use signing::{Signer, Verifier};
+pub use templates::{Engine, TemplateError, TemplateLimits};
