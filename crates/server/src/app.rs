@@ -1,4 +1,5 @@
-//! The HTTP surface of the engine: health, readiness and the heartbeat push endpoint.
+//! The HTTP surface of the engine: health, readiness, the heartbeat push endpoint and the
+//! REST API under `/api/v1`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
 
@@ -22,14 +24,26 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Set once configuration is loaded and the scheduler runs.
     pub ready: Arc<AtomicBool>,
+    /// Cancelled when the server shuts down (ends long-lived responses such as event streams).
+    pub shutdown: CancellationToken,
+    /// The integration catalog and template engine of the webhook routes.
+    pub webhooks: Arc<crate::api::webhooks::WebhookServices>,
 }
 
-/// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`.
+/// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under
+/// `/api/v1` and its reference at `/api/docs`; every request is timed for `/metrics`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/push/{token}", get(push).post(push))
+        .merge(crate::metrics::routes())
+        .merge(crate::api::openapi::docs())
+        .nest("/api/v1", crate::api::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.engine.metrics().clone(),
+            crate::metrics::track_http,
+        ))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
 use vedette_model::assertion::AssertionSet;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{CheckKind, CheckResult, MonitorSpec, MonitorState};
@@ -13,6 +14,7 @@ use vedette_probe::heartbeat::{self, Ping};
 use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, Store};
 
 use crate::ServerError;
+use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
 use crate::state_machine::{self, Context};
 use crate::writer::{Write, WriterTx};
@@ -39,10 +41,11 @@ pub struct Engine {
     probe: ProbeContext,
     scheduler: SchedulerHandle,
     writer: WriterTx,
-    monitors: RwLock<HashMap<String, Arc<LiveMonitor>>>,
+    monitors: RwLock<BTreeMap<String, Arc<LiveMonitor>>>,
     statuses: Mutex<HashMap<String, MonitorStatus>>,
     maintenance: RwLock<Vec<(String, MaintenanceSpec)>>,
     cert_warned: Mutex<HashMap<String, DateTime<Utc>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Engine {
@@ -65,10 +68,11 @@ impl Engine {
             probe,
             scheduler,
             writer,
-            monitors: RwLock::new(HashMap::new()),
+            monitors: RwLock::new(BTreeMap::new()),
             statuses: Mutex::new(statuses),
             maintenance: RwLock::new(Vec::new()),
             cert_warned: Mutex::new(HashMap::new()),
+            metrics: Arc::new(Metrics::default()),
         }))
     }
 
@@ -82,8 +86,20 @@ impl Engine {
         &self.scheduler
     }
 
-    /// Starts running `record` (or applies its changes) at once.
+    /// Counters and histograms exported at `/metrics`.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Starts running `record` (or applies its changes) at once. A record older than the
+    /// running one (a lower version, from a writer that lost a race) is ignored.
     pub async fn upsert(&self, record: MonitorRecord) -> Result<(), ServerError> {
+        if self
+            .monitor(&record.id)
+            .is_some_and(|live| live.record.version > record.version)
+        {
+            return Ok(());
+        }
         let assertions = AssertionSet::compile(&record.spec.assertions).map_err(|(i, e)| {
             ServerError::Invalid(format!("monitor {}: spec.assertions[{i}]: {e}", record.id))
         })?;
@@ -146,7 +162,28 @@ impl Engine {
             .remove(id);
     }
 
-    /// Ids of the monitors running now.
+    /// Up to `limit` running monitors with ids after `after` (from the first when `None`),
+    /// in id order, keeping only those `keep` accepts.
+    pub fn monitors_page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&LiveMonitor) -> bool,
+    ) -> Vec<Arc<LiveMonitor>> {
+        use std::ops::Bound;
+        let start = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.to_owned()));
+        self.monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .range((start, Bound::Unbounded))
+            .map(|(_, m)| m)
+            .filter(|m| keep(m))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Ids of the monitors running now, in id order.
     pub fn monitor_ids(&self) -> Vec<String> {
         self.monitors
             .read()
@@ -192,11 +229,13 @@ impl Engine {
             .any(|(_, w)| w.applies_to(id, labels) && w.is_active(at))
     }
 
-    /// Runs the check of `id` now, records it like a scheduled one and returns it.
+    /// Runs the check of `id` now, records it like a scheduled one and returns it (a paused
+    /// monitor's check runs and is returned, but is not recorded).
     pub async fn run_now(&self, id: &str) -> Option<CheckResult> {
         let monitor = self.monitor(id)?;
-        let result = self.check(&monitor, Utc::now()).await?;
-        self.record(&monitor, result.clone());
+        let mut result = self.check(&monitor, Utc::now()).await?;
+        result.in_maintenance = self.in_maintenance(id, &monitor.record.labels, result.started_at);
+        self.record_durably(&monitor, result.clone()).await;
         Some(result)
     }
 
@@ -244,8 +283,27 @@ impl Engine {
 
     /// Applies the state machine to `result` and queues it, with its consequences, for writing.
     pub fn record(&self, monitor: &LiveMonitor, result: CheckResult) {
+        self.enqueue(monitor, result, None);
+    }
+
+    /// [`Engine::record`], returning once the result and its consequences are committed (for
+    /// callers that answer someone: run-now, pushes), so an acknowledged result survives a crash.
+    pub async fn record_durably(&self, monitor: &LiveMonitor, result: CheckResult) {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(monitor, result, Some(tx));
+        // An error means the writer has stopped (shutdown) or the result was not queued (paused).
+        let _ = rx.await;
+    }
+
+    fn enqueue(
+        &self,
+        monitor: &LiveMonitor,
+        mut result: CheckResult,
+        written: Option<oneshot::Sender<()>>,
+    ) {
         let id = &monitor.record.id;
         let in_maintenance = self.in_maintenance(id, &monitor.record.labels, result.started_at);
+        result.in_maintenance = in_maintenance;
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
         let prev = statuses
             .entry(id.clone())
@@ -254,6 +312,7 @@ impl Engine {
         if prev.state == MonitorState::Paused {
             return;
         }
+        self.metrics.observe_check(&result);
         let mut transition = state_machine::apply(
             &prev,
             &result,
@@ -274,12 +333,15 @@ impl Engine {
             tracing::info!(monitor = %id, from = %prev.state, to = %transition.status.state, "state changed");
         }
         statuses.insert(id.clone(), transition.status.clone());
-        let _ = self.writer.send(Write::Check(Box::new(CheckRecord {
-            result,
-            status: transition.status,
-            incident: transition.incident,
-            events: transition.events,
-        })));
+        let _ = self.writer.send(Write::Check {
+            record: Box::new(CheckRecord {
+                result,
+                status: transition.status,
+                incident: transition.incident,
+                events: transition.events,
+            }),
+            written,
+        });
     }
 
     fn cert_event(&self, result: &CheckResult, spec: &MonitorSpec) -> Option<vedette_model::Event> {
@@ -345,7 +407,7 @@ impl Engine {
             )
             .await?;
         if let Some(result) = self.check(&monitor, now).await {
-            self.record(&monitor, result);
+            self.record_durably(&monitor, result).await;
         }
         Ok(true)
     }

@@ -1,10 +1,12 @@
 //! The Vedette server: the engine (scheduler, probes, state machine, batch writer) and its
 //! HTTP surface. `serve` wires them together for the `vedette serve` command.
 
+pub mod api;
 pub mod app;
 pub mod demo;
 pub mod engine;
 pub mod files;
+pub mod metrics;
 pub mod scheduler;
 pub mod serve;
 pub mod state_machine;
@@ -31,4 +33,7 @@ pub enum ServerError {
     /// Network or file I/O failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The webhook dispatcher or its integration catalog could not be set up.
+    #[error(transparent)]
+    Webhooks(#[from] vedette_webhooks::delivery::DeliveryError),
 }

@@ -270,6 +270,7 @@ mod tests {
             cert_not_after: None,
             assertions: Vec::new(),
             attempts: 1,
+            in_maintenance: false,
         }
     }
 

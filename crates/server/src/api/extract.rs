@@ -1,0 +1,283 @@
+//! Request extractors that answer with problem+json instead of axum's plain-text rejections:
+//! a JSON body (415 when not JSON, 413 over the limit, 400 when malformed), query parameters,
+//! and the `If-Match` / `If-None-Match` preconditions.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::problem::{ApiResult, Problem};
+
+/// Largest request body accepted (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most bytes of an oversized body read and dropped before answering 413, so that a client
+/// still sending gets the answer rather than a reset connection.
+pub const MAX_DRAIN_BYTES: usize = 16 * 1024 * 1024;
+
+/// A JSON request body, parsed but not yet typed (typing happens with field paths).
+#[derive(Debug, Clone)]
+pub struct JsonBody(pub Value);
+
+/// Whether a `Content-Type` is JSON: `application/json` or any `+json` type (such as
+/// `application/merge-patch+json`), parameters aside.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads a body of at most [`MAX_BODY_BYTES`]; a larger one is drained (up to
+/// [`MAX_DRAIN_BYTES`]) and answered with 413.
+async fn read_limited(body: Body) -> ApiResult<Vec<u8>> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0_usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| Problem::bad_request("the request body could not be read"))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > MAX_DRAIN_BYTES {
+            break;
+        }
+        if seen <= MAX_BODY_BYTES {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(Problem::payload_too_large(MAX_BODY_BYTES));
+    }
+    Ok(bytes)
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_DRAIN_BYTES) {
+            return Err(Problem::payload_too_large(MAX_BODY_BYTES));
+        }
+        if !is_json(content_type) {
+            return Err(Problem::unsupported_media_type(
+                "request bodies must be JSON: send Content-Type: application/json \
+                 (or application/merge-patch+json for PATCH)",
+            ));
+        }
+        let bytes = read_limited(req.into_body()).await?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| Problem::bad_request(format!("malformed JSON: {e}")))
+    }
+}
+
+/// The `{id}` segment of a resource path.
+#[derive(Debug, Clone)]
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| PathId(id))
+            .map_err(|_| Problem::bad_request("the resource id in the path is malformed"))
+    }
+}
+
+/// The query string as name/value pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(pairs)| Params(pairs))
+            .map_err(|_| Problem::bad_request("the query string is malformed"))
+    }
+}
+
+impl Params {
+    /// The value of `name` (the last one when repeated); an empty value counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `?limit=` between 1 and `max`, `default` when absent.
+    pub fn limit(&self, default: usize, max: usize) -> ApiResult<usize> {
+        match self.get("limit") {
+            None => Ok(default),
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(Problem::bad_param(
+                    "limit",
+                    format!("expected an integer from 1 to {max}"),
+                )),
+            },
+        }
+    }
+
+    /// A comma-separated list (`ids=a,b`), empty items dropped.
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Entity tags in a precondition header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tags {
+    /// `*`.
+    Any,
+    /// One or more versions.
+    Versions(Vec<i64>),
+}
+
+impl Tags {
+    fn parse(name: &str, headers: &HeaderMap) -> ApiResult<Option<Tags>> {
+        let Some(value) = headers.get(name) else {
+            return Ok(None);
+        };
+        let bad =
+            || Problem::bad_request(format!("{name} must be * or quoted versions such as \"3\""));
+        let text = value.to_str().map_err(|_| bad())?.trim();
+        if text == "*" {
+            return Ok(Some(Tags::Any));
+        }
+        let versions = text
+            .split(',')
+            .map(|tag| {
+                let tag = tag.trim();
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                let tag = tag
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .unwrap_or(tag);
+                tag.parse::<i64>().map_err(|_| bad())
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Some(Tags::Versions(versions)))
+    }
+
+    fn matches(&self, version: Option<i64>) -> bool {
+        match (self, version) {
+            (_, None) => false,
+            (Tags::Any, Some(_)) => true,
+            (Tags::Versions(vs), Some(v)) => vs.contains(&v),
+        }
+    }
+}
+
+/// `If-Match` and `If-None-Match` of a request.
+#[derive(Debug, Clone, Default)]
+pub struct Preconditions {
+    /// `If-Match`.
+    pub if_match: Option<Tags>,
+    /// `If-None-Match`.
+    pub if_none_match: Option<Tags>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        Ok(Preconditions {
+            if_match: Tags::parse("if-match", &parts.headers)?,
+            if_none_match: Tags::parse("if-none-match", &parts.headers)?,
+        })
+    }
+}
+
+impl Preconditions {
+    /// Whether the request names any precondition.
+    pub fn any(&self) -> bool {
+        self.if_match.is_some() || self.if_none_match.is_some()
+    }
+
+    /// Checks a write against the current version of `what` (`None` when it does not exist).
+    pub fn check_write(&self, what: &str, current: Option<i64>) -> ApiResult<()> {
+        if let Some(tags) = &self.if_match
+            && !tags.matches(current)
+        {
+            return Err(Problem::precondition_failed(match current {
+                None => format!("{what} does not exist (If-Match)"),
+                Some(v) => format!("{what} is at version {v} (If-Match)"),
+            }));
+        }
+        if let Some(tags) = &self.if_none_match
+            && tags.matches(current)
+        {
+            return Err(Problem::precondition_failed(format!(
+                "{what} already exists at version {} (If-None-Match)",
+                current.unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+
+    /// For a read: whether `If-None-Match` names the current version (answer 304).
+    pub fn not_modified(&self, version: i64) -> bool {
+        self.if_none_match
+            .as_ref()
+            .is_some_and(|t| t.matches(Some(version)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+    }
+
+    #[test]
+    fn tags_parse_and_match() {
+        let mut headers = HeaderMap::new();
+        headers.insert("if-match", "W/\"3\", \"4\"".parse().expect("header"));
+        let tags = Tags::parse("if-match", &headers)
+            .expect("valid")
+            .expect("present");
+        assert_eq!(tags, Tags::Versions(vec![3, 4]));
+        assert!(tags.matches(Some(4)));
+        assert!(!tags.matches(Some(5)));
+        assert!(!Tags::Any.matches(None));
+        headers.insert("if-match", "\"x\"".parse().expect("header"));
+        assert!(Tags::parse("if-match", &headers).is_err());
+    }
+}

@@ -1,0 +1,400 @@
+//! `/monitors`: list (label selector, id-ordered cursor pages, served from the engine's
+//! memory), read, create, replace, merge-patch, delete, pause, resume and run now.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use vedette_model::{CheckKind, MonitorSpec, MonitorState, Outcome, selector};
+use vedette_store::{MonitorRecord, MonitorStatus, StoreError};
+
+use super::ApiState;
+use super::body::{self, Envelope};
+use super::extract::{JsonBody, Params, PathId, Preconditions};
+use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
+use super::problem::{ApiResult, Problem};
+use super::resource::{self, WRITE_ATTEMPTS, ensure_api_managed};
+
+const KIND: &str = "monitor";
+const CURSOR: &str = "monitors";
+
+/// A monitor as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct MonitorView {
+    id: String,
+    labels: BTreeMap<String, String>,
+    spec: MonitorSpec,
+    status: StatusView,
+    managed_by: String,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusView {
+    state: MonitorState,
+    since: DateTime<Utc>,
+    last_result: Option<LastResult>,
+    open_incident: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    push_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct LastResult {
+    at: DateTime<Utc>,
+    outcome: Option<Outcome>,
+    message: Option<String>,
+    latency_ms: Option<f64>,
+}
+
+/// Builds the view of `record` with the engine's status and, for heartbeats, the push URL.
+async fn view(state: &ApiState, record: MonitorRecord) -> ApiResult<MonitorView> {
+    let status = state.engine.status(&record.id).unwrap_or_else(|| {
+        let mut s = MonitorStatus::pending(&record.id, record.created_at);
+        if record.spec.paused {
+            s.state = MonitorState::Paused;
+        }
+        s
+    });
+    let push_url = if record.spec.kind() == Some(CheckKind::Heartbeat) {
+        state
+            .engine
+            .store()
+            .heartbeat_token(&record.id)
+            .await?
+            .map(|token| format!("/push/{token}"))
+    } else {
+        None
+    };
+    Ok(MonitorView {
+        status: StatusView {
+            state: status.state,
+            since: status.since,
+            last_result: status.last_result_at.map(|at| LastResult {
+                at,
+                outcome: status.last_outcome,
+                message: status.last_message.clone(),
+                latency_ms: status.last_latency_ms,
+            }),
+            open_incident: status.open_incident,
+            push_url,
+        },
+        id: record.id,
+        labels: record.labels,
+        spec: record.spec,
+        managed_by: record.source,
+        version: record.version,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    })
+}
+
+/// The current record of `id`: the engine's copy, else the store's; 404 when neither has it.
+async fn current(state: &ApiState, id: &str) -> ApiResult<MonitorRecord> {
+    if let Some(live) = state.engine.monitor(id) {
+        return Ok(live.record.clone());
+    }
+    state
+        .engine
+        .store()
+        .get_monitor(id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> Problem {
+    Problem::not_found(format!("no monitor {id:?}"))
+}
+
+/// `GET /monitors?selector=&limit=&cursor=`.
+pub async fn list(State(state): State<ApiState>, params: Params) -> ApiResult<Page<MonitorView>> {
+    let selector = selector::parse(params.get("selector").unwrap_or_default())
+        .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = params
+        .get("cursor")
+        .map(|c| pagination::decode(CURSOR, c))
+        .transpose()?;
+    let mut page = state
+        .engine
+        .monitors_page(after.as_deref(), limit + 1, |m| {
+            selector.matches(&m.record.labels)
+        });
+    let next_cursor = if page.len() > limit {
+        page.truncate(limit);
+        page.last()
+            .map(|m| pagination::encode(CURSOR, &m.record.id))
+    } else {
+        None
+    };
+    let mut items = Vec::with_capacity(page.len());
+    for live in page {
+        items.push(view(&state, live.record.clone()).await?);
+    }
+    Ok(Page { items, next_cursor })
+}
+
+/// `GET /monitors/{id}`; 304 when `If-None-Match` names the current version.
+pub async fn get(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<Response> {
+    let record = current(&state, &id).await?;
+    if pre.not_modified(record.version) {
+        return Ok(resource::not_modified(record.version));
+    }
+    let version = record.version;
+    Ok(resource::with_etag(
+        StatusCode::OK,
+        version,
+        view(&state, record).await?,
+    ))
+}
+
+/// 422 when a heartbeat token is already another monitor's.
+async fn ensure_token_free(state: &ApiState, id: &str, spec: &MonitorSpec) -> ApiResult<()> {
+    let Some(token) = spec.heartbeat.as_ref().and_then(|h| h.token.as_ref()) else {
+        return Ok(());
+    };
+    match state
+        .engine
+        .store()
+        .monitor_for_token(token.expose())
+        .await?
+    {
+        Some(owner) if owner != id => Err(Problem::invalid(
+            "spec.heartbeat.token",
+            "already used by another monitor",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `record` if the stored version is still `expected` (0: absent) and hands it to the
+/// engine; `None` when another writer got in first.
+async fn commit(
+    state: &ApiState,
+    record: &MonitorRecord,
+    expected: i64,
+) -> ApiResult<Option<MonitorRecord>> {
+    ensure_token_free(state, &record.id, &record.spec).await?;
+    match state
+        .engine
+        .store()
+        .put_monitor_if(record, Some(expected))
+        .await
+    {
+        Ok(stored) => {
+            state.engine.upsert(stored.clone()).await?;
+            Ok(Some(stored))
+        }
+        Err(StoreError::VersionConflict { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn record(id: &str, labels: BTreeMap<String, String>, spec: MonitorSpec) -> MonitorRecord {
+    let mut record = MonitorRecord::new(id, spec);
+    record.labels = labels;
+    record
+}
+
+fn contention(id: &str) -> Problem {
+    Problem::conflict(format!(
+        "monitor {id:?} kept changing while it was written; retry"
+    ))
+}
+
+/// Creates or replaces `id` under the request's preconditions; the stored record and
+/// whether it was created.
+async fn put_record(
+    state: &ApiState,
+    id: &str,
+    envelope: Envelope<MonitorSpec>,
+    pre: &Preconditions,
+) -> ApiResult<(MonitorRecord, bool)> {
+    let what = format!("{KIND} {id:?}");
+    let wanted = record(id, envelope.labels, envelope.spec);
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = state.engine.store().get_monitor(id).await?;
+        if let Some(existing) = &existing {
+            ensure_api_managed(KIND, id, &existing.source)?;
+        }
+        let version = existing.as_ref().map(|m| m.version);
+        pre.check_write(&what, version)?;
+        if let Some(stored) = commit(state, &wanted, version.unwrap_or(0)).await? {
+            return Ok((stored, existing.is_none()));
+        }
+    }
+    Err(contention(id))
+}
+
+async fn respond(state: &ApiState, record: MonitorRecord, created: bool) -> ApiResult<Response> {
+    let version = record.version;
+    let location = format!("/api/v1/monitors/{}", record.id);
+    let body = view(state, record).await?;
+    Ok(if created {
+        resource::created(location, version, body)
+    } else {
+        resource::with_etag(StatusCode::OK, version, body)
+    })
+}
+
+/// `PUT /monitors/{id}`: idempotent create-or-replace; 201 created, 200 replaced.
+pub async fn put(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let envelope = body::parse::<MonitorSpec>(body)?;
+    resource::check_ids(&id, envelope.id.as_deref())?;
+    let (stored, created) = put_record(&state, &id, envelope, &pre).await?;
+    respond(&state, stored, created).await
+}
+
+/// `POST /monitors`: creates with the body's id or one generated from `spec.name`.
+pub async fn create(
+    State(state): State<ApiState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let envelope = body::parse::<MonitorSpec>(body)?;
+    let candidates = match &envelope.id {
+        Some(id) => vec![id.clone()],
+        None => resource::id_candidates(envelope.spec.name.as_deref(), "mon"),
+    };
+    for id in &candidates {
+        let wanted = record(id, envelope.labels.clone(), envelope.spec.clone());
+        if let Some(stored) = commit(&state, &wanted, 0).await? {
+            return respond(&state, stored, true).await;
+        }
+    }
+    Err(Problem::conflict(format!(
+        "monitor {:?} already exists; PUT /api/v1/monitors/{{id}} replaces it",
+        candidates.first().map(String::as_str).unwrap_or_default()
+    )))
+}
+
+/// `PATCH /monitors/{id}`: JSON Merge Patch over `{"labels", "spec"}`, then validated.
+pub async fn patch(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    JsonBody(patch): JsonBody,
+) -> ApiResult<Response> {
+    if !patch.is_object() {
+        return Err(Problem::invalid(
+            "",
+            "expected a JSON merge patch object over labels and spec",
+        ));
+    }
+    modify(&state, &id, &pre, |existing| {
+        let mut document = body::document(&existing.labels, &existing.spec)?;
+        body::merge_patch(&mut document, &patch);
+        let envelope = body::parse::<MonitorSpec>(document)?;
+        resource::check_ids(&id, envelope.id.as_deref())?;
+        Ok(record(&id, envelope.labels, envelope.spec))
+    })
+    .await
+}
+
+/// Reads `id`, derives the new record with `change` and writes it if nothing changed in
+/// between (re-reading otherwise, unless a precondition pins the version).
+async fn modify(
+    state: &ApiState,
+    id: &str,
+    pre: &Preconditions,
+    change: impl Fn(&MonitorRecord) -> ApiResult<MonitorRecord>,
+) -> ApiResult<Response> {
+    let what = format!("{KIND} {id:?}");
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = state
+            .engine
+            .store()
+            .get_monitor(id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        ensure_api_managed(KIND, id, &existing.source)?;
+        pre.check_write(&what, Some(existing.version))?;
+        let wanted = change(&existing)?;
+        if let Some(stored) = commit(state, &wanted, existing.version).await? {
+            return respond(state, stored, false).await;
+        }
+    }
+    Err(contention(id))
+}
+
+/// `DELETE /monitors/{id}`: 204.
+pub async fn delete(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<StatusCode> {
+    let existing = state
+        .engine
+        .store()
+        .get_monitor(&id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    ensure_api_managed(KIND, &id, &existing.source)?;
+    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
+    state.engine.store().delete_monitor(&id).await?;
+    state.engine.remove(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets `spec.paused` (a new version when it changes) and returns the monitor.
+async fn set_paused(
+    state: &ApiState,
+    id: &str,
+    pre: &Preconditions,
+    paused: bool,
+) -> ApiResult<Response> {
+    modify(state, id, pre, |existing| {
+        let mut wanted = existing.clone();
+        wanted.spec.paused = paused;
+        Ok(wanted)
+    })
+    .await
+}
+
+/// `POST /monitors/{id}/pause`.
+pub async fn pause(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<Response> {
+    set_paused(&state, &id, &pre, true).await
+}
+
+/// `POST /monitors/{id}/resume`.
+pub async fn resume(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<Response> {
+    set_paused(&state, &id, &pre, false).await
+}
+
+/// `POST /monitors/{id}/run`: runs the check now and returns its `CheckResult`. The result
+/// is recorded like a scheduled one, except on a paused monitor (which stays paused).
+pub async fn run(State(state): State<ApiState>, PathId(id): PathId) -> ApiResult<Response> {
+    if state.engine.monitor(&id).is_none() {
+        return Err(not_found(&id));
+    }
+    match state.engine.run_now(&id).await {
+        Some(result) => Ok(Json(result).into_response()),
+        None if state.engine.monitor(&id).is_none() => Err(not_found(&id)),
+        None => Err(Problem::conflict(format!(
+            "monitor {id:?} is a heartbeat monitor: it is judged from the pings it receives \
+             and has nothing to report yet"
+        ))),
+    }
+}

@@ -1,0 +1,105 @@
+//! Conventions shared by the versioned resources (monitors, maintenance windows): ownership
+//! checks, `ETag` responses, generated ids.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use vedette_model::document::slugify;
+use vedette_model::validate::check_id;
+
+use super::problem::{ApiResult, Problem};
+use crate::demo::DEMO_SOURCE;
+use crate::files::FILE_SOURCE;
+
+/// How often a write re-reads and retries when another writer got in between.
+pub const WRITE_ATTEMPTS: usize = 5;
+
+/// 422 unless the id in the URL is a valid id and the body's id, if any, is the same.
+pub fn check_ids(path_id: &str, body_id: Option<&str>) -> ApiResult<()> {
+    check_id(path_id).map_err(|message| Problem::invalid("id", message))?;
+    match body_id {
+        Some(body_id) if body_id != path_id => Err(Problem::invalid(
+            "id",
+            format!("must match the id in the URL ({path_id:?})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// 409 when the resource is owned by config files or the demo rather than the API.
+pub fn ensure_api_managed(kind: &str, id: &str, source: &str) -> ApiResult<()> {
+    match source {
+        FILE_SOURCE => Err(Problem::conflict(format!(
+            "{kind} {id:?} is managed by config files (managed_by: file): change it in the \
+             files given to --config and reload the server"
+        ))),
+        DEMO_SOURCE => Err(Problem::conflict(format!(
+            "{kind} {id:?} is managed by the demo (managed_by: demo) and cannot be changed \
+             through the API"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `ETag: "<version>"` for a resource version.
+pub fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// A JSON response carrying the resource's `ETag`.
+pub fn with_etag(status: StatusCode, version: i64, body: impl Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response
+}
+
+/// 201 with `Location` and `ETag`.
+pub fn created(location: String, version: i64, body: impl Serialize) -> Response {
+    let mut response = with_etag(StatusCode::CREATED, version, body);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// 304 for a conditional read of an unchanged resource.
+pub fn not_modified(version: i64) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response
+}
+
+/// Candidate ids for a new resource: from its name (then with a random suffix), or
+/// `<prefix>-<random>` when the name gives none.
+pub fn id_candidates(name: Option<&str>, prefix: &str) -> Vec<String> {
+    let random = || {
+        use rand::Rng;
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rng();
+        (0..8)
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+            .collect::<String>()
+    };
+    let base = name.map(slugify).filter(|s| check_id(s).is_ok());
+    match base {
+        Some(base) => {
+            let mut ids = vec![base.clone()];
+            let stem: String = base.chars().take(119).collect();
+            ids.extend((0..WRITE_ATTEMPTS).map(|_| format!("{stem}-{}", random())));
+            ids
+        }
+        None => (0..WRITE_ATTEMPTS)
+            .map(|_| format!("{prefix}-{}", random()))
+            .collect(),
+    }
+}
+
+/// The JSON of a stored value, for handlers that add fields to it.
+pub fn to_object(value: impl Serialize) -> ApiResult<serde_json::Map<String, Value>> {
+    match serde_json::to_value(value).map_err(|e| Problem::internal(&e))? {
+        Value::Object(map) => Ok(map),
+        _ => Err(Problem::internal(&"expected a JSON object")),
+    }
+}

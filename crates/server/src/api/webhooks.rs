@@ -1,0 +1,944 @@
+//! `/webhooks` and `/messages`: webhook endpoints with the monitors' conventions (ids, labels,
+//! versions and preconditions, 422 with field paths), secrets redacted in every answer (the
+//! signing secret is shown once, on create and on rotation), previews, test events, and the
+//! delivery log with replay and recovery.
+//!
+//! Deliveries themselves are made by the dispatcher `serve` runs; these routes only write the
+//! endpoints and queue messages.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vedette_model::{Event, EventType, FieldError, selector};
+use vedette_store::{
+    MessageFilter, MessageStatus, StoreError, WebhookAttempt, WebhookEndpointRecord, WebhookMessage,
+};
+use vedette_webhooks::catalog::Catalog;
+use vedette_webhooks::delivery::{self, RenderError};
+use vedette_webhooks::endpoint::{IntegrationRef, SigningSecret, TemplateSpec};
+use vedette_webhooks::{EndpointSpec, Engine, Secret, TemplateLimits, samples, signing};
+
+use super::body::{self, Envelope, Spec};
+use super::extract::{JsonBody, Params, PathId, Preconditions};
+use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
+use super::problem::{ApiResult, Problem};
+use super::resource::{self, WRITE_ATTEMPTS};
+use super::time::parse_time;
+use crate::app::AppState;
+
+const KIND: &str = "webhook endpoint";
+const CURSOR: &str = "webhooks";
+const DELIVERY_CURSOR: &str = "deliveries";
+/// Ids a webhook endpoint may not take (they are routes of their own).
+const RESERVED_IDS: [&str; 1] = ["preview"];
+/// Fields of a webhook answer that a write ignores, besides those every resource has.
+const READ_ONLY: [&str; 5] = [
+    "failing_since",
+    "disabled_at",
+    "disabled_reason",
+    "deliveries",
+    "signing_secret",
+];
+/// How long the previous secret keeps signing after a rotation, by default.
+pub const DEFAULT_OVERLAP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// Longest rotation overlap accepted.
+pub const MAX_OVERLAP: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
+
+/// What the webhook routes share with the dispatcher: the integration catalog (built-in plus
+/// `--webhook-catalog-dir`) and the sandboxed template engine.
+#[derive(Debug)]
+pub struct WebhookServices {
+    catalog: Arc<Catalog>,
+    templates: Engine,
+}
+
+impl WebhookServices {
+    /// Services over `catalog`, rendering with `limits`.
+    pub fn new(catalog: Arc<Catalog>, limits: TemplateLimits) -> Self {
+        Self {
+            catalog,
+            templates: Engine::new(limits),
+        }
+    }
+
+    /// The integration catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The template engine.
+    pub fn templates(&self) -> &Engine {
+        &self.templates
+    }
+}
+
+/// Messages of an endpoint per status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryCounts {
+    /// Waiting for an attempt (or being attempted).
+    pub pending: u64,
+    /// Delivered (a 2xx answer).
+    pub succeeded: u64,
+    /// Given up on (attempts exhausted, or the endpoint was disabled).
+    pub failed: u64,
+}
+
+/// A webhook endpoint as the API shows it: every secret replaced by `********`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Webhook")]
+pub struct WebhookView {
+    /// Stable slug.
+    pub id: String,
+    /// Labels for selection and ownership.
+    pub labels: BTreeMap<String, String>,
+    /// The endpoint, secrets redacted.
+    pub spec: EndpointSpec,
+    /// Bumped on every change; sent as the ETag.
+    pub version: i64,
+    /// First written.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Start of the current run of failed attempts; `null` while healthy.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When the dispatcher disabled the endpoint; writing it with `enabled: true` clears this.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Why it was disabled (`the receiver answered 410 Gone`, ...).
+    pub disabled_reason: Option<String>,
+    /// Messages per status (in `GET /webhooks/{id}` answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<DeliveryCounts>,
+}
+
+/// A webhook endpoint with its newest signing secret, shown only when it is created or its
+/// secret rotated.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "CreatedWebhook")]
+pub struct CreatedWebhookView {
+    /// The endpoint.
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// The secret that signs from now on (`whsec_...`, or `whsk_...` for Ed25519). Store it:
+    /// it is not shown again.
+    pub signing_secret: String,
+    /// For an Ed25519 secret, the public key (`whpk_...`) receivers verify with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+}
+
+impl Spec for EndpointSpec {
+    /// Checked against the catalog and template engine after parsing, in [`parse_write`].
+    fn problems(&self, _prefix: &str) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// The webhook and message routes, relative to `/api/v1`, to merge into the API router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks", get(list).post(create))
+        .route("/webhooks/preview", post(preview))
+        .route(
+            "/webhooks/{id}",
+            get(get_one).put(put).patch(patch).delete(delete),
+        )
+        .route("/webhooks/{id}/rotate-secret", post(rotate_secret))
+        .route("/webhooks/{id}/test", post(send_test))
+        .route("/webhooks/{id}/deliveries", get(deliveries))
+        .route("/webhooks/{id}/recover", post(recover))
+        .route("/messages/{id}", get(get_message))
+        .route("/messages/{id}/replay", post(replay))
+}
+
+fn not_found(id: &str) -> Problem {
+    Problem::not_found(format!("no webhook endpoint {id:?}"))
+}
+
+/// The stored spec, readable.
+fn stored_spec(record: &WebhookEndpointRecord) -> ApiResult<EndpointSpec> {
+    serde_json::from_value(record.spec.clone()).map_err(|e| {
+        Problem::internal(&format!(
+            "webhook endpoint {:?} has an unreadable spec: {e}",
+            record.id
+        ))
+    })
+}
+
+fn view(services: &WebhookServices, record: WebhookEndpointRecord) -> ApiResult<WebhookView> {
+    let spec = stored_spec(&record)?.redacted(services.catalog());
+    Ok(WebhookView {
+        id: record.id,
+        labels: record.labels,
+        spec,
+        version: record.version,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        failing_since: record.failing_since,
+        disabled_at: record.disabled_at,
+        disabled_reason: record.disabled_reason,
+        deliveries: None,
+    })
+}
+
+async fn find(state: &AppState, id: &str) -> ApiResult<WebhookEndpointRecord> {
+    state
+        .engine
+        .store()
+        .get_webhook_endpoint(id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Parses and validates a write body. With `previous` (an update), secrets echoed as
+/// `********` are restored from it and an absent `secrets` list keeps its secrets; without
+/// (a create), a signing secret is generated when none is given.
+fn parse_write(
+    services: &WebhookServices,
+    body: Value,
+    previous: Option<&EndpointSpec>,
+) -> ApiResult<Envelope<EndpointSpec>> {
+    let body = match body {
+        Value::Object(mut map) => {
+            for key in READ_ONLY {
+                map.remove(key);
+            }
+            Value::Object(map)
+        }
+        other => other,
+    };
+    let mut envelope = body::parse::<EndpointSpec>(body).map_err(hide_secret_values)?;
+    let spec = &mut envelope.spec;
+    match previous {
+        Some(previous) => {
+            if spec.secrets.is_empty() {
+                spec.secrets.clone_from(&previous.secrets);
+            } else {
+                spec.restore_redacted(previous);
+            }
+        }
+        None => spec.ensure_secret(),
+    }
+    spec.validate(services.catalog(), services.templates())
+        .map_err(|errors| {
+            Problem::validation(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("spec.{}", e.field), e.message))
+                    .collect(),
+            )
+        })?;
+    Ok(envelope)
+}
+
+/// Type errors of signing secrets would quote the value; say only what was expected.
+fn hide_secret_values(mut problem: Problem) -> Problem {
+    for e in &mut problem.errors {
+        if e.field.starts_with("spec.secrets") && e.message.starts_with("invalid") {
+            e.message = "invalid value (not shown): expected a string".to_owned();
+        }
+    }
+    if problem.errors.len() == 1 {
+        problem.detail = problem.errors[0].to_string();
+    }
+    problem
+}
+
+fn check_id(path_id: &str, body_id: Option<&str>) -> ApiResult<()> {
+    resource::check_ids(path_id, body_id)?;
+    if RESERVED_IDS.contains(&path_id) {
+        return Err(Problem::invalid("id", format!("{path_id:?} is reserved")));
+    }
+    Ok(())
+}
+
+/// Writes the endpoint if its stored version is still `expected` (0: absent); `None` when
+/// another writer got in first.
+async fn commit(
+    state: &AppState,
+    id: &str,
+    envelope: &Envelope<EndpointSpec>,
+    expected: i64,
+) -> ApiResult<Option<WebhookEndpointRecord>> {
+    let spec = serde_json::to_value(&envelope.spec).map_err(|e| Problem::internal(&e))?;
+    match state
+        .engine
+        .store()
+        .put_webhook_endpoint(id, &envelope.labels, &spec, Some(expected))
+        .await
+    {
+        Ok(stored) => Ok(Some(stored)),
+        Err(StoreError::VersionConflict { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn contention(id: &str) -> Problem {
+    Problem::conflict(format!(
+        "webhook endpoint {id:?} kept changing while it was written; retry"
+    ))
+}
+
+/// The newest signing secret of a spec, to show once.
+fn newest_secret(spec: &EndpointSpec) -> String {
+    spec.secrets
+        .first()
+        .map(|s| s.secret.expose().to_owned())
+        .unwrap_or_default()
+}
+
+/// A JSON answer that must not be cached (it carries a secret).
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /webhooks?selector=&limit=&cursor=`, by id.
+async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Page<WebhookView>> {
+    let selector = selector::parse(params.get("selector").unwrap_or_default())
+        .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = params
+        .get("cursor")
+        .map(|c| pagination::decode(CURSOR, c))
+        .transpose()?;
+    let mut records: Vec<WebhookEndpointRecord> = state
+        .engine
+        .store()
+        .list_webhook_endpoints()
+        .await?
+        .into_iter()
+        .filter(|w| after.as_ref().is_none_or(|a| w.id.as_str() > a.as_str()))
+        .filter(|w| selector.matches(&w.labels))
+        .take(limit + 1)
+        .collect();
+    let next_cursor = if records.len() > limit {
+        records.truncate(limit);
+        records.last().map(|w| pagination::encode(CURSOR, &w.id))
+    } else {
+        None
+    };
+    let items = records
+        .into_iter()
+        .map(|r| view(&state.webhooks, r))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// `GET /webhooks/{id}`, with message counts.
+async fn get_one(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<Response> {
+    let record = find(&state, &id).await?;
+    if pre.not_modified(record.version) {
+        return Ok(resource::not_modified(record.version));
+    }
+    let counts = state.engine.store().count_webhook_messages(&id).await?;
+    let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
+    let version = record.version;
+    let mut body = view(&state.webhooks, record)?;
+    body.deliveries = Some(DeliveryCounts {
+        pending: count(MessageStatus::Pending),
+        succeeded: count(MessageStatus::Succeeded),
+        failed: count(MessageStatus::Failed),
+    });
+    Ok(resource::with_etag(StatusCode::OK, version, body))
+}
+
+/// `POST /webhooks`: creates with the body's id, one from the integration's name, or a
+/// generated one; 201 with the signing secret, shown only here.
+async fn create(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    let envelope = parse_write(&state.webhooks, body, None)?;
+    let candidates = match &envelope.id {
+        Some(id) => vec![id.clone()],
+        None => resource::id_candidates(
+            envelope.spec.integration.as_ref().map(|i| i.name.as_str()),
+            "wh",
+        ),
+    };
+    for id in &candidates {
+        check_id(id, None)?;
+        if let Some(stored) = commit(&state, id, &envelope, 0).await? {
+            tracing::info!(webhook = %id, "webhook endpoint created");
+            let location = format!("/api/v1/webhooks/{id}");
+            let version = stored.version;
+            let body = CreatedWebhookView {
+                webhook: view(&state.webhooks, stored)?,
+                signing_secret: newest_secret(&envelope.spec),
+                public_key: public_key(&envelope.spec),
+            };
+            return Ok(no_store(resource::created(location, version, body)));
+        }
+    }
+    Err(Problem::conflict(format!(
+        "webhook endpoint {:?} already exists; PUT /api/v1/webhooks/{{id}} replaces it",
+        candidates.first().map(String::as_str).unwrap_or_default()
+    )))
+}
+
+/// The `whpk_` public key of an Ed25519 newest secret.
+fn public_key(spec: &EndpointSpec) -> Option<String> {
+    let newest = spec.secrets.first()?.secret.expose();
+    newest
+        .starts_with(signing::SECRET_KEY_PREFIX)
+        .then(|| signing::public_key_of(newest).ok())
+        .flatten()
+}
+
+/// `PUT /webhooks/{id}`: create-or-replace; 201 (with the signing secret) or 200.
+async fn put(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let what = format!("{KIND} {id:?}");
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = state.engine.store().get_webhook_endpoint(&id).await?;
+        let previous = existing.as_ref().map(stored_spec).transpose()?;
+        let envelope = parse_write(&state.webhooks, body.clone(), previous.as_ref())?;
+        check_id(&id, envelope.id.as_deref())?;
+        let version = existing.as_ref().map(|w| w.version);
+        pre.check_write(&what, version)?;
+        if let Some(stored) = commit(&state, &id, &envelope, version.unwrap_or(0)).await? {
+            let stored_version = stored.version;
+            let body = view(&state.webhooks, stored)?;
+            if existing.is_none() {
+                let created = CreatedWebhookView {
+                    webhook: body,
+                    signing_secret: newest_secret(&envelope.spec),
+                    public_key: public_key(&envelope.spec),
+                };
+                let location = format!("/api/v1/webhooks/{id}");
+                return Ok(no_store(resource::created(
+                    location,
+                    stored_version,
+                    created,
+                )));
+            }
+            return Ok(resource::with_etag(StatusCode::OK, stored_version, body));
+        }
+    }
+    Err(contention(&id))
+}
+
+/// `PATCH /webhooks/{id}`: JSON Merge Patch over `{"labels", "spec"}`, then validated.
+async fn patch(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    JsonBody(patch): JsonBody,
+) -> ApiResult<Response> {
+    if !patch.is_object() {
+        return Err(Problem::invalid(
+            "",
+            "expected a JSON merge patch object over labels and spec",
+        ));
+    }
+    let what = format!("{KIND} {id:?}");
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = find(&state, &id).await?;
+        pre.check_write(&what, Some(existing.version))?;
+        let previous = stored_spec(&existing)?;
+        let mut document = body::document(&existing.labels, &existing.spec)?;
+        body::merge_patch(&mut document, &patch);
+        let envelope = parse_write(&state.webhooks, document, Some(&previous))?;
+        check_id(&id, envelope.id.as_deref())?;
+        if let Some(stored) = commit(&state, &id, &envelope, existing.version).await? {
+            let version = stored.version;
+            return Ok(resource::with_etag(
+                StatusCode::OK,
+                version,
+                view(&state.webhooks, stored)?,
+            ));
+        }
+    }
+    Err(contention(&id))
+}
+
+/// `DELETE /webhooks/{id}`: 204; its messages and delivery log go too.
+async fn delete(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<StatusCode> {
+    let existing = find(&state, &id).await?;
+    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
+    state.engine.store().delete_webhook_endpoint(&id).await?;
+    tracing::info!(webhook = %id, "webhook endpoint deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /webhooks/{id}/rotate-secret?overlap=24h`: a new signing secret (Ed25519 when the
+/// newest one is); the current ones keep signing for `overlap`. 200 with the new secret,
+/// shown only here.
+async fn rotate_secret(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    params: Params,
+) -> ApiResult<Response> {
+    let overlap = match params.get("overlap") {
+        None => DEFAULT_OVERLAP,
+        Some(text) => {
+            let d = vedette_model::Duration::from_str(text)
+                .map_err(|e| Problem::bad_param("overlap", e.to_string()))?
+                .std();
+            if d > MAX_OVERLAP {
+                return Err(Problem::bad_param(
+                    "overlap",
+                    format!("at most {} days", MAX_OVERLAP.as_secs() / 86_400),
+                ));
+            }
+            d
+        }
+    };
+    let what = format!("{KIND} {id:?}");
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = find(&state, &id).await?;
+        pre.check_write(&what, Some(existing.version))?;
+        let mut spec = stored_spec(&existing)?;
+        let ed25519 = spec
+            .secrets
+            .first()
+            .is_some_and(|s| s.secret.expose().starts_with(signing::SECRET_KEY_PREFIX));
+        let (secret, public_key) = if ed25519 {
+            let (secret, public) = signing::generate_keypair();
+            (secret, Some(public))
+        } else {
+            (signing::generate_secret(), None)
+        };
+        spec.rotate_secret(Secret::new(secret.clone()), overlap, Utc::now());
+        let envelope = Envelope {
+            id: Some(id.clone()),
+            labels: existing.labels.clone(),
+            spec,
+        };
+        if let Some(stored) = commit(&state, &id, &envelope, existing.version).await? {
+            tracing::info!(webhook = %id, overlap_secs = overlap.as_secs(), "webhook signing secret rotated");
+            let version = stored.version;
+            let body = CreatedWebhookView {
+                webhook: view(&state.webhooks, stored)?,
+                signing_secret: secret,
+                public_key,
+            };
+            return Ok(no_store(resource::with_etag(StatusCode::OK, version, body)));
+        }
+    }
+    Err(contention(&id))
+}
+
+/// Body of `POST /webhooks/preview`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Event type whose sample is rendered (default `monitor.down`).
+    #[serde(default = "default_event_type")]
+    pub event_type: EventType,
+    /// A custom template to render.
+    #[serde(default)]
+    pub template: Option<TemplateSpec>,
+    /// An integration to render, with its parameters.
+    #[serde(default)]
+    pub integration: Option<IntegrationRef>,
+    /// The URL of a template or plain endpoint (a placeholder when absent).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+fn default_event_type() -> EventType {
+    EventType::MonitorDown
+}
+
+/// The request an endpoint would send (before auth and signature headers).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PreviewResponse {
+    /// The event rendered (the sample of its type).
+    pub event: Event,
+    /// HTTP method.
+    pub method: String,
+    /// Target URL.
+    pub url: String,
+    /// Headers from the template or integration, as `[name, value]` pairs.
+    pub headers: Vec<(String, String)>,
+    /// `Content-Type` of the body.
+    pub content_type: String,
+    /// The rendered body.
+    pub body: String,
+}
+
+/// Placeholder URL of a preview without one.
+const PREVIEW_URL: &str = "https://receiver.example/webhook";
+
+/// `POST /webhooks/preview`: renders a template or integration for the sample of an event
+/// type; 422 naming the field (and the line and column of a template error).
+async fn preview(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PreviewResponse>> {
+    let mut errors = Vec::new();
+    let request = body::typed::<PreviewRequest>(body, "", &mut errors);
+    let Some(request) = request else {
+        for e in &mut errors {
+            e.field = e.field.trim_start_matches('.').to_owned();
+        }
+        return Err(Problem::validation(errors));
+    };
+    let services = &state.webhooks;
+    let mut spec = EndpointSpec::new(PREVIEW_URL);
+    spec.url = match (&request.integration, request.url) {
+        (Some(_), None) => None,
+        (_, url) => Some(url.unwrap_or_else(|| PREVIEW_URL.to_owned())),
+    };
+    spec.template = request.template;
+    spec.integration = request.integration;
+    spec.secrets = vec![SigningSecret {
+        secret: Secret::new(signing::generate_secret()),
+        expires_at: None,
+    }];
+    spec.validate(services.catalog(), services.templates())
+        .map_err(Problem::validation)?;
+    let event = samples::sample_event(request.event_type);
+    let rendered =
+        delivery::render_request(&spec, services.catalog(), services.templates(), &event).map_err(
+            |e| {
+                let field = if spec.integration.is_some() {
+                    "integration"
+                } else {
+                    "template.body"
+                };
+                match e {
+                    RenderError::Template(t) => Problem::invalid(field, t.to_string()),
+                    other => Problem::invalid(field, other.to_string()),
+                }
+            },
+        )?;
+    Ok(Json(PreviewResponse {
+        event,
+        method: rendered.method,
+        url: rendered.url,
+        headers: rendered.headers,
+        content_type: rendered.content_type,
+        body: rendered.body,
+    }))
+}
+
+/// Answer of `POST /webhooks/{id}/test`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TestEventSent {
+    /// The queued message (its `webhook-id`); follow it at `/api/v1/messages/{id}`.
+    pub message_id: String,
+    /// The event type sent.
+    pub event_type: EventType,
+}
+
+/// 409 when the endpoint does not take deliveries now.
+fn ensure_enabled(record: &WebhookEndpointRecord) -> ApiResult<()> {
+    if record.enabled() {
+        return Ok(());
+    }
+    let why = record
+        .disabled_reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    Err(Problem::conflict(format!(
+        "webhook endpoint {:?} is disabled{why}; set spec.enabled to true first",
+        record.id
+    )))
+}
+
+/// `POST /webhooks/{id}/test?event_type=monitor.down`: queues the sample event of a type as a
+/// real delivery (signed, retried, logged); 202 with its message id.
+async fn send_test(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Response> {
+    let event_type = params
+        .get("event_type")
+        .map(|t| EventType::from_str(t).map_err(|m| Problem::bad_param("event_type", m)))
+        .transpose()?
+        .unwrap_or(EventType::MonitorDown);
+    let record = find(&state, &id).await?;
+    ensure_enabled(&record)?;
+    let message_id = delivery::enqueue_test_event(state.engine.store(), &id, event_type)
+        .await
+        .map_err(|e| match e {
+            delivery::DeliveryError::UnknownEndpoint(_) => not_found(&id),
+            other => Problem::internal(&other),
+        })?;
+    let location = format!("/api/v1/messages/{message_id}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(TestEventSent {
+            message_id,
+            event_type,
+        }),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt (or being attempted).
+    Pending,
+    /// A 2xx answer was received.
+    Succeeded,
+    /// Attempts are exhausted, or the endpoint was disabled.
+    Failed,
+}
+
+impl From<MessageStatus> for DeliveryStatus {
+    fn from(s: MessageStatus) -> Self {
+        match s {
+            MessageStatus::Pending => Self::Pending,
+            MessageStatus::Succeeded => Self::Succeeded,
+            MessageStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+/// One delivery attempt as logged: request headers with secrets redacted, bodies truncated.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AttemptView {
+    /// 1-based attempt number (counted again from 1 after a replay).
+    pub attempt: u32,
+    /// When the request started.
+    pub started_at: DateTime<Utc>,
+    /// Until the response (or the error), in milliseconds.
+    pub duration_ms: u64,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// The request sent: `method`, `url`, `headers`, `body`.
+    pub request: Value,
+    /// Response status, when one came.
+    pub response_status: Option<u16>,
+    /// The response: `headers` and `body`.
+    pub response: Option<Value>,
+    /// Why the attempt failed.
+    pub error: Option<String>,
+}
+
+impl From<WebhookAttempt> for AttemptView {
+    fn from(a: WebhookAttempt) -> Self {
+        Self {
+            attempt: a.attempt,
+            started_at: a.started_at,
+            duration_ms: a.duration_ms,
+            outcome: a.outcome,
+            request: a.request,
+            response_status: a.response_status,
+            response: a.response,
+            error: a.error,
+        }
+    }
+}
+
+/// One message (one event for one endpoint) with its attempts.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Delivery")]
+pub struct DeliveryView {
+    /// Message id, sent as `webhook-id` on every attempt.
+    pub id: String,
+    /// Endpoint.
+    pub endpoint_id: String,
+    /// The event delivered.
+    pub event: Event,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made since it was queued (or last replayed).
+    pub attempt_count: u32,
+    /// When the next attempt is due (pending messages).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Queued.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<u16>,
+    /// Error of the last attempt.
+    pub last_error: Option<String>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<AttemptView>,
+}
+
+fn delivery_view(m: WebhookMessage, attempts: Vec<WebhookAttempt>) -> DeliveryView {
+    DeliveryView {
+        id: m.id,
+        endpoint_id: m.endpoint_id,
+        event: m.event,
+        status: m.status.into(),
+        attempt_count: m.attempts,
+        next_attempt_at: m.next_attempt_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        last_status: m.last_status,
+        last_error: m.last_error,
+        attempts: attempts.into_iter().map(AttemptView::from).collect(),
+    }
+}
+
+/// `GET /webhooks/{id}/deliveries?status=&event_type=&since=&limit=&cursor=`: messages,
+/// newest first, each with its attempts.
+async fn deliveries(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Page<DeliveryView>> {
+    let status = params
+        .get("status")
+        .map(|s| {
+            MessageStatus::parse(s)
+                .map_err(|_| Problem::bad_param("status", "expected pending, succeeded or failed"))
+        })
+        .transpose()?;
+    let event_type = params
+        .get("event_type")
+        .map(|t| EventType::from_str(t).map_err(|m| Problem::bad_param("event_type", m)))
+        .transpose()?;
+    let now = Utc::now();
+    let since = params
+        .get("since")
+        .map(|t| parse_time(t, now).map_err(|m| Problem::bad_param("since", m)))
+        .transpose()?;
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let position = params
+        .get("cursor")
+        .map(|c| decode_position(&pagination::decode(DELIVERY_CURSOR, c)?))
+        .transpose()?;
+    let store = state.engine.store();
+    find(&state, &id).await?;
+    let (before, before_id) = position.unzip();
+    let mut messages = store
+        .list_webhook_messages(&MessageFilter {
+            endpoint_id: Some(id.clone()),
+            status,
+            event_type: event_type.map(|t| t.as_str().to_owned()),
+            since,
+            before,
+            before_id,
+            limit: u32::try_from(limit + 1).unwrap_or(u32::MAX),
+        })
+        .await?;
+    let next_cursor = if messages.len() > limit {
+        messages.truncate(limit);
+        messages.last().map(|m| {
+            pagination::encode(
+                DELIVERY_CURSOR,
+                &format!("{}:{}", m.created_at.timestamp_millis(), m.id),
+            )
+        })
+    } else {
+        None
+    };
+    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let mut attempts = store.list_attempts_of_messages(&ids).await?;
+    let items = messages
+        .into_iter()
+        .map(|m| {
+            let log = attempts.remove(&m.id).unwrap_or_default();
+            delivery_view(m, log)
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// `<unix ms>:<message id>` of a deliveries cursor.
+fn decode_position(text: &str) -> ApiResult<(DateTime<Utc>, String)> {
+    let invalid = || Problem::bad_param("cursor", "not a cursor of this list");
+    let (ms, id) = text.split_once(':').ok_or_else(invalid)?;
+    let at = ms
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .ok_or_else(invalid)?;
+    Ok((at, id.to_owned()))
+}
+
+async fn find_message(state: &AppState, id: &str) -> ApiResult<WebhookMessage> {
+    state
+        .engine
+        .store()
+        .get_webhook_message(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no webhook message {id:?}")))
+}
+
+/// `GET /messages/{id}`: one message with its attempts.
+async fn get_message(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Json<DeliveryView>> {
+    let message = find_message(&state, &id).await?;
+    let attempts = state.engine.store().list_webhook_attempts(&id).await?;
+    Ok(Json(delivery_view(message, attempts)))
+}
+
+/// `POST /messages/{id}/replay`: queues the message again now, with a fresh retry schedule
+/// and the same `webhook-id`; 202 with the message.
+async fn replay(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
+    let message = find_message(&state, &id).await?;
+    ensure_enabled(&find(&state, &message.endpoint_id).await?)?;
+    let store = state.engine.store();
+    if !store.replay_webhook_message(&id, Utc::now()).await? {
+        return Err(Problem::not_found(format!("no webhook message {id:?}")));
+    }
+    tracing::info!(message = %id, webhook = %message.endpoint_id, "webhook message replayed");
+    let message = find_message(&state, &id).await?;
+    let attempts = store.list_webhook_attempts(&id).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(message, attempts))).into_response())
+}
+
+/// Answer of `POST /webhooks/{id}/recover`.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct Recovered {
+    /// How many failed messages were queued again.
+    pub recovered: u64,
+}
+
+/// `POST /webhooks/{id}/recover?since=-24h`: queues again every failed message of the
+/// endpoint queued since then; 202 with how many.
+async fn recover(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Response> {
+    let now = Utc::now();
+    let since = params.get("since").ok_or_else(|| {
+        Problem::bad_param(
+            "since",
+            "required: an RFC 3339 time or a span ago such as -24h",
+        )
+    })?;
+    let since = parse_time(since, now).map_err(|m| Problem::bad_param("since", m))?;
+    let record = find(&state, &id).await?;
+    ensure_enabled(&record)?;
+    let recovered = state
+        .engine
+        .store()
+        .recover_webhook_messages(&id, since, now)
+        .await?;
+    tracing::info!(webhook = %id, recovered, "failed webhook messages queued again");
+    Ok((StatusCode::ACCEPTED, Json(Recovered { recovered })).into_response())
+}

@@ -1,0 +1,357 @@
+//! The test harness: the real server in-process on a free loopback port with a database of
+//! its own, an HTTP client for its API, and a switchable target to monitor.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use vedette_model::spec::Secret;
+use vedette_server::{ServeConfig, ServerError, serve};
+
+/// The admin token the server is started with (as `VEDETTE_BOOTSTRAP_TOKEN`).
+pub const ADMIN_TOKEN: &str = "vdt_test-admin-token-0123456789abcdefghij";
+
+const PG_ENV: &str = "VEDETTE_TEST_POSTGRES_URL";
+
+/// The database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A response: status, headers and the body as JSON (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the response is a problem with `status`, and returns its body.
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{:#}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("https://vedette.dev/problems/")),
+            "{:#}",
+            self.body
+        );
+        &self.body
+    }
+
+    /// The `field`s of a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), ServerError>>,
+    dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Server {
+    /// Starts a server without config files.
+    pub async fn start(kind: Kind) -> Server {
+        Self::start_with(kind, None).await
+    }
+
+    /// Starts a server, with `config` (YAML) as its `--config` file when given.
+    pub async fn start_with(kind: Kind, config: Option<&str>) -> Server {
+        Self::start_configured(kind, config, |_| {}).await
+    }
+
+    /// Starts a server like [`Server::start_with`], with `tweak` applied to its configuration.
+    pub async fn start_configured(
+        kind: Kind,
+        config: Option<&str>,
+        tweak: impl FnOnce(&mut ServeConfig),
+    ) -> Server {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (database_url, pg) = match kind {
+            Kind::Sqlite => (None, None),
+            Kind::Postgres => {
+                let (url, server, name) = fresh_postgres().await;
+                (Some(url), Some((server, name)))
+            }
+        };
+        let config_path = config.map(|yaml| {
+            let path: PathBuf = dir.path().join("monitors.yaml");
+            std::fs::write(&path, yaml).expect("write config");
+            path
+        });
+        let cfg = ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.path().join("data"),
+            database_url,
+            config: config_path,
+            shutdown_grace: Duration::from_secs(2),
+            bootstrap_token: Some(Secret(ADMIN_TOKEN.to_owned())),
+            ..ServeConfig::default()
+        };
+        let mut cfg = cfg;
+        tweak(&mut cfg);
+        let stop = CancellationToken::new();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(serve(cfg, stop.clone(), move |addr| {
+            let _ = tx.send(addr);
+        }));
+        let addr = match tokio::time::timeout(Duration::from_secs(30), rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => {
+                stop.cancel();
+                panic!("the server did not start: {:?}", task.await);
+            }
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {ADMIN_TOKEN}").parse().expect("header"),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Server {
+            addr,
+            client,
+            stop,
+            task,
+            dir,
+            pg,
+        }
+    }
+
+    /// The URL of an API path (`/monitors` → `http://addr/api/v1/monitors`).
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/api/v1{path}", self.addr)
+    }
+
+    /// Sends a request and reads the whole response.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Resp {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.client.put(self.url(path)).json(body)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            self.client
+                .patch(self.url(path))
+                .header("content-type", "application/merge-patch+json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(self.client.delete(self.url(path))).await
+    }
+
+    /// Polls `GET path` until `done` holds for the body (at most `within`).
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let resp = self.get(path).await;
+            if resp.status == 200 && done(&resp.body) {
+                return resp.body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "GET {path} never satisfied the condition: {:#}",
+                resp.body
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the server (it must stop cleanly) and drops the PostgreSQL database.
+    pub async fn finish(self) {
+        self.stop.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(30), self.task)
+            .await
+            .expect("server stops within 30 s");
+        result
+            .expect("server task")
+            .expect("server stopped cleanly");
+        drop(self.dir);
+        if let Some((server, name)) = &self.pg {
+            let mut admin = sqlx::PgConnection::connect(server).await.expect("connect");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("drop test database");
+            admin.close().await.expect("close admin connection");
+        }
+    }
+}
+
+/// Creates a database of its own on the `VEDETTE_TEST_POSTGRES_URL` server: (its URL, the
+/// server URL, its name).
+async fn fresh_postgres() -> (String, String, String) {
+    let server = std::env::var(PG_ENV).unwrap_or_else(|_| {
+        panic!(
+            "{PG_ENV} is not set, so the PostgreSQL half of the API tests cannot run: run \
+             `scripts/with-postgres cargo test -p vedette-server` (it starts a throwaway \
+             PostgreSQL and sets {PG_ENV})"
+        )
+    });
+    let name = format!("vedette_api_{:016x}", rand::rng().random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {PG_ENV}={server}: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server.as_str(), String::new()),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    (format!("{host_part}/{name}{query}"), server.clone(), name)
+}
+
+/// A local HTTP target: `/ok` always answers 200 `{"status":"UP"}`; `/switch` answers the
+/// same while up and 503 `{"status":"DOWN"}` while down.
+pub struct Target {
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    stop: CancellationToken,
+}
+
+impl Target {
+    pub async fn start() -> Target {
+        let up = Arc::new(AtomicBool::new(true));
+        let flag = up.clone();
+        let app = Router::new()
+            .route(
+                "/ok",
+                get(|| async { (StatusCode::OK, r#"{"status":"UP"}"#) }),
+            )
+            .route(
+                "/switch",
+                get(move || {
+                    let up = flag.load(Ordering::SeqCst);
+                    async move {
+                        if up {
+                            (StatusCode::OK, r#"{"status":"UP"}"#)
+                        } else {
+                            (StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"DOWN"}"#)
+                        }
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind target");
+        let addr = listener.local_addr().expect("address");
+        let stop = CancellationToken::new();
+        let until = stop.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { until.cancelled().await })
+                .await;
+        });
+        Target { addr, up, stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// A monitor body for `url`, checked once a day (so only explicit runs produce results)
+/// unless `interval` says otherwise.
+pub fn http_monitor(url: &str, interval: &str) -> Value {
+    json!({
+        "labels": {"team": "payments"},
+        "spec": {
+            "http": {"url": url},
+            "interval": interval,
+            "timeout": "1s",
+            "assertions": ["status == 200", "body.$.status == \"UP\""],
+        }
+    })
+}

@@ -1,0 +1,321 @@
+//! Checks through the API: run now, results, the scheduler picking up changes, series against
+//! raw results (maintenance excluded from uptime), incidents and the status summary.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::common::{Kind, Server, Target, http_monitor};
+
+api_tests!(
+    run_now_and_results,
+    changes_reach_the_scheduler,
+    series_match_raw_results,
+    incidents_and_status,
+);
+
+/// Waits until `id` has `n` stored results and returns them, newest first.
+async fn results(server: &Server, id: &str, n: usize) -> Vec<Value> {
+    let body = server
+        .wait_for(
+            &format!("/monitors/{id}/results?limit=1000"),
+            Duration::from_secs(10),
+            |b| b["items"].as_array().is_some_and(|i| i.len() >= n),
+        )
+        .await;
+    body["items"].as_array().cloned().unwrap_or_default()
+}
+
+async fn run(server: &Server, id: &str) -> Value {
+    let resp = server
+        .post(&format!("/monitors/{id}/run"), &json!({}))
+        .await;
+    assert_eq!(resp.status, 200, "{:#}", resp.body);
+    resp.body
+}
+
+async fn run_now_and_results(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    let created = server
+        .put(
+            "/monitors/shop",
+            &http_monitor(&target.url("/switch"), "1d"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+
+    let up = run(&server, "shop").await;
+    assert_eq!(up["outcome"], "up", "{up:#}");
+    assert_eq!(up["status_code"], 200);
+    assert_eq!(up["assertions"][0]["passed"], true);
+    target.set_up(false);
+    let down = run(&server, "shop").await;
+    assert_eq!(down["outcome"], "down", "{down:#}");
+    assert_eq!(down["reason"], "assertion");
+    let actual = down["assertions"][0]["actual"].as_str().expect("actual");
+    assert!(actual.contains("503"), "{actual}");
+    let body_actual = down["assertions"][1]["actual"].as_str().expect("actual");
+    assert!(body_actual.contains("DOWN"), "{body_actual}");
+
+    let stored = results(&server, "shop", 2).await;
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0]["outcome"], "down", "newest first");
+    assert_eq!(stored[1]["outcome"], "up");
+    assert!(stored[0]["id"].is_i64());
+
+    let first = server.get("/monitors/shop/results?limit=1").await;
+    assert_eq!(first.body["items"][0]["outcome"], "down");
+    let cursor = first.body["next_cursor"].as_str().expect("cursor");
+    let second = server
+        .get(&format!("/monitors/shop/results?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(second.body["items"][0]["outcome"], "up");
+    assert_eq!(second.body["next_cursor"], Value::Null);
+    let none = server.get("/monitors/shop/results?from=now&to=now").await;
+    assert_eq!(none.body["items"], json!([]));
+    server
+        .get("/monitors/shop/results?from=yesterday")
+        .await
+        .problem(400);
+
+    let monitor = server.get("/monitors/shop").await;
+    assert_eq!(monitor.body["status"]["state"], "down");
+    assert_eq!(monitor.body["status"]["last_result"]["outcome"], "down");
+    assert!(monitor.body["status"]["open_incident"].is_string());
+
+    // Paused: the check runs and is returned but not recorded; the monitor stays paused.
+    let paused = server.post("/monitors/shop/pause", &json!({})).await;
+    assert_eq!(paused.status, 200, "{:#}", paused.body);
+    assert_eq!(paused.body["spec"]["paused"], true);
+    assert_eq!(paused.body["status"]["state"], "paused");
+    assert_eq!(paused.body["version"], 2);
+    target.set_up(true);
+    assert_eq!(run(&server, "shop").await["outcome"], "up");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(results(&server, "shop", 2).await.len(), 2);
+    assert_eq!(
+        server.get("/monitors/shop").await.body["status"]["state"],
+        "paused"
+    );
+    let resumed = server.post("/monitors/shop/resume", &json!({})).await;
+    assert_eq!(resumed.body["spec"]["paused"], false);
+    assert_eq!(resumed.body["version"], 3);
+    server.finish().await;
+}
+
+async fn changes_reach_the_scheduler(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    let created = server
+        .post("/monitors", &http_monitor(&target.url("/ok"), "1s"))
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let got = results(&server, &id, 1).await;
+    assert_eq!(got[0]["outcome"], "up");
+    server
+        .wait_for(&format!("/monitors/{id}"), Duration::from_secs(5), |m| {
+            m["status"]["state"] == "up"
+        })
+        .await;
+
+    // Pointing it elsewhere takes effect at once too.
+    let patched = server
+        .patch(
+            &format!("/monitors/{id}"),
+            &json!({"spec": {"http": {"url": target.url("/missing")}}}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:#}", patched.body);
+    server
+        .wait_for(&format!("/monitors/{id}"), Duration::from_secs(5), |m| {
+            m["status"]["state"] == "down"
+        })
+        .await;
+    assert_eq!(server.delete(&format!("/monitors/{id}")).await.status, 204);
+    server.finish().await;
+}
+
+/// Per-minute counts from raw results: (checks, failures, maintenance).
+fn by_minute(results: &[Value]) -> BTreeMap<String, (u64, u64, u64)> {
+    let mut minutes = BTreeMap::new();
+    for r in results {
+        let at: DateTime<Utc> = r["started_at"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("started_at");
+        let minute = at.timestamp() / 60 * 60;
+        let key = DateTime::from_timestamp(minute, 0)
+            .expect("minute")
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        let entry = minutes.entry(key).or_insert((0, 0, 0));
+        let maintenance = r["in_maintenance"] == true;
+        entry.0 += 1;
+        if maintenance {
+            entry.2 += 1;
+        } else if r["outcome"] == "down" {
+            entry.1 += 1;
+        }
+    }
+    minutes
+}
+
+async fn series_match_raw_results(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    for id in ["s1", "s2"] {
+        let created = server
+            .put(
+                &format!("/monitors/{id}"),
+                &http_monitor(&target.url("/switch"), "1d"),
+            )
+            .await;
+        assert_eq!(created.status, 201);
+    }
+    let pattern = [true, false, true, true, false, true];
+    for up in pattern {
+        target.set_up(up);
+        run(&server, "s1").await;
+    }
+    target.set_up(true);
+    run(&server, "s2").await;
+
+    // A maintenance window now: a failure inside it counts as a check but not a failure.
+    let window = server
+        .put(
+            "/maintenance/deploy",
+            &json!({"spec": {"start": "2020-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z", "monitors": ["s1"]}}),
+        )
+        .await;
+    assert_eq!(window.status, 201, "{:#}", window.body);
+    assert_eq!(window.body["active"], true);
+    target.set_up(false);
+    let inside = run(&server, "s1").await;
+    assert_eq!(inside["in_maintenance"], true, "{inside:#}");
+    assert_eq!(
+        server.get("/monitors/s1").await.body["status"]["state"],
+        "maintenance"
+    );
+
+    let raw = results(&server, "s1", pattern.len() + 1).await;
+    let expected = by_minute(&raw);
+    let series = server.get("/series?ids=s1,s2&from=-10m&step=1m").await;
+    assert_eq!(series.status, 200, "{:#}", series.body);
+    assert_eq!(series.body["maintenance_excluded"], true);
+    assert_eq!(series.body["step"], "1m");
+    let s1 = &series.body["series"][0];
+    assert_eq!(s1["monitor_id"], "s1");
+    let buckets = s1["buckets"].as_array().expect("buckets");
+    assert!((10..=11).contains(&buckets.len()), "{}", buckets.len());
+    let mut total = 0;
+    for bucket in buckets {
+        let start = bucket["start"].as_str().expect("start");
+        let (checks, failures, maintenance) = expected.get(start).copied().unwrap_or_default();
+        assert_eq!(bucket["checks"], checks, "{start}: {bucket:#}");
+        assert_eq!(bucket["failures"], failures, "{start}");
+        total += checks;
+        let counted = checks - maintenance;
+        if counted == 0 {
+            assert_eq!(bucket["uptime"], Value::Null, "{start}");
+        } else {
+            let want = (counted - failures) as f64 / counted as f64;
+            let got = bucket["uptime"].as_f64().expect("uptime");
+            assert!((got - want).abs() < 1e-9, "{start}: {got} != {want}");
+        }
+        if checks == 0 {
+            assert_eq!(bucket["latency_p95"], Value::Null);
+        }
+    }
+    assert_eq!(total, pattern.len() as u64 + 1);
+    assert_eq!(series.body["series"][1]["monitor_id"], "s2");
+
+    // Whole range in one bucket: uptime over the checks outside maintenance.
+    let day = server
+        .get("/series?ids=s1&from=-1h&step=1d&metrics=uptime,checks")
+        .await;
+    let buckets = day.body["series"][0]["buckets"]
+        .as_array()
+        .expect("buckets");
+    let summed: u64 = buckets.iter().filter_map(|b| b["checks"].as_u64()).sum();
+    assert_eq!(summed, pattern.len() as u64 + 1);
+    let keys: Vec<&String> = buckets[0].as_object().expect("bucket").keys().collect();
+    assert_eq!(keys, ["checks", "start", "uptime"]);
+    let uptime = buckets
+        .iter()
+        .find(|b| b["checks"] != 0)
+        .and_then(|b| b["uptime"].as_f64())
+        .expect("uptime");
+    assert!((uptime - 4.0 / 6.0).abs() < 1e-9, "{uptime}");
+
+    let too_many = server.get("/series?from=-30d&step=1m").await;
+    assert_eq!(too_many.problem(422)["errors"][0]["field"], "step");
+    let bad_step = server.get("/series?step=90s").await;
+    assert_eq!(bad_step.problem(422)["errors"][0]["field"], "step");
+    let bad_metric = server.get("/series?metrics=uptime,nines").await;
+    assert_eq!(bad_metric.problem(422)["errors"][0]["field"], "metrics");
+    server.get("/series?ids=nope").await.problem(422);
+    server.finish().await;
+}
+
+async fn incidents_and_status(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    for id in ["i1", "i2"] {
+        server
+            .put(
+                &format!("/monitors/{id}"),
+                &http_monitor(&target.url("/switch"), "1d"),
+            )
+            .await;
+    }
+    target.set_up(false);
+    run(&server, "i1").await;
+    run(&server, "i2").await;
+    target.set_up(true);
+    run(&server, "i1").await;
+
+    let resolved = server
+        .wait_for("/incidents?state=resolved", Duration::from_secs(10), |b| {
+            b["items"].as_array().is_some_and(|i| !i.is_empty())
+        })
+        .await;
+    assert_eq!(resolved["items"][0]["monitor_id"], "i1");
+    assert!(resolved["items"][0].get("timeline").is_none());
+    let open = server
+        .wait_for(
+            "/incidents?state=open&monitor=i2",
+            Duration::from_secs(10),
+            |b| b["items"].as_array().is_some_and(|i| i.len() == 1),
+        )
+        .await;
+    let id = open["items"][0]["id"].as_str().expect("id").to_owned();
+    let one = server.get(&format!("/incidents/{id}")).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.body["state"], "open");
+    let timeline = one.body["timeline"].as_array().expect("timeline");
+    assert!(!timeline.is_empty(), "{:#}", one.body);
+
+    let all = server.get("/incidents?limit=1").await;
+    assert_eq!(all.body["items"].as_array().map(Vec::len), Some(1));
+    let cursor = all.body["next_cursor"].as_str().expect("cursor");
+    let rest = server
+        .get(&format!("/incidents?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(rest.body["items"].as_array().map(Vec::len), Some(1));
+    assert_ne!(rest.body["items"][0]["id"], all.body["items"][0]["id"]);
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+    let future = server.get("/incidents?from=now").await;
+    assert_eq!(future.body["items"], json!([]));
+
+    let status = server.get("/status").await;
+    assert_eq!(status.status, 200);
+    assert_eq!(status.body["monitors"]["total"], 2);
+    assert_eq!(status.body["monitors"]["up"], 1);
+    assert_eq!(status.body["monitors"]["down"], 1);
+    assert_eq!(status.body["monitors"]["paused"], 0);
+    assert_eq!(status.body["open_incidents"][0]["id"], id);
+    server.finish().await;
+}

@@ -1,0 +1,139 @@
+//! The events outbox: pages with `after` and `type`, and the SSE stream resuming after
+//! `Last-Event-ID`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{Kind, Server, Target, http_monitor};
+
+api_tests!(events_list_and_stream_resume);
+
+/// One Server-Sent Event: (id, event, data).
+type Sse = (String, String, Value);
+
+/// Reads `n` events from an open stream (bounded by a deadline).
+async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<Sse> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, response.chunk())
+            .await
+            .expect("events arrive in time")
+            .expect("stream")
+            .expect("stream still open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if !id.is_empty() && events.len() < n {
+                events.push((id, event, serde_json::from_str(&data).expect("event JSON")));
+            }
+        }
+    }
+    events
+}
+
+async fn events_list_and_stream_resume(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    server
+        .put("/monitors/ev", &http_monitor(&target.url("/switch"), "1d"))
+        .await;
+    // Each down/up pair raises monitor.down, incident.opened, monitor.up, incident.resolved.
+    for up in [false, true, false, true] {
+        target.set_up(up);
+        let ran = server.post("/monitors/ev/run", &json!({})).await;
+        assert_eq!(ran.status, 200);
+    }
+    let all = server
+        .wait_for("/events?after=0", Duration::from_secs(10), |b| {
+            b["items"].as_array().is_some_and(|i| i.len() >= 8)
+        })
+        .await;
+    let items = all["items"].as_array().expect("items");
+    let types: Vec<&str> = items.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        &types[..4],
+        [
+            "monitor.down",
+            "incident.opened",
+            "monitor.up",
+            "incident.resolved"
+        ]
+    );
+    let seqs: Vec<i64> = items.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+
+    let downs = server.get("/events?type=monitor.down").await;
+    assert_eq!(downs.body["items"].as_array().map(Vec::len), Some(2));
+    let page = server.get("/events?limit=3").await;
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(3));
+    let next = page.body["next_cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let after = server.get(&format!("/events?after={next}&limit=3")).await;
+    assert_eq!(after.body["items"][0]["seq"], seqs[3]);
+
+    // Stream from the start, read three, reconnect after the third: exactly the following.
+    let mut first = server
+        .client
+        .get(server.url("/events/stream?after=0"))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(first.status(), 200);
+    assert!(
+        first
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/event-stream"))
+    );
+    let head = read_events(&mut first, 3).await;
+    drop(first);
+    let expect = |i: usize| (seqs[i].to_string(), types[i].to_owned());
+    for (i, (id, event, data)) in head.iter().enumerate() {
+        assert_eq!((id.clone(), event.clone()), expect(i));
+        assert_eq!(data["id"], items[i]["id"]);
+    }
+    let mut resumed = server
+        .client
+        .get(server.url("/events/stream"))
+        .header("last-event-id", &head[2].0)
+        .send()
+        .await
+        .expect("stream");
+    let tail = read_events(&mut resumed, 5).await;
+    for (k, (id, event, _)) in tail.iter().enumerate() {
+        assert_eq!((id.clone(), event.clone()), expect(3 + k));
+    }
+
+    // A live event reaches a stream opened before it happened.
+    let mut live = server
+        .client
+        .get(server.url("/events/stream?type=monitor.down"))
+        .send()
+        .await
+        .expect("stream");
+    target.set_up(false);
+    server.post("/monitors/ev/run", &json!({})).await;
+    let fresh = read_events(&mut live, 1).await;
+    assert_eq!(fresh[0].1, "monitor.down");
+    assert!(fresh[0].0.parse::<i64>().expect("seq") > seqs[7]);
+    drop(live);
+    drop(resumed);
+    server.finish().await;
+}

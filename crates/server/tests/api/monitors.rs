@@ -1,0 +1,429 @@
+//! Monitor CRUD, versions and preconditions, selectors, pagination, validation and
+//! file-managed monitors.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::common::{Kind, Server, http_monitor};
+
+api_tests!(
+    crud_and_upsert,
+    etag_preconditions,
+    selectors_and_stable_pagination,
+    validation_names_fields,
+    file_managed_monitors_refuse_writes,
+    heartbeat_shows_push_url,
+);
+
+async fn crud_and_upsert(kind: Kind) {
+    let server = Server::start(kind).await;
+    let body = http_monitor("http://127.0.0.1:9/", "1d");
+
+    let created = server.put("/monitors/payments-api", &body).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!(created.body["id"], "payments-api");
+    assert_eq!(created.body["version"], 1);
+    assert_eq!(created.body["managed_by"], "api");
+    assert_eq!(created.body["spec"]["interval"], "24h");
+    assert_eq!(
+        created.body["spec"]["failure_threshold"], 1,
+        "defaults filled in"
+    );
+    assert_eq!(created.body["status"]["state"], "pending");
+    assert!(created.body["status"]["push_url"].is_null());
+
+    let again = server.put("/monitors/payments-api", &body).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["version"], 1, "an identical PUT changes nothing");
+
+    // A GET body sent back as is (read-only fields included) is accepted and changes nothing.
+    let got = server.get("/monitors/payments-api").await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("etag"), Some("\"1\""));
+    let round_trip = server.put("/monitors/payments-api", &got.body).await;
+    assert_eq!(round_trip.status, 200, "{:#}", round_trip.body);
+    assert_eq!(round_trip.body["version"], 1);
+
+    let patched = server
+        .patch(
+            "/monitors/payments-api",
+            &json!({"labels": {"env": "prod"}, "spec": {"retries": 2}}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:#}", patched.body);
+    assert_eq!(patched.header("etag"), Some("\"2\""));
+    assert_eq!(
+        patched.body["labels"],
+        json!({"team": "payments", "env": "prod"})
+    );
+    assert_eq!(patched.body["spec"]["retries"], 2);
+    let removed = server
+        .patch("/monitors/payments-api", &json!({"labels": {"env": null}}))
+        .await;
+    assert_eq!(removed.body["labels"], json!({"team": "payments"}));
+    assert_eq!(removed.body["version"], 3);
+
+    let named = json!({"spec": {"name": "Checkout Service", "http": {"url": "http://127.0.0.1:9/"}, "interval": "1d"}});
+    let posted = server.post("/monitors", &named).await;
+    assert_eq!(posted.status, 201, "{:#}", posted.body);
+    assert_eq!(posted.body["id"], "checkout-service");
+    assert_eq!(
+        posted.header("location"),
+        Some("/api/v1/monitors/checkout-service")
+    );
+    let second = server.post("/monitors", &named).await;
+    assert_eq!(second.status, 201);
+    let second_id = second.body["id"].as_str().expect("id").to_owned();
+    assert!(second_id.starts_with("checkout-service-"), "{second_id}");
+    let anonymous = server
+        .post("/monitors", &http_monitor("http://127.0.0.1:9/", "1d"))
+        .await;
+    assert!(
+        anonymous.body["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("mon-")),
+        "{:#}",
+        anonymous.body
+    );
+    let explicit = server
+        .post(
+            "/monitors",
+            &json!({"id": "payments-api", "spec": {"tcp": {"host": "127.0.0.1", "port": 9}}}),
+        )
+        .await;
+    explicit.problem(409);
+
+    let mismatch = server
+        .put(
+            "/monitors/other",
+            &json!({"id": "payments-api", "spec": {"tcp": {"host": "127.0.0.1", "port": 9}}}),
+        )
+        .await;
+    assert_eq!(mismatch.problem(422)["errors"][0]["field"], "id");
+
+    let list = server.get("/monitors").await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(4));
+    assert_eq!(list.body["next_cursor"], Value::Null);
+
+    let deleted = server.delete(&format!("/monitors/{second_id}")).await;
+    assert_eq!(deleted.status, 204);
+    server
+        .get(&format!("/monitors/{second_id}"))
+        .await
+        .problem(404);
+    server
+        .delete(&format!("/monitors/{second_id}"))
+        .await
+        .problem(404);
+    server.finish().await;
+}
+
+async fn etag_preconditions(kind: Kind) {
+    let server = Server::start(kind).await;
+    let body = http_monitor("http://127.0.0.1:9/", "1d");
+    let created = server.put("/monitors/api", &body).await;
+    assert_eq!(created.status, 201);
+
+    // Two writers read version 1; the first write wins, the stale one gets 412.
+    let a = server.get("/monitors/api").await;
+    let b = server.get("/monitors/api").await;
+    let etag_a = a.header("etag").expect("etag").to_owned();
+    let etag_b = b.header("etag").expect("etag").to_owned();
+    let mut first = a.body.clone();
+    first["spec"]["retries"] = json!(1);
+    let won = server
+        .send(
+            server
+                .client
+                .put(server.url("/monitors/api"))
+                .header("if-match", &etag_a)
+                .json(&first),
+        )
+        .await;
+    assert_eq!(won.status, 200, "{:#}", won.body);
+    assert_eq!(won.header("etag"), Some("\"2\""));
+    let lost = server
+        .send(
+            server
+                .client
+                .patch(server.url("/monitors/api"))
+                .header("if-match", &etag_b)
+                .json(&json!({"spec": {"retries": 3}})),
+        )
+        .await;
+    assert!(
+        lost.problem(412)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("version 2")),
+        "{:#}",
+        lost.body
+    );
+    assert_eq!(server.get("/monitors/api").await.body["spec"]["retries"], 1);
+
+    let create_only = |id: &str| {
+        server
+            .client
+            .put(server.url(&format!("/monitors/{id}")))
+            .header("if-none-match", "*")
+            .json(&body)
+    };
+    server.send(create_only("api")).await.problem(412);
+    assert_eq!(server.send(create_only("fresh")).await.status, 201);
+
+    let must_exist = server
+        .send(
+            server
+                .client
+                .put(server.url("/monitors/missing"))
+                .header("if-match", "*")
+                .json(&body),
+        )
+        .await;
+    must_exist.problem(412);
+    let stale_delete = server
+        .send(
+            server
+                .client
+                .delete(server.url("/monitors/api"))
+                .header("if-match", "\"1\""),
+        )
+        .await;
+    stale_delete.problem(412);
+
+    let unchanged = server
+        .send(
+            server
+                .client
+                .get(server.url("/monitors/api"))
+                .header("if-none-match", "\"2\""),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+    let bad = server
+        .send(
+            server
+                .client
+                .put(server.url("/monitors/api"))
+                .header("if-match", "version-two")
+                .json(&body),
+        )
+        .await;
+    bad.problem(400);
+    server.finish().await;
+}
+
+async fn selectors_and_stable_pagination(kind: Kind) {
+    let server = Server::start(kind).await;
+    let mut expected = BTreeSet::new();
+    for i in 0..30 {
+        let id = format!("m{:03}", i * 2);
+        let mut body = http_monitor("http://127.0.0.1:9/", "1d");
+        body["labels"] =
+            json!({"team": if i % 3 == 0 { "a" } else { "b" }, "tier": format!("t{}", i % 2)});
+        assert_eq!(
+            server.put(&format!("/monitors/{id}"), &body).await.status,
+            201
+        );
+        expected.insert(id);
+    }
+
+    let team_a = server.get("/monitors?selector=team%3Da&limit=1000").await;
+    let ids: Vec<&str> = team_a.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 10);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered by id");
+    let set = server
+        .get("/monitors?selector=team%20in%20(a,b),tier!%3Dt0,!legacy&limit=1000")
+        .await;
+    assert_eq!(set.body["items"].as_array().map(Vec::len), Some(15));
+
+    // Page through while monitors are added on both sides of the cursor.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for added in 0..50 {
+        let path = match &cursor {
+            Some(c) => format!("/monitors?limit=7&cursor={c}"),
+            None => "/monitors?limit=7".to_owned(),
+        };
+        let page = server.get(&path).await;
+        assert_eq!(page.status, 200, "{:#}", page.body);
+        let items = page.body["items"].as_array().expect("items");
+        assert!(items.len() <= 7);
+        seen.extend(
+            items
+                .iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_owned)),
+        );
+        let body = http_monitor("http://127.0.0.1:9/", "1d");
+        for id in [
+            format!("m{:03}a", added * 4),
+            format!("m{:03}b", 59 - added),
+        ] {
+            assert_eq!(
+                server.put(&format!("/monitors/{id}"), &body).await.status,
+                201
+            );
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no duplicates: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "ascending: {seen:?}");
+    for id in &expected {
+        assert!(seen.contains(id), "{id} was skipped: {seen:?}");
+    }
+    server
+        .get("/monitors?selector=team%20in%20(")
+        .await
+        .problem(400);
+    server.get("/monitors?cursor=zz").await.problem(400);
+    server.get("/monitors?limit=0").await.problem(400);
+    server.finish().await;
+}
+
+async fn validation_names_fields(kind: Kind) {
+    let server = Server::start(kind).await;
+    let several = server
+        .put(
+            "/monitors/bad",
+            &json!({"spec": {"http": {"url": "ftp://x"}, "interval": "0s", "retries": 99, "assertions": ["status =="]}}),
+        )
+        .await;
+    several.problem(422);
+    assert_eq!(
+        several.error_fields(),
+        [
+            "spec.interval",
+            "spec.timeout",
+            "spec.retries",
+            "spec.assertions[0]",
+            "spec.http.url"
+        ]
+    );
+
+    let typed = server
+        .put("/monitors/bad", &json!({"spec": {"http": {"url": 5}}}))
+        .await;
+    typed.problem(422);
+    assert_eq!(typed.error_fields(), ["spec.http.url"]);
+
+    let unknown = server
+        .put(
+            "/monitors/bad",
+            &json!({"spec": {"http": {"url": "http://x", "methd": "GET"}}, "colour": "red", "labels": {"bad key!": "x"}}),
+        )
+        .await;
+    unknown.problem(422);
+    assert_eq!(
+        unknown.error_fields(),
+        ["colour", "labels.bad key!", "spec.http.methd"]
+    );
+    let missing = server.put("/monitors/bad", &json!({"labels": {}})).await;
+    assert_eq!(missing.error_fields(), ["spec"]);
+    let none = server.put("/monitors/bad", &json!({"spec": {}})).await;
+    assert_eq!(none.error_fields(), ["spec"]);
+
+    let secret = server
+        .put(
+            "/monitors/bad",
+            &json!({"spec": {"http": {"url": "http://x", "auth": {"bearer": {"token": 918273645}}}}}),
+        )
+        .await;
+    secret.problem(422);
+    assert!(
+        !secret.body.to_string().contains("918273645"),
+        "{:#}",
+        secret.body
+    );
+    server
+        .put("/monitors/Not_A_Slug", &http_monitor("http://x/", "1m"))
+        .await
+        .problem(422);
+
+    // PATCH results are validated like PUT bodies.
+    assert_eq!(
+        server
+            .put("/monitors/good", &http_monitor("http://x/", "1d"))
+            .await
+            .status,
+        201
+    );
+    let patched = server
+        .patch(
+            "/monitors/good",
+            &json!({"spec": {"http": {"url": "nope"}, "timeout": "2d"}}),
+        )
+        .await;
+    patched.problem(422);
+    assert_eq!(patched.error_fields(), ["spec.timeout", "spec.http.url"]);
+    server.finish().await;
+}
+
+async fn file_managed_monitors_refuse_writes(kind: Kind) {
+    let yaml = "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: from-file}\nspec:\n  http: {url: 'http://127.0.0.1:9/'}\n  interval: 1d\n";
+    let server = Server::start_with(kind, Some(yaml)).await;
+    let got = server.get("/monitors/from-file").await;
+    assert_eq!(got.status, 200, "{:#}", got.body);
+    assert_eq!(got.body["managed_by"], "file");
+    assert_eq!(got.body["labels"]["managed-by"], "file");
+    let refusals = [
+        server.put("/monitors/from-file", &got.body).await,
+        server
+            .patch("/monitors/from-file", &json!({"labels": {"x": "y"}}))
+            .await,
+        server.delete("/monitors/from-file").await,
+        server.post("/monitors/from-file/pause", &json!({})).await,
+        server
+            .post(
+                "/monitors",
+                &json!({"id": "from-file", "spec": {"tcp": {"host": "h", "port": 1}}}),
+            )
+            .await,
+    ];
+    for refusal in &refusals[..4] {
+        let detail = refusal.problem(409)["detail"].as_str().expect("detail");
+        assert!(detail.contains("config files"), "{detail}");
+    }
+    refusals[4].problem(409);
+    assert_eq!(server.get("/monitors/from-file").await.body["version"], 1);
+    server.finish().await;
+}
+
+async fn heartbeat_shows_push_url(kind: Kind) {
+    let server = Server::start(kind).await;
+    let created = server
+        .put(
+            "/monitors/nightly",
+            &json!({"spec": {"heartbeat": {"grace": "1m"}, "interval": "1d"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let url = created.body["status"]["push_url"]
+        .as_str()
+        .expect("push url");
+    assert!(url.starts_with("/push/") && url.len() > 20, "{url}");
+    let pinged = reqwest::get(format!("http://{}{url}", server.addr))
+        .await
+        .expect("ping");
+    assert_eq!(pinged.status(), 200);
+    let token = &url["/push/".len()..];
+    let clash = server
+        .put(
+            "/monitors/copycat",
+            &json!({"spec": {"heartbeat": {"token": token}, "interval": "1d"}}),
+        )
+        .await;
+    clash.problem(422);
+    assert_eq!(clash.error_fields(), ["spec.heartbeat.token"]);
+    assert!(!clash.body.to_string().contains(token));
+    server.finish().await;
+}
