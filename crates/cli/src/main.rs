@@ -1,12 +1,44 @@
-//! `vedette`: runs the server and checks config files.
+//! `vedette`: runs the server, checks config files, and works with a server through its API
+//! (apply, diff, export, get, describe, pause, resume, run, status, tokens, contexts).
+//!
+//! Exit codes: 0 success; 1 failure (or, for `diff`, changes found); 2 usage or configuration
+//! errors (and any error of `diff`).
 
+mod actions;
+mod apply;
+mod completion;
+mod context;
+mod describe;
+mod diff;
+mod export;
+mod get;
 mod logging;
+mod output;
 mod serve;
+mod status;
+mod terraform;
+mod token;
 mod validate;
+mod webhook;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// A mistake in how the command was called or configured: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Exit code of usage and configuration errors.
+const USAGE: u8 = 2;
 
 /// Self-hosted uptime and synthetic monitoring.
 #[derive(Debug, Parser)]
@@ -20,6 +52,8 @@ struct Cli {
         default_value = "text"
     )]
     log_format: logging::Format,
+    #[command(flatten)]
+    connection: context::Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,11 +70,55 @@ enum Command {
         #[arg(value_parser = ["monitor", "maintenance"], default_value = "monitor")]
         kind: String,
     },
+    /// Make the server hold what config files say: create, update, and --prune what apply owns.
+    Apply(apply::Args),
+    /// Show what `apply` would change; exit 0 without changes, 1 with changes, 2 on errors.
+    Diff(diff::Args),
+    /// Print the server's monitors and maintenance windows as config documents.
+    Export(export::Args),
+    /// List monitors, incidents, results or maintenance windows.
+    #[command(subcommand)]
+    Get(get::Resource),
+    /// Show one monitor in detail: state, spec, last results with assertions, incidents.
+    #[command(subcommand)]
+    Describe(describe::Resource),
+    /// Pause a monitor.
+    Pause(actions::TargetArgs),
+    /// Resume a paused monitor.
+    Resume(actions::TargetArgs),
+    /// Run a monitor's check now; exit 0 when up or degraded, 1 when down.
+    Run(actions::RunArgs),
+    /// Monitors counted by state, and open incidents.
+    Status(status::Args),
+    /// Create, list and revoke API tokens (admin).
+    #[command(subcommand)]
+    Token(token::Command),
+    /// Webhook endpoints: create, list, test, watch deliveries, replay; listen and verify
+    /// locally.
+    #[command(subcommand)]
+    Webhook(webhook::Command),
+    /// Save a server and token as a context and make it current (checks the token first).
+    Login(context::LoginArgs),
+    /// List the saved contexts or switch between them.
+    #[command(subcommand)]
+    Context(context::ContextCommand),
+    /// Print a shell completion script.
+    Completion(completion::Args),
+}
+
+/// Runs an API command on a single-threaded runtime.
+fn block_on<F: Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
+    let conn = &cli.connection;
+    let is_diff = matches!(cli.command, Command::Diff(_));
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Validate(args) => validate::run(&args),
@@ -57,12 +135,30 @@ fn main() -> ExitCode {
                 })
                 .map_err(anyhow::Error::from)
         }
+        Command::Apply(args) => block_on(apply::run(&args, conn)),
+        Command::Diff(args) => block_on(diff::run(&args, conn)),
+        Command::Export(args) => block_on(export::run(&args, conn)),
+        Command::Get(resource) => block_on(get::run(&resource, conn)),
+        Command::Describe(resource) => block_on(describe::run(&resource, conn)),
+        Command::Pause(args) => block_on(actions::pause_or_resume(&args, true, conn)),
+        Command::Resume(args) => block_on(actions::pause_or_resume(&args, false, conn)),
+        Command::Run(args) => block_on(actions::run(&args, conn)),
+        Command::Status(args) => block_on(status::run(&args, conn)),
+        Command::Token(command) => block_on(token::run(&command, conn)),
+        Command::Webhook(command) => block_on(webhook::run(&command, conn)),
+        Command::Login(args) => block_on(context::login(&args, conn)),
+        Command::Context(command) => context::run(&command),
+        Command::Completion(args) => completion::run(&args, Cli::command()),
     };
     match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if is_diff || e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
+use vedette_model::spec::Secret;
 use vedette_server::ServeConfig;
 use vedette_store::Retention;
 
@@ -41,6 +42,32 @@ pub struct Args {
     /// Days day rollups are kept.
     #[arg(long, env = "VEDETTE_RETENTION_DAY_DAYS", default_value_t = 0)]
     retention_day_days: u32,
+    /// Admin API token (vdt_ and at least 32 of A-Z a-z 0-9 - _) created at first start when
+    /// the database has no token; when absent one is generated and printed once.
+    #[arg(long, env = "VEDETTE_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<String>,
+    /// Monitor label keys to export as metric labels, comma-separated (e.g. team,env).
+    #[arg(long, env = "VEDETTE_METRICS_LABELS", value_delimiter = ',')]
+    metrics_labels: Vec<String>,
+    /// Directory of extra integration manifests (*.yaml); repeatable, or comma-separated in
+    /// the environment variable.
+    #[arg(
+        long = "webhook-catalog-dir",
+        env = "VEDETTE_WEBHOOK_CATALOG_DIRS",
+        value_delimiter = ','
+    )]
+    webhook_catalog_dirs: Vec<PathBuf>,
+    /// Let webhooks reach private, loopback and link-local addresses (refused by default, so
+    /// an endpoint cannot probe the server's own network).
+    #[arg(long, env = "VEDETTE_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// Delays before each webhook attempt, comma-separated; the first is before the first
+    /// attempt [default: 0s,5s,5m,30m,2h,5h,10h,10h].
+    #[arg(long, env = "VEDETTE_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
+    webhook_retry_schedule: Vec<vedette_model::Duration>,
+    /// A webhook endpoint failing without a success for this long is disabled.
+    #[arg(long, env = "VEDETTE_WEBHOOK_DISABLE_AFTER", default_value = "5d")]
+    webhook_disable_after: vedette_model::Duration,
 }
 
 /// `n` days, or `None` (kept forever) for 0.
@@ -63,6 +90,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             hour: days(args.retention_hour_days),
             day: days(args.retention_day_days),
         },
+        bootstrap_token: args.bootstrap_token.map(Secret),
+        metrics_labels: args.metrics_labels,
+        webhook_catalog_dirs: args.webhook_catalog_dirs,
+        webhook_allow_private: args.webhook_allow_private,
+        webhook_retry_schedule: (!args.webhook_retry_schedule.is_empty()).then(|| {
+            args.webhook_retry_schedule
+                .iter()
+                .map(|d| d.std())
+                .collect()
+        }),
+        webhook_disable_after: args.webhook_disable_after.std(),
         ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()?;

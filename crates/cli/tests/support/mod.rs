@@ -10,6 +10,15 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Installs ring as rustls' process-wide crypto provider before `main`. `vedette-client` builds
+/// reqwest with `rustls-no-provider` (the workspace uses ring, reqwest's default is aws-lc-rs);
+/// cargo unifies that feature into the tests' own reqwest, whose `Client::new()` then needs an
+/// installed provider.
+#[ctor::ctor]
+unsafe fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A running `vedette serve`.
 pub struct Server {
     pub child: Child,
@@ -20,10 +29,16 @@ pub struct Server {
 impl Server {
     /// Starts `vedette serve --listen 127.0.0.1:0 --data-dir DIR EXTRA...` and waits until it listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables (e.g. `VEDETTE_BOOTSTRAP_TOKEN`).
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -49,6 +64,11 @@ impl Server {
             }
         };
         Server { child, addr, logs }
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,594 @@
+//! `vedette apply -f FILE|DIR [--prune] [--dry-run]`: makes the server hold what the files say.
+//!
+//! The server's current monitors and windows are read with two paginated lists (rather than one
+//! `GET` per document), which also gives `--prune` what it needs. For each Monitor and MaintenanceWindow in the files: absent on the server → `PUT` with
+//! `If-None-Match: *`; different → `PUT` with `If-Match: "<version>"`; identical → nothing.
+//! "Identical" compares labels and spec as JSON after the same normalisation on both sides (the
+//! server returns specs with every default filled in; parsing a file fills the same defaults).
+//!
+//! Ownership: what apply writes carries the label `managed-by: vedette-cli`. The label is not
+//! part of the comparison, so an API-made resource whose labels and spec already match the file
+//! is left alone (and stays API-owned). `--prune` deletes only resources carrying that label that
+//! no file mentions any more: never API-made ones, never those of the server's config files.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition};
+use vedette_model::document::{self, Loaded, Resource};
+
+use crate::context::{self, Connection};
+use crate::diff;
+use crate::output::{Paint, Spinner, Style};
+
+/// The ownership label.
+pub const OWNER_LABEL: &str = "managed-by";
+/// Its value on what `vedette apply` writes.
+pub const OWNER: &str = "vedette-cli";
+
+/// Options of `vedette apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Config file or directory (repeatable).
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Also delete resources this command created earlier that the files no longer hold.
+    #[arg(long)]
+    pub prune: bool,
+    /// Print what would change, as a diff, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What happens to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Not on the server yet.
+    Create,
+    /// On the server, different.
+    Update,
+    /// On the server, the same.
+    Unchanged,
+    /// Owned by apply, no longer in the files.
+    Prune,
+}
+
+/// One planned change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// What happens.
+    pub action: Action,
+    /// The resource as on the server (labels without the ownership label), if there.
+    pub before: Option<Resource>,
+    /// The resource as the files want it, unless pruned.
+    pub after: Option<Resource>,
+    /// The server's version, for `If-Match`.
+    pub version: Option<u64>,
+}
+
+impl Change {
+    /// `Monitor` or `MaintenanceWindow`.
+    pub fn kind(&self) -> &'static str {
+        self.resource().kind()
+    }
+
+    /// The resource's id.
+    pub fn id(&self) -> &str {
+        self.resource().id()
+    }
+
+    fn resource(&self) -> &Resource {
+        self.after
+            .as_ref()
+            .or(self.before.as_ref())
+            .expect("a change has a before or an after")
+    }
+
+    /// `monitor/ID` or `maintenance/ID`.
+    pub fn name(&self) -> String {
+        let kind = match self.resource() {
+            Resource::Monitor { .. } => "monitor",
+            Resource::MaintenanceWindow { .. } => "maintenance",
+        };
+        format!("{kind}/{}", self.id())
+    }
+}
+
+/// Counts of a plan (or of what was done).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Created.
+    pub created: usize,
+    /// Updated.
+    pub updated: usize,
+    /// Unchanged.
+    pub unchanged: usize,
+    /// Pruned.
+    pub pruned: usize,
+}
+
+impl Summary {
+    /// Counts the actions of `changes`.
+    pub fn of(changes: &[Change]) -> Self {
+        let mut s = Self::default();
+        for c in changes {
+            s.add(c.action);
+        }
+        s
+    }
+
+    fn add(&mut self, action: Action) {
+        match action {
+            Action::Create => self.created += 1,
+            Action::Update => self.updated += 1,
+            Action::Unchanged => self.unchanged += 1,
+            Action::Prune => self.pruned += 1,
+        }
+    }
+
+    /// Anything to do.
+    pub fn has_changes(&self) -> bool {
+        self.created + self.updated + self.pruned > 0
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} created, {} updated, {} unchanged, {} pruned",
+            self.created, self.updated, self.unchanged, self.pruned
+        )
+    }
+}
+
+/// Loads every path; prints each problem as `file:line: field: message` and fails when there is
+/// any, before the server is asked anything.
+pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
+    let mut all: Vec<Loaded> = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: HashMap<(&'static str, String), String> = HashMap::new();
+    for path in paths {
+        let (loaded, errors) = document::load_path(path);
+        problems.extend(errors.iter().map(ToString::to_string));
+        for item in loaded {
+            let here = format!("{}:{}", item.file.display(), item.line);
+            let key = (item.resource.kind(), item.resource.id().to_owned());
+            if let Some(first) = seen.get(&key) {
+                problems.push(format!(
+                    "{here}: metadata.id: duplicate {} id {:?}: also defined at {first}",
+                    key.0, key.1
+                ));
+                continue;
+            }
+            if let Some(owner) = item.resource.labels().get(OWNER_LABEL)
+                && owner != OWNER
+            {
+                problems.push(format!(
+                    "{here}: metadata.labels.{OWNER_LABEL}: {owner:?} is reserved: apply marks \
+                     what it writes with {OWNER_LABEL}: {OWNER}; remove the label"
+                ));
+                continue;
+            }
+            seen.insert(key, here);
+            all.push(item);
+        }
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        bail!(
+            "{} error(s) in the files; nothing was changed",
+            problems.len()
+        );
+    }
+    Ok(all)
+}
+
+/// Resources of the server's config files or of its demo: the API refuses to write them.
+pub fn read_only(managed_by: Option<&str>) -> bool {
+    matches!(managed_by, Some("file" | "demo"))
+}
+
+/// Labels without the ownership label of apply.
+pub fn without_owner(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut labels = labels.clone();
+    if labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER) {
+        labels.remove(OWNER_LABEL);
+    }
+    labels
+}
+
+/// Labels with the ownership label of apply.
+pub fn with_owner(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut labels = labels.clone();
+    labels.insert(OWNER_LABEL.to_owned(), OWNER.to_owned());
+    labels
+}
+
+/// A server monitor as a document resource (ownership label dropped).
+pub fn monitor_resource(m: &Monitor) -> Resource {
+    Resource::Monitor {
+        id: m.id.clone(),
+        labels: without_owner(&m.labels),
+        spec: m.spec.clone(),
+    }
+}
+
+/// A server window as a document resource (ownership label dropped).
+pub fn window_resource(w: &MaintenanceWindow) -> Resource {
+    Resource::MaintenanceWindow {
+        id: w.id.clone(),
+        labels: without_owner(&w.labels),
+        spec: w.spec.clone(),
+    }
+}
+
+/// The resource with its labels [`without_owner`].
+fn strip_owner(resource: &Resource) -> Resource {
+    let mut resource = resource.clone();
+    match &mut resource {
+        Resource::Monitor { labels, .. } | Resource::MaintenanceWindow { labels, .. } => {
+            *labels = without_owner(labels);
+        }
+    }
+    resource
+}
+
+/// The resource as JSON after serialising the parsed spec (which fills every default).
+fn normalised(resource: &Resource) -> serde_json::Value {
+    let spec = match resource {
+        Resource::Monitor { spec, .. } => serde_json::to_value(spec),
+        Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec),
+    }
+    .unwrap_or(serde_json::Value::Null);
+    serde_json::json!({"labels": resource.labels(), "spec": spec})
+}
+
+/// Fields the server assigns when a file leaves them out are taken from the server, so that
+/// leaving them out is not a difference: the push token of a heartbeat monitor.
+fn adopt_server_fields(desired: &mut Resource, current: &Resource) {
+    if let (
+        Resource::Monitor { spec: want, .. },
+        Resource::Monitor {
+            spec: have_spec, ..
+        },
+    ) = (desired, current)
+        && let (Some(want), Some(have)) = (want.heartbeat.as_mut(), have_spec.heartbeat.as_ref())
+        && want.token.is_none()
+    {
+        want.token.clone_from(&have.token);
+    }
+}
+
+/// One planned change per resource of `desired`, then the prunes. `monitors` and `windows` are
+/// the server's resources (all of them, or at least every one owned by apply).
+pub fn plan_against(
+    desired: &[Resource],
+    monitors: &[Monitor],
+    windows: &[MaintenanceWindow],
+    prune: bool,
+) -> Vec<Change> {
+    let current: HashMap<(&str, &str), (Resource, u64)> = monitors
+        .iter()
+        .map(|m| {
+            (
+                (document::KIND_MONITOR, m.id.as_str()),
+                (monitor_resource(m), m.version),
+            )
+        })
+        .chain(windows.iter().map(|w| {
+            (
+                (document::KIND_MAINTENANCE, w.id.as_str()),
+                (window_resource(w), w.version),
+            )
+        }))
+        .collect();
+    let mut ordered: Vec<&Resource> = desired.iter().collect();
+    // Monitors first: windows may name them.
+    ordered.sort_by_key(|r| r.kind() != document::KIND_MONITOR);
+    let mut changes = Vec::new();
+    for resource in ordered {
+        let mut after = strip_owner(resource);
+        let change = match current.get(&(resource.kind(), resource.id())) {
+            None => Change {
+                action: Action::Create,
+                before: None,
+                after: Some(after),
+                version: None,
+            },
+            Some((before, version)) => {
+                adopt_server_fields(&mut after, before);
+                let action = if normalised(before) == normalised(&after) {
+                    Action::Unchanged
+                } else {
+                    Action::Update
+                };
+                Change {
+                    action,
+                    before: Some(before.clone()),
+                    after: Some(after),
+                    version: Some(*version),
+                }
+            }
+        };
+        changes.push(change);
+    }
+    if prune {
+        let wanted: HashSet<(&str, &str)> = desired.iter().map(|r| (r.kind(), r.id())).collect();
+        let owned = |labels: &BTreeMap<String, String>, managed_by: &Option<String>| {
+            labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER)
+                && !read_only(managed_by.as_deref())
+        };
+        let mut prunes: Vec<Change> = windows
+            .iter()
+            .filter(|w| owned(&w.labels, &w.managed_by))
+            .filter(|w| !wanted.contains(&(document::KIND_MAINTENANCE, w.id.as_str())))
+            .map(|w| (window_resource(w), w.version))
+            .chain(
+                monitors
+                    .iter()
+                    .filter(|m| owned(&m.labels, &m.managed_by))
+                    .filter(|m| !wanted.contains(&(document::KIND_MONITOR, m.id.as_str())))
+                    .map(|m| (monitor_resource(m), m.version)),
+            )
+            .map(|(before, version)| Change {
+                action: Action::Prune,
+                before: Some(before),
+                after: None,
+                version: Some(version),
+            })
+            .collect();
+        // Windows before monitors (they may name them), each by id.
+        prunes.sort_by(|a, b| {
+            (a.kind() == document::KIND_MONITOR, a.id())
+                .cmp(&(b.kind() == document::KIND_MONITOR, b.id()))
+        });
+        changes.extend(prunes);
+    }
+    changes
+}
+
+/// Loads the files, reads the server and plans.
+pub async fn plan(client: &Client, paths: &[PathBuf], prune: bool) -> anyhow::Result<Vec<Change>> {
+    let loaded = load(paths)?;
+    let desired: Vec<Resource> = loaded.into_iter().map(|l| l.resource).collect();
+    let _spinner = Spinner::start("reading the server");
+    let monitors = client.all_monitors(None).await?;
+    let windows = client.all_maintenance(None).await?;
+    Ok(plan_against(&desired, &monitors, &windows, prune))
+}
+
+/// Carries out one change.
+async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client::Error> {
+    let precondition = match (change.action, change.version) {
+        (Action::Create, _) => Precondition::Absent,
+        (_, Some(v)) => Precondition::Version(v),
+        (_, None) => Precondition::Exists,
+    };
+    match (change.action, change.after.as_ref(), change.before.as_ref()) {
+        (Action::Unchanged, _, _) => Ok(()),
+        (Action::Create | Action::Update, Some(Resource::Monitor { id, labels, spec }), _) => {
+            client
+                .put_monitor(id, &with_owner(labels), spec, precondition)
+                .await
+                .map(drop)
+        }
+        (
+            Action::Create | Action::Update,
+            Some(Resource::MaintenanceWindow { id, labels, spec }),
+            _,
+        ) => client
+            .put_maintenance(id, &with_owner(labels), spec, precondition)
+            .await
+            .map(drop),
+        (Action::Prune, _, Some(Resource::Monitor { id, .. })) => {
+            client.delete_monitor(id, precondition).await
+        }
+        (Action::Prune, _, Some(Resource::MaintenanceWindow { id, .. })) => {
+            client.delete_maintenance(id, precondition).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `vedette apply`.
+pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
+    let client = context::client(connection)?;
+    let changes = plan(&client, &args.paths, args.prune).await?;
+    let style = Style::stdout();
+    let summary = Summary::of(&changes);
+    if args.dry_run {
+        print!("{}", diff::render(&changes, &style));
+        println!("{summary} (dry run: nothing was changed)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut done = Summary::default();
+    let mut failures = 0;
+    for change in &changes {
+        match execute(&client, change).await {
+            Ok(()) => {
+                done.add(change.action);
+                let (word, paint) = match change.action {
+                    Action::Create => ("created", Some(Paint::Green)),
+                    Action::Update => ("updated", Some(Paint::Yellow)),
+                    Action::Unchanged => ("unchanged", None),
+                    Action::Prune => ("pruned", Some(Paint::Red)),
+                };
+                println!("{} {}", change.name(), style.paint(word, paint));
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {}: {e}", change.name());
+            }
+        }
+    }
+    println!("{done}");
+    if failures > 0 {
+        eprintln!("{failures} change(s) failed");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vedette_model::MonitorSpec;
+
+    fn monitor(id: &str, labels: &[(&str, &str)], url: &str, version: u64) -> Monitor {
+        Monitor {
+            id: id.to_owned(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            spec: MonitorSpec::http(url),
+            status: None,
+            managed_by: Some("api".to_owned()),
+            version,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    fn file(id: &str, labels: &[(&str, &str)], url: &str) -> Resource {
+        monitor_resource(&monitor(id, labels, url, 0))
+    }
+
+    fn actions(changes: &[Change]) -> Vec<(Action, String)> {
+        changes
+            .iter()
+            .map(|c| (c.action, c.id().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn create_update_unchanged_and_prune_only_what_apply_owns() {
+        let server = vec![
+            monitor(
+                "same",
+                &[("managed-by", "vedette-cli"), ("team", "a")],
+                "http://a/",
+                1,
+            ),
+            monitor(
+                "changed",
+                &[("managed-by", "vedette-cli")],
+                "http://old/",
+                4,
+            ),
+            monitor("api-made", &[], "http://api/", 1),
+            monitor("orphan", &[("managed-by", "vedette-cli")], "http://o/", 2),
+            monitor("from-file", &[("managed-by", "file")], "http://f/", 1),
+        ];
+        let desired = vec![
+            file("same", &[("team", "a")], "http://a/"),
+            file("changed", &[], "http://new/"),
+            file("new", &[], "http://n/"),
+        ];
+        let changes = plan_against(&desired, &server, &[], true);
+        assert_eq!(
+            actions(&changes),
+            vec![
+                (Action::Unchanged, "same".to_owned()),
+                (Action::Update, "changed".to_owned()),
+                (Action::Create, "new".to_owned()),
+                (Action::Prune, "orphan".to_owned()),
+            ]
+        );
+        assert_eq!(changes[1].version, Some(4));
+        assert_eq!(changes[3].version, Some(2));
+        assert_eq!(
+            Summary::of(&changes).to_string(),
+            "1 created, 1 updated, 1 unchanged, 1 pruned"
+        );
+        let without_prune = plan_against(&desired, &server, &[], false);
+        assert!(without_prune.iter().all(|c| c.action != Action::Prune));
+    }
+
+    #[test]
+    fn an_api_made_resource_equal_to_the_file_is_left_alone() {
+        let server = vec![monitor("m", &[("team", "a")], "http://a/", 1)];
+        let changes = plan_against(
+            &[file("m", &[("team", "a")], "http://a/")],
+            &server,
+            &[],
+            true,
+        );
+        assert_eq!(actions(&changes), vec![(Action::Unchanged, "m".to_owned())]);
+        let changes = plan_against(
+            &[file("m", &[("team", "b")], "http://a/")],
+            &server,
+            &[],
+            true,
+        );
+        assert_eq!(actions(&changes), vec![(Action::Update, "m".to_owned())]);
+    }
+
+    #[test]
+    fn defaults_filled_by_the_server_are_no_difference() {
+        let (loaded, errors) = document::parse_str(
+            "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: m}\nspec:\n  http: {url: \"http://a/\"}\n",
+            std::path::Path::new("m.yaml"),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        // The server's answer has every default written out.
+        let server: Monitor = serde_json::from_value(serde_json::json!({
+            "id": "m", "labels": {"managed-by": "vedette-cli"}, "version": 1,
+            "spec": serde_json::to_value(MonitorSpec::http("http://a/")).unwrap()
+        }))
+        .unwrap();
+        let changes = plan_against(&[loaded[0].resource.clone()], &[server], &[], false);
+        assert_eq!(changes[0].action, Action::Unchanged);
+    }
+
+    #[test]
+    fn a_heartbeat_token_assigned_by_the_server_is_kept() {
+        let (loaded, _) = document::parse_str(
+            "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: hb}\nspec:\n  heartbeat: {grace: 1m}\n",
+            std::path::Path::new("hb.yaml"),
+        );
+        let desired = loaded[0].resource.clone();
+        let mut server_spec = match &desired {
+            Resource::Monitor { spec, .. } => spec.clone(),
+            Resource::MaintenanceWindow { .. } => unreachable!(),
+        };
+        server_spec.heartbeat.as_mut().unwrap().token =
+            Some(vedette_model::spec::Secret("generated".to_owned()));
+        let server = Monitor {
+            spec: server_spec,
+            ..monitor("hb", &[("managed-by", "vedette-cli")], "http://x/", 1)
+        };
+        let changes = plan_against(&[desired], &[server], &[], false);
+        assert_eq!(changes[0].action, Action::Unchanged);
+    }
+
+    #[test]
+    fn owner_labels_other_than_apply_are_refused_before_the_server_is_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.yaml");
+        std::fs::write(
+            &path,
+            "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: m, labels: {managed-by: terraform}}\nspec:\n  http: {url: \"http://a/\"}\n",
+        )
+        .unwrap();
+        let err = load(&[path]).unwrap_err();
+        assert!(err.to_string().contains("1 error(s)"), "{err}");
+    }
+
+    #[test]
+    fn duplicates_across_paths_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: m}\nspec:\n  http: {url: \"http://a/\"}\n";
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        std::fs::write(&a, text).unwrap();
+        std::fs::write(&b, text).unwrap();
+        assert!(load(std::slice::from_ref(&a)).is_ok());
+        assert!(load(&[a, b]).is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! `vedette export [--selector S] [-o yaml|json|terraform]`: the server's monitors and
+//! maintenance windows as config documents, or as Terraform resources with `import {}` blocks.
+//!
+//! The rule that makes `export | apply` a no-op and `apply -f F; export` reproduce F:
+//! - read-only fields (`status`, `version`, `managed_by`, timestamps) are left out;
+//! - specs are written as the server holds them, every default filled in (parsing a file fills
+//!   the same defaults, so both compare equal);
+//! - labels are kept exactly, except `managed-by: vedette-cli`, which `apply` adds to whatever it
+//!   writes and leaves out of its comparison;
+//! - resources the API cannot write are skipped: those of the server's own config files
+//!   (`managed_by: file`, whose files are their source of truth) and of the demo
+//!   (`managed_by: demo`).
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+use vedette_model::document::{self, Metadata, Resource};
+
+use crate::apply::{monitor_resource, read_only, window_resource};
+use crate::context::{self, Connection};
+
+/// Output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Documents separated by `---`, ready for `vedette apply -f`.
+    #[default]
+    Yaml,
+    /// A JSON array of the same documents.
+    Json,
+    /// Terraform `resource` and `import {}` blocks for adopting existing monitors.
+    Terraform,
+}
+
+/// Options of `vedette export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only resources whose labels match, e.g. `team=payments,env!=dev`.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
+    /// Output format.
+    #[arg(short, long, visible_alias = "format", value_enum, default_value_t)]
+    output: ExportFormat,
+}
+
+/// One document in the JSON form.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: Metadata,
+    spec: serde_json::Value,
+}
+
+fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
+    let spec = match resource {
+        Resource::Monitor { spec, .. } => serde_json::to_value(spec)?,
+        Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec)?,
+    };
+    Ok(Envelope {
+        api_version: document::API_VERSION,
+        kind: resource.kind(),
+        metadata: Metadata {
+            id: Some(resource.id().to_owned()),
+            labels: resource.labels().clone(),
+        },
+        spec,
+    })
+}
+
+/// Runs `vedette export`.
+pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
+    let client = context::client(connection)?;
+    let selector = args.selector.as_deref();
+    let monitors = client.all_monitors(selector).await?;
+    let windows = client.all_maintenance(selector).await?;
+    if args.output == ExportFormat::Terraform {
+        // The renderer takes the API objects as they are and lists file-managed ones in a
+        // comment instead of exporting them.
+        let monitors = monitors
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        let windows = windows
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        print!("{}", crate::terraform::render(&monitors, &windows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let not_writable = |managed_by: &Option<String>| read_only(managed_by.as_deref());
+    let skipped = monitors
+        .iter()
+        .filter(|m| not_writable(&m.managed_by))
+        .count()
+        + windows
+            .iter()
+            .filter(|w| not_writable(&w.managed_by))
+            .count();
+    let mut resources: Vec<Resource> = monitors
+        .iter()
+        .filter(|m| !not_writable(&m.managed_by))
+        .map(monitor_resource)
+        .collect();
+    resources.sort_by(|a, b| a.id().cmp(b.id()));
+    let mut windows: Vec<Resource> = windows
+        .iter()
+        .filter(|w| !not_writable(&w.managed_by))
+        .map(window_resource)
+        .collect();
+    windows.sort_by(|a, b| a.id().cmp(b.id()));
+    resources.extend(windows);
+    if args.output == ExportFormat::Json {
+        let docs = resources
+            .iter()
+            .map(envelope)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        println!("{}", serde_json::to_string_pretty(&docs)?);
+    } else {
+        print!("{}", document::to_documents(&resources));
+    }
+    if skipped > 0 {
+        eprintln!("skipped {skipped} resource(s) the API cannot write (managed_by: file or demo)");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,365 @@
+//! `vedette get monitors|incidents|results|maintenance`: lists and single resources as tables,
+//! JSON or YAML.
+
+use std::process::ExitCode;
+
+use chrono::Utc;
+use vedette_client::{
+    Client, Incident, IncidentQuery, IncidentState, MaintenanceWindow, Monitor, ResultRecord,
+};
+use vedette_model::MonitorSpec;
+use vedette_model::maintenance::MaintenanceSpec;
+
+use crate::context::{self, Connection};
+use crate::output::{self, Cell, Format, Paint, Table, print_data};
+
+/// What `vedette get` lists.
+#[derive(Debug, clap::Subcommand)]
+pub enum Resource {
+    /// Monitors, or one monitor.
+    #[command(visible_aliases = ["monitor", "mon"])]
+    Monitors {
+        /// One monitor's id.
+        id: Option<String>,
+        /// Only monitors whose labels match, e.g. `team=payments,env!=dev`.
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Incidents (newest first), or one incident with its timeline.
+    #[command(visible_aliases = ["incident", "inc"])]
+    Incidents {
+        /// One incident's id.
+        id: Option<String>,
+        /// Only this monitor's.
+        #[arg(long)]
+        monitor: Option<String>,
+        /// Only open or only resolved ones.
+        #[arg(long, value_parser = ["open", "resolved"])]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
+    },
+    /// A monitor's newest results.
+    #[command(visible_alias = "result")]
+    Results {
+        /// The monitor's id.
+        id: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Maintenance windows, or one window.
+    #[command(visible_aliases = ["maintenance-windows", "mw"])]
+    Maintenance {
+        /// One window's id.
+        id: Option<String>,
+        /// Only windows whose labels match.
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
+    },
+}
+
+/// `http GET https://...`, `tcp db:5432`, `dns A example.com`, `tls example.com:443`,
+/// `heartbeat`.
+pub fn target(spec: &MonitorSpec) -> String {
+    if let Some(h) = &spec.http {
+        return format!("{} {}", h.method.as_str(), h.url);
+    }
+    if let Some(t) = &spec.tcp {
+        return format!("{}:{}", t.host, t.port);
+    }
+    if let Some(d) = &spec.dns {
+        let record = serde_json::to_value(d.record_type)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        return format!("{record} {}", d.name);
+    }
+    if let Some(t) = &spec.tls {
+        return format!("{}:{}", t.host, t.port);
+    }
+    if let Some(h) = &spec.heartbeat {
+        return match &h.schedule {
+            Some(s) => format!("push, {s} + {}", h.grace),
+            None => format!("push, grace {}", h.grace),
+        };
+    }
+    "-".to_owned()
+}
+
+/// The monitor's kind as text.
+pub fn kind(spec: &MonitorSpec) -> &'static str {
+    spec.kind().map_or("-", |k| k.as_str())
+}
+
+/// The monitors table.
+pub fn monitors_table(monitors: &[Monitor]) -> Table {
+    let now = Utc::now();
+    let mut table = Table::new(&[
+        "id",
+        "state",
+        "since",
+        "kind",
+        "target",
+        "interval",
+        "last check",
+    ]);
+    for m in monitors {
+        let status = m.status.as_ref();
+        let state = status.map(|s| s.state);
+        table.row(vec![
+            m.id.as_str().into(),
+            Cell::painted(
+                state.map_or("-", |s| s.as_str()),
+                state.and_then(Paint::state),
+            ),
+            output::ago(status.and_then(|s| s.since), now).into(),
+            kind(&m.spec).into(),
+            target(&m.spec).into(),
+            m.spec.interval.to_string().into(),
+            status
+                .and_then(|s| s.last_result.as_ref())
+                .and_then(|r| r.message.clone())
+                .unwrap_or_default()
+                .into(),
+        ]);
+    }
+    table
+}
+
+/// The incidents table.
+pub fn incidents_table(incidents: &[Incident]) -> Table {
+    let now = Utc::now();
+    let mut table = Table::new(&[
+        "id", "monitor", "state", "opened", "duration", "cause", "message",
+    ]);
+    for i in incidents {
+        let end = i.resolved_at.unwrap_or(now);
+        let secs = (end - i.opened_at).num_seconds().max(0).unsigned_abs();
+        table.row(vec![
+            i.id.as_str().into(),
+            i.monitor_id.as_str().into(),
+            Cell::painted(
+                i.state.as_str(),
+                Some(match i.state {
+                    IncidentState::Open => Paint::Red,
+                    IncidentState::Resolved => Paint::Green,
+                }),
+            ),
+            output::ago(Some(i.opened_at), now).into(),
+            output::human_span(secs).into(),
+            i.cause.map_or("-", |c| c.as_str()).into(),
+            i.message.as_str().into(),
+        ]);
+    }
+    table
+}
+
+/// The results table.
+pub fn results_table(results: &[ResultRecord]) -> Table {
+    let mut table = Table::new(&[
+        "started", "outcome", "latency", "status", "attempts", "message",
+    ]);
+    for r in results {
+        let r = &r.result;
+        table.row(vec![
+            output::time(Some(r.started_at)).into(),
+            Cell::painted(r.outcome.as_str(), Some(Paint::outcome(r.outcome))),
+            output::millis(r.latency_ms()).into(),
+            r.status_code
+                .map_or("-".to_owned(), |s| s.to_string())
+                .into(),
+            r.attempts.to_string().into(),
+            r.message.as_str().into(),
+        ]);
+    }
+    table
+}
+
+/// `one-off 2026-11-26T10:00:00Z → ...`, `cron 0 2 * * 0 for 2h`, `rrule ... for 1h`.
+pub fn schedule(spec: &MaintenanceSpec) -> String {
+    if let Some(cron) = &spec.cron {
+        return format!(
+            "cron {cron} for {}",
+            spec.duration.map_or("-".to_owned(), |d| d.to_string())
+        );
+    }
+    if let Some(rule) = &spec.rrule {
+        return format!(
+            "rrule {rule} for {}",
+            spec.duration.map_or("-".to_owned(), |d| d.to_string())
+        );
+    }
+    format!("{} → {}", output::time(spec.start), output::time(spec.end))
+}
+
+fn maintenance_table(windows: &[MaintenanceWindow]) -> Table {
+    let mut table = Table::new(&["id", "name", "schedule", "monitors", "selector"]);
+    for w in windows {
+        table.row(vec![
+            w.id.as_str().into(),
+            w.spec.name.clone().unwrap_or_default().into(),
+            schedule(&w.spec).into(),
+            w.spec.monitors.join(",").into(),
+            w.spec.selector.clone().unwrap_or_default().into(),
+        ]);
+    }
+    table
+}
+
+async fn incidents(
+    client: &Client,
+    monitor: Option<&str>,
+    state: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<Vec<Incident>> {
+    let query = IncidentQuery {
+        monitor: monitor.map(str::to_owned),
+        state: state.map(|s| {
+            if s == "open" {
+                IncidentState::Open
+            } else {
+                IncidentState::Resolved
+            }
+        }),
+        limit: Some(limit.clamp(1, 1000) as u32),
+        ..IncidentQuery::default()
+    };
+    Ok(client.all_incidents(&query, Some(limit)).await?)
+}
+
+/// Prints a list, or a single item when one was asked for.
+fn show<T: serde::Serialize>(
+    format: Format,
+    items: Vec<T>,
+    single: bool,
+    table: impl FnOnce(&[T]) -> Table,
+    empty: &str,
+) -> anyhow::Result<()> {
+    let printed = match (single, items.first()) {
+        (true, Some(one)) => print_data(format, one)?,
+        _ => print_data(format, &items)?,
+    };
+    if !printed {
+        let table = table(&items);
+        if table.is_empty() {
+            eprintln!("{empty}");
+        } else {
+            table.print();
+        }
+    }
+    Ok(())
+}
+
+/// Runs `vedette get`.
+pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result<ExitCode> {
+    let client = context::client(connection)?;
+    match resource {
+        Resource::Monitors {
+            id,
+            selector,
+            output,
+        } => {
+            let monitors = match id {
+                Some(id) => vec![client.get_monitor(id).await?],
+                None => client.all_monitors(selector.as_deref()).await?,
+            };
+            show(
+                *output,
+                monitors,
+                id.is_some(),
+                monitors_table,
+                "no monitors",
+            )?;
+        }
+        Resource::Incidents {
+            id,
+            monitor,
+            state,
+            limit,
+            output,
+        } => {
+            let list = match id {
+                Some(id) => vec![client.get_incident(id).await?],
+                None => incidents(&client, monitor.as_deref(), state.as_deref(), *limit).await?,
+            };
+            show(*output, list, id.is_some(), incidents_table, "no incidents")?;
+        }
+        Resource::Results { id, limit, output } => {
+            let results = client.recent_results(id, Some(*limit)).await?;
+            show(*output, results, false, results_table, "no results yet")?;
+        }
+        Resource::Maintenance {
+            id,
+            selector,
+            output,
+        } => {
+            let windows = match id {
+                Some(id) => vec![client.get_maintenance(id).await?],
+                None => client.all_maintenance(selector.as_deref()).await?,
+            };
+            show(
+                *output,
+                windows,
+                id.is_some(),
+                maintenance_table,
+                "no maintenance windows",
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Style;
+
+    #[test]
+    fn targets_read_like_the_check() {
+        assert_eq!(target(&MonitorSpec::http("https://a/h")), "GET https://a/h");
+        let spec: MonitorSpec = serde_json::from_value(
+            serde_json::json!({"dns": {"name": "example.com", "record_type": "MX"}}),
+        )
+        .unwrap();
+        assert_eq!(target(&spec), "MX example.com");
+        let spec: MonitorSpec =
+            serde_json::from_value(serde_json::json!({"tcp": {"host": "db", "port": 5432}}))
+                .unwrap();
+        assert_eq!(target(&spec), "db:5432");
+        assert_eq!(kind(&spec), "tcp");
+    }
+
+    #[test]
+    fn monitors_table_shows_state_and_last_check() {
+        let m: Monitor = serde_json::from_value(serde_json::json!({
+            "id": "api", "version": 1, "spec": {"http": {"url": "http://a/"}, "interval": "30s"},
+            "status": {"state": "down", "last_result": {"at": "2026-01-01T00:00:00Z",
+                "outcome": "down", "message": "connection refused", "latency_ms": 1.0}}
+        }))
+        .unwrap();
+        let text = monitors_table(&[m]).render(&Style::plain());
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "ID   STATE  SINCE  KIND  TARGET         INTERVAL  LAST CHECK"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "api  down   -      http  GET http://a/  30s       connection refused"
+        );
+    }
+}

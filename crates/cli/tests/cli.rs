@@ -1,0 +1,531 @@
+//! End-to-end: the real `vedette` CLI against a real `vedette serve` on 127.0.0.1, with a real
+//! HTTP target; no mocks.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use support::{Server, Target, wait_for, write};
+use vedette_model::document::{self, Resource};
+
+/// Admin token the server is bootstrapped with (`vdt_` and 32+ URL-safe characters).
+const ADMIN: &str = "vdt_cli-test-admin-token-0123456789abcdef";
+
+/// A server, a target and a config file of the test's own.
+struct Env {
+    server: Server,
+    target: Target,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn start() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let server = Server::start_with_env(&data, &[], &[("VEDETTE_BOOTSTRAP_TOKEN", ADMIN)]);
+        Env {
+            server,
+            target: Target::start(),
+            dir,
+        }
+    }
+
+    fn config_file(&self) -> PathBuf {
+        self.dir.path().join("home/vedette.yaml")
+    }
+
+    /// The CLI with only the config file set.
+    fn bare(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vedette"))
+            .args(args)
+            .env_remove("VEDETTE_URL")
+            .env_remove("VEDETTE_TOKEN")
+            .env_remove("VEDETTE_CONTEXT")
+            .env("VEDETTE_CONFIG_FILE", self.config_file())
+            .env("HOME", self.dir.path().join("home"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run vedette")
+    }
+
+    /// The CLI with `VEDETTE_URL` and `VEDETTE_TOKEN` set to `token`.
+    fn with_token(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vedette"))
+            .args(args)
+            .env("VEDETTE_URL", self.server.base_url())
+            .env("VEDETTE_TOKEN", token)
+            .env_remove("VEDETTE_CONTEXT")
+            .env("VEDETTE_CONFIG_FILE", self.config_file())
+            .env("HOME", self.dir.path().join("home"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run vedette")
+    }
+
+    /// The CLI as admin.
+    fn run(&self, args: &[&str]) -> Output {
+        self.with_token(ADMIN, args)
+    }
+
+    /// Runs, asserts the exit code, returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        expect(&out, 0, args);
+        stdout(&out)
+    }
+
+    fn api(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::new()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn expect(out: &Output, code: i32, args: &[&str]) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "vedette {args:?}\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    for text in [stdout(out), stderr(out)] {
+        assert!(!text.contains(ADMIN), "the admin token was printed: {text}");
+    }
+}
+
+fn monitor_doc(id: &str, url: &str, interval: &str, labels: &str) -> String {
+    format!(
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata:\n  id: {id}\n  labels: {{{labels}}}\nspec:\n  http: {{url: \"{url}\"}}\n  interval: {interval}\n  timeout: 900ms\n  assertions: [\"status == 200\"]\n---\n"
+    )
+}
+
+fn window_doc(id: &str, monitor: &str) -> String {
+    format!(
+        "apiVersion: vedette.dev/v1\nkind: MaintenanceWindow\nmetadata:\n  id: {id}\nspec:\n  name: upgrade\n  start: 2099-01-01T00:00:00Z\n  end: 2099-01-01T02:00:00Z\n  monitors: [{monitor}]\n"
+    )
+}
+
+/// Resources by (kind, id), from a file or directory or from text.
+fn resources_of(loaded: Vec<document::Loaded>) -> BTreeMap<(String, String), Resource> {
+    loaded
+        .into_iter()
+        .map(|l| {
+            (
+                (l.resource.kind().to_owned(), l.resource.id().to_owned()),
+                l.resource,
+            )
+        })
+        .collect()
+}
+
+fn load(path: &Path) -> BTreeMap<(String, String), Resource> {
+    let (loaded, errors) = document::load_path(path);
+    assert!(errors.is_empty(), "{errors:?}");
+    resources_of(loaded)
+}
+
+fn parse(text: &str) -> BTreeMap<(String, String), Resource> {
+    let (loaded, errors) = document::parse_str(text, Path::new("export.yaml"));
+    assert!(errors.is_empty(), "{errors:?}\n{text}");
+    resources_of(loaded)
+}
+
+#[test]
+fn apply_diff_export_and_prune_round_trip() {
+    let env = Env::start();
+    let files = env.dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let url = env.target.url();
+    let monitors = |alpha_interval: &str, with_beta: bool| {
+        let mut text = monitor_doc("alpha", &url, alpha_interval, "team: payments");
+        if with_beta {
+            text.push_str(&monitor_doc("beta", &url, "1m", "team: search, env: prod"));
+        }
+        write(&files, "monitors.yaml", &text);
+    };
+    monitors("30s", true);
+    write(&files, "windows.yaml", &window_doc("upgrade", "alpha"));
+    let f = files.to_str().unwrap();
+
+    let out = env.ok(&["apply", "-f", f]);
+    assert!(
+        out.contains("3 created, 0 updated, 0 unchanged, 0 pruned"),
+        "{out}"
+    );
+    assert!(out.contains("monitor/alpha created"), "{out}");
+
+    // Applying again, and diffing, find nothing to do.
+    let out = env.run(&["diff", "-f", f]);
+    expect(&out, 0, &["diff"]);
+    assert_eq!(stdout(&out), "");
+    let out = env.ok(&["apply", "-f", f]);
+    assert!(
+        out.contains("0 created, 0 updated, 3 unchanged, 0 pruned"),
+        "{out}"
+    );
+
+    // An edit shows in diff (exit 1) and dry runs, and changes nothing until applied.
+    monitors("45s", true);
+    let out = env.run(&["diff", "-f", f]);
+    expect(&out, 1, &["diff"]);
+    let text = stdout(&out);
+    assert!(text.contains("~ monitor/alpha (update)"), "{text}");
+    assert!(text.contains("-   interval: 30s"), "{text}");
+    assert!(text.contains("+   interval: 45s"), "{text}");
+    assert!(!text.contains("monitor/beta"), "{text}");
+    assert!(!text.contains('\x1b'), "colour without a terminal: {text}");
+    let dry = env.ok(&["apply", "-f", f, "--dry-run"]);
+    assert!(dry.contains("+   interval: 45s"), "{dry}");
+    assert!(
+        dry.contains("0 created, 1 updated, 2 unchanged, 0 pruned (dry run"),
+        "{dry}"
+    );
+    expect(&env.run(&["diff", "-f", f]), 1, &["diff after dry run"]);
+    let out = env.ok(&["apply", "-f", f]);
+    assert!(
+        out.contains("0 created, 1 updated, 2 unchanged, 0 pruned"),
+        "{out}"
+    );
+    expect(&env.run(&["diff", "-f", f]), 0, &["diff after apply"]);
+
+    // Export reproduces the files' resources.
+    let exported = env.ok(&["export"]);
+    assert!(!exported.contains("managed-by"), "{exported}");
+    assert_eq!(parse(&exported), load(&files));
+
+    // A monitor made through the API is exported, and export | apply changes nothing.
+    let response = env
+        .api()
+        .put(env.server.url("/api/v1/monitors/api-made"))
+        .bearer_auth(ADMIN)
+        .json(&serde_json::json!({
+            "labels": {"team": "ops"},
+            "spec": {"http": {"url": url}, "interval": "1m"}
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201, "{:?}", response.text());
+    let exported = env.ok(&["export"]);
+    assert!(exported.contains("id: api-made"), "{exported}");
+    let export_file = write(env.dir.path(), "export.yaml", &exported);
+    let export_path = export_file.to_str().unwrap();
+    let out = env.run(&["diff", "-f", export_path]);
+    expect(&out, 0, &["diff of the export"]);
+    let out = env.ok(&["apply", "-f", export_path]);
+    assert!(
+        out.contains("0 created, 0 updated, 4 unchanged, 0 pruned"),
+        "{out}"
+    );
+    let json = env.ok(&["export", "-o", "json", "--selector", "team=payments"]);
+    let docs: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(docs.as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(docs[0]["metadata"]["id"], "alpha");
+
+    // Removing beta from the files and pruning deletes beta only, never the API-made monitor.
+    monitors("45s", false);
+    let out = env.ok(&["apply", "-f", f, "--prune"]);
+    assert!(out.contains("monitor/beta pruned"), "{out}");
+    assert!(
+        out.contains("0 created, 0 updated, 2 unchanged, 1 pruned"),
+        "{out}"
+    );
+    let out = env.run(&["get", "monitors", "beta"]);
+    expect(&out, 1, &["get beta"]);
+    assert!(stderr(&out).contains("404"), "{}", stderr(&out));
+    env.ok(&["get", "monitors", "api-made"]);
+    let ids = env.ok(&["get", "monitors", "-o", "json"]);
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&ids)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["alpha", "api-made"]);
+
+    // Bad files fail before the server is asked anything, with file:line: field: message.
+    let bad = env.dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    write(
+        &bad,
+        "bad.yaml",
+        &monitor_doc("gamma", &url, "5x", "").replace("---\n", ""),
+    );
+    let out = env.run(&["apply", "-f", bad.to_str().unwrap()]);
+    expect(&out, 1, &["apply bad"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.yaml:") && err.contains("spec.interval"),
+        "{err}"
+    );
+    expect(
+        &env.run(&["get", "monitors", "gamma"]),
+        1,
+        &["gamma absent"],
+    );
+    // Errors of diff exit with 2.
+    expect(
+        &env.run(&["diff", "-f", bad.to_str().unwrap()]),
+        2,
+        &["diff bad"],
+    );
+}
+
+#[test]
+fn read_commands_actions_and_tokens() {
+    let env = Env::start();
+    let files = env.dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let mut text = monitor_doc("web", &env.target.url(), "1s", "team: web");
+    text.push_str(&monitor_doc("dead", &dead_url, "1s", "team: db"));
+    write(&files, "m.yaml", &text);
+    env.ok(&["apply", "-f", files.to_str().unwrap()]);
+
+    // run: the result with each assertion; exit 0 when up, 1 when down.
+    let out = env.ok(&["run", "web"]);
+    assert!(out.starts_with("monitor/web: up"), "{out}");
+    assert!(out.contains("✓ "), "{out}");
+    let out = env.run(&["run", "dead"]);
+    expect(&out, 1, &["run dead"]);
+    assert!(
+        stdout(&out).starts_with("monitor/dead: down"),
+        "{}",
+        stdout(&out)
+    );
+    let json = env.ok(&["run", "web", "-o", "json"]);
+    let result: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(result["outcome"], "up");
+
+    // get in every format.
+    let table = env.ok(&["get", "monitors"]);
+    let header = table.lines().next().unwrap();
+    assert!(header.starts_with("ID    STATE"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("dead ")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("web ")), "{table}");
+    let yaml = env.ok(&["get", "monitors", "-l", "team=web", "-o", "yaml"]);
+    assert!(
+        yaml.contains("id: web") && !yaml.contains("id: dead"),
+        "{yaml}"
+    );
+    let results = env.ok(&["get", "results", "web", "-o", "json"]);
+    let results: serde_json::Value = serde_json::from_str(&results).unwrap();
+    assert!(!results.as_array().unwrap().is_empty());
+    let table = env.ok(&["get", "results", "web"]);
+    assert!(table.starts_with("STARTED"), "{table}");
+
+    // The down monitor opens an incident, seen by get, describe and status.
+    let incident = wait_for(Duration::from_secs(20), "an open incident", || {
+        let out = env.run(&[
+            "get",
+            "incidents",
+            "--monitor",
+            "dead",
+            "--state",
+            "open",
+            "-o",
+            "json",
+        ]);
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        list.as_array()?
+            .first()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+    });
+    let one = env.ok(&["get", "incidents", &incident, "-o", "json"]);
+    let one: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(one["monitor_id"], "dead");
+    let table = env.ok(&["get", "incidents"]);
+    assert!(
+        table.contains(&incident) && table.contains("open"),
+        "{table}"
+    );
+    let described = env.ok(&["describe", "monitor", "dead"]);
+    assert!(described.contains("Monitor:     dead"), "{described}");
+    assert!(described.contains("State:       down"), "{described}");
+    assert!(described.contains("connection refused"), "{described}");
+    assert!(described.contains(&incident), "{described}");
+    let described = env.ok(&["describe", "monitor", "web"]);
+    assert!(described.contains("✓ "), "{described}");
+    let json = env.ok(&["describe", "monitor", "web", "-o", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["monitor"]["id"], "web");
+    assert!(!json["results"].as_array().unwrap().is_empty());
+    let status = env.ok(&["status"]);
+    assert!(status.contains("Open incidents (1)"), "{status}");
+    let status: serde_json::Value =
+        serde_json::from_str(&env.ok(&["status", "-o", "json"])).unwrap();
+    assert_eq!(status["monitors"]["total"], 2);
+    assert_eq!(status["monitors"]["down"], 1);
+
+    // pause and resume.
+    let out = env.ok(&["pause", "web"]);
+    assert!(out.contains("monitor/web paused"), "{out}");
+    let state = |id: &str| {
+        let m: serde_json::Value =
+            serde_json::from_str(&env.ok(&["get", "monitors", id, "-o", "json"])).unwrap();
+        m["status"]["state"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(state("web"), "paused");
+    let out = env.ok(&["resume", "web"]);
+    assert!(out.contains("monitor/web resumed"), "{out}");
+    wait_for(Duration::from_secs(20), "web to be checked again", || {
+        (state("web") != "paused").then_some(())
+    });
+
+    // Tokens: create (secret printed once), use, list, revoke.
+    let out = env.run(&[
+        "token",
+        "create",
+        "--name",
+        "ci-reader",
+        "--scope",
+        "read",
+        "--expires-in",
+        "30d",
+    ]);
+    expect(&out, 0, &["token create"]);
+    let secret = stdout(&out).trim().to_owned();
+    assert!(secret.starts_with("vdt_"), "{secret}");
+    assert!(stderr(&out).contains("not shown again"), "{}", stderr(&out));
+    let reader = env.with_token(&secret, &["get", "monitors"]);
+    expect(&reader, 0, &["get as reader"]);
+    let denied = env.with_token(&secret, &["pause", "web"]);
+    expect(&denied, 1, &["pause as reader"]);
+    assert!(stderr(&denied).contains("403"), "{}", stderr(&denied));
+    let list = env.ok(&["token", "list"]);
+    assert!(
+        list.contains("ci-reader") && list.contains("read"),
+        "{list}"
+    );
+    assert!(!list.contains(&secret), "{list}");
+    let tokens: serde_json::Value =
+        serde_json::from_str(&env.ok(&["token", "list", "-o", "json"])).unwrap();
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ci-reader")
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let out = env.ok(&["token", "revoke", &id]);
+    assert!(out.contains("revoked"), "{out}");
+    let revoked = env.with_token(&secret, &["get", "monitors"]);
+    expect(&revoked, 1, &["get with a revoked token"]);
+    assert!(stderr(&revoked).contains("401"), "{}", stderr(&revoked));
+
+    // Problems from the server read as status, title and field.
+    let out = env.run(&["token", "create", "--name", " ", "--scope", "read"]);
+    expect(&out, 1, &["token create with a blank name"]);
+    assert!(stderr(&out).contains("error: 422 "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("name: must not be empty"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Completion scripts.
+    for shell in ["bash", "zsh", "fish"] {
+        let script = env.ok(&["completion", shell]);
+        assert!(script.contains("vedette"), "{shell}");
+        assert!(script.contains("apply"), "{shell}");
+    }
+}
+
+#[test]
+fn login_contexts_and_connection_errors() {
+    let env = Env::start();
+    let url = env.server.base_url();
+
+    // Without a server configured: a usage error (exit 2) that says what to do.
+    let out = env.bare(&["status"]);
+    expect(&out, 2, &["status unconfigured"]);
+    assert!(stderr(&out).contains("vedette login"), "{}", stderr(&out));
+
+    // A bad token is refused and nothing is saved.
+    let out = env.bare(&[
+        "login",
+        &url,
+        "--token",
+        "vdt_wrong-token-0000000000000000000000000",
+    ]);
+    expect(&out, 1, &["login with a bad token"]);
+    assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+    assert!(!env.config_file().exists());
+
+    let out = env.bare(&["login", &url, "--token", ADMIN, "--name", "local"]);
+    expect(&out, 0, &["login"]);
+    assert!(stdout(&out).contains("\"local\""), "{}", stdout(&out));
+    let mode = std::fs::metadata(env.config_file())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = env.bare(&["status"]);
+    expect(&out, 0, &["status from the context"]);
+
+    // A second context; switch back and forth.
+    let out = env.bare(&["login", &url, "--token", ADMIN, "--name", "other"]);
+    expect(&out, 0, &["login other"]);
+    let list = stdout(&env.bare(&["context", "list"]));
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("*") && l.contains("other")),
+        "{list}"
+    );
+    let out = env.bare(&["context", "use", "local"]);
+    expect(&out, 0, &["context use"]);
+    let list = stdout(&env.bare(&["context", "list", "-o", "json"]));
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "local" && c["current"] == true)
+    );
+    expect(
+        &env.bare(&["context", "use", "nope"]),
+        2,
+        &["context use nope"],
+    );
+    expect(
+        &env.bare(&["--context", "other", "status"]),
+        0,
+        &["--context other"],
+    );
+    expect(
+        &env.bare(&["--context", "nope", "status"]),
+        2,
+        &["--context nope"],
+    );
+
+    // Flags and environment override the context: a wrong URL is reported with that URL.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = env.bare(&["--url", &dead, "status"]);
+    expect(&out, 1, &["status against a closed port"]);
+    assert!(
+        stderr(&out).contains(&format!("cannot reach {dead}/api/v1/status")),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.with_token("vdt_nope-0000000000000000000000000000000", &["status"]);
+    expect(&out, 1, &["status with a wrong VEDETTE_TOKEN"]);
+    assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+}
