@@ -1,0 +1,4 @@
+import {
+  to = vedette_monitor.payments_api
+  id = "payments-api"
+}

@@ -1,0 +1,62 @@
+package provider
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+func readExample(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(moduleRoot(), "examples", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The examples shown in the registry documentation apply as written, and plan nothing afterwards.
+func TestAccExamples(t *testing.T) {
+	resources := readExample(t, "resources/vedette_monitor/resource.tf") + "\n" +
+		readExample(t, "resources/vedette_maintenance_window/resource.tf")
+	withData := resources + "\n" +
+		readExample(t, "data-sources/vedette_monitor/data-source.tf") + "\n" +
+		readExample(t, "data-sources/vedette_monitors/data-source.tf")
+	vars := config.Variables{"payments_probe_token": config.StringVariable("example-token-0123")}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if err := checkMonitorsDestroyed(t)(s); err != nil {
+				return err
+			}
+			return checkWindowsDestroyed(t)(s)
+		},
+		Steps: []resource.TestStep{
+			{
+				Config:          resources,
+				ConfigVariables: vars,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("vedette_monitor.payments_api", "assertions.#", "3"),
+					resource.TestCheckResourceAttrSet("vedette_monitor.nightly_backup", "push_url"),
+					resource.TestCheckResourceAttr("vedette_maintenance_window.weekly_patching", "duration", "1h30m"),
+				),
+			},
+			{Config: resources, ConfigVariables: vars, PlanOnly: true},
+			{
+				Config:          withData,
+				ConfigVariables: vars,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.vedette_monitor.payments_api", "http.url", "https://payments.example.com/healthz"),
+					resource.TestCheckResourceAttr("data.vedette_monitors.payments_prod", "ids.#", "1"),
+					resource.TestCheckResourceAttr("vedette_maintenance_window.payments_freeze", "monitors.0", "payments-api"),
+				),
+			},
+			{Config: withData, ConfigVariables: vars, PlanOnly: true},
+		},
+	})
+}

@@ -1,0 +1,261 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
+)
+
+var (
+	_ resource.Resource                = &maintenanceWindowResource{}
+	_ resource.ResourceWithConfigure   = &maintenanceWindowResource{}
+	_ resource.ResourceWithImportState = &maintenanceWindowResource{}
+	_ resource.ResourceWithModifyPlan  = &maintenanceWindowResource{}
+)
+
+type maintenanceModel struct {
+	ID          types.String   `tfsdk:"id"`
+	Name        types.String   `tfsdk:"name"`
+	Description types.String   `tfsdk:"description"`
+	Labels      types.Map      `tfsdk:"labels"`
+	Start       TimestampValue `tfsdk:"start"`
+	End         TimestampValue `tfsdk:"end"`
+	Cron        types.String   `tfsdk:"cron"`
+	RRule       types.String   `tfsdk:"rrule"`
+	Duration    DurationValue  `tfsdk:"duration"`
+	Monitors    types.List     `tfsdk:"monitors"`
+	Selector    types.String   `tfsdk:"selector"`
+	Version     types.Int64    `tfsdk:"version"`
+}
+
+func (m *maintenanceModel) toAPI(ctx context.Context) (client.MaintenanceWrite, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	spec := client.MaintenanceSpec{
+		Name:        optional(m.Name),
+		Description: optional(m.Description),
+		Start:       optional(m.Start),
+		End:         optional(m.End),
+		Cron:        optional(m.Cron),
+		RRule:       optional(m.RRule),
+		Duration:    optional(m.Duration),
+		Monitors:    stringList(ctx, m.Monitors, &diags),
+		Selector:    optional(m.Selector),
+	}
+	if spec.Duration != nil {
+		canon := CanonicalDuration(*spec.Duration)
+		spec.Duration = &canon
+	}
+	return client.MaintenanceWrite{Labels: stringMap(ctx, m.Labels, &diags), Spec: spec}, diags
+}
+
+func maintenanceFromAPI(api *client.MaintenanceWindow) maintenanceModel {
+	labels := api.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	s := api.Spec
+	return maintenanceModel{
+		ID:          types.StringValue(api.ID),
+		Name:        types.StringPointerValue(s.Name),
+		Description: types.StringPointerValue(s.Description),
+		Labels:      mapValue(labels),
+		Start:       NewTimestampPointerValue(s.Start),
+		End:         NewTimestampPointerValue(s.End),
+		Cron:        types.StringPointerValue(s.Cron),
+		RRule:       types.StringPointerValue(s.RRule),
+		Duration:    NewDurationPointerValue(s.Duration),
+		Monitors:    listValue(s.Monitors),
+		Selector:    types.StringPointerValue(s.Selector),
+		Version:     types.Int64Value(api.Version),
+	}
+}
+
+// NewMaintenanceWindowResource is the vedette_maintenance_window resource.
+func NewMaintenanceWindowResource() resource.Resource { return &maintenanceWindowResource{} }
+
+type maintenanceWindowResource struct {
+	client *client.Client
+}
+
+func (r *maintenanceWindowResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_maintenance_window"
+}
+
+func timestampAttribute(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		CustomType: TimestampType{},
+		Optional:   true,
+		MarkdownDescription: description + " An RFC 3339 time such as `2026-11-26T22:00:00Z`; the same instant " +
+			"in another offset never makes a diff.",
+		PlanModifiers: []planmodifier.String{equivalentTimestamp()},
+	}
+}
+
+func (r *maintenanceWindowResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	duration := durationAttribute("How long each occurrence of a recurring window lasts (at most 31 days). Required with `cron` and `rrule`.", "")
+	duration.Validators = []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("end"))}
+	start := timestampAttribute("Start of a one-off window, or the first occurrence (DTSTART) of an `rrule` window.")
+	end := timestampAttribute("End of a one-off window (exclusive). Requires `start`.")
+	end.Validators = []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("start"))}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A maintenance window: while it is active, notifications for the monitors it selects are " +
+			"suppressed (their results are still recorded and count as `maintenance`, not against uptime).\n\n" +
+			"Exactly one schedule form is set: a one-off window (`start` and `end`), a cron window (`cron` and " +
+			"`duration`), or a recurrence rule (`rrule`, `start` and `duration`). Monitors are selected by id " +
+			"(`monitors`), by label selector (`selector`), or both.",
+		Attributes: map[string]schema.Attribute{
+			"id": idAttribute("maintenance window"),
+			"name": schema.StringAttribute{Optional: true, MarkdownDescription: "Display name.",
+				Validators: []validator.String{stringvalidator.LengthAtMost(4096)}},
+			"description": schema.StringAttribute{Optional: true, MarkdownDescription: "Why the window exists, who to ask.",
+				Validators: []validator.String{stringvalidator.LengthAtMost(4096)}},
+			"labels": labelsAttribute("maintenance window"),
+			"start":  start,
+			"end":    end,
+			"cron": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Cron expression (5 fields, UTC) at which a recurring window opens, e.g. `0 2 * * SUN`. Requires `duration`.",
+				Validators: []validator.String{
+					stringvalidator.ConflictsWith(path.MatchRoot("start"), path.MatchRoot("end"), path.MatchRoot("rrule")),
+					stringvalidator.AlsoRequires(path.MatchRoot("duration")),
+				},
+			},
+			"rrule": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "RFC 5545 recurrence rule (UTC) at which a recurring window opens, e.g. " +
+					"`FREQ=WEEKLY;BYDAY=SU;BYHOUR=2`; `start` is its first occurrence. Requires `start` and `duration`.",
+				Validators: []validator.String{
+					stringvalidator.ConflictsWith(path.MatchRoot("end")),
+					stringvalidator.AlsoRequires(path.MatchRoot("start"), path.MatchRoot("duration")),
+				},
+			},
+			"duration": duration,
+			"monitors": func() schema.ListAttribute {
+				a := stringListDefaultEmpty("Ids of the monitors the window covers.")
+				a.Validators = []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(slugPattern, "must be a monitor id"))}
+				return a
+			}(),
+			"selector": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Label selector of the monitors the window covers (`team=payments,env in (prod,staging)`). " +
+					"At least one of `monitors` and `selector` is set.",
+			},
+			"version": versionAttribute(),
+		},
+	}
+}
+
+func (r *maintenanceWindowResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *maintenanceWindowResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan maintenanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body, diags := plan.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := plan.ID.ValueString()
+	created, err := r.client.PutMaintenance(ctx, id, body, client.IfAbsent())
+	if client.IsPreconditionFailed(err) {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Maintenance window already exists",
+			fmt.Sprintf("A maintenance window with id %q already exists on the server. Import it instead:\n\n"+
+				"import {\n  to = vedette_maintenance_window.<name>\n  id = %q\n}", id, id))
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Creating maintenance window "+id, err)
+		return
+	}
+	state := maintenanceFromAPI(created)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *maintenanceWindowResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var prior maintenanceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	got, err := r.client.GetMaintenance(ctx, prior.ID.ValueString())
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Reading maintenance window "+prior.ID.ValueString(), err)
+		return
+	}
+	state := maintenanceFromAPI(got)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *maintenanceWindowResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, prior maintenanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body, diags := plan.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := plan.ID.ValueString()
+	updated, err := r.client.PutMaintenance(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Updating maintenance window "+id, err)
+		return
+	}
+	state := maintenanceFromAPI(updated)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *maintenanceWindowResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var prior maintenanceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := prior.ID.ValueString()
+	err := r.client.DeleteMaintenance(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
+	if client.IsPreconditionFailed(err) {
+		if _, getErr := r.client.GetMaintenance(ctx, id); client.IsNotFound(getErr) {
+			err = nil
+		}
+	}
+	if err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, "Deleting maintenance window "+id, err)
+	}
+}
+
+// ModifyPlan keeps the version when nothing else changes.
+func (r *maintenanceWindowResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	keepVersionWhenUnchanged(ctx, req, resp)
+}
+
+func (r *maintenanceWindowResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !slugPattern.MatchString(req.ID) {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("%q is not a maintenance window id: expected a slug such as weekly-db-patching", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}

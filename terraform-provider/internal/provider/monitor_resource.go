@@ -1,0 +1,419 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
+)
+
+var (
+	_ resource.Resource                     = &monitorResource{}
+	_ resource.ResourceWithConfigure        = &monitorResource{}
+	_ resource.ResourceWithImportState      = &monitorResource{}
+	_ resource.ResourceWithModifyPlan       = &monitorResource{}
+	_ resource.ResourceWithConfigValidators = &monitorResource{}
+)
+
+// slugPattern is the id format of every Vedette resource.
+var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
+
+func idAttribute(what string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Required: true,
+		MarkdownDescription: fmt.Sprintf("Stable identifier of the %s: a slug `[a-z0-9][a-z0-9._-]{0,127}` chosen by you. "+
+			"It is the id in the API and in `import` blocks; changing it replaces the %s.", what, what),
+		Validators: []validator.String{stringvalidator.RegexMatches(slugPattern,
+			"must be 1 to 128 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+func labelsAttribute(what string) schema.MapAttribute {
+	return schema.MapAttribute{
+		ElementType: types.StringType,
+		Optional:    true,
+		Computed:    true,
+		Default:     mapdefault.StaticValue(mapValue(nil)),
+		MarkdownDescription: "Labels of the " + what + " for selection and ownership (`team`, `env`, ...). " +
+			"Keys are `[prefix/]name`; names and values are at most 63 characters of letters, digits, `.`, `_`, `-`.",
+		Validators: []validator.Map{
+			mapvalidator.KeysAre(stringvalidator.RegexMatches(regexp.MustCompile(`^([^/]{1,253}/)?[A-Za-z0-9._-]{1,63}$`),
+				"must be [prefix/]name with a name of 1 to 63 letters, digits, '.', '_' or '-'")),
+			mapvalidator.ValueStringsAre(stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9._-]{0,63}$`),
+				"must be at most 63 letters, digits, '.', '_' or '-'")),
+		},
+	}
+}
+
+func versionAttribute() schema.Int64Attribute {
+	return schema.Int64Attribute{
+		Computed: true,
+		MarkdownDescription: "Version of the object on the server (its `ETag`). Updates and deletes send it as `If-Match`, " +
+			"so a change made by someone else since the last refresh is reported instead of overwritten.",
+	}
+}
+
+func durationAttribute(description, def string) schema.StringAttribute {
+	a := schema.StringAttribute{
+		CustomType:          DurationType{},
+		Optional:            true,
+		MarkdownDescription: description,
+		PlanModifiers:       []planmodifier.String{equivalentDuration()},
+	}
+	if def != "" {
+		a.Computed = true
+		a.Default = stringdefault.StaticString(def)
+		a.MarkdownDescription += fmt.Sprintf(" A duration such as `30s`, `1m30s` or `2h`; equivalent spellings (`60s`, `1m`) never make a diff. Defaults to `%s`.", def)
+	} else {
+		a.MarkdownDescription += " A duration such as `500ms`, `30s` or `1m30s`; equivalent spellings never make a diff."
+	}
+	return a
+}
+
+func defaultString(description, def string, allowed ...string) schema.StringAttribute {
+	a := schema.StringAttribute{
+		Optional:            true,
+		Computed:            true,
+		Default:             stringdefault.StaticString(def),
+		MarkdownDescription: fmt.Sprintf("%s Defaults to `%s`.", description, def),
+	}
+	if len(allowed) > 0 {
+		a.Validators = []validator.String{stringvalidator.OneOf(allowed...)}
+		a.MarkdownDescription = fmt.Sprintf("%s One of %s. Defaults to `%s`.", description, backticked(allowed), def)
+	}
+	return a
+}
+
+func defaultBool(description string, def bool) schema.BoolAttribute {
+	return schema.BoolAttribute{
+		Optional:            true,
+		Computed:            true,
+		Default:             booldefault.StaticBool(def),
+		MarkdownDescription: fmt.Sprintf("%s Defaults to `%t`.", description, def),
+	}
+}
+
+func defaultInt(description string, def, lo, hi int64) schema.Int64Attribute {
+	return schema.Int64Attribute{
+		Optional:            true,
+		Computed:            true,
+		Default:             int64default.StaticInt64(def),
+		MarkdownDescription: fmt.Sprintf("%s Between %d and %d; defaults to `%d`.", description, lo, hi, def),
+		Validators:          []validator.Int64{int64validator.Between(lo, hi)},
+	}
+}
+
+func stringListDefaultEmpty(description string) schema.ListAttribute {
+	return schema.ListAttribute{
+		ElementType:         types.StringType,
+		Optional:            true,
+		Computed:            true,
+		Default:             listdefault.StaticValue(listValue(nil)),
+		MarkdownDescription: description,
+	}
+}
+
+func backticked(items []string) string {
+	out := ""
+	for i, s := range items {
+		if i > 0 {
+			out += ", "
+		}
+		out += "`" + s + "`"
+	}
+	return out
+}
+
+// monitorAttributes is the schema of vedette_monitor; the data source derives its own from it.
+func monitorAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"id": idAttribute("monitor"),
+		"name": schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: "Display name; the id is shown when absent.",
+			Validators:          []validator.String{stringvalidator.LengthAtMost(4096)},
+		},
+		"description": schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: "Free text for people reading dashboards and alerts.",
+			Validators:          []validator.String{stringvalidator.LengthAtMost(4096)},
+		},
+		"labels": labelsAttribute("monitor"),
+		"http": schema.SingleNestedAttribute{
+			Optional:            true,
+			MarkdownDescription: "An HTTP(S) request. Exactly one of `http`, `tcp`, `dns`, `tls` and `heartbeat` is set.",
+			Attributes: map[string]schema.Attribute{
+				"url": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "Absolute `http://` or `https://` URL.",
+					Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^(?i)https?://[^/\s]\S*$`),
+						"must be an absolute http:// or https:// URL with a host and no spaces")},
+				},
+				"method": defaultString("Request method.", "GET", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+				"headers": schema.MapAttribute{
+					ElementType:         types.StringType,
+					Optional:            true,
+					Computed:            true,
+					Default:             mapdefault.StaticValue(mapValue(nil)),
+					MarkdownDescription: "Request headers.",
+				},
+				"body": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "Request body.",
+				},
+				"follow_redirects": defaultBool("Follow redirects (up to `max_redirects`); when false a 3xx is the final response.", true),
+				"max_redirects":    defaultInt("Most redirects followed before the check fails.", 10, 0, 30),
+				"tls_verify":       defaultBool("Verify the server certificate chain and hostname.", true),
+				"ca_cert": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "Extra trusted CA certificate(s), PEM.",
+				},
+				"basic_auth": schema.SingleNestedAttribute{
+					Optional:            true,
+					MarkdownDescription: "Send `Authorization: Basic`. Conflicts with `bearer_token`.",
+					Attributes: map[string]schema.Attribute{
+						"username": schema.StringAttribute{Required: true, MarkdownDescription: "User name."},
+						"password": schema.StringAttribute{Required: true, Sensitive: true, MarkdownDescription: "Password."},
+					},
+				},
+				"bearer_token": schema.StringAttribute{
+					Optional:            true,
+					Sensitive:           true,
+					MarkdownDescription: "Send `Authorization: Bearer <token>`. Conflicts with `basic_auth`.",
+					Validators: []validator.String{stringvalidator.ConflictsWith(
+						path.MatchRelative().AtParent().AtName("basic_auth"))},
+				},
+				"version":        defaultString("HTTP versions the check may use: HTTP/2 through ALPN or HTTP/1.1 (`auto`), or only one.", "auto", "auto", "http1", "http2"),
+				"max_body_bytes": defaultInt("Bytes of body read at most; a larger body fails the check with `body_too_large`.", 1048576, 1, 64*1024*1024),
+			},
+		},
+		"tcp": schema.SingleNestedAttribute{
+			Optional:            true,
+			MarkdownDescription: "A TCP connection, optionally with a request and an expected reply.",
+			Attributes: map[string]schema.Attribute{
+				"host": schema.StringAttribute{Required: true, MarkdownDescription: "Host name or IP address."},
+				"port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port.",
+					Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+				"send": schema.StringAttribute{Optional: true,
+					MarkdownDescription: "Bytes sent after connecting (escape sequences `\\r`, `\\n`, `\\t`, `\\\\` are decoded)."},
+				"expect": schema.StringAttribute{Optional: true,
+					MarkdownDescription: "Regular expression the reply must match."},
+			},
+		},
+		"dns": schema.SingleNestedAttribute{
+			Optional:            true,
+			MarkdownDescription: "A DNS query.",
+			Attributes: map[string]schema.Attribute{
+				"name":        schema.StringAttribute{Required: true, MarkdownDescription: "Name to resolve."},
+				"record_type": defaultString("Record type.", "A", "A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV"),
+				"resolver": schema.StringAttribute{Optional: true,
+					MarkdownDescription: "Resolver `ip[:port]` (port 53 when absent); the server's system resolver when absent."},
+				"transport": defaultString("Transport to the resolver.", "udp", "udp", "tcp"),
+				"expect":    stringListDefaultEmpty("Answers that must all be present, in their textual form (`93.184.216.34`)."),
+				"rcode":     defaultString("Expected response code.", "NOERROR", "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"),
+			},
+		},
+		"tls": schema.SingleNestedAttribute{
+			Optional:            true,
+			MarkdownDescription: "A TLS handshake and certificate check.",
+			Attributes: map[string]schema.Attribute{
+				"host": schema.StringAttribute{Required: true, MarkdownDescription: "Host to connect to."},
+				"port": defaultInt("Port.", 443, 1, 65535),
+				"server_name": schema.StringAttribute{Optional: true,
+					MarkdownDescription: "SNI and hostname to verify; `host` when absent."},
+				"ca_cert": schema.StringAttribute{Optional: true, MarkdownDescription: "Extra trusted CA certificate(s), PEM."},
+				"verify":  defaultBool("Fail when the chain or hostname does not verify.", true),
+				"expiry_warning": durationAttribute("A `certificate.expiring` event is raised when the leaf certificate expires within this span.",
+					"336h"),
+			},
+		},
+		"heartbeat": schema.SingleNestedAttribute{
+			Optional:            true,
+			MarkdownDescription: "A push monitor: the monitored job calls `push_url`; a missed call makes the monitor down.",
+			Attributes: map[string]schema.Attribute{
+				"schedule": schema.StringAttribute{Optional: true,
+					MarkdownDescription: "Cron expression (5 fields, UTC) for when pings are expected; every `interval` when absent."},
+				"grace": durationAttribute("Extra time allowed after a ping was due.", "1m"),
+				"token": schema.StringAttribute{
+					Optional:            true,
+					Computed:            true,
+					Sensitive:           true,
+					MarkdownDescription: "The push token (16 to 128 letters, digits, `-`, `_`); generated by the server when not set.",
+					Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`), "must be 16 to 128 letters, digits, '-' or '_'")},
+					PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				},
+			},
+		},
+		"interval": durationAttribute("Time between checks (1s to 24h).", "1m"),
+		"timeout":  durationAttribute("Time one attempt may take (at most 5m and, except for heartbeats, at most `interval`).", "10s"),
+		"retries":  defaultInt("Immediate re-checks before a failure counts.", 0, 0, 10),
+		"assertions": stringListDefaultEmpty("Assertion expressions that must all hold, e.g. `status == 200`, " +
+			"`response_time < 300ms`, `body.$.status == \"UP\"`."),
+		"degraded_after":    durationAttribute("A successful check slower than this counts as degraded.", ""),
+		"failure_threshold": defaultInt("Consecutive failures before the monitor is down.", 1, 1, 100),
+		"success_threshold": defaultInt("Consecutive successes before a down monitor is up again.", 1, 1, 100),
+		"paused":            defaultBool("A paused monitor is not checked.", false),
+		"push_url": schema.StringAttribute{
+			Computed:            true,
+			Sensitive:           true,
+			MarkdownDescription: "For a heartbeat monitor, the URL the monitored job calls (it holds the token); null for other kinds.",
+			PlanModifiers:       []planmodifier.String{pushURLPlan{}},
+		},
+		"version": versionAttribute(),
+	}
+}
+
+// NewMonitorResource is the vedette_monitor resource.
+func NewMonitorResource() resource.Resource { return &monitorResource{} }
+
+type monitorResource struct {
+	client *client.Client
+}
+
+func (r *monitorResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_monitor"
+}
+
+func (r *monitorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Vedette monitor: an HTTP(S), TCP, DNS, TLS or heartbeat (push) check with its " +
+			"schedule, assertions and thresholds. Exactly one of `http`, `tcp`, `dns`, `tls` and `heartbeat` is set.\n\n" +
+			"Every field the server defaults is optional here and planned with the server's default, so the plan shows " +
+			"exactly what the monitor will be. Changes made outside Terraform (in the UI, with the API or the CLI) show " +
+			"up in the next plan; a monitor deleted outside Terraform is created again by the next apply.",
+		Attributes: monitorAttributes(),
+	}
+}
+
+func (r *monitorResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(
+			path.MatchRoot("http"), path.MatchRoot("tcp"), path.MatchRoot("dns"),
+			path.MatchRoot("tls"), path.MatchRoot("heartbeat"),
+		),
+	}
+}
+
+func (r *monitorResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *monitorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan monitorModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body, diags := plan.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := plan.ID.ValueString()
+	created, err := r.client.PutMonitor(ctx, id, body, client.IfAbsent())
+	if client.IsPreconditionFailed(err) {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Monitor already exists",
+			fmt.Sprintf("A monitor with id %q already exists on the server. Import it instead of creating it:\n\n"+
+				"import {\n  to = vedette_monitor.<name>\n  id = %q\n}\n\n(or run `vedette export --format terraform` to write the resources and import blocks for you)", id, id))
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Creating monitor "+id, err)
+		return
+	}
+	state := monitorFromAPI(created, &plan, r.client.ResolveURL)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *monitorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var prior monitorModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	got, err := r.client.GetMonitor(ctx, prior.ID.ValueString())
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Reading monitor "+prior.ID.ValueString(), err)
+		return
+	}
+	state := monitorFromAPI(got, &prior, r.client.ResolveURL)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *monitorResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, prior monitorModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body, diags := plan.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := plan.ID.ValueString()
+	updated, err := r.client.PutMonitor(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Updating monitor "+id, err)
+		return
+	}
+	state := monitorFromAPI(updated, &plan, r.client.ResolveURL)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *monitorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var prior monitorModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := prior.ID.ValueString()
+	err := r.client.DeleteMonitor(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
+	if client.IsPreconditionFailed(err) {
+		// If-Match on a monitor that is gone is also a 412: gone is what we wanted.
+		if _, getErr := r.client.GetMonitor(ctx, id); client.IsNotFound(getErr) {
+			err = nil
+		}
+	}
+	if err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, "Deleting monitor "+id, err)
+	}
+}
+
+// ModifyPlan keeps the version when nothing else changes.
+func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	keepVersionWhenUnchanged(ctx, req, resp)
+}
+
+func (r *monitorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !slugPattern.MatchString(req.ID) {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("%q is not a monitor id: expected a slug such as payments-api", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
