@@ -58,17 +58,43 @@ fn status_kib(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let dir = tempfile::tempdir()?;
+/// Set in the environment of the child process that serves the target.
+const TARGET_ENV: &str = "VEDETTE_BENCH_TARGET";
+
+/// Serves the HTTP target and prints its address; runs in a child process so the engine's CPU
+/// figures do not include the target's.
+async fn serve_target() -> anyhow::Result<()> {
     let target = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let target_addr = target.local_addr()?;
+    println!("{}", target.local_addr()?);
     let app = axum::Router::new().route(
         "/health",
         axum::routing::get(|| async { r#"{"status":"UP"}"# }),
     );
-    tokio::spawn(async move { axum::serve(target, app).await });
+    axum::serve(target, app).await?;
+    Ok(())
+}
+
+/// Starts the target process and returns it with its address.
+fn start_target() -> anyhow::Result<(std::process::Child, String)> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .env(TARGET_ENV, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("target stdout")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    Ok((child, line.trim().to_owned()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    if std::env::var_os(TARGET_ENV).is_some() {
+        return serve_target().await;
+    }
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let (mut target, target_addr) = start_target()?;
 
     let store = Store::open(&StoreConfig {
         data_dir: dir.path().to_path_buf(),
@@ -151,5 +177,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("peak RSS               {} MiB", status_kib("VmHWM:") / 1024);
     println!("results stored (bench-0) {stored}");
+    target.kill()?;
+    target.wait()?;
     Ok(())
 }
