@@ -14,6 +14,8 @@
 //!   secrets redacted and bodies truncated.
 //! - **Signing**: each attempt carries `webhook-id` (the message id, stable across retries),
 //!   `webhook-timestamp` and `webhook-signature` from the endpoint's active secrets.
+//! - **Email**: endpoints with `email` set are sent through SMTP instead ([`crate::smtp`]); a
+//!   2xx reply is success, everything else is retried the same way.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -521,7 +523,7 @@ impl Dispatcher {
         let mut disable_reason = None;
         let after = if success {
             MessageAfterAttempt::Succeeded
-        } else if result.status == Some(410) {
+        } else if result.status == Some(410) && spec.email.is_none() {
             disable_reason = Some("the receiver answered 410 Gone".to_owned());
             MessageAfterAttempt::Failed
         } else {
@@ -593,6 +595,22 @@ impl Dispatcher {
     /// Builds, signs and sends one request; never fails (failures are part of the result).
     async fn send(&self, spec: &EndpointSpec, m: &WebhookMessage) -> AttemptResult {
         let secrets = spec.secret_values(&self.inner.catalog);
+        if let Some(email) = &spec.email {
+            let opts = crate::smtp::SendOptions {
+                engine: &self.inner.engine,
+                ssrf_guard: self.inner.config.ssrf_guard,
+                max_logged_body: self.inner.config.max_logged_body,
+                secrets: &secrets,
+            };
+            let r = crate::smtp::deliver(spec, email, &m.id, &m.event, &opts).await;
+            return AttemptResult {
+                request: r.request,
+                status: r.code,
+                response: r.response,
+                error: r.error,
+                retry_after: None,
+            };
+        }
         let redact = |text: &str| redact_secrets(text, &secrets);
         let fail = |request: serde_json::Value, error: String| AttemptResult {
             request,
@@ -780,7 +798,7 @@ fn describe(e: reqwest::Error) -> String {
 }
 
 /// `text` with every secret value replaced by `[redacted]`.
-fn redact_secrets(text: &str, secrets: &[String]) -> String {
+pub(crate) fn redact_secrets(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for s in secrets.iter().filter(|s| s.len() >= 4) {
         if out.contains(s.as_str()) {
@@ -791,7 +809,7 @@ fn redact_secrets(text: &str, secrets: &[String]) -> String {
 }
 
 /// At most `limit` bytes of `text` (cut at a character boundary), marked when cut.
-fn truncate(text: &str, limit: usize) -> String {
+pub(crate) fn truncate(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_owned();
     }

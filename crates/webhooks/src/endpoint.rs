@@ -175,13 +175,86 @@ fn default_true() -> bool {
     true
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with `STARTTLS` (required); port 587 by default.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("SMTPS"); port 465 by default.
+    Tls,
+    /// No encryption at all; port 25 by default. Credentials then travel in clear text.
+    None,
+}
+
+/// The SMTP server an email endpoint sends through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSpec {
+    /// Host name or IP address of the server.
+    pub host: String,
+    /// Port; 587 for `starttls`, 465 for `tls`, 25 for `none` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` or `none`.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// User name for `AUTH` (PLAIN or LOGIN); no authentication when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Password for `AUTH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// Verify the server certificate (default on).
+    #[serde(default = "default_true")]
+    pub tls_verify: bool,
+    /// Extra trusted root certificate(s), PEM, e.g. a private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+}
+
+impl SmtpSpec {
+    /// The port in use.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        })
+    }
+}
+
+/// An email delivery target: each event becomes one message sent through SMTP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSpec {
+    /// The SMTP server.
+    pub smtp: SmtpSpec,
+    /// Sender, `alerts@example.com` or `Vedette <alerts@example.com>`.
+    pub from: String,
+    /// Recipients (at least one).
+    pub to: Vec<String>,
+    /// minijinja template of the subject line; `[Vedette] {{ title }}: {{ message }}` when absent. The body
+    /// is the endpoint's `template` (rendered as text) or a plain-text summary of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+/// Most recipients per email endpoint.
+pub const MAX_RECIPIENTS: usize = 50;
+
 /// A webhook endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointSpec {
-    /// Where to send (http or https). Absent when an integration supplies the URL.
+    /// Where to send (http or https). Absent when an integration supplies the URL or the
+    /// endpoint sends email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Send each event as an email through SMTP instead of an HTTP request (instead of `url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSpec>,
     /// Free text.
     #[serde(default)]
     pub description: String,
@@ -223,6 +296,7 @@ impl EndpointSpec {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: Some(url.into()),
+            email: None,
             description: String::new(),
             event_types: default_event_types(),
             selector: None,
@@ -238,6 +312,15 @@ impl EndpointSpec {
                 expires_at: None,
             }],
         }
+    }
+
+    /// A spec sending every event as an email, with a fresh signing secret (unused by email,
+    /// kept so every endpoint has one).
+    pub fn email(email: EmailSpec) -> Self {
+        let mut spec = Self::new("");
+        spec.url = None;
+        spec.email = Some(email);
+        spec
     }
 
     /// Adds a fresh `whsec_` secret when the spec has none (what the API does on create).
@@ -336,6 +419,9 @@ impl EndpointSpec {
                 out.push(secret.expose().to_owned());
             }
         }
+        if let Some(password) = self.email.as_ref().and_then(|e| e.smtp.password.as_ref()) {
+            out.push(password.expose().to_owned());
+        }
         if let Some(integration) = &self.integration
             && let Some(manifest) = catalog.get(&integration.name)
         {
@@ -366,6 +452,9 @@ impl EndpointSpec {
             if let HeaderValueSpec::Secret { secret } = v {
                 hide(secret);
             }
+        }
+        if let Some(password) = out.email.as_mut().and_then(|e| e.smtp.password.as_mut()) {
+            hide(password);
         }
         if let Some(integration) = &mut out.integration
             && let Some(manifest) = catalog.get(&integration.name)
@@ -416,6 +505,16 @@ impl EndpointSpec {
                 *secret = p.clone();
             }
         }
+        if let (Some(password), Some(p)) = (
+            self.email.as_mut().and_then(|e| e.smtp.password.as_mut()),
+            previous
+                .email
+                .as_ref()
+                .and_then(|e| e.smtp.password.as_ref()),
+        ) && password.is_redacted()
+        {
+            *password = p.clone();
+        }
         if let (Some(now), Some(before)) = (&mut self.integration, &previous.integration)
             && now.name == before.name
             && let (Some(params), Some(old)) =
@@ -435,21 +534,41 @@ impl EndpointSpec {
     /// its field path. Integration parameters get their schema defaults filled in.
     pub fn validate(&mut self, catalog: &Catalog, engine: &Engine) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        match (&self.url, &self.integration) {
-            (Some(url), None) => {
+        match (&self.url, &self.integration, &self.email) {
+            (Some(url), None, None) => {
                 if let Err(message) = check_url(url) {
                     errors.push(FieldError::new("url", message));
                 }
             }
-            (None, None) => errors.push(FieldError::new(
+            (None, None, None) => errors.push(FieldError::new(
                 "url",
-                "required unless an integration supplies it",
+                "required unless an integration supplies it or `email` is set",
             )),
-            (Some(_), Some(_)) => errors.push(FieldError::new(
+            (Some(_), Some(_), _) => errors.push(FieldError::new(
                 "url",
                 "must be absent when an integration is set (pass it as an integration parameter)",
             )),
-            (None, Some(_)) => {}
+            (Some(_), None, Some(_)) => errors.push(FieldError::new(
+                "email",
+                "set either `url` or `email`, not both",
+            )),
+            (None, Some(_), Some(_)) => errors.push(FieldError::new(
+                "email",
+                "set either an integration or `email`, not both",
+            )),
+            (None, None, Some(email)) => {
+                errors.extend(crate::smtp::check_email(email, engine));
+                if self.auth.is_some() {
+                    errors.push(FieldError::new(
+                        "auth",
+                        "not used by email; set email.smtp.username and email.smtp.password",
+                    ));
+                }
+                if !self.headers.is_empty() {
+                    errors.push(FieldError::new("headers", "not used by email endpoints"));
+                }
+            }
+            (None, Some(_), None) => {}
         }
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.push(FieldError::new(

@@ -1,5 +1,5 @@
 //! Vedette's webhook ecosystem: Standard Webhooks signing ([`signing`]), sandboxed payload
-//! templates ([`templates`]), the integration catalog ([`catalog`]), webhook endpoint specs
+//! templates ([`templates`]), email over SMTP ([`smtp`]), the integration catalog ([`catalog`]), webhook endpoint specs
 //! ([`endpoint`]) and the durable delivery engine ([`delivery`]) fed from the events outbox.
 
 pub mod catalog;
@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod retry;
 pub mod samples;
 pub mod signing;
+pub mod smtp;
 pub mod ssrf;
 pub mod templates;
 
