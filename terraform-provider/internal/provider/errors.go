@@ -22,10 +22,20 @@ var fieldRenames = map[string][]string{
 	"http.auth.basic.password": {"http", "basic_auth", "password"},
 	"http.auth.bearer":         {"http", "bearer_token"},
 	"http.auth.bearer.token":   {"http", "bearer_token"},
+	// vedette_webhook_endpoint
+	"auth.password":  {"auth", "secret"},
+	"auth.token":     {"auth", "secret"},
+	"auth.value":     {"auth", "secret"},
+	"secrets":        {"signing_secret"},
+	"secrets.secret": {"signing_secret"},
 }
 
+// leafAttributes are attributes holding a whole JSON document: a field inside one names the
+// attribute itself.
+var leafAttributes = map[string]bool{"integration.params": true}
+
 // mapAttributes are the attributes whose next path segment is a map key, not a field name.
-var mapAttributes = map[string]bool{"labels": true, "http.headers": true}
+var mapAttributes = map[string]bool{"labels": true, "http.headers": true, "headers": true}
 
 // AttributePath turns an API field path (`spec.http.url`, `spec.assertions[2]`,
 // `spec.http.headers.X-Token`, `labels.team`) into the attribute path of the resource. The
@@ -47,6 +57,9 @@ func AttributePath(field string) (path.Path, bool) {
 		// Map keys: everything after `<map>.` is the key (keys may hold dots).
 		if mapAttributes[strings.Join(names, ".")] && started {
 			p = p.AtMapKey(f)
+			return p, true
+		}
+		if leafAttributes[strings.Join(names, ".")] && started {
 			return p, true
 		}
 		end := strings.IndexAny(f, ".[")

@@ -30,6 +30,12 @@ func TestAttributePath(t *testing.T) {
 		{"spec.heartbeat.token", path.Root("heartbeat").AtName("token"), true},
 		{"spec.monitors[3]", path.Root("monitors").AtListIndex(3), true},
 		{"id", path.Root("id"), true},
+		{"spec.headers.X-Big", path.Root("headers").AtMapKey("X-Big"), true},
+		{"spec.event_types[0]", path.Root("event_types").AtListIndex(0), true},
+		{"spec.template.body", path.Root("template").AtName("body"), true},
+		{"spec.integration.params.webhook_url", path.Root("integration").AtName("params"), true},
+		{"spec.auth.token", path.Root("auth").AtName("secret"), true},
+		{"spec.secrets[0].secret", path.Root("signing_secret"), true},
 		{"spec", path.Empty(), false},
 		{"", path.Empty(), false},
 	} {

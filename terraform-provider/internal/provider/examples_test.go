@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
 func readExample(t *testing.T, rel string) string {
@@ -57,6 +58,36 @@ func TestAccExamples(t *testing.T) {
 				),
 			},
 			{Config: withData, ConfigVariables: vars, PlanOnly: true},
+		},
+	})
+}
+
+// The webhook examples (Terraform 1.11+ for the write-only token) apply and plan nothing afterwards.
+func TestAccWebhookExamples(t *testing.T) {
+	cfg := readExample(t, "resources/vedette_webhook_endpoint/resource.tf") + "\n" +
+		readExample(t, "data-sources/vedette_integrations/data-source.tf")
+	vars := config.Variables{
+		"slack_webhook_url":  config.StringVariable("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXX"),
+		"ops_receiver_token": config.StringVariable("example-receiver-token"),
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		CheckDestroy:             checkWebhooksDestroyed(t),
+		Steps: []resource.TestStep{
+			{
+				Config:          cfg,
+				ConfigVariables: vars,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("vedette_webhook_endpoint.payments_slack", "integration.secret_params.webhook_url",
+						"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXX"),
+					resource.TestCheckResourceAttrSet("vedette_webhook_endpoint.ops_receiver", "signing_secret"),
+					resource.TestCheckNoResourceAttr("vedette_webhook_endpoint.ops_receiver", "auth.secret"),
+					resource.TestCheckTypeSetElemAttr("data.vedette_integrations.chat", "names.*", "slack"),
+				),
+			},
+			{Config: cfg, ConfigVariables: vars, PlanOnly: true},
 		},
 	})
 }

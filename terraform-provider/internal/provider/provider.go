@@ -132,6 +132,7 @@ func (p *vedetteProvider) Resources(context.Context) []func() resource.Resource 
 	return []func() resource.Resource{
 		NewMonitorResource,
 		NewMaintenanceWindowResource,
+		NewWebhookEndpointResource,
 	}
 }
 
@@ -139,6 +140,7 @@ func (p *vedetteProvider) DataSources(context.Context) []func() datasource.DataS
 	return []func() datasource.DataSource{
 		NewMonitorDataSource,
 		NewMonitorsDataSource,
+		NewIntegrationsDataSource,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -111,7 +112,9 @@ func startServer() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"))
+	// --webhook-allow-private: the webhook endpoint tests deliver to a receiver on 127.0.0.1.
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+		"--webhook-allow-private")
 	cmd.Env = append(os.Environ(), "VEDETTE_BOOTSTRAP_TOKEN="+bootstrapToken, "VEDETTE_LOG_FORMAT=text", "NO_COLOR=1")
 	cmd.Stdout = logFile
 	stderr, err := cmd.StderrPipe()
@@ -224,12 +227,12 @@ func TestProviderSchema(t *testing.T) {
 	for _, d := range resp.Diagnostics {
 		t.Errorf("%s: %s: %s", d.Severity, d.Summary, d.Detail)
 	}
-	for _, name := range []string{"vedette_monitor", "vedette_maintenance_window"} {
+	for _, name := range []string{"vedette_monitor", "vedette_maintenance_window", "vedette_webhook_endpoint"} {
 		if _, ok := resp.ResourceSchemas[name]; !ok {
 			t.Errorf("resource %s missing", name)
 		}
 	}
-	for _, name := range []string{"vedette_monitor", "vedette_monitors"} {
+	for _, name := range []string{"vedette_monitor", "vedette_monitors", "vedette_integrations"} {
 		if _, ok := resp.DataSourceSchemas[name]; !ok {
 			t.Errorf("data source %s missing", name)
 		}
@@ -259,6 +262,27 @@ func TestProviderSchema(t *testing.T) {
 	for _, name := range []string{"push_url", "heartbeat.token", "http.bearer_token", "http.basic_auth.password"} {
 		if !sensitive[name] {
 			t.Errorf("%s must be sensitive (sensitive: %v)", name, sensitive)
+		}
+	}
+	// Webhook secrets are sensitive; their *_wo variants are write-only as well.
+	writeOnly := map[string]bool{}
+	for _, a := range resp.ResourceSchemas["vedette_webhook_endpoint"].Block.Attributes {
+		sensitive["webhook."+a.Name] = a.Sensitive
+		writeOnly["webhook."+a.Name] = a.WriteOnly
+		if a.NestedType != nil {
+			for _, n := range a.NestedType.Attributes {
+				sensitive["webhook."+a.Name+"."+n.Name] = n.Sensitive
+				writeOnly["webhook."+a.Name+"."+n.Name] = n.WriteOnly
+			}
+		}
+	}
+	for _, name := range []string{"signing_secret", "secret_headers", "secret_headers_wo", "auth.secret", "auth.secret_wo",
+		"integration.secret_params", "integration.secret_params_wo"} {
+		if !sensitive["webhook."+name] {
+			t.Errorf("vedette_webhook_endpoint %s must be sensitive", name)
+		}
+		if strings.HasSuffix(name, "_wo") != writeOnly["webhook."+name] {
+			t.Errorf("vedette_webhook_endpoint %s: write-only is %v", name, writeOnly["webhook."+name])
 		}
 	}
 }
@@ -323,6 +347,24 @@ func TestValidation(t *testing.T) {
   end      = "2026-11-26T10:00:00Z"
   monitors = ["a"]
 }`, `(?s)Invalid timestamp`},
+		{"webhook url and integration", `resource "vedette_webhook_endpoint" "w" {
+  id          = "w"
+  url         = "https://hooks.example.com/x"
+  integration = { name = "generic" }
+}`, `(?s)Invalid Attribute Combination`},
+		{"webhook without destination", `resource "vedette_webhook_endpoint" "w" {
+  id = "w"
+}`, `(?s)Invalid Attribute Combination|Missing Attribute Configuration`},
+		{"webhook auth without secret", `resource "vedette_webhook_endpoint" "w" {
+  id   = "w"
+  url  = "https://hooks.example.com/x"
+  auth = { type = "bearer" }
+}`, `(?s)Invalid Attribute Combination`},
+		{"webhook wo version without value", `resource "vedette_webhook_endpoint" "w" {
+  id                        = "w"
+  url                       = "https://hooks.example.com/x"
+  secret_headers_wo_version = 1
+}`, `(?s)Invalid Attribute Combination`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{

@@ -1,0 +1,4 @@
+import {
+  to = vedette_webhook_endpoint.payments_slack
+  id = "payments-slack"
+}
