@@ -35,29 +35,6 @@ struct Args {
     database_url: Option<String>,
 }
 
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of /proc/self/stat (11 and 12 after the name).
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
-}
-
 /// Set in the environment of the child process that serves the target.
 const TARGET_ENV: &str = "VEDETTE_BENCH_TARGET";
 
@@ -74,19 +51,6 @@ async fn serve_target() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the target process and returns it with its address.
-fn start_target() -> anyhow::Result<(std::process::Child, String)> {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .env(TARGET_ENV, "1")
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().context("target stdout")?;
-    let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line)?;
-    Ok((child, line.trim().to_owned()))
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os(TARGET_ENV).is_some() {
@@ -94,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
-    let (mut target, target_addr) = start_target()?;
+    let (mut target, target_addr) = vedette_bench::spawn_self(TARGET_ENV)?;
 
     let store = Store::open(&StoreConfig {
         data_dir: dir.path().to_path_buf(),
@@ -136,11 +100,11 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(args.interval.std()).await;
     let lag_before = handle.lag().counts();
     let checks_before = handle.lag().count();
-    let cpu_before = cpu_seconds();
+    let cpu_before = vedette_bench::cpu_seconds();
     let started = Instant::now();
     tokio::time::sleep(args.duration.std()).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu_before;
+    let cpu = vedette_bench::cpu_seconds() - cpu_before;
     let checks = handle.lag().count() - checks_before;
     let lag_after = handle.lag().counts();
     stop.cancel();
@@ -175,7 +139,10 @@ async fn main() -> anyhow::Result<()> {
         "CPU s per 1000 checks  {:.3}",
         cpu / (checks.max(1) as f64 / 1000.0)
     );
-    println!("peak RSS               {} MiB", status_kib("VmHWM:") / 1024);
+    println!(
+        "peak RSS               {} MiB",
+        vedette_bench::peak_rss_mib()
+    );
     println!("results stored (bench-0) {stored}");
     target.kill()?;
     target.wait()?;

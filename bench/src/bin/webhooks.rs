@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 use vedette_model::{Event, EventType};
@@ -44,45 +43,6 @@ async fn serve_receiver() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn start_receiver() -> anyhow::Result<(std::process::Child, String)> {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .env(RECEIVER_ENV, "1")
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().context("receiver stdout")?;
-    let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line)?;
-    Ok((child, line.trim().to_owned()))
-}
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| {
-            v.split_whitespace()
-                .next()
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        / 1024
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os(RECEIVER_ENV).is_some() {
@@ -90,7 +50,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
-    let (mut receiver, addr) = start_receiver()?;
+    let (mut receiver, addr) = vedette_bench::spawn_self(RECEIVER_ENV)?;
     let store = Store::open(&StoreConfig {
         data_dir: dir.path().to_path_buf(),
         database_url: args.database_url.clone(),
@@ -136,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let stop = CancellationToken::new();
     let dispatcher = tokio::spawn(Dispatcher::new(store.clone(), config)?.run(stop.clone()));
-    let cpu_before = cpu_seconds();
+    let cpu_before = vedette_bench::cpu_seconds();
     let started = Instant::now();
     let expected = (args.events * args.endpoints) as u64;
     let deadline = started + Duration::from_secs(600);
@@ -163,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu_before;
+    let cpu = vedette_bench::cpu_seconds() - cpu_before;
     stop.cancel();
     dispatcher.await??;
     receiver.kill()?;
@@ -188,6 +148,9 @@ async fn main() -> anyhow::Result<()> {
         "CPU                       {cpu:.1} s ({:.2} cores)",
         cpu / elapsed
     );
-    println!("peak RSS                  {} MiB", peak_rss_mib());
+    println!(
+        "peak RSS                  {} MiB",
+        vedette_bench::peak_rss_mib()
+    );
     Ok(())
 }
