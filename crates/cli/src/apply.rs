@@ -1,10 +1,16 @@
 //! `vedette apply -f FILE|DIR [--prune] [--dry-run]`: makes the server hold what the files say.
 //!
-//! The server's current monitors and windows are read with two paginated lists (rather than one
-//! `GET` per document), which also gives `--prune` what it needs. For each Monitor and MaintenanceWindow in the files: absent on the server → `PUT` with
+//! The server's current monitors, windows and webhook endpoints are read with paginated lists
+//! (rather than one `GET` per document), which also gives `--prune` what it needs. For each
+//! Monitor, MaintenanceWindow and WebhookEndpoint in the files: absent on the server → `PUT` with
 //! `If-None-Match: *`; different → `PUT` with `If-Match: "<version>"`; identical → nothing.
 //! "Identical" compares labels and spec as JSON after the same normalisation on both sides (the
 //! server returns specs with every default filled in; parsing a file fills the same defaults).
+//!
+//! Webhook endpoints: the server never shows secrets (`********`) nor the signing secret, so a
+//! `********` on the server equals any local value, and `spec.secrets` is compared only when the
+//! file sets it (when it does not, the server keeps the stored signing secrets on update and
+//! generates one on create). Writing `********` back keeps the stored value.
 //!
 //! Ownership: what apply writes carries the label `managed-by: vedette-cli`. The label is not
 //! part of the comparison, so an API-made resource whose labels and spec already match the file
@@ -16,7 +22,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition};
+use serde_json::Value;
+use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
 
 use crate::context::{self, Connection};
@@ -68,6 +75,9 @@ pub struct Change {
     pub version: Option<u64>,
 }
 
+/// What a webhook endpoint spec shows in place of a secret.
+pub const REDACTED: &str = "********";
+
 impl Change {
     /// `Monitor` or `MaintenanceWindow`.
     pub fn kind(&self) -> &'static str {
@@ -91,6 +101,7 @@ impl Change {
         let kind = match self.resource() {
             Resource::Monitor { .. } => "monitor",
             Resource::MaintenanceWindow { .. } => "maintenance",
+            Resource::WebhookEndpoint { .. } => "webhook",
         };
         format!("{kind}/{}", self.id())
     }
@@ -227,11 +238,104 @@ pub fn window_resource(w: &MaintenanceWindow) -> Resource {
     }
 }
 
+/// A server webhook endpoint as a document resource (ownership label dropped, secrets as the
+/// server shows them).
+pub fn webhook_resource(w: &Webhook) -> Resource {
+    Resource::WebhookEndpoint {
+        id: w.id.clone(),
+        labels: without_owner(&w.labels),
+        spec: w.spec.clone(),
+    }
+}
+
+/// A webhook endpoint spec with every default filled in (through the endpoint type of the
+/// server); as it is when it does not parse (the server will say why on apply).
+pub fn webhook_spec_normalised(spec: &Value) -> Value {
+    let mut out = serde_json::from_value::<vedette_webhooks::EndpointSpec>(spec.clone())
+        .ok()
+        .and_then(|s| serde_json::to_value(s).ok())
+        .unwrap_or_else(|| spec.clone());
+    if let Some(map) = out.as_object_mut()
+        && map.get("secrets") == Some(&Value::Array(Vec::new()))
+        && spec.get("secrets").is_none()
+    {
+        map.remove("secrets");
+    }
+    out
+}
+
+/// `spec` with every value the server shows as `********` in `redacted` replaced by the value at
+/// the same place of `local`: a redacted secret equals whatever the file holds.
+pub fn adopt_redacted(redacted: &Value, local: &Value) -> Value {
+    match (redacted, local) {
+        (Value::String(s), l) if s == REDACTED && !l.is_null() => l.clone(),
+        (Value::Object(r), Value::Object(l)) => Value::Object(
+            r.iter()
+                .map(|(k, v)| {
+                    let v = match l.get(k) {
+                        Some(lv) => adopt_redacted(v, lv),
+                        None => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        (Value::Array(r), Value::Array(l)) => Value::Array(
+            r.iter()
+                .enumerate()
+                .map(|(i, v)| match l.get(i) {
+                    Some(lv) => adopt_redacted(v, lv),
+                    None => v.clone(),
+                })
+                .collect(),
+        ),
+        (r, _) => r.clone(),
+    }
+}
+
+/// `local` with every value that is `********` at the same place of `redacted` shown as
+/// `********` too, so that a diff does not print the file's secrets.
+pub fn mask_like(local: &Value, redacted: &Value) -> Value {
+    match (local, redacted) {
+        (Value::String(_), Value::String(r)) if r == REDACTED => redacted.clone(),
+        (Value::Object(l), Value::Object(r)) => Value::Object(
+            l.iter()
+                .map(|(k, v)| {
+                    let v = r.get(k).map_or_else(|| v.clone(), |rv| mask_like(v, rv));
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        (Value::Array(l), Value::Array(r)) => Value::Array(
+            l.iter()
+                .enumerate()
+                .map(|(i, v)| r.get(i).map_or_else(|| v.clone(), |rv| mask_like(v, rv)))
+                .collect(),
+        ),
+        (l, _) => l.clone(),
+    }
+}
+
+/// A webhook endpoint spec as a diff shows it: defaults filled in, secrets as `********`.
+pub fn webhook_spec_shown(spec: &Value) -> Value {
+    let normalised = webhook_spec_normalised(spec);
+    let redacted = serde_json::from_value::<vedette_webhooks::EndpointSpec>(normalised.clone())
+        .ok()
+        .zip(vedette_webhooks::Catalog::builtin().ok())
+        .and_then(|(s, catalog)| serde_json::to_value(s.redacted(&catalog)).ok());
+    match redacted {
+        Some(redacted) => mask_like(&normalised, &redacted),
+        None => normalised,
+    }
+}
+
 /// The resource with its labels [`without_owner`].
 fn strip_owner(resource: &Resource) -> Resource {
     let mut resource = resource.clone();
     match &mut resource {
-        Resource::Monitor { labels, .. } | Resource::MaintenanceWindow { labels, .. } => {
+        Resource::Monitor { labels, .. }
+        | Resource::MaintenanceWindow { labels, .. }
+        | Resource::WebhookEndpoint { labels, .. } => {
             *labels = without_owner(labels);
         }
     }
@@ -243,9 +347,47 @@ fn normalised(resource: &Resource) -> serde_json::Value {
     let spec = match resource {
         Resource::Monitor { spec, .. } => serde_json::to_value(spec),
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec),
+        Resource::WebhookEndpoint { spec, .. } => Ok(webhook_spec_normalised(spec)),
     }
     .unwrap_or(serde_json::Value::Null);
     serde_json::json!({"labels": resource.labels(), "spec": spec})
+}
+
+/// Whether the server's webhook endpoint `before` already is what the file wants (`after`):
+/// `********` equals any local value, and the signing secrets count only when the file sets them.
+fn same_webhook(before: &Resource, after: &Resource) -> bool {
+    let (
+        Resource::WebhookEndpoint {
+            labels: have_labels,
+            spec: have,
+            ..
+        },
+        Resource::WebhookEndpoint {
+            labels: want_labels,
+            spec: want,
+            ..
+        },
+    ) = (before, after)
+    else {
+        return false;
+    };
+    let want = webhook_spec_normalised(want);
+    let have = adopt_redacted(&webhook_spec_normalised(have), &want);
+    have_labels == want_labels && have == want
+}
+
+/// The server's webhook endpoint as compared with and shown next to `desired`: without the
+/// signing secrets when the file does not set them.
+fn webhook_before(server: &Resource, desired: &Resource) -> Resource {
+    let mut server = server.clone();
+    if let (Resource::WebhookEndpoint { spec, .. }, Resource::WebhookEndpoint { spec: want, .. }) =
+        (&mut server, desired)
+        && want.get("secrets").is_none()
+        && let Some(map) = spec.as_object_mut()
+    {
+        map.remove("secrets");
+    }
+    server
 }
 
 /// Fields the server assigns when a file leaves them out are taken from the server, so that
@@ -264,12 +406,24 @@ fn adopt_server_fields(desired: &mut Resource, current: &Resource) {
     }
 }
 
-/// One planned change per resource of `desired`, then the prunes. `monitors` and `windows` are
-/// the server's resources (all of them, or at least every one owned by apply).
-pub fn plan_against(
+/// [`plan_with_webhooks`] without webhook endpoints on the server.
+#[cfg(test)]
+fn plan_against(
     desired: &[Resource],
     monitors: &[Monitor],
     windows: &[MaintenanceWindow],
+    prune: bool,
+) -> Vec<Change> {
+    plan_with_webhooks(desired, monitors, windows, &[], prune)
+}
+
+/// One planned change per resource of `desired`, then the prunes. `monitors`, `windows` and
+/// `webhooks` are the server's resources (all of them, or at least every one owned by apply).
+pub fn plan_with_webhooks(
+    desired: &[Resource],
+    monitors: &[Monitor],
+    windows: &[MaintenanceWindow],
+    webhooks: &[Webhook],
     prune: bool,
 ) -> Vec<Change> {
     let current: HashMap<(&str, &str), (Resource, u64)> = monitors
@@ -286,10 +440,21 @@ pub fn plan_against(
                 (window_resource(w), w.version),
             )
         }))
+        .chain(webhooks.iter().map(|w| {
+            (
+                (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
+                (webhook_resource(w), u64::try_from(w.version).unwrap_or(0)),
+            )
+        }))
         .collect();
+    let rank = |kind: &str| match kind {
+        document::KIND_MONITOR => 0,
+        document::KIND_MAINTENANCE => 1,
+        _ => 2,
+    };
     let mut ordered: Vec<&Resource> = desired.iter().collect();
     // Monitors first: windows may name them.
-    ordered.sort_by_key(|r| r.kind() != document::KIND_MONITOR);
+    ordered.sort_by_key(|r| rank(r.kind()));
     let mut changes = Vec::new();
     for resource in ordered {
         let mut after = strip_owner(resource);
@@ -302,7 +467,13 @@ pub fn plan_against(
             },
             Some((before, version)) => {
                 adopt_server_fields(&mut after, before);
-                let action = if normalised(before) == normalised(&after) {
+                let before = &webhook_before(before, &after);
+                let same = if matches!(after, Resource::WebhookEndpoint { .. }) {
+                    same_webhook(before, &after)
+                } else {
+                    normalised(before) == normalised(&after)
+                };
+                let action = if same {
                     Action::Unchanged
                 } else {
                     Action::Update
@@ -319,9 +490,11 @@ pub fn plan_against(
     }
     if prune {
         let wanted: HashSet<(&str, &str)> = desired.iter().map(|r| (r.kind(), r.id())).collect();
-        let owned = |labels: &BTreeMap<String, String>, managed_by: &Option<String>| {
+        let labels_owned = |labels: &BTreeMap<String, String>| {
             labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER)
-                && !read_only(managed_by.as_deref())
+        };
+        let owned = |labels: &BTreeMap<String, String>, managed_by: &Option<String>| {
+            labels_owned(labels) && !read_only(managed_by.as_deref())
         };
         let mut prunes: Vec<Change> = windows
             .iter()
@@ -335,6 +508,13 @@ pub fn plan_against(
                     .filter(|m| !wanted.contains(&(document::KIND_MONITOR, m.id.as_str())))
                     .map(|m| (monitor_resource(m), m.version)),
             )
+            .chain(
+                webhooks
+                    .iter()
+                    .filter(|w| labels_owned(&w.labels))
+                    .filter(|w| !wanted.contains(&(document::KIND_WEBHOOK_ENDPOINT, w.id.as_str())))
+                    .map(|w| (webhook_resource(w), u64::try_from(w.version).unwrap_or(0))),
+            )
             .map(|(before, version)| Change {
                 action: Action::Prune,
                 before: Some(before),
@@ -342,11 +522,8 @@ pub fn plan_against(
                 version: Some(version),
             })
             .collect();
-        // Windows before monitors (they may name them), each by id.
-        prunes.sort_by(|a, b| {
-            (a.kind() == document::KIND_MONITOR, a.id())
-                .cmp(&(b.kind() == document::KIND_MONITOR, b.id()))
-        });
+        // Webhook endpoints, then windows, then monitors (windows may name them), each by id.
+        prunes.sort_by(|a, b| (2 - rank(a.kind()), a.id()).cmp(&(2 - rank(b.kind()), b.id())));
         changes.extend(prunes);
     }
     changes
@@ -354,12 +531,55 @@ pub fn plan_against(
 
 /// Loads the files, reads the server and plans.
 pub async fn plan(client: &Client, paths: &[PathBuf], prune: bool) -> anyhow::Result<Vec<Change>> {
-    let loaded = load(paths)?;
+    Ok(plan_loaded(client, load(paths)?, prune).await?.0)
+}
+
+/// Where each resource of the files was read (`file:line`), by (kind, id).
+type Origins = HashMap<(&'static str, String), String>;
+
+async fn plan_loaded(
+    client: &Client,
+    loaded: Vec<Loaded>,
+    prune: bool,
+) -> anyhow::Result<(Vec<Change>, Origins)> {
+    let origins: Origins = loaded
+        .iter()
+        .map(|l| {
+            (
+                (l.resource.kind(), l.resource.id().to_owned()),
+                format!("{}:{}", l.file.display(), l.line),
+            )
+        })
+        .collect();
     let desired: Vec<Resource> = loaded.into_iter().map(|l| l.resource).collect();
     let _spinner = Spinner::start("reading the server");
     let monitors = client.all_monitors(None).await?;
     let windows = client.all_maintenance(None).await?;
-    Ok(plan_against(&desired, &monitors, &windows, prune))
+    // Only servers with webhooks enabled list them; without, there is nothing to compare with.
+    let needs_webhooks = prune
+        || desired
+            .iter()
+            .any(|r| matches!(r, Resource::WebhookEndpoint { .. }));
+    let webhooks = if needs_webhooks {
+        match client.all_webhooks(None).await {
+            Ok(w) => w,
+            Err(e)
+                if e.status() == Some(404)
+                    && !desired
+                        .iter()
+                        .any(|r| matches!(r, Resource::WebhookEndpoint { .. })) =>
+            {
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    Ok((
+        plan_with_webhooks(&desired, &monitors, &windows, &webhooks, prune),
+        origins,
+    ))
 }
 
 /// Carries out one change.
@@ -388,8 +608,19 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
         (Action::Prune, _, Some(Resource::Monitor { id, .. })) => {
             client.delete_monitor(id, precondition).await
         }
+        (
+            Action::Create | Action::Update,
+            Some(Resource::WebhookEndpoint { id, labels, spec }),
+            _,
+        ) => client
+            .put_webhook(id, &with_owner(labels), spec, precondition)
+            .await
+            .map(drop),
         (Action::Prune, _, Some(Resource::MaintenanceWindow { id, .. })) => {
             client.delete_maintenance(id, precondition).await
+        }
+        (Action::Prune, _, Some(Resource::WebhookEndpoint { id, .. })) => {
+            client.delete_webhook(id, precondition).await
         }
         _ => Ok(()),
     }
@@ -398,7 +629,7 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
 /// Runs `vedette apply`.
 pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
-    let changes = plan(&client, &args.paths, args.prune).await?;
+    let (changes, origins) = plan_loaded(&client, load(&args.paths)?, args.prune).await?;
     let style = Style::stdout();
     let summary = Summary::of(&changes);
     if args.dry_run {
@@ -422,7 +653,12 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
             }
             Err(e) => {
                 failures += 1;
-                eprintln!("error: {}: {e}", change.name());
+                match origins.get(&(change.kind(), change.id().to_owned())) {
+                    Some(place) if change.action != Action::Prune => {
+                        eprintln!("error: {place}: {}: {e}", change.name());
+                    }
+                    _ => eprintln!("error: {}: {e}", change.name()),
+                }
             }
         }
     }
@@ -555,7 +791,7 @@ mod tests {
         let desired = loaded[0].resource.clone();
         let mut server_spec = match &desired {
             Resource::Monitor { spec, .. } => spec.clone(),
-            Resource::MaintenanceWindow { .. } => unreachable!(),
+            _ => unreachable!(),
         };
         server_spec.heartbeat.as_mut().unwrap().token =
             Some(vedette_model::spec::Secret("generated".to_owned()));
@@ -590,5 +826,62 @@ mod tests {
         std::fs::write(&b, text).unwrap();
         assert!(load(std::slice::from_ref(&a)).is_ok());
         assert!(load(&[a, b]).is_err());
+    }
+
+    fn webhook(id: &str, spec: serde_json::Value) -> Webhook {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "labels": {"managed-by": "vedette-cli"}, "spec": spec, "version": 3,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn redacted_webhook_secrets_and_signing_secrets_are_no_difference() {
+        let server = webhook(
+            "w",
+            serde_json::json!({
+                "url": "http://x/", "description": "", "event_types": ["*"], "timeout": "15s",
+                "enabled": true, "auth": {"type": "bearer", "token": "********"},
+                "secrets": [{"secret": "********"}],
+            }),
+        );
+        let desired = |spec: serde_json::Value| Resource::WebhookEndpoint {
+            id: "w".to_owned(),
+            labels: BTreeMap::new(),
+            spec,
+        };
+        let plan = |spec: serde_json::Value| {
+            plan_with_webhooks(
+                &[desired(spec)],
+                &[],
+                &[],
+                std::slice::from_ref(&server),
+                true,
+            )
+        };
+        let same =
+            serde_json::json!({"url": "http://x/", "auth": {"type": "bearer", "token": "t0ken"}});
+        let changes = plan(same.clone());
+        assert_eq!(actions(&changes), vec![(Action::Unchanged, "w".to_owned())]);
+        let mut with_secret = same.clone();
+        with_secret["secrets"] =
+            serde_json::json!([{"secret": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="}]);
+        assert_eq!(plan(with_secret)[0].action, Action::Unchanged);
+        let mut changed = same;
+        changed["description"] = serde_json::json!("new");
+        let changes = plan(changed);
+        assert_eq!(changes[0].action, Action::Update);
+        assert_eq!(changes[0].version, Some(3));
+        assert_eq!(changes[0].name(), "webhook/w");
+        let shown = crate::diff::yaml(changes[0].after.as_ref().unwrap());
+        assert!(!shown.contains("t0ken"), "{shown}");
+        assert!(
+            shown.contains("token: '********'") || shown.contains("token: \"********\""),
+            "{shown}"
+        );
+        // Owned and no longer in the files: pruned.
+        let changes = plan_with_webhooks(&[], &[], &[], std::slice::from_ref(&server), true);
+        assert_eq!(actions(&changes), vec![(Action::Prune, "w".to_owned())]);
     }
 }

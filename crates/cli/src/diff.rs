@@ -70,8 +70,21 @@ pub fn lines<'a>(old: &'a str, new: &'a str) -> Vec<Line<'a>> {
     out
 }
 
-/// A resource as the YAML document `export` writes.
+/// A resource as the YAML document `export` writes (a webhook endpoint with its defaults filled
+/// in and its secrets as `********`).
 pub fn yaml(resource: &Resource) -> String {
+    let shown;
+    let resource = match resource {
+        Resource::WebhookEndpoint { id, labels, spec } => {
+            shown = Resource::WebhookEndpoint {
+                id: id.clone(),
+                labels: labels.clone(),
+                spec: apply::webhook_spec_shown(spec),
+            };
+            &shown
+        }
+        other => other,
+    };
     let text = document::to_documents(std::slice::from_ref(resource));
     text.strip_prefix("---\n").unwrap_or(&text).to_owned()
 }

@@ -1,5 +1,6 @@
-//! `vedette export [--selector S] [-o yaml|json|terraform]`: the server's monitors and
-//! maintenance windows as config documents, or as Terraform resources with `import {}` blocks.
+//! `vedette export [--selector S] [-o yaml|json|terraform]`: the server's monitors,
+//! maintenance windows and webhook endpoints as config documents, or as Terraform resources with
+//! `import {}` blocks (monitors and windows only).
 //!
 //! The rule that makes `export | apply` a no-op and `apply -f F; export` reproduce F:
 //! - read-only fields (`status`, `version`, `managed_by`, timestamps) are left out;
@@ -9,14 +10,17 @@
 //!   writes and leaves out of its comparison;
 //! - resources the API cannot write are skipped: those of the server's own config files
 //!   (`managed_by: file`, whose files are their source of truth) and of the demo
-//!   (`managed_by: demo`).
+//!   (`managed_by: demo`);
+//! - webhook endpoints keep their secrets as `********` (applying that back keeps the stored
+//!   value) and leave out the signing secrets, which the server never shows (apply then keeps
+//!   the stored ones).
 
 use std::process::ExitCode;
 
 use serde::Serialize;
 use vedette_model::document::{self, Metadata, Resource};
 
-use crate::apply::{monitor_resource, read_only, window_resource};
+use crate::apply::{monitor_resource, read_only, webhook_resource, window_resource};
 use crate::context::{self, Connection};
 
 /// Output formats of `export`.
@@ -56,6 +60,7 @@ fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
     let spec = match resource {
         Resource::Monitor { spec, .. } => serde_json::to_value(spec)?,
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec)?,
+        Resource::WebhookEndpoint { spec, .. } => spec.clone(),
     };
     Ok(Envelope {
         api_version: document::API_VERSION,
@@ -66,6 +71,17 @@ fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
         },
         spec,
     })
+}
+
+/// A webhook endpoint without `spec.secrets`: the server shows only `********` for them, and
+/// applying the export back without them keeps the stored ones.
+fn without_signing_secrets(mut resource: Resource) -> Resource {
+    if let Resource::WebhookEndpoint { spec, .. } = &mut resource
+        && let Some(map) = spec.as_object_mut()
+    {
+        map.remove("secrets");
+    }
+    resource
 }
 
 /// Runs `vedette export`.
@@ -110,6 +126,20 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
         .collect();
     windows.sort_by(|a, b| a.id().cmp(b.id()));
     resources.extend(windows);
+    if args.output != ExportFormat::Terraform {
+        // Servers without webhooks (404) have none to export.
+        let mut webhooks: Vec<Resource> = match client.all_webhooks(selector).await {
+            Ok(w) => w
+                .iter()
+                .map(webhook_resource)
+                .map(without_signing_secrets)
+                .collect(),
+            Err(e) if e.status() == Some(404) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        webhooks.sort_by(|a, b| a.id().cmp(b.id()));
+        resources.extend(webhooks);
+    }
     if args.output == ExportFormat::Json {
         let docs = resources
             .iter()

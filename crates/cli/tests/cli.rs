@@ -24,10 +24,14 @@ struct Env {
 
 impl Env {
     fn start() -> Env {
+        Self::start_with_args(&[])
+    }
+
+    fn start_with_args(args: &[&str]) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
-        let server = Server::start_with_env(&data, &[], &[("VEDETTE_BOOTSTRAP_TOKEN", ADMIN)]);
+        let server = Server::start_with_env(&data, args, &[("VEDETTE_BOOTSTRAP_TOKEN", ADMIN)]);
         Env {
             server,
             target: Target::start(),
@@ -281,6 +285,147 @@ fn apply_diff_export_and_prune_round_trip() {
         2,
         &["diff bad"],
     );
+}
+
+fn webhook_doc(id: &str, description: &str) -> String {
+    format!(
+        "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata:\n  id: {id}\n  labels: {{team: ops}}\nspec:\n  url: http://127.0.0.1:9/x\n  description: {description}\n  enabled: false\n  event_types: [\"monitor.*\"]\n  auth: {{type: bearer, token: s3cret-bearer-token}}\n  headers:\n    X-Key: {{secret: s3cret-header-value}}\n"
+    )
+}
+
+#[test]
+fn webhook_endpoints_apply_diff_export_and_prune() {
+    let env = Env::start_with_args(&["--webhook-allow-private"]);
+    let files = env.dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let url = env.target.url();
+    let write_files = |description: &str, with_webhook: bool| {
+        let mut text = monitor_doc("alpha", &url, "30s", "team: payments");
+        if with_webhook {
+            text.push_str(&webhook_doc("ops-hook", description));
+        }
+        write(&files, "all.yaml", &text);
+    };
+    write_files("first", true);
+    let f = files.to_str().unwrap();
+
+    let out = env.ok(&["apply", "-f", f]);
+    assert!(out.contains("webhook/ops-hook created"), "{out}");
+    assert!(
+        out.contains("2 created, 0 updated, 0 unchanged, 0 pruned"),
+        "{out}"
+    );
+    // Stored with the ownership label and the file's secrets (shown redacted).
+    let stored: serde_json::Value = env
+        .api()
+        .get(env.server.url("/api/v1/webhooks/ops-hook"))
+        .bearer_auth(ADMIN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(stored["labels"]["managed-by"], "vedette-cli", "{stored}");
+    assert_eq!(stored["spec"]["auth"]["token"], "********", "{stored}");
+    assert_eq!(stored["spec"]["description"], "first", "{stored}");
+
+    // Redacted secrets and the generated signing secret are no difference.
+    let out = env.run(&["diff", "-f", f]);
+    expect(&out, 0, &["diff"]);
+    assert_eq!(stdout(&out), "");
+    let out = env.ok(&["apply", "-f", f]);
+    assert!(
+        out.contains("0 created, 0 updated, 2 unchanged, 0 pruned"),
+        "{out}"
+    );
+
+    // An edited description shows in diff (exit 1), without the file's secrets.
+    write_files("second", true);
+    let out = env.run(&["diff", "-f", f]);
+    expect(&out, 1, &["diff"]);
+    let text = stdout(&out);
+    assert!(text.contains("~ webhook/ops-hook (update)"), "{text}");
+    assert!(text.contains("-   description: first"), "{text}");
+    assert!(text.contains("+   description: second"), "{text}");
+    assert!(!text.contains("monitor/alpha"), "{text}");
+    assert!(!text.contains("s3cret"), "a secret was printed: {text}");
+    let out = env.ok(&["apply", "-f", f]);
+    assert!(out.contains("webhook/ops-hook updated"), "{out}");
+    assert!(
+        out.contains("0 created, 1 updated, 1 unchanged, 0 pruned"),
+        "{out}"
+    );
+    expect(&env.run(&["diff", "-f", f]), 0, &["diff after apply"]);
+
+    // Export holds it, secrets redacted and signing secrets left out; applying the export
+    // changes nothing and keeps the stored secrets.
+    let exported = env.ok(&["export"]);
+    assert!(exported.contains("kind: WebhookEndpoint"), "{exported}");
+    assert!(exported.contains("id: ops-hook"), "{exported}");
+    assert!(exported.contains("description: second"), "{exported}");
+    assert!(!exported.contains("s3cret"), "{exported}");
+    assert!(!exported.contains("secrets:"), "{exported}");
+    assert!(!exported.contains("managed-by"), "{exported}");
+    let exported_resources = parse(&exported);
+    assert!(
+        exported_resources.contains_key(&("WebhookEndpoint".to_owned(), "ops-hook".to_owned()))
+    );
+    let export_file = write(env.dir.path(), "export.yaml", &exported);
+    let export_path = export_file.to_str().unwrap();
+    expect(
+        &env.run(&["diff", "-f", export_path]),
+        0,
+        &["diff of the export"],
+    );
+    let out = env.ok(&["apply", "-f", export_path]);
+    assert!(
+        out.contains("0 created, 0 updated, 2 unchanged, 0 pruned"),
+        "{out}"
+    );
+    let before_version = stored["version"].as_i64().unwrap();
+    let stored: serde_json::Value = env
+        .api()
+        .get(env.server.url("/api/v1/webhooks/ops-hook"))
+        .bearer_auth(ADMIN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        stored["version"].as_i64().unwrap(),
+        before_version + 1,
+        "{stored}"
+    );
+
+    // A spec the server refuses is reported with the file and line.
+    let bad = env.dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    write(
+        &bad,
+        "hook.yaml",
+        "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata: {id: bad-hook}\nspec:\n  url: http://127.0.0.1:9/x\n  enabled: false\n  nope: 1\n",
+    );
+    let out = env.run(&["apply", "-f", bad.to_str().unwrap()]);
+    expect(&out, 1, &["apply bad webhook"]);
+    let err = stderr(&out);
+    assert!(err.contains("hook.yaml:1: webhook/bad-hook:"), "{err}");
+    assert!(err.contains("nope"), "{err}");
+
+    // Removed from the files, it is pruned.
+    write_files("second", false);
+    let out = env.ok(&["apply", "-f", f, "--prune"]);
+    assert!(out.contains("webhook/ops-hook pruned"), "{out}");
+    assert!(
+        out.contains("0 created, 0 updated, 1 unchanged, 1 pruned"),
+        "{out}"
+    );
+    let status = env
+        .api()
+        .get(env.server.url("/api/v1/webhooks/ops-hook"))
+        .bearer_auth(ADMIN)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 404);
 }
 
 #[test]

@@ -264,6 +264,21 @@ impl Client {
         .await
     }
 
+    /// `PUT /api/v1/webhooks/{id}`: create-or-replace (`Precondition::Absent` to only create,
+    /// `Precondition::Version` to only replace that version). Secrets sent as `********` keep
+    /// their stored values; an absent `spec.secrets` keeps the stored signing secrets. The
+    /// answer is the endpoint as JSON (with `signing_secret` when it was created).
+    pub async fn put_webhook(
+        &self,
+        id: &str,
+        labels: &BTreeMap<String, String>,
+        spec: &Value,
+        precondition: Precondition,
+    ) -> Result<crate::Upserted<Value>, Error> {
+        self.put(self.api(&["webhooks", id]), id, labels, spec, precondition)
+            .await
+    }
+
     /// `PATCH /api/v1/webhooks/{id}` with a JSON Merge Patch over `{"labels", "spec"}`.
     pub async fn patch_webhook(
         &self,

@@ -2,7 +2,7 @@
 //!
 //! ```yaml
 //! apiVersion: vedette.dev/v1
-//! kind: Monitor            # or MaintenanceWindow
+//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint
 //! metadata: {id: payments-api, labels: {team: payments}}
 //! spec: {...}
 //! ```
@@ -30,6 +30,8 @@ pub const API_VERSION: &str = "vedette.dev/v1";
 pub const KIND_MONITOR: &str = "Monitor";
 /// The `kind` of a maintenance window document.
 pub const KIND_MAINTENANCE: &str = "MaintenanceWindow";
+/// The `kind` of a webhook endpoint document.
+pub const KIND_WEBHOOK_ENDPOINT: &str = "WebhookEndpoint";
 /// Largest file read, in bytes (4 MiB).
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents read from one file.
@@ -76,28 +78,43 @@ pub enum Resource {
         /// When it is active and which monitors it covers.
         spec: MaintenanceSpec,
     },
+    /// `kind: WebhookEndpoint`. The spec is only checked to be a mapping here; the server
+    /// validates it when it is written.
+    WebhookEndpoint {
+        /// The endpoint's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// The endpoint spec (`url`, `event_types`, `secrets`, ...), as written.
+        spec: Value,
+    },
 }
 
 impl Resource {
     /// The resource's id.
     pub fn id(&self) -> &str {
         match self {
-            Self::Monitor { id, .. } | Self::MaintenanceWindow { id, .. } => id,
+            Self::Monitor { id, .. }
+            | Self::MaintenanceWindow { id, .. }
+            | Self::WebhookEndpoint { id, .. } => id,
         }
     }
 
-    /// The document `kind`: `Monitor` or `MaintenanceWindow`.
+    /// The document `kind`: `Monitor`, `MaintenanceWindow` or `WebhookEndpoint`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Monitor { .. } => KIND_MONITOR,
             Self::MaintenanceWindow { .. } => KIND_MAINTENANCE,
+            Self::WebhookEndpoint { .. } => KIND_WEBHOOK_ENDPOINT,
         }
     }
 
     /// The resource's labels.
     pub fn labels(&self) -> &BTreeMap<String, String> {
         match self {
-            Self::Monitor { labels, .. } | Self::MaintenanceWindow { labels, .. } => labels,
+            Self::Monitor { labels, .. }
+            | Self::MaintenanceWindow { labels, .. }
+            | Self::WebhookEndpoint { labels, .. } => labels,
         }
     }
 }
@@ -232,6 +249,9 @@ pub fn to_documents(resources: &[Resource]) -> String {
             Resource::Monitor { id, labels, spec } => one(KIND_MONITOR, id, labels, spec),
             Resource::MaintenanceWindow { id, labels, spec } => {
                 one(KIND_MAINTENANCE, id, labels, spec)
+            }
+            Resource::WebhookEndpoint { id, labels, spec } => {
+                one(KIND_WEBHOOK_ENDPOINT, id, labels, spec)
             }
         };
         out.push_str(&text);
@@ -614,7 +634,7 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
             format!("expected {API_VERSION:?}, got {}", describe(&other)),
         )),
     }
-    let kinds = format!("{KIND_MONITOR}, {KIND_MAINTENANCE}");
+    let kinds = format!("{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}");
     let kind = match map.remove("kind") {
         None => {
             problems.push(Problem::new(
@@ -623,7 +643,11 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
             ));
             None
         }
-        Some(Value::String(k)) if k == KIND_MONITOR || k == KIND_MAINTENANCE => Some(k),
+        Some(Value::String(k))
+            if k == KIND_MONITOR || k == KIND_MAINTENANCE || k == KIND_WEBHOOK_ENDPOINT =>
+        {
+            Some(k)
+        }
         Some(other) => {
             problems.push(Problem::new(
                 "kind",
@@ -666,6 +690,25 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
         problems.extend(spec.validate("spec").into_iter().map(Problem::from));
         let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), problems)?;
         Some(Resource::Monitor {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    } else if kind == KIND_WEBHOOK_ENDPOINT {
+        let Value::Object(_) = &spec else {
+            problems.push(Problem::new(
+                "spec",
+                format!("expected a mapping, got {}", describe(&spec)),
+            ));
+            return None;
+        };
+        let Some(id) = metadata.as_ref().and_then(|m| m.id.clone()) else {
+            if metadata.is_some() {
+                problems.push(Problem::new("metadata.id", "required"));
+            }
+            return None;
+        };
+        Some(Resource::WebhookEndpoint {
             id,
             labels: metadata?.labels,
             spec,
@@ -988,5 +1031,56 @@ mod tests {
             locate(&outline(json), &parse_field("spec.http.url")),
             Some((3, 7))
         );
+    }
+
+    #[test]
+    fn webhook_endpoints_parse_round_trip_and_report_field_paths() {
+        let text = "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata:\n  id: ops\n  labels: {team: ops}\nspec:\n  url: http://127.0.0.1:9/x\n  enabled: false\n---\napiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: ops}\nspec:\n  http: {url: \"http://a/\"}\n";
+        let (loaded, errors) = parse_str(text, Path::new("w.yaml"));
+        assert!(errors.is_empty(), "{errors:?}");
+        // The same id in another kind is no duplicate.
+        assert_eq!(loaded.len(), 2);
+        let Resource::WebhookEndpoint { id, labels, spec } = &loaded[0].resource else {
+            panic!("{:?}", loaded[0].resource);
+        };
+        assert_eq!(id, "ops");
+        assert_eq!(labels.get("team").map(String::as_str), Some("ops"));
+        assert_eq!(spec["url"], "http://127.0.0.1:9/x");
+        assert_eq!(loaded[0].resource.kind(), KIND_WEBHOOK_ENDPOINT);
+        assert_eq!(loaded[0].resource.to_string(), "WebhookEndpoint ops");
+        let written = to_documents(&[loaded[0].resource.clone()]);
+        assert!(written.contains("kind: WebhookEndpoint"), "{written}");
+        let (again, errors) = parse_str(&written, Path::new("again.yaml"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(again[0].resource, loaded[0].resource);
+
+        let dup = format!("{text}---\n{}", &text[..text.find("---").unwrap()]);
+        let (_, errors) = parse_str(&dup, Path::new("d.yaml"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].message.contains("duplicate WebhookEndpoint id"),
+            "{errors:?}"
+        );
+        assert_eq!(errors[0].line, Some(16));
+
+        let bad = "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata:\n  labels: {team: ops}\nspec: [1]\n";
+        let (_, errors) = parse_str(bad, Path::new("b.yaml"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "spec");
+        assert_eq!(errors[0].line, Some(5));
+        assert!(
+            errors[0].message.contains("expected a mapping"),
+            "{errors:?}"
+        );
+        let no_id = "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata:\n  labels: {team: ops}\nspec:\n  url: http://x/\n";
+        let (_, errors) = parse_str(no_id, Path::new("n.yaml"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "metadata.id");
+        assert_eq!(errors[0].line, Some(3));
+        let (_, errors) = parse_str(
+            "apiVersion: vedette.dev/v1\nkind: Webhook\nmetadata: {id: x}\nspec: {}\n",
+            Path::new("k.yaml"),
+        );
+        assert!(errors[0].message.contains("WebhookEndpoint"), "{errors:?}");
     }
 }

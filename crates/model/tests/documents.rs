@@ -74,7 +74,7 @@ fn examples_load_clean() {
         .iter()
         .filter_map(|l| match &l.resource {
             Resource::Monitor { spec, .. } => spec.kind().map(|k| k.as_str()),
-            Resource::MaintenanceWindow { .. } => None,
+            Resource::MaintenanceWindow { .. } | Resource::WebhookEndpoint { .. } => None,
         })
         .collect();
     assert_eq!(kinds, vec!["http", "tcp", "dns", "tls", "heartbeat"]);
@@ -167,7 +167,7 @@ fn envelope_errors() {
     assert_eq!((field.as_str(), line), ("kind", 2));
     assert_eq!(
         message,
-        "expected one of Monitor, MaintenanceWindow, got \"Probe\""
+        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, got \"Probe\""
     );
 
     let (field, line, message) = one_error(&GOOD.replace("kind: Monitor\n", ""));

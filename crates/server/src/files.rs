@@ -41,6 +41,17 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                 .join("\n"),
         ));
     }
+    if let Some(item) = loaded
+        .iter()
+        .find(|l| matches!(l.resource, Resource::WebhookEndpoint { .. }))
+    {
+        return Err(ServerError::Config(format!(
+            "{}:{}: kind: {}: webhook endpoints are managed through the API or `vedette apply`, not --config files",
+            item.file.display(),
+            item.line,
+            document::KIND_WEBHOOK_ENDPOINT
+        )));
+    }
     let store = engine.store();
     let mut applied = Applied::default();
     let mut monitor_ids = Vec::new();
@@ -106,6 +117,8 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                     .await?;
                 applied.maintenance_windows += 1;
             }
+            // Refused above, before anything was written.
+            Resource::WebhookEndpoint { .. } => {}
         }
     }
     for stale in store.list_monitors().await? {
