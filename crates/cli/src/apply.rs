@@ -471,7 +471,9 @@ pub fn plan_with_webhooks(
                 let same = if matches!(after, Resource::WebhookEndpoint { .. }) {
                     same_webhook(before, &after)
                 } else {
-                    normalised(before) == normalised(&after)
+                    // The server shows credentials as `********`: equal to any local value.
+                    let want = normalised(&after);
+                    adopt_redacted(&normalised(before), &want) == want
                 };
                 let action = if same {
                     Action::Unchanged

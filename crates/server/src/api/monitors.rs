@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{CheckKind, MonitorSpec, MonitorState, Outcome, selector};
 use vedette_store::{MonitorRecord, MonitorStatus, StoreError};
 
@@ -20,6 +21,8 @@ use super::problem::{ApiResult, Problem};
 use super::resource::{self, WRITE_ATTEMPTS, ensure_api_managed};
 
 const KIND: &str = "monitor";
+/// Shown instead of HTTP credentials in responses; sent back, it keeps the stored value.
+pub const REDACTED: &str = "********";
 const CURSOR: &str = "monitors";
 
 /// A monitor as the API shows it.
@@ -87,12 +90,52 @@ async fn view(state: &ApiState, record: MonitorRecord) -> ApiResult<MonitorView>
         },
         id: record.id,
         labels: record.labels,
-        spec: record.spec,
+        spec: redacted(record.spec),
         managed_by: record.source,
         version: record.version,
         created_at: record.created_at,
         updated_at: record.updated_at,
     })
+}
+
+/// `spec` as responses show it: HTTP credentials replaced by [`REDACTED`].
+fn redacted(mut spec: MonitorSpec) -> MonitorSpec {
+    match spec.http.as_mut().and_then(|h| h.auth.as_mut()) {
+        Some(HttpAuth::Basic { password, .. }) => *password = Secret(REDACTED.to_owned()),
+        Some(HttpAuth::Bearer { token }) => *token = Secret(REDACTED.to_owned()),
+        None => {}
+    }
+    spec
+}
+
+/// Puts the stored credential back where a write sent [`REDACTED`] (a GET body sent back as
+/// is); 422 when there is no stored credential of that kind to keep.
+fn restore_credentials(spec: &mut MonitorSpec, stored: Option<&MonitorSpec>) -> ApiResult<()> {
+    let stored = stored
+        .and_then(|s| s.http.as_ref())
+        .and_then(|h| h.auth.as_ref());
+    let placeholder = |field: &str| {
+        Problem::invalid(
+            field,
+            format!(
+                "{REDACTED:?} keeps a stored credential, but there is none of this kind; send the real value"
+            ),
+        )
+    };
+    match (spec.http.as_mut().and_then(|h| h.auth.as_mut()), stored) {
+        (Some(HttpAuth::Basic { password, .. }), stored) if password.expose() == REDACTED => {
+            match stored {
+                Some(HttpAuth::Basic { password: kept, .. }) => *password = kept.clone(),
+                _ => return Err(placeholder("spec.http.auth.basic.password")),
+            }
+        }
+        (Some(HttpAuth::Bearer { token }), stored) if token.expose() == REDACTED => match stored {
+            Some(HttpAuth::Bearer { token: kept }) => *token = kept.clone(),
+            _ => return Err(placeholder("spec.http.auth.bearer.token")),
+        },
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The current record of `id`: the engine's copy, else the store's; 404 when neither has it.
@@ -229,6 +272,8 @@ async fn put_record(
         }
         let version = existing.as_ref().map(|m| m.version);
         pre.check_write(&what, version)?;
+        let mut wanted = wanted.clone();
+        restore_credentials(&mut wanted.spec, existing.as_ref().map(|m| &m.spec))?;
         if let Some(stored) = commit(state, &wanted, version.unwrap_or(0)).await? {
             return Ok((stored, existing.is_none()));
         }
@@ -271,7 +316,8 @@ pub async fn create(
         None => resource::id_candidates(envelope.spec.name.as_deref(), "mon"),
     };
     for id in &candidates {
-        let wanted = record(id, envelope.labels.clone(), envelope.spec.clone());
+        let mut wanted = record(id, envelope.labels.clone(), envelope.spec.clone());
+        restore_credentials(&mut wanted.spec, None)?;
         if let Some(stored) = commit(&state, &wanted, 0).await? {
             return respond(&state, stored, true).await;
         }
@@ -323,7 +369,8 @@ async fn modify(
             .ok_or_else(|| not_found(id))?;
         ensure_api_managed(KIND, id, &existing.source)?;
         pre.check_write(&what, Some(existing.version))?;
-        let wanted = change(&existing)?;
+        let mut wanted = change(&existing)?;
+        restore_credentials(&mut wanted.spec, Some(&existing.spec))?;
         if let Some(stored) = commit(state, &wanted, existing.version).await? {
             return respond(state, stored, false).await;
         }

@@ -14,7 +14,52 @@ api_tests!(
     validation_names_fields,
     file_managed_monitors_refuse_writes,
     heartbeat_shows_push_url,
+    credentials_are_redacted_and_kept,
 );
+
+async fn credentials_are_redacted_and_kept(kind: Kind) {
+    let server = Server::start(kind).await;
+    let body = json!({"spec": {
+        "http": {"url": "http://127.0.0.1:9/", "auth": {"basic": {"username": "u", "password": "s3cret-pw"}}},
+        "interval": "1m"
+    }});
+    let created = server.put("/monitors/private", &body).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    assert_eq!(
+        created.body["spec"]["http"]["auth"]["basic"]["password"],
+        "********"
+    );
+    let got = server.get("/monitors/private").await;
+    assert!(
+        !got.body.to_string().contains("s3cret-pw"),
+        "{:#}",
+        got.body
+    );
+
+    // The GET body sent back keeps the stored password: nothing changes.
+    let round_trip = server.put("/monitors/private", &got.body).await;
+    assert_eq!(round_trip.status, 200, "{:#}", round_trip.body);
+    assert_eq!(round_trip.body["version"], created.body["version"]);
+    let patched = server
+        .patch("/monitors/private", &json!({"spec": {"retries": 1}}))
+        .await;
+    assert_eq!(patched.status, 200, "{:#}", patched.body);
+    assert!(!patched.body.to_string().contains("s3cret-pw"));
+
+    // A new password replaces it (a new version); the placeholder alone cannot create one.
+    let mut changed = body.clone();
+    changed["spec"]["http"]["auth"]["basic"]["password"] = json!("other-pw");
+    let replaced = server.put("/monitors/private", &changed).await;
+    assert_ne!(replaced.body["version"], patched.body["version"]);
+    let mut placeholder = body.clone();
+    placeholder["spec"]["http"]["auth"]["basic"]["password"] = json!("********");
+    let refused = server.put("/monitors/fresh", &placeholder).await;
+    assert_eq!(refused.status, 422, "{:#}", refused.body);
+    assert_eq!(
+        refused.body["errors"][0]["field"],
+        "spec.http.auth.basic.password"
+    );
+}
 
 async fn crud_and_upsert(kind: Kind) {
     let server = Server::start(kind).await;
