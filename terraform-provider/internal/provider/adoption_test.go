@@ -3,7 +3,6 @@ package provider
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,53 +16,18 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-// exportTerraform runs `vedette export --format terraform --selector S` (the renderer is
-// crates/cli/src/terraform.rs) against the test server. ok is false when this build of the CLI
-// has no terraform format yet.
-func exportTerraform(t *testing.T, selector string) (config string, ok bool) {
+// exportTerraform runs `vedette export --format terraform --selector selector` against the test
+// server and returns what it printed.
+func exportTerraform(t *testing.T, selector string) string {
 	t.Helper()
-	var lastErr string
-	for _, flags := range [][]string{{"--format", "terraform"}, {"--output", "terraform"}} {
-		args := append([]string{"export"}, flags...)
-		args = append(args, "--selector", selector)
-		cmd := exec.Command(vedetteBinary(), args...)
-		cmd.Env = append(os.Environ(), "VEDETTE_CONFIG_FILE="+os.DevNull)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			lastErr = fmt.Sprintf("vedette %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-			continue
-		}
-		return stdout.String(), true
+	cmd := exec.Command(vedetteBinary(), "export", "--format", "terraform", "--selector", selector)
+	cmd.Env = append(os.Environ(), "VEDETTE_CONFIG_FILE="+os.DevNull)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("vedette export --format terraform: %v\n%s", err, stderr.String())
 	}
-	t.Logf("no terraform export in this CLI build: %s", lastErr)
-	// VEDETTE_TF_RENDER_CMD names a program that reads {"monitors": [...], "maintenance": [...]}
-	// (API objects) on stdin and prints terraform.rs's render() of them: a way to check the
-	// renderer before the CLI calls it.
-	if render := os.Getenv("VEDETTE_TF_RENDER_CMD"); render != "" {
-		ctx := context.Background()
-		c := testClient(t)
-		monitors, err := c.ListMonitors(ctx, selector)
-		if err != nil {
-			t.Fatal(err)
-		}
-		windows, err := c.ListMaintenance(ctx, selector)
-		if err != nil {
-			t.Fatal(err)
-		}
-		input, err := json.Marshal(map[string]any{"monitors": monitors, "maintenance": windows})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(render)
-		cmd.Stdin = bytes.NewReader(input)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%s: %v", render, err)
-		}
-		return string(out), true
-	}
-	return "", false
+	return stdout.String()
 }
 
 // Monitors and a maintenance window made by hand (through the API, with durations the server
@@ -104,17 +68,7 @@ func TestAccAdoptionExport(t *testing.T) {
 		Spec: client.MaintenanceSpec{Start: &start, End: &end, Selector: &sel}}, client.IfAbsent()); err != nil {
 		t.Fatal(err)
 	}
-	cleanup := func() {
-		for id := range monitors {
-			_ = c.DeleteMonitor(ctx, id, client.Precondition{})
-		}
-		_ = c.DeleteMaintenance(ctx, "acc-adopt-window", client.Precondition{})
-	}
-	config, ok := exportTerraform(t, "adopt=acc")
-	if !ok {
-		cleanup()
-		t.Skip("waiting for `vedette export --format terraform` to be wired to crates/cli/src/terraform.rs")
-	}
+	config := exportTerraform(t, "adopt=acc")
 	t.Logf("exported configuration:\n%s", config)
 	for id := range monitors {
 		if !strings.Contains(config, fmt.Sprintf("id = %q", id)) && !strings.Contains(config, fmt.Sprintf("\"%s\"", id)) {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -49,12 +48,9 @@ resource "vedette_monitor" "bench" {
 }
 
 // TestAccBenchmark200Monitors prints the time and API requests of plan and apply for 200 monitors
-// (VEDETTE_TF_BENCH=1; run with -v to see the figures). It asserts nothing about time; it does
-// check that a refresh reads each monitor once at most.
+// (run with -v to see the figures). It asserts nothing about time; it does check that a refresh
+// reads each monitor once at most.
 func TestAccBenchmark200Monitors(t *testing.T) {
-	if os.Getenv("VEDETTE_TF_BENCH") == "" {
-		t.Skip("set VEDETTE_TF_BENCH=1 to run the 200-monitor benchmark")
-	}
 	var marks []benchMark
 	record := func() { marks = append(marks, mark()) }
 	recordCheck := func(*terraform.State) error { record(); return nil }
