@@ -202,6 +202,25 @@ impl Engine {
             .cloned()
     }
 
+    /// Every running monitor with its current state, in id order: a copy taken under one lock
+    /// at a time, so a reader (the metrics scrape) holds no engine lock while it works.
+    pub fn snapshot(&self) -> Vec<(Arc<LiveMonitor>, Option<MonitorState>)> {
+        let monitors: Vec<Arc<LiveMonitor>> = self
+            .monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        let states: Vec<Option<MonitorState>> = monitors
+            .iter()
+            .map(|m| statuses.get(&m.record.id).map(|s| s.state))
+            .collect();
+        drop(statuses);
+        monitors.into_iter().zip(states).collect()
+    }
+
     /// The in-memory status of `id`.
     pub fn status(&self, id: &str) -> Option<MonitorStatus> {
         self.statuses
@@ -302,8 +321,19 @@ impl Engine {
         written: Option<oneshot::Sender<()>>,
     ) {
         let id = &monitor.record.id;
+        if self
+            .status(id)
+            .is_some_and(|s| s.state == MonitorState::Paused)
+        {
+            return;
+        }
         let in_maintenance = self.in_maintenance(id, &monitor.record.labels, result.started_at);
         result.in_maintenance = in_maintenance;
+        let cert_event = self.cert_event(&result, &monitor.record.spec);
+        self.metrics.observe_check(&result);
+        // Lock rule: `statuses` is held only to read the previous status, apply the pure state
+        // machine and queue the write (which orders the results of one monitor); nothing else
+        // is called while it is held.
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
         let prev = statuses
             .entry(id.clone())
@@ -312,7 +342,6 @@ impl Engine {
         if prev.state == MonitorState::Paused {
             return;
         }
-        self.metrics.observe_check(&result);
         let mut transition = state_machine::apply(
             &prev,
             &result,
@@ -323,16 +352,18 @@ impl Engine {
                 in_maintenance,
             },
         );
-        if let Some(event) = self.cert_event(&result, &monitor.record.spec) {
-            transition.events.push(event);
-        }
-        for event in &transition.events {
-            tracing::info!(monitor = %id, event = %event.event_type, message = %result.message, "event");
-        }
-        if transition.status.state != prev.state {
-            tracing::info!(monitor = %id, from = %prev.state, to = %transition.status.state, "state changed");
-        }
+        transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
+        let logged =
+            (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
+                let types: Vec<String> = transition
+                    .events
+                    .iter()
+                    .map(|e| e.event_type.to_string())
+                    .collect();
+                (types, result.message.clone(), transition.status.state)
+            });
+        // An unbounded channel send: it never blocks and takes no lock of ours.
         let _ = self.writer.send(Write::Check {
             record: Box::new(CheckRecord {
                 result,
@@ -342,6 +373,15 @@ impl Engine {
             }),
             written,
         });
+        drop(statuses);
+        if let Some((types, message, state)) = logged {
+            for event in types {
+                tracing::info!(monitor = %id, event = %event, message = %message, "event");
+            }
+            if state != prev.state {
+                tracing::info!(monitor = %id, from = %prev.state, to = %state, "state changed");
+            }
+        }
     }
 
     fn cert_event(&self, result: &CheckResult, spec: &MonitorSpec) -> Option<vedette_model::Event> {

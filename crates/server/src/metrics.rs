@@ -5,6 +5,10 @@
 //! HTTP layer update live in [`Metrics`]. Label sets stay bounded: monitors are labelled by id,
 //! kind and only the monitor labels an operator opts into (`--metrics-labels team,env`); HTTP
 //! requests by method, *matched route template* and status.
+//!
+//! Locking: the engine calls [`Metrics`] holding none of its own locks, and [`render`] works from
+//! copies ([`Engine::snapshot`]), never calling the engine while a metrics lock is held, so the
+//! two can never wait on each other.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -237,36 +241,34 @@ pub fn render(engine: &Engine) -> String {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
 
-    let mut ids = engine.monitor_ids();
-    ids.sort();
-    // Per monitor: its label set, status and the remembered series.
-    let mut rows = Vec::with_capacity(ids.len());
-    {
-        let mut series = metrics.monitors.lock().unwrap_or_else(|e| e.into_inner());
-        series.retain(|id, _| ids.binary_search(id).is_ok());
-        for id in &ids {
-            let Some(live) = engine.monitor(id) else {
-                continue;
-            };
-            let kind = live
+    // Copies of the engine's monitors and of the remembered series, each taken under its own
+    // lock and released before the next: no lock is held while calling another component.
+    let monitors = engine.snapshot();
+    let mut series: HashMap<String, MonitorSeries> = {
+        let mut remembered = metrics.monitors.lock().unwrap_or_else(|e| e.into_inner());
+        remembered.retain(|id, _| {
+            monitors
+                .binary_search_by(|(m, _)| m.record.id.as_str().cmp(id))
+                .is_ok()
+        });
+        remembered.clone()
+    };
+    // Per monitor: its label set, state and the remembered series.
+    let mut rows = Vec::with_capacity(monitors.len());
+    for (live, state) in &monitors {
+        let id = &live.record.id;
+        let kind = live.record.spec.kind().map_or("unknown", |k| k.as_str());
+        let mut labels = format!("monitor=\"{}\",kind=\"{kind}\"", escape(id));
+        for label in &exported {
+            let value = live
                 .record
-                .spec
-                .kind()
-                .map_or("unknown", |k| k.as_str())
-                .to_owned();
-            let mut labels = format!("monitor=\"{}\",kind=\"{kind}\"", escape(id));
-            for label in &exported {
-                let value = live
-                    .record
-                    .labels
-                    .get(&label.key)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                let _ = write!(labels, ",{}=\"{}\"", label.name, escape(value));
-            }
-            let state = engine.status(id).map(|s| s.state);
-            rows.push((labels, state, series.get(id).cloned().unwrap_or_default()));
+                .labels
+                .get(&label.key)
+                .map(String::as_str)
+                .unwrap_or("");
+            let _ = write!(labels, ",{}=\"{}\"", label.name, escape(value));
         }
+        rows.push((labels, *state, series.remove(id).unwrap_or_default()));
     }
 
     out.header(
