@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use vedette_model::Observation;
-use vedette_model::assertion::{MAX_JSONPATH_WORK, parse};
+use vedette_model::assertion::{AssertionSet, MAX_JSONPATH_WORK, parse};
 
 /// Heap in use and its peak since the last reset, in bytes.
 struct Counting;
@@ -133,7 +133,7 @@ fn the_reported_queries_fail_the_check_within_bounds() {
             .unwrap_or_default();
         assert_eq!(
             error,
-            format!("JSONPath query exceeded its limit of {MAX_JSONPATH_WORK} nodes"),
+            format!("JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check"),
             "{source}"
         );
     }
@@ -249,4 +249,31 @@ fn filters_with_unbounded_queries_are_parse_errors() {
     let long = format!("body.${} == 1", ".a".repeat(33));
     let e = parse(&long).unwrap_err();
     assert!(e.message.contains("at most 32 segments"), "{e}");
+}
+
+#[test]
+fn the_limit_is_shared_by_the_queries_of_a_check() {
+    let _serial = MEASURE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut sources = vec!["len(body.$..*..*) > 0".to_owned(); 40];
+    sources.push("status == 200".to_owned());
+    let set = AssertionSet::compile(&sources).unwrap();
+    let obs = Observation {
+        status: Some(200),
+        body: Some(nested(60)),
+        ..Observation::default()
+    };
+    let start = Instant::now();
+    let results = set.evaluate(&obs);
+    assert!(start.elapsed() < TIME_BOUND, "{:?}", start.elapsed());
+    assert!(results[0].passed, "{:?}", results[0]);
+    let last_query = &results[39];
+    assert!(!last_query.passed);
+    assert_eq!(
+        last_query.error.as_deref(),
+        Some(
+            format!("JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check")
+                .as_str()
+        )
+    );
+    assert!(results[40].passed, "{:?}", results[40]);
 }

@@ -4,10 +4,12 @@
 //! (`$..*..*..*`) multiply the nodes visited and selected, and a 10 KB body can take gigabytes.
 //! A [`BoundedPath`] is therefore split into its segments and run one prefix at a time. Before a
 //! prefix runs, the work its last segment can do on the nodes selected so far (nodes visited,
-//! selectors applied, filter tests) is counted, and the query fails once the total passes
-//! [`MAX_JSONPATH_WORK`]. Filters may hold only singular queries and literal regex patterns, so
+//! selectors applied, filter tests) is counted, and the query fails once the total of the
+//! check's queries passes [`MAX_JSONPATH_WORK`]. Filters may hold only singular queries and literal regex patterns, so
 //! testing one node against a filter costs a known amount. The nodes selected are references
 //! into the parsed body, never copies.
+
+use std::cell::Cell;
 
 use serde_json::Value as Json;
 use serde_json_path::JsonPath;
@@ -26,6 +28,8 @@ pub(crate) struct Body {
     value: Json,
     /// Longest string in the body, in bytes as written.
     max_string: usize,
+    /// Work the queries of this check may still do.
+    work_left: Cell<usize>,
 }
 
 impl Body {
@@ -34,7 +38,11 @@ impl Body {
         let max_string = scan(bytes)?;
         let value =
             serde_json::from_slice(bytes).map_err(|e| format!("body is not valid JSON: {e}"))?;
-        Ok(Body { value, max_string })
+        Ok(Body {
+            value,
+            max_string,
+            work_left: Cell::new(MAX_JSONPATH_WORK),
+        })
     }
 }
 
@@ -157,22 +165,28 @@ impl BoundedPath {
         Ok(BoundedPath { segments })
     }
 
-    /// The nodes the path selects in `body`, or an error once the work passes the limit.
+    /// The nodes the path selects in `body`, or an error once the work of the check's queries
+    /// passes the limit (then every later query on this body fails too).
     pub fn query<'j>(&self, body: &'j Body) -> Result<Vec<&'j Json>, String> {
-        let exceeded = || format!("JSONPath query exceeded its limit of {MAX_JSONPATH_WORK} nodes");
         let root = &body.value;
+        let budget = body.work_left.get();
         let mut nodes = vec![root];
         let (mut spent, mut prefix) = (0usize, 0usize);
         for segment in &self.segments {
             // Each prefix runs from the root, so it costs every segment so far once more.
-            let room = MAX_JSONPATH_WORK - spent;
-            let work = segment
-                .work(&nodes, body.max_string, room.saturating_sub(prefix))
-                .ok_or_else(exceeded)?;
+            let room = budget - spent;
+            let Some(work) = segment.work(&nodes, body.max_string, room.saturating_sub(prefix))
+            else {
+                body.work_left.set(0);
+                return Err(format!(
+                    "JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check"
+                ));
+            };
             prefix += work;
             spent += prefix;
             nodes = segment.prefix.query(root).all();
         }
+        body.work_left.set(budget - spent);
         Ok(nodes)
     }
 }

@@ -25,8 +25,8 @@ pub const MAX_STRING_BYTES: usize = 512;
 pub const MAX_LIST_ITEMS: usize = 64;
 /// Longest regular expression, in bytes (a string literal, so also at most 512).
 const MAX_REGEX_BYTES: usize = MAX_STRING_BYTES;
-/// Most work one JSONPath query may do when a check runs, in nodes visited and selected
-/// (re-evaluated prefixes and filter tests included); past it the assertion fails.
+/// Most work the JSONPath queries of one check may do together, in nodes visited and selected
+/// (re-evaluated prefixes and filter tests included); past it their assertions fail.
 pub const MAX_JSONPATH_WORK: usize = 1_000_000;
 /// Most segments in one JSONPath (`$.a..b[0]` has 3).
 pub const MAX_JSONPATH_SEGMENTS: usize = 32;
