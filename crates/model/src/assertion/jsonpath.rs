@@ -19,15 +19,15 @@ use super::{MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_JSONPATH_SEGMENTS, MAX_JSONPATH
 
 /// Work charged for one `match()` or `search()` call in a filter (it compiles its pattern).
 const REGEX_CALL_WORK: usize = 256;
-/// Bytes of a string that count as one unit of work when a filter reads it.
+/// String bytes that weigh as much as one value (a filter test reads strings).
 const STRING_BYTES_PER_WORK: usize = 64;
 
 /// A JSON body parsed for JSONPath queries, with what bounds the work of a filter on it.
 #[derive(Debug)]
 pub(crate) struct Body {
     value: Json,
-    /// Longest string in the body, in bytes as written.
-    max_string: usize,
+    /// The body's weight for the work limit: its values plus its string bytes / 64.
+    weight: usize,
     /// Work the queries of this check may still do.
     work_left: Cell<usize>,
 }
@@ -35,21 +35,21 @@ pub(crate) struct Body {
 impl Body {
     /// Parses a body after checking its nesting depth and number of values.
     pub fn parse(bytes: &[u8]) -> Result<Body, String> {
-        let max_string = scan(bytes)?;
+        let weight = scan(bytes)?;
         let value =
             serde_json::from_slice(bytes).map_err(|e| format!("body is not valid JSON: {e}"))?;
         Ok(Body {
             value,
-            max_string,
+            weight,
             work_left: Cell::new(MAX_JSONPATH_WORK),
         })
     }
 }
 
-/// Checks depth and value count of JSON text without building it; returns the longest string.
-/// Malformed text passes here and is reported by the parser.
+/// Checks depth and value count of JSON text without building it; returns its weight (see
+/// [`weight`]). Malformed text passes here and is reported by the parser.
 fn scan(bytes: &[u8]) -> Result<usize, String> {
-    let (mut depth, mut values, mut max_string) = (0usize, 1usize, 0usize);
+    let (mut depth, mut values, mut string_bytes) = (0usize, 1usize, 0usize);
     let mut string_start: Option<usize> = None;
     let mut escaped = false;
     for (i, &b) in bytes.iter().enumerate() {
@@ -59,7 +59,7 @@ fn scan(bytes: &[u8]) -> Result<usize, String> {
             } else if b == b'\\' {
                 escaped = true;
             } else if b == b'"' {
-                max_string = max_string.max(i - start);
+                string_bytes += i - start;
                 string_start = None;
             }
             continue;
@@ -85,7 +85,7 @@ fn scan(bytes: &[u8]) -> Result<usize, String> {
             ));
         }
     }
-    Ok(max_string)
+    Ok(values + string_bytes / STRING_BYTES_PER_WORK)
 }
 
 /// A JSONPath split into segments, each with the work it may do and the path up to it.
@@ -111,8 +111,10 @@ struct Segment {
 struct FilterCost {
     /// Work that does not depend on the body (the filter's length, regex compilation).
     fixed: usize,
-    /// Queries in the filter; each may read a string of the body.
+    /// Queries in the filter (`@` or `$`).
     queries: usize,
+    /// Whether a query starts at the root (`$`), so it may read the whole body.
+    root_queries: bool,
 }
 
 /// An error at a byte offset of the path.
@@ -175,8 +177,7 @@ impl BoundedPath {
         for segment in &self.segments {
             // Each prefix runs from the root, so it costs every segment so far once more.
             let room = budget - spent;
-            let Some(work) = segment.work(&nodes, body.max_string, room.saturating_sub(prefix))
-            else {
+            let Some(work) = segment.work(&nodes, body.weight, room.saturating_sub(prefix)) else {
                 body.work_left.set(0);
                 return Err(format!(
                     "JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check"
@@ -193,33 +194,62 @@ impl BoundedPath {
 
 impl Segment {
     /// Upper bound of the work of applying this segment to `nodes`; `None` past `room`.
-    fn work(&self, nodes: &[&Json], max_string: usize, room: usize) -> Option<usize> {
-        let per_child = self.filter.map_or(0, |f| {
-            f.fixed
-                .saturating_add(f.queries * (1 + max_string / STRING_BYTES_PER_WORK))
-        });
-        let visit = |n: &Json| {
-            let width = children(n).len();
-            self.selectors
-                .saturating_mul(width + 1)
-                .saturating_add(width.saturating_mul(per_child))
-        };
+    ///
+    /// A filter test on a child reads, with each of its singular queries, at most the child's
+    /// subtree (only `@` queries) or the whole body (a `$` query): comparisons, `length()` and
+    /// regexes cost at most the values and string bytes they can reach.
+    fn work(&self, nodes: &[&Json], body_weight: usize, room: usize) -> Option<usize> {
         let mut total = 0usize;
         let mut stack: Vec<&Json> = Vec::new();
         for &node in nodes {
             stack.push(node);
             while let Some(n) = stack.pop() {
-                total = total.saturating_add(visit(n));
+                let kids = children(n);
+                total = total.saturating_add(self.selectors.saturating_mul(kids.len() + 1));
+                if let Some(f) = self.filter {
+                    for &child in &kids {
+                        let reach = match (f.queries, f.root_queries) {
+                            (0, _) => 0,
+                            (_, true) => body_weight,
+                            (_, false) => weight(child, room.saturating_sub(total))?,
+                        };
+                        total = total
+                            .saturating_add(f.fixed)
+                            .saturating_add(f.queries.saturating_mul(reach));
+                        if total > room {
+                            return None;
+                        }
+                    }
+                }
                 if total > room {
                     return None;
                 }
                 if self.descendant {
-                    stack.extend(children(n));
+                    stack.extend(kids);
                 }
             }
         }
         Some(total)
     }
+}
+
+/// The weight of a subtree: one per value plus one per 64 string bytes; `None` past `cap`.
+fn weight(node: &Json, cap: usize) -> Option<usize> {
+    let mut total = 0usize;
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        total += 1;
+        match n {
+            Json::String(s) => total += s.len() / STRING_BYTES_PER_WORK,
+            Json::Array(items) => stack.extend(items),
+            Json::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+        if total > cap {
+            return None;
+        }
+    }
+    Some(total)
 }
 
 /// The direct children of an array or object, in order.
@@ -275,7 +305,11 @@ fn bracket(path: &str, open: usize) -> Result<(usize, usize, Option<FilterCost>)
         if let (true, Some(f)) = (in_filter, filter.as_mut()) {
             f.fixed += 1;
             match c {
-                b'@' | b'$' => f.queries += 1,
+                b'@' => f.queries += 1,
+                b'$' => {
+                    f.queries += 1;
+                    f.root_queries = true;
+                }
                 b'*' => return singular(i, "the wildcard *"),
                 b'?' => return singular(i, "a nested filter ?"),
                 b':' => return singular(i, "a slice a:b"),
@@ -471,6 +505,11 @@ mod tests {
         );
         let fine = format!("{}{}", "[".repeat(128), "]".repeat(128));
         assert!(scan(fine.as_bytes()).is_ok());
-        assert_eq!(scan(br#"{"a":"[[[[","bb":"x\"yz"}"#), Ok(5));
+        let long = format!(
+            r#"{{"a":"{}","b":["{}"]}}"#,
+            "x".repeat(640),
+            "y".repeat(64)
+        );
+        assert_eq!(scan(long.as_bytes()), Ok(4 + 704 / 64));
     }
 }
