@@ -471,6 +471,28 @@ mod tests {
     }
 
     #[test]
+    fn answers_like_serde_json_path() {
+        let text = r#"{"store":{"book":[{"t":"a","p":8,"tags":["x"]},{"t":"b","p":12}],"x.y":{"z":[1,2,3]}},"limit":10,"re":"^a"}"#;
+        let body = Body::parse(text.as_bytes()).unwrap();
+        for path in [
+            "$",
+            "$.store.book[0].t",
+            "$..book[?@.p < $.limit].t",
+            "$..*",
+            "$..[0]",
+            "$.store['x.y'].z[1:]",
+            "$.store[ 'book' , 'x.y' ]",
+            "$..book[?match(@.t, '[a-c]')][\"p\"]",
+            "$..book[?search(@.t, \"b\") || length(@.tags) == 1].p",
+            "$.store.*..z[-1]",
+        ] {
+            let bounded = BoundedPath::compile(path).unwrap_or_else(|e| panic!("{path}: {e:?}"));
+            let want = JsonPath::parse(path).unwrap().query(&body.value).all();
+            assert_eq!(bounded.query(&body).unwrap(), want, "{path}");
+        }
+    }
+
+    #[test]
     fn filters_hold_only_singular_queries() {
         for ok in [
             "$[?@.a == 1]",
