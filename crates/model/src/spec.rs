@@ -323,6 +323,20 @@ impl HttpCheck {
     }
 }
 
+/// `raw` with any credentials before the host (`user:password@`) replaced by `********`, so
+/// that a URL can be shown in a message or log. Works on text that does not parse as a URL.
+pub fn redact_url(raw: &str) -> String {
+    let Some(scheme_end) = raw.find("://").map(|i| i + 3) else {
+        return raw.to_owned();
+    };
+    let rest = &raw[scheme_end..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => format!("{}********{}", &raw[..scheme_end], &raw[scheme_end + at..]),
+        None => raw.to_owned(),
+    }
+}
+
 /// A TCP connection check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -456,4 +470,23 @@ pub fn parse_resolver(s: &str) -> Option<std::net::SocketAddr> {
         return Some(addr);
     }
     s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_url_hides_credentials() {
+        for (raw, shown) in [
+            ("http://alice:pw@[zz/", "http://********@[zz/"),
+            (
+                "https://tok@h.example/a@b?c=@",
+                "https://********@h.example/a@b?c=@",
+            ),
+            ("http://a:b@c@host:80", "http://********@host:80"),
+            ("https://example.com/x@y", "https://example.com/x@y"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(super::redact_url(raw), shown, "{raw}");
+        }
+    }
 }

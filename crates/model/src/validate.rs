@@ -244,19 +244,65 @@ impl MonitorSpec {
     }
 }
 
+/// Checks a host name (labels of letters, digits, `-` and `_`, at most 63 bytes each and 253
+/// in all, an optional final dot) or an IPv4/IPv6 address without brackets.
 fn check_host(host: &str, prefix: &str, field: &str, errs: &mut Errors) {
-    let ok = !host.is_empty()
-        && host.len() <= 253
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'));
-    if !ok {
+    if !is_host(host) {
         errs.add(
             prefix,
             field,
-            format!("{:?} is not a host name or IP address", truncate(host, 64)),
+            format!(
+                "{:?} is not a host name or IP address (expected e.g. db.internal, 192.0.2.1 or ::1)",
+                truncate(host, 64)
+            ),
         );
     }
+}
+
+/// Whether `host` is a host name or an IP address, as [`check_host`] accepts.
+fn is_host(host: &str) -> bool {
+    host.parse::<std::net::IpAddr>().is_ok() || is_domain_name(host)
+}
+
+/// Whether `name` is dot-separated labels of letters, digits, `-` and `_` (1 to 63 bytes each,
+/// 253 in all), with an optional final dot.
+fn is_domain_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Checks an HTTP check's URL: at most 8192 characters without spaces, absolute http(s) with a
+/// host, and no credentials. Messages never repeat the URL, which may hold a password.
+fn check_http_url(raw: &str) -> Result<(), String> {
+    let lower = raw.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"))
+        .ok_or("expected an absolute http:// or https:// URL")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("the URL has no host".to_owned());
+    }
+    if raw.len() > 8192 || raw.chars().any(char::is_whitespace) {
+        return Err("expected a URL of at most 8192 characters without spaces".to_owned());
+    }
+    let url = url::Url::parse(raw).map_err(|e| format!("invalid URL: {e}"))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "credentials in the URL are not allowed; put them in spec.http.auth".to_owned(),
+        );
+    }
+    Ok(())
 }
 
 fn check_pem(pem: &Option<String>, prefix: &str, errs: &mut Errors) {
@@ -273,26 +319,8 @@ fn check_pem(pem: &Option<String>, prefix: &str, errs: &mut Errors) {
 
 impl HttpCheck {
     fn validate(&self, prefix: &str, errs: &mut Errors) {
-        let lower = self.url.to_ascii_lowercase();
-        let rest = lower
-            .strip_prefix("http://")
-            .or_else(|| lower.strip_prefix("https://"));
-        match rest {
-            None => errs.add(
-                prefix,
-                "url",
-                "expected an absolute http:// or https:// URL",
-            ),
-            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-                errs.add(prefix, "url", "the URL has no host")
-            }
-            Some(_) if self.url.len() > 8192 || self.url.chars().any(char::is_whitespace) => errs
-                .add(
-                    prefix,
-                    "url",
-                    "expected a URL of at most 8192 characters without spaces",
-                ),
-            Some(_) => {}
+        if let Err(message) = check_http_url(&self.url) {
+            errs.add(prefix, "url", message);
         }
         for (name, value) in &self.headers {
             let valid_name = !name.is_empty()
@@ -356,11 +384,11 @@ impl TcpCheck {
 
 impl DnsCheck {
     fn validate(&self, prefix: &str, errs: &mut Errors) {
-        if self.name.is_empty() || self.name.len() > 253 {
+        if !is_domain_name(&self.name) {
             errs.add(
                 prefix,
                 "name",
-                "expected a domain name of 1 to 253 characters",
+                "expected a domain name of 1 to 253 characters: labels of letters, digits, '-' or '_' separated by dots",
             );
         }
         if let Some(resolver) = &self.resolver
@@ -390,6 +418,9 @@ impl TlsCheck {
         check_host(&self.host, prefix, "host", errs);
         if self.port == 0 {
             errs.add(prefix, "port", "must be between 1 and 65535");
+        }
+        if let Some(name) = &self.server_name {
+            check_host(name, prefix, "server_name", errs);
         }
         check_pem(&self.ca_cert, prefix, errs);
     }

@@ -500,3 +500,95 @@ fn export_round_trips() {
     assert_eq!(again, resources);
     assert_eq!(to_documents(&[]), "");
 }
+
+#[test]
+fn urls_are_parsed_and_credentials_refused_without_echoing_them() {
+    let with_url = |url: &str| GOOD.replace("https://example.com/", &format!("'{url}'"));
+    for (url, wanted) in [
+        (
+            "http://alice:URLPASSWORD2@[zz/",
+            "invalid URL: invalid IPv6 address",
+        ),
+        (
+            "http://alice:URLPASSWORD2@example.com/",
+            "credentials in the URL are not allowed; put them in spec.http.auth",
+        ),
+        (
+            "https://URLPASSWORD2@example.com/",
+            "credentials in the URL are not allowed; put them in spec.http.auth",
+        ),
+        ("http://exa mple.com/", "without spaces"),
+        (
+            "https://example.com:99999/",
+            "invalid URL: invalid port number",
+        ),
+        ("http:///path", "the URL has no host"),
+        (
+            "mailto:a@example.com",
+            "expected an absolute http:// or https:// URL",
+        ),
+    ] {
+        let (field, line, message) = one_error(&with_url(url));
+        assert_eq!((field.as_str(), line), ("spec.http.url", 6), "{url}");
+        assert!(message.contains(wanted), "{url}: {message}");
+        assert!(!message.contains("URLPASSWORD2"), "{message}");
+    }
+    for url in [
+        "http://[::1]:8080/x?q=1#f",
+        "https://example.com",
+        "HTTPS://Example.COM/a",
+    ] {
+        let (_, errors) = parse(&with_url(url));
+        assert!(errors.is_empty(), "{url}: {errors:?}");
+    }
+}
+
+#[test]
+fn hosts_of_tcp_tls_and_dns_checks_are_validated() {
+    let doc = |check: &str| GOOD.replace("http: {url: https://example.com/}", check);
+    for (check, field, wanted) in [
+        (
+            "tcp: {host: 'alice:pw@db', port: 5432}",
+            "spec.tcp.host",
+            "is not a host name or IP address",
+        ),
+        (
+            "tcp: {host: 'a..b', port: 5432}",
+            "spec.tcp.host",
+            "is not a host name or IP address",
+        ),
+        (
+            "tcp: {host: db, port: 0}",
+            "spec.tcp.port",
+            "between 1 and 65535",
+        ),
+        (
+            "tls: {host: '[zz', port: 443}",
+            "spec.tls.host",
+            "is not a host name or IP address",
+        ),
+        (
+            "tls: {host: example.com, server_name: 'x/y'}",
+            "spec.tls.server_name",
+            "is not a host name or IP address",
+        ),
+        (
+            "dns: {name: 'exa mple.com'}",
+            "spec.dns.name",
+            "expected a domain name",
+        ),
+    ] {
+        let (got, _, message) = one_error(&doc(check));
+        assert_eq!(got, field, "{check}");
+        assert!(message.contains(wanted), "{check}: {message}");
+    }
+    for check in [
+        "tcp: {host: '::1', port: 5432}",
+        "tcp: {host: 192.0.2.1, port: 22}",
+        "tls: {host: example.com., server_name: www.example.com}",
+        "dns: {name: _sip._tcp.example.com, record_type: SRV}",
+    ] {
+        let (_, errors) = parse(&doc(check));
+        assert!(errors.is_empty(), "{check}: {errors:?}");
+    }
+}

@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinHandle;
 use url::Url;
-use vedette_model::spec::{HttpAuth, HttpCheck, HttpMethod, HttpVersion};
+use vedette_model::spec::{HttpAuth, HttpCheck, HttpMethod, HttpVersion, redact_url};
 use vedette_model::{FailureReason, Observation};
 
 use crate::ProbeContext;
@@ -128,27 +128,45 @@ impl Drop for ConnectionGuard {
     }
 }
 
+/// Parses the check's URL. Credentials in it (refused by validation, but a monitor stored
+/// before that may have them) are dropped: they were never sent, and every message that shows
+/// the URL must not show them.
 fn parse_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("invalid URL {raw:?}: {e}"))?;
+    let shown = redact_url(raw);
+    let mut url = Url::parse(raw).map_err(|e| format!("invalid URL {shown:?}: {e}"))?;
     match url.scheme() {
-        "http" | "https" if url.host_str().is_some() => Ok(url),
-        "http" | "https" => Err(format!("URL {raw:?} has no host")),
+        "http" | "https" if url.host_str().is_some() => {
+            strip_credentials(&mut url);
+            Ok(url)
+        }
+        "http" | "https" => Err(format!("URL {shown:?} has no host")),
         other => Err(format!(
             "unsupported URL scheme {other:?} (use http or https)"
         )),
     }
 }
 
+/// Removes `user:password@` from an http(s) URL.
+fn strip_credentials(url: &mut Url) {
+    // Both only fail for URLs that cannot have a host, which http(s) URLs always have.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+}
+
 fn next_url(current: &Url, location: &HeaderValue) -> Result<Url, String> {
     let location = location
         .to_str()
         .map_err(|_| "redirect with a non-ASCII Location header".to_owned())?;
-    let next = current
+    let shown = redact_url(location);
+    let mut next = current
         .join(location)
-        .map_err(|e| format!("redirect to an invalid Location {location:?}: {e}"))?;
+        .map_err(|e| format!("redirect to an invalid Location {shown:?}: {e}"))?;
     match next.scheme() {
-        "http" | "https" if next.host_str().is_some() => Ok(next),
-        _ => Err(format!("redirect to an unsupported location {location:?}")),
+        "http" | "https" if next.host_str().is_some() => {
+            strip_credentials(&mut next);
+            Ok(next)
+        }
+        _ => Err(format!("redirect to an unsupported location {shown:?}")),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::cell::OnceCell;
 
+use super::jsonpath;
 use super::parser::{Expr, ExprKind, Field, number_hint};
 use super::value::{CmpOp, Value};
 use crate::Observation;
@@ -10,7 +11,7 @@ use crate::Observation;
 /// parsed as JSON at most once.
 pub(crate) struct Ctx<'a> {
     pub obs: &'a Observation,
-    json: OnceCell<Result<serde_json::Value, String>>,
+    json: OnceCell<Result<jsonpath::Body, String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -21,13 +22,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn json(&self) -> Result<&serde_json::Value, String> {
+    fn json(&self) -> Result<&jsonpath::Body, String> {
         let body = self.obs.body.as_deref();
         self.json
             .get_or_init(|| match body {
                 None => Err("body is absent (it was not read)".to_owned()),
-                Some(bytes) => serde_json::from_slice(bytes)
-                    .map_err(|e| format!("body is not valid JSON: {e}")),
+                Some(bytes) => jsonpath::Body::parse(bytes),
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -58,7 +58,7 @@ pub(crate) struct Eval<'s, 'c, 'o> {
     pub notes: Vec<(usize, String)>,
 }
 
-impl Eval<'_, '_, '_> {
+impl<'c> Eval<'_, 'c, '_> {
     /// Evaluates a condition; `Err` is the message of an evaluation error.
     pub fn condition(&mut self, e: &Expr) -> Result<bool, String> {
         match &e.kind {
@@ -108,11 +108,11 @@ impl Eval<'_, '_, '_> {
                 let l = self.operand(item);
                 let r = self.operand(list);
                 let (l, r) = (l.map_err(Fail::message)?, r.map_err(Fail::message)?);
-                match r {
-                    Value::List(items) => Ok(items.iter().any(|x| x.loose_eq(&l)) != *negated),
-                    other => Err(format!(
+                match r.items() {
+                    Some(mut items) => Ok(items.any(|x| x.loose_eq(&l)) != *negated),
+                    None => Err(format!(
                         "expected a list after 'in', found {}",
-                        other.ty().name()
+                        r.ty().name()
                     )),
                 }
             }
@@ -134,7 +134,7 @@ impl Eval<'_, '_, '_> {
     }
 
     /// Evaluates a value-producing node, annotating fields and `len(...)` with their values.
-    fn operand(&mut self, e: &Expr) -> Result<Value, Fail> {
+    fn operand(&mut self, e: &Expr) -> Result<Value<'c>, Fail> {
         let result = match &e.kind {
             ExprKind::Lit(v) => return Ok(v.clone()),
             ExprKind::Field(f) => self.field(f),
@@ -149,7 +149,7 @@ impl Eval<'_, '_, '_> {
         result
     }
 
-    fn len(&mut self, x: &Expr) -> Result<Value, Fail> {
+    fn len(&mut self, x: &Expr) -> Result<Value<'c>, Fail> {
         let value = match &x.kind {
             // The body's length is its size in bytes, not that of its lossy UTF-8 text.
             ExprKind::Field(Field::Body) => {
@@ -164,6 +164,7 @@ impl Eval<'_, '_, '_> {
         let n = match &value {
             Value::Str(s) => s.len(),
             Value::List(items) => items.len(),
+            Value::Array(items) => items.len(),
             Value::Object(map) => map.len(),
             other => {
                 return Err(Fail::Error(format!(
@@ -175,8 +176,9 @@ impl Eval<'_, '_, '_> {
         Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
     }
 
-    fn field(&mut self, f: &Field) -> Result<Value, Fail> {
-        let obs = self.ctx.obs;
+    fn field(&mut self, f: &Field) -> Result<Value<'c>, Fail> {
+        let ctx: &'c Ctx<'_> = self.ctx;
+        let obs = ctx.obs;
         let absent = |what: &str| Fail::Absent(format!("{} is absent ({what})", f.name()));
         let phase = |ms: Option<f64>, what: &str| match ms {
             Some(ms) if ms.is_finite() => Ok(Value::Duration((ms * 1e6).round() as i128)),
@@ -208,16 +210,16 @@ impl Eval<'_, '_, '_> {
                 if values.is_empty() {
                     Err(Fail::Absent(format!("header {name:?} is absent")))
                 } else {
-                    Ok(Value::Str(values.join(", ")))
+                    Ok(Value::Str(values.join(", ").into()))
                 }
             }
             Field::Body => match &obs.body {
-                Some(b) => Ok(Value::Str(String::from_utf8_lossy(b).into_owned())),
+                Some(b) => Ok(Value::Str(String::from_utf8_lossy(b))),
                 None => Err(absent("it was not read")),
             },
             Field::BodyPath(text, path, singular) => {
-                let json = self.ctx.json().map_err(Fail::Error)?;
-                let nodes = path.query(json).all();
+                let body = ctx.json().map_err(Fail::Error)?;
+                let nodes = path.query(body).map_err(Fail::Error)?;
                 match nodes.as_slice() {
                     // A singular path (`$.a.b[0]`) gives its value; a missing one is an error.
                     [] if *singular => Err(Fail::Error(format!(
@@ -238,21 +240,29 @@ impl Eval<'_, '_, '_> {
                 );
                 Ok(Value::Duration(nanos))
             }
-            Field::CertIssuer => Ok(Value::Str(cert()?.issuer.clone())),
-            Field::CertSubject => Ok(Value::Str(cert()?.subject.clone())),
+            Field::CertIssuer => Ok(Value::Str(cert()?.issuer.as_str().into())),
+            Field::CertSubject => Ok(Value::Str(cert()?.subject.as_str().into())),
             Field::CertSans => Ok(Value::List(
-                cert()?.sans.iter().cloned().map(Value::Str).collect(),
+                cert()?
+                    .sans
+                    .iter()
+                    .map(|s| Value::Str(s.as_str().into()))
+                    .collect(),
             )),
             Field::CertChainValid => Ok(Value::Bool(cert()?.chain_valid)),
             Field::CertHostnameMatch => Ok(Value::Bool(cert()?.hostname_match)),
             Field::DnsAnswers => Ok(Value::List(
-                dns()?.answers.iter().cloned().map(Value::Str).collect(),
+                dns()?
+                    .answers
+                    .iter()
+                    .map(|s| Value::Str(s.as_str().into()))
+                    .collect(),
             )),
-            Field::DnsRcode => Ok(Value::Str(dns()?.rcode.clone())),
+            Field::DnsRcode => Ok(Value::Str(dns()?.rcode.as_str().into())),
             Field::TcpResponse => obs
                 .tcp_response
-                .clone()
-                .map(Value::Str)
+                .as_deref()
+                .map(|s| Value::Str(s.into()))
                 .ok_or_else(|| absent("no reply was read")),
         }
     }
@@ -262,15 +272,17 @@ fn is_header(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Field(Field::Header(_)))
 }
 
-fn contains(haystack: &Value, needle: &Value) -> Result<bool, String> {
+fn contains(haystack: &Value<'_>, needle: &Value<'_>) -> Result<bool, String> {
+    if let Some(mut items) = haystack.items() {
+        return Ok(items.any(|i| i.loose_eq(needle)));
+    }
     match (haystack, needle) {
-        (Value::List(items), x) => Ok(items.iter().any(|i| i.loose_eq(x))),
-        (Value::Str(s), Value::Str(sub)) => Ok(s.contains(sub.as_str())),
+        (Value::Str(s), Value::Str(sub)) => Ok(s.contains(sub.as_ref())),
         (Value::Str(_), other) => Err(format!(
             "a string can only contain a string, found {}",
             other.ty().name()
         )),
-        (Value::Object(map), Value::Str(key)) => Ok(map.contains_key(key)),
+        (Value::Object(map), Value::Str(key)) => Ok(map.contains_key(key.as_ref())),
         (other, _) => Err(format!(
             "'contains' needs a string or list on its left, found {}",
             other.ty().name()

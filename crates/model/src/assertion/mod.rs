@@ -6,6 +6,7 @@
 //! actual values it saw (`status (503) == 200`). See `docs/assertions.md` for the language.
 
 mod eval;
+mod jsonpath;
 mod lexer;
 mod parser;
 mod value;
@@ -24,6 +25,15 @@ pub const MAX_STRING_BYTES: usize = 512;
 pub const MAX_LIST_ITEMS: usize = 64;
 /// Longest regular expression, in bytes (a string literal, so also at most 512).
 const MAX_REGEX_BYTES: usize = MAX_STRING_BYTES;
+/// Most work the JSONPath queries of one check may do together, in nodes visited and selected
+/// (re-evaluated prefixes and filter tests included); past it their assertions fail.
+pub const MAX_JSONPATH_WORK: usize = 1_000_000;
+/// Most segments in one JSONPath (`$.a..b[0]` has 3).
+pub const MAX_JSONPATH_SEGMENTS: usize = 32;
+/// Deepest nesting of arrays and objects in a body given to a JSONPath.
+pub const MAX_JSON_DEPTH: usize = 128;
+/// Most JSON values (scalars, arrays, objects) in a body given to a JSONPath.
+pub const MAX_JSON_VALUES: usize = 1_000_000;
 
 /// A parsed, type-checked assertion, ready to evaluate.
 #[derive(Debug, Clone)]

@@ -6,6 +6,8 @@
 use regex::Regex;
 use serde_json_path::JsonPath;
 
+use super::jsonpath::BoundedPath;
+
 use super::lexer::{Tok, Token};
 use super::value::{CmpOp, Ty, Value, check_compare};
 use super::{MAX_DEPTH, MAX_LIST_ITEMS, MAX_REGEX_BYTES, ParseError, column_at};
@@ -25,7 +27,7 @@ pub(crate) enum Field {
     Body,
     /// A JSONPath into the body: source text, compiled path, and whether it is singular
     /// (selects at most one node).
-    BodyPath(String, JsonPath, bool),
+    BodyPath(String, Box<BoundedPath>, bool),
     CertExpiresIn,
     CertIssuer,
     CertSubject,
@@ -160,7 +162,7 @@ pub(crate) struct Expr {
 #[derive(Debug, Clone)]
 pub(crate) enum ExprKind {
     /// A literal, with its source text (for hints).
-    Lit(Value),
+    Lit(Value<'static>),
     Field(Field),
     Len(Box<Expr>),
     Not(Box<Expr>),
@@ -374,26 +376,9 @@ impl Parser<'_> {
                     format!("regular expression too long (at most {MAX_REGEX_BYTES} bytes)"),
                 ));
             }
-            let regex = regex::RegexBuilder::new(pattern)
-                .size_limit(64 * 1024)
-                .dfa_size_limit(64 * 1024)
-                .nest_limit(64)
-                .build()
-                .map_err(|e| {
-                    let detail = match e {
-                        regex::Error::CompiledTooBig(_) => {
-                            "it compiles too big (limit 64 KiB)".to_owned()
-                        }
-                        other => other
-                            .to_string()
-                            .lines()
-                            .last()
-                            .unwrap_or("")
-                            .trim()
-                            .to_owned(),
-                    };
-                    self.err_at(t.start, format!("invalid regular expression: {detail}"))
-                })?;
+            let regex = build_regex(pattern).map_err(|detail| {
+                self.err_at(t.start, format!("invalid regular expression: {detail}"))
+            })?;
             self.bump();
             return Ok(Expr {
                 start: left.start,
@@ -452,17 +437,23 @@ impl Parser<'_> {
             }
             Tok::JsonPath(path) => {
                 self.bump();
-                let compiled = JsonPath::parse(path).map_err(|e| {
-                    let path_start = t.end - path.len();
+                let path_start = t.end - path.len();
+                JsonPath::parse(path).map_err(|e| {
                     let offset = path.get(..e.position()).map_or(0, str::len);
                     self.err_at(
                         path_start + offset,
                         format!("invalid JSONPath {path}: {}", e.message()),
                     )
                 })?;
+                let compiled = BoundedPath::compile(path)
+                    .map_err(|(offset, message)| self.err_at(path_start + offset, message))?;
                 Ok(self.node(
                     &t,
-                    ExprKind::Field(Field::BodyPath(path.clone(), compiled, is_singular(path))),
+                    ExprKind::Field(Field::BodyPath(
+                        path.clone(),
+                        Box::new(compiled),
+                        is_singular(path),
+                    )),
                 ))
             }
             Tok::Name(name) if name == "len" && self.peek2() == &Tok::LParen => {
@@ -562,7 +553,7 @@ impl Parser<'_> {
             }
             Tok::Str(s) => {
                 self.bump();
-                Ok(self.node(&t, ExprKind::Lit(Value::Str(s.clone()))))
+                Ok(self.node(&t, ExprKind::Lit(Value::Str(s.clone().into()))))
             }
             Tok::LBracket => self.list(),
             _ => Err(self.found(expected)),
@@ -617,6 +608,26 @@ impl Parser<'_> {
             kind: ExprKind::Lit(Value::List(items)),
         })
     }
+}
+
+/// Compiles a regular expression within the assertion limits (64 KiB compiled, 64 KiB DFA
+/// cache, 64 levels of nesting); the error is one line saying what is wrong.
+pub(crate) fn build_regex(pattern: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(64 * 1024)
+        .dfa_size_limit(64 * 1024)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => "it compiles too big (limit 64 KiB)".to_owned(),
+            other => other
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+        })
 }
 
 /// The source text of a number literal, for the "write 300ms" hint.

@@ -1,5 +1,6 @@
 //! Runtime values, their types, comparison and display.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::time::Duration as StdDuration;
 
@@ -8,19 +9,38 @@ const MAX_RENDER_CHARS: usize = 120;
 /// Most list items rendered.
 const MAX_RENDER_ITEMS: usize = 10;
 
-/// A value seen while evaluating.
+/// A value seen while evaluating. Values from the body borrow it (`'j`): a JSONPath match is
+/// never deep-copied, however large the subtree it selects.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'j> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     /// Signed nanoseconds (`cert.expires_in` may be negative).
     Duration(i128),
-    Str(String),
-    List(Vec<Value>),
+    Str(Cow<'j, str>),
+    List(Vec<Value<'j>>),
+    /// A JSON array from the body.
+    Array(&'j [serde_json::Value]),
     /// A JSON object from the body.
-    Object(serde_json::Map<String, serde_json::Value>),
+    Object(&'j serde_json::Map<String, serde_json::Value>),
+}
+
+/// The items of a list, whether built while evaluating or borrowed from the body.
+pub(crate) enum Items<'a, 'j> {
+    Owned(std::slice::Iter<'a, Value<'j>>),
+    Json(std::slice::Iter<'j, serde_json::Value>),
+}
+
+impl<'j> Iterator for Items<'_, 'j> {
+    type Item = Value<'j>;
+    fn next(&mut self) -> Option<Value<'j>> {
+        match self {
+            Items::Owned(it) => it.next().cloned(),
+            Items::Json(it) => it.next().map(Value::from_json),
+        }
+    }
 }
 
 /// A value's type, known statically for most fields and literals.
@@ -140,7 +160,7 @@ pub(crate) fn check_compare(op: CmpOp, l: Ty, r: Ty, hint: Option<&str>) -> Resu
     Err(msg)
 }
 
-impl Value {
+impl<'j> Value<'j> {
     pub fn ty(&self) -> Ty {
         match self {
             Value::Null => Ty::Null,
@@ -149,12 +169,13 @@ impl Value {
             Value::Float(_) => Ty::Float,
             Value::Duration(_) => Ty::Duration,
             Value::Str(_) => Ty::Str,
-            Value::List(_) => Ty::List,
+            Value::List(_) | Value::Array(_) => Ty::List,
             Value::Object(_) => Ty::Object,
         }
     }
 
-    pub fn from_json(v: &serde_json::Value) -> Value {
+    /// A view of a JSON node in constant time: strings, arrays and objects are borrowed.
+    pub fn from_json(v: &'j serde_json::Value) -> Value<'j> {
         match v {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -162,16 +183,32 @@ impl Value {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            serde_json::Value::String(s) => Value::Str(s.clone()),
-            serde_json::Value::Array(items) => {
-                Value::List(items.iter().map(Value::from_json).collect())
-            }
-            serde_json::Value::Object(map) => Value::Object(map.clone()),
+            serde_json::Value::String(s) => Value::Str(Cow::Borrowed(s)),
+            serde_json::Value::Array(items) => Value::Array(items),
+            serde_json::Value::Object(map) => Value::Object(map),
+        }
+    }
+
+    /// The items of a list (`None` for any other value).
+    pub fn items(&self) -> Option<Items<'_, 'j>> {
+        match self {
+            Value::List(items) => Some(Items::Owned(items.iter())),
+            Value::Array(items) => Some(Items::Json(items.iter())),
+            _ => None,
+        }
+    }
+
+    /// The number of items of a list (`None` for any other value).
+    pub fn list_len(&self) -> Option<usize> {
+        match self {
+            Value::List(items) => Some(items.len()),
+            Value::Array(items) => Some(items.len()),
+            _ => None,
         }
     }
 
     /// Ordering between two values of comparable types; `None` when they are not comparable.
-    fn order(&self, other: &Value) -> Option<Ordering> {
+    fn order(&self, other: &Value<'_>) -> Option<Ordering> {
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
             (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
@@ -181,8 +218,12 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
             (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
             (Value::Null, Value::Null) => Some(Ordering::Equal),
-            (Value::List(a), Value::List(b)) => {
-                let same = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.loose_eq(y));
+            (Value::List(_) | Value::Array(_), Value::List(_) | Value::Array(_)) => {
+                let same = self.list_len() == other.list_len()
+                    && match (self.items(), other.items()) {
+                        (Some(a), Some(b)) => a.zip(b).all(|(x, y)| x.loose_eq(&y)),
+                        _ => false,
+                    };
                 Some(if same {
                     Ordering::Equal
                 } else {
@@ -199,12 +240,17 @@ impl Value {
     }
 
     /// Equality that is false (not an error) across types: used by `in` and `contains`.
-    pub fn loose_eq(&self, other: &Value) -> bool {
+    pub fn loose_eq(&self, other: &Value<'_>) -> bool {
         self.order(other) == Some(Ordering::Equal)
     }
 
     /// `self op other`, or an error naming both types.
-    pub fn compare(&self, op: CmpOp, other: &Value, hint: Option<&str>) -> Result<bool, String> {
+    pub fn compare(
+        &self,
+        op: CmpOp,
+        other: &Value<'_>,
+        hint: Option<&str>,
+    ) -> Result<bool, String> {
         check_compare(op, self.ty(), other.ty(), hint)?;
         if op.is_equality() && (self.ty() == Ty::Null || other.ty() == Ty::Null) {
             let eq = self.ty() == other.ty();
@@ -231,26 +277,48 @@ impl Value {
                 let short = truncate_chars(s, MAX_RENDER_CHARS);
                 out.push_str(&serde_json::Value::String(short).to_string());
             }
-            Value::List(items) => {
+            Value::List(_) | Value::Array(_) => {
+                let len = self.list_len().unwrap_or(0);
                 out.push('[');
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in self.items().into_iter().flatten().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
                     if i == MAX_RENDER_ITEMS || out.chars().count() > MAX_RENDER_CHARS {
-                        out.push_str(&format!("… {} more", items.len() - i));
+                        out.push_str(&format!("… {} more", len - i));
                         break;
                     }
                     item.render_into(out);
                 }
                 out.push(']');
             }
-            Value::Object(map) => {
-                let text = serde_json::Value::Object(map.clone()).to_string();
-                out.push_str(&truncate_chars(&text, MAX_RENDER_CHARS));
-            }
+            Value::Object(map) => out.push_str(&render_json_prefix(map)),
         }
     }
+}
+
+/// The start of an object's JSON text, serialized only as far as it is shown.
+fn render_json_prefix(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    /// Keeps the first bytes written, then refuses more so serialization stops early.
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = (MAX_RENDER_CHARS * 4 + 4).saturating_sub(self.0.len());
+            if room == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            let n = buf.len().min(room);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    // A full buffer ends serialization with an error; what was written is all that is shown.
+    let _ = serde_json::to_writer(&mut out, map);
+    truncate_chars(&String::from_utf8_lossy(&out.0), MAX_RENDER_CHARS)
 }
 
 /// Renders signed nanoseconds with [`crate::Duration`]'s canonical form, rounded to
@@ -294,7 +362,7 @@ mod tests {
 
     #[test]
     fn comparisons() {
-        let c = |a: Value, op, b: Value| a.compare(op, &b, None);
+        let c = |a: Value<'_>, op, b: Value<'_>| a.compare(op, &b, None);
         assert_eq!(c(Value::Int(200), CmpOp::Eq, Value::Float(200.0)), Ok(true));
         assert_eq!(c(Value::Float(0.5), CmpOp::Lt, Value::Int(1)), Ok(true));
         assert_eq!(c(Value::Null, CmpOp::Ne, Value::Str("a".into())), Ok(true));

@@ -288,6 +288,46 @@ async fn closed_port_is_a_connect_failure() {
     assert!(result.phases.connect_ms.is_some());
 }
 
+/// A monitor stored before URLs with credentials were refused still never shows them.
+#[tokio::test]
+async fn credentials_in_the_url_never_reach_a_message() {
+    const SECRET: &str = "URLPASSWORD2";
+    let addr = closed_port();
+    let result = check(
+        &MonitorSpec::http(format!("http://alice:{SECRET}@{addr}/")),
+        &ctx(),
+    )
+    .await;
+    assert_eq!(result.reason, Some(FailureReason::Connect));
+    assert_eq!(result.message, format!("connection refused ({addr})"));
+
+    let result = check(
+        &MonitorSpec::http(format!("http://alice:{SECRET}@[zz/")),
+        &ctx(),
+    )
+    .await;
+    assert_eq!(result.reason, Some(FailureReason::Config));
+    assert_eq!(
+        result.message,
+        "invalid URL \"http://********@[zz/\": invalid IPv6 address"
+    );
+
+    let server = http::serve().await;
+    let looping = server
+        .url("/loop/a")
+        .replace("http://", "http://alice:URLPASSWORD2@");
+    let result = check(&MonitorSpec::http(looping), &ctx()).await;
+    assert_eq!(result.reason, Some(FailureReason::Redirect));
+    assert!(
+        result.message.contains("redirect loop"),
+        "{}",
+        result.message
+    );
+    for text in [&result.message, &format!("{result:?}")] {
+        assert!(!text.contains(SECRET), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn tls_verification_custom_ca_and_verify_off() {
     let ca = TestCa::new();

@@ -355,6 +355,17 @@ async fn validation_names_fields(kind: Kind) {
         ]
     );
 
+    // A password in the URL is refused, and the error does not repeat it.
+    let credentials = server
+        .put(
+            "/monitors/bad",
+            &json!({"spec": {"http": {"url": "http://alice:URLPASSWORD2@[zz/"}}}),
+        )
+        .await;
+    credentials.problem(422);
+    assert_eq!(credentials.error_fields(), ["spec.http.url"]);
+    assert!(!credentials.body.to_string().contains("URLPASSWORD2"));
+
     let typed = server
         .put("/monitors/bad", &json!({"spec": {"http": {"url": 5}}}))
         .await;
