@@ -26,6 +26,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -39,6 +40,8 @@ too many connections; retry later\n";
 
 /// How long accepting pauses after `accept()` failed.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How long a new connection waits, at the cap, for an idle one to close.
+const ADMIT_WAIT: Duration = Duration::from_secs(1);
 
 /// One open connection as the listener sees it.
 #[derive(Debug)]
@@ -67,10 +70,13 @@ impl Conn {
     }
 }
 
-/// The open connections.
+/// The open connections: an entry per connection task, so per socket, removed only when the
+/// task has dropped its socket.
 #[derive(Debug)]
 struct Registry {
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// Notified whenever a connection's socket is closed.
+    freed: Notify,
     next_id: AtomicU64,
     epoch: Instant,
     last_warning: Mutex<Option<Instant>>,
@@ -80,6 +86,7 @@ impl Registry {
     fn new() -> Self {
         Self {
             conns: Mutex::new(HashMap::new()),
+            freed: Notify::new(),
             next_id: AtomicU64::new(0),
             epoch: Instant::now(),
             last_warning: Mutex::new(None),
@@ -90,14 +97,13 @@ impl Registry {
         self.conns.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Closes the connection idle the longest; whether there was one.
-    fn evict_idle(conns: &mut HashMap<u64, Arc<Conn>>) -> bool {
+    /// Asks the connection idle the longest to close; whether there was one.
+    fn evict_idle(conns: &HashMap<u64, Arc<Conn>>) -> bool {
         let oldest = conns
-            .iter()
-            .filter(|(_, c)| c.is_idle())
-            .min_by_key(|(_, c)| c.last_io.load(Ordering::Relaxed))
-            .map(|(id, _)| *id);
-        match oldest.and_then(|id| conns.remove(&id)) {
+            .values()
+            .filter(|c| c.is_idle() && !c.close.is_cancelled())
+            .min_by_key(|c| c.last_io.load(Ordering::Relaxed));
+        match oldest {
             Some(conn) => {
                 conn.close.cancel();
                 true
@@ -106,27 +112,42 @@ impl Registry {
         }
     }
 
-    /// A place for a new connection under `cap`, made by closing the longest-idle one when
-    /// needed; `None` when every connection is busy.
-    fn admit(&self, cap: usize) -> Option<(u64, Arc<Conn>)> {
-        let mut conns = self.lock();
-        if conns.len() >= cap && !Self::evict_idle(&mut conns) {
-            return None;
+    /// A place for a new connection under `cap`. At the cap, the longest-idle connection is
+    /// asked to close and its socket awaited (so open sockets never exceed the cap by more
+    /// than the one just accepted); `None` when every connection is busy.
+    async fn admit(&self, cap: usize) -> Option<(u64, Arc<Conn>)> {
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            {
+                let mut conns = self.lock();
+                if conns.len() < cap {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    let conn = Arc::new(Conn {
+                        busy: AtomicUsize::new(0),
+                        last_io: AtomicU64::new(0),
+                        close: CancellationToken::new(),
+                        epoch: self.epoch,
+                    });
+                    conn.touch();
+                    conns.insert(id, Arc::clone(&conn));
+                    return Some((id, conn));
+                }
+                let closing = conns.values().any(|c| c.close.is_cancelled());
+                if !closing && !Self::evict_idle(&conns) {
+                    return None;
+                }
+            }
+            if tokio::time::timeout(ADMIT_WAIT, freed).await.is_err() {
+                return None;
+            }
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn {
-            busy: AtomicUsize::new(0),
-            last_io: AtomicU64::new(0),
-            close: CancellationToken::new(),
-            epoch: self.epoch,
-        });
-        conn.touch();
-        conns.insert(id, Arc::clone(&conn));
-        Some((id, conn))
     }
 
     fn remove(&self, id: u64) {
         self.lock().remove(&id);
+        self.freed.notify_waiters();
     }
 
     /// Logs a warning at most every 10 s.
@@ -139,6 +160,19 @@ impl Registry {
             *last = Some(Instant::now());
             tracing::warn!(open_connections = open, "{message}");
         }
+    }
+}
+
+/// Removes its connection from the registry when the connection's task ends (declared before
+/// the connection, so dropped after its socket).
+struct Registered {
+    registry: Arc<Registry>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry.remove(self.id);
     }
 }
 
@@ -170,8 +204,8 @@ pub async fn serve(
             Ok(accepted) => accepted,
             Err(e) => {
                 let open = {
-                    let mut conns = registry.lock();
-                    Registry::evict_idle(&mut conns);
+                    let conns = registry.lock();
+                    Registry::evict_idle(&conns);
                     conns.len()
                 };
                 registry.warn(&format!("accepting a connection failed: {e}"), open);
@@ -181,7 +215,7 @@ pub async fn serve(
                 }
             }
         };
-        let Some((id, conn)) = registry.admit(cap) else {
+        let Some((id, conn)) = registry.admit(cap).await else {
             // Non-blocking: a client that does not read the refusal just loses it.
             let _ = stream.try_write(REFUSAL);
             registry.warn(
@@ -232,6 +266,10 @@ async fn serve_connection(c: Connection) {
         idle_timeout,
         stop,
     } = c;
+    let _registered = Registered {
+        registry: Arc::clone(&registry),
+        id,
+    };
     let io = TokioIo::new(Tracked {
         inner: stream,
         conn: Arc::clone(&conn),
@@ -278,7 +316,6 @@ async fn serve_connection(c: Connection) {
             }
         }
     }
-    registry.remove(id);
 }
 
 /// Marks a request in flight on its connection until its response is fully sent.
@@ -402,18 +439,25 @@ mod tests {
         );
     }
 
-    #[test]
-    fn admission_evicts_the_longest_idle_and_refuses_when_all_are_busy() {
-        let registry = Registry::new();
-        let (_, first) = registry.admit(2).unwrap();
-        let (_, second) = registry.admit(2).unwrap();
+    #[tokio::test]
+    async fn admission_evicts_the_longest_idle_and_refuses_when_all_are_busy() {
+        let registry = Arc::new(Registry::new());
+        let (first_id, first) = registry.admit(2).await.unwrap();
+        let (_, second) = registry.admit(2).await.unwrap();
         first.last_io.store(0, Ordering::Relaxed);
         second.last_io.store(10, Ordering::Relaxed);
-        let (_, third) = registry.admit(2).unwrap();
+        // The first is asked to close; the third gets its place once its socket is gone.
+        let closer = Arc::clone(&registry);
+        let evicted = Arc::clone(&first);
+        tokio::spawn(async move {
+            evicted.close.cancelled().await;
+            closer.remove(first_id);
+        });
+        let (_, third) = registry.admit(2).await.unwrap();
         assert!(first.close.is_cancelled());
         assert!(!second.close.is_cancelled());
         let _a = Busy::start(Arc::clone(&second));
         let _b = Busy::start(Arc::clone(&third));
-        assert!(registry.admit(2).is_none());
+        assert!(registry.admit(2).await.is_none());
     }
 }
