@@ -88,7 +88,7 @@ pub struct Args {
     max_streams_per_token: usize,
     /// Failed authentications per minute (and in a burst) a client address may make before
     /// its API requests get 429 until the budget refills; 0 turns the limit off.
-    #[arg(long, env = "VEDETTE_AUTH_FAILURES_PER_MINUTE", default_value_t = 60)]
+    #[arg(long, env = "VEDETTE_AUTH_FAILURES_PER_MINUTE", default_value_t = 100)]
     auth_failures_per_minute: u32,
     /// API writes per second one token may make (bursts of twice that) before it gets 429;
     /// 0 turns the limit off.

@@ -42,7 +42,7 @@ impl Default for HttpLimits {
             idle_timeout: Duration::from_secs(60),
             max_streams: 256,
             max_streams_per_token: 16,
-            auth_failures_per_minute: 60,
+            auth_failures_per_minute: 100,
             writes_per_second: 200,
         }
     }
