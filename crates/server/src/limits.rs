@@ -418,6 +418,20 @@ mod tests {
     }
 
     #[test]
+    fn unusable_limits_name_their_flag() {
+        assert_eq!(HttpLimits::default().check(), Ok(()));
+        let zero = |adjust: fn(&mut HttpLimits)| {
+            let mut limits = HttpLimits::default();
+            adjust(&mut limits);
+            limits.check().expect_err("invalid")
+        };
+        assert!(zero(|l| l.max_connections = Some(0)).contains("--max-connections"));
+        assert!(zero(|l| l.idle_timeout = Duration::ZERO).contains("--idle-timeout"));
+        assert!(zero(|l| l.header_read_timeout = Duration::ZERO).contains("--header-read-timeout"));
+        assert!(zero(|l| l.max_streams_per_token = 0).contains("--max-streams-per-token"));
+    }
+
+    #[test]
     fn connection_cap_leaves_half_the_files() {
         assert_eq!(default_max_connections(256), 128);
         assert_eq!(default_max_connections(4), 8);

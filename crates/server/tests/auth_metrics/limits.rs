@@ -179,3 +179,74 @@ async fn event_streams_end_when_their_token_expires() {
     assert!(chrono::Utc::now() >= expires);
     server.stop().await;
 }
+
+/// Reads from `socket` until the server closes it; panics if it is still open after `within`.
+/// Returns what was read.
+async fn closed_within(socket: &mut tokio::net::TcpStream, within: Duration) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, socket.read(&mut buffer)).await {
+            Ok(Ok(0) | Err(_)) => return String::from_utf8_lossy(&seen).into_owned(),
+            Ok(Ok(n)) => seen.extend_from_slice(&buffer[..n]),
+            Err(_) => panic!("the connection is still open after {within:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_heads_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::start(|c| {
+        c.http.header_read_timeout = Duration::from_secs(1);
+        c.http.idle_timeout = Duration::from_millis(1_500);
+    })
+    .await;
+    // A head that never ends.
+    let mut slow = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: vedette\r\n")
+        .await
+        .expect("write");
+    // A connection that never sends anything.
+    let mut silent = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    // A kept-alive connection after one answered request.
+    let mut kept = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: vedette\r\n\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    closed_within(&mut slow, Duration::from_secs(4)).await;
+    closed_within(&mut silent, Duration::from_secs(4)).await;
+    let answered = closed_within(&mut kept, Duration::from_secs(4)).await;
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // The server still answers.
+    assert_eq!(server.get("/healthz", None).await.status(), 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_close_after_the_idle_timeout() {
+    // A header-read timeout longer than the test, so only the idle timeout can close.
+    let server = Server::start(|c| {
+        c.http.header_read_timeout = Duration::from_secs(60);
+        c.http.idle_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut silent = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let started = Instant::now();
+    closed_within(&mut silent, Duration::from_secs(4)).await;
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    server.stop().await;
+}
