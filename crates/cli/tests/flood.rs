@@ -151,3 +151,24 @@ fn idle_sockets_starve_neither_probes_nor_healthz_and_are_closed() {
     assert!(!logs.contains("Too many open files"), "{logs}");
     assert!(server.stop(), "vedette stopped cleanly");
 }
+
+#[test]
+fn unusable_limits_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--idle-timeout", "0s"),
+        ("--header-read-timeout", "0s"),
+        ("--max-connections", "0"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vedette"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args([flag, value])
+            .output()
+            .expect("run vedette");
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+    }
+    assert!(!dir.path().join("data").exists(), "the store was opened");
+}

@@ -100,6 +100,7 @@ pub async fn serve(
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
+    let connection_cap = http_connection_cap(&config.http)?;
     let store = Store::open(&StoreConfig {
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.clone(),
@@ -168,7 +169,6 @@ pub async fn serve(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let ready = Arc::new(AtomicBool::new(false));
-    let connection_cap = http_connection_cap(&config.http)?;
     let app = router(AppState {
         engine: engine.clone(),
         ready: ready.clone(),
