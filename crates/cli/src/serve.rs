@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_server::ServeConfig;
+use vedette_server::limits::HttpLimits;
 use vedette_store::Retention;
 
 /// Options of `vedette serve`; each also reads a `VEDETTE_*` environment variable.
@@ -68,6 +69,31 @@ pub struct Args {
     /// A webhook endpoint failing without a success for this long is disabled.
     #[arg(long, env = "VEDETTE_WEBHOOK_DISABLE_AFTER", default_value = "5d")]
     webhook_disable_after: vedette_model::Duration,
+    /// Most HTTP connections open at once [default: half the open-file limit, 8 to 16384];
+    /// at the cap a new connection replaces the longest-idle one.
+    #[arg(long, env = "VEDETTE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// A connection that has not sent a full request head this long after opening (or after
+    /// its previous response) is closed.
+    #[arg(long, env = "VEDETTE_HEADER_READ_TIMEOUT", default_value = "10s")]
+    header_read_timeout: vedette_model::Duration,
+    /// A connection with no request in flight and no traffic for this long is closed.
+    #[arg(long, env = "VEDETTE_IDLE_TIMEOUT", default_value = "60s")]
+    idle_timeout: vedette_model::Duration,
+    /// Most event streams open at once (held to half of --max-connections).
+    #[arg(long, env = "VEDETTE_MAX_STREAMS", default_value_t = 256)]
+    max_streams: usize,
+    /// Most event streams open at once with one token.
+    #[arg(long, env = "VEDETTE_MAX_STREAMS_PER_TOKEN", default_value_t = 16)]
+    max_streams_per_token: usize,
+    /// Failed authentications per minute (and in a burst) a client address may make before
+    /// its API requests get 429 until the budget refills; 0 turns the limit off.
+    #[arg(long, env = "VEDETTE_AUTH_FAILURES_PER_MINUTE", default_value_t = 100)]
+    auth_failures_per_minute: u32,
+    /// API writes per second one token may make (bursts of twice that) before it gets 429;
+    /// 0 turns the limit off.
+    #[arg(long, env = "VEDETTE_WRITES_PER_SECOND", default_value_t = 200)]
+    writes_per_second: u32,
 }
 
 /// `n` days, or `None` (kept forever) for 0.
@@ -101,6 +127,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .collect()
         }),
         webhook_disable_after: args.webhook_disable_after.std(),
+        http: HttpLimits {
+            max_connections: args.max_connections,
+            header_read_timeout: args.header_read_timeout.std(),
+            idle_timeout: args.idle_timeout.std(),
+            max_streams: args.max_streams,
+            max_streams_per_token: args.max_streams_per_token,
+            auth_failures_per_minute: args.auth_failures_per_minute,
+            writes_per_second: args.writes_per_second,
+        },
         ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()?;

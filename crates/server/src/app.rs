@@ -28,6 +28,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The integration catalog and template engine of the webhook routes.
     pub webhooks: Arc<crate::api::webhooks::WebhookServices>,
+    /// Rate limits of the API and the registry of open event streams.
+    pub guards: Arc<crate::limits::Guards>,
 }
 
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under

@@ -6,6 +6,8 @@ pub mod app;
 pub mod demo;
 pub mod engine;
 pub mod files;
+pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod scheduler;
 pub mod serve;

@@ -23,6 +23,7 @@ use crate::api::auth::{self, Bootstrap};
 use crate::api::webhooks::WebhookServices;
 use crate::app::{AppState, router};
 use crate::engine::Engine;
+use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
 use crate::{ServerError, demo, files, writer};
 
@@ -60,6 +61,8 @@ pub struct ServeConfig {
     pub webhook_retry_schedule: Option<Vec<Duration>>,
     /// A webhook endpoint failing without a success for this long is disabled.
     pub webhook_disable_after: Duration,
+    /// Connection caps, timeouts and rate limits of the HTTP front.
+    pub http: HttpLimits,
 }
 
 impl Default for ServeConfig {
@@ -79,6 +82,7 @@ impl Default for ServeConfig {
             webhook_allow_private: false,
             webhook_retry_schedule: None,
             webhook_disable_after: DispatcherConfig::default().disable_after,
+            http: HttpLimits::default(),
         }
     }
 }
@@ -96,6 +100,7 @@ pub async fn serve(
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
+    let connection_cap = http_connection_cap(&config.http)?;
     let store = Store::open(&StoreConfig {
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.clone(),
@@ -169,14 +174,13 @@ pub async fn serve(
         ready: ready.clone(),
         shutdown: app_stop.clone(),
         webhooks,
+        guards: Arc::new(Guards::new(&config.http, connection_cap)),
     });
     tracing::info!(%addr, "listening");
     on_listen(addr);
     ready.store(true, Ordering::Relaxed);
     let http_stop = app_stop.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { http_stop.cancelled().await })
-        .await?;
+    crate::listener::serve(listener, app, &config.http, connection_cap, http_stop).await?;
 
     tracing::info!("shutting down: finishing in-flight checks");
     checks_stop.cancel();
@@ -197,6 +201,21 @@ pub async fn serve(
     }
     tracing::info!("stopped; every queued result was written");
     Ok(())
+}
+
+/// The connection cap of `limits` after checking them; logs where it comes from.
+fn http_connection_cap(limits: &HttpLimits) -> Result<usize, ServerError> {
+    limits.check().map_err(ServerError::Invalid)?;
+    let cap = limits.connection_cap();
+    tracing::info!(
+        max_connections = cap,
+        open_file_limit = crate::limits::open_file_limit(),
+        header_read_timeout_ms =
+            u64::try_from(limits.header_read_timeout.as_millis()).unwrap_or(u64::MAX),
+        idle_timeout_ms = u64::try_from(limits.idle_timeout.as_millis()).unwrap_or(u64::MAX),
+        "HTTP connection limits"
+    );
+    Ok(cap)
 }
 
 /// The webhook dispatcher as configured, and what the API routes share with it.

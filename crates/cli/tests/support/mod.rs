@@ -34,16 +34,28 @@ impl Server {
 
     /// Like [`Server::start`], with extra environment variables (e.g. `VEDETTE_BOOTSTRAP_TOKEN`).
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        Self::start_with(data_dir, extra, env, |_| {})
+    }
+
+    /// Like [`Server::start_with_env`]; `adjust` changes the command before it is spawned
+    /// (e.g. a `pre_exec` lowering a resource limit).
+    pub fn start_with(
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vedette"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start vedette");
+            .stderr(Stdio::piped());
+        adjust(&mut command);
+        let mut child = command.spawn().expect("start vedette");
         let stderr = child.stderr.take().expect("stderr");
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();

@@ -14,18 +14,31 @@
 //! SHA-256 and compared in constant time ([`Store::token_by_secret`]); they are never logged.
 //! A token's `last_used_at` is written at most once per [`LAST_USED_THROTTLE`], off the
 //! request path.
+//!
+//! Rate limits ([`crate::limits::Guards`]), both answered 429 problem+json with `Retry-After`:
+//! - every 401 costs the client address (IPv6 by /64) a token of its failed-authentication
+//!   bucket; while the bucket is empty, every request of that address that needs a token gets
+//!   429 before its token is looked up, a valid token included: answering valid tokens would
+//!   keep the lookups (the cost the limit bounds) going and tell a guesser which guess was
+//!   right;
+//! - every write (`POST`, `PUT`, `PATCH`, `DELETE`) costs its token a token of its write
+//!   bucket.
 
-use axum::extract::{OriginalUri, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, OriginalUri, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use vedette_store::{NewToken, Scope, Store};
 
 use super::problem::Problem;
 use crate::ServerError;
 use crate::app::AppState;
+use crate::limits::{RetryAfter, client_key};
 
 /// Prefix of every API token secret.
 pub const TOKEN_PREFIX: &str = "vdt_";
@@ -53,6 +66,8 @@ pub struct Principal {
     pub name: String,
     /// Widest scope of the token.
     pub scope: Scope,
+    /// When the token expires, if it does (long-lived responses end then).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A new random secret: `vdt_` and 43 URL-safe characters (258 bits).
@@ -155,6 +170,22 @@ fn forbidden(needed: Scope, held: Scope) -> Response {
     response
 }
 
+/// A 429 answer with `Retry-After`.
+pub fn too_many_requests(detail: &str, retry: RetryAfter) -> Response {
+    let seconds = retry.seconds();
+    let mut response = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+        "Too many requests",
+        format!("{detail}; retry in {seconds} s"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
 /// Why a request carries no usable bearer secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NoBearer {
@@ -165,9 +196,8 @@ enum NoBearer {
 }
 
 /// The secret of an `Authorization: Bearer <secret>` header (scheme case-insensitive).
-fn bearer(req: &Request) -> Result<&str, NoBearer> {
-    let value = req
-        .headers()
+fn bearer(headers: &HeaderMap) -> Result<&str, NoBearer> {
+    let value = headers
         .get(header::AUTHORIZATION)
         .ok_or(NoBearer::Missing)?;
     let text = value.to_str().map_err(|_| NoBearer::Malformed)?;
@@ -180,8 +210,8 @@ fn bearer(req: &Request) -> Result<&str, NoBearer> {
     Ok(secret)
 }
 
-/// Middleware enforcing tokens and scopes on `/api/v1` (see the module docs). Add it with
-/// `Router::layer` on the application's top-level router.
+/// Middleware enforcing tokens, scopes and the rate limits on `/api/v1` (see the module docs).
+/// Add it with `Router::layer` on the application's top-level router.
 pub async fn require_token(
     State(state): State<AppState>,
     mut req: Request,
@@ -194,45 +224,86 @@ pub async fn require_token(
     let Some(needed) = required_scope(req.method(), &path) else {
         return next.run(req).await;
     };
-    let secret = match bearer(&req) {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| client_key(info.0.ip()));
+    let failures = state.guards.auth_failures.as_ref().zip(client);
+    if let Some((table, client)) = failures
+        && let Err(retry) = table.check(&client, Instant::now())
+    {
+        return too_many_requests("too many failed authentications from this address", retry);
+    }
+    let principal = match authenticate(&state, req.headers(), needed).await {
+        Ok(principal) => principal,
+        Err(response) => {
+            if response.status() == StatusCode::UNAUTHORIZED
+                && let Some((table, client)) = failures
+            {
+                let _ = table.take(&client, Instant::now());
+            }
+            return response;
+        }
+    };
+    let is_write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if is_write
+        && let Some(table) = &state.guards.writes
+        && let Err(retry) = table.take(&principal.token_id, Instant::now())
+    {
+        return too_many_requests("this token makes writes faster than allowed", retry);
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+/// The principal of a request needing `needed`, or the 401/403/503 answer.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    needed: Scope,
+) -> Result<Principal, Response> {
+    let secret = match bearer(headers) {
         Ok(secret) => secret,
         Err(NoBearer::Missing) => {
-            return unauthorized(
+            return Err(unauthorized(
                 "this request needs an API token: send Authorization: Bearer vdt_...",
                 false,
-            );
+            ));
         }
         Err(NoBearer::Malformed) => {
-            return unauthorized("the Authorization header is not Bearer vdt_...", true);
+            return Err(unauthorized(
+                "the Authorization header is not Bearer vdt_...",
+                true,
+            ));
         }
     };
     let store = state.engine.store();
     let token = match store.token_by_secret(secret).await {
         Ok(Some(token)) => token,
-        Ok(None) => return unauthorized("the API token is not valid", true),
+        Ok(None) => return Err(unauthorized("the API token is not valid", true)),
         Err(e) => {
             tracing::error!(error = %e, "looking up an API token failed");
-            return Problem::new(
+            return Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Service unavailable",
                 "the token store cannot be read; retry later",
             )
-            .into_response();
+            .into_response());
         }
     };
     let now = Utc::now();
     if token.revoked_at.is_some() {
-        return unauthorized("the API token was revoked", true);
+        return Err(unauthorized("the API token was revoked", true));
     }
     if !token.is_active(now) {
-        return unauthorized("the API token has expired", true);
+        return Err(unauthorized("the API token has expired", true));
     }
     let Some(held) = token.scope() else {
-        return forbidden(needed, Scope::Read);
+        return Err(forbidden(needed, Scope::Read));
     };
     if !held.grants(needed) {
-        return forbidden(needed, held);
+        return Err(forbidden(needed, held));
     }
     if token
         .last_used_at
@@ -246,12 +317,12 @@ pub async fn require_token(
             }
         });
     }
-    req.extensions_mut().insert(Principal {
+    Ok(Principal {
         token_id: token.id,
         name: token.name,
         scope: held,
-    });
-    next.run(req).await
+        expires_at: token.expires_at,
+    })
 }
 
 /// How [`bootstrap`] set up the first token.

@@ -1,14 +1,23 @@
 //! `/events`: the outbox in ascending sequence order, as pages (`?after=`) and as a
 //! Server-Sent Events stream that resumes after `Last-Event-ID`.
+//!
+//! A stream lives no longer than its token: it ends when the token is revoked through this
+//! server (at once), when the token expires (at its expiry), and when a periodic look at the
+//! store ([`TOKEN_RECHECK_EVERY`]) finds it revoked or gone (revoked by another server on the
+//! same database). Open streams are capped in total and per token ([`crate::limits::Streams`]);
+//! over a cap the request gets 429.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::str::FromStr;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -16,10 +25,12 @@ use vedette_model::{Event, EventType};
 use vedette_store::Store;
 
 use super::ApiState;
+use super::auth::{Principal, too_many_requests};
 use super::extract::Params;
 use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
 use super::resource::to_object;
+use crate::limits::{RetryAfter, StreamPermit, StreamRefused};
 
 /// How often the stream looks for new events.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
@@ -27,6 +38,8 @@ pub const POLL_EVERY: Duration = Duration::from_millis(250);
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
 /// Events read from the store at a time by the stream.
 const STREAM_BATCH: u32 = 500;
+/// How often a stream looks its token up in the store (revoked elsewhere, or deleted).
+pub const TOKEN_RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 fn parse_types(params: &Params) -> ApiResult<Vec<EventType>> {
     params
@@ -85,12 +98,55 @@ struct Tail {
     types: Vec<EventType>,
     pending: VecDeque<(i64, Event)>,
     stop: CancellationToken,
+    /// The stream's place under the caps; cancelled when its token is revoked here.
+    permit: StreamPermit,
+    token_id: String,
+    expires_at: Option<DateTime<Utc>>,
+    next_recheck: tokio::time::Instant,
+}
+
+/// Waits until `at`, or forever when `None`.
+async fn sleep_until(at: Option<DateTime<Utc>>) {
+    match at {
+        Some(at) => {
+            let left = (at - Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(left).await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl Tail {
-    /// The next event, waiting for one; `None` when the server shuts down.
+    /// Whether the stream's token still allows it, as far as known without the store.
+    fn token_alive(&self) -> bool {
+        !self.permit.revoked.is_cancelled() && self.expires_at.is_none_or(|at| Utc::now() < at)
+    }
+
+    /// Whether the store still holds the token as active (errors keep the stream going).
+    async fn token_active_in_store(&mut self) -> bool {
+        self.next_recheck = tokio::time::Instant::now() + TOKEN_RECHECK_EVERY;
+        match self.store.get_token(&self.token_id).await {
+            Ok(Some(token)) => token.revoked_at.is_none() && token.is_active(Utc::now()),
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "event stream: looking up its token failed");
+                true
+            }
+        }
+    }
+
+    /// The next event, waiting for one; `None` when the server shuts down or the token is
+    /// revoked or expires.
     async fn next(&mut self) -> Option<SseEvent> {
         loop {
+            if !self.token_alive() {
+                return None;
+            }
+            if tokio::time::Instant::now() >= self.next_recheck
+                && !self.token_active_in_store().await
+            {
+                return None;
+            }
             if let Some((seq, event)) = self.pending.pop_front() {
                 self.after = seq;
                 let data = serde_json::to_string(&event).unwrap_or_default();
@@ -115,6 +171,8 @@ impl Tail {
             }
             tokio::select! {
                 () = self.stop.cancelled() => return None,
+                () = self.permit.revoked.cancelled() => return None,
+                () = sleep_until(self.expires_at) => return None,
                 () = tokio::time::sleep(POLL_EVERY) => {}
             }
         }
@@ -122,9 +180,39 @@ impl Tail {
 }
 
 /// `GET /events/stream`: resumes after `Last-Event-ID` (or `?after=`), else starts with the
-/// next new event; `?type=` filters.
+/// next new event; `?type=` filters; 429 when the token or the server holds as many streams
+/// as allowed.
 pub async fn stream(
     State(state): State<ApiState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let permit = match state.guards.streams.open(&principal.token_id) {
+        Ok(permit) => permit,
+        Err(refused) => {
+            let detail = match refused {
+                StreamRefused::PerToken(n) => {
+                    format!("this token already has {n} event streams open, the most allowed")
+                }
+                StreamRefused::Total(n) => {
+                    format!("the server already has {n} event streams open, the most allowed")
+                }
+            };
+            return too_many_requests(&detail, RetryAfter(POLL_EVERY));
+        }
+    };
+    match open_stream(state, principal, permit, headers, params).await {
+        Ok(sse) => sse.into_response(),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// The stream of [`stream`] once it has its place.
+async fn open_stream(
+    state: ApiState,
+    principal: Principal,
+    permit: StreamPermit,
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
@@ -152,6 +240,10 @@ pub async fn stream(
         types,
         pending: VecDeque::new(),
         stop: state.shutdown.clone(),
+        permit,
+        token_id: principal.token_id,
+        expires_at: principal.expires_at,
+        next_recheck: tokio::time::Instant::now() + TOKEN_RECHECK_EVERY,
     };
     let events = futures::stream::unfold(tail, |mut tail| async move {
         let event = tail.next().await?;

@@ -473,7 +473,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Empty,
         status: 200,
         response: Body::Text("text/event-stream"),
-        errors: &[400],
+        errors: &[400, 429],
     },
     Route {
         method: "GET",
@@ -885,6 +885,7 @@ fn status_description(status: u16) -> &'static str {
         413 => "Body over 1 MiB",
         415 => "Body is not JSON",
         422 => "Validation failed; `errors` names each field",
+        429 => "Rate limited, or too many open event streams; see Retry-After",
         503 => "Unavailable",
         _ => "",
     }

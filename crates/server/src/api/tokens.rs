@@ -222,6 +222,7 @@ async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
             "no token {id:?} (or it was revoked)"
         )));
     }
+    state.guards.streams.revoke(&id);
     tracing::info!(token_id = %id, "API token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

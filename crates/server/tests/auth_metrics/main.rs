@@ -4,5 +4,6 @@
 mod authz;
 mod common;
 mod docs;
+mod limits;
 mod metrics;
 mod tokens;
