@@ -250,4 +250,19 @@ mod tests {
             .await
             .expect("lock again after release");
     }
+
+    #[tokio::test]
+    async fn a_sqlite_url_is_locked_next_to_its_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("elsewhere.db");
+        let cfg = StoreConfig {
+            data_dir: dir.path().join("unused"),
+            database_url: Some(format!("sqlite://{}", file.display())),
+        };
+        let first = InstanceLock::acquire(&cfg).await.expect("first lock");
+        assert_eq!(first.describe(), format!("{}.lock", file.display()));
+        let err = InstanceLock::acquire(&cfg).await.expect_err("second lock");
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+        assert!(!first.can_be_lost());
+    }
 }
