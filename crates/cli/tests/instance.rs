@@ -329,6 +329,20 @@ fn unusable_data_dirs_are_named() {
         assert_started_nothing(&stderr);
     }
 
+    // The database path is taken by a directory.
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(blocked.join("vedette.db")).unwrap();
+    let (code, stderr) = serve_to_exit(&["--data-dir", blocked.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot open the SQLite database {}",
+            blocked.join("vedette.db").display()
+        )),
+        "{stderr}"
+    );
+    assert_started_nothing(&stderr);
+
     // A read-only directory: root (as in CI containers) may write anyway; then the server
     // starts, which is what root gets.
     let read_only = dir.path().join("read-only");
