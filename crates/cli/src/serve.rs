@@ -3,12 +3,19 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_server::ServeConfig;
 use vedette_server::limits::HttpLimits;
+use vedette_server::serve::{
+    MAX_CONCURRENCY, MAX_RETENTION_DAYS, MAX_WEBHOOK_DISABLE_AFTER, MAX_WEBHOOK_RETRY_DELAY,
+    MIN_WEBHOOK_DISABLE_AFTER,
+};
 use vedette_store::Retention;
+
+use crate::UsageError;
 
 /// Options of `vedette serve`; each also reads a `VEDETTE_*` environment variable.
 #[derive(Debug, clap::Args)]
@@ -28,20 +35,25 @@ pub struct Args {
     /// Also start a demo service on loopback with monitors that go up, degraded and down.
     #[arg(long, env = "VEDETTE_DEMO")]
     demo: bool,
-    /// Most checks running at once.
-    #[arg(long, env = "VEDETTE_MAX_CONCURRENCY", default_value_t = 512)]
-    max_concurrency: usize,
-    /// Days raw results are kept (0 keeps them forever, likewise below).
-    #[arg(long, env = "VEDETTE_RETENTION_RAW_DAYS", default_value_t = 7)]
+    /// Most checks running at once (1 to 100000).
+    #[arg(long, env = "VEDETTE_MAX_CONCURRENCY", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY as i64))]
+    max_concurrency: u32,
+    /// Days raw results are kept (0 keeps them forever, likewise below; at most 36500).
+    #[arg(long, env = "VEDETTE_RETENTION_RAW_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RETENTION_DAYS)))]
     retention_raw_days: u32,
     /// Days minute rollups are kept.
-    #[arg(long, env = "VEDETTE_RETENTION_MINUTE_DAYS", default_value_t = 30)]
+    #[arg(long, env = "VEDETTE_RETENTION_MINUTE_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RETENTION_DAYS)))]
     retention_minute_days: u32,
     /// Days hour rollups are kept.
-    #[arg(long, env = "VEDETTE_RETENTION_HOUR_DAYS", default_value_t = 400)]
+    #[arg(long, env = "VEDETTE_RETENTION_HOUR_DAYS", default_value_t = 400,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RETENTION_DAYS)))]
     retention_hour_days: u32,
     /// Days day rollups are kept.
-    #[arg(long, env = "VEDETTE_RETENTION_DAY_DAYS", default_value_t = 0)]
+    #[arg(long, env = "VEDETTE_RETENTION_DAY_DAYS", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RETENTION_DAYS)))]
     retention_day_days: u32,
     /// Admin API token (vdt_ and at least 32 of A-Z a-z 0-9 - _) created at first start when
     /// the database has no token; when absent one is generated and printed once.
@@ -64,10 +76,12 @@ pub struct Args {
     webhook_allow_private: bool,
     /// Delays before each webhook attempt, comma-separated; the first is before the first
     /// attempt [default: 0s,5s,5m,30m,2h,5h,10h,10h].
-    #[arg(long, env = "VEDETTE_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
+    #[arg(long, env = "VEDETTE_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',',
+          value_parser = duration_in(Duration::ZERO, MAX_WEBHOOK_RETRY_DELAY))]
     webhook_retry_schedule: Vec<vedette_model::Duration>,
-    /// A webhook endpoint failing without a success for this long is disabled.
-    #[arg(long, env = "VEDETTE_WEBHOOK_DISABLE_AFTER", default_value = "5d")]
+    /// A webhook endpoint failing without a success for this long is disabled (1m to 365d).
+    #[arg(long, env = "VEDETTE_WEBHOOK_DISABLE_AFTER", default_value = "5d",
+          value_parser = duration_in(MIN_WEBHOOK_DISABLE_AFTER, MAX_WEBHOOK_DISABLE_AFTER))]
     webhook_disable_after: vedette_model::Duration,
     /// Most HTTP connections open at once [default: half the open-file limit, 8 to 16384];
     /// at the cap a new connection replaces the longest-idle one.
@@ -96,6 +110,25 @@ pub struct Args {
     writes_per_second: u32,
 }
 
+/// A parser of durations from `min` to `max` (clap names the flag in its error).
+fn duration_in(
+    min: Duration,
+    max: Duration,
+) -> impl Fn(&str) -> Result<vedette_model::Duration, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let d: vedette_model::Duration = text.parse().map_err(|e| format!("{e}"))?;
+        if (min..=max).contains(&d.std()) {
+            Ok(d)
+        } else {
+            Err(format!(
+                "must be from {} to {}",
+                vedette_model::Duration::from(min),
+                vedette_model::Duration::from(max)
+            ))
+        }
+    }
+}
+
 /// `n` days, or `None` (kept forever) for 0.
 fn days(n: u32) -> Option<chrono::Duration> {
     (n > 0).then(|| chrono::Duration::days(i64::from(n)))
@@ -109,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         database_url: args.database_url,
         config: args.config,
         demo: args.demo,
-        max_concurrency: args.max_concurrency,
+        max_concurrency: usize::try_from(args.max_concurrency)?,
         retention: Retention {
             raw: days(args.retention_raw_days),
             minute: days(args.retention_minute_days),
@@ -138,6 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         ..ServeConfig::default()
     };
+    config.validate().map_err(|e| UsageError(e.to_string()))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let stop = CancellationToken::new();

@@ -30,6 +30,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::api::webhooks::WebhookServices>,
     /// Rate limits of the API and the registry of open event streams.
     pub guards: Arc<crate::limits::Guards>,
+    /// Background tasks that died (readiness fails while any has).
+    pub tasks: Arc<crate::tasks::TaskHealth>,
 }
 
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under
@@ -49,13 +51,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// 200 `ready`, or 503 while starting, when the database does not answer, or when a
+/// background task died (`background task died: writer: panicked: ...`, one line each).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if !state.ready.load(Ordering::Relaxed) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "starting");
+        return (StatusCode::SERVICE_UNAVAILABLE, "starting".to_owned());
+    }
+    let dead = state.tasks.dead();
+    if !dead.is_empty() {
+        let lines: Vec<String> = dead
+            .iter()
+            .map(|d| format!("background task died: {d}"))
+            .collect();
+        return (StatusCode::SERVICE_UNAVAILABLE, lines.join("\n"));
     }
     match state.engine.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable".to_owned(),
+        ),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod scheduler;
 pub mod serve;
 pub mod state_machine;
 pub mod stats;
+pub mod tasks;
 pub mod writer;
 
 pub use serve::{ServeConfig, serve};
@@ -35,6 +36,14 @@ pub enum ServerError {
     /// Network or file I/O failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The listen address could not be bound (in use, not local, or a privileged port).
+    #[error("cannot listen on {addr} (--listen): {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The webhook dispatcher or its integration catalog could not be set up.
     #[error(transparent)]
     Webhooks(#[from] vedette_webhooks::delivery::DeliveryError),

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_probe::ProbeContext;
-use vedette_store::{Retention, Store, StoreConfig};
+use vedette_store::{InstanceLock, Retention, Store, StoreConfig, StoreError};
 
 use vedette_webhooks::delivery::DeliveryError;
 use vedette_webhooks::{Catalog, Dispatcher, DispatcherConfig, RetryPolicy};
@@ -25,7 +25,26 @@ use crate::app::{AppState, router};
 use crate::engine::Engine;
 use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
+use crate::tasks::{TaskHealth, supervise};
 use crate::{ServerError, demo, files, writer};
+
+/// Longest retention of any kind of data, in days (100 years); longer ones would overflow
+/// date arithmetic.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+/// Most checks allowed to run at once (`--max-concurrency`).
+pub const MAX_CONCURRENCY: usize = 100_000;
+/// Longest shutdown grace period.
+pub const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(3600);
+/// Longest delay in the webhook retry schedule (30 days).
+pub const MAX_WEBHOOK_RETRY_DELAY: Duration = Duration::from_secs(30 * 86_400);
+/// Most attempts in the webhook retry schedule.
+pub const MAX_WEBHOOK_ATTEMPTS: usize = 100;
+/// Shortest `--webhook-disable-after` (a minute).
+pub const MIN_WEBHOOK_DISABLE_AFTER: Duration = Duration::from_secs(60);
+/// Longest `--webhook-disable-after` (365 days).
+pub const MAX_WEBHOOK_DISABLE_AFTER: Duration = Duration::from_secs(365 * 86_400);
+/// How often a lock that can be lost (PostgreSQL's advisory lock) is checked.
+const LOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// How `vedette serve` runs.
 #[derive(Debug, Clone)]
@@ -87,7 +106,67 @@ impl Default for ServeConfig {
     }
 }
 
+impl ServeConfig {
+    /// Checks every number and duration against its allowed range, so a bad value is refused
+    /// at start with a message naming the flag, instead of panicking a task later.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        let invalid = |msg: String| Err(ServerError::Invalid(msg));
+        let max_retention = chrono::Duration::days(i64::from(MAX_RETENTION_DAYS));
+        for (flag, keep) in [
+            ("--retention-raw-days", self.retention.raw),
+            ("--retention-minute-days", self.retention.minute),
+            ("--retention-hour-days", self.retention.hour),
+            ("--retention-day-days", self.retention.day),
+        ] {
+            if keep.is_some_and(|k| k <= chrono::Duration::zero() || k > max_retention) {
+                return invalid(format!(
+                    "{flag} must be 0 (keep forever) or 1 to {MAX_RETENTION_DAYS} days"
+                ));
+            }
+        }
+        if !(1..=MAX_CONCURRENCY).contains(&self.max_concurrency) {
+            return invalid(format!(
+                "--max-concurrency must be 1 to {MAX_CONCURRENCY}, got {}",
+                self.max_concurrency
+            ));
+        }
+        if self.shutdown_grace > MAX_SHUTDOWN_GRACE {
+            return invalid(format!(
+                "the shutdown grace period must be at most {}s, got {:?}",
+                MAX_SHUTDOWN_GRACE.as_secs(),
+                self.shutdown_grace
+            ));
+        }
+        if let Some(schedule) = &self.webhook_retry_schedule {
+            if schedule.is_empty() || schedule.len() > MAX_WEBHOOK_ATTEMPTS {
+                return invalid(format!(
+                    "--webhook-retry-schedule must list 1 to {MAX_WEBHOOK_ATTEMPTS} delays, got {}",
+                    schedule.len()
+                ));
+            }
+            if let Some(long) = schedule.iter().find(|d| **d > MAX_WEBHOOK_RETRY_DELAY) {
+                return invalid(format!(
+                    "--webhook-retry-schedule delays must be at most 30d, got {}",
+                    vedette_model::Duration::from(*long)
+                ));
+            }
+        }
+        if !(MIN_WEBHOOK_DISABLE_AFTER..=MAX_WEBHOOK_DISABLE_AFTER)
+            .contains(&self.webhook_disable_after)
+        {
+            return invalid(format!(
+                "--webhook-disable-after must be 1m to 365d, got {}",
+                vedette_model::Duration::from(self.webhook_disable_after)
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Runs the server until `stop` is cancelled. Calls `on_listen` with the bound address.
+///
+/// Before anything else it validates `config` and takes the instance lock of the database
+/// (one server per database), failing with [`StoreError::Locked`] when another holds it.
 pub async fn serve(
     config: ServeConfig,
     stop: CancellationToken,
@@ -100,24 +179,34 @@ pub async fn serve(
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
+    config.validate()?;
     let connection_cap = http_connection_cap(&config.http)?;
-    let store = Store::open(&StoreConfig {
+    let store_config = StoreConfig {
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.clone(),
-    })
-    .await?;
+    };
+    let lock = InstanceLock::acquire(&store_config).await?;
+    tracing::info!(lock = %lock.describe(), "instance lock taken");
+    let lock = Arc::new(tokio::sync::Mutex::new(lock));
+    let store = Store::open(&store_config).await?;
     tracing::info!(backend = ?store.backend(), "store opened");
     let probe = ProbeContext::new()?;
     let scheduler = Scheduler::new(config.max_concurrency);
     let (writer_tx, writer_rx) = mpsc::unbounded_channel();
     let writer_stop = CancellationToken::new();
     let engine = Engine::new(store.clone(), probe, scheduler.handle(), writer_tx).await?;
-    let writer_task = tokio::spawn(writer::run_with_metrics(
-        store.clone(),
-        writer_rx,
+    let health = Arc::new(TaskHealth::default());
+    let writer_task = supervise(
+        &health,
+        "writer",
         writer_stop.clone(),
-        engine.metrics().clone(),
-    ));
+        writer::run_with_metrics(
+            store.clone(),
+            writer_rx,
+            writer_stop.clone(),
+            engine.metrics().clone(),
+        ),
+    );
     engine.metrics().set_monitor_labels(&config.metrics_labels);
     let bootstrap_secret = config.bootstrap_token.as_ref().map(Secret::expose);
     match auth::bootstrap(&store, bootstrap_secret).await? {
@@ -158,15 +247,55 @@ pub async fn serve(
 
     let (dispatcher, webhooks) = webhook_dispatcher(&config, &store)?;
     let dispatcher_stop = CancellationToken::new();
-    let dispatcher_task = tokio::spawn(dispatcher.run(dispatcher_stop.clone()));
+    let dispatcher_task = supervise(
+        &health,
+        "webhook dispatcher",
+        dispatcher_stop.clone(),
+        dispatcher.run(dispatcher_stop.clone()),
+    );
 
     let checks_stop = CancellationToken::new();
-    let scheduler_task =
-        tokio::spawn(scheduler.run(engine.clone(), checks_stop.clone(), config.shutdown_grace));
-    spawn_reloader(engine.clone(), config.config.clone(), stop.clone());
-    spawn_retention(store.clone(), config.retention, stop.clone());
+    let scheduler_task = supervise(
+        &health,
+        "scheduler",
+        checks_stop.clone(),
+        scheduler.run(engine.clone(), checks_stop.clone(), config.shutdown_grace),
+    );
+    let lock_stop = CancellationToken::new();
+    // Whichever way this function returns, the watcher ends and lets the lock go.
+    let _release_lock = lock_stop.clone().drop_guard();
+    let lock_task = supervise(
+        &health,
+        "instance lock",
+        lock_stop.clone(),
+        watch_lock(
+            lock.clone(),
+            lock_stop.clone(),
+            checks_stop.clone(),
+            app_stop.clone(),
+        ),
+    );
+    if let Some(path) = config.config.clone() {
+        supervise(
+            &health,
+            "config reloader",
+            app_stop.clone(),
+            reload_on_sighup(engine.clone(), path, app_stop.clone()),
+        );
+    }
+    supervise(
+        &health,
+        "retention",
+        app_stop.clone(),
+        retention_loop(store.clone(), config.retention, app_stop.clone()),
+    );
 
-    let listener = TcpListener::bind(config.listen).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
     let addr = listener.local_addr()?;
     let ready = Arc::new(AtomicBool::new(false));
     let app = router(AppState {
@@ -175,6 +304,7 @@ pub async fn serve(
         shutdown: app_stop.clone(),
         webhooks,
         guards: Arc::new(Guards::new(&config.http, connection_cap)),
+        tasks: health.clone(),
     });
     tracing::info!(%addr, "listening");
     on_listen(addr);
@@ -192,7 +322,7 @@ pub async fn serve(
     dispatcher_stop.cancel();
     let mut dispatcher_task = dispatcher_task;
     match tokio::time::timeout(config.shutdown_grace, &mut dispatcher_task).await {
-        Ok(Ok(Err(e))) => tracing::error!(error = %e, "the webhook dispatcher failed"),
+        Ok(Ok(Some(Err(e)))) => tracing::error!(error = %e, "the webhook dispatcher failed"),
         Ok(_) => {}
         Err(_) => {
             tracing::warn!("webhook deliveries still in flight after the grace period; abandoned");
@@ -200,7 +330,45 @@ pub async fn serve(
         }
     }
     tracing::info!("stopped; every queued result was written");
-    Ok(())
+    lock_stop.cancel();
+    let lock_outcome = lock_task.await;
+    if let Ok(lock) = Arc::try_unwrap(lock) {
+        lock.into_inner().release().await;
+    }
+    match lock_outcome {
+        Ok(Some(Err(lost))) => Err(lost.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a lock that can be lost every [`LOCK_CHECK_EVERY`] until `stop`. When it is lost
+/// another server may take it, so scheduling stops at once (`checks_stop`) and the server
+/// shuts down (`app_stop`) and exits with the error, rather than risk two schedulers.
+async fn watch_lock(
+    lock: Arc<tokio::sync::Mutex<InstanceLock>>,
+    stop: CancellationToken,
+    checks_stop: CancellationToken,
+    app_stop: CancellationToken,
+) -> Result<(), StoreError> {
+    if !lock.lock().await.can_be_lost() {
+        stop.cancelled().await;
+        return Ok(());
+    }
+    let mut tick = tokio::time::interval(LOCK_CHECK_EVERY);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let mut held = lock.lock().await;
+        if let Err(e) = held.check().await {
+            let lost = StoreError::LockLost(format!("{}: {e}", held.describe()));
+            tracing::error!(error = %lost, "stopping the scheduler and shutting down");
+            checks_stop.cancel();
+            app_stop.cancel();
+            return Err(lost);
+        }
+    }
 }
 
 /// The connection cap of `limits` after checking them; logs where it comes from.
@@ -231,11 +399,6 @@ fn webhook_dispatcher(
     let catalog = Arc::new(catalog);
     let mut retry = RetryPolicy::default();
     if let Some(schedule) = &config.webhook_retry_schedule {
-        if schedule.is_empty() {
-            return Err(ServerError::Invalid(
-                "the webhook retry schedule needs at least one delay".to_owned(),
-            ));
-        }
         retry.schedule.clone_from(schedule);
     }
     if config.webhook_allow_private {
@@ -253,51 +416,49 @@ fn webhook_dispatcher(
     Ok((dispatcher, Arc::new(WebhookServices::new(catalog, limits))))
 }
 
-fn spawn_reloader(engine: Arc<Engine>, path: Option<PathBuf>, stop: CancellationToken) {
-    let Some(path) = path else { return };
-    tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            tracing::error!("cannot listen for SIGHUP; config reload is off");
-            return;
-        };
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = hup.recv() => {}
-            }
-            match files::apply(&engine, &path).await {
-                Ok(applied) => tracing::info!(?applied, "config reloaded"),
-                Err(e) => {
-                    tracing::error!(error = %e, "config reload failed; keeping the running configuration")
-                }
+/// Applies the config files at `path` again on every SIGHUP until `stop`.
+async fn reload_on_sighup(engine: Arc<Engine>, path: PathBuf, stop: CancellationToken) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::error!("cannot listen for SIGHUP; config reload is off");
+        return;
+    };
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = hup.recv() => {}
+        }
+        match files::apply(&engine, &path).await {
+            Ok(applied) => tracing::info!(?applied, "config reloaded"),
+            Err(e) => {
+                tracing::error!(error = %e, "config reload failed; keeping the running configuration")
             }
         }
-    });
+    }
 }
 
-fn spawn_retention(store: Store, retention: Retention, stop: CancellationToken) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let now = chrono::Utc::now();
-            match store.apply_retention(&retention, now).await {
-                Ok(report) => tracing::debug!(?report, "retention applied"),
-                Err(e) => tracing::error!(error = %e, "retention failed"),
-            }
-            // The webhook delivery log is kept as long as raw results.
-            if let Some(keep) = retention.raw {
-                match store.prune_webhook_log(now - keep).await {
-                    Ok(rows) => tracing::debug!(rows, "webhook delivery log pruned"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "pruning the webhook delivery log failed")
-                    }
+/// Applies retention at start and then hourly until `stop`.
+async fn retention_loop(store: Store, retention: Retention, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now = chrono::Utc::now();
+        match store.apply_retention(&retention, now).await {
+            Ok(report) => tracing::debug!(?report, "retention applied"),
+            Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+        // The webhook delivery log is kept as long as raw results.
+        if let Some(keep) = retention.raw
+            && let Some(before) = now.checked_sub_signed(keep)
+        {
+            match store.prune_webhook_log(before).await {
+                Ok(rows) => tracing::debug!(rows, "webhook delivery log pruned"),
+                Err(e) => {
+                    tracing::error!(error = %e, "pruning the webhook delivery log failed")
                 }
             }
         }
-    });
+    }
 }

@@ -81,10 +81,7 @@ impl Store {
         install_default_drivers();
         let (backend, url) = match &cfg.database_url {
             None => {
-                std::fs::create_dir_all(&cfg.data_dir).map_err(|source| StoreError::DataDir {
-                    path: cfg.data_dir.clone(),
-                    source,
-                })?;
+                create_data_dir(&cfg.data_dir)?;
                 (
                     Backend::Sqlite,
                     sqlite_url(&cfg.data_dir.join(SQLITE_FILE))?,
@@ -118,7 +115,8 @@ impl Store {
                         })
                     })
                     .connect(&url)
-                    .await?
+                    .await
+                    .map_err(|e| sqlite_open_error(&url, e))?
             }
             Backend::Postgres => {
                 AnyPoolOptions::new()
@@ -166,18 +164,51 @@ impl Store {
     }
 }
 
+/// Creates the data directory (and its parents) when missing; the error names the path and
+/// says when it exists but is not a directory.
+pub(crate) fn create_data_dir(path: &Path) -> Result<(), StoreError> {
+    let error = |source| StoreError::DataDir {
+        path: path.to_owned(),
+        source,
+    };
+    if path.exists() && !path.is_dir() {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "it exists but is not a directory",
+        )));
+    }
+    std::fs::create_dir_all(path).map_err(error)
+}
+
 /// Creates the SQLite file when missing and switches it to WAL (a persistent setting, done once
 /// here with a native connection because the `Any` URL cannot carry it).
 async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {
-    let mut conn = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(SQLITE_BUSY_TIMEOUT)
-        .connect()
-        .await?;
-    sqlx::raw_sql("SELECT 1").execute(&mut conn).await?;
-    conn.close().await?;
-    Ok(())
+    let opened = async {
+        let mut conn = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .connect()
+            .await?;
+        sqlx::raw_sql("SELECT 1").execute(&mut conn).await?;
+        conn.close().await
+    };
+    opened.await.map_err(|e| sqlite_open_error(url, e))
+}
+
+/// A failure to open the SQLite database at `url`, naming its file.
+fn sqlite_open_error(url: &str, source: sqlx::Error) -> StoreError {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    StoreError::SqliteOpen {
+        path: path
+            .replace("%3F", "?")
+            .replace("%23", "#")
+            .replace("%25", "%"),
+        source,
+    }
 }
 
 /// A `sqlite://` URL for `path`, escaping the characters the URL parser would misread.

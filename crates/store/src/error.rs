@@ -11,14 +11,44 @@ pub enum StoreError {
     /// The configuration cannot be used (unknown URL scheme, non-UTF-8 path, ...).
     #[error("invalid store configuration: {0}")]
     Config(String),
-    /// The data directory could not be created.
-    #[error("cannot create data directory {path}: {source}")]
+    /// The data directory could not be created or used.
+    #[error("cannot use data directory {path}: {source}")]
     DataDir {
         /// The directory.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
     },
+    /// The SQLite database file could not be opened or created.
+    #[error("cannot open the SQLite database {path}: {source}")]
+    SqliteOpen {
+        /// The database file.
+        path: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The lock file could not be created or locked (e.g. the data directory is read-only).
+    #[error("cannot lock {path}: {source}")]
+    LockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another process holds the instance lock: one scheduler per database.
+    #[error(
+        "{lock} is held by {holder}: another vedette server already runs on this database \
+         (two would check every monitor twice); stop it first"
+    )]
+    Locked {
+        /// What is locked (the lock file or the database).
+        lock: String,
+        /// Who holds it, as far as known (e.g. `process 1234`).
+        holder: String,
+    },
+    /// The instance lock was lost while the server ran (its database connection ended).
+    #[error("lost the instance lock: {0}")]
+    LockLost(String),
     /// A schema migration failed; the database is left at the previous version.
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {

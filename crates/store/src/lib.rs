@@ -12,6 +12,7 @@ mod events;
 mod heartbeat;
 mod histogram;
 mod incidents;
+mod lock;
 mod maintenance;
 mod migrate;
 mod monitors;
@@ -32,6 +33,7 @@ pub use histogram::{HISTOGRAM_MIN_MS, HISTOGRAM_RELATIVE_ERROR, Histogram, neare
 pub use incidents::{
     Incident, IncidentChange, IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE, TimelineEntry,
 };
+pub use lock::{ADVISORY_LOCK_KEY, InstanceLock, LOCK_FILE};
 pub use maintenance::MaintenanceRecord;
 pub use migrate::SCHEMA_VERSION;
 pub use monitors::MonitorRecord;

@@ -57,7 +57,11 @@ impl Store {
         r: &Retention,
         now: DateTime<Utc>,
     ) -> Result<RetentionReport, StoreError> {
-        let cutoff = |keep: Option<Duration>| keep.map(|keep| to_ms(now - keep));
+        // A retention reaching before the earliest representable time deletes nothing.
+        let cutoff = |keep: Option<Duration>| {
+            keep.and_then(|keep| now.checked_sub_signed(keep))
+                .map(to_ms)
+        };
         let mut report = RetentionReport::default();
         if let Some(before) = cutoff(r.raw) {
             report.results = self
@@ -117,5 +121,31 @@ impl Store {
                 return Ok(total);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreConfig;
+
+    #[tokio::test]
+    async fn a_retention_longer_than_the_calendar_deletes_nothing_instead_of_panicking() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&StoreConfig::sqlite(dir.path()))
+            .await
+            .expect("store");
+        let forever = Some(Duration::days(4_000_000_000));
+        let retention = Retention {
+            raw: forever,
+            minute: forever,
+            hour: forever,
+            day: forever,
+        };
+        let report = store
+            .apply_retention(&retention, Utc::now())
+            .await
+            .expect("retention");
+        assert_eq!(report, RetentionReport::default());
     }
 }

@@ -810,7 +810,7 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/readyz",
         operation_id: "ready",
-        summary: "Readiness: 200 once configuration is loaded and the database answers, else 503",
+        summary: "Readiness: 200 once configuration is loaded, every background task runs and the database answers, else 503 (text/plain, naming the reason)",
         tag: "meta",
         scope: None,
         params: &[],

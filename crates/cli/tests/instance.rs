@@ -1,0 +1,374 @@
+//! The real `vedette serve`: one server per database (a second one on the same SQLite data
+//! directory or PostgreSQL database is refused before it prints a token or binds a port), flag
+//! values checked at start, and data directories that cannot be used.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use support::Server;
+
+/// Runs `vedette serve ARGS` (with `--listen 127.0.0.1:0` unless ARGS has `--listen`) that
+/// is expected to exit by itself; returns (exit code, stderr).
+fn serve_to_exit(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vedette"));
+    command.arg("serve");
+    if !args.contains(&"--listen") {
+        command.args(["--listen", "127.0.0.1:0"]);
+    }
+    let mut child = command
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start vedette");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "vedette serve {args:?} did not exit within 30 s:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts the refused server neither listened nor printed a token.
+fn assert_started_nothing(stderr: &str) {
+    assert!(!stderr.contains("vedette listening"), "{stderr}");
+    assert!(!stderr.contains("vdt_"), "{stderr}");
+}
+
+#[test]
+fn a_second_server_on_one_data_dir_is_refused_naming_the_lock_and_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = Server::start(&data, &[]);
+    let data_arg = data.to_str().unwrap();
+
+    let (code, stderr) = serve_to_exit(&["--data-dir", data_arg], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let lock = data.join("vedette.lock");
+    assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains(&format!("held by process {}", first.child.id())),
+        "{stderr}"
+    );
+    assert_started_nothing(&stderr);
+    // Still refused with a bootstrap token configured: nothing is created or printed.
+    let (code, stderr) = serve_to_exit(
+        &["--data-dir", data_arg],
+        &[(
+            "VEDETTE_BOOTSTRAP_TOKEN",
+            "vdt_second-server-token-0123456789abcdef",
+        )],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_started_nothing(&stderr);
+
+    // The lock goes with its holder (graceful stop here; the kernel frees it on kill -9 too).
+    assert!(first.stop(), "graceful stop failed");
+    let second = Server::start(&data, &[]);
+    assert!(second.stop());
+}
+
+#[test]
+fn a_crashed_server_leaves_no_stale_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    Server::start(&data, &[]).crash();
+    let again = Server::start(&data, &[]);
+    assert!(again.stop());
+}
+
+/// Creates a database of its own on the `VEDETTE_TEST_POSTGRES_URL` server: (its URL, the
+/// server URL, its name); `None` when the variable is unset.
+fn fresh_postgres(rt: &tokio::runtime::Runtime) -> Option<(String, String, String)> {
+    let Ok(server) = std::env::var("VEDETTE_TEST_POSTGRES_URL") else {
+        eprintln!("VEDETTE_TEST_POSTGRES_URL is not set: skipping the PostgreSQL half");
+        return None;
+    };
+    let name = format!(
+        "vedette_lock_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    rt.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+    });
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server.as_str(), String::new()),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    Some((format!("{host_part}/{name}{query}"), server.clone(), name))
+}
+
+/// Runs one statement on `url`.
+fn sql(rt: &tokio::runtime::Runtime, url: &str, statement: String) {
+    rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+}
+
+#[test]
+fn one_scheduler_per_postgres_database_and_a_lost_lock_stops_the_server() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some((url, server_url, name)) = fresh_postgres(&rt) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::start(&dir.path().join("a"), &["--database-url", &url]);
+
+    // Another data directory, the same database: refused, naming the database and holder.
+    let other = dir.path().join("b");
+    let (code, stderr) = serve_to_exit(
+        &[
+            "--data-dir",
+            other.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("/{name}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("vedette pid {}", first.child.id())),
+        "{stderr}"
+    );
+    assert_started_nothing(&stderr);
+    if let Some(password) = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, password)| password)
+    {
+        assert!(!stderr.contains(password), "the password leaked: {stderr}");
+    }
+
+    // The connection holding the lock dies: the server stops scheduling and exits non-zero.
+    sql(
+        &rt,
+        &server_url,
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND application_name LIKE 'vedette-scheduler-lock%'"
+        ),
+    );
+    let mut first = first;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = first.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server kept running without its lock"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!status.success());
+    support::wait_for(Duration::from_secs(5), "lock loss logged", || {
+        first
+            .logs()
+            .contains("lost the instance lock")
+            .then_some(())
+    });
+    drop(first);
+
+    // Now a second server may run.
+    let second = Server::start(&other, &["--database-url", &url]);
+    assert!(second.stop());
+    sql(
+        &rt,
+        &server_url,
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+}
+
+#[test]
+fn out_of_range_flags_are_refused_naming_the_flag_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    for (args, env, wanted) in [
+        (
+            vec!["--retention-raw-days", "4000000000"],
+            vec![],
+            vec!["--retention-raw-days", "0..=36500"],
+        ),
+        (
+            vec![],
+            vec![("VEDETTE_RETENTION_HOUR_DAYS", "36501")],
+            vec!["--retention-hour-days", "0..=36500"],
+        ),
+        (
+            vec!["--max-concurrency", "0"],
+            vec![],
+            vec!["--max-concurrency", "1..=100000"],
+        ),
+        (
+            vec!["--max-concurrency", "18446744073709551615"],
+            vec![],
+            vec!["--max-concurrency"],
+        ),
+        (
+            vec!["--webhook-retry-schedule", "0s,5s,9999d"],
+            vec![],
+            vec!["--webhook-retry-schedule", "from 0s to 720h"],
+        ),
+        (
+            vec!["--webhook-disable-after", "0s"],
+            vec![],
+            vec!["--webhook-disable-after", "from 1m to 8760h"],
+        ),
+        (
+            vec!["--webhook-disable-after", "999999999999999999999h"],
+            vec![],
+            vec!["--webhook-disable-after", "too large"],
+        ),
+        (
+            vec!["--listen", "127.0.0.1:70000"],
+            vec![],
+            vec!["--listen", "invalid socket address"],
+        ),
+    ] {
+        let mut all = vec!["--data-dir", data_arg];
+        all.extend(args.iter().copied());
+        let (code, stderr) = serve_to_exit(&all, &env);
+        assert_eq!(code, Some(2), "{args:?} {env:?}: {stderr}");
+        for w in wanted {
+            assert!(
+                stderr.contains(w),
+                "{args:?} {env:?}: {w:?} missing: {stderr}"
+            );
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_started_nothing(&stderr);
+    }
+    assert!(!data.exists(), "a refused start created the data directory");
+}
+
+#[test]
+fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, stderr) = serve_to_exit(
+        &["--data-dir", data.to_str().unwrap(), "--listen", &addr],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (--listen)")),
+        "{stderr}"
+    );
+}
+
+/// Whether this process can create files in `dir` (root ignores permission bits).
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(".probe");
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(probe);
+    ok
+}
+
+#[test]
+fn unusable_data_dirs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::write(dir.path(), "not-a-dir", "x");
+    let under_file = file.join("data");
+    for (data, reason) in [(&file, "not a directory"), (&under_file, "Not a directory")] {
+        let (code, stderr) = serve_to_exit(&["--data-dir", data.to_str().unwrap()], &[]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("data directory {}", data.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(reason), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_started_nothing(&stderr);
+    }
+
+    // The database path is taken by a directory.
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(blocked.join("vedette.db")).unwrap();
+    let (code, stderr) = serve_to_exit(&["--data-dir", blocked.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot open the SQLite database {}",
+            blocked.join("vedette.db").display()
+        )),
+        "{stderr}"
+    );
+    assert_started_nothing(&stderr);
+
+    // A read-only directory: root (as in CI containers) may write anyway; then the server
+    // starts, which is what root gets.
+    let read_only = dir.path().join("read-only");
+    std::fs::create_dir(&read_only).unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o500)).unwrap();
+    if writable(&read_only) {
+        eprintln!("running as root: a 0500 data directory is writable");
+    } else {
+        let (code, stderr) = serve_to_exit(&["--data-dir", read_only.to_str().unwrap()], &[]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&read_only.join("vedette.lock").display().to_string()),
+            "{stderr}"
+        );
+        assert_started_nothing(&stderr);
+    }
+
+    // A read-only file system: sysfs refuses new directories even to root.
+    let sys = Path::new("/sys/vedette-test-data");
+    if Path::new("/sys/kernel").is_dir() && std::fs::create_dir(sys).is_err() {
+        let (code, stderr) = serve_to_exit(&["--data-dir", sys.to_str().unwrap()], &[]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("cannot use data directory /sys/vedette-test-data"),
+            "{stderr}"
+        );
+        assert_started_nothing(&stderr);
+    }
+}
