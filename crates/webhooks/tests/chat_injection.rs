@@ -269,3 +269,23 @@ fn hostile_renders_match_golden_files() {
         );
     }
 }
+
+/// The Slack `mention` parameter (set by the endpoint's owner, so not escaped) goes before the
+/// escaped summary and the body stays one JSON document.
+#[test]
+fn slack_mention_parameter_keeps_the_body_valid() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let manifest = catalog.get("slack").expect("slack");
+    let mut params = manifest.example.clone();
+    params["mention"] = json!("<!here>");
+    let params = manifest.validate_params(&params).expect("valid");
+    let req = manifest
+        .render(&Engine::default(), &hostile_event(), &params)
+        .expect("renders valid JSON");
+    let body: Value = serde_json::from_str(&req.body).expect("JSON");
+    let text = body["text"].as_str().expect("text");
+    assert!(
+        text.starts_with("<!here> 🔴 Pay&lt;!here&gt;ments"),
+        "{text}"
+    );
+}
