@@ -36,7 +36,7 @@ use crate::catalog::{Catalog, CatalogError, RenderedRequest};
 use crate::endpoint::{Auth, EndpointSpec, HeaderValueSpec};
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::signing::Signer;
-use crate::templates::{Engine, TemplateError, TemplateLimits};
+use crate::templates::{Admission, Engine, TemplateError, TemplateLimits};
 use crate::{samples, ssrf};
 
 /// Shown in the delivery log in place of a secret.
@@ -182,6 +182,24 @@ pub fn render_request(
         content_type,
         body,
     })
+}
+
+/// [`render_request`] off the async runtime, on the engine's bounded blocking pool (see
+/// [`Engine::run`]): deliveries wait for a render slot, request handlers pass
+/// [`Admission::FailFast`] and get [`crate::templates::TemplateErrorKind::Busy`] when saturated.
+pub async fn render_request_blocking(
+    spec: &EndpointSpec,
+    catalog: &Arc<Catalog>,
+    engine: &Engine,
+    event: &Event,
+    admission: Admission,
+) -> Result<RenderedRequest, RenderError> {
+    let (spec, catalog, event) = (spec.clone(), Arc::clone(catalog), event.clone());
+    engine
+        .run(admission, move |engine| {
+            render_request(&spec, &catalog, engine, &event)
+        })
+        .await?
 }
 
 /// Queues a test delivery of the sample event of `event_type` to an endpoint (the API's "send
@@ -619,7 +637,14 @@ impl Dispatcher {
             error: Some(redact(&error)),
             retry_after: None,
         };
-        let rendered = match render_request(spec, &self.inner.catalog, &self.inner.engine, &m.event)
+        let rendered = match render_request_blocking(
+            spec,
+            &self.inner.catalog,
+            &self.inner.engine,
+            &m.event,
+            Admission::Wait,
+        )
+        .await
         {
             Ok(r) => r,
             Err(e) => return fail(json!({}), e.to_string()),

@@ -34,6 +34,11 @@ pub const MAX_HEADERS: usize = 32;
 pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// Most signing secrets per endpoint: the current one plus up to four still in their rotation
+/// overlap. Every delivery signs with each active secret, so the list must stay short.
+pub const MAX_SIGNING_SECRETS: usize = 5;
+/// Most entries in `event_types` (there are few event types; patterns cover the rest).
+pub const MAX_EVENT_TYPES: usize = 32;
 
 /// Headers an endpoint may not set itself (the dispatcher owns them).
 const RESERVED_HEADERS: &[&str] = &[
@@ -334,7 +339,8 @@ impl EndpointSpec {
     }
 
     /// Rotates to `new_secret`: it signs from now on, every current secret keeps signing until
-    /// `now + overlap`, and secrets already past their overlap are dropped.
+    /// `now + overlap`, and secrets already past their overlap are dropped, as are the oldest
+    /// beyond [`MAX_SIGNING_SECRETS`].
     pub fn rotate_secret(
         &mut self,
         new_secret: Secret,
@@ -355,6 +361,7 @@ impl EndpointSpec {
                 expires_at: None,
             },
         );
+        self.secrets.truncate(MAX_SIGNING_SECRETS);
     }
 
     /// Secrets that sign at `now`, newest first.
@@ -576,13 +583,22 @@ impl EndpointSpec {
                 format!("at most {MAX_DESCRIPTION_CHARS} characters"),
             ));
         }
+        if self.event_types.len() > MAX_EVENT_TYPES {
+            errors.push(FieldError::new(
+                "event_types",
+                format!(
+                    "{} entries; at most {MAX_EVENT_TYPES} allowed (use a pattern such as `monitor.*`)",
+                    self.event_types.len()
+                ),
+            ));
+        }
         if self.event_types.is_empty() {
             errors.push(FieldError::new(
                 "event_types",
                 "must list at least one event type or `*`",
             ));
         }
-        for (i, p) in self.event_types.iter().enumerate() {
+        for (i, p) in self.event_types.iter().enumerate().take(MAX_EVENT_TYPES) {
             if let Err(message) = check_type_pattern(p) {
                 errors.push(FieldError::new(format!("event_types[{i}]"), message));
             }
@@ -595,10 +611,13 @@ impl EndpointSpec {
         if self.headers.len() > MAX_HEADERS {
             errors.push(FieldError::new(
                 "headers",
-                format!("at most {MAX_HEADERS} headers"),
+                format!(
+                    "{} headers; at most {MAX_HEADERS} allowed",
+                    self.headers.len()
+                ),
             ));
         }
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter().take(MAX_HEADERS) {
             let field = format!("headers.{name}");
             if let Err(message) = check_header(name, value.expose()) {
                 errors.push(FieldError::new(field, message));
@@ -667,7 +686,17 @@ impl EndpointSpec {
                 "at least one signing secret is required (whsec_... or whsk_...)",
             ));
         }
-        for (i, s) in self.secrets.iter().enumerate() {
+        if self.secrets.len() > MAX_SIGNING_SECRETS {
+            errors.push(FieldError::new(
+                "secrets",
+                format!(
+                    "{} signing secrets; at most {MAX_SIGNING_SECRETS} allowed (the current one \
+                     and those still in a rotation overlap)",
+                    self.secrets.len()
+                ),
+            ));
+        }
+        for (i, s) in self.secrets.iter().enumerate().take(MAX_SIGNING_SECRETS) {
             if let Err(e) = SigningKey::parse(s.secret.expose()) {
                 errors.push(FieldError::new(
                     format!("secrets[{i}].secret"),

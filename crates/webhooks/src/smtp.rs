@@ -23,7 +23,7 @@ use vedette_model::Event;
 use vedette_model::validate::FieldError;
 
 use crate::endpoint::{EmailSpec, EndpointSpec, MAX_RECIPIENTS, SmtpSecurity, SmtpSpec};
-use crate::templates::{Engine, TemplateError};
+use crate::templates::{Admission, Engine, TemplateError};
 
 /// Subject when the endpoint sets none.
 pub const DEFAULT_SUBJECT: &str = "[Vedette] {{ title }}{% if message %}: {{ message }}{% endif %}";
@@ -100,7 +100,7 @@ pub fn check_email(email: &EmailSpec, engine: &Engine) -> Vec<FieldError> {
             format!("at most {MAX_RECIPIENTS} recipients"),
         ));
     }
-    for (i, to) in email.to.iter().enumerate() {
+    for (i, to) in email.to.iter().enumerate().take(MAX_RECIPIENTS) {
         if let Err(e) = to.parse::<Mailbox>() {
             errors.push(FieldError::new(
                 format!("email.to[{i}]"),
@@ -202,7 +202,15 @@ pub(crate) async fn deliver(
         response: None,
         error: Some(redact(&error)),
     };
-    let rendered = match render_email(spec, email, opts.engine, event) {
+    let (owned_spec, owned_email, owned_event) = (spec.clone(), email.clone(), event.clone());
+    let rendered = opts
+        .engine
+        .run(Admission::Wait, move |engine| {
+            render_email(&owned_spec, &owned_email, engine, &owned_event)
+        })
+        .await
+        .and_then(|r| r);
+    let rendered = match rendered {
         Ok(r) => r,
         Err(e) => return fail(request, format!("template: {e}")),
     };

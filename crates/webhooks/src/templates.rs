@@ -15,9 +15,21 @@
 //! | `truncate(length=255, end="…")` | at most `length` characters, `end` included when cut |
 //! | `base64` | the string's UTF-8 bytes in standard base64 (e.g. for `Authorization: Basic`) |
 //! | `urlencode` | (built in) percent-encoding for URL paths and form bodies |
+//! | `escape` | (built in) HTML escaping, for HTML bodies (Matrix `formatted_body`, Google Chat cards) |
+//! | `slack_escape` | Slack mrkdwn: `&`, `<`, `>` as entities, so `<!channel>` and `<url\|text>` stay text |
+//! | `markdown_escape` | Markdown punctuation backslash-escaped and `@mentions` broken with a zero-width space |
+//! | `mentions_escape` | only `@mentions` broken (for plain-text fields a chat scans for mentions) |
+//!
+//! Every custom filter refuses an input or output larger than the output limit (and `date` a
+//! format longer than [`MAX_DATE_FORMAT_BYTES`]) before building it, so a hostile template cannot
+//! make a filter allocate more than the render could ever emit.
+//!
+//! Rendering is CPU work: async callers go through [`Engine::run`], which renders on tokio's
+//! blocking pool with at most [`TemplateLimits::concurrent_renders`] renders at a time per engine.
 
 use std::fmt::Write as _;
 use std::io;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use minijinja::value::{Kwargs, Value};
@@ -38,7 +50,13 @@ pub struct TemplateLimits {
     pub fuel: u64,
     /// Deepest nesting of macros, includes and recursive loops.
     pub recursion_limit: usize,
+    /// Renders of one engine running at once on the blocking pool (see [`Engine::run`]).
+    pub concurrent_renders: usize,
 }
+
+/// Longest `format` the `date` filter accepts, in bytes: a `strftime` specifier expands to at
+/// most a few dozen bytes, so this bounds the filter's output as well.
+pub const MAX_DATE_FORMAT_BYTES: usize = 256;
 
 impl Default for TemplateLimits {
     fn default() -> Self {
@@ -47,6 +65,7 @@ impl Default for TemplateLimits {
             max_output_bytes: 256 * 1024,
             fuel: 200_000,
             recursion_limit: 32,
+            concurrent_renders: 4,
         }
     }
 }
@@ -91,13 +110,26 @@ pub enum TemplateErrorKind {
     InvalidOutput,
     /// Any other render failure (bad filter argument, type error, recursion limit, ...).
     Render,
+    /// Every render slot is taken and the caller asked not to wait ([`Admission::FailFast`]).
+    Busy,
 }
 
-/// The sandboxed template engine; cheap to share between tasks.
-#[derive(Debug)]
+/// What [`Engine::run`] does when all render slots are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Wait for a slot (background work such as deliveries).
+    Wait,
+    /// Fail at once with [`TemplateErrorKind::Busy`] (request handlers such as previews).
+    FailFast,
+}
+
+/// The sandboxed template engine; cheap to clone and share between tasks (clones share the
+/// environment and the render slots).
+#[derive(Debug, Clone)]
 pub struct Engine {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
     limits: TemplateLimits,
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Default for Engine {
@@ -115,12 +147,70 @@ impl Engine {
         env.set_fuel(Some(limits.fuel));
         env.set_recursion_limit(limits.recursion_limit);
         env.set_debug(true);
-        env.add_filter("json", filter_json);
-        env.add_filter("date", filter_date);
+        let max = limits.max_output_bytes;
+        env.add_filter("json", move |v: &Value| filter_json(v, max));
+        env.add_filter("date", move |v: &Value, k: Kwargs| filter_date(v, k, max));
         env.add_filter("duration", filter_duration);
-        env.add_filter("truncate", filter_truncate);
-        env.add_filter("base64", filter_base64);
-        Self { env, limits }
+        env.add_filter("truncate", move |v: &Value, k: Kwargs| {
+            filter_truncate(v, k, max)
+        });
+        env.add_filter("base64", move |v: &str| filter_base64(v, max));
+        env.add_filter("slack_escape", move |v: &Value| {
+            escape_with(v, max, slack_escape)
+        });
+        env.add_filter("markdown_escape", move |v: &Value| {
+            escape_with(v, max, markdown_escape)
+        });
+        env.add_filter("mentions_escape", move |v: &Value| {
+            escape_with(v, max, mentions_escape)
+        });
+        Self {
+            env: Arc::new(env),
+            limits,
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                limits.concurrent_renders.max(1),
+            )),
+        }
+    }
+
+    /// Runs `work` (rendering with this engine) on tokio's blocking pool, so a slow render never
+    /// stalls the async runtime; at most [`TemplateLimits::concurrent_renders`] run at once.
+    /// When every slot is taken it waits or fails with [`TemplateErrorKind::Busy`], per
+    /// `admission`. Must be called within a tokio runtime.
+    pub async fn run<T, F>(&self, admission: Admission, work: F) -> Result<T, TemplateError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> T + Send + 'static,
+    {
+        let slots = Arc::clone(&self.slots);
+        let permit = match admission {
+            Admission::Wait => slots.acquire_owned().await.ok(),
+            Admission::FailFast => slots.try_acquire_owned().ok(),
+        };
+        let Some(permit) = permit else {
+            return Err(TemplateError {
+                kind: TemplateErrorKind::Busy,
+                message: format!(
+                    "all {} template render slots are busy; try again shortly",
+                    self.limits.concurrent_renders.max(1)
+                ),
+                line: None,
+                column: None,
+            });
+        };
+        let engine = self.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let out = work(&engine);
+            drop(permit);
+            out
+        })
+        .await;
+        result.map_err(|_| TemplateError {
+            kind: TemplateErrorKind::Render,
+            message: "template rendering failed unexpectedly".to_owned(),
+            line: None,
+            column: None,
+        })
     }
 
     /// The limits in force.
@@ -265,13 +355,74 @@ fn convert(e: &minijinja::Error, source: &str) -> TemplateError {
     }
 }
 
-fn filter_json(value: &Value) -> Result<String, minijinja::Error> {
-    serde_json::to_string(value).map_err(|e| {
-        minijinja::Error::new(
+fn too_large(what: &str, max: usize) -> minijinja::Error {
+    minijinja::Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{what} exceeds {max} bytes (the output limit)"),
+    )
+}
+
+/// Collects text up to `limit` bytes, then fails (so serialising a huge or self-repeating
+/// value stops early instead of building it whole).
+struct Bounded {
+    buf: String,
+    limit: usize,
+    overflowed: bool,
+}
+
+impl Bounded {
+    fn new(limit: usize) -> Self {
+        Self {
+            buf: String::new(),
+            limit,
+            overflowed: false,
+        }
+    }
+}
+
+impl std::fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.buf.len() + s.len() > self.limit {
+            self.overflowed = true;
+            return Err(std::fmt::Error);
+        }
+        self.buf.push_str(s);
+        Ok(())
+    }
+}
+
+/// The value as text (strings as they are), at most `max` bytes.
+fn bounded_text(value: &Value, max: usize, what: &str) -> Result<String, minijinja::Error> {
+    if let Some(s) = value.as_str() {
+        if s.len() > max {
+            return Err(too_large(what, max));
+        }
+        return Ok(s.to_owned());
+    }
+    let mut out = Bounded::new(max);
+    write!(out, "{value}").map_err(|_| too_large(what, max))?;
+    Ok(out.buf)
+}
+
+fn filter_json(value: &Value, max: usize) -> Result<String, minijinja::Error> {
+    if value.as_str().is_some_and(|s| s.len() > max) {
+        return Err(too_large("json input", max));
+    }
+    let mut out = LimitedWriter {
+        buf: Vec::new(),
+        limit: max,
+        overflowed: false,
+    };
+    match serde_json::to_writer(&mut out, value) {
+        Ok(()) => String::from_utf8(out.buf).map_err(|_| {
+            minijinja::Error::new(ErrorKind::InvalidOperation, "JSON output is not UTF-8")
+        }),
+        Err(_) if out.overflowed => Err(too_large("json output", max)),
+        Err(e) => Err(minijinja::Error::new(
             ErrorKind::InvalidOperation,
             format!("cannot encode JSON: {e}"),
-        )
-    })
+        )),
+    }
 }
 
 fn parse_time(value: &Value) -> Result<DateTime<Utc>, minijinja::Error> {
@@ -290,18 +441,28 @@ fn parse_time(value: &Value) -> Result<DateTime<Utc>, minijinja::Error> {
     DateTime::from_timestamp(secs, 0).ok_or_else(bad)
 }
 
-fn filter_date(value: &Value, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let format: Option<String> = kwargs.get("format")?;
+fn filter_date(value: &Value, kwargs: Kwargs, max: usize) -> Result<String, minijinja::Error> {
+    let format: Option<&str> = kwargs.get("format")?;
     kwargs.assert_all_used()?;
+    if format.is_some_and(|f| f.len() > MAX_DATE_FORMAT_BYTES) {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("date format is longer than {MAX_DATE_FORMAT_BYTES} bytes"),
+        ));
+    }
     let t = parse_time(value)?;
-    let mut out = String::new();
-    write!(
+    let mut out = Bounded::new(max);
+    let written = write!(
         out,
         "{}",
-        t.format(format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S UTC"))
-    )
-    .map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, "invalid date format"))?;
-    Ok(out)
+        t.format(format.unwrap_or("%Y-%m-%d %H:%M:%S UTC"))
+    );
+    if out.overflowed {
+        return Err(too_large("date output", max));
+    }
+    written
+        .map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, "invalid date format"))?;
+    Ok(out.buf)
 }
 
 /// `3723` seconds as `1h 2m 3s`.
@@ -349,27 +510,94 @@ fn filter_duration(value: &Value, kwargs: Kwargs) -> Result<String, minijinja::E
     Ok(human_duration(secs.round() as u64))
 }
 
-fn filter_base64(value: &str) -> String {
+fn filter_base64(value: &str, max: usize) -> Result<String, minijinja::Error> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(value.as_bytes())
+    if value.len().div_ceil(3).saturating_mul(4) > max {
+        return Err(too_large("base64 output", max));
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(value.as_bytes()))
 }
 
-fn filter_truncate(value: &Value, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+fn filter_truncate(value: &Value, kwargs: Kwargs, max: usize) -> Result<String, minijinja::Error> {
     let length: Option<usize> = kwargs.get("length")?;
-    let end: Option<String> = kwargs.get("end")?;
+    let end: Option<&str> = kwargs.get("end")?;
     kwargs.assert_all_used()?;
-    let text = value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned);
+    let end = end.unwrap_or("…");
+    if end.len() > max {
+        return Err(too_large("truncate end", max));
+    }
+    let text = bounded_text(value, max, "truncate input")?;
     let length = length.unwrap_or(255);
-    let end = end.unwrap_or_else(|| "…".to_owned());
     if text.chars().count() <= length {
         return Ok(text);
     }
     let keep = length.saturating_sub(end.chars().count());
     let mut out: String = text.chars().take(keep).collect();
-    out.push_str(&end);
+    out.push_str(end);
     Ok(out)
+}
+
+/// Applies an escaper to the value's text, refusing input or output past `max` bytes (every
+/// escaper at most quintuples its input, so the input check comes first and is cheap).
+fn escape_with(
+    value: &Value,
+    max: usize,
+    escaper: fn(&str, &mut String),
+) -> Result<String, minijinja::Error> {
+    let text = bounded_text(value, max, "escape input")?;
+    let mut out = String::with_capacity(text.len());
+    escaper(&text, &mut out);
+    if out.len() > max {
+        return Err(too_large("escaped output", max));
+    }
+    Ok(out)
+}
+
+/// Slack mrkdwn: the three characters Slack's own docs say to escape. Without `<` no
+/// `<!channel>`, `<@U123>` or `<https://evil|https://sso>` can be formed.
+pub fn slack_escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Breaks `@everyone`, `@here`, `@channel`, `@all`, `@room`, `@user` and Zulip's `@**name**`:
+/// a zero-width space after an `@` that starts a word and is followed by a non-space. An `@`
+/// inside a word (`ops@example.com`) is left alone.
+pub fn mentions_escape(text: &str, out: &mut String) {
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        let starts_word = prev.is_none_or(|p| !p.is_alphanumeric());
+        if c == '@' && starts_word && chars.peek().is_some_and(|n| !n.is_whitespace()) {
+            out.push('\u{200B}');
+        }
+        prev = Some(c);
+    }
+}
+
+/// Markdown (CommonMark, Discord, Mattermost, Rocket.Chat, Teams, Webex, Zulip): every
+/// character that can start emphasis, code, a link (`[text](url)`), an autolink or mention
+/// (`<...>`), a heading, a quote or a table is backslash-escaped, and mentions are broken as
+/// in [`mentions_escape`].
+pub fn markdown_escape(text: &str, out: &mut String) {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '~' | '|' | '[' | ']' | '<' | '>' | '#'
+        ) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    mentions_escape(&escaped, out);
 }
 
 /// How an event reads to a person, for templates.

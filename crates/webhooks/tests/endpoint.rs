@@ -216,3 +216,97 @@ fn matching_uses_types_selector_and_integration_support() {
     spec.enabled = false;
     assert!(!spec.matches(&down, Some(&labels), &catalog));
 }
+
+/// Issue 8 item 13: an endpoint took 12,000 signing secrets (each delivery signs with all).
+#[test]
+fn signing_secrets_are_capped() {
+    use vedette_webhooks::endpoint::{MAX_SIGNING_SECRETS, SigningSecret};
+    let mut spec = EndpointSpec::new("https://x.example");
+    let secret = spec.secrets[0].clone();
+    spec.secrets = vec![secret.clone(); MAX_SIGNING_SECRETS];
+    spec.validate(&Catalog::builtin().expect("catalog"), &Engine::default())
+        .expect("the limit itself is fine");
+    spec.secrets = vec![
+        SigningSecret {
+            secret: Secret::new("not-a-secret"),
+            expires_at: None,
+        };
+        12_000
+    ];
+    let errs = errors(&mut spec);
+    let message = field_of(&errs, "secrets");
+    assert!(
+        message.contains("12000") && message.contains(&format!("at most {MAX_SIGNING_SECRETS}")),
+        "{message}"
+    );
+    assert!(
+        errs.len() <= MAX_SIGNING_SECRETS + 1,
+        "one error per secret past the cap floods the answer: {} errors",
+        errs.len()
+    );
+    assert!(!message.contains("not-a-secret"), "{message}");
+}
+
+#[test]
+fn rotation_never_keeps_more_than_the_cap() {
+    use vedette_webhooks::endpoint::MAX_SIGNING_SECRETS;
+    let mut spec = EndpointSpec::new("https://x.example");
+    let now = Utc::now();
+    let mut newest = String::new();
+    for _ in 0..(MAX_SIGNING_SECRETS * 3) {
+        newest = vedette_webhooks::signing::generate_secret();
+        spec.rotate_secret(Secret::new(newest.clone()), Duration::from_secs(3600), now);
+    }
+    assert_eq!(spec.secrets.len(), MAX_SIGNING_SECRETS);
+    assert_eq!(spec.secrets[0].secret.expose(), newest, "newest first");
+    spec.validate(&Catalog::builtin().expect("catalog"), &Engine::default())
+        .expect("a rotated spec stays valid");
+}
+
+#[test]
+fn event_type_filters_and_headers_are_capped() {
+    use vedette_webhooks::endpoint::{MAX_EVENT_TYPES, MAX_HEADERS};
+    let mut spec = EndpointSpec::new("https://x.example");
+    spec.event_types = vec!["monitor.*".to_owned(); 10_000];
+    spec.headers = (0..10_000)
+        .map(|i| (format!("x-h{i}"), HeaderValueSpec::Plain("v".to_owned())))
+        .collect();
+    let errs = errors(&mut spec);
+    let message = field_of(&errs, "event_types");
+    assert!(
+        message.contains(&format!("at most {MAX_EVENT_TYPES}")),
+        "{message}"
+    );
+    let message = field_of(&errs, "headers");
+    assert!(
+        message.contains(&format!("at most {MAX_HEADERS}")),
+        "{message}"
+    );
+    assert!(errs.len() < 10, "{} errors", errs.len());
+}
+
+#[test]
+fn email_recipients_are_capped() {
+    use vedette_webhooks::endpoint::{EmailSpec, MAX_RECIPIENTS, SmtpSecurity, SmtpSpec};
+    let mut spec = EndpointSpec::email(EmailSpec {
+        smtp: SmtpSpec {
+            host: "smtp.example.com".to_owned(),
+            port: None,
+            security: SmtpSecurity::Starttls,
+            username: None,
+            password: None,
+            tls_verify: true,
+            ca_pem: None,
+        },
+        from: "alerts@example.com".to_owned(),
+        to: vec!["not an address".to_owned(); 5_000],
+        subject: None,
+    });
+    let errs = errors(&mut spec);
+    let message = field_of(&errs, "email.to");
+    assert!(
+        message.contains(&format!("at most {MAX_RECIPIENTS}")),
+        "{message}"
+    );
+    assert!(errs.len() <= MAX_RECIPIENTS + 2, "{} errors", errs.len());
+}

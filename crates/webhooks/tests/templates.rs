@@ -159,3 +159,127 @@ fn date_filter_rejects_bad_input_without_panicking() {
     let bad = engine.render("{{ 0 | date(format='%Q') }}", &ctx());
     assert!(bad.is_err(), "{bad:?}");
 }
+
+/// Issue 8 item 7: `date(format="%+" * 5000000)` built 160 MB before the fuel check.
+#[test]
+fn custom_filters_refuse_huge_input_before_building_output() {
+    let engine = Engine::default();
+    let started = std::time::Instant::now();
+    let err = engine
+        .render(r#"{{ 0 | date(format="%+" * 5000000) | length }}"#, &ctx())
+        .expect_err("format too long");
+    assert_eq!(err.kind, TemplateErrorKind::Render);
+    assert!(
+        err.message.contains("date format") && err.message.contains("256"),
+        "{err}"
+    );
+    for (template, what) in [
+        (r#"{{ ("x" * 3000000) | json }}"#, "json input"),
+        (
+            r#"{{ ("x" * 3000000) | truncate(length=5) }}"#,
+            "truncate input",
+        ),
+        (
+            r#"{{ "x" | truncate(length=0, end="y" * 3000000) }}"#,
+            "truncate end",
+        ),
+        (
+            r#"{{ ("x" * 3000000) | base64 | length }}"#,
+            "base64 output",
+        ),
+        (
+            r#"{{ ("<" * 3000000) | slack_escape | length }}"#,
+            "escape input",
+        ),
+        (
+            r#"{{ ("*" * 3000000) | markdown_escape | length }}"#,
+            "escape input",
+        ),
+        (
+            r#"{{ ("@a " * 1000000) | mentions_escape | length }}"#,
+            "escape input",
+        ),
+        (
+            r#"{{ ("*" * 200000) | markdown_escape | length }}"#,
+            "escaped output",
+        ),
+    ] {
+        let err = engine.render(template, &ctx()).expect_err(template);
+        assert!(err.message.contains(what), "{template}: {err}");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn escapers_neutralise_chat_markup() {
+    let engine = Engine::default();
+    let mut c = ctx();
+    c["message"] = json!("<!channel> [a](https://evil) *b* @everyone ops@example.com");
+    let out = engine
+        .render("{{ message | slack_escape }}", &c)
+        .expect("renders");
+    assert_eq!(
+        out,
+        "&lt;!channel&gt; [a](https://evil) *b* @everyone ops@example.com"
+    );
+    let out = engine
+        .render("{{ message | markdown_escape }}", &c)
+        .expect("renders");
+    assert_eq!(
+        out,
+        "\\<!channel\\> \\[a\\](https://evil) \\*b\\* @\u{200B}everyone ops@example.com"
+    );
+    let out = engine
+        .render("{{ message | mentions_escape }}", &c)
+        .expect("renders");
+    assert_eq!(
+        out,
+        "<!channel> [a](https://evil) *b* @\u{200B}everyone ops@example.com"
+    );
+}
+
+/// Renders run on the blocking pool, at most `concurrent_renders` at once; `FailFast` callers
+/// get `Busy` instead of queueing, `Wait` callers get a slot once one frees up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renders_are_bounded_and_off_the_runtime() {
+    use vedette_webhooks::templates::Admission;
+    let engine = Engine::new(TemplateLimits {
+        concurrent_renders: 1,
+        ..TemplateLimits::default()
+    });
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let busy = engine.clone();
+    let holder = tokio::spawn(async move {
+        busy.run(Admission::Wait, move |_| {
+            let _ = started_tx.send(());
+            wait.recv().expect("released");
+        })
+        .await
+    });
+    started_rx.await.expect("render started");
+    // The async runtime is free while the render holds its thread.
+    tokio::time::timeout(std::time::Duration::from_secs(1), tokio::task::yield_now())
+        .await
+        .expect("runtime responsive");
+    let err = engine
+        .run(Admission::FailFast, |e| e.render("{{ title }}", &ctx()))
+        .await
+        .expect_err("saturated");
+    assert_eq!(err.kind, TemplateErrorKind::Busy);
+    assert!(err.message.contains("busy"), "{err}");
+    let waiting = engine.clone();
+    let queued = tokio::spawn(async move {
+        waiting
+            .run(Admission::Wait, |e| e.render("{{ title }}", &ctx()))
+            .await
+    });
+    release.send(()).expect("release");
+    holder.await.expect("join").expect("ran");
+    let out = queued.await.expect("join").expect("slot").expect("renders");
+    assert_eq!(out, "Payments API is down");
+}

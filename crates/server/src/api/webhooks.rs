@@ -27,6 +27,7 @@ use vedette_store::{
 use vedette_webhooks::catalog::Catalog;
 use vedette_webhooks::delivery::{self, RenderError};
 use vedette_webhooks::endpoint::{IntegrationRef, SigningSecret, TemplateSpec};
+use vedette_webhooks::templates::{Admission, TemplateErrorKind};
 use vedette_webhooks::{EndpointSpec, Engine, Secret, TemplateLimits, samples, signing};
 
 use super::body::{self, Envelope, Spec};
@@ -613,20 +614,29 @@ async fn preview(
     spec.validate(services.catalog(), services.templates())
         .map_err(Problem::validation)?;
     let event = samples::sample_event(request.event_type);
-    let rendered =
-        delivery::render_request(&spec, services.catalog(), services.templates(), &event).map_err(
-            |e| {
-                let field = if spec.integration.is_some() {
-                    "integration"
-                } else {
-                    "template.body"
-                };
-                match e {
-                    RenderError::Template(t) => Problem::invalid(field, t.to_string()),
-                    other => Problem::invalid(field, other.to_string()),
-                }
-            },
-        )?;
+    // Rendered off the async runtime, at most a few at once; 503 when every slot is busy.
+    let rendered = delivery::render_request_blocking(
+        &spec,
+        &services.catalog,
+        services.templates(),
+        &event,
+        Admission::FailFast,
+    )
+    .await
+    .map_err(|e| {
+        let field = if spec.integration.is_some() {
+            "integration"
+        } else {
+            "template.body"
+        };
+        match e {
+            RenderError::Template(t) if t.kind == TemplateErrorKind::Busy => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", t.message)
+            }
+            RenderError::Template(t) => Problem::invalid(field, t.to_string()),
+            other => Problem::invalid(field, other.to_string()),
+        }
+    })?;
     Ok(Json(PreviewResponse {
         event,
         method: rendered.method,
