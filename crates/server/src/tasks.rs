@@ -174,6 +174,7 @@ mod tests {
                 catalog,
                 vedette_webhooks::DispatcherConfig::default().template_limits,
             )),
+            guards: Arc::default(),
             tasks: health.clone(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
