@@ -32,4 +32,5 @@ mod errors;
 mod events;
 mod maintenance;
 mod monitors;
+mod secrets;
 mod webhooks;
