@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, selector};
-use vedette_store::{MonitorRecord, MonitorStatus, Scope, StoreError};
+use vedette_store::{MonitorRecord, MonitorStatus, StoreError};
 
 use super::ApiState;
 use super::auth::Principal;
@@ -19,30 +19,11 @@ use super::body::{self, Envelope};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, Destination, REDACTED, WRITE_ATTEMPTS, ensure_api_managed};
+use super::resource::{self, Audience, Destination, REDACTED, WRITE_ATTEMPTS, ensure_api_managed};
 use crate::engine::new_token;
 
 const KIND: &str = "monitor";
 const CURSOR: &str = "monitors";
-
-/// Who reads a monitor: the push token (which turns a monitor up) and custom header values are
-/// shown only to tokens that may write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Audience {
-    /// A `read` token: push token and header values shown as [`REDACTED`], no push URL.
-    Reader,
-    /// A `write` or `admin` token.
-    Writer,
-}
-
-impl Audience {
-    fn of(principal: Option<&Extension<Principal>>) -> Self {
-        match principal {
-            Some(Extension(p)) if p.scope.grants(Scope::Write) => Self::Writer,
-            _ => Self::Reader,
-        }
-    }
-}
 
 /// A monitor as the API shows it.
 #[derive(Debug, Serialize)]

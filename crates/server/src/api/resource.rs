@@ -1,15 +1,17 @@
 //! Conventions shared by the versioned resources (monitors, maintenance windows): ownership
 //! checks, `ETag` responses, generated ids.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
 use vedette_model::FieldError;
 use vedette_model::document::slugify;
 use vedette_model::validate::check_id;
+use vedette_store::Scope;
 
+use super::auth::Principal;
 use super::problem::{ApiResult, Problem};
 use crate::demo::DEMO_SOURCE;
 use crate::files::FILE_SOURCE;
@@ -97,6 +99,26 @@ pub fn id_candidates(name: Option<&str>, prefix: &str) -> Vec<String> {
         None => (0..WRITE_ATTEMPTS)
             .map(|_| format!("{prefix}-{}", random()))
             .collect(),
+    }
+}
+
+/// Who reads a resource: some values (push tokens, monitor header values, webhook URL queries)
+/// are shown only to tokens that may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A `read` token: push token and header values shown as [`REDACTED`], no push URL.
+    Reader,
+    /// A `write` or `admin` token.
+    Writer,
+}
+
+impl Audience {
+    /// The audience of a request authenticated as `principal` (none: the narrowest).
+    pub fn of(principal: Option<&Extension<Principal>>) -> Self {
+        match principal {
+            Some(Extension(p)) if p.scope.grants(Scope::Write) => Self::Writer,
+            _ => Self::Reader,
+        }
     }
 }
 

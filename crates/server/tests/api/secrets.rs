@@ -11,6 +11,7 @@ api_tests!(
     read_scope_sees_no_push_token_or_headers,
     push_tokens_rotate,
     racing_creates_with_one_push_token,
+    webhook_secrets_follow_their_destination,
 );
 
 /// A token with `scopes`, created through the API.
@@ -243,5 +244,115 @@ async fn racing_creates_with_one_push_token(kind: Kind) {
             .expect("ping");
         assert_eq!(pinged.status(), 200, "trial {trial}");
     }
+    server.finish().await;
+}
+
+async fn webhook_secrets_follow_their_destination(kind: Kind) {
+    let server = Server::start(kind).await;
+    let reader = token(&server, &["read"]).await;
+    let hook = json!({"spec": {
+        "url": "http://127.0.0.1:9/hook?token=q-s3cret",
+        "enabled": false,
+        "auth": {"type": "bearer", "token": "bearer-s3cret"},
+        "headers": {"X-Key": {"secret": "hdr-s3cret"}}
+    }});
+    let created = server.put("/webhooks/hook", &hook).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+
+    // Same destination: kept. Another host without the secrets: 422 naming each.
+    let same = server
+        .patch(
+            "/webhooks/hook",
+            &json!({"spec": {"url": "http://127.0.0.1:9/other?token=q"}}),
+        )
+        .await;
+    assert_eq!(same.status, 200, "{:#}", same.body);
+    let moved = server
+        .patch(
+            "/webhooks/hook",
+            &json!({"spec": {"url": "http://127.0.0.2:9/hook"}}),
+        )
+        .await;
+    moved.problem(422);
+    assert_eq!(
+        moved.error_fields(),
+        ["spec.auth.token", "spec.headers.X-Key.secret"]
+    );
+    assert!(!moved.body.to_string().contains("s3cret"));
+    let resent = server
+        .patch(
+            "/webhooks/hook",
+            &json!({"spec": {
+                "url": "http://127.0.0.2:9/hook",
+                "auth": {"type": "bearer", "token": "new-bearer"},
+                "headers": {"X-Key": {"secret": "new-header"}}
+            }}),
+        )
+        .await;
+    assert_eq!(resent.status, 200, "{:#}", resent.body);
+
+    // Read tokens see the URL's query redacted; that body sent back keeps it.
+    let restore = server
+        .patch(
+            "/webhooks/hook",
+            &json!({"spec": {"url": "http://127.0.0.2:9/hook?token=q-s3cret"}}),
+        )
+        .await;
+    assert_eq!(restore.status, 200, "{:#}", restore.body);
+    let read = get_as(&server, &reader, "/webhooks/hook").await;
+    assert_eq!(read.body["spec"]["url"], "http://127.0.0.2:9/hook?********");
+    assert!(!read.body.to_string().contains("s3cret"), "{:#}", read.body);
+    let listed = get_as(&server, &reader, "/webhooks").await;
+    assert!(
+        !listed.body.to_string().contains("s3cret"),
+        "{:#}",
+        listed.body
+    );
+    let kept = server.put("/webhooks/hook", &read.body).await;
+    assert_eq!(kept.status, 200, "{:#}", kept.body);
+    assert_eq!(kept.body["version"], restore.body["version"], "unchanged");
+    let mut elsewhere = read.body.clone();
+    elsewhere["spec"]["url"] = json!("http://127.0.0.3:9/hook?********");
+    elsewhere["spec"]["auth"]["token"] = json!("t");
+    elsewhere["spec"]["headers"]["X-Key"]["secret"] = json!("h");
+    let refused = server.put("/webhooks/hook", &elsewhere).await;
+    refused.problem(422);
+    assert_eq!(refused.error_fields(), ["spec.url"]);
+
+    // Catalog integrations: the destination is the URL the integration renders.
+    let gotify = json!({"spec": {"enabled": false, "integration": {"name": "gotify",
+        "params": {"server": "http://127.0.0.1:9", "token": "gotify-s3cret"}}}});
+    assert_eq!(server.put("/webhooks/gotify", &gotify).await.status, 201);
+    let moved = server
+        .patch(
+            "/webhooks/gotify",
+            &json!({"spec": {"integration": {"name": "gotify", "params": {"server": "http://127.0.0.2:9"}}}}),
+        )
+        .await;
+    moved.problem(422);
+    assert_eq!(moved.error_fields(), ["spec.integration.params.token"]);
+
+    // Email: the SMTP server is the destination of its password.
+    let email = json!({"spec": {"enabled": false, "email": {
+        "smtp": {"host": "127.0.0.1", "port": 2525, "security": "starttls", "username": "u", "password": "smtp-s3cret"},
+        "from": "alerts@example.com", "to": ["ops@example.com"]
+    }}});
+    let created = server.put("/webhooks/mail", &email).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let moved = server
+        .patch(
+            "/webhooks/mail",
+            &json!({"spec": {"email": {"smtp": {"host": "127.0.0.2"}}}}),
+        )
+        .await;
+    moved.problem(422);
+    assert_eq!(moved.error_fields(), ["spec.email.smtp.password"]);
+    let same = server
+        .patch(
+            "/webhooks/mail",
+            &json!({"spec": {"email": {"from": "noc@example.com"}}}),
+        )
+        .await;
+    assert_eq!(same.status, 200, "{:#}", same.body);
     server.finish().await;
 }
