@@ -146,14 +146,16 @@ impl Store {
     /// incidents and events stay as history. Whether it existed.
     pub async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let existed = resource::delete(&mut tx, Table::Monitors, id).await?;
+        // The push token first: a writer claiming a token locks `heartbeat_tokens` before the
+        // monitor row, so taking them in the same order cannot deadlock with it.
         for sql in [
-            "DELETE FROM monitor_status WHERE monitor_id = $1",
             "DELETE FROM heartbeat_tokens WHERE monitor_id = $1",
+            "DELETE FROM monitor_status WHERE monitor_id = $1",
             "DELETE FROM heartbeat_pings WHERE monitor_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
+        let existed = resource::delete(&mut tx, Table::Monitors, id).await?;
         tx.commit().await?;
         Ok(existed)
     }
