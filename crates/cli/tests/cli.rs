@@ -674,3 +674,61 @@ fn login_contexts_and_connection_errors() {
     expect(&out, 1, &["status with a wrong VEDETTE_TOKEN"]);
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
 }
+
+/// Offline recovery: with the server stopped, `token create --admin --data-dir` writes a new
+/// admin token into the store, printing its secret once; the restarted server accepts it.
+#[test]
+fn offline_token_create_recovers_admin_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let vedette = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vedette"))
+            .args(args)
+            .env_remove("VEDETTE_URL")
+            .env_remove("VEDETTE_TOKEN")
+            .env_remove("VEDETTE_CONTEXT")
+            .env("VEDETTE_CONFIG_FILE", dir.path().join("none.yaml"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run vedette")
+    };
+    let server = Server::start_with_env(&data, &[], &[("VEDETTE_BOOTSTRAP_TOKEN", ADMIN)]);
+    assert!(server.stop());
+
+    let data_arg = data.to_str().unwrap();
+    let out = vedette(&["token", "create", "--admin", "--data-dir", data_arg]);
+    expect(&out, 0, &["token create --admin --data-dir"]);
+    let secret = stdout(&out).trim().to_owned();
+    assert!(secret.starts_with("vdt_"), "{secret}");
+    assert!(stderr(&out).contains("not shown again"), "{}", stderr(&out));
+
+    let missing = dir.path().join("nowhere");
+    let out = vedette(&[
+        "token",
+        "create",
+        "--admin",
+        "--data-dir",
+        missing.to_str().unwrap(),
+    ]);
+    expect(&out, 2, &["token create --data-dir without a store"]);
+    assert!(stderr(&out).contains("--data-dir"), "{}", stderr(&out));
+    assert!(!missing.exists(), "no store is created on a typo");
+
+    let server = Server::start(&data, &[]);
+    let listed = reqwest::blocking::Client::new()
+        .get(server.url("/api/v1/tokens"))
+        .bearer_auth(&secret)
+        .send()
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let listed: serde_json::Value = listed.json().unwrap();
+    let names: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["bootstrap", "recovery"], "{listed}");
+    assert!(server.stop());
+}

@@ -180,6 +180,30 @@ pub(crate) fn create_data_dir(path: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(path).map_err(error)
 }
 
+impl Store {
+    /// Starts a transaction that serialises with every other one taken on `table` this way: on
+    /// SQLite the write lock up front (`BEGIN IMMEDIATE`), on PostgreSQL a self-conflicting
+    /// `SHARE ROW EXCLUSIVE` lock on `table` (plain reads still proceed). For check-then-write
+    /// rules that span rows, such as "keep one admin token" or "one monitor per push token".
+    pub(crate) async fn begin_serialized(
+        &self,
+        table: &'static str,
+    ) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"
+                )))
+                .execute(&mut *tx)
+                .await?;
+                Ok(tx)
+            }
+        }
+    }
+}
+
 /// Creates the SQLite file when missing and switches it to WAL (a persistent setting, done once
 /// here with a native connection because the `Any` URL cannot carry it).
 async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {

@@ -86,6 +86,10 @@ pub enum StoreError {
     /// A concurrent writer kept changing the same resource; the write may be retried.
     #[error("concurrent updates of {0:?} kept conflicting; retry")]
     Contention(String),
+    /// A monitor's push token (`spec.heartbeat.token`) already belongs to another monitor;
+    /// nothing was written.
+    #[error("the heartbeat token is already used by another monitor")]
+    HeartbeatTokenTaken,
     /// An argument is outside what the store accepts (e.g. a step that is not whole minutes).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -22,6 +22,38 @@ pub struct PingRecord {
     pub message: Option<String>,
 }
 
+/// Sets (or replaces) the push token of a monitor on `conn`.
+pub(crate) async fn set_in(
+    conn: &mut sqlx::AnyConnection,
+    monitor_id: &str,
+    token: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO heartbeat_tokens (monitor_id, token, token_sha256) VALUES ($1, $2, $3) \
+         ON CONFLICT (monitor_id) DO UPDATE SET token = excluded.token, \
+         token_sha256 = excluded.token_sha256",
+    )
+    .bind(monitor_id)
+    .bind(token)
+    .bind(token_hash(token))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The monitor holding push token `token`, read on `conn`.
+pub(crate) async fn owner_in(
+    conn: &mut sqlx::AnyConnection,
+    token: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT monitor_id FROM heartbeat_tokens WHERE token_sha256 = $1")
+            .bind(token_hash(token))
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Hex SHA-256 of a token.
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -45,17 +77,8 @@ impl Store {
         monitor_id: &str,
         token: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO heartbeat_tokens (monitor_id, token, token_sha256) VALUES ($1, $2, $3) \
-             ON CONFLICT (monitor_id) DO UPDATE SET token = excluded.token, \
-             token_sha256 = excluded.token_sha256",
-        )
-        .bind(monitor_id)
-        .bind(token)
-        .bind(token_hash(token))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        set_in(&mut conn, monitor_id, token).await
     }
 
     /// The monitor a push token belongs to.

@@ -41,7 +41,7 @@ pub use results::{MAX_RESULTS_PAGE, StoredResult};
 pub use retention::{Retention, RetentionReport};
 pub use rollup::{Bucket, Resolution};
 pub use status::MonitorStatus;
-pub use tokens::{NewToken, Scope, TokenRecord, token_sha256};
+pub use tokens::{NewToken, Revocation, Scope, TokenRecord, token_sha256};
 pub use webhooks::{
     MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, WebhookAttempt,
     WebhookEndpointRecord, WebhookMessage,

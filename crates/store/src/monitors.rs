@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use vedette_model::MonitorSpec;
 
+use crate::heartbeat;
 use crate::resource::{self, Resource, Table};
 use crate::{Store, StoreError};
 
@@ -73,6 +74,11 @@ impl Store {
         if_version: Option<i64>,
     ) -> Result<MonitorRecord, StoreError> {
         let spec = serde_json::to_value(&m.spec)?;
+        if let Some(token) = m.spec.heartbeat.as_ref().and_then(|h| h.token.as_ref()) {
+            return self
+                .put_monitor_claiming(m, &spec, token.expose(), if_version)
+                .await;
+        }
         let stored = self
             .put_resource(
                 Table::Monitors,
@@ -83,6 +89,39 @@ impl Store {
                 if_version,
             )
             .await?;
+        MonitorRecord::from_resource(stored)
+    }
+
+    /// Writes a monitor whose spec sets its push token, checking that no other monitor holds
+    /// the token and recording it in the same serialised transaction: of concurrent writers
+    /// of one token, one wins and the others store nothing
+    /// ([`StoreError::HeartbeatTokenTaken`]).
+    async fn put_monitor_claiming(
+        &self,
+        m: &MonitorRecord,
+        spec: &serde_json::Value,
+        token: &str,
+        if_version: Option<i64>,
+    ) -> Result<MonitorRecord, StoreError> {
+        let mut tx = self.begin_serialized("heartbeat_tokens").await?;
+        if let Some(owner) = heartbeat::owner_in(&mut tx, token).await?
+            && owner != m.id
+        {
+            return Err(StoreError::HeartbeatTokenTaken);
+        }
+        let stored = resource::put_once(
+            &mut tx,
+            Table::Monitors,
+            &m.id,
+            &m.labels,
+            spec,
+            &m.source,
+            if_version,
+        )
+        .await?
+        .ok_or_else(|| StoreError::Contention(m.id.clone()))?;
+        heartbeat::set_in(&mut tx, &m.id, token).await?;
+        tx.commit().await?;
         MonitorRecord::from_resource(stored)
     }
 
@@ -107,14 +146,16 @@ impl Store {
     /// incidents and events stay as history. Whether it existed.
     pub async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let existed = resource::delete(&mut tx, Table::Monitors, id).await?;
+        // The push token first: a writer claiming a token locks `heartbeat_tokens` before the
+        // monitor row, so taking them in the same order cannot deadlock with it.
         for sql in [
-            "DELETE FROM monitor_status WHERE monitor_id = $1",
             "DELETE FROM heartbeat_tokens WHERE monitor_id = $1",
+            "DELETE FROM monitor_status WHERE monitor_id = $1",
             "DELETE FROM heartbeat_pings WHERE monitor_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
+        let existed = resource::delete(&mut tx, Table::Monitors, id).await?;
         tx.commit().await?;
         Ok(existed)
     }

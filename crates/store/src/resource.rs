@@ -73,68 +73,12 @@ impl Store {
         source: &str,
         if_version: Option<i64>,
     ) -> Result<Resource, StoreError> {
-        let labels_json = serde_json::to_string(labels)?;
-        let spec_json = serde_json::to_string(&spec)?;
         for _ in 0..PUT_ATTEMPTS {
-            let now = to_ms(Utc::now());
-            let current = self.get_resource(table, id).await?;
-            if let Some(expected) = if_version {
-                let found = current.as_ref().map(|c| c.version);
-                if found.unwrap_or(0) != expected {
-                    return Err(StoreError::VersionConflict {
-                        id: id.to_owned(),
-                        expected,
-                        found,
-                    });
-                }
-            }
-            let written = match current {
-                None => {
-                    let sql = format!(
-                        "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5, $5) \
-                         ON CONFLICT (id) DO NOTHING",
-                        table.name()
-                    );
-                    sqlx::query(AssertSqlSafe(sql))
-                        .bind(id)
-                        .bind(&labels_json)
-                        .bind(&spec_json)
-                        .bind(source)
-                        .bind(now)
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected()
-                }
-                Some(current)
-                    if current.labels == *labels
-                        && current.spec == spec
-                        && current.source == source =>
-                {
-                    return Ok(current);
-                }
-                Some(current) => {
-                    let sql = format!(
-                        "UPDATE {} SET labels = $1, spec = $2, source = $3, version = version + 1, \
-                         updated_at = $4 WHERE id = $5 AND version = $6",
-                        table.name()
-                    );
-                    sqlx::query(AssertSqlSafe(sql))
-                        .bind(&labels_json)
-                        .bind(&spec_json)
-                        .bind(source)
-                        .bind(now.max(to_ms(current.updated_at)))
-                        .bind(id)
-                        .bind(current.version)
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected()
-                }
-            };
-            if written == 1 {
-                return self
-                    .get_resource(table, id)
-                    .await?
-                    .ok_or_else(|| StoreError::Contention(id.to_owned()));
+            let mut conn = self.pool.acquire().await?;
+            if let Some(stored) =
+                put_once(&mut conn, table, id, labels, &spec, source, if_version).await?
+            {
+                return Ok(stored);
             }
         }
         Err(StoreError::Contention(id.to_owned()))
@@ -166,6 +110,96 @@ impl Store {
             .map(decode)
             .collect()
     }
+}
+
+/// One attempt of [`Store::put_resource`] on `conn` (a pooled connection or a transaction);
+/// `None` when a concurrent writer changed the row in between.
+pub(crate) async fn put_once(
+    conn: &mut sqlx::AnyConnection,
+    table: Table,
+    id: &str,
+    labels: &BTreeMap<String, String>,
+    spec: &serde_json::Value,
+    source: &str,
+    if_version: Option<i64>,
+) -> Result<Option<Resource>, StoreError> {
+    let labels_json = serde_json::to_string(labels)?;
+    let spec_json = serde_json::to_string(spec)?;
+    let now = to_ms(Utc::now());
+    let current = get_in(conn, table, id).await?;
+    if let Some(expected) = if_version {
+        let found = current.as_ref().map(|c| c.version);
+        if found.unwrap_or(0) != expected {
+            return Err(StoreError::VersionConflict {
+                id: id.to_owned(),
+                expected,
+                found,
+            });
+        }
+    }
+    let written = match current {
+        None => {
+            let sql = format!(
+                "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5, $5) \
+                 ON CONFLICT (id) DO NOTHING",
+                table.name()
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .bind(&labels_json)
+                .bind(&spec_json)
+                .bind(source)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        }
+        Some(current)
+            if current.labels == *labels && current.spec == *spec && current.source == source =>
+        {
+            return Ok(Some(current));
+        }
+        Some(current) => {
+            let sql = format!(
+                "UPDATE {} SET labels = $1, spec = $2, source = $3, version = version + 1, \
+                 updated_at = $4 WHERE id = $5 AND version = $6",
+                table.name()
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&labels_json)
+                .bind(&spec_json)
+                .bind(source)
+                .bind(now.max(to_ms(current.updated_at)))
+                .bind(id)
+                .bind(current.version)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        }
+    };
+    if written == 1 {
+        return get_in(conn, table, id)
+            .await?
+            .ok_or_else(|| StoreError::Contention(id.to_owned()))
+            .map(Some);
+    }
+    Ok(None)
+}
+
+/// One resource by id, read on `conn`.
+async fn get_in(
+    conn: &mut sqlx::AnyConnection,
+    table: Table,
+    id: &str,
+) -> Result<Option<Resource>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = $1", table.name());
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
 }
 
 /// Deletes a resource row inside `conn`'s transaction; whether it existed.

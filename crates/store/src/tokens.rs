@@ -113,6 +113,17 @@ impl TokenRecord {
     }
 }
 
+/// What [`Store::revoke_token_keeping_admin`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// The token is revoked.
+    Revoked,
+    /// No such token, or it was already revoked.
+    NotFound,
+    /// Refused: it is the last active admin token.
+    LastAdmin,
+}
+
 /// Hex SHA-256 of a token secret: what the store keeps and looks tokens up by.
 pub fn token_sha256(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -249,6 +260,39 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Revokes a token at `now` unless it is the last active admin token, deciding and writing
+    /// in one serialised transaction so two concurrent revocations cannot each remove "the
+    /// other" admin token.
+    pub async fn revoke_token_keeping_admin(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Revocation, StoreError> {
+        let mut tx = self.begin_serialized("api_tokens").await?;
+        let active: Vec<TokenRecord> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(decode)
+        .collect::<Result<_, _>>()?;
+        let Some(target) = active.iter().find(|t| t.id == id) else {
+            return Ok(Revocation::NotFound);
+        };
+        let is_admin = |t: &TokenRecord| t.is_active(now) && t.scope() == Some(Scope::Admin);
+        if is_admin(target) && active.iter().filter(|t| is_admin(t)).count() == 1 {
+            return Ok(Revocation::LastAdmin);
+        }
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Revocation::Revoked)
     }
 
     /// Records that the token was used at `at`, unless its last use recorded is less than

@@ -55,6 +55,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         .route("/monitors/{id}/pause", post(monitors::pause))
         .route("/monitors/{id}/resume", post(monitors::resume))
         .route("/monitors/{id}/run", post(monitors::run))
+        .route(
+            "/monitors/{id}/rotate-push-token",
+            post(monitors::rotate_push_token),
+        )
         .route("/monitors/{id}/results", get(results::list))
         .route("/series", get(series::get))
         .route("/incidents", get(incidents::list))

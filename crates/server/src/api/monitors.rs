@@ -3,26 +3,26 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vedette_model::spec::{HttpAuth, Secret};
-use vedette_model::{CheckKind, MonitorSpec, MonitorState, Outcome, selector};
+use vedette_model::{CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, selector};
 use vedette_store::{MonitorRecord, MonitorStatus, StoreError};
 
 use super::ApiState;
+use super::auth::Principal;
 use super::body::{self, Envelope};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, WRITE_ATTEMPTS, ensure_api_managed};
+use super::resource::{self, Audience, Destination, REDACTED, WRITE_ATTEMPTS, ensure_api_managed};
+use crate::engine::new_token;
 
 const KIND: &str = "monitor";
-/// Shown instead of HTTP credentials in responses; sent back, it keeps the stored value.
-pub const REDACTED: &str = "********";
 const CURSOR: &str = "monitors";
 
 /// A monitor as the API shows it.
@@ -56,8 +56,13 @@ struct LastResult {
     latency_ms: Option<f64>,
 }
 
-/// Builds the view of `record` with the engine's status and, for heartbeats, the push URL.
-async fn view(state: &ApiState, record: MonitorRecord) -> ApiResult<MonitorView> {
+/// Builds the view of `record` with the engine's status and, for heartbeats and writers, the
+/// push URL.
+async fn view(
+    state: &ApiState,
+    record: MonitorRecord,
+    audience: Audience,
+) -> ApiResult<MonitorView> {
     let status = state.engine.status(&record.id).unwrap_or_else(|| {
         let mut s = MonitorStatus::pending(&record.id, record.created_at);
         if record.spec.paused {
@@ -65,16 +70,17 @@ async fn view(state: &ApiState, record: MonitorRecord) -> ApiResult<MonitorView>
         }
         s
     });
-    let push_url = if record.spec.kind() == Some(CheckKind::Heartbeat) {
-        state
-            .engine
-            .store()
-            .heartbeat_token(&record.id)
-            .await?
-            .map(|token| format!("/push/{token}"))
-    } else {
-        None
-    };
+    let push_url =
+        if record.spec.kind() == Some(CheckKind::Heartbeat) && audience == Audience::Writer {
+            state
+                .engine
+                .store()
+                .heartbeat_token(&record.id)
+                .await?
+                .map(|token| format!("/push/{token}"))
+        } else {
+            None
+        };
     Ok(MonitorView {
         status: StatusView {
             state: status.state,
@@ -90,7 +96,7 @@ async fn view(state: &ApiState, record: MonitorRecord) -> ApiResult<MonitorView>
         },
         id: record.id,
         labels: record.labels,
-        spec: redacted(record.spec),
+        spec: redacted(record.spec, audience),
         managed_by: record.source,
         version: record.version,
         created_at: record.created_at,
@@ -98,42 +104,82 @@ async fn view(state: &ApiState, record: MonitorRecord) -> ApiResult<MonitorView>
     })
 }
 
-/// `spec` as responses show it: HTTP credentials replaced by [`REDACTED`].
-fn redacted(mut spec: MonitorSpec) -> MonitorSpec {
+/// `spec` as responses show it: HTTP credentials replaced by [`REDACTED`], and for readers
+/// also header values and the push token.
+fn redacted(mut spec: MonitorSpec, audience: Audience) -> MonitorSpec {
+    let hide = |s: &mut Secret| *s = Secret(REDACTED.to_owned());
     match spec.http.as_mut().and_then(|h| h.auth.as_mut()) {
-        Some(HttpAuth::Basic { password, .. }) => *password = Secret(REDACTED.to_owned()),
-        Some(HttpAuth::Bearer { token }) => *token = Secret(REDACTED.to_owned()),
+        Some(HttpAuth::Basic { password, .. }) => hide(password),
+        Some(HttpAuth::Bearer { token }) => hide(token),
         None => {}
+    }
+    if audience == Audience::Reader {
+        if let Some(http) = spec.http.as_mut() {
+            for value in http.headers.values_mut() {
+                REDACTED.clone_into(value);
+            }
+        }
+        if let Some(token) = spec.heartbeat.as_mut().and_then(|h| h.token.as_mut()) {
+            hide(token);
+        }
     }
     spec
 }
 
-/// Puts the stored credential back where a write sent [`REDACTED`] (a GET body sent back as
-/// is); 422 when there is no stored credential of that kind to keep.
+/// Puts the stored secret back where a write sent [`REDACTED`] (a GET body sent back as is):
+/// HTTP credentials and header values. 422 when nothing of that kind is
+/// stored, or when the request's destination (scheme, host, port) changed while a stored
+/// HTTP secret would be kept.
 fn restore_credentials(spec: &mut MonitorSpec, stored: Option<&MonitorSpec>) -> ApiResult<()> {
-    let stored = stored
-        .and_then(|s| s.http.as_ref())
-        .and_then(|h| h.auth.as_ref());
+    let stored_http = stored.and_then(|s| s.http.as_ref());
+    let stored_auth = stored_http.and_then(|h| h.auth.as_ref());
     let placeholder = |field: &str| {
         Problem::invalid(
             field,
             format!(
-                "{REDACTED:?} keeps a stored credential, but there is none of this kind; send the real value"
+                "{REDACTED:?} keeps a stored secret, but there is none of this kind; send the real value"
             ),
         )
     };
-    match (spec.http.as_mut().and_then(|h| h.auth.as_mut()), stored) {
-        (Some(HttpAuth::Basic { password, .. }), stored) if password.expose() == REDACTED => {
-            match stored {
-                Some(HttpAuth::Basic { password: kept, .. }) => *password = kept.clone(),
-                _ => return Err(placeholder("spec.http.auth.basic.password")),
+    let mut kept = Vec::new();
+    if let Some(http) = spec.http.as_mut() {
+        match http.auth.as_mut() {
+            Some(HttpAuth::Basic { password, .. }) if password.expose() == REDACTED => {
+                let field = "spec.http.auth.basic.password";
+                match stored_auth {
+                    Some(HttpAuth::Basic { password: p, .. }) => *password = p.clone(),
+                    _ => return Err(placeholder(field)),
+                }
+                kept.push(field.to_owned());
             }
+            Some(HttpAuth::Bearer { token }) if token.expose() == REDACTED => {
+                let field = "spec.http.auth.bearer.token";
+                match stored_auth {
+                    Some(HttpAuth::Bearer { token: t }) => *token = t.clone(),
+                    _ => return Err(placeholder(field)),
+                }
+                kept.push(field.to_owned());
+            }
+            _ => {}
         }
-        (Some(HttpAuth::Bearer { token }), stored) if token.expose() == REDACTED => match stored {
-            Some(HttpAuth::Bearer { token: kept }) => *token = kept.clone(),
-            _ => return Err(placeholder("spec.http.auth.bearer.token")),
-        },
-        _ => {}
+        for (name, value) in &mut http.headers {
+            if value != REDACTED {
+                continue;
+            }
+            let field = format!("spec.http.headers.{name}");
+            match stored_http.and_then(|h| h.headers.get(name)) {
+                Some(v) => value.clone_from(v),
+                None => return Err(placeholder(&field)),
+            }
+            kept.push(field);
+        }
+        resource::ensure_kept_secrets_stay(
+            &kept,
+            stored_http
+                .and_then(|h| Destination::of_url(&h.url))
+                .as_ref(),
+            Destination::of_url(&http.url).as_ref(),
+        )?;
     }
     Ok(())
 }
@@ -156,7 +202,12 @@ fn not_found(id: &str) -> Problem {
 }
 
 /// `GET /monitors?selector=&limit=&cursor=`.
-pub async fn list(State(state): State<ApiState>, params: Params) -> ApiResult<Page<MonitorView>> {
+pub async fn list(
+    State(state): State<ApiState>,
+    principal: Option<Extension<Principal>>,
+    params: Params,
+) -> ApiResult<Page<MonitorView>> {
+    let audience = Audience::of(principal.as_ref());
     let selector = selector::parse(params.get("selector").unwrap_or_default())
         .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
     let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -178,7 +229,7 @@ pub async fn list(State(state): State<ApiState>, params: Params) -> ApiResult<Pa
     };
     let mut items = Vec::with_capacity(page.len());
     for live in page {
-        items.push(view(&state, live.record.clone()).await?);
+        items.push(view(&state, live.record.clone(), audience).await?);
     }
     Ok(Page { items, next_cursor })
 }
@@ -186,6 +237,7 @@ pub async fn list(State(state): State<ApiState>, params: Params) -> ApiResult<Pa
 /// `GET /monitors/{id}`; 304 when `If-None-Match` names the current version.
 pub async fn get(
     State(state): State<ApiState>,
+    principal: Option<Extension<Principal>>,
     PathId(id): PathId,
     pre: Preconditions,
 ) -> ApiResult<Response> {
@@ -197,11 +249,19 @@ pub async fn get(
     Ok(resource::with_etag(
         StatusCode::OK,
         version,
-        view(&state, record).await?,
+        view(&state, record, Audience::of(principal.as_ref())).await?,
     ))
 }
 
-/// 422 when a heartbeat token is already another monitor's.
+/// 409 naming `spec.heartbeat.token`: the push token is another monitor's.
+fn token_taken() -> Problem {
+    Problem::conflict("spec.heartbeat.token: already used by another monitor").with_errors(vec![
+        FieldError::new("spec.heartbeat.token", "already used by another monitor"),
+    ])
+}
+
+/// 409 when a heartbeat token is already another monitor's (the store checks again
+/// atomically when it writes).
 async fn ensure_token_free(state: &ApiState, id: &str, spec: &MonitorSpec) -> ApiResult<()> {
     let Some(token) = spec.heartbeat.as_ref().and_then(|h| h.token.as_ref()) else {
         return Ok(());
@@ -212,10 +272,7 @@ async fn ensure_token_free(state: &ApiState, id: &str, spec: &MonitorSpec) -> Ap
         .monitor_for_token(token.expose())
         .await?
     {
-        Some(owner) if owner != id => Err(Problem::invalid(
-            "spec.heartbeat.token",
-            "already used by another monitor",
-        )),
+        Some(owner) if owner != id => Err(token_taken()),
         _ => Ok(()),
     }
 }
@@ -239,6 +296,7 @@ async fn commit(
             Ok(Some(stored))
         }
         Err(StoreError::VersionConflict { .. }) => Ok(None),
+        Err(StoreError::HeartbeatTokenTaken) => Err(token_taken()),
         Err(e) => Err(e.into()),
     }
 }
@@ -284,7 +342,7 @@ async fn put_record(
 async fn respond(state: &ApiState, record: MonitorRecord, created: bool) -> ApiResult<Response> {
     let version = record.version;
     let location = format!("/api/v1/monitors/{}", record.id);
-    let body = view(state, record).await?;
+    let body = view(state, record, Audience::Writer).await?;
     Ok(if created {
         resource::created(location, version, body)
     } else {
@@ -342,7 +400,8 @@ pub async fn patch(
         ));
     }
     modify(&state, &id, &pre, |existing| {
-        let mut document = body::document(&existing.labels, &existing.spec)?;
+        let shown = redacted(existing.spec.clone(), Audience::Writer);
+        let mut document = body::document(&existing.labels, &shown)?;
         body::merge_patch(&mut document, &patch);
         let envelope = body::parse::<MonitorSpec>(document)?;
         resource::check_ids(&id, envelope.id.as_deref())?;
@@ -444,4 +503,39 @@ pub async fn run(State(state): State<ApiState>, PathId(id): PathId) -> ApiResult
              and has nothing to report yet"
         ))),
     }
+}
+
+/// `POST /monitors/{id}/rotate-push-token`: gives a heartbeat monitor a new random push token
+/// (the old one stops working at once) and returns the monitor with its new `push_url`. A
+/// token set in the spec is replaced there (a new version); 409 for other kinds.
+pub async fn rotate_push_token(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<Response> {
+    let existing = current(&state, &id).await?;
+    let Some(heartbeat) = existing.spec.heartbeat.as_ref() else {
+        return Err(Problem::conflict(format!(
+            "monitor {id:?} is not a heartbeat monitor: it has no push token"
+        )));
+    };
+    let token = new_token();
+    if heartbeat.token.is_some() {
+        return modify(&state, &id, &pre, |existing| {
+            let mut wanted = existing.clone();
+            if let Some(h) = wanted.spec.heartbeat.as_mut() {
+                h.token = Some(Secret(token.clone()));
+            }
+            Ok(wanted)
+        })
+        .await;
+    }
+    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
+    state
+        .engine
+        .store()
+        .set_heartbeat_token(&id, &token)
+        .await?;
+    tracing::info!(monitor = %id, "push token rotated");
+    respond(&state, existing, false).await
 }

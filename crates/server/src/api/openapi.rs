@@ -279,6 +279,19 @@ pub const ROUTES: &[Route] = &[
         errors: &[404],
     },
     Route {
+        method: "POST",
+        path: "/api/v1/monitors/{id}/rotate-push-token",
+        operation_id: "rotatePushToken",
+        summary: "Give a heartbeat monitor a new push token (the old one stops working); returns it",
+        tag: "monitors",
+        scope: WRITE,
+        params: &[ID, IF_MATCH],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("Monitor"),
+        errors: &[404, 409, 412],
+    },
+    Route {
         method: "GET",
         path: "/api/v1/monitors/{id}/results",
         operation_id: "listResults",
@@ -1110,7 +1123,7 @@ fn schemas() -> Map<String, Value> {
                     "open_incident": { "type": ["string", "null"] },
                     "push_url": {
                         "type": ["string", "null"],
-                        "description": "Heartbeat monitors only: `/push/<token>`.",
+                        "description": "Heartbeat monitors, shown to write and admin tokens only: `/push/<token>`.",
                     },
                 },
             }),

@@ -1,17 +1,23 @@
 //! Conventions shared by the versioned resources (monitors, maintenance windows): ownership
 //! checks, `ETag` responses, generated ids.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
+use vedette_model::FieldError;
 use vedette_model::document::slugify;
 use vedette_model::validate::check_id;
+use vedette_store::Scope;
 
+use super::auth::Principal;
 use super::problem::{ApiResult, Problem};
 use crate::demo::DEMO_SOURCE;
 use crate::files::FILE_SOURCE;
+
+/// Shown instead of a secret in responses; sent back, it keeps the stored value.
+pub const REDACTED: &str = "********";
 
 /// How often a write re-reads and retries when another writer got in between.
 pub const WRITE_ATTEMPTS: usize = 5;
@@ -94,6 +100,84 @@ pub fn id_candidates(name: Option<&str>, prefix: &str) -> Vec<String> {
             .map(|_| format!("{prefix}-{}", random()))
             .collect(),
     }
+}
+
+/// Who reads a resource: some values (push tokens, monitor header values, webhook URL queries)
+/// are shown only to tokens that may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A `read` token: push token and header values shown as [`REDACTED`], no push URL.
+    Reader,
+    /// A `write` or `admin` token.
+    Writer,
+}
+
+impl Audience {
+    /// The audience of a request authenticated as `principal` (none: the narrowest).
+    pub fn of(principal: Option<&Extension<Principal>>) -> Self {
+        match principal {
+            Some(Extension(p)) if p.scope.grants(Scope::Write) => Self::Writer,
+            _ => Self::Reader,
+        }
+    }
+}
+
+/// Where a request carrying a secret goes: scheme, host and port. A stored secret sent back
+/// as `********` is kept only while this stays the same, so a write token cannot redirect a
+/// credential it cannot read to a host of its choosing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+impl Destination {
+    /// The destination of an absolute URL (default ports filled in); `None` when it does not
+    /// parse or has no host.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let url = url::Url::parse(url.trim()).ok()?;
+        Some(Self {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str()?.to_ascii_lowercase(),
+            port: url.port_or_known_default(),
+        })
+    }
+
+    /// An SMTP server.
+    pub fn smtp(host: &str, port: u16) -> Self {
+        Self {
+            scheme: "smtp".to_owned(),
+            host: host.trim().trim_end_matches('.').to_ascii_lowercase(),
+            port: Some(port),
+        }
+    }
+}
+
+/// 422 naming every field in `kept` (secrets restored from the stored value because the write
+/// sent `********`) when the destination changed from `before` to `after`; an unknown
+/// destination on either side counts as changed.
+pub fn ensure_kept_secrets_stay(
+    kept: &[String],
+    before: Option<&Destination>,
+    after: Option<&Destination>,
+) -> ApiResult<()> {
+    if kept.is_empty() || (before.is_some() && before == after) {
+        return Ok(());
+    }
+    Err(Problem::validation(
+        kept.iter()
+            .map(|field| {
+                FieldError::new(
+                    field,
+                    format!(
+                        "{REDACTED:?} keeps the stored secret only while the destination (scheme, \
+                         host and port) stays the same; it changed, so send the value again"
+                    ),
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// The JSON of a stored value, for handlers that add fields to it.

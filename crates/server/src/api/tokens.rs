@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vedette_model::FieldError;
-use vedette_store::{NewToken, Scope, TokenRecord};
+use vedette_store::{NewToken, Revocation, Scope, TokenRecord};
 
 use super::auth::{generate_id, generate_secret};
 use super::body::typed;
@@ -203,28 +203,25 @@ async fn list(State(state): State<AppState>) -> ApiResult<Page<Token>> {
 /// `DELETE /api/v1/tokens/{id}`: 204; 404 when unknown or already revoked; 409 when it is the
 /// last active admin token (revoking it would lock every administrator out).
 async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let store = state.engine.store();
-    let now = Utc::now();
-    let listed = store.list_tokens().await?;
-    let Some(target) = listed.iter().find(|t| t.id == id) else {
-        return Err(Problem::not_found(format!(
+    match state
+        .engine
+        .store()
+        .revoke_token_keeping_admin(&id, Utc::now())
+        .await?
+    {
+        Revocation::Revoked => {
+            state.guards.streams.revoke(&id);
+            tracing::info!(token_id = %id, "API token revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Revocation::NotFound => Err(Problem::not_found(format!(
             "no token {id:?} (or it was revoked)"
-        )));
-    };
-    let is_admin = |t: &TokenRecord| t.is_active(now) && t.scope() == Some(Scope::Admin);
-    if is_admin(target) && listed.iter().filter(|t| is_admin(t)).count() == 1 {
-        return Err(Problem::conflict(
-            "this is the last active admin token; create another admin token before revoking it",
-        ));
+        ))),
+        Revocation::LastAdmin => Err(Problem::conflict(
+            "this is the last active admin token; create another admin token before revoking it \
+             (or, with the server stopped, `vedette token create --admin --data-dir DIR`)",
+        )),
     }
-    if !store.revoke_token(&id, now).await? {
-        return Err(Problem::not_found(format!(
-            "no token {id:?} (or it was revoked)"
-        )));
-    }
-    state.guards.streams.revoke(&id);
-    tracing::info!(token_id = %id, "API token revoked");
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

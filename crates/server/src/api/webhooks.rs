@@ -10,12 +10,11 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -30,11 +29,12 @@ use vedette_webhooks::endpoint::{IntegrationRef, SigningSecret, TemplateSpec};
 use vedette_webhooks::templates::{Admission, TemplateErrorKind};
 use vedette_webhooks::{EndpointSpec, Engine, Secret, TemplateLimits, samples, signing};
 
+use super::auth::Principal;
 use super::body::{self, Envelope, Spec};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, WRITE_ATTEMPTS};
+use super::resource::{self, Audience, Destination, REDACTED, WRITE_ATTEMPTS};
 use super::time::parse_time;
 use crate::app::AppState;
 
@@ -176,8 +176,17 @@ fn stored_spec(record: &WebhookEndpointRecord) -> ApiResult<EndpointSpec> {
     })
 }
 
-fn view(services: &WebhookServices, record: WebhookEndpointRecord) -> ApiResult<WebhookView> {
-    let spec = stored_spec(&record)?.redacted(services.catalog());
+/// An endpoint as the API shows it: every secret as `********`, and for read tokens the URL's
+/// query string too.
+fn view(
+    services: &WebhookServices,
+    record: WebhookEndpointRecord,
+    audience: Audience,
+) -> ApiResult<WebhookView> {
+    let mut spec = stored_spec(&record)?.redacted(services.catalog());
+    if audience == Audience::Reader {
+        spec.url = spec.url.as_deref().map(hide_query);
+    }
     Ok(WebhookView {
         id: record.id,
         labels: record.labels,
@@ -220,13 +229,20 @@ fn parse_write(
     };
     let mut envelope = body::parse::<EndpointSpec>(body).map_err(hide_secret_values)?;
     let spec = &mut envelope.spec;
+    let mut kept = Vec::new();
     match previous {
         Some(previous) => {
+            let before = serde_json::to_value(&*spec).map_err(|e| Problem::internal(&e))?;
             if spec.secrets.is_empty() {
                 spec.secrets.clone_from(&previous.secrets);
             } else {
                 spec.restore_redacted(previous);
             }
+            if let Some(field) = restore_url_query(spec, previous)? {
+                kept.push(field);
+            }
+            let after = serde_json::to_value(&*spec).map_err(|e| Problem::internal(&e))?;
+            restored_paths(&before, &after, "spec", &mut kept);
         }
         None => spec.ensure_secret(),
     }
@@ -239,7 +255,99 @@ fn parse_write(
                     .collect(),
             )
         })?;
+    if let Some(previous) = previous {
+        resource::ensure_kept_secrets_stay(
+            &kept,
+            destination(services, previous).as_ref(),
+            destination(services, &envelope.spec).as_ref(),
+        )?;
+    }
     Ok(envelope)
+}
+
+/// Where an endpoint's requests (and so its secrets) go: the SMTP server of an email endpoint,
+/// the URL an integration renders for a sample event, or `spec.url`.
+fn destination(services: &WebhookServices, spec: &EndpointSpec) -> Option<Destination> {
+    if let Some(email) = &spec.email {
+        return Some(Destination::smtp(&email.smtp.host, email.smtp.port()));
+    }
+    if let Some(integration) = &spec.integration {
+        let manifest = services.catalog().get(&integration.name)?;
+        let event = samples::sample_event(EventType::MonitorDown);
+        let rendered = manifest
+            .render(services.templates(), &event, &integration.params)
+            .ok()?;
+        return Destination::of_url(&rendered.url);
+    }
+    Destination::of_url(spec.url.as_deref()?)
+}
+
+/// Paths (below `path`) where `before` held [`REDACTED`] and `after` a restored secret; the
+/// signing secrets are left out (they never leave the server).
+fn restored_paths(before: &Value, after: &Value, path: &str, out: &mut Vec<String>) {
+    match (before, after) {
+        (Value::String(b), Value::String(a)) if b == REDACTED && a != REDACTED => {
+            out.push(path.to_owned());
+        }
+        (Value::Object(b), Value::Object(a)) => {
+            for (key, value) in b {
+                if path == "spec" && key == "secrets" {
+                    continue;
+                }
+                if let Some(restored) = a.get(key) {
+                    restored_paths(value, restored, &format!("{path}.{key}"), out);
+                }
+            }
+        }
+        (Value::Array(b), Value::Array(a)) => {
+            for (i, (value, restored)) in b.iter().zip(a).enumerate() {
+                restored_paths(value, restored, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A URL whose query a read token saw as `?********`: put the stored query back (a GET body
+/// sent back as is); the field name when it was restored, 422 when nothing is stored.
+fn restore_url_query(
+    spec: &mut EndpointSpec,
+    previous: &EndpointSpec,
+) -> ApiResult<Option<String>> {
+    let Some(base) = spec
+        .url
+        .as_deref()
+        .and_then(|u| u.strip_suffix(REDACTED))
+        .and_then(|u| u.strip_suffix('?'))
+    else {
+        return Ok(None);
+    };
+    let stored_query = previous
+        .url
+        .as_deref()
+        .and_then(|u| u.split_once('?'))
+        .map(|(_, query)| query);
+    match stored_query {
+        Some(query) => {
+            spec.url = Some(format!("{base}?{query}"));
+            Ok(Some("spec.url".to_owned()))
+        }
+        None => Err(Problem::invalid(
+            "spec.url",
+            format!(
+                "{REDACTED:?} as the query keeps the stored query, but there is none; send the \
+                 real URL"
+            ),
+        )),
+    }
+}
+
+/// `url` with its query string, which often carries a token, shown as `?********`.
+fn hide_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?{REDACTED}"),
+        None => url.to_owned(),
+    }
 }
 
 /// Type errors of signing secrets would quote the value; say only what was expected.
@@ -307,7 +415,12 @@ fn no_store(mut response: Response) -> Response {
 }
 
 /// `GET /webhooks?selector=&limit=&cursor=`, by id.
-async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Page<WebhookView>> {
+async fn list(
+    State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
+    params: Params,
+) -> ApiResult<Page<WebhookView>> {
+    let audience = Audience::of(principal.as_ref());
     let selector = selector::parse(params.get("selector").unwrap_or_default())
         .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
     let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -333,7 +446,7 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Page<W
     };
     let items = records
         .into_iter()
-        .map(|r| view(&state.webhooks, r))
+        .map(|r| view(&state.webhooks, r, audience))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(Page { items, next_cursor })
 }
@@ -341,6 +454,7 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Page<W
 /// `GET /webhooks/{id}`, with message counts.
 async fn get_one(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     PathId(id): PathId,
     pre: Preconditions,
 ) -> ApiResult<Response> {
@@ -351,7 +465,7 @@ async fn get_one(
     let counts = state.engine.store().count_webhook_messages(&id).await?;
     let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
     let version = record.version;
-    let mut body = view(&state.webhooks, record)?;
+    let mut body = view(&state.webhooks, record, Audience::of(principal.as_ref()))?;
     body.deliveries = Some(DeliveryCounts {
         pending: count(MessageStatus::Pending),
         succeeded: count(MessageStatus::Succeeded),
@@ -378,7 +492,7 @@ async fn create(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiR
             let location = format!("/api/v1/webhooks/{id}");
             let version = stored.version;
             let body = CreatedWebhookView {
-                webhook: view(&state.webhooks, stored)?,
+                webhook: view(&state.webhooks, stored, Audience::Writer)?,
                 signing_secret: newest_secret(&envelope.spec),
                 public_key: public_key(&envelope.spec),
             };
@@ -417,7 +531,7 @@ async fn put(
         pre.check_write(&what, version)?;
         if let Some(stored) = commit(&state, &id, &envelope, version.unwrap_or(0)).await? {
             let stored_version = stored.version;
-            let body = view(&state.webhooks, stored)?;
+            let body = view(&state.webhooks, stored, Audience::Writer)?;
             if existing.is_none() {
                 let created = CreatedWebhookView {
                     webhook: body,
@@ -455,7 +569,8 @@ async fn patch(
         let existing = find(&state, &id).await?;
         pre.check_write(&what, Some(existing.version))?;
         let previous = stored_spec(&existing)?;
-        let mut document = body::document(&existing.labels, &existing.spec)?;
+        let shown = previous.redacted(state.webhooks.catalog());
+        let mut document = body::document(&existing.labels, &shown)?;
         body::merge_patch(&mut document, &patch);
         let envelope = parse_write(&state.webhooks, document, Some(&previous))?;
         check_id(&id, envelope.id.as_deref())?;
@@ -464,7 +579,7 @@ async fn patch(
             return Ok(resource::with_etag(
                 StatusCode::OK,
                 version,
-                view(&state.webhooks, stored)?,
+                view(&state.webhooks, stored, Audience::Writer)?,
             ));
         }
     }
@@ -533,7 +648,7 @@ async fn rotate_secret(
             tracing::info!(webhook = %id, overlap_secs = overlap.as_secs(), "webhook signing secret rotated");
             let version = stored.version;
             let body = CreatedWebhookView {
-                webhook: view(&state.webhooks, stored)?,
+                webhook: view(&state.webhooks, stored, Audience::Writer)?,
                 signing_secret: secret,
                 public_key,
             };

@@ -33,4 +33,5 @@ mod events;
 mod maintenance;
 mod monitors;
 mod preview_pool;
+mod secrets;
 mod webhooks;

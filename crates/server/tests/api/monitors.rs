@@ -478,7 +478,7 @@ async fn heartbeat_shows_push_url(kind: Kind) {
             &json!({"spec": {"heartbeat": {"token": token}, "interval": "1d"}}),
         )
         .await;
-    clash.problem(422);
+    clash.problem(409);
     assert_eq!(clash.error_fields(), ["spec.heartbeat.token"]);
     assert!(!clash.body.to_string().contains(token));
     server.finish().await;

@@ -96,6 +96,18 @@ impl Server {
         response.json().await.expect("JSON")
     }
 
+    /// Creates an admin token named `name`, authenticated with `by`; returns the answer's JSON.
+    pub async fn create_token_with(&self, by: &str, name: &str) -> Value {
+        let response = self
+            .request(Method::POST, "/api/v1/tokens", Some(by))
+            .json(&json!({ "name": name, "scopes": ["admin"] }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "creating token {name}");
+        response.json().await.expect("JSON")
+    }
+
     /// Stops the server and waits for it.
     pub async fn stop(self) {
         self.stop.cancel();

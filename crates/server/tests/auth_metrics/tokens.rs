@@ -205,3 +205,58 @@ async fn bootstrap_creates_one_admin_token() {
     );
     server.stop().await;
 }
+
+/// "X revokes Y" and "Y revokes X" at once, several times: one wins (204), the other is
+/// refused (409, or 401 when its own token is already gone), and an admin token always remains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_revocations_keep_an_admin_token() {
+    let server = Server::start(|_| {}).await;
+    let mut survivor = (String::new(), server.admin.clone());
+    let listed: Value = server
+        .get("/api/v1/tokens", Some(&server.admin))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    survivor.0 = listed["items"][0]["id"].as_str().expect("id").to_owned();
+    let revoke = |by: String, id: String| {
+        let request = server.request(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&by));
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    for trial in 0..8 {
+        let created = server
+            .create_token_with(&survivor.1, &format!("admin-{trial}"))
+            .await;
+        let other = (
+            created["id"].as_str().expect("id").to_owned(),
+            created["token"].as_str().expect("token").to_owned(),
+        );
+        let (a, b) = tokio::join!(
+            revoke(survivor.1.clone(), other.0.clone()),
+            revoke(other.1.clone(), survivor.0.clone()),
+        );
+        let mut statuses = [a, b];
+        statuses.sort_unstable();
+        assert!(
+            statuses[0] == 204 && (statuses[1] == 409 || statuses[1] == 401),
+            "trial {trial}: {statuses:?}"
+        );
+        if b == 204 {
+            survivor = other;
+        }
+        let listed: Value = server
+            .get("/api/v1/tokens", Some(&survivor.1))
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        let ids: Vec<&str> = listed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert_eq!(ids, [survivor.0.as_str()], "trial {trial}");
+    }
+    server.stop().await;
+}

@@ -2,11 +2,15 @@
 //! the one-time bootstrap.
 
 use chrono::Duration;
-use vedette_store::{NewToken, Scope, StoreError, token_sha256};
+use vedette_store::{NewToken, Revocation, Scope, StoreError, token_sha256};
 
 use crate::common::{TestDb, now_ms};
 
-backend_tests!(tokens_round_trip, bootstrap_happens_once);
+backend_tests!(
+    tokens_round_trip,
+    bootstrap_happens_once,
+    racing_revocations_keep_an_admin
+);
 
 fn new_token(id: &str, scopes: &[Scope]) -> NewToken {
     NewToken {
@@ -191,4 +195,61 @@ async fn bootstrap_happens_once(db: &TestDb) {
         .expect("found");
     assert_eq!(found.scope(), Some(Scope::Admin));
     store.close().await;
+}
+
+/// "X revokes Y" and "Y revokes X" at once: exactly one wins, an admin token always remains.
+async fn racing_revocations_keep_an_admin(db: &TestDb) {
+    let store = db.open().await;
+    let now = now_ms();
+    for trial in 0..8 {
+        let (x, y) = (format!("tok_x{trial}"), format!("tok_y{trial}"));
+        for id in [&x, &y] {
+            store
+                .create_token(&new_token(id, &[Scope::Admin]), &format!("vdt_{id}"), now)
+                .await
+                .expect("create");
+        }
+        if trial > 0 {
+            for id in [format!("tok_x{}", trial - 1), format!("tok_y{}", trial - 1)] {
+                store.revoke_token(&id, now).await.expect("clean up");
+            }
+        }
+        let (a, b) = tokio::join!(
+            tokio::spawn({
+                let store = store.clone();
+                let x = x.clone();
+                async move { store.revoke_token_keeping_admin(&x, now).await }
+            }),
+            tokio::spawn({
+                let store = store.clone();
+                let y = y.clone();
+                async move { store.revoke_token_keeping_admin(&y, now).await }
+            }),
+        );
+        let mut outcomes = [
+            a.expect("join").expect("revoke"),
+            b.expect("join").expect("revoke"),
+        ];
+        outcomes.sort_by_key(|o| *o == Revocation::LastAdmin);
+        assert_eq!(
+            outcomes,
+            [Revocation::Revoked, Revocation::LastAdmin],
+            "trial {trial}"
+        );
+        let admins = store
+            .list_tokens()
+            .await
+            .expect("list")
+            .into_iter()
+            .filter(|t| t.is_active(now) && t.scope() == Some(Scope::Admin))
+            .count();
+        assert_eq!(admins, 1, "trial {trial}");
+    }
+    assert_eq!(
+        store
+            .revoke_token_keeping_admin("tok_missing", now)
+            .await
+            .expect("revoke"),
+        Revocation::NotFound
+    );
 }
