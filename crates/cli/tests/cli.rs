@@ -163,7 +163,7 @@ fn apply_diff_export_and_prune_round_trip() {
     write(&files, "windows.yaml", &window_doc("upgrade", "alpha"));
     let f = files.to_str().unwrap();
 
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("3 created, 0 updated, 0 unchanged, 0 pruned"),
         "{out}"
@@ -174,7 +174,7 @@ fn apply_diff_export_and_prune_round_trip() {
     let out = env.run(&["diff", "-f", f]);
     expect(&out, 0, &["diff"]);
     assert_eq!(stdout(&out), "");
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("0 created, 0 updated, 3 unchanged, 0 pruned"),
         "{out}"
@@ -190,14 +190,14 @@ fn apply_diff_export_and_prune_round_trip() {
     assert!(text.contains("+   interval: 45s"), "{text}");
     assert!(!text.contains("monitor/beta"), "{text}");
     assert!(!text.contains('\x1b'), "colour without a terminal: {text}");
-    let dry = env.ok(&["apply", "-f", f, "--dry-run"]);
+    let dry = env.ok(&["apply", "--apply-set", "files", "-f", f, "--dry-run"]);
     assert!(dry.contains("+   interval: 45s"), "{dry}");
     assert!(
         dry.contains("0 created, 1 updated, 2 unchanged, 0 pruned (dry run"),
         "{dry}"
     );
     expect(&env.run(&["diff", "-f", f]), 1, &["diff after dry run"]);
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("0 created, 1 updated, 2 unchanged, 0 pruned"),
         "{out}"
@@ -239,7 +239,7 @@ fn apply_diff_export_and_prune_round_trip() {
 
     // Removing beta from the files and pruning deletes beta only, never the API-made monitor.
     monitors("45s", false);
-    let out = env.ok(&["apply", "-f", f, "--prune"]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f, "--prune"]);
     assert!(out.contains("monitor/beta pruned"), "{out}");
     assert!(
         out.contains("0 created, 0 updated, 2 unchanged, 1 pruned"),
@@ -287,6 +287,127 @@ fn apply_diff_export_and_prune_round_trip() {
     );
 }
 
+/// Ids of the server's monitors, sorted.
+fn monitor_ids(env: &Env) -> Vec<String> {
+    let json = env.ok(&["get", "monitors", "-o", "json"]);
+    let mut ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&json)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn prune_deletes_only_its_own_apply_set_and_asks_before_many() {
+    let env = Env::start();
+    let url = env.target.url();
+    let dir_a = env.dir.path().join("a");
+    let dir_b = env.dir.path().join("b");
+    let empty = env.dir.path().join("empty");
+    for d in [&dir_a, &dir_b, &empty] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let many: String = (1..=7)
+        .map(|i| monitor_doc(&format!("a{i}"), &url, "1m", ""))
+        .collect();
+    write(&dir_a, "m.yaml", &many);
+    write(&dir_b, "m.yaml", &monitor_doc("b1", &url, "1m", ""));
+    let (a, b, e) = (
+        dir_a.to_str().unwrap(),
+        dir_b.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    );
+    env.ok(&["apply", "--apply-set", "set-a", "-f", a]);
+    env.ok(&["apply", "--apply-set", "set-b", "-f", b]);
+    // Made by an apply without a set (or by an older CLI): in no set, never pruned.
+    env.ok(&[
+        "apply",
+        "-f",
+        &write(
+            env.dir.path(),
+            "old.yaml",
+            &monitor_doc("old", &url, "1m", ""),
+        )
+        .to_string_lossy(),
+    ]);
+    let stored: serde_json::Value = env
+        .api()
+        .get(env.server.url("/api/v1/monitors/a1"))
+        .bearer_auth(ADMIN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        stored["labels"]["vedette.dev/apply-set"], "set-a",
+        "{stored}"
+    );
+    let all = monitor_ids(&env);
+    assert_eq!(all.len(), 9, "{all:?}");
+
+    // --prune without a set is refused before anything is deleted.
+    let out = env.run(&["apply", "-f", e, "--prune"]);
+    expect(&out, 2, &["prune without a set"]);
+    assert!(stderr(&out).contains("--apply-set"), "{}", stderr(&out));
+    let out = env.run(&["diff", "-f", e, "--prune"]);
+    expect(&out, 2, &["diff prune without a set"]);
+    // An empty directory with another set's name prunes nothing of set-a, set-b or the rest.
+    let out = env.ok(&["apply", "--apply-set", "set-c", "-f", e, "--prune"]);
+    assert!(out.contains("0 pruned"), "{out}");
+    assert_eq!(monitor_ids(&env), all);
+
+    // The same plan in diff and dry run: the 7 monitors of set-a only.
+    let out = env.run(&["diff", "--apply-set", "set-a", "-f", e, "--prune"]);
+    expect(&out, 1, &["diff prune"]);
+    let text = stdout(&out);
+    assert_eq!(text.matches("(prune)").count(), 7, "{text}");
+    assert!(
+        !text.contains("monitor/b1") && !text.contains("monitor/old"),
+        "{text}"
+    );
+    let dry = env.ok(&[
+        "apply",
+        "--apply-set",
+        "set-a",
+        "-f",
+        e,
+        "--prune",
+        "--dry-run",
+    ]);
+    assert_eq!(dry.matches("(prune)").count(), 7, "{dry}");
+    assert!(dry.contains("7 pruned (dry run"), "{dry}");
+
+    // More than 5 without a terminal needs --yes.
+    let out = env.run(&["apply", "--apply-set", "set-a", "-f", e, "--prune"]);
+    expect(&out, 2, &["prune many without --yes"]);
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(monitor_ids(&env), all);
+    let out = env.ok(&["apply", "--apply-set", "set-a", "-f", e, "--prune", "--yes"]);
+    assert!(
+        out.contains("0 created, 0 updated, 0 unchanged, 7 pruned"),
+        "{out}"
+    );
+    assert_eq!(monitor_ids(&env), ["b1", "old"]);
+
+    // A file may not set the label itself.
+    write(
+        &dir_b,
+        "m.yaml",
+        &monitor_doc("b1", &url, "1m", "vedette.dev/apply-set: set-a"),
+    );
+    let out = env.run(&["apply", "--apply-set", "set-b", "-f", b]);
+    expect(&out, 1, &["label in a file"]);
+    assert!(
+        stderr(&out).contains("vedette.dev/apply-set"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 fn webhook_doc(id: &str, description: &str) -> String {
     format!(
         "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata:\n  id: {id}\n  labels: {{team: ops}}\nspec:\n  url: http://127.0.0.1:9/x\n  description: {description}\n  enabled: false\n  event_types: [\"monitor.*\"]\n  auth: {{type: bearer, token: s3cret-bearer-token}}\n  headers:\n    X-Key: {{secret: s3cret-header-value}}\n"
@@ -309,7 +430,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     write_files("first", true);
     let f = files.to_str().unwrap();
 
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(out.contains("webhook/ops-hook created"), "{out}");
     assert!(
         out.contains("2 created, 0 updated, 0 unchanged, 0 pruned"),
@@ -332,7 +453,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     let out = env.run(&["diff", "-f", f]);
     expect(&out, 0, &["diff"]);
     assert_eq!(stdout(&out), "");
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("0 created, 0 updated, 2 unchanged, 0 pruned"),
         "{out}"
@@ -348,7 +469,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     assert!(text.contains("+   description: second"), "{text}");
     assert!(!text.contains("monitor/alpha"), "{text}");
     assert!(!text.contains("s3cret"), "a secret was printed: {text}");
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(out.contains("webhook/ops-hook updated"), "{out}");
     assert!(
         out.contains("0 created, 1 updated, 1 unchanged, 0 pruned"),
@@ -412,7 +533,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
 
     // Removed from the files, it is pruned.
     write_files("second", false);
-    let out = env.ok(&["apply", "-f", f, "--prune"]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f, "--prune"]);
     assert!(out.contains("webhook/ops-hook pruned"), "{out}");
     assert!(
         out.contains("0 created, 0 updated, 1 unchanged, 1 pruned"),
