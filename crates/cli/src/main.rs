@@ -2,7 +2,8 @@
 //! (apply, diff, export, get, describe, pause, resume, run, status, tokens, contexts).
 //!
 //! Exit codes: 0 success; 1 failure (or, for `diff`, changes found); 2 usage or configuration
-//! errors (and any error of `diff`).
+//! errors (and any error of `diff`). When the reader of stdout goes away (`vedette get monitors
+//! | head -1`), the command ends quietly by SIGPIPE, as other Unix tools do (the shell shows 141).
 
 mod actions;
 mod apply;
@@ -21,6 +22,7 @@ mod token;
 mod validate;
 mod webhook;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -114,8 +116,47 @@ fn block_on<F: Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Resul
         .block_on(f)
 }
 
+/// The command line with the server option's old name, `--url`, read as `--server` (with a
+/// warning), except in `webhook create`, where `--url` is the endpoint's URL.
+fn legacy_args(args: Vec<OsString>) -> Vec<OsString> {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let webhook_create = words.windows(2).any(|pair| pair == ["webhook", "create"]);
+    if webhook_create {
+        return args;
+    }
+    let mut warned = false;
+    args.into_iter()
+        .map(|arg| match arg.to_str() {
+            Some(a) if a == "--url" || a.starts_with("--url=") => {
+                if !warned {
+                    eprintln!("warning: --url is now --server; --url will be removed");
+                    warned = true;
+                }
+                OsString::from(a.replacen("--url", "--server", 1))
+            }
+            _ => arg,
+        })
+        .collect()
+}
+
+/// Lets SIGPIPE end the process, as it ends other Unix tools, instead of `println!` panicking
+/// on a closed pipe. Not for commands that serve HTTP (`serve`, `webhook listen`), which must
+/// survive a peer that goes away.
+fn die_on_closed_pipe() {
+    // SAFETY: sets the disposition of one signal to its default before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(legacy_args(std::env::args_os().collect()));
+    if !matches!(
+        cli.command,
+        Command::Serve(_) | Command::Webhook(webhook::Command::Listen(_))
+    ) {
+        die_on_closed_pipe();
+    }
     logging::init(cli.log_format);
     let conn = &cli.connection;
     let is_diff = matches!(cli.command, Command::Diff(_));

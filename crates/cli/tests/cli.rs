@@ -784,7 +784,7 @@ fn login_contexts_and_connection_errors() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let out = env.bare(&["--url", &dead, "status"]);
+    let out = env.bare(&["--server", &dead, "status"]);
     expect(&out, 1, &["status against a closed port"]);
     assert!(
         stderr(&out).contains(&format!("cannot reach {dead}/api/v1/status")),
@@ -794,4 +794,123 @@ fn login_contexts_and_connection_errors() {
     let out = env.with_token("vdt_nope-0000000000000000000000000000000", &["status"]);
     expect(&out, 1, &["status with a wrong VEDETTE_TOKEN"]);
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+}
+
+/// Runs `vedette ARGS` with stdout a pipe whose reader is already gone; returns the status and
+/// stderr.
+fn with_closed_stdout(env: &Env, args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(args)
+        .env("VEDETTE_URL", env.server.base_url())
+        .env("VEDETTE_TOKEN", ADMIN)
+        .env("VEDETTE_CONFIG_FILE", env.config_file())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vedette");
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap(), err)
+}
+
+#[test]
+fn a_closed_pipe_ends_commands_quietly() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let env = Env::start_with_args(&["--demo"]);
+    for args in [
+        &["get", "monitors", "-o", "json"][..],
+        &["schema", "monitor"],
+        &["completion", "bash"],
+        &["export"],
+    ] {
+        let (status, err) = with_closed_stdout(&env, args);
+        assert!(
+            status.signal() == Some(13) || status.code() == Some(0),
+            "vedette {args:?}: {status:?}\n{err}"
+        );
+        assert!(!err.contains("panicked"), "vedette {args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "vedette {args:?}: {err}");
+    }
+}
+
+#[test]
+fn demo_monitors_stay_out_of_the_terraform_export() {
+    let env = Env::start_with_args(&["--demo"]);
+    wait_for(Duration::from_secs(20), "demo monitors", || {
+        env.ok(&["get", "monitors"])
+            .contains("demo-healthy")
+            .then_some(())
+    });
+    let tf = env.ok(&["export", "--format", "terraform"]);
+    assert!(!tf.contains("resource \"vedette_monitor\""), "{tf}");
+    assert!(!tf.contains("import {"), "{tf}");
+    assert!(
+        tf.contains("# - vedette_monitor \"demo-healthy\": a demo monitor"),
+        "{tf}"
+    );
+    let yaml = env.ok(&["export"]);
+    assert!(!yaml.contains("demo-healthy"), "{yaml}");
+}
+
+#[test]
+fn server_flag_webhook_url_and_private_targets() {
+    // The demo server with the SSRF guard on, as a newcomer starts it.
+    let env = Env::start_with_args(&["--demo"]);
+    // `webhook create --url` is the endpoint's URL; the server comes from VEDETTE_URL.
+    let out = env.run(&[
+        "webhook",
+        "create",
+        "--id",
+        "local",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "-o",
+        "json",
+    ]);
+    expect(&out, 0, &["webhook create --url"]);
+    assert!(
+        stderr(&out).contains("--webhook-allow-private"),
+        "{}",
+        stderr(&out)
+    );
+    let created: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(created["spec"]["url"], "http://127.0.0.1:9/hook");
+
+    // The test delivery fails on the guard, and the error names the flag.
+    let out = env.run(&["webhook", "test", "local", "--wait", "10"]);
+    expect(&out, 1, &["webhook test"]);
+    assert!(
+        stdout(&out).contains("--webhook-allow-private"),
+        "{}",
+        stdout(&out)
+    );
+    // The list shows delivery counts.
+    let list = env.ok(&["webhook", "list"]);
+    assert!(list.contains("0 ok, 1 pending, 0 failed"), "{list}");
+
+    // The server is chosen with --server; the old --url still works, with a warning.
+    let base = env.server.base_url();
+    let out = env.bare(&["--server", &base, "--token", ADMIN, "status"]);
+    expect(&out, 0, &["--server"]);
+    let out = env.bare(&["--url", &base, "--token", ADMIN, "status"]);
+    expect(&out, 0, &["--url"]);
+    assert!(stderr(&out).contains("--server"), "{}", stderr(&out));
+    // A scheme-less address means http://, and the note says so.
+    let hostport = base.trim_start_matches("http://");
+    let out = env.bare(&["login", hostport, "--token", ADMIN]);
+    expect(&out, 0, &["login without a scheme"]);
+    assert!(
+        stderr(&out).contains(&format!("using {base}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("relative URL"), "{}", stderr(&out));
 }
