@@ -1,5 +1,5 @@
 //! `vedette`: runs the server, checks config files, and works with a server through its API
-//! (apply, diff, export, get, describe, pause, resume, run, status, tokens, contexts).
+//! (apply, diff, export, get, describe, delete, pause, resume, run, status, tokens, contexts).
 //!
 //! Exit codes: 0 success; 1 failure (or, for `diff`, changes found); 2 usage or configuration
 //! errors (and any error of `diff`). When the reader of stdout goes away (`vedette get monitors
@@ -9,6 +9,7 @@ mod actions;
 mod apply;
 mod completion;
 mod context;
+mod delete;
 mod describe;
 mod diff;
 mod export;
@@ -84,6 +85,9 @@ enum Command {
     /// Show one monitor in detail: state, spec, last results with assertions, incidents.
     #[command(subcommand)]
     Describe(describe::Resource),
+    /// Delete monitors, maintenance windows or webhook endpoints by id (several need --yes or
+    /// a confirmation).
+    Delete(delete::Args),
     /// Pause a monitor.
     Pause(actions::TargetArgs),
     /// Resume a paused monitor.
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
         Command::Export(args) => block_on(export::run(&args, conn)),
         Command::Get(resource) => block_on(get::run(&resource, conn)),
         Command::Describe(resource) => block_on(describe::run(&resource, conn)),
+        Command::Delete(args) => block_on(delete::run(&args, conn)),
         Command::Pause(args) => block_on(actions::pause_or_resume(&args, true, conn)),
         Command::Resume(args) => block_on(actions::pause_or_resume(&args, false, conn)),
         Command::Run(args) => block_on(actions::run(&args, conn)),

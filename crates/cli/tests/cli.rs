@@ -914,3 +914,100 @@ fn server_flag_webhook_url_and_private_targets() {
     );
     assert!(!stderr(&out).contains("relative URL"), "{}", stderr(&out));
 }
+
+#[test]
+fn describe_delete_incident_timeline_watch_and_plain_logs() {
+    use std::io::{BufRead as _, BufReader};
+    let env = Env::start();
+    let url = env.target.url();
+    let files = env.dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let heartbeat = "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: nightly}\nspec:\n  heartbeat: {grace: 90m}\n  interval: 1d\n---\n";
+    let flaky = monitor_doc("flaky", &url, "1s", "").replace("timeout: 900ms", "timeout: 500ms");
+    let text = format!(
+        "{heartbeat}{flaky}{}{}{}",
+        monitor_doc("x1", &url, "1m", ""),
+        monitor_doc("x2", &url, "1m", ""),
+        monitor_doc("x3", &url, "1m", "")
+    );
+    write(&files, "m.yaml", &text);
+    env.ok(&["apply", "-f", files.to_str().unwrap()]);
+
+    // A heartbeat shows its ping schedule and grace, durations in their largest exact units.
+    let described = env.ok(&["describe", "monitor", "nightly"]);
+    assert!(
+        described.contains("pings expected every 1d, grace 1h30m"),
+        "{described}"
+    );
+    assert!(!described.contains("timeout"), "{described}");
+    let table = env.ok(&["get", "monitors"]);
+    assert!(table.contains("  1d\n"), "{table}");
+
+    // delete: several ids need --yes without a terminal; one does not.
+    let out = env.run(&["delete", "monitor", "x1", "x2"]);
+    expect(&out, 2, &["delete two without --yes"]);
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    env.ok(&["get", "monitors", "x1"]);
+    let out = env.ok(&["delete", "monitor", "x1", "x2", "--yes"]);
+    assert!(
+        out.contains("monitor/x1 deleted") && out.contains("monitor/x2 deleted"),
+        "{out}"
+    );
+    let out = env.run(&["get", "monitors", "x2"]);
+    expect(&out, 1, &["x2 gone"]);
+
+    // get --watch prints the monitors, then changes as they happen.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["get", "monitors", "--watch"])
+        .env("VEDETTE_URL", env.server.base_url())
+        .env("VEDETTE_TOKEN", ADMIN)
+        .env("VEDETTE_CONFIG_FILE", env.config_file())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let stdout_pipe = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout_pipe).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let seen = |what: &str| lines.lock().unwrap().iter().any(|l| l.contains(what));
+    wait_for(Duration::from_secs(15), "the first listing", || {
+        seen("x3").then_some(())
+    });
+    env.ok(&["delete", "monitor", "x3"]);
+    wait_for(Duration::from_secs(15), "the deletion", || {
+        seen("monitor/x3 deleted").then_some(())
+    });
+
+    // An incident shows its timeline.
+    env.target.set_status(500);
+    let id = wait_for(Duration::from_secs(30), "an incident", || {
+        let json = env.ok(&["get", "incidents", "-o", "json"]);
+        let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+        list.as_array()?
+            .first()
+            .map(|i| i["id"].to_string().trim_matches('"').to_owned())
+    });
+    let shown = env.ok(&["get", "incident", &id]);
+    assert!(shown.contains("\nTimeline:\n  20"), "{shown}");
+    // The watch saw flaky go down.
+    wait_for(Duration::from_secs(15), "the watch to show down", || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("flaky") && l.contains("down"))
+            .then_some(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // The server's stderr is not a terminal: its logs carry no colour codes.
+    let logs = env.server.logs();
+    assert!(!logs.contains('\x1b'), "{logs}");
+}
