@@ -775,6 +775,9 @@ mod tests {
                 "{bad}"
             );
         }
+        let err = Client::new("127.0.0.1:8080", "t").unwrap_err().to_string();
+        assert!(err.contains("e.g. http://127.0.0.1:8080"), "{err}");
+        assert!(!err.contains("relative URL"), "{err}");
     }
 
     #[test]
