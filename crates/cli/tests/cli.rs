@@ -1011,3 +1011,42 @@ fn describe_delete_incident_timeline_watch_and_plain_logs() {
     let logs = env.server.logs();
     assert!(!logs.contains('\x1b'), "{logs}");
 }
+
+#[test]
+fn validate_speaks_of_durations_ports_and_cron_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "interval.yaml",
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: a}\nspec:\n  http: {url: \"http://127.0.0.1:9/\"}\n  interval: 30\n",
+    );
+    write(
+        dir.path(),
+        "port.yaml",
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: b}\nspec:\n  tcp: {host: db, port: 70000}\n",
+    );
+    write(
+        dir.path(),
+        "cron.yaml",
+        "apiVersion: vedette.dev/v1\nkind: MaintenanceWindow\nmetadata: {id: c}\nspec:\n  cron: \"0 24 * * *\"\n  duration: 1h\n  monitors: [a]\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["validate", "-f"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("spec.interval: 30 has no unit: write a duration like 30s"),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec.tcp.port: 70000 is not a port: expected a port number 1–65535"),
+        "{err}"
+    );
+    assert!(err.contains("the hour field is 24: expected 0–23"), "{err}");
+    for internal in ["invalid type", "expected u16", "Component error"] {
+        assert!(!err.contains(internal), "{err}");
+    }
+}
