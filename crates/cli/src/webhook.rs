@@ -729,10 +729,15 @@ async fn receive(
         Err(_) => out.push_str(&String::from_utf8_lossy(&body)),
     }
     out.push('\n');
-    {
+    let written = {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(out.as_bytes());
-        let _ = stdout.flush();
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush())
+    };
+    // Nobody reads any more (`vedette webhook listen | head`): stop quietly.
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        state.stop.cancel();
     }
     if state.max.is_some_and(|max| n >= max) {
         state.stop.cancel();

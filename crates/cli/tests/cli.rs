@@ -1050,3 +1050,50 @@ fn validate_speaks_of_durations_ports_and_cron_fields() {
         assert!(!err.contains(internal), "{err}");
     }
 }
+
+#[test]
+fn webhook_listen_stops_quietly_when_its_reader_goes_away() {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["webhook", "listen", "--port", "0"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = stderr_lines.next().unwrap().unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    let _ = reqwest::blocking::Client::new()
+        .post(format!("http://{addr}/hook"))
+        .body("{\"type\":\"monitor.down\"}")
+        .send();
+    let rest = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = rest.clone();
+    std::thread::spawn(move || {
+        for line in stderr_lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("listen kept running after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let rest = rest.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
+}
