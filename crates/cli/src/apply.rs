@@ -12,10 +12,14 @@
 //! file sets it (when it does not, the server keeps the stored signing secrets on update and
 //! generates one on create). Writing `********` back keeps the stored value.
 //!
-//! Ownership: what apply writes carries the label `managed-by: vedette-cli`. The label is not
-//! part of the comparison, so an API-made resource whose labels and spec already match the file
-//! is left alone (and stays API-owned). `--prune` deletes only resources carrying that label that
-//! no file mentions any more: never API-made ones, never those of the server's config files.
+//! Ownership: what apply writes carries the label `managed-by: vedette-cli` and, with
+//! `--apply-set NAME` (or `VEDETTE_APPLY_SET`), the label `vedette.dev/apply-set: NAME`, like
+//! kubectl's ApplySet. Neither label is part of the comparison, so an API-made resource whose
+//! labels and spec already match the file is left alone (and stays API-owned). `--prune` needs an
+//! apply set and deletes only resources carrying both labels, with this set's name, that no file
+//! mentions any more: never API-made ones, never another set's, never those of the server's config
+//! files. Pruning more than [`CONFIRM_ABOVE`] resources asks for confirmation on a terminal and
+//! needs `--yes` otherwise.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -34,6 +38,10 @@ use crate::output::{Paint, Spinner, Style};
 pub const OWNER_LABEL: &str = "managed-by";
 /// Its value on what `vedette apply` writes.
 pub const OWNER: &str = "vedette-cli";
+/// The label naming the apply set a resource belongs to; `--prune` deletes only its own set's.
+pub const APPLY_SET_LABEL: &str = "vedette.dev/apply-set";
+/// Pruning more resources than this at once needs a confirmation (or `--yes`).
+pub const CONFIRM_ABOVE: usize = 5;
 
 /// Options of `vedette apply`.
 #[derive(Debug, clap::Args)]
@@ -41,12 +49,56 @@ pub struct Args {
     /// Config file or directory (repeatable).
     #[arg(short = 'f', long = "filename", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Also delete resources this command created earlier that the files no longer hold.
+    /// Also delete resources this apply set created earlier that the files no longer hold
+    /// (needs --apply-set).
     #[arg(long)]
     pub prune: bool,
+    #[command(flatten)]
+    pub apply_set: ApplySetArg,
+    /// Prune more than 5 resources without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Print what would change, as a diff, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `--apply-set NAME`: which set of resources this apply owns.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplySetArg {
+    /// Name of the set of resources these files own, recorded as the label
+    /// `vedette.dev/apply-set`; --prune deletes only resources of this set. Use one name per
+    /// config directory, e.g. the repository and path.
+    #[arg(long = "apply-set", env = "VEDETTE_APPLY_SET", value_name = "NAME", value_parser = parse_apply_set)]
+    pub name: Option<String>,
+}
+
+/// Checks an apply set name: it is a label value.
+fn parse_apply_set(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid apply set name: expected 1 to 63 letters, digits, '.', '_' or '-'"
+        ))
+    }
+}
+
+/// The apply set to prune: `--prune` without `--apply-set` is a usage error.
+pub fn prune_set(prune: bool, apply_set: &ApplySetArg) -> Result<Option<&str>, crate::UsageError> {
+    match (prune, apply_set.name.as_deref()) {
+        (false, _) => Ok(None),
+        (true, Some(name)) => Ok(Some(name)),
+        (true, None) => Err(crate::UsageError(format!(
+            "--prune needs --apply-set NAME (or VEDETTE_APPLY_SET): it deletes only resources \
+             labelled {APPLY_SET_LABEL}=NAME that the files no longer hold"
+        ))),
+    }
 }
 
 /// What happens to one resource.
@@ -73,6 +125,8 @@ pub struct Change {
     pub after: Option<Resource>,
     /// The server's version, for `If-Match`.
     pub version: Option<u64>,
+    /// The apply set the resource belongs to once written (`--apply-set`, else the one it has).
+    pub apply_set: Option<String>,
 }
 
 /// What a webhook endpoint spec shows in place of a secret.
@@ -183,6 +237,13 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
                 ));
                 continue;
             }
+            if item.resource.labels().contains_key(APPLY_SET_LABEL) {
+                problems.push(format!(
+                    "{here}: metadata.labels.{APPLY_SET_LABEL}: reserved: apply sets it from \
+                     --apply-set; remove the label"
+                ));
+                continue;
+            }
             seen.insert(key, here);
             all.push(item);
         }
@@ -204,19 +265,26 @@ pub fn read_only(managed_by: Option<&str>) -> bool {
     matches!(managed_by, Some("file" | "demo"))
 }
 
-/// Labels without the ownership label of apply.
+/// Labels without the ownership and apply set labels of apply.
 pub fn without_owner(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut labels = labels.clone();
     if labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER) {
         labels.remove(OWNER_LABEL);
     }
+    labels.remove(APPLY_SET_LABEL);
     labels
 }
 
-/// Labels with the ownership label of apply.
-pub fn with_owner(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+/// Labels with the ownership label of apply and, if any, the apply set label.
+pub fn with_owner(
+    labels: &BTreeMap<String, String>,
+    apply_set: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut labels = labels.clone();
     labels.insert(OWNER_LABEL.to_owned(), OWNER.to_owned());
+    if let Some(set) = apply_set {
+        labels.insert(APPLY_SET_LABEL.to_owned(), set.to_owned());
+    }
     labels
 }
 
@@ -412,38 +480,46 @@ fn plan_against(
     desired: &[Resource],
     monitors: &[Monitor],
     windows: &[MaintenanceWindow],
-    prune: bool,
+    prune: Option<&str>,
 ) -> Vec<Change> {
-    plan_with_webhooks(desired, monitors, windows, &[], prune)
+    plan_with_webhooks(desired, monitors, windows, &[], None, prune)
 }
 
-/// One planned change per resource of `desired`, then the prunes. `monitors`, `windows` and
-/// `webhooks` are the server's resources (all of them, or at least every one owned by apply).
+/// One planned change per resource of `desired`, then, with `prune` naming an apply set, the
+/// prunes of that set. `monitors`, `windows` and `webhooks` are the server's resources (all of
+/// them, or at least every one owned by apply); what is written joins `apply_set`, else keeps
+/// the set it has.
 pub fn plan_with_webhooks(
     desired: &[Resource],
     monitors: &[Monitor],
     windows: &[MaintenanceWindow],
     webhooks: &[Webhook],
-    prune: bool,
+    apply_set: Option<&str>,
+    prune: Option<&str>,
 ) -> Vec<Change> {
-    let current: HashMap<(&str, &str), (Resource, u64)> = monitors
+    let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET_LABEL).cloned();
+    let current: HashMap<(&str, &str), (Resource, u64, Option<String>)> = monitors
         .iter()
         .map(|m| {
             (
                 (document::KIND_MONITOR, m.id.as_str()),
-                (monitor_resource(m), m.version),
+                (monitor_resource(m), m.version, set_of(&m.labels)),
             )
         })
         .chain(windows.iter().map(|w| {
             (
                 (document::KIND_MAINTENANCE, w.id.as_str()),
-                (window_resource(w), w.version),
+                (window_resource(w), w.version, set_of(&w.labels)),
             )
         }))
         .chain(webhooks.iter().map(|w| {
             (
                 (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
-                (webhook_resource(w), u64::try_from(w.version).unwrap_or(0)),
+                (
+                    webhook_resource(w),
+                    u64::try_from(w.version).unwrap_or(0),
+                    set_of(&w.labels),
+                ),
             )
         }))
         .collect();
@@ -464,8 +540,9 @@ pub fn plan_with_webhooks(
                 before: None,
                 after: Some(after),
                 version: None,
+                apply_set: apply_set.map(str::to_owned),
             },
-            Some((before, version)) => {
+            Some((before, version, set)) => {
                 adopt_server_fields(&mut after, before);
                 let before = &webhook_before(before, &after);
                 let same = if matches!(after, Resource::WebhookEndpoint { .. }) {
@@ -475,7 +552,9 @@ pub fn plan_with_webhooks(
                     let want = normalised(&after);
                     adopt_redacted(&normalised(before), &want) == want
                 };
-                let action = if same {
+                // Joining the apply set is a change too (the label is written).
+                let joins = apply_set.is_some_and(|s| set.as_deref() != Some(s));
+                let action = if same && !joins {
                     Action::Unchanged
                 } else {
                     Action::Update
@@ -485,15 +564,17 @@ pub fn plan_with_webhooks(
                     before: Some(before.clone()),
                     after: Some(after),
                     version: Some(*version),
+                    apply_set: apply_set.map(str::to_owned).or_else(|| set.clone()),
                 }
             }
         };
         changes.push(change);
     }
-    if prune {
+    if let Some(prune_set) = prune {
         let wanted: HashSet<(&str, &str)> = desired.iter().map(|r| (r.kind(), r.id())).collect();
         let labels_owned = |labels: &BTreeMap<String, String>| {
             labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER)
+                && labels.get(APPLY_SET_LABEL).map(String::as_str) == Some(prune_set)
         };
         let owned = |labels: &BTreeMap<String, String>, managed_by: &Option<String>| {
             labels_owned(labels) && !read_only(managed_by.as_deref())
@@ -522,6 +603,7 @@ pub fn plan_with_webhooks(
                 before: Some(before),
                 after: None,
                 version: Some(version),
+                apply_set: Some(prune_set.to_owned()),
             })
             .collect();
         // Webhook endpoints, then windows, then monitors (windows may name them), each by id.
@@ -531,9 +613,14 @@ pub fn plan_with_webhooks(
     changes
 }
 
-/// Loads the files, reads the server and plans.
-pub async fn plan(client: &Client, paths: &[PathBuf], prune: bool) -> anyhow::Result<Vec<Change>> {
-    Ok(plan_loaded(client, load(paths)?, prune).await?.0)
+/// Loads the files, reads the server and plans (see [`plan_with_webhooks`]).
+pub async fn plan(
+    client: &Client,
+    paths: &[PathBuf],
+    apply_set: Option<&str>,
+    prune: Option<&str>,
+) -> anyhow::Result<Vec<Change>> {
+    Ok(plan_loaded(client, load(paths)?, apply_set, prune).await?.0)
 }
 
 /// Where each resource of the files was read (`file:line`), by (kind, id).
@@ -542,7 +629,8 @@ type Origins = HashMap<(&'static str, String), String>;
 async fn plan_loaded(
     client: &Client,
     loaded: Vec<Loaded>,
-    prune: bool,
+    apply_set: Option<&str>,
+    prune: Option<&str>,
 ) -> anyhow::Result<(Vec<Change>, Origins)> {
     let origins: Origins = loaded
         .iter()
@@ -558,7 +646,7 @@ async fn plan_loaded(
     let monitors = client.all_monitors(None).await?;
     let windows = client.all_maintenance(None).await?;
     // Only servers with webhooks enabled list them; without, there is nothing to compare with.
-    let needs_webhooks = prune
+    let needs_webhooks = prune.is_some()
         || desired
             .iter()
             .any(|r| matches!(r, Resource::WebhookEndpoint { .. }));
@@ -579,13 +667,14 @@ async fn plan_loaded(
         Vec::new()
     };
     Ok((
-        plan_with_webhooks(&desired, &monitors, &windows, &webhooks, prune),
+        plan_with_webhooks(&desired, &monitors, &windows, &webhooks, apply_set, prune),
         origins,
     ))
 }
 
 /// Carries out one change.
 async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client::Error> {
+    let set = change.apply_set.as_deref();
     let precondition = match (change.action, change.version) {
         (Action::Create, _) => Precondition::Absent,
         (_, Some(v)) => Precondition::Version(v),
@@ -595,7 +684,7 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
         (Action::Unchanged, _, _) => Ok(()),
         (Action::Create | Action::Update, Some(Resource::Monitor { id, labels, spec }), _) => {
             client
-                .put_monitor(id, &with_owner(labels), spec, precondition)
+                .put_monitor(id, &with_owner(labels, set), spec, precondition)
                 .await
                 .map(drop)
         }
@@ -604,7 +693,7 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
             Some(Resource::MaintenanceWindow { id, labels, spec }),
             _,
         ) => client
-            .put_maintenance(id, &with_owner(labels), spec, precondition)
+            .put_maintenance(id, &with_owner(labels, set), spec, precondition)
             .await
             .map(drop),
         (Action::Prune, _, Some(Resource::Monitor { id, .. })) => {
@@ -615,7 +704,7 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
             Some(Resource::WebhookEndpoint { id, labels, spec }),
             _,
         ) => client
-            .put_webhook(id, &with_owner(labels), spec, precondition)
+            .put_webhook(id, &with_owner(labels, set), spec, precondition)
             .await
             .map(drop),
         (Action::Prune, _, Some(Resource::MaintenanceWindow { id, .. })) => {
@@ -628,16 +717,54 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
     }
 }
 
+/// Asks on the terminal whether to prune the many resources of `changes`; without a terminal,
+/// refuses and names `--yes`.
+fn confirm_prune(changes: &[Change]) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let names: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action == Action::Prune)
+        .map(Change::name)
+        .collect();
+    let count = names.len();
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::UsageError(format!(
+            "apply would prune {count} resources (more than {CONFIRM_ABOVE}): {}; check with \
+             --dry-run, then pass --yes to confirm",
+            names.join(", ")
+        ))
+        .into());
+    }
+    eprintln!("apply would prune {count} resources:");
+    for name in &names {
+        eprintln!("  {name}");
+    }
+    eprint!("Delete them? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        bail!("nothing was changed")
+    }
+}
+
 /// Runs `vedette apply`.
 pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
+    let prune = prune_set(args.prune, &args.apply_set)?;
     let client = context::client(connection)?;
-    let (changes, origins) = plan_loaded(&client, load(&args.paths)?, args.prune).await?;
+    let apply_set = args.apply_set.name.as_deref();
+    let (changes, origins) = plan_loaded(&client, load(&args.paths)?, apply_set, prune).await?;
     let style = Style::stdout();
     let summary = Summary::of(&changes);
     if args.dry_run {
         print!("{}", diff::render(&changes, &style));
         println!("{summary} (dry run: nothing was changed)");
         return Ok(ExitCode::SUCCESS);
+    }
+    if summary.pruned > CONFIRM_ABOVE && !args.yes {
+        confirm_prune(&changes)?;
     }
     let mut done = Summary::default();
     let mut failures = 0;
@@ -720,7 +847,19 @@ mod tests {
                 4,
             ),
             monitor("api-made", &[], "http://api/", 1),
-            monitor("orphan", &[("managed-by", "vedette-cli")], "http://o/", 2),
+            monitor(
+                "orphan",
+                &[("managed-by", "vedette-cli"), (APPLY_SET_LABEL, "s")],
+                "http://o/",
+                2,
+            ),
+            monitor(
+                "other-set",
+                &[("managed-by", "vedette-cli"), (APPLY_SET_LABEL, "t")],
+                "http://t/",
+                2,
+            ),
+            monitor("no-set", &[("managed-by", "vedette-cli")], "http://x/", 2),
             monitor("from-file", &[("managed-by", "file")], "http://f/", 1),
         ];
         let desired = vec![
@@ -728,7 +867,7 @@ mod tests {
             file("changed", &[], "http://new/"),
             file("new", &[], "http://n/"),
         ];
-        let changes = plan_against(&desired, &server, &[], true);
+        let changes = plan_against(&desired, &server, &[], Some("s"));
         assert_eq!(
             actions(&changes),
             vec![
@@ -744,7 +883,8 @@ mod tests {
             Summary::of(&changes).to_string(),
             "1 created, 1 updated, 1 unchanged, 1 pruned"
         );
-        let without_prune = plan_against(&desired, &server, &[], false);
+        assert_eq!(changes[3].apply_set.as_deref(), Some("s"));
+        let without_prune = plan_against(&desired, &server, &[], None);
         assert!(without_prune.iter().all(|c| c.action != Action::Prune));
     }
 
@@ -755,16 +895,46 @@ mod tests {
             &[file("m", &[("team", "a")], "http://a/")],
             &server,
             &[],
-            true,
+            Some("s"),
         );
         assert_eq!(actions(&changes), vec![(Action::Unchanged, "m".to_owned())]);
         let changes = plan_against(
             &[file("m", &[("team", "b")], "http://a/")],
             &server,
             &[],
-            true,
+            Some("s"),
         );
         assert_eq!(actions(&changes), vec![(Action::Update, "m".to_owned())]);
+    }
+
+    #[test]
+    fn applying_with_a_set_adopts_what_it_writes_into_the_set() {
+        let server = vec![monitor("m", &[("team", "a")], "http://a/", 1)];
+        let desired = [file("m", &[("team", "a")], "http://a/")];
+        let changes = plan_with_webhooks(&desired, &server, &[], &[], Some("s"), None);
+        assert_eq!(actions(&changes), vec![(Action::Update, "m".to_owned())]);
+        assert_eq!(changes[0].apply_set.as_deref(), Some("s"));
+        // Already in another set and applied without a set: it keeps its set.
+        let server = vec![monitor(
+            "m",
+            &[("team", "a"), (APPLY_SET_LABEL, "t")],
+            "http://a/",
+            1,
+        )];
+        let changes = plan_with_webhooks(&desired, &server, &[], &[], None, None);
+        assert_eq!(actions(&changes), vec![(Action::Unchanged, "m".to_owned())]);
+        assert_eq!(changes[0].apply_set.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn prune_needs_an_apply_set_with_a_label_value_name() {
+        let none = ApplySetArg { name: None };
+        assert!(prune_set(false, &none).unwrap().is_none());
+        let err = prune_set(true, &none).unwrap_err().to_string();
+        assert!(err.contains("--apply-set"), "{err}");
+        assert!(parse_apply_set("infra-prod").is_ok());
+        assert!(parse_apply_set("a/b").is_err());
+        assert!(parse_apply_set("").is_err());
     }
 
     #[test]
@@ -780,7 +950,7 @@ mod tests {
             "spec": serde_json::to_value(MonitorSpec::http("http://a/")).unwrap()
         }))
         .unwrap();
-        let changes = plan_against(&[loaded[0].resource.clone()], &[server], &[], false);
+        let changes = plan_against(&[loaded[0].resource.clone()], &[server], &[], None);
         assert_eq!(changes[0].action, Action::Unchanged);
     }
 
@@ -801,7 +971,7 @@ mod tests {
             spec: server_spec,
             ..monitor("hb", &[("managed-by", "vedette-cli")], "http://x/", 1)
         };
-        let changes = plan_against(&[desired], &[server], &[], false);
+        let changes = plan_against(&[desired], &[server], &[], None);
         assert_eq!(changes[0].action, Action::Unchanged);
     }
 
@@ -859,7 +1029,8 @@ mod tests {
                 &[],
                 &[],
                 std::slice::from_ref(&server),
-                true,
+                None,
+                None,
             )
         };
         let same =
@@ -882,8 +1053,37 @@ mod tests {
             shown.contains("token: '********'") || shown.contains("token: \"********\""),
             "{shown}"
         );
-        // Owned and no longer in the files: pruned.
-        let changes = plan_with_webhooks(&[], &[], &[], std::slice::from_ref(&server), true);
+        // Owned by the set and no longer in the files: pruned; by another set: kept.
+        let mut of_set = server.clone();
+        of_set
+            .labels
+            .insert(APPLY_SET_LABEL.to_owned(), "s".to_owned());
+        let changes = plan_with_webhooks(
+            &[],
+            &[],
+            &[],
+            std::slice::from_ref(&of_set),
+            None,
+            Some("s"),
+        );
         assert_eq!(actions(&changes), vec![(Action::Prune, "w".to_owned())]);
+        let changes = plan_with_webhooks(
+            &[],
+            &[],
+            &[],
+            std::slice::from_ref(&of_set),
+            None,
+            Some("t"),
+        );
+        assert!(changes.is_empty());
+        let changes = plan_with_webhooks(
+            &[],
+            &[],
+            &[],
+            std::slice::from_ref(&server),
+            None,
+            Some("s"),
+        );
+        assert!(changes.is_empty());
     }
 }

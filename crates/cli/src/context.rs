@@ -1,6 +1,7 @@
 //! Which server and token a command uses: named contexts in a config file, overridden by
-//! `VEDETTE_URL` / `VEDETTE_TOKEN` (and `VEDETTE_CONTEXT`), overridden in turn by `--url`,
-//! `--token` and `--context`.
+//! `VEDETTE_URL` / `VEDETTE_TOKEN` (and `VEDETTE_CONTEXT`), overridden in turn by `--server`,
+//! `--token` and `--context`. A server address without a scheme (`127.0.0.1:8080`) means
+//! `http://`, and a note on stderr says so.
 //!
 //! The file is `$VEDETTE_CONFIG_FILE`, else `$XDG_CONFIG_HOME/vedette/config.yaml`, else
 //! `~/.config/vedette/config.yaml`; it holds tokens, so it is written with mode 0600:
@@ -27,9 +28,10 @@ use crate::output::{Cell, Format, Paint, Table, print_data};
 /// Where the server is and how to authenticate; global options of every API command.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Connection {
-    /// Server URL, e.g. https://vedette.example.com (overrides the context's).
-    #[arg(long, global = true, env = "VEDETTE_URL")]
-    pub url: Option<String>,
+    /// Server URL, e.g. https://vedette.example.com (overrides the context's). Formerly `--url`,
+    /// which now names a webhook's own URL in `webhook create`.
+    #[arg(long, global = true, env = "VEDETTE_URL", value_name = "URL")]
+    pub server: Option<String>,
     /// API token (overrides the context's).
     #[arg(long, global = true, env = "VEDETTE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -164,7 +166,7 @@ impl Config {
     /// given, else from the named context (`--context`, else `current-context`).
     pub fn resolve(&self, connection: &Connection) -> Result<Target, UsageError> {
         let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        let (url, token) = (nonempty(&connection.url), nonempty(&connection.token));
+        let (url, token) = (nonempty(&connection.server), nonempty(&connection.token));
         let context = match (&connection.context, &self.current_context) {
             (Some(name), _) => Some(self.contexts.get(name).ok_or_else(|| {
                 UsageError(format!(
@@ -186,7 +188,7 @@ impl Config {
             .ok_or_else(|| {
                 UsageError(
                     "no server configured: run `vedette login URL --token TOKEN`, \
-                 or set VEDETTE_URL and VEDETTE_TOKEN, or pass --url and --token"
+                 or set VEDETTE_URL and VEDETTE_TOKEN, or pass --server and --token"
                         .to_owned(),
                 )
             })?;
@@ -205,8 +207,20 @@ impl Config {
 pub fn client(connection: &Connection) -> anyhow::Result<vedette_client::Client> {
     let config = Config::load(&config_path()?)?;
     let target = config.resolve(connection)?;
-    vedette_client::Client::new(&target.url, &target.token)
+    vedette_client::Client::new(&with_scheme(&target.url), &target.token)
         .map_err(|e| UsageError(e.to_string()).into())
+}
+
+/// `url` with `http://` in front when it has no scheme (`127.0.0.1:8080`, `localhost:8080`),
+/// with a note on stderr saying so.
+pub fn with_scheme(url: &str) -> String {
+    let url = url.trim();
+    if url.contains("://") {
+        return url.to_owned();
+    }
+    let full = format!("http://{url}");
+    eprintln!("note: {url:?} has no scheme; using {full}");
+    full
 }
 
 /// A context name derived from a URL: its host and port.
@@ -239,7 +253,7 @@ pub async fn login(args: &LoginArgs, connection: &Connection) -> anyhow::Result<
         .clone()
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| UsageError("login needs --token TOKEN (or VEDETTE_TOKEN)".to_owned()))?;
-    let url = args.server.trim_end_matches('/').to_owned();
+    let url = with_scheme(args.server.trim_end_matches('/'));
     let client =
         vedette_client::Client::new(&url, &token).map_err(|e| UsageError(e.to_string()))?;
     let status = client
@@ -360,7 +374,7 @@ mod tests {
 
     fn conn(url: Option<&str>, token: Option<&str>, context: Option<&str>) -> Connection {
         Connection {
-            url: url.map(str::to_owned),
+            server: url.map(str::to_owned),
             token: token.map(str::to_owned),
             context: context.map(str::to_owned),
         }

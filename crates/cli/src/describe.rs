@@ -110,12 +110,25 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
         "Check",
         format!("{} {}", get::kind(spec), get::target(spec)),
     );
-    let mut timing = format!(
-        "every {}, timeout {}, retries {}",
-        spec.interval, spec.timeout, spec.retries
-    );
+    let mut timing = match &spec.heartbeat {
+        // A heartbeat is not checked: pings are expected on its schedule, with grace.
+        Some(hb) => format!(
+            "pings expected {}, grace {}",
+            hb.schedule.as_ref().map_or_else(
+                || format!("every {}", spec.interval.human()),
+                |cron| format!("on cron {cron:?} (UTC)")
+            ),
+            hb.grace.human()
+        ),
+        None => format!(
+            "every {}, timeout {}, retries {}",
+            spec.interval.human(),
+            spec.timeout.human(),
+            spec.retries
+        ),
+    };
     if let Some(slow) = spec.degraded_after {
-        let _ = write!(timing, ", degraded after {slow}");
+        let _ = write!(timing, ", degraded after {}", slow.human());
     }
     field("Schedule", timing);
     field(

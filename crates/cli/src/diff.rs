@@ -19,9 +19,11 @@ pub struct Args {
     /// Config file or directory (repeatable).
     #[arg(short = 'f', long = "filename", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Also show what `apply --prune` would delete.
+    /// Also show what `apply --prune` would delete (needs --apply-set).
     #[arg(long)]
     pub prune: bool,
+    #[command(flatten)]
+    pub apply_set: apply::ApplySetArg,
 }
 
 /// One line of a line diff.
@@ -136,8 +138,9 @@ pub fn render(changes: &[Change], style: &Style) -> String {
 
 /// Runs `vedette diff`: exit 0 without changes, 1 with; errors are turned into exit 2 by `main`.
 pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
+    let prune = apply::prune_set(args.prune, &args.apply_set)?;
     let client = context::client(connection)?;
-    let changes = apply::plan(&client, &args.paths, args.prune).await?;
+    let changes = apply::plan(&client, &args.paths, args.apply_set.name.as_deref(), prune).await?;
     print!("{}", render(&changes, &Style::stdout()));
     let summary = Summary::of(&changes);
     if summary.has_changes() {
@@ -187,24 +190,28 @@ mod tests {
                 before: Some(monitor("m", "http://old/")),
                 after: Some(monitor("m", "http://new/")),
                 version: Some(3),
+                apply_set: None,
             },
             Change {
                 action: Action::Unchanged,
                 before: Some(monitor("u", "http://u/")),
                 after: Some(monitor("u", "http://u/")),
                 version: Some(1),
+                apply_set: None,
             },
             Change {
                 action: Action::Create,
                 before: None,
                 after: Some(monitor("n", "http://n/")),
                 version: None,
+                apply_set: None,
             },
             Change {
                 action: Action::Prune,
                 before: Some(monitor("p", "http://p/")),
                 after: None,
                 version: Some(1),
+                apply_set: None,
             },
         ];
         let text = render(&changes, &Style::plain());

@@ -27,6 +27,10 @@ pub enum Resource {
         /// Output format.
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
+        /// Keep watching: print monitors again whenever their state, labels or spec change
+        /// (polls every 2 s; JSON output is one object per line). Stop with Ctrl-C.
+        #[arg(short, long)]
+        watch: bool,
     },
     /// Incidents (newest first), or one incident with its timeline.
     #[command(visible_aliases = ["incident", "inc"])]
@@ -129,7 +133,7 @@ pub fn monitors_table(monitors: &[Monitor]) -> Table {
             output::ago(status.and_then(|s| s.since), now).into(),
             kind(&m.spec).into(),
             target(&m.spec).into(),
-            m.spec.interval.to_string().into(),
+            m.spec.interval.human().into(),
             status
                 .and_then(|s| s.last_result.as_ref())
                 .and_then(|r| r.message.clone())
@@ -168,6 +172,23 @@ pub fn incidents_table(incidents: &[Incident]) -> Table {
     table
 }
 
+/// An incident's timeline, oldest first, as `Timeline:` and one line per step.
+pub fn timeline(incident: &Incident) -> String {
+    let mut out = String::from("\nTimeline:\n");
+    if incident.timeline.is_empty() {
+        out.push_str("  none\n");
+    }
+    for step in &incident.timeline {
+        out.push_str(&format!(
+            "  {}  {:<20} {}\n",
+            output::time(Some(step.at)),
+            step.kind,
+            step.message
+        ));
+    }
+    out
+}
+
 /// The results table.
 pub fn results_table(results: &[ResultRecord]) -> Table {
     let mut table = Table::new(&[
@@ -194,13 +215,13 @@ pub fn schedule(spec: &MaintenanceSpec) -> String {
     if let Some(cron) = &spec.cron {
         return format!(
             "cron {cron} for {}",
-            spec.duration.map_or("-".to_owned(), |d| d.to_string())
+            spec.duration.map_or("-".to_owned(), |d| d.human())
         );
     }
     if let Some(rule) = &spec.rrule {
         return format!(
             "rrule {rule} for {}",
-            spec.duration.map_or("-".to_owned(), |d| d.to_string())
+            spec.duration.map_or("-".to_owned(), |d| d.human())
         );
     }
     format!("{} → {}", output::time(spec.start), output::time(spec.end))
@@ -264,6 +285,68 @@ fn show<T: serde::Serialize>(
     Ok(())
 }
 
+/// How often `get monitors --watch` reads the server again.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What makes a watched monitor worth printing again: its state, labels and spec (not the time
+/// of its last check, which changes every interval).
+fn watch_key(m: &Monitor) -> String {
+    let state = m.status.as_ref().map(|s| (s.state.as_str(), s.since));
+    serde_json::json!([state, m.labels, m.spec, m.version]).to_string()
+}
+
+/// `get monitors --watch`: prints the monitors, then each one again when it changes and a line
+/// when one goes away, until interrupted.
+async fn watch_monitors(
+    client: &Client,
+    id: Option<&str>,
+    selector: Option<&str>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    loop {
+        let monitors = match id {
+            Some(id) => vec![client.get_monitor(id).await?],
+            None => client.all_monitors(selector).await?,
+        };
+        let present: std::collections::BTreeSet<&str> =
+            monitors.iter().map(|m| m.id.as_str()).collect();
+        let gone: Vec<String> = seen
+            .keys()
+            .filter(|k| !present.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for id in gone {
+            seen.remove(&id);
+            println!("monitor/{id} deleted");
+        }
+        let changed: Vec<Monitor> = monitors
+            .into_iter()
+            .filter(|m| {
+                let key = watch_key(m);
+                seen.insert(m.id.clone(), key.clone()).as_ref() != Some(&key)
+            })
+            .collect();
+        if !changed.is_empty() {
+            match format {
+                Format::Json => {
+                    for m in &changed {
+                        println!("{}", serde_json::to_string(m)?);
+                    }
+                }
+                Format::Yaml => {
+                    for m in &changed {
+                        println!("---");
+                        print_data(format, m)?;
+                    }
+                }
+                Format::Table => monitors_table(&changed).print(),
+            }
+        }
+        tokio::time::sleep(WATCH_EVERY).await;
+    }
+}
+
 /// Runs `vedette get`.
 pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
@@ -272,6 +355,13 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             id,
             selector,
             output,
+            watch: true,
+        } => return watch_monitors(&client, id.as_deref(), selector.as_deref(), *output).await,
+        Resource::Monitors {
+            id,
+            selector,
+            output,
+            watch: false,
         } => {
             let monitors = match id {
                 Some(id) => vec![client.get_monitor(id).await?],
@@ -292,11 +382,16 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             limit,
             output,
         } => {
-            let list = match id {
-                Some(id) => vec![client.get_incident(id).await?],
-                None => incidents(&client, monitor.as_deref(), state.as_deref(), *limit).await?,
-            };
-            show(*output, list, id.is_some(), incidents_table, "no incidents")?;
+            if let Some(id) = id {
+                let incident = client.get_incident(id).await?;
+                if !print_data(*output, &incident)? {
+                    incidents_table(std::slice::from_ref(&incident)).print();
+                    print!("{}", timeline(&incident));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let list = incidents(&client, monitor.as_deref(), state.as_deref(), *limit).await?;
+            show(*output, list, false, incidents_table, "no incidents")?;
         }
         Resource::Results { id, limit, output } => {
             let results = client.recent_results(id, Some(*limit)).await?;

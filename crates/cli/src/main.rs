@@ -1,13 +1,15 @@
 //! `vedette`: runs the server, checks config files, and works with a server through its API
-//! (apply, diff, export, get, describe, pause, resume, run, status, tokens, contexts).
+//! (apply, diff, export, get, describe, delete, pause, resume, run, status, tokens, contexts).
 //!
 //! Exit codes: 0 success; 1 failure (or, for `diff`, changes found); 2 usage or configuration
-//! errors (and any error of `diff`).
+//! errors (and any error of `diff`). When the reader of stdout goes away (`vedette get monitors
+//! | head -1`), the command ends quietly by SIGPIPE, as other Unix tools do (the shell shows 141).
 
 mod actions;
 mod apply;
 mod completion;
 mod context;
+mod delete;
 mod describe;
 mod diff;
 mod export;
@@ -21,6 +23,7 @@ mod token;
 mod validate;
 mod webhook;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -82,6 +85,9 @@ enum Command {
     /// Show one monitor in detail: state, spec, last results with assertions, incidents.
     #[command(subcommand)]
     Describe(describe::Resource),
+    /// Delete monitors, maintenance windows or webhook endpoints by id (several need --yes or
+    /// a confirmation).
+    Delete(delete::Args),
     /// Pause a monitor.
     Pause(actions::TargetArgs),
     /// Resume a paused monitor.
@@ -114,8 +120,47 @@ fn block_on<F: Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Resul
         .block_on(f)
 }
 
+/// The command line with the server option's old name, `--url`, read as `--server` (with a
+/// warning), except in `webhook create`, where `--url` is the endpoint's URL.
+fn legacy_args(args: Vec<OsString>) -> Vec<OsString> {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let webhook_create = words.windows(2).any(|pair| pair == ["webhook", "create"]);
+    if webhook_create {
+        return args;
+    }
+    let mut warned = false;
+    args.into_iter()
+        .map(|arg| match arg.to_str() {
+            Some(a) if a == "--url" || a.starts_with("--url=") => {
+                if !warned {
+                    eprintln!("warning: --url is now --server; --url will be removed");
+                    warned = true;
+                }
+                OsString::from(a.replacen("--url", "--server", 1))
+            }
+            _ => arg,
+        })
+        .collect()
+}
+
+/// Lets SIGPIPE end the process, as it ends other Unix tools, instead of `println!` panicking
+/// on a closed pipe. Not for commands that serve HTTP (`serve`, `webhook listen`), which must
+/// survive a peer that goes away.
+fn die_on_closed_pipe() {
+    // SAFETY: sets the disposition of one signal to its default before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(legacy_args(std::env::args_os().collect()));
+    if !matches!(
+        cli.command,
+        Command::Serve(_) | Command::Webhook(webhook::Command::Listen(_))
+    ) {
+        die_on_closed_pipe();
+    }
     logging::init(cli.log_format);
     let conn = &cli.connection;
     let is_diff = matches!(cli.command, Command::Diff(_));
@@ -140,6 +185,7 @@ fn main() -> ExitCode {
         Command::Export(args) => block_on(export::run(&args, conn)),
         Command::Get(resource) => block_on(get::run(&resource, conn)),
         Command::Describe(resource) => block_on(describe::run(&resource, conn)),
+        Command::Delete(args) => block_on(delete::run(&args, conn)),
         Command::Pause(args) => block_on(actions::pause_or_resume(&args, true, conn)),
         Command::Resume(args) => block_on(actions::pause_or_resume(&args, false, conn)),
         Command::Run(args) => block_on(actions::run(&args, conn)),

@@ -24,7 +24,8 @@ pub const PROVIDER_SOURCE: &str = "vedette-dev/vedette";
 /// `GET /api/v1/monitors/{id}` and `GET /api/v1/maintenance/{id}` return them): a `terraform`
 /// block requiring the provider, then per resource an `import` block and a `resource` block.
 /// Resources managed by the server's config files (`managed_by: file`) cannot be written through
-/// the API and are listed in a comment instead.
+/// the API and are listed in a comment instead; those of `serve --demo` (`managed_by: demo`) are
+/// left out too, since Terraform could never destroy them.
 pub fn render(monitors: &[Value], maintenance: &[Value]) -> String {
     let mut out = String::new();
     out.push_str(
@@ -59,11 +60,18 @@ pub fn render(monitors: &[Value], maintenance: &[Value]) -> String {
             if id.is_empty() {
                 continue;
             }
-            if str_of(item, "managed_by") == "file" {
-                skipped.push(format!(
-                    "{kind} {id:?}: managed by the server's config files"
-                ));
-                continue;
+            match str_of(item, "managed_by") {
+                "file" => {
+                    skipped.push(format!(
+                        "{kind} {id:?}: managed by the server's config files"
+                    ));
+                    continue;
+                }
+                "demo" => {
+                    skipped.push(format!("{kind} {id:?}: a demo monitor of `serve --demo`"));
+                    continue;
+                }
+                _ => {}
             }
             let body = match build(item) {
                 Ok(body) => body,

@@ -125,8 +125,8 @@ pub struct CreateArgs {
     /// Endpoint id (generated when absent).
     #[arg(long)]
     id: Option<String>,
-    /// Where to send.
-    #[arg(long)]
+    /// Where to send (the server itself is chosen with the global --server).
+    #[arg(long, visible_alias = "endpoint-url")]
     url: Option<String>,
     /// An integration from `GET /api/v1/integrations`, e.g. slack.
     #[arg(long, conflicts_with = "url")]
@@ -204,8 +204,14 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
     let client = context::client(connection)?;
     match command {
         Command::List { selector, output } => {
-            let hooks = client.all_webhooks(selector.as_deref()).await?;
+            let mut hooks = client.all_webhooks(selector.as_deref()).await?;
             if !print_data(*output, &hooks)? {
+                // Lists carry no delivery counts; each endpoint's own answer does.
+                for hook in &mut hooks {
+                    if hook.deliveries.is_none() {
+                        hook.deliveries = client.get_webhook(&hook.id).await?.deliveries;
+                    }
+                }
                 print_table(&hooks);
             }
         }
@@ -217,6 +223,14 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
         }
         Command::Create(args) => {
             let body = create_body(args)?;
+            if let Some(url) = body.pointer("/spec/url").and_then(Value::as_str)
+                && let Some(why) = private_target(url)
+            {
+                eprintln!(
+                    "warning: {url} is {why}: the server refuses to deliver there unless it \
+                     was started with --webhook-allow-private"
+                );
+            }
             let created = client.create_webhook(&body).await?;
             if !print_data(args.output, &created)? {
                 eprintln!(
@@ -396,6 +410,24 @@ async fn await_outcome(
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+}
+
+/// Why the SSRF guard of a server would refuse `url` (a loopback or private literal address, or
+/// `localhost`), or `None` when it looks public. Names other than `localhost` are not resolved.
+fn private_target(url: &str) -> Option<&'static str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return vedette_webhooks::ssrf::is_forbidden(ip)
+            .then_some("a loopback, private or link-local address");
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (host == "localhost" || host.ends_with(".localhost")).then_some("a loopback address")
 }
 
 /// The body of a create: from the file, or from the flags.
@@ -697,10 +729,15 @@ async fn receive(
         Err(_) => out.push_str(&String::from_utf8_lossy(&body)),
     }
     out.push('\n');
-    {
+    let written = {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(out.as_bytes());
-        let _ = stdout.flush();
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush())
+    };
+    // Nobody reads any more (`vedette webhook listen | head`): stop quietly.
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        state.stop.cancel();
     }
     if state.max.is_some_and(|max| n >= max) {
         state.stop.cancel();
@@ -711,6 +748,16 @@ async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_targets_are_recognised() {
+        assert!(private_target("http://127.0.0.1:9/x").is_some());
+        assert!(private_target("http://localhost:8080/").is_some());
+        assert!(private_target("http://10.1.2.3/").is_some());
+        assert!(private_target("http://[::1]/").is_some());
+        assert!(private_target("https://hooks.example.com/x").is_none());
+        assert!(private_target("not a url").is_none());
+    }
 
     #[test]
     fn documents_and_flags_become_api_bodies() {

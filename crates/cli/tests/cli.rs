@@ -163,7 +163,7 @@ fn apply_diff_export_and_prune_round_trip() {
     write(&files, "windows.yaml", &window_doc("upgrade", "alpha"));
     let f = files.to_str().unwrap();
 
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("3 created, 0 updated, 0 unchanged, 0 pruned"),
         "{out}"
@@ -174,7 +174,7 @@ fn apply_diff_export_and_prune_round_trip() {
     let out = env.run(&["diff", "-f", f]);
     expect(&out, 0, &["diff"]);
     assert_eq!(stdout(&out), "");
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("0 created, 0 updated, 3 unchanged, 0 pruned"),
         "{out}"
@@ -190,14 +190,14 @@ fn apply_diff_export_and_prune_round_trip() {
     assert!(text.contains("+   interval: 45s"), "{text}");
     assert!(!text.contains("monitor/beta"), "{text}");
     assert!(!text.contains('\x1b'), "colour without a terminal: {text}");
-    let dry = env.ok(&["apply", "-f", f, "--dry-run"]);
+    let dry = env.ok(&["apply", "--apply-set", "files", "-f", f, "--dry-run"]);
     assert!(dry.contains("+   interval: 45s"), "{dry}");
     assert!(
         dry.contains("0 created, 1 updated, 2 unchanged, 0 pruned (dry run"),
         "{dry}"
     );
     expect(&env.run(&["diff", "-f", f]), 1, &["diff after dry run"]);
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("0 created, 1 updated, 2 unchanged, 0 pruned"),
         "{out}"
@@ -239,7 +239,7 @@ fn apply_diff_export_and_prune_round_trip() {
 
     // Removing beta from the files and pruning deletes beta only, never the API-made monitor.
     monitors("45s", false);
-    let out = env.ok(&["apply", "-f", f, "--prune"]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f, "--prune"]);
     assert!(out.contains("monitor/beta pruned"), "{out}");
     assert!(
         out.contains("0 created, 0 updated, 2 unchanged, 1 pruned"),
@@ -287,6 +287,127 @@ fn apply_diff_export_and_prune_round_trip() {
     );
 }
 
+/// Ids of the server's monitors, sorted.
+fn monitor_ids(env: &Env) -> Vec<String> {
+    let json = env.ok(&["get", "monitors", "-o", "json"]);
+    let mut ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&json)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn prune_deletes_only_its_own_apply_set_and_asks_before_many() {
+    let env = Env::start();
+    let url = env.target.url();
+    let dir_a = env.dir.path().join("a");
+    let dir_b = env.dir.path().join("b");
+    let empty = env.dir.path().join("empty");
+    for d in [&dir_a, &dir_b, &empty] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let many: String = (1..=7)
+        .map(|i| monitor_doc(&format!("a{i}"), &url, "1m", ""))
+        .collect();
+    write(&dir_a, "m.yaml", &many);
+    write(&dir_b, "m.yaml", &monitor_doc("b1", &url, "1m", ""));
+    let (a, b, e) = (
+        dir_a.to_str().unwrap(),
+        dir_b.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    );
+    env.ok(&["apply", "--apply-set", "set-a", "-f", a]);
+    env.ok(&["apply", "--apply-set", "set-b", "-f", b]);
+    // Made by an apply without a set (or by an older CLI): in no set, never pruned.
+    env.ok(&[
+        "apply",
+        "-f",
+        &write(
+            env.dir.path(),
+            "old.yaml",
+            &monitor_doc("old", &url, "1m", ""),
+        )
+        .to_string_lossy(),
+    ]);
+    let stored: serde_json::Value = env
+        .api()
+        .get(env.server.url("/api/v1/monitors/a1"))
+        .bearer_auth(ADMIN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        stored["labels"]["vedette.dev/apply-set"], "set-a",
+        "{stored}"
+    );
+    let all = monitor_ids(&env);
+    assert_eq!(all.len(), 9, "{all:?}");
+
+    // --prune without a set is refused before anything is deleted.
+    let out = env.run(&["apply", "-f", e, "--prune"]);
+    expect(&out, 2, &["prune without a set"]);
+    assert!(stderr(&out).contains("--apply-set"), "{}", stderr(&out));
+    let out = env.run(&["diff", "-f", e, "--prune"]);
+    expect(&out, 2, &["diff prune without a set"]);
+    // An empty directory with another set's name prunes nothing of set-a, set-b or the rest.
+    let out = env.ok(&["apply", "--apply-set", "set-c", "-f", e, "--prune"]);
+    assert!(out.contains("0 pruned"), "{out}");
+    assert_eq!(monitor_ids(&env), all);
+
+    // The same plan in diff and dry run: the 7 monitors of set-a only.
+    let out = env.run(&["diff", "--apply-set", "set-a", "-f", e, "--prune"]);
+    expect(&out, 1, &["diff prune"]);
+    let text = stdout(&out);
+    assert_eq!(text.matches("(prune)").count(), 7, "{text}");
+    assert!(
+        !text.contains("monitor/b1") && !text.contains("monitor/old"),
+        "{text}"
+    );
+    let dry = env.ok(&[
+        "apply",
+        "--apply-set",
+        "set-a",
+        "-f",
+        e,
+        "--prune",
+        "--dry-run",
+    ]);
+    assert_eq!(dry.matches("(prune)").count(), 7, "{dry}");
+    assert!(dry.contains("7 pruned (dry run"), "{dry}");
+
+    // More than 5 without a terminal needs --yes.
+    let out = env.run(&["apply", "--apply-set", "set-a", "-f", e, "--prune"]);
+    expect(&out, 2, &["prune many without --yes"]);
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(monitor_ids(&env), all);
+    let out = env.ok(&["apply", "--apply-set", "set-a", "-f", e, "--prune", "--yes"]);
+    assert!(
+        out.contains("0 created, 0 updated, 0 unchanged, 7 pruned"),
+        "{out}"
+    );
+    assert_eq!(monitor_ids(&env), ["b1", "old"]);
+
+    // A file may not set the label itself.
+    write(
+        &dir_b,
+        "m.yaml",
+        &monitor_doc("b1", &url, "1m", "vedette.dev/apply-set: set-a"),
+    );
+    let out = env.run(&["apply", "--apply-set", "set-b", "-f", b]);
+    expect(&out, 1, &["label in a file"]);
+    assert!(
+        stderr(&out).contains("vedette.dev/apply-set"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 fn webhook_doc(id: &str, description: &str) -> String {
     format!(
         "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata:\n  id: {id}\n  labels: {{team: ops}}\nspec:\n  url: http://127.0.0.1:9/x\n  description: {description}\n  enabled: false\n  event_types: [\"monitor.*\"]\n  auth: {{type: bearer, token: s3cret-bearer-token}}\n  headers:\n    X-Key: {{secret: s3cret-header-value}}\n"
@@ -309,7 +430,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     write_files("first", true);
     let f = files.to_str().unwrap();
 
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(out.contains("webhook/ops-hook created"), "{out}");
     assert!(
         out.contains("2 created, 0 updated, 0 unchanged, 0 pruned"),
@@ -332,7 +453,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     let out = env.run(&["diff", "-f", f]);
     expect(&out, 0, &["diff"]);
     assert_eq!(stdout(&out), "");
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(
         out.contains("0 created, 0 updated, 2 unchanged, 0 pruned"),
         "{out}"
@@ -348,7 +469,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     assert!(text.contains("+   description: second"), "{text}");
     assert!(!text.contains("monitor/alpha"), "{text}");
     assert!(!text.contains("s3cret"), "a secret was printed: {text}");
-    let out = env.ok(&["apply", "-f", f]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
     assert!(out.contains("webhook/ops-hook updated"), "{out}");
     assert!(
         out.contains("0 created, 1 updated, 1 unchanged, 0 pruned"),
@@ -412,7 +533,7 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
 
     // Removed from the files, it is pruned.
     write_files("second", false);
-    let out = env.ok(&["apply", "-f", f, "--prune"]);
+    let out = env.ok(&["apply", "--apply-set", "files", "-f", f, "--prune"]);
     assert!(out.contains("webhook/ops-hook pruned"), "{out}");
     assert!(
         out.contains("0 created, 0 updated, 1 unchanged, 1 pruned"),
@@ -663,7 +784,7 @@ fn login_contexts_and_connection_errors() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let out = env.bare(&["--url", &dead, "status"]);
+    let out = env.bare(&["--server", &dead, "status"]);
     expect(&out, 1, &["status against a closed port"]);
     assert!(
         stderr(&out).contains(&format!("cannot reach {dead}/api/v1/status")),
@@ -731,4 +852,305 @@ fn offline_token_create_recovers_admin_access() {
         .collect();
     assert_eq!(names, ["bootstrap", "recovery"], "{listed}");
     assert!(server.stop());
+
+/// Runs `vedette ARGS` with stdout a pipe whose reader is already gone; returns the status and
+/// stderr.
+fn with_closed_stdout(env: &Env, args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(args)
+        .env("VEDETTE_URL", env.server.base_url())
+        .env("VEDETTE_TOKEN", ADMIN)
+        .env("VEDETTE_CONFIG_FILE", env.config_file())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vedette");
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap(), err)
+}
+
+#[test]
+fn a_closed_pipe_ends_commands_quietly() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let env = Env::start_with_args(&["--demo"]);
+    for args in [
+        &["get", "monitors", "-o", "json"][..],
+        &["schema", "monitor"],
+        &["completion", "bash"],
+        &["export"],
+    ] {
+        let (status, err) = with_closed_stdout(&env, args);
+        assert!(
+            status.signal() == Some(13) || status.code() == Some(0),
+            "vedette {args:?}: {status:?}\n{err}"
+        );
+        assert!(!err.contains("panicked"), "vedette {args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "vedette {args:?}: {err}");
+    }
+}
+
+#[test]
+fn demo_monitors_stay_out_of_the_terraform_export() {
+    let env = Env::start_with_args(&["--demo"]);
+    wait_for(Duration::from_secs(20), "demo monitors", || {
+        env.ok(&["get", "monitors"])
+            .contains("demo-healthy")
+            .then_some(())
+    });
+    let tf = env.ok(&["export", "--format", "terraform"]);
+    assert!(!tf.contains("resource \"vedette_monitor\""), "{tf}");
+    assert!(!tf.contains("import {"), "{tf}");
+    assert!(
+        tf.contains("# - vedette_monitor \"demo-healthy\": a demo monitor"),
+        "{tf}"
+    );
+    let yaml = env.ok(&["export"]);
+    assert!(!yaml.contains("demo-healthy"), "{yaml}");
+}
+
+#[test]
+fn server_flag_webhook_url_and_private_targets() {
+    // The demo server with the SSRF guard on, as a newcomer starts it.
+    let env = Env::start_with_args(&["--demo"]);
+    // `webhook create --url` is the endpoint's URL; the server comes from VEDETTE_URL.
+    let out = env.run(&[
+        "webhook",
+        "create",
+        "--id",
+        "local",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "-o",
+        "json",
+    ]);
+    expect(&out, 0, &["webhook create --url"]);
+    assert!(
+        stderr(&out).contains("--webhook-allow-private"),
+        "{}",
+        stderr(&out)
+    );
+    let created: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(created["spec"]["url"], "http://127.0.0.1:9/hook");
+
+    // The test delivery fails on the guard, and the error names the flag.
+    let out = env.run(&["webhook", "test", "local", "--wait", "10"]);
+    expect(&out, 1, &["webhook test"]);
+    assert!(
+        stdout(&out).contains("--webhook-allow-private"),
+        "{}",
+        stdout(&out)
+    );
+    // The list shows delivery counts.
+    let list = env.ok(&["webhook", "list"]);
+    assert!(list.contains("0 ok, 1 pending, 0 failed"), "{list}");
+
+    // The server is chosen with --server; the old --url still works, with a warning.
+    let base = env.server.base_url();
+    let out = env.bare(&["--server", &base, "--token", ADMIN, "status"]);
+    expect(&out, 0, &["--server"]);
+    let out = env.bare(&["--url", &base, "--token", ADMIN, "status"]);
+    expect(&out, 0, &["--url"]);
+    assert!(stderr(&out).contains("--server"), "{}", stderr(&out));
+    // A scheme-less address means http://, and the note says so.
+    let hostport = base.trim_start_matches("http://");
+    let out = env.bare(&["login", hostport, "--token", ADMIN]);
+    expect(&out, 0, &["login without a scheme"]);
+    assert!(
+        stderr(&out).contains(&format!("using {base}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("relative URL"), "{}", stderr(&out));
+}
+
+#[test]
+fn describe_delete_incident_timeline_watch_and_plain_logs() {
+    use std::io::{BufRead as _, BufReader};
+    let env = Env::start();
+    let url = env.target.url();
+    let files = env.dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let heartbeat = "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: nightly}\nspec:\n  heartbeat: {grace: 90m}\n  interval: 1d\n---\n";
+    let flaky = monitor_doc("flaky", &url, "1s", "").replace("timeout: 900ms", "timeout: 500ms");
+    let text = format!(
+        "{heartbeat}{flaky}{}{}{}",
+        monitor_doc("x1", &url, "1m", ""),
+        monitor_doc("x2", &url, "1m", ""),
+        monitor_doc("x3", &url, "1m", "")
+    );
+    write(&files, "m.yaml", &text);
+    env.ok(&["apply", "-f", files.to_str().unwrap()]);
+
+    // A heartbeat shows its ping schedule and grace, durations in their largest exact units.
+    let described = env.ok(&["describe", "monitor", "nightly"]);
+    assert!(
+        described.contains("pings expected every 1d, grace 1h30m"),
+        "{described}"
+    );
+    assert!(!described.contains("timeout"), "{described}");
+    let table = env.ok(&["get", "monitors"]);
+    assert!(table.contains("  1d\n"), "{table}");
+
+    // delete: several ids need --yes without a terminal; one does not.
+    let out = env.run(&["delete", "monitor", "x1", "x2"]);
+    expect(&out, 2, &["delete two without --yes"]);
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    env.ok(&["get", "monitors", "x1"]);
+    let out = env.ok(&["delete", "monitor", "x1", "x2", "--yes"]);
+    assert!(
+        out.contains("monitor/x1 deleted") && out.contains("monitor/x2 deleted"),
+        "{out}"
+    );
+    let out = env.run(&["get", "monitors", "x2"]);
+    expect(&out, 1, &["x2 gone"]);
+
+    // get --watch prints the monitors, then changes as they happen.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["get", "monitors", "--watch"])
+        .env("VEDETTE_URL", env.server.base_url())
+        .env("VEDETTE_TOKEN", ADMIN)
+        .env("VEDETTE_CONFIG_FILE", env.config_file())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let stdout_pipe = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout_pipe).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let seen = |what: &str| lines.lock().unwrap().iter().any(|l| l.contains(what));
+    wait_for(Duration::from_secs(15), "the first listing", || {
+        seen("x3").then_some(())
+    });
+    env.ok(&["delete", "monitor", "x3"]);
+    wait_for(Duration::from_secs(15), "the deletion", || {
+        seen("monitor/x3 deleted").then_some(())
+    });
+
+    // An incident shows its timeline.
+    env.target.set_status(500);
+    let id = wait_for(Duration::from_secs(30), "an incident", || {
+        let json = env.ok(&["get", "incidents", "-o", "json"]);
+        let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+        list.as_array()?
+            .first()
+            .map(|i| i["id"].to_string().trim_matches('"').to_owned())
+    });
+    let shown = env.ok(&["get", "incident", &id]);
+    assert!(shown.contains("\nTimeline:\n  20"), "{shown}");
+    // The watch saw flaky go down.
+    wait_for(Duration::from_secs(15), "the watch to show down", || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("flaky") && l.contains("down"))
+            .then_some(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // The server's stderr is not a terminal: its logs carry no colour codes.
+    let logs = env.server.logs();
+    assert!(!logs.contains('\x1b'), "{logs}");
+}
+
+#[test]
+fn validate_speaks_of_durations_ports_and_cron_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "interval.yaml",
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: a}\nspec:\n  http: {url: \"http://127.0.0.1:9/\"}\n  interval: 30\n",
+    );
+    write(
+        dir.path(),
+        "port.yaml",
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: b}\nspec:\n  tcp: {host: db, port: 70000}\n",
+    );
+    write(
+        dir.path(),
+        "cron.yaml",
+        "apiVersion: vedette.dev/v1\nkind: MaintenanceWindow\nmetadata: {id: c}\nspec:\n  cron: \"0 24 * * *\"\n  duration: 1h\n  monitors: [a]\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["validate", "-f"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("spec.interval: 30 has no unit: write a duration like 30s"),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec.tcp.port: 70000 is not a port: expected a port number 1–65535"),
+        "{err}"
+    );
+    assert!(err.contains("the hour field is 24: expected 0–23"), "{err}");
+    for internal in ["invalid type", "expected u16", "Component error"] {
+        assert!(!err.contains(internal), "{err}");
+    }
+}
+
+#[test]
+fn webhook_listen_stops_quietly_when_its_reader_goes_away() {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["webhook", "listen", "--port", "0"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = stderr_lines.next().unwrap().unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    let _ = reqwest::blocking::Client::new()
+        .post(format!("http://{addr}/hook"))
+        .body("{\"type\":\"monitor.down\"}")
+        .send();
+    let rest = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = rest.clone();
+    std::thread::spawn(move || {
+        for line in stderr_lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("listen kept running after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let rest = rest.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
 }

@@ -707,6 +707,11 @@ fn parse_base(base_url: &str) -> Result<Url, Error> {
         url: base_url.to_owned(),
         message: message.to_owned(),
     };
+    if !base_url.contains("://") {
+        return Err(invalid(
+            "expected an absolute URL with a scheme, e.g. http://127.0.0.1:8080",
+        ));
+    }
     let url = Url::parse(base_url.trim()).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("expected an http:// or https:// URL"));
@@ -770,6 +775,9 @@ mod tests {
                 "{bad}"
             );
         }
+        let err = Client::new("127.0.0.1:8080", "t").unwrap_err().to_string();
+        assert!(err.contains("e.g. http://127.0.0.1:8080"), "{err}");
+        assert!(!err.contains("relative URL"), "{err}");
     }
 
     #[test]

@@ -146,8 +146,56 @@ impl Serialize for Duration {
 
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        /// Takes text; a bare number gets a message saying to write a unit.
+        struct DurationVisitor;
+        impl serde::de::Visitor<'_> for DurationVisitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as 30s")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
+                if v == 0 {
+                    return Ok(Duration::default());
+                }
+                Err(E::custom(format!(
+                    "{v} has no unit: write a duration like {v}s, {v}m or {v}ms"
+                )))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    "{v} is not a duration: write one like 30s, 1m30s or 500ms"
+                )))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    "{v} has no unit: write a duration like {v}s"
+                )))
+            }
+        }
+        d.deserialize_any(DurationVisitor)
+    }
+}
+
+impl Duration {
+    /// For people: the largest exact units, days included (`21d`, `1h30m`, `1d12h`), where the
+    /// canonical [`fmt::Display`] form stops at hours (`504h`) for the API and its clients.
+    pub fn human(self) -> String {
+        let mut nanos = self.0.as_nanos();
+        if nanos == 0 {
+            return "0s".to_owned();
+        }
+        let mut out = String::new();
+        for (name, size) in UNITS {
+            let size = u128::from(size);
+            if nanos >= size {
+                out.push_str(&format!("{}{name}", nanos / size));
+                nanos %= size;
+            }
+        }
+        out
     }
 }
 
@@ -186,6 +234,32 @@ mod tests {
             assert_eq!(d.to_string(), canon, "{input}");
             assert_eq!(canon.parse::<Duration>().unwrap(), d);
         }
+    }
+
+    #[test]
+    fn human_form_uses_days() {
+        for (input, human) in [
+            ("21d", "21d"),
+            ("90m", "1h30m"),
+            ("36h", "1d12h"),
+            ("0", "0s"),
+        ] {
+            assert_eq!(input.parse::<Duration>().unwrap().human(), human, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_bare_number_asks_for_a_unit() {
+        let err = serde_json::from_str::<Duration>("30")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write a duration like 30s"), "{err}");
+        assert_eq!(
+            serde_json::from_str::<Duration>("\"30s\"")
+                .unwrap()
+                .as_millis(),
+            30_000
+        );
     }
 
     #[test]

@@ -41,9 +41,9 @@ pub fn parse_cron(expr: &str) -> Result<CronSchedule, String> {
         .seconds(Seconds::Disallowed)
         .year(Year::Disallowed)
         .build();
-    let cron = parser
-        .parse(trimmed)
-        .map_err(|e| format!("invalid cron expression {trimmed:?}: {e}"))?;
+    let cron = parser.parse(trimmed).map_err(|e| {
+        out_of_range(trimmed).unwrap_or_else(|| format!("invalid cron expression {trimmed:?}: {e}"))
+    })?;
     let schedule = CronSchedule {
         source: trimmed.to_owned(),
         cron,
@@ -54,6 +54,35 @@ pub fn parse_cron(expr: &str) -> Result<CronSchedule, String> {
         return Err(format!("cron expression {trimmed:?} never matches a date"));
     }
     Ok(schedule)
+}
+
+/// The fields of a 5-field expression with their names and allowed ranges.
+const FIELDS: [(&str, u32, u32); 5] = [
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 7),
+];
+
+/// Names the first field holding a number outside its range, e.g. `hour is 24: expected 0–23`.
+/// Steps (`*/90`) are left to the parser.
+fn out_of_range(expr: &str) -> Option<String> {
+    for (field, (name, min, max)) in expr.split_whitespace().zip(FIELDS) {
+        for part in field.split(',') {
+            let values = part.split('/').next().unwrap_or(part);
+            for number in values.split('-') {
+                if let Ok(n) = number.parse::<u32>()
+                    && !(min..=max).contains(&n)
+                {
+                    return Some(format!(
+                        "cron expression {expr:?}: the {name} field is {n}: expected {min}–{max}"
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 impl CronSchedule {
@@ -91,6 +120,20 @@ mod tests {
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+    }
+
+    #[test]
+    fn out_of_range_numbers_name_the_field() {
+        let err = parse_cron("0 24 * * *").unwrap_err();
+        assert_eq!(
+            err,
+            "cron expression \"0 24 * * *\": the hour field is 24: expected 0–23"
+        );
+        let err = parse_cron("61 * * * *").unwrap_err();
+        assert!(err.contains("minute field is 61: expected 0–59"), "{err}");
+        let err = parse_cron("0 0 1 13 *").unwrap_err();
+        assert!(err.contains("month field is 13"), "{err}");
+        assert!(!err.contains("Component error"), "{err}");
     }
 
     #[test]

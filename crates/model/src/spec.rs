@@ -344,6 +344,7 @@ pub struct TcpCheck {
     /// Host name or IP address.
     pub host: String,
     /// Port.
+    #[serde(deserialize_with = "port")]
     pub port: u16,
     /// Bytes sent after connecting (escape sequences `\r`, `\n`, `\t`, `\\` are decoded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -421,7 +422,7 @@ pub struct TlsCheck {
     /// Host to connect to.
     pub host: String,
     /// Port.
-    #[serde(default = "https_port")]
+    #[serde(default = "https_port", deserialize_with = "port")]
     pub port: u16,
     /// SNI and hostname to verify; `host` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -435,6 +436,40 @@ pub struct TlsCheck {
     /// A `certificate.expiring` event is raised when the leaf expires within this span.
     #[serde(default = "default_expiry_warning")]
     pub expiry_warning: Duration,
+}
+
+/// A port number, refused with words people read ("a port number 1–65535") rather than serde's
+/// "expected u16". Zero passes here and is refused by validation, with the field path.
+fn port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    struct PortVisitor;
+    impl serde::de::Visitor<'_> for PortVisitor {
+        type Value = u16;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a port number 1–65535")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u16, E> {
+            u16::try_from(v).map_err(|_| {
+                E::custom(format!("{v} is not a port: expected a port number 1–65535"))
+            })
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u16, E> {
+            u16::try_from(v).map_err(|_| {
+                E::custom(format!("{v} is not a port: expected a port number 1–65535"))
+            })
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u16, E> {
+            // YAML may hand numbers over as text; a quoted port is still a port.
+            v.trim().parse::<u64>().map_or_else(
+                |_| {
+                    Err(E::custom(format!(
+                        "{v:?} is not a port: expected a port number 1–65535"
+                    )))
+                },
+                |n| self.visit_u64(n),
+            )
+        }
+    }
+    d.deserialize_any(PortVisitor)
 }
 
 fn https_port() -> u16 {

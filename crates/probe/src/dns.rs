@@ -47,8 +47,15 @@ pub async fn probe(check: &DnsCheck, ctx: &ProbeContext) -> Result<Observation, 
     let start = Instant::now();
     let response = query(server, check.transport, name, record_type).await;
     trace.obs.phases.dns_ms = Some(ms_since(start));
-    let response = response
-        .map_err(|e| trace.fail(FailureReason::Dns, format!("query to {server} failed: {e}")))?;
+    let response = response.map_err(|e| {
+        trace.fail(
+            FailureReason::Dns,
+            format!(
+                "query to {server} failed: {}",
+                crate::net::resolver_error_text(&e)
+            ),
+        )
+    })?;
 
     let rcode = rcode_text(response.metadata.response_code);
     let answers: Vec<String> = response

@@ -37,7 +37,29 @@ pub(crate) async fn resolve(
                 Ok(addrs)
             }
         }
-        Err(e) => Err(trace.fail(FailureReason::Dns, format!("cannot resolve {host}: {e}"))),
+        Err(e) => Err(trace.fail(
+            FailureReason::Dns,
+            format!("cannot resolve {host}: {}", resolver_error_text(&e)),
+        )),
+    }
+}
+
+/// A resolver error as people read it: `no AAAA records for example.com` or `example.com does
+/// not exist (NXDOMAIN)` instead of the resolver's debug dump of its query.
+pub(crate) fn resolver_error_text(error: &hickory_resolver::net::NetError) -> String {
+    use hickory_resolver::net::{DnsError, NetError};
+    use hickory_resolver::proto::op::ResponseCode;
+    match error {
+        NetError::Dns(DnsError::NoRecordsFound(none)) => {
+            let name = none.query.name().to_string();
+            let name = name.trim_end_matches('.');
+            if none.response_code == ResponseCode::NXDomain {
+                format!("{name} does not exist (NXDOMAIN)")
+            } else {
+                format!("no {} records for {name}", none.query.query_type())
+            }
+        }
+        other => other.to_string(),
     }
 }
 
@@ -81,4 +103,28 @@ fn connect_error(addr: SocketAddr, e: &io::Error) -> String {
         _ => format!("connect failed: {e}"),
     };
     format!("{what} ({addr})")
+}
+
+#[cfg(test)]
+mod tests {
+    use hickory_resolver::net::NoRecords;
+    use hickory_resolver::proto::op::{Query, ResponseCode};
+    use hickory_resolver::proto::rr::{Name, RecordType};
+
+    use super::resolver_error_text;
+
+    #[test]
+    fn no_records_read_as_plain_words() {
+        let query = Query::query(Name::from_ascii("example.com.").unwrap(), RecordType::AAAA);
+        let empty = NoRecords::new(query.clone(), ResponseCode::NoError).into();
+        assert_eq!(
+            resolver_error_text(&empty),
+            "no AAAA records for example.com"
+        );
+        let nx = NoRecords::new(query, ResponseCode::NXDomain).into();
+        assert_eq!(
+            resolver_error_text(&nx),
+            "example.com does not exist (NXDOMAIN)"
+        );
+    }
 }

@@ -103,7 +103,8 @@ impl Resolve for GuardedResolver {
             if allowed.is_empty() {
                 return Err(format!(
                     "{host} resolves only to private, loopback or link-local addresses, \
-                     which the SSRF guard refuses"
+                     which the SSRF guard refuses (start the server with \
+                     --webhook-allow-private to allow them)"
                 )
                 .into());
             }
@@ -122,7 +123,8 @@ pub fn check_literal_host(url: &reqwest::Url) -> Result<(), String> {
     };
     if is_forbidden(ip) {
         return Err(format!(
-            "{ip} is a private, loopback or link-local address, which the SSRF guard refuses"
+            "{ip} is a private, loopback or link-local address, which the SSRF guard refuses \
+             (start the server with --webhook-allow-private to allow them)"
         ));
     }
     Ok(())

@@ -118,3 +118,27 @@ async fn run_check_uses_the_context_resolver_by_default() {
     let failure = probe(&bad, &ctx()).await.expect_err("bad resolver");
     assert_eq!(failure.reason, FailureReason::Config);
 }
+
+#[tokio::test]
+async fn a_name_without_addresses_reads_as_plain_words() {
+    let server = serve().await;
+    // example.test has SOA, NS, MX and TXT records but no A or AAAA.
+    let spec = MonitorSpec::http("http://example.test/");
+    let result = check(&spec, &ctx_with(server.addr)).await;
+    assert_eq!(result.outcome, Outcome::Down, "{}", result.message);
+    assert!(
+        result.message.contains("records for example.test"),
+        "{}",
+        result.message
+    );
+    assert!(!result.message.contains("Query {"), "{}", result.message);
+    let spec = MonitorSpec::http("http://nowhere.example.test/");
+    let result = check(&spec, &ctx_with(server.addr)).await;
+    assert!(
+        result
+            .message
+            .contains("nowhere.example.test does not exist (NXDOMAIN)"),
+        "{}",
+        result.message
+    );
+}
