@@ -852,6 +852,7 @@ fn offline_token_create_recovers_admin_access() {
         .collect();
     assert_eq!(names, ["bootstrap", "recovery"], "{listed}");
     assert!(server.stop());
+}
 
 /// Runs `vedette ARGS` with stdout a pipe whose reader is already gone; returns the status and
 /// stderr.
