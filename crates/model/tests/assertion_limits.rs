@@ -139,6 +139,21 @@ fn the_reported_queries_fail_the_check_within_bounds() {
     }
 }
 
+/// Found by the property test below: a prefix whose work left no room for the next segment
+/// underflowed the budget (a panic in debug builds, a wrapped budget in release ones).
+#[test]
+fn a_query_that_runs_out_between_segments_fails_cleanly() {
+    let limit =
+        format!("JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check");
+    for n in [29_515, 29_000, 30_000, 40_000] {
+        let error = evaluate_bounded("body.$..a..a..a..a..a contains \"aaaa\"", wide(n)).unwrap();
+        assert!(
+            error.is_none() || error.as_ref() == Some(&limit),
+            "{n}: {error:?}"
+        );
+    }
+}
+
 #[test]
 fn ordinary_queries_still_answer() {
     let cases = [

@@ -174,17 +174,23 @@ impl BoundedPath {
         let budget = body.work_left.get();
         let mut nodes = vec![root];
         let (mut spent, mut prefix) = (0usize, 0usize);
+        let exceeded = || {
+            body.work_left.set(0);
+            Err(format!(
+                "JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check"
+            ))
+        };
         for segment in &self.segments {
             // Each prefix runs from the root, so it costs every segment so far once more.
-            let room = budget - spent;
+            let room = budget.saturating_sub(spent);
             let Some(work) = segment.work(&nodes, body.weight, room.saturating_sub(prefix)) else {
-                body.work_left.set(0);
-                return Err(format!(
-                    "JSONPath queries exceeded their limit of {MAX_JSONPATH_WORK} nodes per check"
-                ));
+                return exceeded();
             };
-            prefix += work;
-            spent += prefix;
+            prefix = prefix.saturating_add(work);
+            spent = spent.saturating_add(prefix);
+            if spent > budget {
+                return exceeded();
+            }
             nodes = segment.prefix.query(root).all();
         }
         body.work_left.set(budget - spent);
