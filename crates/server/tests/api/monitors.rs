@@ -610,5 +610,11 @@ async fn pause_reasons_are_validated(kind: Kind) {
         )
         .await;
     assert_eq!(both.body["status"]["paused"]["reason"], "query");
+    // A deleted monitor's pause goes with it: one created again under its id runs.
+    assert_eq!(server.delete("/monitors/web").await.status, 204);
+    let again = server.put("/monitors/web", &body).await;
+    assert_eq!(again.status, 201, "{:#}", again.body);
+    assert_eq!(again.body["status"]["state"], "pending");
+    assert!(again.body["status"].get("paused").is_none());
     server.finish().await;
 }
