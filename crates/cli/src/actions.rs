@@ -57,7 +57,7 @@ pub async fn resume(args: &TargetArgs, connection: &Connection) -> anyhow::Resul
     let client = context::client(connection)?;
     let monitor = client.resume_monitor(&args.id).await?;
     let done = if monitor.spec.paused {
-        "resumed at runtime, still paused by its spec (spec.paused: true)"
+        "resumed at runtime, still paused by its spec (spec.paused: true; change the spec to run it)"
     } else {
         "resumed"
     };
