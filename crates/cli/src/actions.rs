@@ -3,17 +3,31 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use vedette_client::Monitor;
 use vedette_model::{CheckResult, Outcome};
 
 use crate::context::{self, Connection};
 use crate::describe::assertion_line;
 use crate::output::{self, Format, Paint, Spinner, Style, print_data};
 
-/// Options of `pause` and `resume`.
+/// Options of `resume`.
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
     /// The monitor's id.
     id: String,
+    /// Output format of the monitor after the change.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: Format,
+}
+
+/// Options of `pause`.
+#[derive(Debug, clap::Args)]
+pub struct PauseArgs {
+    /// The monitor's id.
+    id: String,
+    /// Why it is paused (shown by `describe`; one line, at most 500 characters).
+    #[arg(long)]
+    reason: Option<String>,
     /// Output format of the monitor after the change.
     #[arg(short, long, value_enum, default_value_t)]
     output: Format,
@@ -29,25 +43,35 @@ pub struct RunArgs {
     output: Format,
 }
 
-/// Runs `pause` (`pause == true`) or `resume`.
-pub async fn pause_or_resume(
-    args: &TargetArgs,
-    pause: bool,
-    connection: &Connection,
-) -> anyhow::Result<ExitCode> {
+/// Runs `pause`: a runtime pause, kept by `apply` and restarts.
+pub async fn pause(args: &PauseArgs, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
-    let monitor = if pause {
-        client.pause_monitor(&args.id).await?
+    let monitor = client
+        .pause_monitor(&args.id, args.reason.as_deref())
+        .await?;
+    report(args.output, &monitor, "paused")
+}
+
+/// Runs `resume`: ends the runtime pause; says so when the spec still pauses the monitor.
+pub async fn resume(args: &TargetArgs, connection: &Connection) -> anyhow::Result<ExitCode> {
+    let client = context::client(connection)?;
+    let monitor = client.resume_monitor(&args.id).await?;
+    let done = if monitor.spec.paused {
+        "resumed at runtime, still paused by its spec (spec.paused: true; change the spec to run it)"
     } else {
-        client.resume_monitor(&args.id).await?
+        "resumed"
     };
-    if !print_data(args.output, &monitor)? {
+    report(args.output, &monitor, done)
+}
+
+/// Prints the monitor after a pause or resume: as data, or `monitor/ID DONE (state: ...)`.
+fn report(output: Format, monitor: &Monitor, done: &str) -> anyhow::Result<ExitCode> {
+    if !print_data(output, monitor)? {
         let state = monitor.status.as_ref().map(|s| s.state);
         let style = Style::stdout();
         println!(
-            "monitor/{} {} (state: {})",
+            "monitor/{} {done} (state: {})",
             monitor.id,
-            if pause { "paused" } else { "resumed" },
             state.map_or_else(
                 || "-".to_owned(),
                 |s| style.paint(s.as_str(), Paint::state(s))

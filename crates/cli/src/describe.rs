@@ -139,7 +139,21 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
         ),
     );
     if spec.paused {
-        field("Paused", "yes".to_owned());
+        field("Paused", "by its spec (spec.paused: true)".to_owned());
+    }
+    if let Some(p) = m.status.as_ref().and_then(|s| s.paused.as_ref()) {
+        field(
+            "Paused",
+            format!(
+                "at runtime by {} at {} ({}){}",
+                p.by,
+                output::time(Some(p.at)),
+                output::ago(Some(p.at), now),
+                p.reason
+                    .as_deref()
+                    .map_or_else(String::new, |r| format!(": {r}"))
+            ),
+        );
     }
     if spec.assertions.is_empty() {
         field("Assertions", "-".to_owned());

@@ -7,8 +7,8 @@ use chrono::Utc;
 use vedette_client::{
     Client, Incident, IncidentQuery, IncidentState, MaintenanceWindow, Monitor, ResultRecord,
 };
-use vedette_model::MonitorSpec;
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::{MonitorSpec, MonitorState};
 
 use crate::context::{self, Connection};
 use crate::output::{self, Cell, Format, Paint, Table, print_data};
@@ -109,6 +109,29 @@ pub fn kind(spec: &MonitorSpec) -> &'static str {
     spec.kind().map_or("-", |k| k.as_str())
 }
 
+/// The state as the table shows it; a paused monitor says what pauses it: `paused (spec)`,
+/// `paused (runtime)` or `paused (spec, runtime)`.
+pub fn state_label(m: &Monitor) -> String {
+    let Some(status) = &m.status else {
+        return "-".to_owned();
+    };
+    if status.state != MonitorState::Paused {
+        return status.state.as_str().to_owned();
+    }
+    let by: Vec<&str> = [
+        m.spec.paused.then_some("spec"),
+        status.paused.is_some().then_some("runtime"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if by.is_empty() {
+        "paused".to_owned()
+    } else {
+        format!("paused ({})", by.join(", "))
+    }
+}
+
 /// The monitors table.
 pub fn monitors_table(monitors: &[Monitor]) -> Table {
     let now = Utc::now();
@@ -126,10 +149,7 @@ pub fn monitors_table(monitors: &[Monitor]) -> Table {
         let state = status.map(|s| s.state);
         table.row(vec![
             m.id.as_str().into(),
-            Cell::painted(
-                state.map_or("-", |s| s.as_str()),
-                state.and_then(Paint::state),
-            ),
+            Cell::painted(state_label(m), state.and_then(Paint::state)),
             output::ago(status.and_then(|s| s.since), now).into(),
             kind(&m.spec).into(),
             target(&m.spec).into(),
@@ -456,5 +476,27 @@ mod tests {
             lines.next().unwrap(),
             "api  down   -      http  GET http://a/  30s       connection refused"
         );
+    }
+
+    #[test]
+    fn monitors_table_says_what_pauses_a_monitor() {
+        let paused = |spec_paused: bool, runtime: bool| -> Monitor {
+            let mut status = serde_json::json!({"state": "paused"});
+            if runtime {
+                status["paused"] =
+                    serde_json::json!({"at": "2026-01-01T00:00:00Z", "by": "ops", "reason": null});
+            }
+            serde_json::from_value(serde_json::json!({
+                "id": "api", "version": 1,
+                "spec": {"http": {"url": "http://a/"}, "paused": spec_paused},
+                "status": status,
+            }))
+            .unwrap()
+        };
+        assert_eq!(state_label(&paused(true, false)), "paused (spec)");
+        assert_eq!(state_label(&paused(false, true)), "paused (runtime)");
+        assert_eq!(state_label(&paused(true, true)), "paused (spec, runtime)");
+        let text = monitors_table(&[paused(false, true)]).render(&Style::plain());
+        assert!(text.contains("api  paused (runtime)  "), "{text}");
     }
 }

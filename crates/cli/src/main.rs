@@ -88,9 +88,9 @@ enum Command {
     /// Delete monitors, maintenance windows or webhook endpoints by id (several need --yes or
     /// a confirmation).
     Delete(delete::Args),
-    /// Pause a monitor.
-    Pause(actions::TargetArgs),
-    /// Resume a paused monitor.
+    /// Pause a monitor at runtime, beside its spec (`apply` keeps it paused; any source).
+    Pause(actions::PauseArgs),
+    /// End a monitor's runtime pause (a monitor with `spec.paused: true` stays paused).
     Resume(actions::TargetArgs),
     /// Run a monitor's check now; exit 0 when up or degraded, 1 when down.
     Run(actions::RunArgs),
@@ -186,8 +186,8 @@ fn main() -> ExitCode {
         Command::Get(resource) => block_on(get::run(&resource, conn)),
         Command::Describe(resource) => block_on(describe::run(&resource, conn)),
         Command::Delete(args) => block_on(delete::run(&args, conn)),
-        Command::Pause(args) => block_on(actions::pause_or_resume(&args, true, conn)),
-        Command::Resume(args) => block_on(actions::pause_or_resume(&args, false, conn)),
+        Command::Pause(args) => block_on(actions::pause(&args, conn)),
+        Command::Resume(args) => block_on(actions::resume(&args, conn)),
         Command::Run(args) => block_on(actions::run(&args, conn)),
         Command::Status(args) => block_on(status::run(&args, conn)),
         Command::Token(command) => block_on(token::run(&command, conn)),

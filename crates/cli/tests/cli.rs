@@ -1169,3 +1169,106 @@ fn webhook_listen_stops_quietly_when_its_reader_goes_away() {
     assert_eq!(status.code(), Some(0), "{rest:?}");
     assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
 }
+
+#[test]
+fn runtime_pause_survives_apply_reload_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let target = Target::start();
+    let conf = write(
+        dir.path(),
+        "served.yaml",
+        &monitor_doc("from-file", &target.url(), "1s", "team: ops"),
+    );
+    let serve_args = ["--config", conf.to_str().unwrap()];
+    let bootstrap = [("VEDETTE_BOOTSTRAP_TOKEN", ADMIN)];
+    let server = Server::start_with_env(&data, &serve_args, &bootstrap);
+    let env = Env {
+        server,
+        target,
+        dir,
+    };
+    let files = env.dir.path().join("applied");
+    std::fs::create_dir(&files).unwrap();
+    let mut text = monitor_doc("web", &env.target.url(), "1s", "team: web");
+    text.push_str(
+        &monitor_doc("held", &env.target.url(), "1s", "team: web")
+            .replace("  timeout: 900ms\n", "  timeout: 900ms\n  paused: true\n"),
+    );
+    write(&files, "m.yaml", &text);
+    let apply = ["apply", "-f", files.to_str().unwrap()];
+    env.ok(&apply);
+    let monitor = |env: &Env, id: &str| -> serde_json::Value {
+        serde_json::from_str(&env.ok(&["get", "monitors", id, "-o", "json"])).unwrap()
+    };
+
+    let out = env.ok(&["pause", "web", "--reason", "deploy window"]);
+    assert!(out.contains("monitor/web paused (state: paused)"), "{out}");
+    // Applying the unchanged files keeps it paused: the pause is not in the spec.
+    env.ok(&apply);
+    let web = monitor(&env, "web");
+    assert_eq!(web["status"]["state"], "paused", "{web:#}");
+    assert_eq!(web["spec"]["paused"], false);
+    assert_eq!(web["version"], 1);
+    let diff = env.run(&["diff", "-f", files.to_str().unwrap()]);
+    expect(&diff, 0, &["diff after pause"]);
+    let table = env.ok(&["get", "monitors"]);
+    let row = |table: &str, id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no {id} in {table}"))
+            .to_owned()
+    };
+    assert!(row(&table, "web").contains("paused (runtime)"), "{table}");
+    assert!(row(&table, "held").contains("paused (spec)"), "{table}");
+    let described = env.ok(&["describe", "monitor", "web"]);
+    assert!(
+        described.contains("Paused:      at runtime by bootstrap at ")
+            && described.contains(": deploy window"),
+        "{described}"
+    );
+
+    // A file-managed monitor can be paused, and a SIGHUP reload of a changed file keeps it so.
+    let out = env.ok(&["pause", "from-file"]);
+    assert!(out.contains("monitor/from-file paused"), "{out}");
+    write(
+        env.dir.path(),
+        "served.yaml",
+        &monitor_doc("from-file", &env.target.url(), "2s", "team: ops"),
+    );
+    env.server.signal("HUP");
+    wait_for(Duration::from_secs(15), "the config reload", || {
+        (monitor(&env, "from-file")["spec"]["interval"] == "2s").then_some(())
+    });
+    assert_eq!(monitor(&env, "from-file")["status"]["state"], "paused");
+
+    // A restart keeps both paused.
+    let Env {
+        server,
+        target,
+        dir,
+    } = env;
+    assert!(server.stop());
+    let env = Env {
+        server: Server::start_with_env(&data, &serve_args, &bootstrap),
+        target,
+        dir,
+    };
+    for id in ["web", "from-file"] {
+        let m = monitor(&env, id);
+        assert_eq!(m["status"]["state"], "paused", "{id}: {m:#}");
+        assert_eq!(m["status"]["paused"]["by"], "bootstrap");
+    }
+
+    // Resume: runs again; a monitor the spec pauses stays paused and the CLI says why.
+    let out = env.ok(&["resume", "web"]);
+    assert!(out.contains("monitor/web resumed"), "{out}");
+    wait_for(Duration::from_secs(20), "web to be checked again", || {
+        (monitor(&env, "web")["status"]["state"] == "up").then_some(())
+    });
+    let out = env.ok(&["resume", "held"]);
+    assert!(out.contains("still paused by its spec"), "{out}");
+    assert_eq!(monitor(&env, "held")["status"]["state"], "paused");
+}

@@ -34,8 +34,8 @@ pub use error::{ApiError, Error, FieldError};
 pub use sse::{EventStream, StreamedEvent};
 pub use types::{
     Bucket, CreatedToken, EventRecord, Incident, IncidentState, LastResult, MaintenanceWindow,
-    Monitor, MonitorSeries, MonitorStatus, NewToken, Page, Precondition, ResultRecord, Scope,
-    Series, StateCounts, Status, TimelineEntry, TokenInfo, Upserted, Write,
+    Monitor, MonitorSeries, MonitorStatus, NewToken, Page, Precondition, ResultRecord,
+    RuntimePause, Scope, Series, StateCounts, Status, TimelineEntry, TokenInfo, Upserted, Write,
 };
 
 pub use webhooks::{
@@ -261,9 +261,13 @@ impl Client {
         self.delete(self.api(&["monitors", id]), precondition).await
     }
 
-    /// `POST /api/v1/monitors/{id}/pause`.
-    pub async fn pause_monitor(&self, id: &str) -> Result<Monitor, Error> {
-        self.post_empty(self.api(&["monitors", id, "pause"])).await
+    /// `POST /api/v1/monitors/{id}/pause`: a runtime pause beside the spec, with an
+    /// optional reason shown in `status.paused`.
+    pub async fn pause_monitor(&self, id: &str, reason: Option<&str>) -> Result<Monitor, Error> {
+        let url = self.api(&["monitors", id, "pause"]);
+        let body = serde_json::json!({ "reason": reason });
+        self.execute(self.request(Method::POST, url.clone()).json(&body), &url)
+            .await
     }
 
     /// `POST /api/v1/monitors/{id}/resume`.

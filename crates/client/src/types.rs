@@ -62,6 +62,21 @@ pub struct MonitorStatus {
     /// Where a heartbeat monitor is pinged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_url: Option<String>,
+    /// The runtime pause (`vedette pause`), beside the spec's own `paused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<RuntimePause>,
+}
+
+/// Who paused a monitor at runtime, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimePause {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Name of the token that paused it.
+    pub by: String,
+    /// Why, if given.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Summary of a monitor's newest result.

@@ -11,7 +11,7 @@ use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{CheckKind, CheckResult, MonitorSpec, MonitorState};
 use vedette_probe::ProbeContext;
 use vedette_probe::heartbeat::{self, Ping};
-use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, Store};
+use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, RuntimePause, Store};
 
 use crate::ServerError;
 use crate::metrics::Metrics;
@@ -43,6 +43,7 @@ pub struct Engine {
     writer: WriterTx,
     monitors: RwLock<BTreeMap<String, Arc<LiveMonitor>>>,
     statuses: Mutex<HashMap<String, MonitorStatus>>,
+    pauses: Mutex<HashMap<String, RuntimePause>>,
     maintenance: RwLock<Vec<(String, MaintenanceSpec)>>,
     cert_warned: Mutex<HashMap<String, DateTime<Utc>>>,
     metrics: Arc<Metrics>,
@@ -63,6 +64,7 @@ impl Engine {
             .into_iter()
             .map(|s| (s.monitor_id.clone(), s))
             .collect();
+        let pauses = store.pauses().await?.into_iter().collect();
         Ok(Arc::new(Self {
             store,
             probe,
@@ -70,6 +72,7 @@ impl Engine {
             writer,
             monitors: RwLock::new(BTreeMap::new()),
             statuses: Mutex::new(statuses),
+            pauses: Mutex::new(pauses),
             maintenance: RwLock::new(Vec::new()),
             cert_warned: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
@@ -108,7 +111,8 @@ impl Engine {
         }
         let id = record.id.clone();
         let interval = record.spec.interval.std();
-        let paused = record.spec.paused;
+        // Paused by its spec (declared) or at runtime (an operation beside the spec).
+        let paused = record.spec.paused || self.runtime_pause(&id).is_some();
         let live = Arc::new(LiveMonitor { record, assertions });
         self.monitors
             .write()
@@ -149,8 +153,48 @@ impl Engine {
         Ok(())
     }
 
+    /// The runtime pause of `id`, if someone paused it through the API.
+    pub fn runtime_pause(&self, id: &str) -> Option<RuntimePause> {
+        self.pauses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Pauses `id` at runtime (`Some`) or ends its runtime pause (`None`): stored first, so it
+    /// survives restarts and config reloads, then applied to the running monitor. The monitor
+    /// runs again only when its spec does not pause it either.
+    pub async fn set_runtime_pause(
+        &self,
+        id: &str,
+        pause: Option<RuntimePause>,
+    ) -> Result<(), ServerError> {
+        match &pause {
+            Some(p) => self.store.put_pause(id, p).await?,
+            None => {
+                self.store.delete_pause(id).await?;
+            }
+        }
+        {
+            let mut pauses = self.pauses.lock().unwrap_or_else(|e| e.into_inner());
+            match pause {
+                Some(p) => pauses.insert(id.to_owned(), p),
+                None => pauses.remove(id),
+            };
+        }
+        if let Some(live) = self.monitor(id) {
+            self.upsert(live.record.clone()).await?;
+        }
+        Ok(())
+    }
+
     /// Stops running `id` and forgets its in-memory state.
     pub fn remove(&self, id: &str) {
+        self.pauses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
         self.scheduler.remove(id);
         self.monitors
             .write()

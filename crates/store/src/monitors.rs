@@ -142,7 +142,7 @@ impl Store {
             .collect()
     }
 
-    /// Deletes a monitor with its status, heartbeat token and last ping; its results, rollups,
+    /// Deletes a monitor with its status, runtime pause, heartbeat token and last ping; its results, rollups,
     /// incidents and events stay as history. Whether it existed.
     pub async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -151,6 +151,7 @@ impl Store {
         for sql in [
             "DELETE FROM heartbeat_tokens WHERE monitor_id = $1",
             "DELETE FROM monitor_status WHERE monitor_id = $1",
+            "DELETE FROM monitor_pauses WHERE monitor_id = $1",
             "DELETE FROM heartbeat_pings WHERE monitor_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;

@@ -1,17 +1,25 @@
 //! `/monitors`: list (label selector, id-ordered cursor pages, served from the engine's
 //! memory), read, create, replace, merge-patch, delete, pause, resume and run now.
+//!
+//! Pause and resume are operations beside the spec: they set or clear a stored runtime pause
+//! (shown as `status.paused`) and never write a new version, so they work on monitors of every
+//! source and applying an unchanged file keeps a paused monitor paused. `spec.paused` stays
+//! the declarative pause; a monitor runs only when neither pauses it.
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::Value;
 use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, selector};
-use vedette_store::{MonitorRecord, MonitorStatus, StoreError};
+use vedette_store::{
+    MAX_PAUSE_REASON_CHARS, MonitorRecord, MonitorStatus, RuntimePause, StoreError,
+};
 
 use super::ApiState;
 use super::auth::Principal;
@@ -46,6 +54,17 @@ struct StatusView {
     open_incident: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     push_url: Option<String>,
+    /// The runtime pause (`POST .../pause`), absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paused: Option<PauseView>,
+}
+
+/// Who paused a monitor at runtime, when and why.
+#[derive(Debug, Serialize)]
+struct PauseView {
+    at: DateTime<Utc>,
+    by: String,
+    reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,9 +82,10 @@ async fn view(
     record: MonitorRecord,
     audience: Audience,
 ) -> ApiResult<MonitorView> {
+    let pause = state.engine.runtime_pause(&record.id);
     let status = state.engine.status(&record.id).unwrap_or_else(|| {
         let mut s = MonitorStatus::pending(&record.id, record.created_at);
-        if record.spec.paused {
+        if record.spec.paused || pause.is_some() {
             s.state = MonitorState::Paused;
         }
         s
@@ -93,6 +113,11 @@ async fn view(
             }),
             open_incident: status.open_incident,
             push_url,
+            paused: pause.map(|p| PauseView {
+                at: p.at,
+                by: p.by,
+                reason: p.reason,
+            }),
         },
         id: record.id,
         labels: record.labels,
@@ -460,37 +485,105 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sets `spec.paused` (a new version when it changes) and returns the monitor.
-async fn set_paused(
+/// The reason a pause request gives: `?reason=`, else a JSON body `{"reason": "..."}` (read
+/// when the request declares a `Content-Type`); trimmed, empty counts as none.
+async fn pause_reason(params: &Params, request: Request) -> ApiResult<Option<String>> {
+    let from_body = if request.headers().contains_key(header::CONTENT_TYPE) {
+        let JsonBody(body) = JsonBody::from_request(request, &()).await?;
+        match body {
+            Value::Null => None,
+            Value::Object(mut fields) => {
+                if let Some(unknown) = fields.keys().find(|k| *k != "reason") {
+                    return Err(Problem::invalid(
+                        unknown,
+                        "unknown field: a pause body takes only \"reason\"",
+                    ));
+                }
+                match fields.remove("reason") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(reason)) => Some(reason),
+                    Some(_) => return Err(Problem::invalid("reason", "expected a string")),
+                }
+            }
+            _ => {
+                return Err(Problem::invalid(
+                    "",
+                    "expected a JSON object such as {\"reason\": \"deploy\"}",
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    let reason = params.get("reason").map(str::to_owned).or(from_body);
+    let Some(reason) = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+    else {
+        return Ok(None);
+    };
+    if reason.chars().count() > MAX_PAUSE_REASON_CHARS {
+        return Err(Problem::invalid(
+            "reason",
+            format!("expected at most {MAX_PAUSE_REASON_CHARS} characters"),
+        ));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(Problem::invalid(
+            "reason",
+            "expected one line of text without control characters",
+        ));
+    }
+    Ok(Some(reason))
+}
+
+/// Sets (`Some`) or clears (`None`) the runtime pause of `id` and returns the monitor; its
+/// spec and version stay as they are.
+async fn set_runtime_pause(
     state: &ApiState,
     id: &str,
     pre: &Preconditions,
-    paused: bool,
+    pause: Option<RuntimePause>,
 ) -> ApiResult<Response> {
-    modify(state, id, pre, |existing| {
-        let mut wanted = existing.clone();
-        wanted.spec.paused = paused;
-        Ok(wanted)
-    })
-    .await
+    let existing = current(state, id).await?;
+    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
+    let pausing = pause.as_ref().map(|p| p.by.clone());
+    state.engine.set_runtime_pause(id, pause).await?;
+    match pausing {
+        Some(by) => tracing::info!(monitor = %id, by = %by, "paused at runtime"),
+        None => tracing::info!(monitor = %id, "runtime pause ended"),
+    }
+    let record = current(state, id).await?;
+    respond(state, record, false).await
 }
 
-/// `POST /monitors/{id}/pause`.
+/// `POST /monitors/{id}/pause?reason=` (or body `{"reason"}`): pauses the monitor at runtime,
+/// whatever its source; pausing again replaces who, when and why.
 pub async fn pause(
     State(state): State<ApiState>,
+    Extension(principal): Extension<Principal>,
     PathId(id): PathId,
+    params: Params,
     pre: Preconditions,
+    request: Request,
 ) -> ApiResult<Response> {
-    set_paused(&state, &id, &pre, true).await
+    let reason = pause_reason(&params, request).await?;
+    let pause = RuntimePause {
+        at: Utc::now(),
+        by: principal.name,
+        reason,
+    };
+    set_runtime_pause(&state, &id, &pre, Some(pause)).await
 }
 
-/// `POST /monitors/{id}/resume`.
+/// `POST /monitors/{id}/resume`: ends the runtime pause (a no-op without one); a monitor whose
+/// `spec.paused` is true stays paused.
 pub async fn resume(
     State(state): State<ApiState>,
     PathId(id): PathId,
     pre: Preconditions,
 ) -> ApiResult<Response> {
-    set_paused(&state, &id, &pre, false).await
+    set_runtime_pause(&state, &id, &pre, None).await
 }
 
 /// `POST /monitors/{id}/run`: runs the check now and returns its `CheckResult`. The result

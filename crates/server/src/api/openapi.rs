@@ -76,6 +76,8 @@ pub enum Body {
     Json(&'static str),
     /// JSON Merge Patch (`application/merge-patch+json` or JSON) of this schema.
     MergePatch(&'static str),
+    /// `application/json` of the component schema of this name, or no body at all.
+    OptionalJson(&'static str),
     /// Another media type, as a string (`text/plain`, `text/event-stream`).
     Text(&'static str),
     /// No body.
@@ -138,6 +140,10 @@ const CURSOR: Param = query("cursor", "`next_cursor` of the previous page.");
 const SELECTOR: Param = query(
     "selector",
     "Label selector, Kubernetes syntax: `team=payments,env!=dev,tier in (a,b),!legacy`.",
+);
+const REASON: Param = query(
+    "reason",
+    "Why the monitor is paused (at most 500 characters, one line); wins over the body's.",
 );
 const FROM: Param = query("from", "Start: RFC 3339, or relative such as `-30d`.");
 const TO: Param = query("to", "End: RFC 3339, or relative; `now` by default.");
@@ -243,27 +249,27 @@ pub const ROUTES: &[Route] = &[
         method: "POST",
         path: "/api/v1/monitors/{id}/pause",
         operation_id: "pauseMonitor",
-        summary: "Pause a monitor; returns it",
+        summary: "Pause a monitor at runtime (any source; spec and version unchanged); returns it",
         tag: "monitors",
         scope: WRITE,
-        params: &[ID],
-        request: Body::Empty,
+        params: &[ID, REASON, IF_MATCH],
+        request: Body::OptionalJson("PauseRequest"),
         status: 200,
         response: Body::Json("Monitor"),
-        errors: &[404, 409],
+        errors: &[400, 404, 412, 413, 415, 422],
     },
     Route {
         method: "POST",
         path: "/api/v1/monitors/{id}/resume",
         operation_id: "resumeMonitor",
-        summary: "Resume a paused monitor; returns it",
+        summary: "End a monitor's runtime pause (`spec.paused` still holds); returns it",
         tag: "monitors",
         scope: WRITE,
-        params: &[ID],
+        params: &[ID, IF_MATCH],
         request: Body::Empty,
         status: 200,
         response: Body::Json("Monitor"),
-        errors: &[404, 409],
+        errors: &[404, 412],
     },
     Route {
         method: "POST",
@@ -910,7 +916,9 @@ fn schema_ref(name: &str) -> Value {
 
 fn content(body: Body) -> Option<Value> {
     match body {
-        Body::Json(name) => Some(json!({ "application/json": { "schema": schema_ref(name) } })),
+        Body::Json(name) | Body::OptionalJson(name) => {
+            Some(json!({ "application/json": { "schema": schema_ref(name) } }))
+        }
         Body::MergePatch(name) => Some(json!({
             "application/merge-patch+json": { "schema": schema_ref(name) },
             "application/json": { "schema": schema_ref(name) },
@@ -957,7 +965,10 @@ fn operation(route: &Route) -> Value {
     if let Some(body) = content(route.request) {
         op.insert(
             "requestBody".into(),
-            json!({ "required": true, "content": body }),
+            json!({
+                "required": !matches!(route.request, Body::OptionalJson(_)),
+                "content": body,
+            }),
         );
     }
     let mut responses = Map::new();
@@ -1087,7 +1098,7 @@ fn schemas() -> Map<String, Value> {
             "spec": { "type": "object" },
         },
     });
-    let extra: [(&str, Value); 18] = [
+    let extra: [(&str, Value); 19] = [
         (
             "Problem",
             json!({
@@ -1125,6 +1136,26 @@ fn schemas() -> Map<String, Value> {
                         "type": ["string", "null"],
                         "description": "Heartbeat monitors, shown to write and admin tokens only: `/push/<token>`.",
                     },
+                    "paused": {
+                        "type": "object",
+                        "description": "The runtime pause (`POST .../pause`), absent when none; `spec.paused` is the declared one.",
+                        "required": ["at", "by"],
+                        "properties": {
+                            "at": { "type": "string", "format": "date-time" },
+                            "by": { "type": "string", "description": "Name of the token that paused it." },
+                            "reason": { "type": ["string", "null"] },
+                        },
+                    },
+                },
+            }),
+        ),
+        (
+            "PauseRequest",
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "reason": { "type": ["string", "null"], "maxLength": 500 },
                 },
             }),
         ),

@@ -32,7 +32,8 @@ pub async fn get(State(state): State<ApiState>) -> ApiResult<Json<StatusSummary>
             None if state
                 .engine
                 .monitor(id)
-                .is_some_and(|m| m.record.spec.paused) =>
+                .is_some_and(|m| m.record.spec.paused)
+                || state.engine.runtime_pause(id).is_some() =>
             {
                 MonitorState::Paused
             }

@@ -83,6 +83,7 @@ impl Resp {
 pub struct Server {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    cfg: ServeConfig,
     stop: CancellationToken,
     task: JoinHandle<Result<(), ServerError>>,
     dir: tempfile::TempDir,
@@ -130,9 +131,30 @@ impl Server {
         };
         let mut cfg = cfg;
         tweak(&mut cfg);
+        Self::launch(cfg, dir, pg).await
+    }
+
+    /// Stops the server (it must stop cleanly) and starts it again on the same database and
+    /// config files, as a restart of the process would.
+    pub async fn restart(mut self) -> Server {
+        self.stop.cancel();
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async { Ok(()) }));
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("server stops within 30 s")
+            .expect("server task")
+            .expect("server stopped cleanly");
+        Self::launch(self.cfg, self.dir, self.pg).await
+    }
+
+    async fn launch(
+        cfg: ServeConfig,
+        dir: tempfile::TempDir,
+        pg: Option<(String, String)>,
+    ) -> Server {
         let stop = CancellationToken::new();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(serve(cfg, stop.clone(), move |addr| {
+        let task = tokio::spawn(serve(cfg.clone(), stop.clone(), move |addr| {
             let _ = tx.send(addr);
         }));
         let addr = match tokio::time::timeout(Duration::from_secs(30), rx).await {
@@ -155,6 +177,7 @@ impl Server {
         Server {
             addr,
             client,
+            cfg,
             stop,
             task,
             dir,

@@ -15,6 +15,8 @@ api_tests!(
     file_managed_monitors_refuse_writes,
     heartbeat_shows_push_url,
     credentials_are_redacted_and_kept,
+    runtime_pause_is_beside_the_spec,
+    pause_reasons_are_validated,
 );
 
 async fn credentials_are_redacted_and_kept(kind: Kind) {
@@ -437,7 +439,6 @@ async fn file_managed_monitors_refuse_writes(kind: Kind) {
             .patch("/monitors/from-file", &json!({"labels": {"x": "y"}}))
             .await,
         server.delete("/monitors/from-file").await,
-        server.post("/monitors/from-file/pause", &json!({})).await,
         server
             .post(
                 "/monitors",
@@ -445,11 +446,11 @@ async fn file_managed_monitors_refuse_writes(kind: Kind) {
             )
             .await,
     ];
-    for refusal in &refusals[..4] {
+    for refusal in &refusals[..3] {
         let detail = refusal.problem(409)["detail"].as_str().expect("detail");
         assert!(detail.contains("config files"), "{detail}");
     }
-    refusals[4].problem(409);
+    refusals[3].problem(409);
     assert_eq!(server.get("/monitors/from-file").await.body["version"], 1);
     server.finish().await;
 }
@@ -481,5 +482,139 @@ async fn heartbeat_shows_push_url(kind: Kind) {
     clash.problem(409);
     assert_eq!(clash.error_fields(), ["spec.heartbeat.token"]);
     assert!(!clash.body.to_string().contains(token));
+    server.finish().await;
+}
+
+/// The number of events the outbox holds.
+async fn event_count(server: &Server) -> usize {
+    let events = server.get("/events?limit=1000").await;
+    assert_eq!(events.status, 200, "{:#}", events.body);
+    events.body["items"].as_array().expect("items").len()
+}
+
+async fn runtime_pause_is_beside_the_spec(kind: Kind) {
+    let yaml = "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: from-file}\nspec:\n  http: {url: 'http://127.0.0.1:9/'}\n  interval: 1d\n";
+    let server = Server::start_with(kind, Some(yaml)).await;
+    let body = http_monitor("http://127.0.0.1:9/", "1d");
+    assert_eq!(server.put("/monitors/web", &body).await.status, 201);
+
+    // Pausing is an operation: no new version, spec untouched, who/when/why in the status.
+    let paused = server
+        .post("/monitors/web/pause?reason=deploy%20window", &json!({}))
+        .await;
+    assert_eq!(paused.status, 200, "{:#}", paused.body);
+    assert_eq!(paused.body["version"], 1);
+    assert_eq!(paused.body["spec"]["paused"], false);
+    assert_eq!(paused.body["status"]["state"], "paused");
+    assert_eq!(paused.body["status"]["paused"]["by"], "bootstrap");
+    assert_eq!(paused.body["status"]["paused"]["reason"], "deploy window");
+    assert!(paused.body["status"]["paused"]["at"].is_string());
+
+    // Applying the unchanged monitor, or a changed one, keeps it paused.
+    let applied = server.put("/monitors/web", &body).await;
+    assert_eq!(applied.status, 200, "{:#}", applied.body);
+    assert_eq!(applied.body["version"], 1);
+    assert_eq!(applied.body["status"]["state"], "paused");
+    let changed = server
+        .put("/monitors/web", &http_monitor("http://127.0.0.1:9/", "12h"))
+        .await;
+    assert_eq!(changed.body["version"], 2);
+    assert_eq!(changed.body["status"]["state"], "paused");
+    assert_eq!(changed.body["status"]["paused"]["reason"], "deploy window");
+
+    // A paused monitor records nothing and notifies nobody, even when run by hand.
+    let events = event_count(&server).await;
+    let ran = server.post("/monitors/web/run", &json!({})).await;
+    assert_eq!(ran.status, 200, "{:#}", ran.body);
+    assert_eq!(ran.body["outcome"], "down");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(event_count(&server).await, events);
+    assert_eq!(
+        server.get("/monitors/web").await.body["status"]["state"],
+        "paused"
+    );
+
+    // File-managed monitors can be paused (an operation, not a write of the declared monitor).
+    let file_paused = server
+        .post("/monitors/from-file/pause", &json!({"reason": "noisy"}))
+        .await;
+    assert_eq!(file_paused.status, 200, "{:#}", file_paused.body);
+    assert_eq!(file_paused.body["status"]["state"], "paused");
+    assert_eq!(file_paused.body["status"]["paused"]["reason"], "noisy");
+    assert_eq!(file_paused.body["version"], 1);
+
+    // Both pauses survive a restart that reloads the config file.
+    let server = server.restart().await;
+    for id in ["web", "from-file"] {
+        let got = server.get(&format!("/monitors/{id}")).await;
+        assert_eq!(
+            got.body["status"]["state"], "paused",
+            "{id}: {:#}",
+            got.body
+        );
+        assert_eq!(got.body["status"]["paused"]["by"], "bootstrap");
+    }
+    assert_eq!(server.get("/status").await.body["monitors"]["paused"], 2);
+
+    // Resume ends the runtime pause; the spec's pause still holds on its own.
+    let resumed = server.post("/monitors/from-file/resume", &json!({})).await;
+    assert_eq!(resumed.status, 200, "{:#}", resumed.body);
+    assert_ne!(resumed.body["status"]["state"], "paused");
+    assert!(resumed.body["status"].get("paused").is_none());
+    let mut declared = http_monitor("http://127.0.0.1:9/", "12h");
+    declared["spec"]["paused"] = json!(true);
+    assert_eq!(server.put("/monitors/web", &declared).await.status, 200);
+    let still = server.post("/monitors/web/resume", &json!({})).await;
+    assert_eq!(still.status, 200, "{:#}", still.body);
+    assert_eq!(still.body["status"]["state"], "paused");
+    assert!(still.body["status"].get("paused").is_none());
+    declared["spec"]["paused"] = json!(false);
+    let running = server.put("/monitors/web", &declared).await;
+    assert_ne!(running.body["status"]["state"], "paused");
+    server
+        .post("/monitors/nope/pause", &json!({}))
+        .await
+        .problem(404);
+    server.finish().await;
+}
+
+async fn pause_reasons_are_validated(kind: Kind) {
+    let server = Server::start(kind).await;
+    let body = http_monitor("http://127.0.0.1:9/", "1d");
+    assert_eq!(server.put("/monitors/web", &body).await.status, 201);
+    let long = "x".repeat(501);
+    for (bad, field) in [
+        (json!({"reason": 5}), "reason"),
+        (json!({"reason": long}), "reason"),
+        (json!({"reason": "two\nlines"}), "reason"),
+        (json!({"why": "x"}), "why"),
+    ] {
+        let refused = server.post("/monitors/web/pause", &bad).await;
+        refused.problem(422);
+        assert_eq!(refused.error_fields(), [field], "{bad}");
+    }
+    assert_eq!(
+        server.get("/monitors/web").await.body["status"]["state"],
+        "pending"
+    );
+    // Without a body at all; `?reason=` wins over the body.
+    let bare = server
+        .send(server.client.post(server.url("/monitors/web/pause")))
+        .await;
+    assert_eq!(bare.status, 200, "{:#}", bare.body);
+    assert_eq!(bare.body["status"]["paused"]["reason"], Value::Null);
+    let both = server
+        .post(
+            "/monitors/web/pause?reason=query",
+            &json!({"reason": "body"}),
+        )
+        .await;
+    assert_eq!(both.body["status"]["paused"]["reason"], "query");
+    // A deleted monitor's pause goes with it: one created again under its id runs.
+    assert_eq!(server.delete("/monitors/web").await.status, 204);
+    let again = server.put("/monitors/web", &body).await;
+    assert_eq!(again.status, 201, "{:#}", again.body);
+    assert_eq!(again.body["status"]["state"], "pending");
+    assert!(again.body["status"].get("paused").is_none());
     server.finish().await;
 }

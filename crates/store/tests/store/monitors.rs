@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use vedette_model::MonitorSpec;
-use vedette_store::{Backend, MaintenanceRecord, SCHEMA_VERSION, StoreError};
+use vedette_store::{Backend, MaintenanceRecord, RuntimePause, SCHEMA_VERSION, StoreError};
 
 use crate::common::{Kind, TestDb, monitor};
 
@@ -12,6 +12,7 @@ backend_tests!(
     monitor_upsert_bumps_version_only_on_change,
     monitor_conditional_put_checks_version,
     maintenance_records_round_trip,
+    runtime_pause_survives_reopen_and_spec_writes,
 );
 
 async fn open_twice_is_idempotent(db: &TestDb) {
@@ -202,4 +203,53 @@ async fn maintenance_records_round_trip(db: &TestDb) {
             .expect("delete again")
     );
     store.close().await;
+}
+
+async fn runtime_pause_survives_reopen_and_spec_writes(db: &TestDb) {
+    let store = db.open().await;
+    let mut m = monitor("web");
+    store.put_monitor(&m).await.expect("create");
+    store
+        .put_monitor(&monitor("other"))
+        .await
+        .expect("create other");
+    let pause = RuntimePause {
+        at: chrono::DateTime::from_timestamp_millis(1_790_000_000_123).expect("time"),
+        by: "ops".to_owned(),
+        reason: Some("deploy".to_owned()),
+    };
+    store.put_pause("web", &pause).await.expect("pause");
+    let replaced = RuntimePause {
+        reason: None,
+        ..pause.clone()
+    };
+    store
+        .put_pause("web", &replaced)
+        .await
+        .expect("pause again");
+    store
+        .put_pause("web", &pause)
+        .await
+        .expect("pause a third time");
+    // A spec change (an apply) leaves the pause alone and does not touch the version for it.
+    m.spec.interval = vedette_model::Duration::from_secs(30);
+    assert_eq!(store.put_monitor(&m).await.expect("update").version, 2);
+    store.close().await;
+
+    let again = db.open().await;
+    assert_eq!(
+        again.pauses().await.expect("pauses"),
+        vec![("web".to_owned(), pause.clone())]
+    );
+    assert!(again.delete_pause("web").await.expect("resume"));
+    assert!(!again.delete_pause("web").await.expect("resume again"));
+    assert!(again.pauses().await.expect("pauses").is_empty());
+    again.put_pause("web", &pause).await.expect("pause");
+    assert!(again.delete_monitor("web").await.expect("delete"));
+    again.put_monitor(&m).await.expect("recreate");
+    assert!(
+        again.pauses().await.expect("pauses").is_empty(),
+        "a deleted monitor's pause does not come back with a new one of the same id"
+    );
+    again.close().await;
 }
