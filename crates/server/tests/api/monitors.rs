@@ -2,10 +2,11 @@
 //! file-managed monitors.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Kind, Server, http_monitor};
+use crate::common::{Kind, Server, Target, http_monitor};
 
 api_tests!(
     crud_and_upsert,
@@ -15,7 +16,56 @@ api_tests!(
     file_managed_monitors_refuse_writes,
     heartbeat_shows_push_url,
     credentials_are_redacted_and_kept,
+    delete_resolves_open_incident,
 );
+
+/// Deleting a monitor that is down resolves its open incident with the reason `monitor
+/// deleted` and writes `incident.resolved` (with that reason) to the outbox.
+async fn delete_resolves_open_incident(kind: Kind) {
+    let target = Target::start().await;
+    target.set_up(false);
+    let server = Server::start(kind).await;
+    let mut body = http_monitor(&target.url("/switch"), "1d");
+    body["spec"]["name"] = json!("Checkout");
+    assert_eq!(server.put("/monitors/gone", &body).await.status, 201);
+    assert_eq!(
+        server.post("/monitors/gone/run", &json!({})).await.status,
+        200
+    );
+    let open = server
+        .wait_for(
+            "/incidents?state=open&monitor=gone",
+            Duration::from_secs(10),
+            |b| b["items"].as_array().is_some_and(|i| i.len() == 1),
+        )
+        .await;
+    let id = open["items"][0]["id"]
+        .as_str()
+        .expect("incident id")
+        .to_owned();
+
+    assert_eq!(server.delete("/monitors/gone").await.status, 204);
+
+    let incident = server.get(&format!("/incidents/{id}")).await;
+    assert_eq!(incident.status, 200, "{:#}", incident.body);
+    assert_eq!(incident.body["state"], "resolved", "{:#}", incident.body);
+    assert!(incident.body["resolved_at"].is_string());
+    let timeline = incident.body["timeline"].to_string();
+    assert!(timeline.contains("monitor deleted"), "{timeline}");
+    let still_open = server.get("/incidents?state=open&monitor=gone").await;
+    assert_eq!(still_open.body["items"], json!([]));
+
+    let events = server.get("/events?type=incident.resolved").await;
+    let items = events.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{:#}", events.body);
+    let data = &items[0]["data"];
+    assert_eq!(data["incident_id"], id.as_str());
+    assert_eq!(data["monitor_id"], "gone");
+    assert_eq!(data["monitor_name"], "Checkout");
+    assert_eq!(data["reason"], "monitor deleted");
+    assert!(data["resolved_at"].is_string());
+    server.finish().await;
+}
 
 async fn credentials_are_redacted_and_kept(kind: Kind) {
     let server = Server::start(kind).await;
