@@ -17,7 +17,25 @@ api_tests!(
     heartbeat_shows_push_url,
     credentials_are_redacted_and_kept,
     delete_resolves_open_incident,
+    new_monitor_is_checked_at_once,
 );
+
+/// A monitor created while the server runs is checked at once, not after its (1 h) interval.
+async fn new_monitor_is_checked_at_once(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    let created = server
+        .put("/monitors/hourly", &http_monitor(&target.url("/ok"), "1h"))
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let checked = server
+        .wait_for("/monitors/hourly", Duration::from_secs(10), |b| {
+            b["status"]["state"] == "up"
+        })
+        .await;
+    assert!(checked["status"]["last_result"]["at"].is_string());
+    server.finish().await;
+}
 
 /// Deleting a monitor that is down resolves its open incident with the reason `monitor
 /// deleted` and writes `incident.resolved` (with that reason) to the outbox.
@@ -27,7 +45,10 @@ async fn delete_resolves_open_incident(kind: Kind) {
     let server = Server::start(kind).await;
     let mut body = http_monitor(&target.url("/switch"), "1d");
     body["spec"]["name"] = json!("Checkout");
-    assert_eq!(server.put("/monitors/gone", &body).await.status, 201);
+    assert_eq!(
+        server.put_checked("/monitors/gone", &body).await.status,
+        201
+    );
     assert_eq!(
         server.post("/monitors/gone/run", &json!({})).await.status,
         200
