@@ -208,11 +208,20 @@ pub async fn serve(
         ),
     );
     engine.metrics().set_monitor_labels(&config.metrics_labels);
+    // Bound before the bootstrap token is made, so a start that fails on a busy port prints
+    // no admin token that then works nowhere.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
     let bootstrap_secret = config.bootstrap_token.as_ref().map(Secret::expose);
     match auth::bootstrap(&store, bootstrap_secret).await? {
         Bootstrap::Existing => {}
         Bootstrap::Configured => {
-            tracing::info!("created the admin API token from VEDETTE_BOOTSTRAP_TOKEN");
+            tracing::info!("created the admin API token from the configured bootstrap token");
         }
         Bootstrap::Generated(secret) => {
             // Shown once, on stderr rather than in the structured log, and never again.
@@ -290,13 +299,6 @@ pub async fn serve(
         retention_loop(store.clone(), config.retention, app_stop.clone()),
     );
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr()?;
     let ready = Arc::new(AtomicBool::new(false));
     let app = router(AppState {
         engine: engine.clone(),
