@@ -109,6 +109,11 @@ pub struct Args {
     /// 0 turns the limit off.
     #[arg(long, env = "VEDETTE_WRITES_PER_SECOND", default_value_t = 200)]
     writes_per_second: u32,
+    /// The absolute http(s) URL clients reach this server at, without query (e.g.
+    /// https://vedette.example.com): heartbeat push URLs are shown under it instead of as
+    /// relative /push/<token> paths.
+    #[arg(long, env = "VEDETTE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// A parser of durations from `min` to `max` (clap names the flag in its error).
@@ -188,6 +193,7 @@ pub fn run(args: Args, token: Option<String>) -> anyhow::Result<ExitCode> {
             auth_failures_per_minute: args.auth_failures_per_minute,
             writes_per_second: args.writes_per_second,
         },
+        public_url: args.public_url,
         ..ServeConfig::default()
     };
     config.validate().map_err(|e| UsageError(e.to_string()))?;

@@ -270,6 +270,20 @@ fn out_of_range_flags_are_refused_naming_the_flag_and_range() {
             vec![],
             vec!["--listen", "invalid socket address"],
         ),
+        (
+            vec!["--public-url", "https://vedette.example.com/?from=x"],
+            vec![],
+            vec![
+                "--public-url",
+                "absolute http or https URL",
+                "it has a query",
+            ],
+        ),
+        (
+            vec![],
+            vec![("VEDETTE_PUBLIC_URL", "vedette.example.com")],
+            vec!["--public-url", "relative URL without a base"],
+        ),
     ] {
         let mut all = vec!["--data-dir", data_arg];
         all.extend(args.iter().copied());

@@ -58,7 +58,7 @@ struct LastResult {
 }
 
 /// Builds the view of `record` with the engine's status and, for heartbeats and writers, the
-/// push URL.
+/// push URL (absolute under `--public-url` when set).
 async fn view(
     state: &ApiState,
     record: MonitorRecord,
@@ -78,7 +78,7 @@ async fn view(
                 .store()
                 .heartbeat_token(&record.id)
                 .await?
-                .map(|token| format!("/push/{token}"))
+                .map(|token| format!("{}/push/{token}", state.public_url.as_deref().unwrap_or("")))
         } else {
             None
         };

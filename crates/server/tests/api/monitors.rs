@@ -18,7 +18,31 @@ api_tests!(
     credentials_are_redacted_and_kept,
     delete_resolves_open_incident,
     new_monitor_is_checked_at_once,
+    push_url_is_absolute_under_public_url,
 );
+
+/// With `--public-url` the push URL is absolute under it (a trailing `/` is not doubled), in
+/// responses to writes and reads alike.
+async fn push_url_is_absolute_under_public_url(kind: Kind) {
+    let server = Server::start_configured(kind, None, |c| {
+        c.public_url = Some("https://vedette.example.com/".to_owned());
+    })
+    .await;
+    let created = server
+        .put(
+            "/monitors/nightly",
+            &json!({"spec": {"heartbeat": {"token": "nightly-push-token-0123"}, "interval": "1d"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let want = "https://vedette.example.com/push/nightly-push-token-0123";
+    assert_eq!(created.body["status"]["push_url"], want);
+    let got = server.get("/monitors/nightly").await;
+    assert_eq!(got.body["status"]["push_url"], want);
+    let listed = server.get("/monitors").await;
+    assert_eq!(listed.body["items"][0]["status"]["push_url"], want);
+    server.finish().await;
+}
 
 /// A monitor created while the server runs is checked at once, not after its (1 h) interval.
 async fn new_monitor_is_checked_at_once(kind: Kind) {
