@@ -32,7 +32,8 @@ pub struct Connection {
     /// which now names a webhook's own URL in `webhook create`.
     #[arg(long, global = true, env = "VEDETTE_URL", value_name = "URL")]
     pub server: Option<String>,
-    /// API token (overrides the context's).
+    /// API token (overrides the context's); for `serve`, the admin token created at first
+    /// start, like --bootstrap-token.
     #[arg(long, global = true, env = "VEDETTE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Context of the config file to use instead of the current one.

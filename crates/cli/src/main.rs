@@ -165,7 +165,7 @@ fn main() -> ExitCode {
     let conn = &cli.connection;
     let is_diff = matches!(cli.command, Command::Diff(_));
     let outcome = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args, conn.token.clone()),
         Command::Validate(args) => validate::run(&args),
         Command::Schema { kind } => {
             let schema = if kind == "monitor" {

@@ -56,7 +56,8 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RETENTION_DAYS)))]
     retention_day_days: u32,
     /// Admin API token (vdt_ and at least 32 of A-Z a-z 0-9 - _) created at first start when
-    /// the database has no token; when absent one is generated and printed once.
+    /// the database has no token (`--token` does the same); when absent one is generated and
+    /// printed once.
     #[arg(long, env = "VEDETTE_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
     /// Monitor label keys to export as metric labels, comma-separated (e.g. team,env).
@@ -108,6 +109,11 @@ pub struct Args {
     /// 0 turns the limit off.
     #[arg(long, env = "VEDETTE_WRITES_PER_SECOND", default_value_t = 200)]
     writes_per_second: u32,
+    /// The absolute http(s) URL clients reach this server at, without query (e.g.
+    /// https://vedette.example.com): heartbeat push URLs are shown under it instead of as
+    /// relative /push/<token> paths.
+    #[arg(long, env = "VEDETTE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// A parser of durations from `min` to `max` (clap names the flag in its error).
@@ -134,8 +140,26 @@ fn days(n: u32) -> Option<chrono::Duration> {
     (n > 0).then(|| chrono::Duration::days(i64::from(n)))
 }
 
-/// Runs the server until SIGINT or SIGTERM.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+/// The admin token to create at first start: `--bootstrap-token`, or the global `--token`
+/// (`VEDETTE_TOKEN`, the token clients then use). Both given and different is a usage error.
+fn bootstrap_token(
+    bootstrap: Option<String>,
+    token: Option<String>,
+) -> Result<Option<String>, UsageError> {
+    match (bootstrap, token) {
+        (Some(b), Some(t)) if b != t => Err(UsageError(
+            "--bootstrap-token (VEDETTE_BOOTSTRAP_TOKEN) and --token (VEDETTE_TOKEN) differ; \
+             give the admin token once"
+                .to_owned(),
+        )),
+        (b, t) => Ok(b.or(t)),
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM. `token` is the global `--token`, used as the
+/// bootstrap admin token.
+pub fn run(args: Args, token: Option<String>) -> anyhow::Result<ExitCode> {
+    let bootstrap = bootstrap_token(args.bootstrap_token, token)?;
     let config = ServeConfig {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -149,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             hour: days(args.retention_hour_days),
             day: days(args.retention_day_days),
         },
-        bootstrap_token: args.bootstrap_token.map(Secret),
+        bootstrap_token: bootstrap.map(Secret),
         metrics_labels: args.metrics_labels,
         webhook_catalog_dirs: args.webhook_catalog_dirs,
         webhook_allow_private: args.webhook_allow_private,
@@ -169,6 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             auth_failures_per_minute: args.auth_failures_per_minute,
             writes_per_second: args.writes_per_second,
         },
+        public_url: args.public_url,
         ..ServeConfig::default()
     };
     config.validate().map_err(|e| UsageError(e.to_string()))?;

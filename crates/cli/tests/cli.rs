@@ -1084,6 +1084,27 @@ fn describe_delete_incident_timeline_watch_and_plain_logs() {
     assert!(!logs.contains('\x1b'), "{logs}");
 }
 
+/// `serve --public-url` makes a heartbeat's push URL absolute, and `describe` shows it so.
+#[test]
+fn describe_shows_the_absolute_push_url_under_public_url() {
+    let env = Env::start_with_args(&["--public-url", "https://vedette.example.com/"]);
+    let created = env
+        .api()
+        .put(env.server.url("/api/v1/monitors/nightly"))
+        .bearer_auth(ADMIN)
+        .json(&serde_json::json!({"spec": {
+            "heartbeat": {"token": "nightly-push-token-0123"}, "interval": "1d"
+        }}))
+        .send()
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 201);
+    let described = env.ok(&["describe", "monitor", "nightly"]);
+    assert!(
+        described.contains("https://vedette.example.com/push/nightly-push-token-0123"),
+        "{described}"
+    );
+}
+
 #[test]
 fn validate_speaks_of_durations_ports_and_cron_fields() {
     let dir = tempfile::tempdir().unwrap();

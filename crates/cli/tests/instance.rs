@@ -270,6 +270,20 @@ fn out_of_range_flags_are_refused_naming_the_flag_and_range() {
             vec![],
             vec!["--listen", "invalid socket address"],
         ),
+        (
+            vec!["--public-url", "https://vedette.example.com/?from=x"],
+            vec![],
+            vec![
+                "--public-url",
+                "absolute http or https URL",
+                "it has a query",
+            ],
+        ),
+        (
+            vec![],
+            vec![("VEDETTE_PUBLIC_URL", "vedette.example.com")],
+            vec!["--public-url", "relative URL without a base"],
+        ),
     ] {
         let mut all = vec!["--data-dir", data_arg];
         all.extend(args.iter().copied());
@@ -302,6 +316,63 @@ fn a_port_in_use_is_named() {
         stderr.contains(&format!("cannot listen on {addr} (--listen)")),
         "{stderr}"
     );
+    // The failed start neither printed nor created the admin token: the next start on a free
+    // port is the one that makes and prints it.
+    assert_started_nothing(&stderr);
+    let server = Server::start(&data, &[]);
+    let logs = support::wait_for(Duration::from_secs(10), "the admin token", || {
+        let logs = server.logs();
+        logs.contains("vdt_").then_some(logs)
+    });
+    assert!(logs.contains("no API token existed"), "{logs}");
+    assert!(server.stop());
+}
+
+const GIVEN_TOKEN: &str = "vdt_given-by-the-token-flag-0123456789abcdef";
+
+/// `serve --token` (the global flag `serve --help` lists) is the bootstrap admin token, like
+/// `--bootstrap-token`: nothing is generated, and that token works. Both flags differing is a
+/// usage error.
+#[test]
+fn serve_token_is_the_bootstrap_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &["--token", GIVEN_TOKEN]);
+    let client = reqwest::blocking::Client::new();
+    let get = |token: &str| {
+        client
+            .get(server.url("/api/v1/tokens"))
+            .bearer_auth(token)
+            .send()
+            .expect("request")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(get(GIVEN_TOKEN), 200, "{}", server.logs());
+    assert_eq!(get("vdt_some-other-token-0123456789abcdefgh"), 401);
+    assert!(
+        !server.logs().contains("no API token existed"),
+        "{}",
+        server.logs()
+    );
+    assert!(server.stop());
+
+    let other = tempfile::tempdir().unwrap();
+    let (code, stderr) = serve_to_exit(
+        &[
+            "--data-dir",
+            other.path().join("data").to_str().unwrap(),
+            "--token",
+            GIVEN_TOKEN,
+            "--bootstrap-token",
+            "vdt_another-one-0123456789abcdefghijklmn",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--bootstrap-token"), "{stderr}");
+    assert!(stderr.contains("--token"), "{stderr}");
+    assert_started_nothing(&stderr);
 }
 
 /// Whether this process can create files in `dir` (root ignores permission bits).

@@ -225,6 +225,9 @@ fn sighup_reloads_config_files() {
     let conf = dir.path().join("conf");
     std::fs::create_dir(&conf).unwrap();
     write(&conf, "a.yaml", &http_monitor("a", &target.url(), ""));
+    let failing = Target::start();
+    failing.set_status(503);
+    write(&conf, "d.yaml", &http_monitor("d", &failing.url(), ""));
     let data = dir.path().join("data");
     let server = Server::start(&data, &["--config", conf.to_str().unwrap()]);
     let reader = Reader::open(&data);
@@ -232,10 +235,29 @@ fn sighup_reloads_config_files() {
     wait_for(limit, "a up", || {
         (reader.state("a") == Some(MonitorState::Up)).then_some(())
     });
+    wait_for(limit, "an incident for d", || {
+        reader.incidents("d").first().map(|i| i.id.clone())
+    });
 
     write(&conf, "b.yaml", &http_monitor("b", &target.url(), ""));
     std::fs::remove_file(conf.join("a.yaml")).unwrap();
+    // A monitor removed from the files while down resolves its incident.
+    std::fs::remove_file(conf.join("d.yaml")).unwrap();
     server.signal("HUP");
+    wait_for(limit, "d's incident resolved", || {
+        reader
+            .incidents("d")
+            .iter()
+            .all(|i| i.state == IncidentState::Resolved)
+            .then_some(())
+    });
+    assert!(
+        reader
+            .event_types()
+            .contains(&"incident.resolved".to_owned()),
+        "{:?}",
+        reader.event_types()
+    );
     wait_for(limit, "b up", || {
         (reader.state("b") == Some(MonitorState::Up)).then_some(())
     });

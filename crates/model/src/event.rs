@@ -74,7 +74,9 @@ impl EventType {
                 "A monitor became degraded: it answers, but slower than `degraded_after`."
             }
             Self::IncidentOpened => "An incident opened because a monitor went down.",
-            Self::IncidentResolved => "An incident resolved because its monitor recovered.",
+            Self::IncidentResolved => {
+                "An incident resolved because its monitor recovered or was deleted (`reason`)."
+            }
             Self::CertificateExpiring => {
                 "A monitored TLS certificate expires within the monitor's warning span."
             }
@@ -175,6 +177,10 @@ pub struct IncidentEvent {
     pub resolved_at: Option<DateTime<Utc>>,
     /// Notifications are suppressed by a maintenance window.
     pub in_maintenance: bool,
+    /// Why an incident resolved other than by recovery (`monitor deleted`); absent on
+    /// recovery and on `incident.opened`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Payload of `certificate.expiring`.

@@ -32,6 +32,9 @@ pub struct AppState {
     pub guards: Arc<crate::limits::Guards>,
     /// Background tasks that died (readiness fails while any has).
     pub tasks: Arc<crate::tasks::TaskHealth>,
+    /// The server's public base URL without a trailing `/` (`--public-url`): push URLs are
+    /// absolute under it, relative (`/push/<token>`) without it.
+    pub public_url: Option<Arc<str>>,
 }
 
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under

@@ -95,7 +95,8 @@ impl Engine {
     }
 
     /// Starts running `record` (or applies its changes) at once. A record older than the
-    /// running one (a lower version, from a writer that lost a race) is ignored.
+    /// running one (a lower version, from a writer that lost a race) is ignored. Once the
+    /// scheduler runs, a new monitor or a changed check is checked at once, then at its phase.
     pub async fn upsert(&self, record: MonitorRecord) -> Result<(), ServerError> {
         if self
             .monitor(&record.id)
@@ -109,6 +110,12 @@ impl Engine {
         if record.spec.kind() == Some(CheckKind::Heartbeat) {
             self.ensure_push_token(&record).await?;
         }
+        // A new monitor, or a changed check (pausing and resuming aside), is checked at once.
+        let check_changed = self.monitor(&record.id).is_none_or(|live| {
+            let mut before = live.record.spec.clone();
+            before.paused = record.spec.paused;
+            before != record.spec
+        });
         let id = record.id.clone();
         let interval = record.spec.interval.std();
         // Paused by its spec (declared) or at runtime (an operation beside the spec).
@@ -149,6 +156,9 @@ impl Engine {
             self.scheduler.remove(&id);
         } else {
             self.scheduler.upsert(&id, interval);
+        }
+        if check_changed && !paused {
+            self.scheduler.check_now(&id);
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use vedette_store::{MaintenanceRecord, MonitorRecord};
 
 use crate::ServerError;
 use crate::engine::Engine;
+use crate::state_machine;
 
 /// The `source` of resources that come from config files.
 pub const FILE_SOURCE: &str = "file";
@@ -123,7 +124,12 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
     }
     for stale in store.list_monitors().await? {
         if stale.source == FILE_SOURCE && !monitor_ids.contains(&stale.id) {
-            store.delete_monitor(&stale.id).await?;
+            let name = stale.spec.name.as_deref().unwrap_or(&stale.id);
+            store
+                .delete_monitor(&stale.id, |incident| {
+                    state_machine::resolved_by_deletion(incident, name)
+                })
+                .await?;
             engine.remove(&stale.id);
             applied.monitors_removed += 1;
         }

@@ -5,6 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ pub trait Runner: Send + Sync + 'static {
 enum Command {
     Upsert { id: Arc<str>, interval: Duration },
     Remove { id: Arc<str> },
+    CheckNow { id: Arc<str> },
 }
 
 /// Handle to add, change and remove monitors while the scheduler runs.
@@ -32,6 +34,7 @@ pub struct SchedulerHandle {
     lag: Arc<LagHistogram>,
     in_flight: Arc<Semaphore>,
     max_concurrency: usize,
+    running: Arc<AtomicBool>,
 }
 
 impl SchedulerHandle {
@@ -41,6 +44,16 @@ impl SchedulerHandle {
             id: id.into(),
             interval,
         });
+    }
+
+    /// Checks the scheduled monitor `id` at once, then keeps its phase-stable schedule: for a
+    /// monitor added or whose check changed while the server runs, so a 1 h monitor is not
+    /// pending for up to an hour. Ignored until the scheduler runs, so the monitors restored
+    /// or loaded at start keep their spread phases instead of all firing together.
+    pub fn check_now(&self, id: &str) {
+        if self.running.load(Ordering::Acquire) {
+            let _ = self.tx.send(Command::CheckNow { id: id.into() });
+        }
     }
 
     /// Stops scheduling `id`.
@@ -105,6 +118,7 @@ impl Scheduler {
                 lag: Arc::new(LagHistogram::default()),
                 in_flight: Arc::new(Semaphore::new(max_concurrency)),
                 max_concurrency,
+                running: Arc::new(AtomicBool::new(false)),
             },
         }
     }
@@ -126,6 +140,7 @@ impl Scheduler {
         let mut entries: HashMap<Arc<str>, Entry> = HashMap::new();
         let mut generation = 0_u64;
         let mut tasks = JoinSet::new();
+        self.handle.running.store(true, Ordering::Release);
         loop {
             while tasks.try_join_next().is_some() {}
             let now = Utc::now();
@@ -145,6 +160,15 @@ impl Scheduler {
                     }
                     Some(Command::Remove { id }) => {
                         entries.remove(&id);
+                    }
+                    Some(Command::CheckNow { id }) => {
+                        // A new generation retires the slot at the phase; the run due now
+                        // schedules the next one at the phase again.
+                        if let Some(entry) = entries.get_mut(&id) {
+                            generation += 1;
+                            entry.generation = generation;
+                            heap.push(Reverse((Utc::now(), generation, id)));
+                        }
                     }
                     None => break,
                 },
@@ -183,6 +207,7 @@ impl Scheduler {
                 }
             }
         }
+        self.handle.running.store(false, Ordering::Release);
         let drained =
             tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
         if drained.is_err() {
@@ -272,5 +297,53 @@ mod tests {
             );
         }
         assert!(handle.lag().count() >= 8);
+    }
+
+    #[tokio::test]
+    async fn check_now_runs_at_once_then_keeps_the_phase_but_not_before_start() {
+        let hour = Duration::from_secs(3600);
+        let scheduler = Scheduler::new(4);
+        let handle = scheduler.handle();
+        // Sent before the scheduler runs (monitors restored at start): ignored.
+        handle.upsert("restored", hour);
+        handle.check_now("restored");
+        let runner = Arc::new(Recorder(Mutex::new(Vec::new())));
+        let stop = CancellationToken::new();
+        let task =
+            tokio::spawn(scheduler.run(runner.clone(), stop.clone(), Duration::from_secs(1)));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let added_at = Utc::now();
+        handle.upsert("added", hour);
+        handle.check_now("added");
+        handle.check_now("unknown");
+        let second = Duration::from_secs(1);
+        handle.upsert("short", second);
+        handle.check_now("short");
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        stop.cancel();
+        task.await.unwrap();
+        let runs = runner.0.lock().unwrap().clone();
+        let (short, runs): (Vec<_>, Vec<_>) = runs.into_iter().partition(|(id, _)| id == "short");
+        // Once at once, then at its phase again (not a second interval from the first run).
+        assert!(short.len() >= 2, "{short:?}");
+        assert!(short[1..].iter().all(|(_, due)| {
+            due.timestamp_millis() % 1000 == phase("short", second).as_millis() as i64
+        }));
+        let ids: Vec<&str> = runs.iter().map(|(id, _)| id.as_str()).collect();
+        // Phases are a hash of the id: neither falls in the next 350 ms of an hour by chance
+        // in practice, but say so if they do.
+        let near =
+            |id: &str| next_due(id, hour, Utc::now()) - Utc::now() < chrono::Duration::seconds(1);
+        assert!(
+            !near("restored") && !near("added"),
+            "a phase is due right now; rerun"
+        );
+        assert_eq!(
+            ids,
+            ["added"],
+            "only the monitor added while running is checked at once"
+        );
+        assert!(runs[0].1 - added_at < chrono::Duration::milliseconds(500));
+        assert!(!handle.running.load(Ordering::Acquire));
     }
 }

@@ -82,6 +82,10 @@ pub struct ServeConfig {
     pub webhook_disable_after: Duration,
     /// Connection caps, timeouts and rate limits of the HTTP front.
     pub http: HttpLimits,
+    /// The absolute http(s) URL clients reach the server at (`--public-url`, e.g.
+    /// `https://vedette.example.com`), so heartbeat push URLs are shown absolute; relative
+    /// when `None`.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -102,6 +106,7 @@ impl Default for ServeConfig {
             webhook_retry_schedule: None,
             webhook_disable_after: DispatcherConfig::default().disable_after,
             http: HttpLimits::default(),
+            public_url: None,
         }
     }
 }
@@ -151,6 +156,14 @@ impl ServeConfig {
                 ));
             }
         }
+        if let Some(public) = &self.public_url {
+            check_public_url(public).map_err(|why| {
+                ServerError::Invalid(format!(
+                    "--public-url must be an absolute http or https URL without query, e.g. \
+                     https://vedette.example.com: {why}"
+                ))
+            })?;
+        }
         if !(MIN_WEBHOOK_DISABLE_AFTER..=MAX_WEBHOOK_DISABLE_AFTER)
             .contains(&self.webhook_disable_after)
         {
@@ -161,6 +174,35 @@ impl ServeConfig {
         }
         Ok(())
     }
+}
+
+impl ServeConfig {
+    /// `public_url` without its trailing `/`, the base that push paths are appended to.
+    pub fn public_base_url(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
+}
+
+/// Why `text` cannot be the public URL, if it cannot: it must be an absolute http(s) URL
+/// with a host and no credentials, query or fragment (a path prefix is fine).
+fn check_public_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the scheme is {:?}", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("it has credentials".to_owned());
+    }
+    if url.query().is_some() {
+        return Err("it has a query".to_owned());
+    }
+    if url.fragment().is_some() {
+        return Err("it has a fragment".to_owned());
+    }
+    Ok(())
 }
 
 /// Runs the server until `stop` is cancelled. Calls `on_listen` with the bound address.
@@ -208,11 +250,20 @@ pub async fn serve(
         ),
     );
     engine.metrics().set_monitor_labels(&config.metrics_labels);
+    // Bound before the bootstrap token is made, so a start that fails on a busy port prints
+    // no admin token that then works nowhere.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
     let bootstrap_secret = config.bootstrap_token.as_ref().map(Secret::expose);
     match auth::bootstrap(&store, bootstrap_secret).await? {
         Bootstrap::Existing => {}
         Bootstrap::Configured => {
-            tracing::info!("created the admin API token from VEDETTE_BOOTSTRAP_TOKEN");
+            tracing::info!("created the admin API token from the configured bootstrap token");
         }
         Bootstrap::Generated(secret) => {
             // Shown once, on stderr rather than in the structured log, and never again.
@@ -290,13 +341,6 @@ pub async fn serve(
         retention_loop(store.clone(), config.retention, app_stop.clone()),
     );
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr()?;
     let ready = Arc::new(AtomicBool::new(false));
     let app = router(AppState {
         engine: engine.clone(),
@@ -305,6 +349,7 @@ pub async fn serve(
         webhooks,
         guards: Arc::new(Guards::new(&config.http, connection_cap)),
         tasks: health.clone(),
+        public_url: config.public_base_url().map(Arc::from),
     });
     tracing::info!(%addr, "listening");
     on_listen(addr);
@@ -460,5 +505,50 @@ async fn retention_loop(store: Store, retention: Retention, stop: CancellationTo
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_public_url(url: &str) -> Result<(), String> {
+        let config = ServeConfig {
+            public_url: Some(url.to_owned()),
+            ..ServeConfig::default()
+        };
+        config.validate().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn public_url_is_an_absolute_http_url_without_query() {
+        for good in [
+            "https://vedette.example.com",
+            "https://vedette.example.com/",
+            "http://10.0.0.5:8080/vedette/",
+        ] {
+            assert_eq!(with_public_url(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("vedette.example.com", "relative URL without a base"),
+            ("/push", "relative URL without a base"),
+            ("ftp://vedette.example.com", "the scheme is \"ftp\""),
+            ("https://vedette.example.com/?x=1", "it has a query"),
+            ("https://vedette.example.com/#top", "it has a fragment"),
+            ("https://user:pw@vedette.example.com", "it has credentials"),
+        ] {
+            let err = with_public_url(bad).expect_err(bad);
+            assert!(err.starts_with("--public-url must be"), "{err}");
+            assert!(err.ends_with(why), "{bad}: {err}");
+            assert!(!err.contains("pw@"), "{err}");
+        }
+        let config = ServeConfig {
+            public_url: Some("https://vedette.example.com/".to_owned()),
+            ..ServeConfig::default()
+        };
+        assert_eq!(
+            config.public_base_url(),
+            Some("https://vedette.example.com")
+        );
     }
 }

@@ -6,7 +6,7 @@ use vedette_model::event::{
     CertificateExpiring, EVENT_VERSION, IncidentEvent, MonitorStateChanged,
 };
 use vedette_model::{CheckResult, Event, EventType, MonitorSpec, MonitorState, Outcome};
-use vedette_store::{IncidentChange, MonitorStatus};
+use vedette_store::{Incident, IncidentChange, MonitorStatus};
 
 /// What one result changes: the new status, an incident to open or resolve, and events.
 #[derive(Debug, Clone)]
@@ -172,6 +172,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
                     opened_at: at,
                     resolved_at: None,
                     in_maintenance: false,
+                    reason: None,
                 },
             ));
             status.open_incident = Some(id.clone());
@@ -201,6 +202,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
                 opened_at: prev.since,
                 resolved_at: Some(at),
                 in_maintenance: false,
+                reason: None,
             },
         ));
         incident = Some(IncidentChange::Resolve {
@@ -213,6 +215,32 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
         incident,
         events,
     }
+}
+
+/// Why an incident resolved when its monitor was deleted: the `reason` of its
+/// `incident.resolved` event.
+pub const MONITOR_DELETED: &str = "monitor deleted";
+
+/// The `incident.resolved` event of `incident` (already marked resolved), closed because its
+/// monitor `monitor_name` was deleted, so pagers resolve instead of waiting forever.
+pub fn resolved_by_deletion(incident: &Incident, monitor_name: &str) -> Event {
+    let at = incident.resolved_at.unwrap_or_else(Utc::now);
+    event(
+        EventType::IncidentResolved,
+        at,
+        &incident.monitor_id,
+        IncidentEvent {
+            incident_id: incident.id.clone(),
+            monitor_id: incident.monitor_id.clone(),
+            monitor_name: monitor_name.to_owned(),
+            cause: incident.cause,
+            message: MONITOR_DELETED.to_owned(),
+            opened_at: incident.opened_at,
+            resolved_at: Some(at),
+            in_maintenance: false,
+            reason: Some(MONITOR_DELETED.to_owned()),
+        },
+    )
 }
 
 fn set_state(status: &mut MonitorStatus, state: MonitorState, at: DateTime<Utc>) {

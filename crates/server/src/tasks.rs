@@ -176,6 +176,7 @@ mod tests {
             )),
             guards: Arc::default(),
             tasks: health.clone(),
+            public_url: None,
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await

@@ -185,6 +185,42 @@ pub(crate) async fn apply(
     Ok(())
 }
 
+/// Resolves every open incident of `monitor_id` at `at` inside `conn`'s transaction and
+/// writes, for each one this call resolved, the event `resolved` makes of it.
+pub(crate) async fn resolve_all_in(
+    conn: &mut AnyConnection,
+    monitor_id: &str,
+    at: DateTime<Utc>,
+    resolved: &(impl Fn(&Incident) -> Event + Send + Sync),
+) -> Result<(), StoreError> {
+    let open = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM incidents WHERE monitor_id = $1 AND state = 'open' \
+         ORDER BY opened_at, id"
+    )))
+    .bind(monitor_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &open {
+        let mut incident = decode(row)?;
+        let updated = sqlx::query(
+            "UPDATE incidents SET state = 'resolved', resolved_at = $1 \
+             WHERE id = $2 AND state = 'open'",
+        )
+        .bind(to_ms(at))
+        .bind(incident.id.as_str())
+        .execute(&mut *conn)
+        .await?;
+        if updated.rows_affected() == 0 {
+            continue;
+        }
+        incident.state = IncidentState::Resolved;
+        incident.resolved_at = Some(at);
+        let event = resolved(&incident);
+        crate::events::insert(&mut *conn, &[&event]).await?;
+    }
+    Ok(())
+}
+
 /// A line for people from an event's payload.
 fn describe(event: &Event) -> String {
     let field = |name: &str| event.data.get(name).and_then(|v| v.as_str());

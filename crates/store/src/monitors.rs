@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use vedette_model::MonitorSpec;
+use vedette_model::{Event, MonitorSpec};
 
 use crate::heartbeat;
+use crate::incidents::{self, Incident};
 use crate::resource::{self, Resource, Table};
 use crate::{Store, StoreError};
 
@@ -143,8 +144,15 @@ impl Store {
     }
 
     /// Deletes a monitor with its status, runtime pause, heartbeat token and last ping; its results, rollups,
-    /// incidents and events stay as history. Whether it existed.
-    pub async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {
+    /// incidents and events stay as history. Its open incidents are resolved now, each with
+    /// the `incident.resolved` event `resolved` makes of it (the incident already marked
+    /// resolved), in the same transaction, so the outbox never keeps an incident open for a
+    /// monitor that is gone. Whether it existed.
+    pub async fn delete_monitor(
+        &self,
+        id: &str,
+        resolved: impl Fn(&Incident) -> Event + Send + Sync,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         // The push token first: a writer claiming a token locks `heartbeat_tokens` before the
         // monitor row, so taking them in the same order cannot deadlock with it.
@@ -157,6 +165,9 @@ impl Store {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
         let existed = resource::delete(&mut tx, Table::Monitors, id).await?;
+        if existed {
+            incidents::resolve_all_in(&mut tx, id, Utc::now(), &resolved).await?;
+        }
         tx.commit().await?;
         Ok(existed)
     }

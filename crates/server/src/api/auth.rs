@@ -346,7 +346,7 @@ pub async fn bootstrap(store: &Store, configured: Option<&str>) -> Result<Bootst
         Some(secret) => {
             check_secret_format(secret).map_err(|why| {
                 ServerError::Invalid(format!(
-                    "the bootstrap token (VEDETTE_BOOTSTRAP_TOKEN) is not usable: {why}; \
+                    "the bootstrap token (--bootstrap-token, VEDETTE_BOOTSTRAP_TOKEN) is not usable: {why}; \
                      generate one with: echo vdt_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
                 ))
             })?;

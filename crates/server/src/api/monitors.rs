@@ -29,6 +29,7 @@ use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
 use super::resource::{self, Audience, Destination, REDACTED, WRITE_ATTEMPTS, ensure_api_managed};
 use crate::engine::new_token;
+use crate::state_machine;
 
 const KIND: &str = "monitor";
 const CURSOR: &str = "monitors";
@@ -76,7 +77,7 @@ struct LastResult {
 }
 
 /// Builds the view of `record` with the engine's status and, for heartbeats and writers, the
-/// push URL.
+/// push URL (absolute under `--public-url` when set).
 async fn view(
     state: &ApiState,
     record: MonitorRecord,
@@ -97,7 +98,7 @@ async fn view(
                 .store()
                 .heartbeat_token(&record.id)
                 .await?
-                .map(|token| format!("/push/{token}"))
+                .map(|token| format!("{}/push/{token}", state.public_url.as_deref().unwrap_or("")))
         } else {
             None
         };
@@ -466,7 +467,8 @@ async fn modify(
     Err(contention(id))
 }
 
-/// `DELETE /monitors/{id}`: 204.
+/// `DELETE /monitors/{id}`: 204. An open incident is resolved with the reason
+/// `monitor deleted` and its `incident.resolved` event written with the deletion.
 pub async fn delete(
     State(state): State<ApiState>,
     PathId(id): PathId,
@@ -480,7 +482,14 @@ pub async fn delete(
         .ok_or_else(|| not_found(&id))?;
     ensure_api_managed(KIND, &id, &existing.source)?;
     pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
-    state.engine.store().delete_monitor(&id).await?;
+    let name = existing.spec.name.as_deref().unwrap_or(&id);
+    state
+        .engine
+        .store()
+        .delete_monitor(&id, |incident| {
+            state_machine::resolved_by_deletion(incident, name)
+        })
+        .await?;
     state.engine.remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }

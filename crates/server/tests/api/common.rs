@@ -216,6 +216,19 @@ impl Server {
         self.send(self.client.post(self.url(path)).json(body)).await
     }
 
+    /// PUTs a monitor and waits for the check a new monitor gets at once, so the results
+    /// and events a test makes next follow it.
+    pub async fn put_checked(&self, path: &str, body: &Value) -> Resp {
+        let resp = self.put(path, body).await;
+        assert!(resp.status < 300, "{:#}", resp.body);
+        let id = path.trim_start_matches("/monitors/");
+        self.wait_for(&format!("/monitors/{id}"), Duration::from_secs(10), |b| {
+            b["status"]["last_result"].is_object()
+        })
+        .await;
+        resp
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
         self.send(
             self.client

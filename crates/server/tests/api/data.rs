@@ -40,7 +40,7 @@ async fn run_now_and_results(kind: Kind) {
     let target = Target::start().await;
     let server = Server::start(kind).await;
     let created = server
-        .put(
+        .put_checked(
             "/monitors/shop",
             &http_monitor(&target.url("/switch"), "1d"),
         )
@@ -60,10 +60,12 @@ async fn run_now_and_results(kind: Kind) {
     let body_actual = down["assertions"][1]["actual"].as_str().expect("actual");
     assert!(body_actual.contains("DOWN"), "{body_actual}");
 
-    let stored = results(&server, "shop", 2).await;
-    assert_eq!(stored.len(), 2);
+    // The check a new monitor gets at once, then the two runs.
+    let stored = results(&server, "shop", 3).await;
+    assert_eq!(stored.len(), 3);
     assert_eq!(stored[0]["outcome"], "down", "newest first");
     assert_eq!(stored[1]["outcome"], "up");
+    assert_eq!(stored[2]["outcome"], "up");
     assert!(stored[0]["id"].is_i64());
 
     let first = server.get("/monitors/shop/results?limit=1").await;
@@ -73,7 +75,12 @@ async fn run_now_and_results(kind: Kind) {
         .get(&format!("/monitors/shop/results?limit=1&cursor={cursor}"))
         .await;
     assert_eq!(second.body["items"][0]["outcome"], "up");
-    assert_eq!(second.body["next_cursor"], Value::Null);
+    let cursor = second.body["next_cursor"].as_str().expect("cursor");
+    let third = server
+        .get(&format!("/monitors/shop/results?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(third.body["items"][0]["outcome"], "up");
+    assert_eq!(third.body["next_cursor"], Value::Null);
     let none = server.get("/monitors/shop/results?from=now&to=now").await;
     assert_eq!(none.body["items"], json!([]));
     server
@@ -95,7 +102,7 @@ async fn run_now_and_results(kind: Kind) {
     target.set_up(true);
     assert_eq!(run(&server, "shop").await["outcome"], "up");
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(results(&server, "shop", 2).await.len(), 2);
+    assert_eq!(results(&server, "shop", 3).await.len(), 3);
     assert_eq!(
         server.get("/monitors/shop").await.body["status"]["state"],
         "paused"
@@ -169,7 +176,7 @@ async fn series_match_raw_results(kind: Kind) {
     let server = Server::start(kind).await;
     for id in ["s1", "s2"] {
         let created = server
-            .put(
+            .put_checked(
                 &format!("/monitors/{id}"),
                 &http_monitor(&target.url("/switch"), "1d"),
             )
@@ -201,7 +208,8 @@ async fn series_match_raw_results(kind: Kind) {
         "maintenance"
     );
 
-    let raw = results(&server, "s1", pattern.len() + 1).await;
+    // Each monitor's check at creation, the pattern and the run in maintenance.
+    let raw = results(&server, "s1", pattern.len() + 2).await;
     let expected = by_minute(&raw);
     let series = server.get("/series?ids=s1,s2&from=-10m&step=1m").await;
     assert_eq!(series.status, 200, "{:#}", series.body);
@@ -230,7 +238,7 @@ async fn series_match_raw_results(kind: Kind) {
             assert_eq!(bucket["latency_p95"], Value::Null);
         }
     }
-    assert_eq!(total, pattern.len() as u64 + 1);
+    assert_eq!(total, pattern.len() as u64 + 2);
     assert_eq!(series.body["series"][1]["monitor_id"], "s2");
 
     // Whole range in one bucket: uptime over the checks outside maintenance.
@@ -241,7 +249,7 @@ async fn series_match_raw_results(kind: Kind) {
         .as_array()
         .expect("buckets");
     let summed: u64 = buckets.iter().filter_map(|b| b["checks"].as_u64()).sum();
-    assert_eq!(summed, pattern.len() as u64 + 1);
+    assert_eq!(summed, pattern.len() as u64 + 2);
     let keys: Vec<&String> = buckets[0].as_object().expect("bucket").keys().collect();
     assert_eq!(keys, ["checks", "start", "uptime"]);
     let uptime = buckets
@@ -249,7 +257,8 @@ async fn series_match_raw_results(kind: Kind) {
         .find(|b| b["checks"] != 0)
         .and_then(|b| b["uptime"].as_f64())
         .expect("uptime");
-    assert!((uptime - 4.0 / 6.0).abs() < 1e-9, "{uptime}");
+    // Up at creation, then 4 of the pattern's 6 (the maintenance run does not count).
+    assert!((uptime - 5.0 / 7.0).abs() < 1e-9, "{uptime}");
 
     let too_many = server.get("/series?from=-30d&step=1m").await;
     assert_eq!(too_many.problem(422)["errors"][0]["field"], "step");
@@ -266,7 +275,7 @@ async fn incidents_and_status(kind: Kind) {
     let server = Server::start(kind).await;
     for id in ["i1", "i2"] {
         server
-            .put(
+            .put_checked(
                 &format!("/monitors/{id}"),
                 &http_monitor(&target.url("/switch"), "1d"),
             )

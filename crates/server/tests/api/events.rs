@@ -49,7 +49,7 @@ async fn events_list_and_stream_resume(kind: Kind) {
     let target = Target::start().await;
     let server = Server::start(kind).await;
     server
-        .put("/monitors/ev", &http_monitor(&target.url("/switch"), "1d"))
+        .put_checked("/monitors/ev", &http_monitor(&target.url("/switch"), "1d"))
         .await;
     // Each down/up pair raises monitor.down, incident.opened, monitor.up, incident.resolved.
     for up in [false, true, false, true] {

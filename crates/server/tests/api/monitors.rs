@@ -2,10 +2,11 @@
 //! file-managed monitors.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Kind, Server, http_monitor};
+use crate::common::{Kind, Server, Target, http_monitor};
 
 api_tests!(
     crud_and_upsert,
@@ -17,7 +18,101 @@ api_tests!(
     credentials_are_redacted_and_kept,
     runtime_pause_is_beside_the_spec,
     pause_reasons_are_validated,
+    delete_resolves_open_incident,
+    new_monitor_is_checked_at_once,
+    push_url_is_absolute_under_public_url,
 );
+
+/// With `--public-url` the push URL is absolute under it (a trailing `/` is not doubled), in
+/// responses to writes and reads alike.
+async fn push_url_is_absolute_under_public_url(kind: Kind) {
+    let server = Server::start_configured(kind, None, |c| {
+        c.public_url = Some("https://vedette.example.com/".to_owned());
+    })
+    .await;
+    let created = server
+        .put(
+            "/monitors/nightly",
+            &json!({"spec": {"heartbeat": {"token": "nightly-push-token-0123"}, "interval": "1d"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let want = "https://vedette.example.com/push/nightly-push-token-0123";
+    assert_eq!(created.body["status"]["push_url"], want);
+    let got = server.get("/monitors/nightly").await;
+    assert_eq!(got.body["status"]["push_url"], want);
+    let listed = server.get("/monitors").await;
+    assert_eq!(listed.body["items"][0]["status"]["push_url"], want);
+    server.finish().await;
+}
+
+/// A monitor created while the server runs is checked at once, not after its (1 h) interval.
+async fn new_monitor_is_checked_at_once(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    let created = server
+        .put("/monitors/hourly", &http_monitor(&target.url("/ok"), "1h"))
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let checked = server
+        .wait_for("/monitors/hourly", Duration::from_secs(10), |b| {
+            b["status"]["state"] == "up"
+        })
+        .await;
+    assert!(checked["status"]["last_result"]["at"].is_string());
+    server.finish().await;
+}
+
+/// Deleting a monitor that is down resolves its open incident with the reason `monitor
+/// deleted` and writes `incident.resolved` (with that reason) to the outbox.
+async fn delete_resolves_open_incident(kind: Kind) {
+    let target = Target::start().await;
+    target.set_up(false);
+    let server = Server::start(kind).await;
+    let mut body = http_monitor(&target.url("/switch"), "1d");
+    body["spec"]["name"] = json!("Checkout");
+    assert_eq!(
+        server.put_checked("/monitors/gone", &body).await.status,
+        201
+    );
+    assert_eq!(
+        server.post("/monitors/gone/run", &json!({})).await.status,
+        200
+    );
+    let open = server
+        .wait_for(
+            "/incidents?state=open&monitor=gone",
+            Duration::from_secs(10),
+            |b| b["items"].as_array().is_some_and(|i| i.len() == 1),
+        )
+        .await;
+    let id = open["items"][0]["id"]
+        .as_str()
+        .expect("incident id")
+        .to_owned();
+
+    assert_eq!(server.delete("/monitors/gone").await.status, 204);
+
+    let incident = server.get(&format!("/incidents/{id}")).await;
+    assert_eq!(incident.status, 200, "{:#}", incident.body);
+    assert_eq!(incident.body["state"], "resolved", "{:#}", incident.body);
+    assert!(incident.body["resolved_at"].is_string());
+    let timeline = incident.body["timeline"].to_string();
+    assert!(timeline.contains("monitor deleted"), "{timeline}");
+    let still_open = server.get("/incidents?state=open&monitor=gone").await;
+    assert_eq!(still_open.body["items"], json!([]));
+
+    let events = server.get("/events?type=incident.resolved").await;
+    let items = events.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{:#}", events.body);
+    let data = &items[0]["data"];
+    assert_eq!(data["incident_id"], id.as_str());
+    assert_eq!(data["monitor_id"], "gone");
+    assert_eq!(data["monitor_name"], "Checkout");
+    assert_eq!(data["reason"], "monitor deleted");
+    assert!(data["resolved_at"].is_string());
+    server.finish().await;
+}
 
 async fn credentials_are_redacted_and_kept(kind: Kind) {
     let server = Server::start(kind).await;

@@ -599,7 +599,7 @@ async fn monitor_down_is_delivered(kind: Kind) {
         .expect("secret")
         .to_owned();
     let monitor = server
-        .put(
+        .put_checked(
             "/monitors/payments-api",
             &http_monitor(&target.url("/switch"), "1d"),
         )

@@ -4,7 +4,7 @@ use chrono::Duration;
 use vedette_model::{EventType, MonitorState, Outcome};
 use vedette_store::{CheckRecord, IncidentChange, IncidentFilter, IncidentState};
 
-use crate::common::{TestDb, at_ms, event, monitor, now_ms, record, result, status};
+use crate::common::{TestDb, at_ms, deleted_event, event, monitor, now_ms, record, result, status};
 
 backend_tests!(
     write_batch_stores_results_status_incident_and_events,
@@ -399,7 +399,12 @@ async fn delete_monitor_keeps_history(db: &TestDb) {
     store.put_monitor(&monitor("api")).await.expect("put");
     let (first, _) = incident_batches("api");
     store.write_batch(&first).await.expect("batch");
-    assert!(store.delete_monitor("api").await.expect("delete"));
+    assert!(
+        store
+            .delete_monitor("api", deleted_event)
+            .await
+            .expect("delete")
+    );
     assert_eq!(store.monitor_status("api").await.expect("status"), None);
     assert!(store.monitor_statuses().await.expect("statuses").is_empty());
     let (results, _) = store
@@ -407,12 +412,23 @@ async fn delete_monitor_keeps_history(db: &TestDb) {
         .await
         .expect("results");
     assert_eq!(results.len(), 4);
+    let incident = store
+        .get_incident("inc-1")
+        .await
+        .expect("incident")
+        .expect("kept");
+    assert_eq!(incident.state, IncidentState::Resolved);
+    assert!(incident.resolved_at.is_some());
+    let events = store.list_events(None, 100).await.expect("events");
+    let (_, last) = events.last().expect("an event");
+    assert_eq!(last.id, "ev-deleted-inc-1");
+    assert_eq!(last.event_type, EventType::IncidentResolved);
     assert!(
         store
-            .get_incident("inc-1")
+            .open_incident("api")
             .await
-            .expect("incident")
-            .is_some()
+            .expect("open incident")
+            .is_none()
     );
     assert_eq!(
         store

@@ -195,6 +195,17 @@ pub fn event(
     }
 }
 
+/// The event `Store::delete_monitor` writes for an incident it resolves, in tests.
+pub fn deleted_event(incident: &vedette_store::Incident) -> Event {
+    event(
+        &format!("ev-deleted-{}", incident.id),
+        EventType::IncidentResolved,
+        &incident.monitor_id,
+        incident.resolved_at.expect("resolved"),
+        "monitor deleted",
+    )
+}
+
 /// A plain record: the result, an `up`/`down` status, no incident or events.
 pub fn record(r: CheckResult) -> CheckRecord {
     let state = if r.outcome == Outcome::Down {

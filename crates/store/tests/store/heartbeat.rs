@@ -2,7 +2,7 @@
 
 use vedette_store::{PingRecord, StoreError};
 
-use crate::common::{TestDb, at_ms, monitor};
+use crate::common::{TestDb, at_ms, deleted_event, monitor};
 
 backend_tests!(heartbeat_tokens_and_pings);
 
@@ -95,7 +95,7 @@ async fn heartbeat_tokens_and_pings(db: &TestDb) {
 
     assert!(
         store
-            .delete_monitor("nightly-backup")
+            .delete_monitor("nightly-backup", deleted_event)
             .await
             .expect("delete")
     );

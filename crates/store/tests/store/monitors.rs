@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use vedette_model::MonitorSpec;
 use vedette_store::{Backend, MaintenanceRecord, RuntimePause, SCHEMA_VERSION, StoreError};
 
-use crate::common::{Kind, TestDb, monitor};
+use crate::common::{Kind, TestDb, deleted_event, monitor};
 
 backend_tests!(
     open_twice_is_idempotent,
@@ -94,10 +94,15 @@ async fn monitor_upsert_bumps_version_only_on_change(db: &TestDb) {
     assert_eq!(got.spec.interval, vedette_model::Duration::from_secs(30));
     assert_eq!(got.labels.get("env").map(String::as_str), Some("prod"));
 
-    assert!(store.delete_monitor("payments-api").await.expect("delete"));
+    assert!(
+        store
+            .delete_monitor("payments-api", deleted_event)
+            .await
+            .expect("delete")
+    );
     assert!(
         !store
-            .delete_monitor("payments-api")
+            .delete_monitor("payments-api", deleted_event)
             .await
             .expect("delete again")
     );
