@@ -250,7 +250,12 @@ async fn runtime_pause_survives_reopen_and_spec_writes(db: &TestDb) {
     assert!(!again.delete_pause("web").await.expect("resume again"));
     assert!(again.pauses().await.expect("pauses").is_empty());
     again.put_pause("web", &pause).await.expect("pause");
-    assert!(again.delete_monitor("web").await.expect("delete"));
+    assert!(
+        again
+            .delete_monitor("web", deleted_event)
+            .await
+            .expect("delete")
+    );
     again.put_monitor(&m).await.expect("recreate");
     assert!(
         again.pauses().await.expect("pauses").is_empty(),
