@@ -13,7 +13,7 @@ use support::Server;
 
 /// Runs `vedette serve ARGS` (with `--listen 127.0.0.1:0` unless ARGS has `--listen`) that
 /// is expected to exit by itself; returns (exit code, stderr).
-fn serve_to_exit(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+fn serve_expecting_failure(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_vedette"));
     command.arg("serve");
     if !args.contains(&"--listen") {
@@ -62,7 +62,7 @@ fn a_second_server_on_one_data_dir_is_refused_naming_the_lock_and_holder() {
     let first = Server::start(&data, &[]);
     let data_arg = data.to_str().unwrap();
 
-    let (code, stderr) = serve_to_exit(&["--data-dir", data_arg], &[]);
+    let (code, stderr) = serve_expecting_failure(&["--data-dir", data_arg], &[]);
     assert_eq!(code, Some(1), "{stderr}");
     let lock = data.join("vedette.lock");
     assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
@@ -72,7 +72,7 @@ fn a_second_server_on_one_data_dir_is_refused_naming_the_lock_and_holder() {
     );
     assert_started_nothing(&stderr);
     // Still refused with a bootstrap token configured: nothing is created or printed.
-    let (code, stderr) = serve_to_exit(
+    let (code, stderr) = serve_expecting_failure(
         &["--data-dir", data_arg],
         &[(
             "VEDETTE_BOOTSTRAP_TOKEN",
@@ -159,7 +159,7 @@ fn one_scheduler_per_postgres_database_and_a_lost_lock_stops_the_server() {
 
     // Another data directory, the same database: refused, naming the database and holder.
     let other = dir.path().join("b");
-    let (code, stderr) = serve_to_exit(
+    let (code, stderr) = serve_expecting_failure(
         &[
             "--data-dir",
             other.to_str().unwrap(),
@@ -287,7 +287,7 @@ fn out_of_range_flags_are_refused_naming_the_flag_and_range() {
     ] {
         let mut all = vec!["--data-dir", data_arg];
         all.extend(args.iter().copied());
-        let (code, stderr) = serve_to_exit(&all, &env);
+        let (code, stderr) = serve_expecting_failure(&all, &env);
         assert_eq!(code, Some(2), "{args:?} {env:?}: {stderr}");
         for w in wanted {
             assert!(
@@ -307,7 +307,7 @@ fn a_port_in_use_is_named() {
     let addr = taken.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (code, stderr) = serve_to_exit(
+    let (code, stderr) = serve_expecting_failure(
         &["--data-dir", data.to_str().unwrap(), "--listen", &addr],
         &[],
     );
@@ -358,7 +358,7 @@ fn serve_token_is_the_bootstrap_admin_token() {
     assert!(server.stop());
 
     let other = tempfile::tempdir().unwrap();
-    let (code, stderr) = serve_to_exit(
+    let (code, stderr) = serve_expecting_failure(
         &[
             "--data-dir",
             other.path().join("data").to_str().unwrap(),
@@ -381,7 +381,7 @@ fn unusable_data_dirs_are_named() {
     let file = support::write(dir.path(), "not-a-dir", "x");
     let under_file = file.join("data");
     for (data, reason) in [(&file, "not a directory"), (&under_file, "Not a directory")] {
-        let (code, stderr) = serve_to_exit(&["--data-dir", data.to_str().unwrap()], &[]);
+        let (code, stderr) = serve_expecting_failure(&["--data-dir", data.to_str().unwrap()], &[]);
         assert_eq!(code, Some(1), "{stderr}");
         assert!(
             stderr.contains(&format!("data directory {}", data.display())),
@@ -395,7 +395,7 @@ fn unusable_data_dirs_are_named() {
     // The database path is taken by a directory.
     let blocked = dir.path().join("blocked");
     std::fs::create_dir_all(blocked.join("vedette.db")).unwrap();
-    let (code, stderr) = serve_to_exit(&["--data-dir", blocked.to_str().unwrap()], &[]);
+    let (code, stderr) = serve_expecting_failure(&["--data-dir", blocked.to_str().unwrap()], &[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -413,7 +413,7 @@ fn unusable_data_dirs_are_named() {
         Path::new("/sys/kernel").is_dir() && std::fs::create_dir(sys).is_err(),
         "this test needs sysfs mounted at /sys (read-only to new directories)"
     );
-    let (code, stderr) = serve_to_exit(&["--data-dir", sys.to_str().unwrap()], &[]);
+    let (code, stderr) = serve_expecting_failure(&["--data-dir", sys.to_str().unwrap()], &[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("cannot use data directory /sys/vedette-test-data"),
