@@ -81,15 +81,7 @@ async fn main() -> anyhow::Result<()> {
         spec.timeout = vedette_model::Duration::from_secs(5);
         spec.assertions = vec!["status == 200".into()];
         let record = store
-            .put_monitor(&MonitorRecord {
-                id: format!("bench-{n}"),
-                labels: Default::default(),
-                spec,
-                source: "api".into(),
-                version: 0,
-                created_at: now,
-                updated_at: now,
-            })
+            .put_monitor(&MonitorRecord::new(format!("bench-{n}"), spec))
             .await?;
         engine.upsert(record).await?;
     }

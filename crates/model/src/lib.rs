@@ -6,6 +6,7 @@ pub mod document;
 pub mod duration;
 pub mod event;
 pub mod maintenance;
+pub mod record;
 pub mod result;
 pub mod schedule;
 pub mod selector;
@@ -15,6 +16,7 @@ pub mod validate;
 
 pub use duration::Duration;
 pub use event::{Event, EventType};
+pub use record::{Audience, REDACTED, Record, Redact, Source, Version};
 pub use result::{AssertionResult, CheckResult, FailureReason, Observation, Outcome, Phases};
 pub use spec::{CheckKind, MonitorSpec};
 pub use state::MonitorState;

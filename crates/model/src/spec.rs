@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::Duration;
+use crate::record::{Audience, REDACTED, Redact};
 
 /// Default time between checks.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
@@ -332,8 +333,39 @@ pub fn redact_url(raw: &str) -> String {
     let rest = &raw[scheme_end..];
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     match authority.rfind('@') {
-        Some(at) => format!("{}********{}", &raw[..scheme_end], &raw[scheme_end + at..]),
+        Some(at) => format!(
+            "{}{REDACTED}{}",
+            &raw[..scheme_end],
+            &raw[scheme_end + at..]
+        ),
         None => raw.to_owned(),
+    }
+}
+
+impl Redact for MonitorSpec {
+    /// HTTP credentials (and credentials a URL stored before they were refused) are never
+    /// shown; readers do not see header values or the push token either.
+    fn redacted(mut self, audience: Audience) -> Self {
+        let hide = |s: &mut Secret| *s = Secret(REDACTED.to_owned());
+        if let Some(http) = self.http.as_mut() {
+            match http.auth.as_mut() {
+                Some(HttpAuth::Basic { password, .. }) => hide(password),
+                Some(HttpAuth::Bearer { token }) => hide(token),
+                None => {}
+            }
+            http.url = redact_url(&http.url);
+            if audience == Audience::Reader {
+                for value in http.headers.values_mut() {
+                    REDACTED.clone_into(value);
+                }
+            }
+        }
+        if audience == Audience::Reader
+            && let Some(token) = self.heartbeat.as_mut().and_then(|h| h.token.as_mut())
+        {
+            hide(token);
+        }
+        self
     }
 }
 

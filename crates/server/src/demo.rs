@@ -9,11 +9,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use chrono::Utc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use vedette_model::MonitorSpec;
-use vedette_store::MonitorRecord;
+use vedette_model::record::labels::MANAGED_BY;
+use vedette_model::{MonitorSpec, Record, Source};
 
 use crate::ServerError;
 use crate::engine::Engine;
@@ -109,18 +108,12 @@ pub async fn start(
     });
     let store = engine.store();
     for (id, spec) in demo_monitors(&format!("http://{addr}")) {
-        let now = Utc::now();
-        let existing = store.get_monitor(id).await?;
         let record = store
-            .put_monitor(&MonitorRecord {
-                id: id.to_owned(),
-                labels: [("managed-by".to_owned(), DEMO_SOURCE.to_owned())].into(),
-                spec,
-                source: DEMO_SOURCE.to_owned(),
-                version: existing.as_ref().map_or(0, |m| m.version),
-                created_at: existing.as_ref().map_or(now, |m| m.created_at),
-                updated_at: now,
-            })
+            .put_monitor(
+                &Record::new(id, spec)
+                    .with_labels([(MANAGED_BY.to_owned(), Source::Demo.to_string())].into())
+                    .with_source(Source::Demo),
+            )
             .await?;
         engine.upsert(record).await?;
     }

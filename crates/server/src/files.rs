@@ -5,18 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::Utc;
 use vedette_model::document::{self, Resource};
-use vedette_store::{MaintenanceRecord, MonitorRecord};
+use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::record::labels::MANAGED_BY;
+use vedette_model::{Record, Source};
 
 use crate::ServerError;
 use crate::engine::Engine;
 use crate::state_machine;
-
-/// The `source` of resources that come from config files.
-pub const FILE_SOURCE: &str = "file";
-/// Label marking who manages a resource.
-pub const MANAGED_BY: &str = "managed-by";
 
 /// What a load changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -64,10 +60,10 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                 mut labels,
                 spec,
             } => {
-                labels.insert(MANAGED_BY.to_owned(), FILE_SOURCE.to_owned());
+                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
                 monitor_ids.push(id.clone());
                 let existing = store.get_monitor(&id).await?;
-                if existing.as_ref().is_some_and(|m| m.source != FILE_SOURCE) {
+                if existing.as_ref().is_some_and(|m| m.source != Source::File) {
                     return Err(ServerError::Config(format!(
                         "{}:{}: monitor {id:?} already exists and is managed through the API; rename it or delete the API one",
                         item.file.display(),
@@ -80,17 +76,12 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                 if unchanged {
                     continue;
                 }
-                let now = Utc::now();
                 let record = store
-                    .put_monitor(&MonitorRecord {
-                        id,
-                        labels,
-                        spec,
-                        source: FILE_SOURCE.to_owned(),
-                        version: existing.as_ref().map_or(0, |m| m.version),
-                        created_at: existing.as_ref().map_or(now, |m| m.created_at),
-                        updated_at: now,
-                    })
+                    .put_monitor(
+                        &Record::new(id, spec)
+                            .with_labels(labels)
+                            .with_source(Source::File),
+                    )
                     .await?;
                 engine.upsert(record).await?;
                 applied.monitors_changed += 1;
@@ -100,21 +91,15 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                 mut labels,
                 spec,
             } => {
-                labels.insert(MANAGED_BY.to_owned(), FILE_SOURCE.to_owned());
+                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
                 window_ids.push(id.clone());
-                let now = Utc::now();
-                let existing = store.get_maintenance(&id).await?;
                 store
-                    .put_maintenance(&MaintenanceRecord {
-                        id,
-                        labels,
-                        spec: serde_json::to_value(&spec)
-                            .map_err(|e| ServerError::Invalid(e.to_string()))?,
-                        source: FILE_SOURCE.to_owned(),
-                        version: existing.as_ref().map_or(0, |w| w.version),
-                        created_at: existing.as_ref().map_or(now, |w| w.created_at),
-                        updated_at: now,
-                    })
+                    .put(
+                        &Record::new(id, spec)
+                            .with_labels(labels)
+                            .with_source(Source::File),
+                        None,
+                    )
                     .await?;
                 applied.maintenance_windows += 1;
             }
@@ -123,7 +108,7 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
         }
     }
     for stale in store.list_monitors().await? {
-        if stale.source == FILE_SOURCE && !monitor_ids.contains(&stale.id) {
+        if stale.source == Source::File && !monitor_ids.contains(&stale.id) {
             let name = stale.spec.name.as_deref().unwrap_or(&stale.id);
             store
                 .delete_monitor(&stale.id, |incident| {
@@ -134,9 +119,9 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
             applied.monitors_removed += 1;
         }
     }
-    for stale in store.list_maintenance().await? {
-        if stale.source == FILE_SOURCE && !window_ids.contains(&stale.id) {
-            store.delete_maintenance(&stale.id).await?;
+    for stale in store.list::<MaintenanceSpec>().await? {
+        if stale.source == Source::File && !window_ids.contains(&stale.id) {
+            store.delete::<MaintenanceSpec>(&stale.id).await?;
         }
     }
     reload_maintenance(engine).await?;
@@ -145,15 +130,7 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
 
 /// Gives the engine every maintenance window in the store.
 pub async fn reload_maintenance(engine: &Engine) -> Result<(), ServerError> {
-    let mut windows = Vec::new();
-    for record in engine.store().list_maintenance().await? {
-        match serde_json::from_value(record.spec) {
-            Ok(spec) => windows.push((record.id, spec)),
-            Err(e) => {
-                tracing::error!(window = %record.id, error = %e, "ignoring an unreadable maintenance window")
-            }
-        }
-    }
-    engine.set_maintenance(windows);
+    let windows = engine.store().list::<MaintenanceSpec>().await?;
+    engine.set_maintenance(windows.into_iter().map(|w| (w.id, w.spec)).collect());
     Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use vedette_model::Source;
 use vedette_model::spec::Secret;
 use vedette_probe::ProbeContext;
 use vedette_store::{InstanceLock, Retention, Store, StoreConfig, StoreError};
@@ -277,7 +278,7 @@ pub async fn serve(
     }
 
     for record in store.list_monitors().await? {
-        if record.source == files::FILE_SOURCE || record.source == demo::DEMO_SOURCE {
+        if matches!(record.source, Source::File | Source::Demo) {
             continue;
         }
         let id = record.id.clone();

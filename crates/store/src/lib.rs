@@ -13,7 +13,6 @@ mod heartbeat;
 mod histogram;
 mod incidents;
 mod lock;
-mod maintenance;
 mod migrate;
 mod monitors;
 mod pauses;
@@ -35,10 +34,10 @@ pub use incidents::{
     Incident, IncidentChange, IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE, TimelineEntry,
 };
 pub use lock::{ADVISORY_LOCK_KEY, InstanceLock, LOCK_FILE};
-pub use maintenance::MaintenanceRecord;
 pub use migrate::SCHEMA_VERSION;
 pub use monitors::MonitorRecord;
 pub use pauses::{MAX_PAUSE_REASON_CHARS, RuntimePause};
+pub use resource::{MaintenanceRecord, Stored};
 pub use results::{MAX_RESULTS_PAGE, StoredResult};
 pub use retention::{Retention, RetentionReport};
 pub use rollup::{Bucket, Resolution};

@@ -1,63 +1,16 @@
-//! Monitors as stored: the spec as JSON with labels, source, version and timestamps.
+//! Monitors as stored: a versioned resource (see [`crate::resource`]) whose writes also claim
+//! its push token, and whose deletion takes its status, pause and token along.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-use vedette_model::{Event, MonitorSpec};
+use chrono::Utc;
+use vedette_model::{Event, MonitorSpec, Record, Version};
 
 use crate::heartbeat;
 use crate::incidents::{self, Incident};
-use crate::resource::{self, Resource, Table};
+use crate::resource;
 use crate::{Store, StoreError};
 
 /// A monitor resource as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MonitorRecord {
-    /// Stable slug.
-    pub id: String,
-    /// Labels for selection and ownership (`managed-by`).
-    pub labels: BTreeMap<String, String>,
-    /// What to check.
-    pub spec: MonitorSpec,
-    /// Who wrote it last: `api` or `file`.
-    pub source: String,
-    /// Bumped on every change of labels, spec or source; the ETag. Ignored on write.
-    pub version: i64,
-    /// First written. Ignored on write.
-    pub created_at: DateTime<Utc>,
-    /// Last changed. Ignored on write.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl MonitorRecord {
-    /// A record to write: no labels, source `api`; version and timestamps are set by the store.
-    pub fn new(id: impl Into<String>, spec: MonitorSpec) -> Self {
-        let now = Utc::now();
-        Self {
-            id: id.into(),
-            labels: BTreeMap::new(),
-            spec,
-            source: "api".to_owned(),
-            version: 0,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    fn from_resource(r: Resource) -> Result<Self, StoreError> {
-        let spec = serde_json::from_value(r.spec)
-            .map_err(|e| StoreError::Corrupt(format!("spec of monitor {}: {e}", r.id)))?;
-        Ok(Self {
-            id: r.id,
-            labels: r.labels,
-            spec,
-            source: r.source,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-    }
-}
+pub type MonitorRecord = Record<MonitorSpec>;
 
 impl Store {
     /// Creates or updates a monitor; the version is bumped only when labels, spec or source
@@ -72,25 +25,14 @@ impl Store {
     pub async fn put_monitor_if(
         &self,
         m: &MonitorRecord,
-        if_version: Option<i64>,
+        if_version: Option<Version>,
     ) -> Result<MonitorRecord, StoreError> {
-        let spec = serde_json::to_value(&m.spec)?;
         if let Some(token) = m.spec.heartbeat.as_ref().and_then(|h| h.token.as_ref()) {
             return self
-                .put_monitor_claiming(m, &spec, token.expose(), if_version)
+                .put_monitor_claiming(m, token.expose(), if_version)
                 .await;
         }
-        let stored = self
-            .put_resource(
-                Table::Monitors,
-                &m.id,
-                &m.labels,
-                spec,
-                &m.source,
-                if_version,
-            )
-            .await?;
-        MonitorRecord::from_resource(stored)
+        self.put(m, if_version).await
     }
 
     /// Writes a monitor whose spec sets its push token, checking that no other monitor holds
@@ -100,9 +42,8 @@ impl Store {
     async fn put_monitor_claiming(
         &self,
         m: &MonitorRecord,
-        spec: &serde_json::Value,
         token: &str,
-        if_version: Option<i64>,
+        if_version: Option<Version>,
     ) -> Result<MonitorRecord, StoreError> {
         let mut tx = self.begin_serialized("heartbeat_tokens").await?;
         if let Some(owner) = heartbeat::owner_in(&mut tx, token).await?
@@ -110,37 +51,26 @@ impl Store {
         {
             return Err(StoreError::HeartbeatTokenTaken);
         }
-        let stored = resource::put_once(
-            &mut tx,
-            Table::Monitors,
-            &m.id,
-            &m.labels,
-            spec,
-            &m.source,
-            if_version,
-        )
-        .await?
-        .ok_or_else(|| StoreError::Contention(m.id.clone()))?;
+        let expected = match if_version {
+            Some(expected) => expected,
+            None => resource::get_in::<MonitorSpec>(&mut tx, &m.id)
+                .await?
+                .map_or(0, |c| c.version),
+        };
+        let stored = resource::put_once(&mut tx, m, expected).await?;
         heartbeat::set_in(&mut tx, &m.id, token).await?;
         tx.commit().await?;
-        MonitorRecord::from_resource(stored)
+        Ok(stored)
     }
 
     /// One monitor.
     pub async fn get_monitor(&self, id: &str) -> Result<Option<MonitorRecord>, StoreError> {
-        self.get_resource(Table::Monitors, id)
-            .await?
-            .map(MonitorRecord::from_resource)
-            .transpose()
+        self.get(id).await
     }
 
     /// Every monitor, by id.
     pub async fn list_monitors(&self) -> Result<Vec<MonitorRecord>, StoreError> {
-        self.list_resources(Table::Monitors)
-            .await?
-            .into_iter()
-            .map(MonitorRecord::from_resource)
-            .collect()
+        self.list().await
     }
 
     /// Deletes a monitor with its status, runtime pause, heartbeat token and last ping; its results, rollups,
@@ -164,7 +94,7 @@ impl Store {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
-        let existed = resource::delete(&mut tx, Table::Monitors, id).await?;
+        let existed = resource::delete_in::<MonitorSpec>(&mut tx, id).await?;
         if existed {
             incidents::resolve_all_in(&mut tx, id, Utc::now(), &resolved).await?;
         }

@@ -1,57 +1,54 @@
-//! Versioned resources (monitors, maintenance windows): one row of id, labels, spec JSON,
-//! source, version and timestamps, with an upsert that bumps the version only on change.
+//! Versioned resources (monitors, maintenance windows, and every kind to come): one table per
+//! kind with the same columns — id, labels, spec JSON, source, version, timestamps — and one
+//! optimistic-concurrency path for all of them. A kind is a spec type implementing [`Stored`].
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
+use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::{MonitorSpec, Record, Version};
 
 use crate::db::{from_json, from_ms, to_ms};
 use crate::{Store, StoreError};
 
-/// Attempts of an optimistic upsert before giving up with [`StoreError::Contention`].
+/// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
 const PUT_ATTEMPTS: usize = 8;
 
-/// A table holding versioned resources.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Table {
-    Monitors,
-    Maintenance,
+/// A spec type stored as a versioned resource.
+pub trait Stored: Serialize + DeserializeOwned + PartialEq + Clone + Send + Sync {
+    /// The table holding this kind (a constant, never user input).
+    const TABLE: &'static str;
+    /// What errors call one of these: `monitor`, `maintenance window`.
+    const KIND: &'static str;
 }
 
-impl Table {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Monitors => "monitors",
-            Self::Maintenance => "maintenance_windows",
-        }
-    }
+impl Stored for MonitorSpec {
+    const TABLE: &'static str = "monitors";
+    const KIND: &'static str = "monitor";
 }
 
-/// A resource row with its spec as JSON.
-#[derive(Debug, Clone)]
-pub(crate) struct Resource {
-    pub id: String,
-    pub labels: BTreeMap<String, String>,
-    pub spec: serde_json::Value,
-    pub source: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+impl Stored for MaintenanceSpec {
+    const TABLE: &'static str = "maintenance_windows";
+    const KIND: &'static str = "maintenance window";
 }
+
+/// A maintenance window as stored.
+pub type MaintenanceRecord = Record<MaintenanceSpec>;
 
 const COLUMNS: &str = "id, labels, spec, source, version, created_at, updated_at";
 
-fn decode(row: &AnyRow) -> Result<Resource, StoreError> {
+fn decode<S: Stored>(row: &AnyRow) -> Result<Record<S>, StoreError> {
     let id: String = row.try_get("id")?;
-    Ok(Resource {
-        labels: from_json(
-            &row.try_get::<String, _>("labels")?,
-            &format!("labels of {id}"),
-        )?,
-        spec: from_json(&row.try_get::<String, _>("spec")?, &format!("spec of {id}"))?,
-        source: row.try_get("source")?,
+    let what = |field: &str| format!("{field} of {} {id}", S::KIND);
+    let source: String = row.try_get("source")?;
+    Ok(Record {
+        labels: from_json(&row.try_get::<String, _>("labels")?, &what("labels"))?,
+        spec: from_json(&row.try_get::<String, _>("spec")?, &what("spec"))?,
+        source: source
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("source"))))?,
         version: row.try_get("version")?,
         created_at: from_ms(row.try_get("created_at")?)?,
         updated_at: from_ms(row.try_get("updated_at")?)?,
@@ -60,49 +57,41 @@ fn decode(row: &AnyRow) -> Result<Resource, StoreError> {
 }
 
 impl Store {
-    /// Inserts or updates a resource. A new one gets version 1; an existing one keeps its
-    /// `created_at` and gets version + 1 when labels, spec or source changed (otherwise it is
-    /// returned unchanged). With `if_version`, the write happens only if the current version
-    /// is that one (0 meaning "must not exist").
-    pub(crate) async fn put_resource(
+    /// Writes a resource. A new one gets version 1; an existing one keeps its `created_at`
+    /// and gets version + 1 when labels, spec or source changed (otherwise it is returned
+    /// unchanged). With `if_version` the write is one attempt that succeeds only while the
+    /// stored version is that one (0: must not exist), else [`StoreError::VersionConflict`]:
+    /// the caller, who derived the record from what it read, decides whether to retry.
+    /// Without, it retries against concurrent writers itself.
+    pub async fn put<S: Stored>(
         &self,
-        table: Table,
-        id: &str,
-        labels: &BTreeMap<String, String>,
-        spec: serde_json::Value,
-        source: &str,
-        if_version: Option<i64>,
-    ) -> Result<Resource, StoreError> {
+        record: &Record<S>,
+        if_version: Option<Version>,
+    ) -> Result<Record<S>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if let Some(expected) = if_version {
+            return put_once(&mut conn, record, expected).await;
+        }
         for _ in 0..PUT_ATTEMPTS {
-            let mut conn = self.pool.acquire().await?;
-            if let Some(stored) =
-                put_once(&mut conn, table, id, labels, &spec, source, if_version).await?
-            {
-                return Ok(stored);
+            let current = get_in::<S>(&mut conn, &record.id).await?;
+            let expected = current.map_or(0, |c| c.version);
+            match put_once(&mut conn, record, expected).await {
+                Err(StoreError::VersionConflict { .. }) => continue,
+                done => return done,
             }
         }
-        Err(StoreError::Contention(id.to_owned()))
+        Err(StoreError::Contention(record.id.clone()))
     }
 
     /// One resource by id.
-    pub(crate) async fn get_resource(
-        &self,
-        table: Table,
-        id: &str,
-    ) -> Result<Option<Resource>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = $1", table.name());
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(decode)
-            .transpose()
+    pub async fn get<S: Stored>(&self, id: &str) -> Result<Option<Record<S>>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        get_in(&mut conn, id).await
     }
 
-    /// Every resource of a table, by id.
-    pub(crate) async fn list_resources(&self, table: Table) -> Result<Vec<Resource>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {} ORDER BY id", table.name());
+    /// Every resource of a kind, by id.
+    pub async fn list<S: Stored>(&self) -> Result<Vec<Record<S>>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {} ORDER BY id", S::TABLE);
         sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?
@@ -110,89 +99,113 @@ impl Store {
             .map(decode)
             .collect()
     }
+
+    /// Deletes a resource that holds nothing else (monitors have
+    /// [`delete_monitor`](Self::delete_monitor)); whether it existed.
+    pub async fn delete<S: Stored>(&self, id: &str) -> Result<bool, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        delete_in::<S>(&mut conn, id).await
+    }
 }
 
-/// One attempt of [`Store::put_resource`] on `conn` (a pooled connection or a transaction);
-/// `None` when a concurrent writer changed the row in between.
-pub(crate) async fn put_once(
+/// One conditional write of `record` on `conn` (a pooled connection or a transaction): only
+/// while the stored version is `expected` (0: absent). The stored record is built from what
+/// was written, without reading it back.
+pub(crate) async fn put_once<S: Stored>(
     conn: &mut sqlx::AnyConnection,
-    table: Table,
-    id: &str,
-    labels: &BTreeMap<String, String>,
-    spec: &serde_json::Value,
-    source: &str,
-    if_version: Option<i64>,
-) -> Result<Option<Resource>, StoreError> {
-    let labels_json = serde_json::to_string(labels)?;
-    let spec_json = serde_json::to_string(spec)?;
-    let now = to_ms(Utc::now());
-    let current = get_in(conn, table, id).await?;
-    if let Some(expected) = if_version {
-        let found = current.as_ref().map(|c| c.version);
-        if found.unwrap_or(0) != expected {
-            return Err(StoreError::VersionConflict {
-                id: id.to_owned(),
-                expected,
-                found,
-            });
-        }
+    record: &Record<S>,
+    expected: Version,
+) -> Result<Record<S>, StoreError> {
+    let conflict = |found: Option<Version>| StoreError::VersionConflict {
+        id: record.id.clone(),
+        expected,
+        found,
+    };
+    let current = get_in::<S>(conn, &record.id).await?;
+    let found = current.as_ref().map(|c| c.version);
+    if found.unwrap_or(0) != expected {
+        return Err(conflict(found));
     }
-    let written = match current {
+    let labels = serde_json::to_string(&record.labels)?;
+    let spec = serde_json::to_string(&record.spec)?;
+    let now = Utc::now();
+    let stored = match current {
         None => {
             let sql = format!(
                 "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5, $5) \
                  ON CONFLICT (id) DO NOTHING",
-                table.name()
+                S::TABLE
             );
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(id)
-                .bind(&labels_json)
-                .bind(&spec_json)
-                .bind(source)
-                .bind(now)
+            let written = sqlx::query(AssertSqlSafe(sql))
+                .bind(&record.id)
+                .bind(&labels)
+                .bind(&spec)
+                .bind(record.source.as_str())
+                .bind(to_ms(now))
                 .execute(&mut *conn)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if written == 0 {
+                let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
+                return Err(conflict(found));
+            }
+            Record {
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                ..record.clone()
+            }
         }
         Some(current)
-            if current.labels == *labels && current.spec == *spec && current.source == source =>
+            if current.labels == record.labels
+                && current.spec == record.spec
+                && current.source == record.source =>
         {
-            return Ok(Some(current));
+            return Ok(current);
         }
         Some(current) => {
+            let updated_at = now.max(current.updated_at);
             let sql = format!(
                 "UPDATE {} SET labels = $1, spec = $2, source = $3, version = version + 1, \
                  updated_at = $4 WHERE id = $5 AND version = $6",
-                table.name()
+                S::TABLE
             );
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(&labels_json)
-                .bind(&spec_json)
-                .bind(source)
-                .bind(now.max(to_ms(current.updated_at)))
-                .bind(id)
+            let written = sqlx::query(AssertSqlSafe(sql))
+                .bind(&labels)
+                .bind(&spec)
+                .bind(record.source.as_str())
+                .bind(to_ms(updated_at))
+                .bind(&record.id)
                 .bind(current.version)
                 .execute(&mut *conn)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if written == 0 {
+                let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
+                return Err(conflict(found));
+            }
+            Record {
+                version: current.version + 1,
+                created_at: current.created_at,
+                updated_at,
+                ..record.clone()
+            }
         }
     };
-    if written == 1 {
-        return get_in(conn, table, id)
-            .await?
-            .ok_or_else(|| StoreError::Contention(id.to_owned()))
-            .map(Some);
-    }
-    Ok(None)
+    // Timestamps are stored to the millisecond; answer what a read would give.
+    Ok(Record {
+        created_at: from_ms(to_ms(stored.created_at))?,
+        updated_at: from_ms(to_ms(stored.updated_at))?,
+        ..stored
+    })
 }
 
 /// One resource by id, read on `conn`.
-async fn get_in(
+pub(crate) async fn get_in<S: Stored>(
     conn: &mut sqlx::AnyConnection,
-    table: Table,
     id: &str,
-) -> Result<Option<Resource>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = $1", table.name());
+) -> Result<Option<Record<S>>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = $1", S::TABLE);
     sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
@@ -202,13 +215,12 @@ async fn get_in(
         .transpose()
 }
 
-/// Deletes a resource row inside `conn`'s transaction; whether it existed.
-pub(crate) async fn delete(
+/// Deletes a resource row on `conn` (inside its transaction, if any); whether it existed.
+pub(crate) async fn delete_in<S: Stored>(
     conn: &mut sqlx::AnyConnection,
-    table: Table,
     id: &str,
 ) -> Result<bool, StoreError> {
-    let sql = format!("DELETE FROM {} WHERE id = $1", table.name());
+    let sql = format!("DELETE FROM {} WHERE id = $1", S::TABLE);
     let deleted = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .execute(conn)

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod crud;
 pub mod event_types;
 pub mod events;
 pub mod extract;
@@ -33,6 +34,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use self::extract::MAX_BODY_BYTES;
+use self::maintenance::Maintenance;
+use self::monitors::Monitors;
 use self::problem::Problem;
 
 /// State of the API handlers: the application's (engine, shutdown signal).
@@ -44,13 +47,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The API routes, to nest under `/api/v1` (into a router of any state).
 pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
     Router::new()
-        .route("/monitors", get(monitors::list).post(monitors::create))
+        .route(
+            "/monitors",
+            get(crud::list::<Monitors>).post(crud::create::<Monitors>),
+        )
         .route(
             "/monitors/{id}",
-            get(monitors::get)
-                .put(monitors::put)
-                .patch(monitors::patch)
-                .delete(monitors::delete),
+            get(crud::get::<Monitors>)
+                .put(crud::put::<Monitors>)
+                .patch(crud::patch::<Monitors>)
+                .delete(crud::delete::<Monitors>),
         )
         .route("/monitors/{id}/pause", post(monitors::pause))
         .route("/monitors/{id}/resume", post(monitors::resume))
@@ -65,14 +71,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         .route("/incidents/{id}", get(incidents::get))
         .route(
             "/maintenance",
-            get(maintenance::list).post(maintenance::create),
+            get(crud::list::<Maintenance>).post(crud::create::<Maintenance>),
         )
         .route(
             "/maintenance/{id}",
-            get(maintenance::get)
-                .put(maintenance::put)
-                .patch(maintenance::patch)
-                .delete(maintenance::delete),
+            get(crud::get::<Maintenance>)
+                .put(crud::put::<Maintenance>)
+                .patch(crud::patch::<Maintenance>)
+                .delete(crud::delete::<Maintenance>),
         )
         .route("/events", get(events::list))
         .route("/events/stream", get(events::stream))

@@ -9,50 +9,67 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+use vedette_model::selector::Selector;
 use vedette_model::spec::{HttpAuth, Secret};
-use vedette_model::{CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, selector};
+use vedette_model::{
+    Audience, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, Redact, Source, Version,
+};
 use vedette_store::{
     MAX_PAUSE_REASON_CHARS, MonitorRecord, MonitorStatus, RuntimePause, StoreError,
 };
 
 use super::ApiState;
 use super::auth::Principal;
-use super::body::{self, Envelope};
+use super::crud::{self, ApiResource};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
-use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, Audience, Destination, REDACTED, WRITE_ATTEMPTS, ensure_api_managed};
+use super::resource::{self, Destination, REDACTED};
 use crate::engine::new_token;
 use crate::state_machine;
 
-const KIND: &str = "monitor";
-const CURSOR: &str = "monitors";
-
 /// A monitor as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Monitor")]
 pub struct MonitorView {
+    /// Stable slug.
     id: String,
+    /// Labels for selection and ownership.
     labels: BTreeMap<String, String>,
+    /// What to check; credentials shown as `********`, and to read tokens header values and
+    /// the push token too.
     spec: MonitorSpec,
+    /// Where the monitor stands now.
     status: StatusView,
-    managed_by: String,
-    version: i64,
+    /// Who wrote it last: `api`, `file` or `demo` (only `api` ones change through the API).
+    managed_by: Source,
+    /// Bumped on every change of labels, spec or source; sent as the ETag.
+    version: Version,
+    /// First written.
     created_at: DateTime<Utc>,
+    /// Last changed.
     updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+/// A monitor's current state.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "MonitorStatus")]
 struct StatusView {
+    /// `pending`, `up`, `degraded`, `down` or `paused`.
     state: MonitorState,
+    /// When it entered this state.
     since: DateTime<Utc>,
+    /// The newest check, if any.
     last_result: Option<LastResult>,
+    /// Id of the open incident, if any.
     open_incident: Option<String>,
+    /// Where a heartbeat monitor is pinged (shown to write tokens only).
     #[serde(skip_serializing_if = "Option::is_none")]
     push_url: Option<String>,
     /// The runtime pause (`POST .../pause`), absent when none.
@@ -61,18 +78,27 @@ struct StatusView {
 }
 
 /// Who paused a monitor at runtime, when and why.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "RuntimePause")]
 struct PauseView {
+    /// When.
     at: DateTime<Utc>,
+    /// The name of the token that paused it.
     by: String,
+    /// Why, if given.
     reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The newest check of a monitor.
+#[derive(Debug, Serialize, JsonSchema)]
 struct LastResult {
+    /// When it started.
     at: DateTime<Utc>,
+    /// `success`, `failure` or `error`; absent for a heartbeat that has not been judged.
     outcome: Option<Outcome>,
+    /// What went wrong, in one line.
     message: Option<String>,
+    /// Total time, in milliseconds.
     latency_ms: Option<f64>,
 }
 
@@ -122,38 +148,12 @@ async fn view(
         },
         id: record.id,
         labels: record.labels,
-        spec: redacted(record.spec, audience),
+        spec: record.spec.redacted(audience),
         managed_by: record.source,
         version: record.version,
         created_at: record.created_at,
         updated_at: record.updated_at,
     })
-}
-
-/// `spec` as responses show it: HTTP credentials replaced by [`REDACTED`], and for readers
-/// also header values and the push token.
-fn redacted(mut spec: MonitorSpec, audience: Audience) -> MonitorSpec {
-    let hide = |s: &mut Secret| *s = Secret(REDACTED.to_owned());
-    match spec.http.as_mut().and_then(|h| h.auth.as_mut()) {
-        Some(HttpAuth::Basic { password, .. }) => hide(password),
-        Some(HttpAuth::Bearer { token }) => hide(token),
-        None => {}
-    }
-    // Credentials in a URL are refused on write; one stored before that rule is not shown.
-    if let Some(http) = spec.http.as_mut() {
-        http.url = vedette_model::spec::redact_url(&http.url);
-    }
-    if audience == Audience::Reader {
-        if let Some(http) = spec.http.as_mut() {
-            for value in http.headers.values_mut() {
-                REDACTED.clone_into(value);
-            }
-        }
-        if let Some(token) = spec.heartbeat.as_mut().and_then(|h| h.token.as_mut()) {
-            hide(token);
-        }
-    }
-    spec
 }
 
 /// Puts the stored secret back where a write sent [`REDACTED`] (a GET body sent back as is):
@@ -214,75 +214,6 @@ fn restore_credentials(spec: &mut MonitorSpec, stored: Option<&MonitorSpec>) -> 
     Ok(())
 }
 
-/// The current record of `id`: the engine's copy, else the store's; 404 when neither has it.
-async fn current(state: &ApiState, id: &str) -> ApiResult<MonitorRecord> {
-    if let Some(live) = state.engine.monitor(id) {
-        return Ok(live.record.clone());
-    }
-    state
-        .engine
-        .store()
-        .get_monitor(id)
-        .await?
-        .ok_or_else(|| not_found(id))
-}
-
-fn not_found(id: &str) -> Problem {
-    Problem::not_found(format!("no monitor {id:?}"))
-}
-
-/// `GET /monitors?selector=&limit=&cursor=`.
-pub async fn list(
-    State(state): State<ApiState>,
-    principal: Option<Extension<Principal>>,
-    params: Params,
-) -> ApiResult<Page<MonitorView>> {
-    let audience = Audience::of(principal.as_ref());
-    let selector = selector::parse(params.get("selector").unwrap_or_default())
-        .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
-    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
-    let after = params
-        .get("cursor")
-        .map(|c| pagination::decode(CURSOR, c))
-        .transpose()?;
-    let mut page = state
-        .engine
-        .monitors_page(after.as_deref(), limit + 1, |m| {
-            selector.matches(&m.record.labels)
-        });
-    let next_cursor = if page.len() > limit {
-        page.truncate(limit);
-        page.last()
-            .map(|m| pagination::encode(CURSOR, &m.record.id))
-    } else {
-        None
-    };
-    let mut items = Vec::with_capacity(page.len());
-    for live in page {
-        items.push(view(&state, live.record.clone(), audience).await?);
-    }
-    Ok(Page { items, next_cursor })
-}
-
-/// `GET /monitors/{id}`; 304 when `If-None-Match` names the current version.
-pub async fn get(
-    State(state): State<ApiState>,
-    principal: Option<Extension<Principal>>,
-    PathId(id): PathId,
-    pre: Preconditions,
-) -> ApiResult<Response> {
-    let record = current(&state, &id).await?;
-    if pre.not_modified(record.version) {
-        return Ok(resource::not_modified(record.version));
-    }
-    let version = record.version;
-    Ok(resource::with_etag(
-        StatusCode::OK,
-        version,
-        view(&state, record, Audience::of(principal.as_ref())).await?,
-    ))
-}
-
 /// 409 naming `spec.heartbeat.token`: the push token is another monitor's.
 fn token_taken() -> Problem {
     Problem::conflict("spec.heartbeat.token: already used by another monitor").with_errors(vec![
@@ -307,191 +238,100 @@ async fn ensure_token_free(state: &ApiState, id: &str, spec: &MonitorSpec) -> Ap
     }
 }
 
-/// Writes `record` if the stored version is still `expected` (0: absent) and hands it to the
-/// engine; `None` when another writer got in first.
-async fn commit(
-    state: &ApiState,
-    record: &MonitorRecord,
-    expected: i64,
-) -> ApiResult<Option<MonitorRecord>> {
-    ensure_token_free(state, &record.id, &record.spec).await?;
-    match state
-        .engine
-        .store()
-        .put_monitor_if(record, Some(expected))
-        .await
-    {
-        Ok(stored) => {
-            state.engine.upsert(stored.clone()).await?;
-            Ok(Some(stored))
-        }
-        Err(StoreError::VersionConflict { .. }) => Ok(None),
-        Err(StoreError::HeartbeatTokenTaken) => Err(token_taken()),
-        Err(e) => Err(e.into()),
+/// The monitor kind of the API.
+pub struct Monitors;
+
+impl ApiResource for Monitors {
+    type Spec = MonitorSpec;
+    type View = MonitorView;
+    const KIND: &'static str = "monitor";
+    const COLLECTION: &'static str = "monitors";
+    const ID_PREFIX: &'static str = "mon";
+
+    fn name(spec: &MonitorSpec) -> Option<&str> {
+        spec.name.as_deref()
     }
-}
 
-fn record(id: &str, labels: BTreeMap<String, String>, spec: MonitorSpec) -> MonitorRecord {
-    let mut record = MonitorRecord::new(id, spec);
-    record.labels = labels;
-    record
-}
-
-fn contention(id: &str) -> Problem {
-    Problem::conflict(format!(
-        "monitor {id:?} kept changing while it was written; retry"
-    ))
-}
-
-/// Creates or replaces `id` under the request's preconditions; the stored record and
-/// whether it was created.
-async fn put_record(
-    state: &ApiState,
-    id: &str,
-    envelope: Envelope<MonitorSpec>,
-    pre: &Preconditions,
-) -> ApiResult<(MonitorRecord, bool)> {
-    let what = format!("{KIND} {id:?}");
-    let wanted = record(id, envelope.labels, envelope.spec);
-    for _ in 0..WRITE_ATTEMPTS {
-        let existing = state.engine.store().get_monitor(id).await?;
-        if let Some(existing) = &existing {
-            ensure_api_managed(KIND, id, &existing.source)?;
-        }
-        let version = existing.as_ref().map(|m| m.version);
-        pre.check_write(&what, version)?;
-        let mut wanted = wanted.clone();
-        restore_credentials(&mut wanted.spec, existing.as_ref().map(|m| &m.spec))?;
-        if let Some(stored) = commit(state, &wanted, version.unwrap_or(0)).await? {
-            return Ok((stored, existing.is_none()));
-        }
+    async fn view(
+        state: &ApiState,
+        record: MonitorRecord,
+        audience: Audience,
+    ) -> ApiResult<MonitorView> {
+        view(state, record, audience).await
     }
-    Err(contention(id))
-}
 
-async fn respond(state: &ApiState, record: MonitorRecord, created: bool) -> ApiResult<Response> {
-    let version = record.version;
-    let location = format!("/api/v1/monitors/{}", record.id);
-    let body = view(state, record, Audience::Writer).await?;
-    Ok(if created {
-        resource::created(location, version, body)
-    } else {
-        resource::with_etag(StatusCode::OK, version, body)
-    })
-}
+    fn shown(spec: &MonitorSpec) -> MonitorSpec {
+        spec.clone().redacted(Audience::Writer)
+    }
 
-/// `PUT /monitors/{id}`: idempotent create-or-replace; 201 created, 200 replaced.
-pub async fn put(
-    State(state): State<ApiState>,
-    PathId(id): PathId,
-    pre: Preconditions,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    let envelope = body::parse::<MonitorSpec>(body)?;
-    resource::check_ids(&id, envelope.id.as_deref())?;
-    let (stored, created) = put_record(&state, &id, envelope, &pre).await?;
-    respond(&state, stored, created).await
-}
+    fn prepare(
+        _state: &ApiState,
+        wanted: &mut MonitorRecord,
+        stored: Option<&MonitorRecord>,
+    ) -> ApiResult<()> {
+        restore_credentials(&mut wanted.spec, stored.map(|s| &s.spec))
+    }
 
-/// `POST /monitors`: creates with the body's id or one generated from `spec.name`.
-pub async fn create(
-    State(state): State<ApiState>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    let envelope = body::parse::<MonitorSpec>(body)?;
-    let candidates = match &envelope.id {
-        Some(id) => vec![id.clone()],
-        None => resource::id_candidates(envelope.spec.name.as_deref(), "mon"),
-    };
-    for id in &candidates {
-        let mut wanted = record(id, envelope.labels.clone(), envelope.spec.clone());
-        restore_credentials(&mut wanted.spec, None)?;
-        if let Some(stored) = commit(&state, &wanted, 0).await? {
-            return respond(&state, stored, true).await;
+    /// The engine's copy (what is being checked), else the store's.
+    async fn read(state: &ApiState, id: &str) -> ApiResult<Option<MonitorRecord>> {
+        if let Some(live) = state.engine.monitor(id) {
+            return Ok(Some(live.record.clone()));
         }
+        Ok(state.engine.store().get_monitor(id).await?)
     }
-    Err(Problem::conflict(format!(
-        "monitor {:?} already exists; PUT /api/v1/monitors/{{id}} replaces it",
-        candidates.first().map(String::as_str).unwrap_or_default()
-    )))
-}
 
-/// `PATCH /monitors/{id}`: JSON Merge Patch over `{"labels", "spec"}`, then validated.
-pub async fn patch(
-    State(state): State<ApiState>,
-    PathId(id): PathId,
-    pre: Preconditions,
-    JsonBody(patch): JsonBody,
-) -> ApiResult<Response> {
-    if !patch.is_object() {
-        return Err(Problem::invalid(
-            "",
-            "expected a JSON merge patch object over labels and spec",
-        ));
+    /// Served from the engine's memory.
+    async fn page(
+        state: &ApiState,
+        after: Option<&str>,
+        limit: usize,
+        selector: &Selector,
+    ) -> ApiResult<Vec<MonitorRecord>> {
+        Ok(state
+            .engine
+            .monitors_page(after, limit, |m| selector.matches(&m.record.labels))
+            .into_iter()
+            .map(|live| live.record.clone())
+            .collect())
     }
-    modify(&state, &id, &pre, |existing| {
-        let shown = redacted(existing.spec.clone(), Audience::Writer);
-        let mut document = body::document(&existing.labels, &shown)?;
-        body::merge_patch(&mut document, &patch);
-        let envelope = body::parse::<MonitorSpec>(document)?;
-        resource::check_ids(&id, envelope.id.as_deref())?;
-        Ok(record(&id, envelope.labels, envelope.spec))
-    })
-    .await
-}
 
-/// Reads `id`, derives the new record with `change` and writes it if nothing changed in
-/// between (re-reading otherwise, unless a precondition pins the version).
-async fn modify(
-    state: &ApiState,
-    id: &str,
-    pre: &Preconditions,
-    change: impl Fn(&MonitorRecord) -> ApiResult<MonitorRecord>,
-) -> ApiResult<Response> {
-    let what = format!("{KIND} {id:?}");
-    for _ in 0..WRITE_ATTEMPTS {
-        let existing = state
+    /// Claims the push token with the write and hands the monitor to the engine.
+    async fn write(
+        state: &ApiState,
+        record: &MonitorRecord,
+        expected: Version,
+    ) -> ApiResult<Option<MonitorRecord>> {
+        ensure_token_free(state, &record.id, &record.spec).await?;
+        match state
             .engine
             .store()
-            .get_monitor(id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        ensure_api_managed(KIND, id, &existing.source)?;
-        pre.check_write(&what, Some(existing.version))?;
-        let mut wanted = change(&existing)?;
-        restore_credentials(&mut wanted.spec, Some(&existing.spec))?;
-        if let Some(stored) = commit(state, &wanted, existing.version).await? {
-            return respond(state, stored, false).await;
+            .put_monitor_if(record, Some(expected))
+            .await
+        {
+            Ok(stored) => {
+                state.engine.upsert(stored.clone()).await?;
+                Ok(Some(stored))
+            }
+            Err(StoreError::VersionConflict { .. }) => Ok(None),
+            Err(StoreError::HeartbeatTokenTaken) => Err(token_taken()),
+            Err(e) => Err(e.into()),
         }
     }
-    Err(contention(id))
-}
 
-/// `DELETE /monitors/{id}`: 204. An open incident is resolved with the reason
-/// `monitor deleted` and its `incident.resolved` event written with the deletion.
-pub async fn delete(
-    State(state): State<ApiState>,
-    PathId(id): PathId,
-    pre: Preconditions,
-) -> ApiResult<StatusCode> {
-    let existing = state
-        .engine
-        .store()
-        .get_monitor(&id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    ensure_api_managed(KIND, &id, &existing.source)?;
-    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
-    let name = existing.spec.name.as_deref().unwrap_or(&id);
-    state
-        .engine
-        .store()
-        .delete_monitor(&id, |incident| {
-            state_machine::resolved_by_deletion(incident, name)
-        })
-        .await?;
-    state.engine.remove(&id);
-    Ok(StatusCode::NO_CONTENT)
+    /// An open incident is resolved with the reason `monitor deleted` and its
+    /// `incident.resolved` event written with the deletion.
+    async fn remove(state: &ApiState, existing: &MonitorRecord) -> ApiResult<()> {
+        let name = existing.spec.name.as_deref().unwrap_or(&existing.id);
+        state
+            .engine
+            .store()
+            .delete_monitor(&existing.id, |incident| {
+                state_machine::resolved_by_deletion(incident, name)
+            })
+            .await?;
+        state.engine.remove(&existing.id);
+        Ok(())
+    }
 }
 
 /// The reason a pause request gives: `?reason=`, else a JSON body `{"reason": "..."}` (read
@@ -554,16 +394,16 @@ async fn set_runtime_pause(
     pre: &Preconditions,
     pause: Option<RuntimePause>,
 ) -> ApiResult<Response> {
-    let existing = current(state, id).await?;
-    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
+    let existing = crud::current::<Monitors>(state, id).await?;
+    pre.check_write(&crud::what::<Monitors>(&id), Some(existing.version))?;
     let pausing = pause.as_ref().map(|p| p.by.clone());
     state.engine.set_runtime_pause(id, pause).await?;
     match pausing {
         Some(by) => tracing::info!(monitor = %id, by = %by, "paused at runtime"),
         None => tracing::info!(monitor = %id, "runtime pause ended"),
     }
-    let record = current(state, id).await?;
-    respond(state, record, false).await
+    let record = crud::current::<Monitors>(state, id).await?;
+    crud::respond::<Monitors>(state, record, false).await
 }
 
 /// `POST /monitors/{id}/pause?reason=` (or body `{"reason"}`): pauses the monitor at runtime,
@@ -599,11 +439,11 @@ pub async fn resume(
 /// is recorded like a scheduled one, except on a paused monitor (which stays paused).
 pub async fn run(State(state): State<ApiState>, PathId(id): PathId) -> ApiResult<Response> {
     if state.engine.monitor(&id).is_none() {
-        return Err(not_found(&id));
+        return Err(crud::not_found::<Monitors>(&id));
     }
     match state.engine.run_now(&id).await {
         Some(result) => Ok(Json(result).into_response()),
-        None if state.engine.monitor(&id).is_none() => Err(not_found(&id)),
+        None if state.engine.monitor(&id).is_none() => Err(crud::not_found::<Monitors>(&id)),
         None => Err(Problem::conflict(format!(
             "monitor {id:?} is a heartbeat monitor: it is judged from the pings it receives \
              and has nothing to report yet"
@@ -619,7 +459,7 @@ pub async fn rotate_push_token(
     PathId(id): PathId,
     pre: Preconditions,
 ) -> ApiResult<Response> {
-    let existing = current(&state, &id).await?;
+    let existing = crud::current::<Monitors>(&state, &id).await?;
     let Some(heartbeat) = existing.spec.heartbeat.as_ref() else {
         return Err(Problem::conflict(format!(
             "monitor {id:?} is not a heartbeat monitor: it has no push token"
@@ -627,7 +467,7 @@ pub async fn rotate_push_token(
     };
     let token = new_token();
     if heartbeat.token.is_some() {
-        return modify(&state, &id, &pre, |existing| {
+        return crud::modify::<Monitors>(&state, &id, &pre, |existing| {
             let mut wanted = existing.clone();
             if let Some(h) = wanted.spec.heartbeat.as_mut() {
                 h.token = Some(Secret(token.clone()));
@@ -636,12 +476,12 @@ pub async fn rotate_push_token(
         })
         .await;
     }
-    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
+    pre.check_write(&crud::what::<Monitors>(&id), Some(existing.version))?;
     state
         .engine
         .store()
         .set_heartbeat_token(&id, &token)
         .await?;
     tracing::info!(monitor = %id, "push token rotated");
-    respond(&state, existing, false).await
+    crud::respond::<Monitors>(&state, existing, false).await
 }

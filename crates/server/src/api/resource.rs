@@ -13,11 +13,8 @@ use vedette_store::Scope;
 
 use super::auth::Principal;
 use super::problem::{ApiResult, Problem};
-use crate::demo::DEMO_SOURCE;
-use crate::files::FILE_SOURCE;
-
-/// Shown instead of a secret in responses; sent back, it keeps the stored value.
-pub const REDACTED: &str = "********";
+use vedette_model::Source;
+pub use vedette_model::{Audience, REDACTED};
 
 /// How often a write re-reads and retries when another writer got in between.
 pub const WRITE_ATTEMPTS: usize = 5;
@@ -35,17 +32,17 @@ pub fn check_ids(path_id: &str, body_id: Option<&str>) -> ApiResult<()> {
 }
 
 /// 409 when the resource is owned by config files or the demo rather than the API.
-pub fn ensure_api_managed(kind: &str, id: &str, source: &str) -> ApiResult<()> {
+pub fn ensure_api_managed(kind: &str, id: &str, source: Source) -> ApiResult<()> {
     match source {
-        FILE_SOURCE => Err(Problem::conflict(format!(
+        Source::File => Err(Problem::conflict(format!(
             "{kind} {id:?} is managed by config files (managed_by: file): change it in the \
              files given to --config and reload the server"
         ))),
-        DEMO_SOURCE => Err(Problem::conflict(format!(
+        Source::Demo => Err(Problem::conflict(format!(
             "{kind} {id:?} is managed by the demo (managed_by: demo) and cannot be changed \
              through the API"
         ))),
-        _ => Ok(()),
+        Source::Api => Ok(()),
     }
 }
 
@@ -102,23 +99,11 @@ pub fn id_candidates(name: Option<&str>, prefix: &str) -> Vec<String> {
     }
 }
 
-/// Who reads a resource: some values (push tokens, monitor header values, webhook URL queries)
-/// are shown only to tokens that may write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// A `read` token: push token and header values shown as [`REDACTED`], no push URL.
-    Reader,
-    /// A `write` or `admin` token.
-    Writer,
-}
-
-impl Audience {
-    /// The audience of a request authenticated as `principal` (none: the narrowest).
-    pub fn of(principal: Option<&Extension<Principal>>) -> Self {
-        match principal {
-            Some(Extension(p)) if p.scope.grants(Scope::Write) => Self::Writer,
-            _ => Self::Reader,
-        }
+/// The audience of a request authenticated as `principal` (none: the narrowest).
+pub fn audience_of(principal: Option<&Extension<Principal>>) -> Audience {
+    match principal {
+        Some(Extension(p)) if p.scope.grants(Scope::Write) => Audience::Writer,
+        _ => Audience::Reader,
     }
 }
 

@@ -420,7 +420,7 @@ async fn list(
     principal: Option<Extension<Principal>>,
     params: Params,
 ) -> ApiResult<Page<WebhookView>> {
-    let audience = Audience::of(principal.as_ref());
+    let audience = resource::audience_of(principal.as_ref());
     let selector = selector::parse(params.get("selector").unwrap_or_default())
         .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
     let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -465,7 +465,11 @@ async fn get_one(
     let counts = state.engine.store().count_webhook_messages(&id).await?;
     let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
     let version = record.version;
-    let mut body = view(&state.webhooks, record, Audience::of(principal.as_ref()))?;
+    let mut body = view(
+        &state.webhooks,
+        record,
+        resource::audience_of(principal.as_ref()),
+    )?;
     body.deliveries = Some(DeliveryCounts {
         pending: count(MessageStatus::Pending),
         succeeded: count(MessageStatus::Succeeded),

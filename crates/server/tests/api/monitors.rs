@@ -591,7 +591,16 @@ async fn runtime_pause_is_beside_the_spec(kind: Kind) {
     let yaml = "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: from-file}\nspec:\n  http: {url: 'http://127.0.0.1:9/'}\n  interval: 1d\n";
     let server = Server::start_with(kind, Some(yaml)).await;
     let body = http_monitor("http://127.0.0.1:9/", "1d");
-    assert_eq!(server.put("/monitors/web", &body).await.status, 201);
+    assert_eq!(server.put_checked("/monitors/web", &body).await.status, 201);
+    // Its first check fails (nothing listens on port 9); the events are written behind the
+    // result, so wait for its incident before counting what comes after.
+    server
+        .wait_for("/events?limit=1000", Duration::from_secs(10), |b| {
+            b["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|e| e["type"] == "incident.opened"))
+        })
+        .await;
 
     // Pausing is an operation: no new version, spec untouched, who/when/why in the status.
     let paused = server

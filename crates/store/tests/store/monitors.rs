@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use vedette_model::MonitorSpec;
+use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::{MonitorSpec, Source};
 use vedette_store::{Backend, MaintenanceRecord, RuntimePause, SCHEMA_VERSION, StoreError};
 
 use crate::common::{Kind, TestDb, deleted_event, monitor};
@@ -50,7 +51,7 @@ async fn monitor_upsert_bumps_version_only_on_change(db: &TestDb) {
     assert_eq!(first.version, 1);
     assert_eq!(first.spec, m.spec);
     assert_eq!(first.labels, m.labels);
-    assert_eq!(first.source, "api");
+    assert_eq!(first.source, Source::Api);
 
     let same = store.put_monitor(&m).await.expect("unchanged put");
     assert_eq!(same.version, 1);
@@ -67,7 +68,7 @@ async fn monitor_upsert_bumps_version_only_on_change(db: &TestDb) {
         store.put_monitor(&m).await.expect("label change").version,
         3
     );
-    m.source = "file".into();
+    m.source = Source::File;
     assert_eq!(
         store.put_monitor(&m).await.expect("source change").version,
         4
@@ -163,47 +164,68 @@ async fn monitor_conditional_put_checks_version(db: &TestDb) {
 
 async fn maintenance_records_round_trip(db: &TestDb) {
     let store = db.open().await;
-    let spec = serde_json::json!({
-        "schedule": {"rrule": "FREQ=WEEKLY;BYDAY=SU", "duration": "2h"},
-        "selector": {"team": "payments"},
-    });
+    let window = |json: serde_json::Value| -> MaintenanceSpec {
+        serde_json::from_value(json).expect("maintenance spec")
+    };
+    let spec = window(serde_json::json!({
+        "rrule": "FREQ=WEEKLY;BYDAY=SU", "duration": "2h", "selector": "team=payments",
+    }));
     let mut w = MaintenanceRecord::new("sunday-deploys", spec.clone());
     w.labels = BTreeMap::from([("managed-by".to_owned(), "terraform".to_owned())]);
-    let stored = store.put_maintenance(&w).await.expect("create");
+    let stored = store.put(&w, None).await.expect("create");
     assert_eq!(stored.version, 1);
     assert_eq!(stored.spec, spec);
-    assert_eq!(store.put_maintenance(&w).await.expect("same").version, 1);
+    assert_eq!(store.put(&w, None).await.expect("same").version, 1);
 
-    w.spec["selector"]["env"] = serde_json::json!("prod");
-    let changed = store.put_maintenance(&w).await.expect("change");
+    w.spec = window(serde_json::json!({
+        "rrule": "FREQ=WEEKLY;BYDAY=SU", "duration": "2h", "selector": "team=payments,env=prod",
+    }));
+    let changed = store.put(&w, None).await.expect("change");
     assert_eq!(changed.version, 2);
     assert_eq!(changed.created_at, stored.created_at);
     assert!(matches!(
-        store.put_maintenance_if(&w, Some(1)).await,
+        store.put(&w, Some(1)).await,
         Err(StoreError::VersionConflict { found: Some(2), .. })
     ));
 
     store
-        .put_maintenance(&MaintenanceRecord::new(
-            "adhoc",
-            serde_json::json!({"start": "2030-01-01T00:00:00Z"}),
-        ))
+        .put(
+            &MaintenanceRecord::new(
+                "adhoc",
+                window(serde_json::json!({"start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z"})),
+            ),
+            None,
+        )
         .await
         .expect("second");
-    let list = store.list_maintenance().await.expect("list");
+    let list = store.list::<MaintenanceSpec>().await.expect("list");
     assert_eq!(
         list.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(),
         ["adhoc", "sunday-deploys"]
     );
     assert_eq!(
-        store.get_maintenance("sunday-deploys").await.expect("get"),
+        store
+            .get::<MaintenanceSpec>("sunday-deploys")
+            .await
+            .expect("get"),
         Some(changed)
     );
-    assert!(store.delete_maintenance("adhoc").await.expect("delete"));
-    assert!(store.get_maintenance("adhoc").await.expect("get").is_none());
+    assert!(
+        store
+            .delete::<MaintenanceSpec>("adhoc")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        store
+            .get::<MaintenanceSpec>("adhoc")
+            .await
+            .expect("get")
+            .is_none()
+    );
     assert!(
         !store
-            .delete_maintenance("adhoc")
+            .delete::<MaintenanceSpec>("adhoc")
             .await
             .expect("delete again")
     );

@@ -1,0 +1,348 @@
+//! The handlers every versioned resource shares — list, get, create, put, patch, delete — with
+//! their conventions written once: label selectors and cursor pages, `ETag` / `If-Match` /
+//! `If-None-Match`, ownership (`managed_by`), secrets sent back as `********`, and the
+//! read-derive-write loop that retries when another writer got in between.
+//!
+//! A kind plugs in with one [`ApiResource`] impl: its spec type, how it is shown, and the few
+//! hooks where it differs (where reads come from, what a write also does).
+
+use std::future::Future;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Serialize;
+use vedette_model::selector::{self, Selector};
+use vedette_model::{Audience, Record, Version};
+use vedette_store::{StoreError, Stored};
+
+use super::ApiState;
+use super::auth::Principal;
+use super::body::{self, Envelope, Spec};
+use super::extract::{JsonBody, Params, PathId, Preconditions};
+use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
+use super::problem::{ApiResult, Problem};
+use super::resource::{self, WRITE_ATTEMPTS, audience_of, ensure_api_managed};
+
+/// A versioned resource kind served by the shared handlers.
+pub trait ApiResource: Send + Sync + 'static {
+    /// What the resource is.
+    type Spec: Spec + Stored + 'static;
+    /// How answers show it.
+    type View: Serialize + Send;
+
+    /// Singular, for messages: `monitor`.
+    const KIND: &'static str;
+    /// The collection's path segment under `/api/v1`, also naming its cursors: `monitors`.
+    const COLLECTION: &'static str;
+    /// Prefix of generated ids when the spec's name gives none: `mon`.
+    const ID_PREFIX: &'static str;
+
+    /// The display name a new id is made from.
+    fn name(spec: &Self::Spec) -> Option<&str>;
+
+    /// The answer for `record` as `audience` may see it.
+    fn view(
+        state: &ApiState,
+        record: Record<Self::Spec>,
+        audience: Audience,
+    ) -> impl Future<Output = ApiResult<Self::View>> + Send;
+
+    /// The spec a writer is shown, which a merge patch applies to.
+    fn shown(spec: &Self::Spec) -> Self::Spec {
+        spec.clone()
+    }
+
+    /// Makes `wanted` ready to write over `stored` (none: a create): secrets sent back as
+    /// `********` restored, checks that need the stored value.
+    fn prepare(
+        _state: &ApiState,
+        _wanted: &mut Record<Self::Spec>,
+        _stored: Option<&Record<Self::Spec>>,
+    ) -> ApiResult<()> {
+        Ok(())
+    }
+
+    /// The current record for a read (the store's by default).
+    fn read(
+        state: &ApiState,
+        id: &str,
+    ) -> impl Future<Output = ApiResult<Option<Record<Self::Spec>>>> + Send {
+        async move { Ok(state.engine.store().get::<Self::Spec>(id).await?) }
+    }
+
+    /// One page for a list: ids after `after` that `selector` matches, by id, at most `limit`.
+    fn page(
+        state: &ApiState,
+        after: Option<&str>,
+        limit: usize,
+        selector: &Selector,
+    ) -> impl Future<Output = ApiResult<Vec<Record<Self::Spec>>>> + Send {
+        async move {
+            Ok(state
+                .engine
+                .store()
+                .list::<Self::Spec>()
+                .await?
+                .into_iter()
+                .filter(|r| after.is_none_or(|a| r.id.as_str() > a))
+                .filter(|r| selector.matches(&r.labels))
+                .take(limit)
+                .collect())
+        }
+    }
+
+    /// Writes `record` while the stored version is still `expected` (0: absent); `None` when
+    /// another writer got in first.
+    fn write(
+        state: &ApiState,
+        record: &Record<Self::Spec>,
+        expected: Version,
+    ) -> impl Future<Output = ApiResult<Option<Record<Self::Spec>>>> + Send {
+        async move {
+            match state.engine.store().put(record, Some(expected)).await {
+                Ok(stored) => Ok(Some(stored)),
+                Err(StoreError::VersionConflict { .. }) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+
+    /// Deletes `existing`.
+    fn remove(
+        state: &ApiState,
+        existing: &Record<Self::Spec>,
+    ) -> impl Future<Output = ApiResult<()>> + Send {
+        async move {
+            state
+                .engine
+                .store()
+                .delete::<Self::Spec>(&existing.id)
+                .await?;
+            Ok(())
+        }
+    }
+
+    /// Runs after every successful write or delete of this kind.
+    fn changed(_state: &ApiState) -> impl Future<Output = ApiResult<()>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// 404 naming the kind and id.
+pub fn not_found<R: ApiResource>(id: &str) -> Problem {
+    Problem::not_found(format!("no {} {id:?}", R::KIND))
+}
+
+/// `monitor "id"`, for precondition messages.
+pub fn what<R: ApiResource>(id: &str) -> String {
+    format!("{} {id:?}", R::KIND)
+}
+
+fn contention<R: ApiResource>(id: &str) -> Problem {
+    Problem::conflict(format!(
+        "{} {id:?} kept changing while it was written; retry",
+        R::KIND
+    ))
+}
+
+/// The answer to a write: 201 with `Location` when created, else 200; both with the `ETag`.
+pub async fn respond<R: ApiResource>(
+    state: &ApiState,
+    record: Record<R::Spec>,
+    created: bool,
+) -> ApiResult<Response> {
+    let version = record.version;
+    let location = format!("/api/v1/{}/{}", R::COLLECTION, record.id);
+    let body = R::view(state, record, Audience::Writer).await?;
+    Ok(if created {
+        resource::created(location, version, body)
+    } else {
+        resource::with_etag(StatusCode::OK, version, body)
+    })
+}
+
+/// Prepares and writes `wanted` over `stored`; the stored record, `None` on a lost race.
+async fn commit<R: ApiResource>(
+    state: &ApiState,
+    mut wanted: Record<R::Spec>,
+    stored: Option<&Record<R::Spec>>,
+) -> ApiResult<Option<Record<R::Spec>>> {
+    R::prepare(state, &mut wanted, stored)?;
+    let written = R::write(state, &wanted, stored.map_or(0, |s| s.version)).await?;
+    if written.is_some() {
+        R::changed(state).await?;
+    }
+    Ok(written)
+}
+
+fn record<S>(id: &str, envelope: Envelope<S>) -> Record<S> {
+    Record::new(id, envelope.spec).with_labels(envelope.labels)
+}
+
+/// `GET /{collection}?selector=&limit=&cursor=`, by id.
+pub async fn list<R: ApiResource>(
+    State(state): State<ApiState>,
+    principal: Option<Extension<Principal>>,
+    params: Params,
+) -> ApiResult<Page<R::View>> {
+    let audience = audience_of(principal.as_ref());
+    let selector = selector::parse(params.get("selector").unwrap_or_default())
+        .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = params
+        .get("cursor")
+        .map(|c| pagination::decode(R::COLLECTION, c))
+        .transpose()?;
+    let mut records = R::page(&state, after.as_deref(), limit + 1, &selector).await?;
+    let next_cursor = if records.len() > limit {
+        records.truncate(limit);
+        records
+            .last()
+            .map(|r| pagination::encode(R::COLLECTION, &r.id))
+    } else {
+        None
+    };
+    let mut items = Vec::with_capacity(records.len());
+    for record in records {
+        items.push(R::view(&state, record, audience).await?);
+    }
+    Ok(Page { items, next_cursor })
+}
+
+/// `GET /{collection}/{id}`; 304 when `If-None-Match` names the current version.
+pub async fn get<R: ApiResource>(
+    State(state): State<ApiState>,
+    principal: Option<Extension<Principal>>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<Response> {
+    let record = R::read(&state, &id)
+        .await?
+        .ok_or_else(|| not_found::<R>(&id))?;
+    if pre.not_modified(record.version) {
+        return Ok(resource::not_modified(record.version));
+    }
+    let version = record.version;
+    let view = R::view(&state, record, audience_of(principal.as_ref())).await?;
+    Ok(resource::with_etag(StatusCode::OK, version, view))
+}
+
+/// `PUT /{collection}/{id}`: idempotent create-or-replace; 201 created, 200 replaced.
+pub async fn put<R: ApiResource>(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let envelope = body::parse::<R::Spec>(body)?;
+    resource::check_ids(&id, envelope.id.as_deref())?;
+    let wanted = record(&id, envelope);
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = state.engine.store().get::<R::Spec>(&id).await?;
+        if let Some(existing) = &existing {
+            ensure_api_managed(R::KIND, &id, existing.source)?;
+        }
+        pre.check_write(&what::<R>(&id), existing.as_ref().map(|r| r.version))?;
+        if let Some(stored) = commit::<R>(&state, wanted.clone(), existing.as_ref()).await? {
+            return respond::<R>(&state, stored, existing.is_none()).await;
+        }
+    }
+    Err(contention::<R>(&id))
+}
+
+/// `POST /{collection}`: creates with the body's id, or one made from the spec's name.
+pub async fn create<R: ApiResource>(
+    State(state): State<ApiState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let envelope = body::parse::<R::Spec>(body)?;
+    let candidates = match &envelope.id {
+        Some(id) => vec![id.clone()],
+        None => resource::id_candidates(R::name(&envelope.spec), R::ID_PREFIX),
+    };
+    for id in &candidates {
+        if let Some(stored) = commit::<R>(&state, record(id, envelope.clone()), None).await? {
+            return respond::<R>(&state, stored, true).await;
+        }
+    }
+    Err(Problem::conflict(format!(
+        "{} {:?} already exists; PUT /api/v1/{}/{{id}} replaces it",
+        R::KIND,
+        candidates.first().map(String::as_str).unwrap_or_default(),
+        R::COLLECTION,
+    )))
+}
+
+/// `PATCH /{collection}/{id}`: JSON Merge Patch over `{"labels", "spec"}`, then validated.
+pub async fn patch<R: ApiResource>(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+    JsonBody(patch): JsonBody,
+) -> ApiResult<Response> {
+    if !patch.is_object() {
+        return Err(Problem::invalid(
+            "",
+            "expected a JSON merge patch object over labels and spec",
+        ));
+    }
+    modify::<R>(&state, &id, &pre, |existing| {
+        let mut document = body::document(&existing.labels, &R::shown(&existing.spec))?;
+        body::merge_patch(&mut document, &patch);
+        let envelope = body::parse::<R::Spec>(document)?;
+        resource::check_ids(&id, envelope.id.as_deref())?;
+        Ok(record(&id, envelope))
+    })
+    .await
+}
+
+/// Reads `id`, derives the new record with `change` and writes it if nothing changed in
+/// between (re-reading otherwise); 200 with the stored record.
+pub async fn modify<R: ApiResource>(
+    state: &ApiState,
+    id: &str,
+    pre: &Preconditions,
+    change: impl Fn(&Record<R::Spec>) -> ApiResult<Record<R::Spec>>,
+) -> ApiResult<Response> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let existing = state
+            .engine
+            .store()
+            .get::<R::Spec>(id)
+            .await?
+            .ok_or_else(|| not_found::<R>(id))?;
+        ensure_api_managed(R::KIND, id, existing.source)?;
+        pre.check_write(&what::<R>(id), Some(existing.version))?;
+        let wanted = change(&existing)?;
+        if let Some(stored) = commit::<R>(state, wanted, Some(&existing)).await? {
+            return respond::<R>(state, stored, false).await;
+        }
+    }
+    Err(contention::<R>(id))
+}
+
+/// `DELETE /{collection}/{id}`: 204.
+pub async fn delete<R: ApiResource>(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+    pre: Preconditions,
+) -> ApiResult<StatusCode> {
+    let existing = state
+        .engine
+        .store()
+        .get::<R::Spec>(&id)
+        .await?
+        .ok_or_else(|| not_found::<R>(&id))?;
+    ensure_api_managed(R::KIND, &id, existing.source)?;
+    pre.check_write(&what::<R>(&id), Some(existing.version))?;
+    R::remove(&state, &existing).await?;
+    R::changed(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The record of `id` for a read; 404 when there is none.
+pub async fn current<R: ApiResource>(state: &ApiState, id: &str) -> ApiResult<Record<R::Spec>> {
+    R::read(state, id).await?.ok_or_else(|| not_found::<R>(id))
+}
