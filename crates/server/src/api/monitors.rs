@@ -395,7 +395,7 @@ async fn set_runtime_pause(
     pause: Option<RuntimePause>,
 ) -> ApiResult<Response> {
     let existing = crud::current::<Monitors>(state, id).await?;
-    pre.check_write(&crud::what::<Monitors>(&id), Some(existing.version))?;
+    pre.check_write(&crud::what::<Monitors>(id), Some(existing.version))?;
     let pausing = pause.as_ref().map(|p| p.by.clone());
     state.engine.set_runtime_pause(id, pause).await?;
     match pausing {
