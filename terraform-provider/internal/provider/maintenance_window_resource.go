@@ -172,7 +172,7 @@ func (r *maintenanceWindowResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	id := plan.ID.ValueString()
-	created, err := r.client.PutMaintenance(ctx, id, body, client.IfAbsent())
+	created, err := client.MaintenanceWindows.Put(ctx, r.client, id, body, client.IfAbsent())
 	if client.IsPreconditionFailed(err) {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Maintenance window already exists",
 			fmt.Sprintf("A maintenance window with id %q already exists on the server. Import it instead:\n\n"+
@@ -193,7 +193,7 @@ func (r *maintenanceWindowResource) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := r.client.GetMaintenance(ctx, prior.ID.ValueString())
+	got, err := client.MaintenanceWindows.Get(ctx, r.client, prior.ID.ValueString())
 	if client.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -219,7 +219,7 @@ func (r *maintenanceWindowResource) Update(ctx context.Context, req resource.Upd
 		return
 	}
 	id := plan.ID.ValueString()
-	updated, err := r.client.PutMaintenance(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
+	updated, err := client.MaintenanceWindows.Put(ctx, r.client, id, body, client.IfMatch(prior.Version.ValueInt64()))
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Updating maintenance window "+id, err)
 		return
@@ -235,9 +235,9 @@ func (r *maintenanceWindowResource) Delete(ctx context.Context, req resource.Del
 		return
 	}
 	id := prior.ID.ValueString()
-	err := r.client.DeleteMaintenance(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
+	err := client.MaintenanceWindows.Delete(ctx, r.client, id, client.IfMatch(prior.Version.ValueInt64()))
 	if client.IsPreconditionFailed(err) {
-		if _, getErr := r.client.GetMaintenance(ctx, id); client.IsNotFound(getErr) {
+		if _, getErr := client.MaintenanceWindows.Get(ctx, r.client, id); client.IsNotFound(getErr) {
 			err = nil
 		}
 	}

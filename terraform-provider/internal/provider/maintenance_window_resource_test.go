@@ -21,7 +21,7 @@ func checkWindowsDestroyed(t *testing.T) resource.TestCheckFunc {
 			if rs.Type != "vedette_maintenance_window" {
 				continue
 			}
-			_, err := c.GetMaintenance(context.Background(), rs.Primary.ID)
+			_, err := client.MaintenanceWindows.Get(context.Background(), c, rs.Primary.ID)
 			if err == nil {
 				return fmt.Errorf("maintenance window %s still exists", rs.Primary.ID)
 			}
@@ -81,7 +81,7 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "monitors.#", "2"),
 					resource.TestCheckResourceAttrSet(addr, "version"),
 					func(*terraform.State) error {
-						w, err := testClient(t).GetMaintenance(context.Background(), "acc-window")
+						w, err := client.MaintenanceWindows.Get(context.Background(), testClient(t), "acc-window")
 						if err != nil {
 							return err
 						}
@@ -115,13 +115,13 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 			{
 				PreConfig: func() {
 					c := testClient(t)
-					w, err := c.GetMaintenance(context.Background(), "acc-window")
+					w, err := client.MaintenanceWindows.Get(context.Background(), c, "acc-window")
 					if err != nil {
 						t.Fatal(err)
 					}
 					d := "2h"
 					w.Spec.Duration = &d
-					if _, err := c.PutMaintenance(context.Background(), "acc-window",
+					if _, err := client.MaintenanceWindows.Put(context.Background(), c, "acc-window",
 						client.MaintenanceWrite{Labels: w.Labels, Spec: w.Spec}, client.IfMatch(w.Version)); err != nil {
 						t.Fatal(err)
 					}
@@ -139,7 +139,7 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := testClient(t).DeleteMaintenance(context.Background(), "acc-window", client.Precondition{}); err != nil {
+					if err := client.MaintenanceWindows.Delete(context.Background(), testClient(t), "acc-window", client.Precondition{}); err != nil {
 						t.Fatal(err)
 					}
 				},

@@ -53,7 +53,7 @@ func (d *monitorDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := d.client.GetMonitor(ctx, id)
+	got, err := client.Monitors.Get(ctx, d.client, id)
 	if client.IsNotFound(err) {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Monitor not found", "No monitor with id "+id+" exists on the server.")
 		return

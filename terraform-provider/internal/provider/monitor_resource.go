@@ -329,7 +329,7 @@ func (r *monitorResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	id := plan.ID.ValueString()
-	created, err := r.client.PutMonitor(ctx, id, body, client.IfAbsent())
+	created, err := client.Monitors.Put(ctx, r.client, id, body, client.IfAbsent())
 	if client.IsPreconditionFailed(err) {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Monitor already exists",
 			fmt.Sprintf("A monitor with id %q already exists on the server. Import it instead of creating it:\n\n"+
@@ -350,7 +350,7 @@ func (r *monitorResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := r.client.GetMonitor(ctx, prior.ID.ValueString())
+	got, err := client.Monitors.Get(ctx, r.client, prior.ID.ValueString())
 	if client.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -376,7 +376,7 @@ func (r *monitorResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	id := plan.ID.ValueString()
-	updated, err := r.client.PutMonitor(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
+	updated, err := client.Monitors.Put(ctx, r.client, id, body, client.IfMatch(prior.Version.ValueInt64()))
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Updating monitor "+id, err)
 		return
@@ -392,10 +392,10 @@ func (r *monitorResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	id := prior.ID.ValueString()
-	err := r.client.DeleteMonitor(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
+	err := client.Monitors.Delete(ctx, r.client, id, client.IfMatch(prior.Version.ValueInt64()))
 	if client.IsPreconditionFailed(err) {
 		// If-Match on a monitor that is gone is also a 412: gone is what we wanted.
-		if _, getErr := r.client.GetMonitor(ctx, id); client.IsNotFound(getErr) {
+		if _, getErr := client.Monitors.Get(ctx, r.client, id); client.IsNotFound(getErr) {
 			err = nil
 		}
 	}

@@ -92,7 +92,7 @@ func (d *monitorsDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	monitors, err := d.client.ListMonitors(ctx, cfg.Selector.ValueString())
+	monitors, err := client.Monitors.List(ctx, d.client, cfg.Selector.ValueString())
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Listing monitors", err)
 		return

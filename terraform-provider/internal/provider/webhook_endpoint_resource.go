@@ -534,7 +534,7 @@ func (r *webhookEndpointResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	id := plan.ID.ValueString()
-	created, err := r.client.PutWebhook(ctx, id, body, client.IfAbsent())
+	created, err := client.Webhooks.Put(ctx, r.client, id, body, client.IfAbsent())
 	if client.IsPreconditionFailed(err) {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Webhook endpoint already exists",
 			fmt.Sprintf("A webhook endpoint with id %q already exists on the server. Import it instead:\n\n"+
@@ -555,7 +555,7 @@ func (r *webhookEndpointResource) Read(ctx context.Context, req resource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := r.client.GetWebhook(ctx, prior.ID.ValueString())
+	got, err := client.Webhooks.Get(ctx, r.client, prior.ID.ValueString())
 	if client.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -582,7 +582,7 @@ func (r *webhookEndpointResource) Update(ctx context.Context, req resource.Updat
 		return
 	}
 	id := plan.ID.ValueString()
-	updated, err := r.client.PutWebhook(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
+	updated, err := client.Webhooks.Put(ctx, r.client, id, body, client.IfMatch(prior.Version.ValueInt64()))
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Updating webhook endpoint "+id, err)
 		return
@@ -599,9 +599,9 @@ func (r *webhookEndpointResource) Delete(ctx context.Context, req resource.Delet
 		return
 	}
 	id := prior.ID.ValueString()
-	err := r.client.DeleteWebhook(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
+	err := client.Webhooks.Delete(ctx, r.client, id, client.IfMatch(prior.Version.ValueInt64()))
 	if client.IsPreconditionFailed(err) {
-		if _, getErr := r.client.GetWebhook(ctx, id); client.IsNotFound(getErr) {
+		if _, getErr := client.Webhooks.Get(ctx, r.client, id); client.IsNotFound(getErr) {
 			err = nil
 		}
 	}

@@ -119,7 +119,7 @@ func checkWebhooksDestroyed(t *testing.T) resource.TestCheckFunc {
 			if rs.Type != "vedette_webhook_endpoint" {
 				continue
 			}
-			_, err := c.GetWebhook(context.Background(), rs.Primary.ID)
+			_, err := client.Webhooks.Get(context.Background(), c, rs.Primary.ID)
 			if err == nil {
 				return fmt.Errorf("webhook endpoint %s still exists", rs.Primary.ID)
 			}
@@ -182,7 +182,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 						return nil
 					}),
 					func(*terraform.State) error {
-						w, err := testClient(t).GetWebhook(context.Background(), "acc-hook")
+						w, err := client.Webhooks.Get(context.Background(), testClient(t), "acc-hook")
 						if err != nil {
 							return err
 						}
@@ -221,13 +221,13 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 			{
 				PreConfig: func() {
 					c := testClient(t)
-					w, err := c.GetWebhook(context.Background(), "acc-hook")
+					w, err := client.Webhooks.Get(context.Background(), c, "acc-hook")
 					if err != nil {
 						t.Fatal(err)
 					}
 					w.Spec.Description = "changed by hand"
 					w.Spec.Timeout = "10s"
-					if _, err := c.PutWebhook(context.Background(), "acc-hook",
+					if _, err := client.Webhooks.Put(context.Background(), c, "acc-hook",
 						client.WebhookWrite{Labels: w.Labels, Spec: w.Spec}, client.IfMatch(w.Version)); err != nil {
 						t.Fatal(err)
 					}
@@ -249,7 +249,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := testClient(t).DeleteWebhook(context.Background(), "acc-hook", client.Precondition{}); err != nil {
+					if err := client.Webhooks.Delete(context.Background(), testClient(t), "acc-hook", client.Precondition{}); err != nil {
 						t.Fatal(err)
 					}
 				},
