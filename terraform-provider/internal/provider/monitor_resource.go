@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -283,14 +284,24 @@ func monitorAttributes() map[string]schema.Attribute {
 }
 
 // NewMonitorResource is the vedette_monitor resource.
-func NewMonitorResource() resource.Resource { return &monitorResource{} }
-
-type monitorResource struct {
-	client *client.Client
+func NewMonitorResource() resource.Resource {
+	return &monitorResource{apiResource[monitorModel, client.Monitor, client.MonitorWrite]{
+		api:            client.Monitors,
+		what:           "monitor",
+		example:        "payments-api",
+		importAdvice:   "Import it instead of creating it",
+		importFollowUp: "\n\n(or run `vedette export --format terraform` to write the resources and import blocks for you)",
+		toAPI: func(ctx context.Context, plan, _ *monitorModel) (client.MonitorWrite, diag.Diagnostics) {
+			return plan.toAPI(ctx)
+		},
+		fromAPI: func(c *client.Client, m *client.Monitor, prior *monitorModel) monitorModel {
+			return monitorFromAPI(m, prior, c.ResolveURL)
+		},
+	}}
 }
 
-func (r *monitorResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_monitor"
+type monitorResource struct {
+	apiResource[monitorModel, client.Monitor, client.MonitorWrite]
 }
 
 func (r *monitorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -311,109 +322,4 @@ func (r *monitorResource) ConfigValidators(context.Context) []resource.ConfigVal
 			path.MatchRoot("tls"), path.MatchRoot("heartbeat"),
 		),
 	}
-}
-
-func (r *monitorResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *monitorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan monitorModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	created, err := client.Monitors.Put(ctx, r.client, id, body, client.IfAbsent())
-	if client.IsPreconditionFailed(err) {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Monitor already exists",
-			fmt.Sprintf("A monitor with id %q already exists on the server. Import it instead of creating it:\n\n"+
-				"import {\n  to = vedette_monitor.<name>\n  id = %q\n}\n\n(or run `vedette export --format terraform` to write the resources and import blocks for you)", id, id))
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Creating monitor "+id, err)
-		return
-	}
-	state := monitorFromAPI(created, &plan, r.client.ResolveURL)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *monitorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var prior monitorModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	got, err := client.Monitors.Get(ctx, r.client, prior.ID.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Reading monitor "+prior.ID.ValueString(), err)
-		return
-	}
-	state := monitorFromAPI(got, &prior, r.client.ResolveURL)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *monitorResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, prior monitorModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	updated, err := client.Monitors.Put(ctx, r.client, id, body, client.IfMatch(prior.Version.ValueInt64()))
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Updating monitor "+id, err)
-		return
-	}
-	state := monitorFromAPI(updated, &plan, r.client.ResolveURL)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *monitorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var prior monitorModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := prior.ID.ValueString()
-	err := client.Monitors.Delete(ctx, r.client, id, client.IfMatch(prior.Version.ValueInt64()))
-	if client.IsPreconditionFailed(err) {
-		// If-Match on a monitor that is gone is also a 412: gone is what we wanted.
-		if _, getErr := client.Monitors.Get(ctx, r.client, id); client.IsNotFound(getErr) {
-			err = nil
-		}
-	}
-	if err != nil && !client.IsNotFound(err) {
-		addAPIError(&resp.Diagnostics, "Deleting monitor "+id, err)
-	}
-}
-
-// ModifyPlan keeps the version when nothing else changes.
-func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	keepVersionWhenUnchanged(ctx, req, resp)
-}
-
-func (r *monitorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !slugPattern.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a monitor id: expected a slug such as payments-api", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }
