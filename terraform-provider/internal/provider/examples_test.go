@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
@@ -31,12 +30,7 @@ func TestAccExamples(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			if err := checkMonitorsDestroyed(t)(s); err != nil {
-				return err
-			}
-			return checkWindowsDestroyed(t)(s)
-		},
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{
 				Config:          resources,
@@ -74,7 +68,7 @@ func TestAccWebhookExamples(t *testing.T) {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		CheckDestroy:             checkWebhooksDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{
 				Config:          cfg,

@@ -14,25 +14,6 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-func checkWindowsDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "vedette_maintenance_window" {
-				continue
-			}
-			_, err := client.MaintenanceWindows.Get(context.Background(), c, rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("maintenance window %s still exists", rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // A one-off window written with a +02:00 offset and 60m: the server stores UTC; no diff follows.
 const windowCreate = `
 resource "vedette_maintenance_window" "w" {
@@ -72,7 +53,7 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkWindowsDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{
 				Config: windowCreate,

@@ -16,26 +16,6 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-// checkMonitorsDestroyed verifies through the API that every monitor of the state is gone.
-func checkMonitorsDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "vedette_monitor" {
-				continue
-			}
-			_, err := client.Monitors.Get(context.Background(), c, rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("monitor %s still exists", rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // checkAPIMonitor runs f on the monitor as the server holds it.
 func checkAPIMonitor(t *testing.T, id string, f func(*client.Monitor) error) resource.TestCheckFunc {
 	return func(*terraform.State) error {
@@ -92,7 +72,7 @@ func TestAccMonitorResource(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			// Create, with durations written the non-canonical way.
 			{
@@ -292,7 +272,7 @@ resource "vedette_monitor" "tcp" {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps:                    steps,
 	})
 }

@@ -30,7 +30,7 @@ resource "vedette_monitor" "c" {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{Config: resources},
 			{

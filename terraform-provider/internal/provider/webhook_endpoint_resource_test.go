@@ -112,25 +112,6 @@ func (r *receiver) expect(t *testing.T, id, header, value string) error {
 	return fmt.Errorf("no delivery with %s: %q reached the receiver", header, value)
 }
 
-func checkWebhooksDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "vedette_webhook_endpoint" {
-				continue
-			}
-			_, err := client.Webhooks.Get(context.Background(), c, rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("webhook endpoint %s still exists", rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 func webhookConfig(url, description string) string {
 	return fmt.Sprintf(`
 resource "vedette_webhook_endpoint" "w" {
@@ -164,7 +145,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkWebhooksDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{
 				Config: create,
@@ -303,7 +284,7 @@ func TestAccWebhookEndpointResource_writeOnly(t *testing.T) {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		CheckDestroy:             checkWebhooksDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{
 				Config: v1,
@@ -356,7 +337,7 @@ func TestAccWebhookEndpointServerValidation(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkWebhooksDestroyed(t),
+		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{{
 			Config: `
 resource "vedette_webhook_endpoint" "w" {
