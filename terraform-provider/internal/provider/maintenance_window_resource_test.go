@@ -50,10 +50,7 @@ resource "vedette_maintenance_window" "w" {
 
 func TestAccMaintenanceWindowResource(t *testing.T) {
 	const addr = "vedette_maintenance_window.w"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: windowCreate,

@@ -69,10 +69,7 @@ resource "vedette_monitor" "web" {
 
 func TestAccMonitorResource(t *testing.T) {
 	const addr = "vedette_monitor.web"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			// Create, with durations written the non-canonical way.
 			{
@@ -269,19 +266,14 @@ resource "vedette_monitor" "tcp" {
 			resource.TestCheckResourceAttr("vedette_monitor.tcp", "interval", "1m"),
 		),
 	})
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkDestroyed(t),
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
 // The server's validation errors come back on the attribute at fault.
 func TestAccMonitorServerValidation(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: `
@@ -308,9 +300,7 @@ resource "vedette_monitor" "bad" {
 
 // An existing monitor is not silently taken over by a create: the error says to import it.
 func TestAccMonitorCreateRefusesExisting(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
 				_, err := client.Monitors.Put(context.Background(), testClient(t), "acc-existing", client.MonitorWrite{

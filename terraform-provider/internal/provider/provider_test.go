@@ -203,6 +203,16 @@ func testClient(t *testing.T) *client.Client {
 	return c
 }
 
+// accTest runs an acceptance test case against the test server, with the provider served in this
+// process, and checks at the end that the objects of its resources are gone.
+func accTest(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	tc.PreCheck = func() { testAccPreCheck(t) }
+	tc.ProtoV6ProviderFactories = testAccProtoV6ProviderFactories
+	tc.CheckDestroy = checkDestroyed(t)
+	resource.Test(t, tc)
+}
+
 // checkDestroyed verifies through the API that the objects of the state's resources are gone.
 func checkDestroyed(t *testing.T) resource.TestCheckFunc {
 	read := map[string]func(context.Context, *client.Client, string) error{

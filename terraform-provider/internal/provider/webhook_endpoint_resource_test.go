@@ -142,10 +142,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 	create := webhookConfig(url, "ops receiver")
 	updated := webhookConfig(url, "ops receiver, v2")
 	var signingSecret string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: create,
@@ -280,11 +277,8 @@ func TestAccWebhookEndpointResource_writeOnly(t *testing.T) {
 	recv := newReceiver(t)
 	v1 := webhookWOConfig(recv.URL, "tk_one", 1)
 	v2 := webhookWOConfig(recv.URL, "tk_two", 2)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		CheckDestroy:             checkDestroyed(t),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []resource.TestStep{
 			{
 				Config: v1,
@@ -334,10 +328,7 @@ func TestAccWebhookEndpointResource_writeOnly(t *testing.T) {
 
 // A template the server cannot compile is reported on the attribute, and nothing is stored.
 func TestAccWebhookEndpointServerValidation(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: `
 resource "vedette_webhook_endpoint" "w" {
