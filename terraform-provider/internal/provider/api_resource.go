@@ -42,6 +42,14 @@ type apiResource[M, T, W any] struct {
 	afterUpdate func(state, prior *M)
 }
 
+// managedResource is what every resource of the provider is; apiResource supplies all of it but
+// the schema.
+type managedResource interface {
+	resource.ResourceWithConfigure
+	resource.ResourceWithImportState
+	resource.ResourceWithModifyPlan
+}
+
 func (r *apiResource[M, T, W]) typeName() string { return strings.ReplaceAll(r.what, " ", "_") }
 
 func (r *apiResource[M, T, W]) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {

@@ -16,12 +16,7 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-var (
-	_ resource.Resource                = &maintenanceWindowResource{}
-	_ resource.ResourceWithConfigure   = &maintenanceWindowResource{}
-	_ resource.ResourceWithImportState = &maintenanceWindowResource{}
-	_ resource.ResourceWithModifyPlan  = &maintenanceWindowResource{}
-)
+var _ managedResource = &maintenanceWindowResource{}
 
 type maintenanceModel struct {
 	ID          types.String   `tfsdk:"id"`

@@ -21,7 +21,7 @@ var (
 func NewMonitorDataSource() datasource.DataSource { return &monitorDataSource{} }
 
 type monitorDataSource struct {
-	client *client.Client
+	dataSourceClient
 }
 
 func (d *monitorDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -41,10 +41,6 @@ func (d *monitorDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"Its attributes are those of the `vedette_monitor` resource, with every server default filled in.",
 		Attributes: attrs,
 	}
-}
-
-func (d *monitorDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *monitorDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -27,10 +27,7 @@ import (
 )
 
 var (
-	_ resource.Resource                     = &monitorResource{}
-	_ resource.ResourceWithConfigure        = &monitorResource{}
-	_ resource.ResourceWithImportState      = &monitorResource{}
-	_ resource.ResourceWithModifyPlan       = &monitorResource{}
+	_ managedResource                       = &monitorResource{}
 	_ resource.ResourceWithConfigValidators = &monitorResource{}
 )
 

@@ -20,7 +20,7 @@ var (
 func NewMonitorsDataSource() datasource.DataSource { return &monitorsDataSource{} }
 
 type monitorsDataSource struct {
-	client *client.Client
+	dataSourceClient
 }
 
 type monitorsModel struct {
@@ -80,10 +80,6 @@ func (d *monitorsDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			},
 		},
 	}
-}
-
-func (d *monitorsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *monitorsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

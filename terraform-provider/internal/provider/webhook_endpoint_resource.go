@@ -27,10 +27,7 @@ import (
 )
 
 var (
-	_ resource.Resource                     = &webhookEndpointResource{}
-	_ resource.ResourceWithConfigure        = &webhookEndpointResource{}
-	_ resource.ResourceWithImportState      = &webhookEndpointResource{}
-	_ resource.ResourceWithModifyPlan       = &webhookEndpointResource{}
+	_ managedResource                       = &webhookEndpointResource{}
 	_ resource.ResourceWithConfigValidators = &webhookEndpointResource{}
 )
 
