@@ -54,16 +54,12 @@ func (m *maintenanceModel) toAPI(ctx context.Context) (client.MaintenanceWrite, 
 }
 
 func maintenanceFromAPI(api *client.MaintenanceWindow) maintenanceModel {
-	labels := api.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
 	s := api.Spec
 	return maintenanceModel{
 		ID:          types.StringValue(api.ID),
 		Name:        types.StringPointerValue(s.Name),
 		Description: types.StringPointerValue(s.Description),
-		Labels:      mapValue(labels),
+		Labels:      mapValue(api.Labels),
 		Start:       NewTimestampPointerValue(s.Start),
 		End:         NewTimestampPointerValue(s.End),
 		Cron:        types.StringPointerValue(s.Cron),

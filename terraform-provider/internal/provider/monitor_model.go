@@ -169,15 +169,11 @@ func (m *monitorModel) toAPI(ctx context.Context) (client.MonitorWrite, diag.Dia
 // the API does not return. resolve turns the server-relative push URL into an absolute one.
 func monitorFromAPI(api *client.Monitor, prior *monitorModel, resolve func(string) string) monitorModel {
 	s := api.Spec
-	labels := api.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
 	m := monitorModel{
 		ID:               types.StringValue(api.ID),
 		Name:             types.StringPointerValue(s.Name),
 		Description:      types.StringPointerValue(s.Description),
-		Labels:           mapValue(labels),
+		Labels:           mapValue(api.Labels),
 		Interval:         NewDurationValue(s.Interval),
 		Timeout:          NewDurationValue(s.Timeout),
 		Retries:          types.Int64Value(s.Retries),
@@ -190,14 +186,10 @@ func monitorFromAPI(api *client.Monitor, prior *monitorModel, resolve func(strin
 		Version:          types.Int64Value(api.Version),
 	}
 	if h := s.HTTP; h != nil {
-		headers := h.Headers
-		if headers == nil {
-			headers = map[string]string{}
-		}
 		hm := &httpModel{
 			URL:             types.StringValue(h.URL),
 			Method:          types.StringValue(h.Method),
-			Headers:         mapValue(headers),
+			Headers:         mapValue(h.Headers),
 			Body:            types.StringPointerValue(h.Body),
 			FollowRedirects: types.BoolPointerValue(h.FollowRedirects),
 			MaxRedirects:    types.Int64PointerValue(h.MaxRedirects),

@@ -101,10 +101,6 @@ func summarise(monitors []client.Monitor) ([]monitorSummary, types.List) {
 	out := make([]monitorSummary, 0, len(monitors))
 	ids := make([]attr.Value, 0, len(monitors))
 	for _, m := range monitors {
-		labels := m.Labels
-		if labels == nil {
-			labels = map[string]string{}
-		}
 		state := types.StringNull()
 		if m.Status != nil && m.Status.State != "" {
 			state = types.StringValue(m.Status.State)
@@ -117,7 +113,7 @@ func summarise(monitors []client.Monitor) ([]monitorSummary, types.List) {
 			ID:          types.StringValue(m.ID),
 			Name:        types.StringPointerValue(m.Spec.Name),
 			Description: types.StringPointerValue(m.Spec.Description),
-			Labels:      mapValue(labels),
+			Labels:      mapValue(m.Labels),
 			Kind:        types.StringValue(kindOf(m.Spec)),
 			Interval:    NewDurationValue(m.Spec.Interval),
 			Paused:      types.BoolValue(m.Spec.Paused),

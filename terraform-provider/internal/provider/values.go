@@ -75,6 +75,7 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []st
 	return out
 }
 
+// mapValue is a known map of strings; nil gives the empty map, not null (labels the API leaves out).
 func mapValue(m map[string]string) types.Map {
 	elems := make(map[string]attr.Value, len(m))
 	for k, v := range m {
@@ -83,6 +84,7 @@ func mapValue(m map[string]string) types.Map {
 	return types.MapValueMust(types.StringType, elems)
 }
 
+// listValue is a known list of strings; nil gives the empty list, not null.
 func listValue(l []string) types.List {
 	elems := make([]attr.Value, 0, len(l))
 	for _, v := range l {

@@ -167,10 +167,6 @@ func webhookFromAPI(api *client.Webhook, prior *webhookModel) webhookModel {
 		prior = &webhookModel{}
 	}
 	s := api.Spec
-	labels := api.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
 	plain := map[string]string{}
 	secretHeaders := map[string]string{}
 	priorSecrets := map[string]string{}
@@ -193,7 +189,7 @@ func webhookFromAPI(api *client.Webhook, prior *webhookModel) webhookModel {
 	}
 	out := webhookModel{
 		ID:                     types.StringValue(api.ID),
-		Labels:                 mapValue(labels),
+		Labels:                 mapValue(api.Labels),
 		URL:                    types.StringPointerValue(s.URL),
 		Description:            types.StringValue(s.Description),
 		EventTypes:             listValue(s.EventTypes),
