@@ -1,6 +1,6 @@
 // Package client is a small client for the Vedette REST API (/api/v1) as the Terraform provider
-// uses it: monitors and maintenance windows with optimistic concurrency (ETag / If-Match) and
-// RFC 9457 problem+json errors.
+// uses it: monitors, maintenance windows and webhook endpoints with optimistic concurrency
+// (ETag / If-Match) and RFC 9457 problem+json errors.
 package client
 
 import (
@@ -231,34 +231,3 @@ func retryAfter(h string, attempt int) time.Duration {
 	}
 	return time.Duration(250<<attempt) * time.Millisecond
 }
-
-// page is one page of a list.
-type page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-func list[T any](ctx context.Context, c *Client, path, selector string) ([]T, error) {
-	var all []T
-	cursor := ""
-	for {
-		q := url.Values{"limit": {"1000"}}
-		if selector != "" {
-			q.Set("selector", selector)
-		}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		var p page[T]
-		if err := c.do(ctx, http.MethodGet, path, q, nil, Precondition{}, &p); err != nil {
-			return nil, err
-		}
-		all = append(all, p.Items...)
-		if p.NextCursor == nil || *p.NextCursor == "" {
-			return all, nil
-		}
-		cursor = *p.NextCursor
-	}
-}
-
-func escape(id string) string { return url.PathEscape(id) }

@@ -1,10 +1,5 @@
 package client
 
-import (
-	"context"
-	"net/http"
-)
-
 // Monitor is a monitor as the server returns it; the spec has every default filled in.
 type Monitor struct {
 	ID        string            `json:"id"`
@@ -146,60 +141,4 @@ type MaintenanceWrite struct {
 	ID     string            `json:"id,omitempty"`
 	Labels map[string]string `json:"labels"`
 	Spec   MaintenanceSpec   `json:"spec"`
-}
-
-// GetMonitor reads one monitor.
-func (c *Client) GetMonitor(ctx context.Context, id string) (*Monitor, error) {
-	var m Monitor
-	if err := c.do(ctx, http.MethodGet, "/api/v1/monitors/"+escape(id), nil, nil, Precondition{}, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// PutMonitor creates or replaces the monitor id.
-func (c *Client) PutMonitor(ctx context.Context, id string, w MonitorWrite, pre Precondition) (*Monitor, error) {
-	var m Monitor
-	if err := c.do(ctx, http.MethodPut, "/api/v1/monitors/"+escape(id), nil, w, pre, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// DeleteMonitor deletes the monitor id.
-func (c *Client) DeleteMonitor(ctx context.Context, id string, pre Precondition) error {
-	return c.do(ctx, http.MethodDelete, "/api/v1/monitors/"+escape(id), nil, nil, pre, nil)
-}
-
-// ListMonitors lists every monitor matching selector (all when empty), ordered by id.
-func (c *Client) ListMonitors(ctx context.Context, selector string) ([]Monitor, error) {
-	return list[Monitor](ctx, c, "/api/v1/monitors", selector)
-}
-
-// GetMaintenance reads one maintenance window.
-func (c *Client) GetMaintenance(ctx context.Context, id string) (*MaintenanceWindow, error) {
-	var m MaintenanceWindow
-	if err := c.do(ctx, http.MethodGet, "/api/v1/maintenance/"+escape(id), nil, nil, Precondition{}, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// PutMaintenance creates or replaces the maintenance window id.
-func (c *Client) PutMaintenance(ctx context.Context, id string, w MaintenanceWrite, pre Precondition) (*MaintenanceWindow, error) {
-	var m MaintenanceWindow
-	if err := c.do(ctx, http.MethodPut, "/api/v1/maintenance/"+escape(id), nil, w, pre, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// DeleteMaintenance deletes the maintenance window id.
-func (c *Client) DeleteMaintenance(ctx context.Context, id string, pre Precondition) error {
-	return c.do(ctx, http.MethodDelete, "/api/v1/maintenance/"+escape(id), nil, nil, pre, nil)
-}
-
-// ListMaintenance lists every maintenance window.
-func (c *Client) ListMaintenance(ctx context.Context, selector string) ([]MaintenanceWindow, error) {
-	return list[MaintenanceWindow](ctx, c, "/api/v1/maintenance", selector)
 }

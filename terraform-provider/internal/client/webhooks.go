@@ -118,29 +118,6 @@ type Integration struct {
 	Parameters  json.RawMessage `json:"parameters"`
 }
 
-// GetWebhook reads one webhook endpoint.
-func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
-	var w Webhook
-	if err := c.do(ctx, http.MethodGet, "/api/v1/webhooks/"+escape(id), nil, nil, Precondition{}, &w); err != nil {
-		return nil, err
-	}
-	return &w, nil
-}
-
-// PutWebhook creates or replaces the webhook endpoint id.
-func (c *Client) PutWebhook(ctx context.Context, id string, w WebhookWrite, pre Precondition) (*Webhook, error) {
-	var out Webhook
-	if err := c.do(ctx, http.MethodPut, "/api/v1/webhooks/"+escape(id), nil, w, pre, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// DeleteWebhook deletes the webhook endpoint id.
-func (c *Client) DeleteWebhook(ctx context.Context, id string, pre Precondition) error {
-	return c.do(ctx, http.MethodDelete, "/api/v1/webhooks/"+escape(id), nil, nil, pre, nil)
-}
-
 // ListIntegrations lists the integration catalog, of one category when category is not empty.
 func (c *Client) ListIntegrations(ctx context.Context, category string) ([]Integration, error) {
 	q := url.Values{}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
@@ -59,12 +58,12 @@ func TestAccAdoptionExport(t *testing.T) {
 		"acc-adopt-hb":  {Heartbeat: &client.HeartbeatCheck{Schedule: &schedule, Grace: "1800s"}},
 	}
 	for id, spec := range monitors {
-		if _, err := c.PutMonitor(ctx, id, client.MonitorWrite{Labels: labels, Spec: spec}, client.IfAbsent()); err != nil {
+		if _, err := client.Monitors.Put(ctx, c, id, client.MonitorWrite{Labels: labels, Spec: spec}, client.IfAbsent()); err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
 	}
 	start, end, sel := "2030-01-01T00:00:00Z", "2030-01-01T02:00:00Z", "adopt=acc"
-	if _, err := c.PutMaintenance(ctx, "acc-adopt-window", client.MaintenanceWrite{Labels: labels,
+	if _, err := client.MaintenanceWindows.Put(ctx, c, "acc-adopt-window", client.MaintenanceWrite{Labels: labels,
 		Spec: client.MaintenanceSpec{Start: &start, End: &end, Selector: &sel}}, client.IfAbsent()); err != nil {
 		t.Fatal(err)
 	}
@@ -75,15 +74,7 @@ func TestAccAdoptionExport(t *testing.T) {
 			t.Errorf("export lacks %s", id)
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			if err := checkMonitorsDestroyed(t)(s); err != nil {
-				return err
-			}
-			return checkWindowsDestroyed(t)(s)
-		},
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: config,

@@ -1,18 +1,12 @@
 package provider
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/attr/xattr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // The units of a Vedette duration, largest first, in nanoseconds (crates/model/src/duration.rs).
@@ -121,81 +115,22 @@ func DurationsEqual(a, b string) bool {
 	return errA == nil && errB == nil && x == y
 }
 
+// durationSemantics makes durations that mean the same span equal.
+type durationSemantics struct{}
+
+func (durationSemantics) name() string           { return "Duration" }
+func (durationSemantics) equal(a, b string) bool { return DurationsEqual(a, b) }
+func (durationSemantics) validate(s string) error {
+	_, err := ParseDuration(s)
+	return err
+}
+
 // DurationType is a string attribute holding a Vedette duration; values that mean the same span
 // are semantically equal, so `60s` in a configuration and `1m` from the server never make a diff.
-type DurationType struct {
-	basetypes.StringType
-}
-
-var (
-	_ basetypes.StringTypable                    = DurationType{}
-	_ basetypes.StringValuableWithSemanticEquals = DurationValue{}
-	_ xattr.ValidateableAttribute                = DurationValue{}
-)
-
-func (t DurationType) String() string { return "DurationType" }
-
-// Equal reports whether o is a DurationType.
-func (t DurationType) Equal(o attr.Type) bool {
-	_, ok := o.(DurationType)
-	return ok
-}
-
-// ValueType is the value type of DurationType.
-func (t DurationType) ValueType(context.Context) attr.Value { return DurationValue{} }
-
-// ValueFromString wraps a string value.
-func (t DurationType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
-	return DurationValue{StringValue: in}, nil
-}
-
-// ValueFromTerraform decodes a Terraform value.
-func (t DurationType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
-	v, err := t.StringType.ValueFromTerraform(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := v.(basetypes.StringValue)
-	if !ok {
-		return nil, errors.New("unexpected value type")
-	}
-	return DurationValue{StringValue: s}, nil
-}
+type DurationType = semanticStringType[durationSemantics]
 
 // DurationValue is a value of DurationType.
-type DurationValue struct {
-	basetypes.StringValue
-}
-
-// Type is DurationType.
-func (v DurationValue) Type(context.Context) attr.Type { return DurationType{} }
-
-// Equal is exact equality (same string), as the framework requires.
-func (v DurationValue) Equal(o attr.Value) bool {
-	other, ok := o.(DurationValue)
-	return ok && v.StringValue.Equal(other.StringValue)
-}
-
-// StringSemanticEquals is equality of the spans.
-func (v DurationValue) StringSemanticEquals(_ context.Context, newValuable basetypes.StringValuable) (bool, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	newValue, ok := newValuable.(DurationValue)
-	if !ok {
-		diags.AddError("Semantic equality check error", fmt.Sprintf("expected DurationValue, got %T", newValuable))
-		return false, diags
-	}
-	return DurationsEqual(v.ValueString(), newValue.ValueString()), diags
-}
-
-// ValidateAttribute refuses strings that are not durations.
-func (v DurationValue) ValidateAttribute(_ context.Context, req xattr.ValidateAttributeRequest, resp *xattr.ValidateAttributeResponse) {
-	if v.IsNull() || v.IsUnknown() {
-		return
-	}
-	if _, err := ParseDuration(v.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration", err.Error())
-	}
-}
+type DurationValue = semanticStringValue[durationSemantics]
 
 // NewDurationValue is a known duration.
 func NewDurationValue(s string) DurationValue {

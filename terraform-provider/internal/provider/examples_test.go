@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
@@ -28,15 +27,7 @@ func TestAccExamples(t *testing.T) {
 		readExample(t, "data-sources/vedette_monitor/data-source.tf") + "\n" +
 		readExample(t, "data-sources/vedette_monitors/data-source.tf")
 	vars := config.Variables{"payments_probe_token": config.StringVariable("example-token-0123")}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			if err := checkMonitorsDestroyed(t)(s); err != nil {
-				return err
-			}
-			return checkWindowsDestroyed(t)(s)
-		},
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config:          resources,
@@ -70,11 +61,8 @@ func TestAccWebhookExamples(t *testing.T) {
 		"slack_webhook_url":  config.StringVariable("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXX"),
 		"ops_receiver_token": config.StringVariable("example-receiver-token"),
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		CheckDestroy:             checkWebhooksDestroyed(t),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []resource.TestStep{
 			{
 				Config:          cfg,

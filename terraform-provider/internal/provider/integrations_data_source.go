@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
 var (
@@ -22,7 +20,7 @@ var (
 func NewIntegrationsDataSource() datasource.DataSource { return &integrationsDataSource{} }
 
 type integrationsDataSource struct {
-	client *client.Client
+	dataSourceClient
 }
 
 type integrationsModel struct {
@@ -81,10 +79,6 @@ func (d *integrationsDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			},
 		},
 	}
-}
-
-func (d *integrationsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *integrationsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -17,12 +16,7 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-var (
-	_ resource.Resource                = &maintenanceWindowResource{}
-	_ resource.ResourceWithConfigure   = &maintenanceWindowResource{}
-	_ resource.ResourceWithImportState = &maintenanceWindowResource{}
-	_ resource.ResourceWithModifyPlan  = &maintenanceWindowResource{}
-)
+var _ managedResource = &maintenanceWindowResource{}
 
 type maintenanceModel struct {
 	ID          types.String   `tfsdk:"id"`
@@ -60,16 +54,12 @@ func (m *maintenanceModel) toAPI(ctx context.Context) (client.MaintenanceWrite, 
 }
 
 func maintenanceFromAPI(api *client.MaintenanceWindow) maintenanceModel {
-	labels := api.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
 	s := api.Spec
 	return maintenanceModel{
 		ID:          types.StringValue(api.ID),
 		Name:        types.StringPointerValue(s.Name),
 		Description: types.StringPointerValue(s.Description),
-		Labels:      mapValue(labels),
+		Labels:      mapValue(api.Labels),
 		Start:       NewTimestampPointerValue(s.Start),
 		End:         NewTimestampPointerValue(s.End),
 		Cron:        types.StringPointerValue(s.Cron),
@@ -82,14 +72,23 @@ func maintenanceFromAPI(api *client.MaintenanceWindow) maintenanceModel {
 }
 
 // NewMaintenanceWindowResource is the vedette_maintenance_window resource.
-func NewMaintenanceWindowResource() resource.Resource { return &maintenanceWindowResource{} }
-
-type maintenanceWindowResource struct {
-	client *client.Client
+func NewMaintenanceWindowResource() resource.Resource {
+	return &maintenanceWindowResource{apiResource[maintenanceModel, client.MaintenanceWindow, client.MaintenanceWrite]{
+		api:          client.MaintenanceWindows,
+		what:         "maintenance window",
+		example:      "weekly-db-patching",
+		importAdvice: "Import it instead",
+		toAPI: func(ctx context.Context, plan, _ *maintenanceModel) (client.MaintenanceWrite, diag.Diagnostics) {
+			return plan.toAPI(ctx)
+		},
+		fromAPI: func(_ *client.Client, w *client.MaintenanceWindow, _ *maintenanceModel) maintenanceModel {
+			return maintenanceFromAPI(w)
+		},
+	}}
 }
 
-func (r *maintenanceWindowResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_maintenance_window"
+type maintenanceWindowResource struct {
+	apiResource[maintenanceModel, client.MaintenanceWindow, client.MaintenanceWrite]
 }
 
 func timestampAttribute(description string) schema.StringAttribute {
@@ -154,108 +153,4 @@ func (r *maintenanceWindowResource) Schema(_ context.Context, _ resource.SchemaR
 			"version": versionAttribute(),
 		},
 	}
-}
-
-func (r *maintenanceWindowResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *maintenanceWindowResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan maintenanceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	created, err := r.client.PutMaintenance(ctx, id, body, client.IfAbsent())
-	if client.IsPreconditionFailed(err) {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Maintenance window already exists",
-			fmt.Sprintf("A maintenance window with id %q already exists on the server. Import it instead:\n\n"+
-				"import {\n  to = vedette_maintenance_window.<name>\n  id = %q\n}", id, id))
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Creating maintenance window "+id, err)
-		return
-	}
-	state := maintenanceFromAPI(created)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *maintenanceWindowResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var prior maintenanceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	got, err := r.client.GetMaintenance(ctx, prior.ID.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Reading maintenance window "+prior.ID.ValueString(), err)
-		return
-	}
-	state := maintenanceFromAPI(got)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *maintenanceWindowResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, prior maintenanceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	updated, err := r.client.PutMaintenance(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Updating maintenance window "+id, err)
-		return
-	}
-	state := maintenanceFromAPI(updated)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *maintenanceWindowResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var prior maintenanceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := prior.ID.ValueString()
-	err := r.client.DeleteMaintenance(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
-	if client.IsPreconditionFailed(err) {
-		if _, getErr := r.client.GetMaintenance(ctx, id); client.IsNotFound(getErr) {
-			err = nil
-		}
-	}
-	if err != nil && !client.IsNotFound(err) {
-		addAPIError(&resp.Diagnostics, "Deleting maintenance window "+id, err)
-	}
-}
-
-// ModifyPlan keeps the version when nothing else changes.
-func (r *maintenanceWindowResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	keepVersionWhenUnchanged(ctx, req, resp)
-}
-
-func (r *maintenanceWindowResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !slugPattern.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a maintenance window id: expected a slug such as weekly-db-patching", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

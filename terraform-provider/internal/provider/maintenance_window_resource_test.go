@@ -14,25 +14,6 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-func checkWindowsDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "vedette_maintenance_window" {
-				continue
-			}
-			_, err := c.GetMaintenance(context.Background(), rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("maintenance window %s still exists", rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // A one-off window written with a +02:00 offset and 60m: the server stores UTC; no diff follows.
 const windowCreate = `
 resource "vedette_maintenance_window" "w" {
@@ -69,10 +50,7 @@ resource "vedette_maintenance_window" "w" {
 
 func TestAccMaintenanceWindowResource(t *testing.T) {
 	const addr = "vedette_maintenance_window.w"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkWindowsDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: windowCreate,
@@ -81,7 +59,7 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "monitors.#", "2"),
 					resource.TestCheckResourceAttrSet(addr, "version"),
 					func(*terraform.State) error {
-						w, err := testClient(t).GetMaintenance(context.Background(), "acc-window")
+						w, err := client.MaintenanceWindows.Get(context.Background(), testClient(t), "acc-window")
 						if err != nil {
 							return err
 						}
@@ -115,13 +93,13 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 			{
 				PreConfig: func() {
 					c := testClient(t)
-					w, err := c.GetMaintenance(context.Background(), "acc-window")
+					w, err := client.MaintenanceWindows.Get(context.Background(), c, "acc-window")
 					if err != nil {
 						t.Fatal(err)
 					}
 					d := "2h"
 					w.Spec.Duration = &d
-					if _, err := c.PutMaintenance(context.Background(), "acc-window",
+					if _, err := client.MaintenanceWindows.Put(context.Background(), c, "acc-window",
 						client.MaintenanceWrite{Labels: w.Labels, Spec: w.Spec}, client.IfMatch(w.Version)); err != nil {
 						t.Fatal(err)
 					}
@@ -139,7 +117,7 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := testClient(t).DeleteMaintenance(context.Background(), "acc-window", client.Precondition{}); err != nil {
+					if err := client.MaintenanceWindows.Delete(context.Background(), testClient(t), "acc-window", client.Precondition{}); err != nil {
 						t.Fatal(err)
 					}
 				},

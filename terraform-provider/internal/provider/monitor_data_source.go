@@ -21,7 +21,7 @@ var (
 func NewMonitorDataSource() datasource.DataSource { return &monitorDataSource{} }
 
 type monitorDataSource struct {
-	client *client.Client
+	dataSourceClient
 }
 
 func (d *monitorDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -43,17 +43,13 @@ func (d *monitorDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	}
 }
 
-func (d *monitorDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *monitorDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var id string
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("id"), &id)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := d.client.GetMonitor(ctx, id)
+	got, err := client.Monitors.Get(ctx, d.client, id)
 	if client.IsNotFound(err) {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Monitor not found", "No monitor with id "+id+" exists on the server.")
 		return

@@ -28,10 +28,7 @@ data "vedette_monitor" "a" {
 `
 
 func TestAccMonitorDataSource(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: dataSourceConfig,

@@ -2,22 +2,17 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -26,122 +21,9 @@ import (
 )
 
 var (
-	_ resource.Resource                     = &monitorResource{}
-	_ resource.ResourceWithConfigure        = &monitorResource{}
-	_ resource.ResourceWithImportState      = &monitorResource{}
-	_ resource.ResourceWithModifyPlan       = &monitorResource{}
+	_ managedResource                       = &monitorResource{}
 	_ resource.ResourceWithConfigValidators = &monitorResource{}
 )
-
-// slugPattern is the id format of every Vedette resource.
-var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
-
-func idAttribute(what string) schema.StringAttribute {
-	return schema.StringAttribute{
-		Required: true,
-		MarkdownDescription: fmt.Sprintf("Stable identifier of the %s: a slug `[a-z0-9][a-z0-9._-]{0,127}` chosen by you. "+
-			"It is the id in the API and in `import` blocks; changing it replaces the %s.", what, what),
-		Validators: []validator.String{stringvalidator.RegexMatches(slugPattern,
-			"must be 1 to 128 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")},
-		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-	}
-}
-
-func labelsAttribute(what string) schema.MapAttribute {
-	return schema.MapAttribute{
-		ElementType: types.StringType,
-		Optional:    true,
-		Computed:    true,
-		Default:     mapdefault.StaticValue(mapValue(nil)),
-		MarkdownDescription: "Labels of the " + what + " for selection and ownership (`team`, `env`, ...). " +
-			"Keys are `[prefix/]name`; names and values are at most 63 characters of letters, digits, `.`, `_`, `-`.",
-		Validators: []validator.Map{
-			mapvalidator.KeysAre(stringvalidator.RegexMatches(regexp.MustCompile(`^([^/]{1,253}/)?[A-Za-z0-9._-]{1,63}$`),
-				"must be [prefix/]name with a name of 1 to 63 letters, digits, '.', '_' or '-'")),
-			mapvalidator.ValueStringsAre(stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9._-]{0,63}$`),
-				"must be at most 63 letters, digits, '.', '_' or '-'")),
-		},
-	}
-}
-
-func versionAttribute() schema.Int64Attribute {
-	return schema.Int64Attribute{
-		Computed: true,
-		MarkdownDescription: "Version of the object on the server (its `ETag`). Updates and deletes send it as `If-Match`, " +
-			"so a change made by someone else since the last refresh is reported instead of overwritten.",
-	}
-}
-
-func durationAttribute(description, def string) schema.StringAttribute {
-	a := schema.StringAttribute{
-		CustomType:          DurationType{},
-		Optional:            true,
-		MarkdownDescription: description,
-		PlanModifiers:       []planmodifier.String{equivalentDuration()},
-	}
-	if def != "" {
-		a.Computed = true
-		a.Default = stringdefault.StaticString(def)
-		a.MarkdownDescription += fmt.Sprintf(" A duration such as `30s`, `1m30s` or `2h`; equivalent spellings (`60s`, `1m`) never make a diff. Defaults to `%s`.", def)
-	} else {
-		a.MarkdownDescription += " A duration such as `500ms`, `30s` or `1m30s`; equivalent spellings never make a diff."
-	}
-	return a
-}
-
-func defaultString(description, def string, allowed ...string) schema.StringAttribute {
-	a := schema.StringAttribute{
-		Optional:            true,
-		Computed:            true,
-		Default:             stringdefault.StaticString(def),
-		MarkdownDescription: fmt.Sprintf("%s Defaults to `%s`.", description, def),
-	}
-	if len(allowed) > 0 {
-		a.Validators = []validator.String{stringvalidator.OneOf(allowed...)}
-		a.MarkdownDescription = fmt.Sprintf("%s One of %s. Defaults to `%s`.", description, backticked(allowed), def)
-	}
-	return a
-}
-
-func defaultBool(description string, def bool) schema.BoolAttribute {
-	return schema.BoolAttribute{
-		Optional:            true,
-		Computed:            true,
-		Default:             booldefault.StaticBool(def),
-		MarkdownDescription: fmt.Sprintf("%s Defaults to `%t`.", description, def),
-	}
-}
-
-func defaultInt(description string, def, lo, hi int64) schema.Int64Attribute {
-	return schema.Int64Attribute{
-		Optional:            true,
-		Computed:            true,
-		Default:             int64default.StaticInt64(def),
-		MarkdownDescription: fmt.Sprintf("%s Between %d and %d; defaults to `%d`.", description, lo, hi, def),
-		Validators:          []validator.Int64{int64validator.Between(lo, hi)},
-	}
-}
-
-func stringListDefaultEmpty(description string) schema.ListAttribute {
-	return schema.ListAttribute{
-		ElementType:         types.StringType,
-		Optional:            true,
-		Computed:            true,
-		Default:             listdefault.StaticValue(listValue(nil)),
-		MarkdownDescription: description,
-	}
-}
-
-func backticked(items []string) string {
-	out := ""
-	for i, s := range items {
-		if i > 0 {
-			out += ", "
-		}
-		out += "`" + s + "`"
-	}
-	return out
-}
 
 // monitorAttributes is the schema of vedette_monitor; the data source derives its own from it.
 func monitorAttributes() map[string]schema.Attribute {
@@ -283,14 +165,24 @@ func monitorAttributes() map[string]schema.Attribute {
 }
 
 // NewMonitorResource is the vedette_monitor resource.
-func NewMonitorResource() resource.Resource { return &monitorResource{} }
-
-type monitorResource struct {
-	client *client.Client
+func NewMonitorResource() resource.Resource {
+	return &monitorResource{apiResource[monitorModel, client.Monitor, client.MonitorWrite]{
+		api:            client.Monitors,
+		what:           "monitor",
+		example:        "payments-api",
+		importAdvice:   "Import it instead of creating it",
+		importFollowUp: "\n\n(or run `vedette export --format terraform` to write the resources and import blocks for you)",
+		toAPI: func(ctx context.Context, plan, _ *monitorModel) (client.MonitorWrite, diag.Diagnostics) {
+			return plan.toAPI(ctx)
+		},
+		fromAPI: func(c *client.Client, m *client.Monitor, prior *monitorModel) monitorModel {
+			return monitorFromAPI(m, prior, c.ResolveURL)
+		},
+	}}
 }
 
-func (r *monitorResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_monitor"
+type monitorResource struct {
+	apiResource[monitorModel, client.Monitor, client.MonitorWrite]
 }
 
 func (r *monitorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -311,109 +203,4 @@ func (r *monitorResource) ConfigValidators(context.Context) []resource.ConfigVal
 			path.MatchRoot("tls"), path.MatchRoot("heartbeat"),
 		),
 	}
-}
-
-func (r *monitorResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *monitorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan monitorModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	created, err := r.client.PutMonitor(ctx, id, body, client.IfAbsent())
-	if client.IsPreconditionFailed(err) {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Monitor already exists",
-			fmt.Sprintf("A monitor with id %q already exists on the server. Import it instead of creating it:\n\n"+
-				"import {\n  to = vedette_monitor.<name>\n  id = %q\n}\n\n(or run `vedette export --format terraform` to write the resources and import blocks for you)", id, id))
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Creating monitor "+id, err)
-		return
-	}
-	state := monitorFromAPI(created, &plan, r.client.ResolveURL)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *monitorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var prior monitorModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	got, err := r.client.GetMonitor(ctx, prior.ID.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Reading monitor "+prior.ID.ValueString(), err)
-		return
-	}
-	state := monitorFromAPI(got, &prior, r.client.ResolveURL)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *monitorResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, prior monitorModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	updated, err := r.client.PutMonitor(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Updating monitor "+id, err)
-		return
-	}
-	state := monitorFromAPI(updated, &plan, r.client.ResolveURL)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *monitorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var prior monitorModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := prior.ID.ValueString()
-	err := r.client.DeleteMonitor(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
-	if client.IsPreconditionFailed(err) {
-		// If-Match on a monitor that is gone is also a 412: gone is what we wanted.
-		if _, getErr := r.client.GetMonitor(ctx, id); client.IsNotFound(getErr) {
-			err = nil
-		}
-	}
-	if err != nil && !client.IsNotFound(err) {
-		addAPIError(&resp.Diagnostics, "Deleting monitor "+id, err)
-	}
-}
-
-// ModifyPlan keeps the version when nothing else changes.
-func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	keepVersionWhenUnchanged(ctx, req, resp)
-}
-
-func (r *monitorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !slugPattern.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a monitor id: expected a slug such as payments-api", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

@@ -16,30 +16,10 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-// checkMonitorsDestroyed verifies through the API that every monitor of the state is gone.
-func checkMonitorsDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "vedette_monitor" {
-				continue
-			}
-			_, err := c.GetMonitor(context.Background(), rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("monitor %s still exists", rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // checkAPIMonitor runs f on the monitor as the server holds it.
 func checkAPIMonitor(t *testing.T, id string, f func(*client.Monitor) error) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		m, err := testClient(t).GetMonitor(context.Background(), id)
+		m, err := client.Monitors.Get(context.Background(), testClient(t), id)
 		if err != nil {
 			return err
 		}
@@ -89,10 +69,7 @@ resource "vedette_monitor" "web" {
 
 func TestAccMonitorResource(t *testing.T) {
 	const addr = "vedette_monitor.web"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			// Create, with durations written the non-canonical way.
 			{
@@ -159,13 +136,13 @@ func TestAccMonitorResource(t *testing.T) {
 			{
 				PreConfig: func() {
 					c := testClient(t)
-					m, err := c.GetMonitor(context.Background(), "acc-web")
+					m, err := client.Monitors.Get(context.Background(), c, "acc-web")
 					if err != nil {
 						t.Fatal(err)
 					}
 					m.Spec.HTTP.URL = "http://127.0.0.1:9/changed-by-hand"
 					m.Labels["owner"] = "someone-else"
-					if _, err := c.PutMonitor(context.Background(), "acc-web",
+					if _, err := client.Monitors.Put(context.Background(), c, "acc-web",
 						client.MonitorWrite{Labels: m.Labels, Spec: m.Spec}, client.IfMatch(m.Version)); err != nil {
 						t.Fatal(err)
 					}
@@ -192,7 +169,7 @@ func TestAccMonitorResource(t *testing.T) {
 			// A monitor deleted outside Terraform is dropped from state and created again.
 			{
 				PreConfig: func() {
-					if err := testClient(t).DeleteMonitor(context.Background(), "acc-web", client.Precondition{}); err != nil {
+					if err := client.Monitors.Delete(context.Background(), testClient(t), "acc-web", client.Precondition{}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -289,19 +266,14 @@ resource "vedette_monitor" "tcp" {
 			resource.TestCheckResourceAttr("vedette_monitor.tcp", "interval", "1m"),
 		),
 	})
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
-		Steps:                    steps,
+	accTest(t, resource.TestCase{
+		Steps: steps,
 	})
 }
 
 // The server's validation errors come back on the attribute at fault.
 func TestAccMonitorServerValidation(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: `
@@ -328,12 +300,10 @@ resource "vedette_monitor" "bad" {
 
 // An existing monitor is not silently taken over by a create: the error says to import it.
 func TestAccMonitorCreateRefusesExisting(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
-				_, err := testClient(t).PutMonitor(context.Background(), "acc-existing", client.MonitorWrite{
+				_, err := client.Monitors.Put(context.Background(), testClient(t), "acc-existing", client.MonitorWrite{
 					Spec: client.MonitorSpec{TCP: &client.TCPCheck{Host: "127.0.0.1", Port: 9}},
 				}, client.Precondition{})
 				if err != nil {
@@ -348,7 +318,7 @@ resource "vedette_monitor" "m" {
 			ExpectError: regexp.MustCompile(`(?s)already exists.*import \{`),
 		}},
 	})
-	_ = testClient(t).DeleteMonitor(context.Background(), "acc-existing", client.Precondition{})
+	_ = client.Monitors.Delete(context.Background(), testClient(t), "acc-existing", client.Precondition{})
 }
 
 // Writes carry the version Terraform read: a stale one is refused, not applied over.
@@ -357,14 +327,14 @@ func TestAccClientOptimisticConcurrency(t *testing.T) {
 	testAccPreCheck(t)
 	ctx := context.Background()
 	c := testClient(t)
-	first, err := c.PutMonitor(ctx, "acc-etag", client.MonitorWrite{
+	first, err := client.Monitors.Put(ctx, c, "acc-etag", client.MonitorWrite{
 		Spec: client.MonitorSpec{TCP: &client.TCPCheck{Host: "127.0.0.1", Port: 9}},
 	}, client.IfAbsent())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = c.DeleteMonitor(ctx, "acc-etag", client.Precondition{}) }()
-	second, err := c.PutMonitor(ctx, "acc-etag", client.MonitorWrite{
+	defer func() { _ = client.Monitors.Delete(ctx, c, "acc-etag", client.Precondition{}) }()
+	second, err := client.Monitors.Put(ctx, c, "acc-etag", client.MonitorWrite{
 		Spec: client.MonitorSpec{TCP: &client.TCPCheck{Host: "127.0.0.1", Port: 10}},
 	}, client.IfMatch(first.Version))
 	if err != nil {
@@ -373,16 +343,16 @@ func TestAccClientOptimisticConcurrency(t *testing.T) {
 	if second.Version == first.Version {
 		t.Fatalf("version did not change: %d", second.Version)
 	}
-	_, err = c.PutMonitor(ctx, "acc-etag", client.MonitorWrite{
+	_, err = client.Monitors.Put(ctx, c, "acc-etag", client.MonitorWrite{
 		Spec: client.MonitorSpec{TCP: &client.TCPCheck{Host: "127.0.0.1", Port: 11}},
 	}, client.IfMatch(first.Version))
 	if !client.IsPreconditionFailed(err) {
 		t.Fatalf("stale update: want 412, got %v", err)
 	}
-	if err := c.DeleteMonitor(ctx, "acc-etag", client.IfMatch(first.Version)); !client.IsPreconditionFailed(err) {
+	if err := client.Monitors.Delete(ctx, c, "acc-etag", client.IfMatch(first.Version)); !client.IsPreconditionFailed(err) {
 		t.Fatalf("stale delete: want 412, got %v", err)
 	}
-	if _, err := c.PutMonitor(ctx, "acc-etag", client.MonitorWrite{
+	if _, err := client.Monitors.Put(ctx, c, "acc-etag", client.MonitorWrite{
 		Spec: client.MonitorSpec{TCP: &client.TCPCheck{Host: "127.0.0.1", Port: 9}},
 	}, client.IfAbsent()); !client.IsPreconditionFailed(err) {
 		t.Fatalf("create over an existing monitor: want 412, got %v", err)

@@ -20,7 +20,7 @@ var (
 func NewMonitorsDataSource() datasource.DataSource { return &monitorsDataSource{} }
 
 type monitorsDataSource struct {
-	client *client.Client
+	dataSourceClient
 }
 
 type monitorsModel struct {
@@ -82,17 +82,13 @@ func (d *monitorsDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 	}
 }
 
-func (d *monitorsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *monitorsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg monitorsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	monitors, err := d.client.ListMonitors(ctx, cfg.Selector.ValueString())
+	monitors, err := client.Monitors.List(ctx, d.client, cfg.Selector.ValueString())
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Listing monitors", err)
 		return
@@ -105,10 +101,6 @@ func summarise(monitors []client.Monitor) ([]monitorSummary, types.List) {
 	out := make([]monitorSummary, 0, len(monitors))
 	ids := make([]attr.Value, 0, len(monitors))
 	for _, m := range monitors {
-		labels := m.Labels
-		if labels == nil {
-			labels = map[string]string{}
-		}
 		state := types.StringNull()
 		if m.Status != nil && m.Status.State != "" {
 			state = types.StringValue(m.Status.State)
@@ -121,7 +113,7 @@ func summarise(monitors []client.Monitor) ([]monitorSummary, types.List) {
 			ID:          types.StringValue(m.ID),
 			Name:        types.StringPointerValue(m.Spec.Name),
 			Description: types.StringPointerValue(m.Spec.Description),
-			Labels:      mapValue(labels),
+			Labels:      mapValue(m.Labels),
 			Kind:        types.StringValue(kindOf(m.Spec)),
 			Interval:    NewDurationValue(m.Spec.Interval),
 			Paused:      types.BoolValue(m.Spec.Paused),

@@ -27,10 +27,7 @@ resource "vedette_monitor" "c" {
   dns    = { name = "example.com", resolver = "127.0.0.1:5353" }
 }
 `
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMonitorsDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: resources},
 			{

@@ -156,3 +156,12 @@ func configuredClient(data any, diags *diag.Diagnostics) *client.Client {
 	}
 	return c
 }
+
+// dataSourceClient gives a data source that embeds it the provider's client, through Configure.
+type dataSourceClient struct {
+	client *client.Client
+}
+
+func (d *dataSourceClient) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
@@ -200,6 +201,50 @@ func testClient(t *testing.T) *client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// accTest runs an acceptance test case against the test server, with the provider served in this
+// process, and checks at the end that the objects of its resources are gone.
+func accTest(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	tc.PreCheck = func() { testAccPreCheck(t) }
+	tc.ProtoV6ProviderFactories = testAccProtoV6ProviderFactories
+	tc.CheckDestroy = checkDestroyed(t)
+	resource.Test(t, tc)
+}
+
+// checkDestroyed verifies through the API that the objects of the state's resources are gone.
+func checkDestroyed(t *testing.T) resource.TestCheckFunc {
+	read := map[string]func(context.Context, *client.Client, string) error{
+		"vedette_monitor":            readObject(client.Monitors),
+		"vedette_maintenance_window": readObject(client.MaintenanceWindows),
+		"vedette_webhook_endpoint":   readObject(client.Webhooks),
+	}
+	return func(s *terraform.State) error {
+		c := testClient(t)
+		for _, rs := range s.RootModule().Resources {
+			get, ok := read[rs.Type]
+			if !ok {
+				continue
+			}
+			err := get(context.Background(), c, rs.Primary.ID)
+			if err == nil {
+				return fmt.Errorf("%s %s still exists", rs.Type, rs.Primary.ID)
+			}
+			if !client.IsNotFound(err) {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// readObject reads an object of a collection for its error alone.
+func readObject[T, W any](objects client.Collection[T, W]) func(context.Context, *client.Client, string) error {
+	return func(ctx context.Context, c *client.Client, id string) error {
+		_, err := objects.Get(ctx, c, id)
+		return err
+	}
 }
 
 // requireTerraform skips a test that drives terraform when there is none: terraform-plugin-testing

@@ -27,10 +27,7 @@ import (
 )
 
 var (
-	_ resource.Resource                     = &webhookEndpointResource{}
-	_ resource.ResourceWithConfigure        = &webhookEndpointResource{}
-	_ resource.ResourceWithImportState      = &webhookEndpointResource{}
-	_ resource.ResourceWithModifyPlan       = &webhookEndpointResource{}
+	_ managedResource                       = &webhookEndpointResource{}
 	_ resource.ResourceWithConfigValidators = &webhookEndpointResource{}
 )
 
@@ -170,10 +167,6 @@ func webhookFromAPI(api *client.Webhook, prior *webhookModel) webhookModel {
 		prior = &webhookModel{}
 	}
 	s := api.Spec
-	labels := api.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
 	plain := map[string]string{}
 	secretHeaders := map[string]string{}
 	priorSecrets := map[string]string{}
@@ -196,7 +189,7 @@ func webhookFromAPI(api *client.Webhook, prior *webhookModel) webhookModel {
 	}
 	out := webhookModel{
 		ID:                     types.StringValue(api.ID),
-		Labels:                 mapValue(labels),
+		Labels:                 mapValue(api.Labels),
 		URL:                    types.StringPointerValue(s.URL),
 		Description:            types.StringValue(s.Description),
 		EventTypes:             listValue(s.EventTypes),
@@ -317,14 +310,28 @@ func integrationFromAPI(api *client.WebhookIntegration, prior *webhookIntegratio
 }
 
 // NewWebhookEndpointResource is the vedette_webhook_endpoint resource.
-func NewWebhookEndpointResource() resource.Resource { return &webhookEndpointResource{} }
-
-type webhookEndpointResource struct {
-	client *client.Client
+func NewWebhookEndpointResource() resource.Resource {
+	return &webhookEndpointResource{apiResource[webhookModel, client.Webhook, client.WebhookWrite]{
+		api:          client.Webhooks,
+		what:         "webhook endpoint",
+		example:      "ops-slack",
+		importAdvice: "Import it instead",
+		writeOnly:    true,
+		toAPI: func(ctx context.Context, plan, cfg *webhookModel) (client.WebhookWrite, diag.Diagnostics) {
+			return plan.toAPI(ctx, cfg)
+		},
+		fromAPI: func(_ *client.Client, w *client.Webhook, prior *webhookModel) webhookModel {
+			return webhookFromAPI(w, prior)
+		},
+		// The signing secret is in the answer of the create only.
+		afterUpdate: func(state, prior *webhookModel) {
+			state.SigningSecret, state.PublicKey = prior.SigningSecret, prior.PublicKey
+		},
+	}}
 }
 
-func (r *webhookEndpointResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_endpoint"
+type webhookEndpointResource struct {
+	apiResource[webhookModel, client.Webhook, client.WebhookWrite]
 }
 
 // keepPriorState plans the stored value of a computed attribute that only the create sets.
@@ -515,111 +522,4 @@ func (r *webhookEndpointResource) ConfigValidators(context.Context) []resource.C
 		resourcevalidator.ExactlyOneOf(path.MatchRoot("url"), path.MatchRoot("integration")),
 		resourcevalidator.Conflicting(path.MatchRoot("template"), path.MatchRoot("integration")),
 	}
-}
-
-func (r *webhookEndpointResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *webhookEndpointResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan, cfg webhookModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx, &cfg)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	created, err := r.client.PutWebhook(ctx, id, body, client.IfAbsent())
-	if client.IsPreconditionFailed(err) {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Webhook endpoint already exists",
-			fmt.Sprintf("A webhook endpoint with id %q already exists on the server. Import it instead:\n\n"+
-				"import {\n  to = vedette_webhook_endpoint.<name>\n  id = %q\n}", id, id))
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Creating webhook endpoint "+id, err)
-		return
-	}
-	state := webhookFromAPI(created, &plan)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *webhookEndpointResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var prior webhookModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	got, err := r.client.GetWebhook(ctx, prior.ID.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Reading webhook endpoint "+prior.ID.ValueString(), err)
-		return
-	}
-	state := webhookFromAPI(got, &prior)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *webhookEndpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, prior, cfg webhookModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	body, diags := plan.toAPI(ctx, &cfg)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	updated, err := r.client.PutWebhook(ctx, id, body, client.IfMatch(prior.Version.ValueInt64()))
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Updating webhook endpoint "+id, err)
-		return
-	}
-	state := webhookFromAPI(updated, &plan)
-	state.SigningSecret, state.PublicKey = prior.SigningSecret, prior.PublicKey
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *webhookEndpointResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var prior webhookModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := prior.ID.ValueString()
-	err := r.client.DeleteWebhook(ctx, id, client.IfMatch(prior.Version.ValueInt64()))
-	if client.IsPreconditionFailed(err) {
-		if _, getErr := r.client.GetWebhook(ctx, id); client.IsNotFound(getErr) {
-			err = nil
-		}
-	}
-	if err != nil && !client.IsNotFound(err) {
-		addAPIError(&resp.Diagnostics, "Deleting webhook endpoint "+id, err)
-	}
-}
-
-// ModifyPlan keeps the version when nothing else changes.
-func (r *webhookEndpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	keepVersionWhenUnchanged(ctx, req, resp)
-}
-
-func (r *webhookEndpointResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !slugPattern.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a webhook endpoint id: expected a slug such as ops-slack", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

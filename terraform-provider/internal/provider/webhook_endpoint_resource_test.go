@@ -112,25 +112,6 @@ func (r *receiver) expect(t *testing.T, id, header, value string) error {
 	return fmt.Errorf("no delivery with %s: %q reached the receiver", header, value)
 }
 
-func checkWebhooksDestroyed(t *testing.T) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		c := testClient(t)
-		for _, rs := range s.RootModule().Resources {
-			if rs.Type != "vedette_webhook_endpoint" {
-				continue
-			}
-			_, err := c.GetWebhook(context.Background(), rs.Primary.ID)
-			if err == nil {
-				return fmt.Errorf("webhook endpoint %s still exists", rs.Primary.ID)
-			}
-			if !client.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 func webhookConfig(url, description string) string {
 	return fmt.Sprintf(`
 resource "vedette_webhook_endpoint" "w" {
@@ -161,10 +142,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 	create := webhookConfig(url, "ops receiver")
 	updated := webhookConfig(url, "ops receiver, v2")
 	var signingSecret string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkWebhooksDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config: create,
@@ -182,7 +160,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 						return nil
 					}),
 					func(*terraform.State) error {
-						w, err := testClient(t).GetWebhook(context.Background(), "acc-hook")
+						w, err := client.Webhooks.Get(context.Background(), testClient(t), "acc-hook")
 						if err != nil {
 							return err
 						}
@@ -221,13 +199,13 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 			{
 				PreConfig: func() {
 					c := testClient(t)
-					w, err := c.GetWebhook(context.Background(), "acc-hook")
+					w, err := client.Webhooks.Get(context.Background(), c, "acc-hook")
 					if err != nil {
 						t.Fatal(err)
 					}
 					w.Spec.Description = "changed by hand"
 					w.Spec.Timeout = "10s"
-					if _, err := c.PutWebhook(context.Background(), "acc-hook",
+					if _, err := client.Webhooks.Put(context.Background(), c, "acc-hook",
 						client.WebhookWrite{Labels: w.Labels, Spec: w.Spec}, client.IfMatch(w.Version)); err != nil {
 						t.Fatal(err)
 					}
@@ -249,7 +227,7 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := testClient(t).DeleteWebhook(context.Background(), "acc-hook", client.Precondition{}); err != nil {
+					if err := client.Webhooks.Delete(context.Background(), testClient(t), "acc-hook", client.Precondition{}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -299,11 +277,8 @@ func TestAccWebhookEndpointResource_writeOnly(t *testing.T) {
 	recv := newReceiver(t)
 	v1 := webhookWOConfig(recv.URL, "tk_one", 1)
 	v2 := webhookWOConfig(recv.URL, "tk_two", 2)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		CheckDestroy:             checkWebhooksDestroyed(t),
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []resource.TestStep{
 			{
 				Config: v1,
@@ -353,10 +328,7 @@ func TestAccWebhookEndpointResource_writeOnly(t *testing.T) {
 
 // A template the server cannot compile is reported on the attribute, and nothing is stored.
 func TestAccWebhookEndpointServerValidation(t *testing.T) {
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkWebhooksDestroyed(t),
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: `
 resource "vedette_webhook_endpoint" "w" {
