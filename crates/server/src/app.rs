@@ -9,9 +9,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::auth::API_PREFIX;
+use crate::api::route::{self, is_under};
 use crate::engine::Engine;
 
 /// Longest message a pinger may attach (longer ones are cut).
@@ -40,11 +41,10 @@ pub struct AppState {
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under
 /// `/api/v1` and its reference at `/api/docs`; every request is timed for `/metrics`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/push/{token}", get(push).post(push))
-        .merge(crate::metrics::routes())
+    let outside_api = crate::routes::all()
+        .iter()
+        .filter(|r| !is_under(r.path, API_PREFIX));
+    route::router(outside_api, "")
         .merge(crate::api::openapi::docs())
         .nest("/api/v1", crate::api::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
@@ -54,9 +54,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `GET /healthz`: `ok` while the process serves.
+pub async fn health() -> &'static str {
+    "ok"
+}
+
 /// 200 `ready`, or 503 while starting, when the database does not answer, or when a
 /// background task died (`background task died: writer: panicked: ...`, one line each).
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if !state.ready.load(Ordering::Relaxed) {
         return (StatusCode::SERVICE_UNAVAILABLE, "starting".to_owned());
     }
@@ -77,8 +82,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// `?status=down&msg=...` reports a failure; anything else (or nothing) is a success.
-async fn push(
+/// `GET|POST /push/{token}`: `?status=down&msg=...` reports a failure; anything else (or nothing) is a success.
+pub async fn push(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(query): Query<HashMap<String, String>>,

@@ -9,6 +9,7 @@ pub mod files;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod routes;
 pub mod scheduler;
 pub mod serve;
 pub mod state_machine;

@@ -15,12 +15,10 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, Utc};
 use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
 
@@ -419,11 +417,6 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
         render(&state.engine),
     )
         .into_response()
-}
-
-/// The `/metrics` route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/metrics", get(scrape))
 }
 
 /// Middleware timing every request into `vedette_http_request_duration_seconds`, labelled by

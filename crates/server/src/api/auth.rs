@@ -36,6 +36,7 @@ use rand::Rng;
 use vedette_store::{NewToken, Scope, Store};
 
 use super::problem::Problem;
+use super::route::{self, is_under};
 use crate::ServerError;
 use crate::app::AppState;
 use crate::limits::{RetryAfter, client_key};
@@ -52,8 +53,6 @@ const MAX_SECRET_LEN: usize = 256;
 pub const LAST_USED_THROTTLE: chrono::Duration = chrono::Duration::minutes(1);
 /// Path prefix that needs a token.
 pub const API_PREFIX: &str = "/api/v1";
-/// Paths below [`API_PREFIX`] that need no token.
-pub const PUBLIC_PATHS: [&str; 1] = ["/api/v1/openapi.json"];
 
 const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -112,17 +111,16 @@ pub fn check_secret_format(secret: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The scope a request to `path` with `method` needs; `None` when it needs no token.
+/// The scope a request to `path` with `method` needs; `None` when it needs no token. It is
+/// the scope its operation declares ([`crate::routes::all`]); an undeclared request below
+/// [`API_PREFIX`] needs `read` to look (GET, HEAD, OPTIONS) and `write` otherwise, so what
+/// does not exist is told only to a token that may know.
 pub fn required_scope(method: &Method, path: &str) -> Option<Scope> {
-    let under = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    };
-    if !under(API_PREFIX) || PUBLIC_PATHS.contains(&path) {
+    if !is_under(path, API_PREFIX) {
         return None;
     }
-    if under("/api/v1/tokens") {
-        return Some(Scope::Admin);
+    if let Some(route) = route::find(crate::routes::all(), method, path) {
+        return route.scope;
     }
     match *method {
         Method::GET | Method::HEAD | Method::OPTIONS => Some(Scope::Read),

@@ -12,6 +12,8 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing;
+use schemars::JsonSchema;
 use serde::Serialize;
 use vedette_model::selector::{self, Selector};
 use vedette_model::{Audience, Record, Version};
@@ -24,13 +26,16 @@ use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
 use super::resource::{self, WRITE_ATTEMPTS, audience_of, ensure_api_managed};
+use super::route::{
+    Body, CURSOR, ID, IF_MATCH, IF_NONE_MATCH, LIMIT, READ, Route, SELECTOR, WRITE, WRITE_ERRORS,
+};
 
 /// A versioned resource kind served by the shared handlers.
 pub trait ApiResource: Send + Sync + 'static {
     /// What the resource is.
-    type Spec: Spec + Stored + 'static;
-    /// How answers show it.
-    type View: Serialize + Send;
+    type Spec: Spec + Stored + JsonSchema + 'static;
+    /// How answers show it; its schema must be named [`Self::NAME`].
+    type View: Serialize + JsonSchema + Send;
 
     /// Singular, for messages: `monitor`.
     const KIND: &'static str;
@@ -38,6 +43,10 @@ pub trait ApiResource: Send + Sync + 'static {
     const COLLECTION: &'static str;
     /// Prefix of generated ids when the spec's name gives none: `mon`.
     const ID_PREFIX: &'static str;
+    /// The kind in operation ids and schema names: `Monitor` (`getMonitor`, `MonitorWrite`).
+    const NAME: &'static str;
+    /// The collection in operation ids: `Monitors` (`listMonitors`).
+    const NAMES: &'static str;
 
     /// The display name a new id is made from.
     fn name(spec: &Self::Spec) -> Option<&str>;
@@ -345,4 +354,101 @@ pub async fn delete<R: ApiResource>(
 /// The record of `id` for a read; 404 when there is none.
 pub async fn current<R: ApiResource>(state: &ApiState, id: &str) -> ApiResult<Record<R::Spec>> {
     R::read(state, id).await?.ok_or_else(|| not_found::<R>(id))
+}
+
+/// The six operations of kind `R`, for [`crate::routes::all`]: list and create on the
+/// collection, get, put, patch and delete on `/{id}`.
+pub fn routes<R: ApiResource>() -> [Route; 6] {
+    let text = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let collection = text(format!("/api/v1/{}", R::COLLECTION));
+    let item = text(format!("/api/v1/{}/{{id}}", R::COLLECTION));
+    let schema = text(R::NAME.to_owned());
+    let write = text(format!("{}Write", R::NAME));
+    let base = Route {
+        method: "GET",
+        path: item,
+        operation_id: "",
+        summary: "",
+        tag: R::COLLECTION,
+        scope: WRITE,
+        params: &[ID, IF_MATCH],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json(schema),
+        created: None,
+        errors: &[],
+        handler: || routing::get(get::<R>),
+    };
+    [
+        Route {
+            path: collection,
+            operation_id: text(format!("list{}", R::NAMES)),
+            summary: text(format!("List {}s, ordered by id", R::KIND)),
+            scope: READ,
+            params: &[SELECTOR, LIMIT, CURSOR],
+            response: Body::Json(text(format!("{}List", R::NAME))),
+            errors: &[400],
+            handler: || routing::get(list::<R>),
+            ..base
+        },
+        Route {
+            method: "POST",
+            path: collection,
+            operation_id: text(format!("create{}", R::NAME)),
+            summary: text(format!(
+                "Create a {} (id from the body, the spec's name or generated); 201 with Location",
+                R::KIND
+            )),
+            params: &[],
+            request: Body::Json(write),
+            status: 201,
+            errors: WRITE_ERRORS,
+            handler: || routing::post(create::<R>),
+            ..base
+        },
+        Route {
+            operation_id: text(format!("get{}", R::NAME)),
+            summary: text(format!("One {}", R::KIND)),
+            scope: READ,
+            params: &[ID],
+            errors: &[404],
+            ..base
+        },
+        Route {
+            method: "PUT",
+            operation_id: text(format!("put{}", R::NAME)),
+            summary: text(format!(
+                "Create or replace a {} (201 created, 200 replaced)",
+                R::KIND
+            )),
+            params: &[ID, IF_MATCH, IF_NONE_MATCH],
+            request: Body::Json(write),
+            created: Some(Body::Json(schema)),
+            errors: WRITE_ERRORS,
+            handler: || routing::put(put::<R>),
+            ..base
+        },
+        Route {
+            method: "PATCH",
+            operation_id: text(format!("patch{}", R::NAME)),
+            summary: text(format!(
+                "Change a {} with a JSON Merge Patch (RFC 7396) over labels and spec",
+                R::KIND
+            )),
+            request: Body::MergePatch(text(format!("{}Patch", R::NAME))),
+            errors: &[400, 404, 409, 412, 413, 415, 422],
+            handler: || routing::patch(patch::<R>),
+            ..base
+        },
+        Route {
+            method: "DELETE",
+            operation_id: text(format!("delete{}", R::NAME)),
+            summary: text(format!("Delete a {}", R::KIND)),
+            status: 204,
+            response: Body::Empty,
+            errors: &[404, 409, 412],
+            handler: || routing::delete(delete::<R>),
+            ..base
+        },
+    ]
 }

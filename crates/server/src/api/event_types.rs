@@ -4,8 +4,6 @@
 use std::str::FromStr;
 
 use axum::Json;
-use axum::Router;
-use axum::routing::get;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -16,7 +14,6 @@ use vedette_webhooks::samples;
 use super::extract::PathId;
 use super::pagination::Page;
 use super::problem::{ApiResult, Problem};
-use crate::app::AppState;
 
 /// One event type.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -44,15 +41,8 @@ fn info(t: EventType) -> EventTypeInfo {
     }
 }
 
-/// The event-type routes, relative to `/api/v1`, to merge into the API router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/event-types", get(list))
-        .route("/event-types/{name}", get(get_one))
-}
-
 /// `GET /event-types`: every type, in one page.
-async fn list() -> Page<EventTypeInfo> {
+pub async fn list() -> Page<EventTypeInfo> {
     Page {
         items: EventType::ALL.into_iter().map(info).collect(),
         next_cursor: None,
@@ -60,7 +50,7 @@ async fn list() -> Page<EventTypeInfo> {
 }
 
 /// `GET /event-types/{name}`.
-async fn get_one(PathId(name): PathId) -> ApiResult<Json<EventTypeInfo>> {
+pub async fn get_one(PathId(name): PathId) -> ApiResult<Json<EventTypeInfo>> {
     EventType::from_str(&name)
         .map(|t| Json(info(t)))
         .map_err(Problem::not_found)

@@ -3,9 +3,7 @@
 //! on the server; `POST /webhooks/preview` shows what they render.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -53,15 +51,8 @@ impl From<&Manifest> for Integration {
     }
 }
 
-/// The integration routes, relative to `/api/v1`, to merge into the API router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/integrations", get(list))
-        .route("/integrations/{name}", get(get_one))
-}
-
 /// `GET /integrations?category=`: every integration, by name, in one page.
-async fn list(State(state): State<AppState>, params: Params) -> Page<Integration> {
+pub async fn list(State(state): State<AppState>, params: Params) -> Page<Integration> {
     let category = params.get("category");
     let mut items: Vec<Integration> = state
         .webhooks
@@ -78,7 +69,7 @@ async fn list(State(state): State<AppState>, params: Params) -> Page<Integration
 }
 
 /// `GET /integrations/{name}`.
-async fn get_one(
+pub async fn get_one(
     State(state): State<AppState>,
     PathId(name): PathId,
 ) -> ApiResult<Json<Integration>> {

@@ -19,7 +19,7 @@ pub struct Maintenance;
 
 /// A maintenance window as the API shows it.
 #[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "MaintenanceWindow")]
+#[schemars(rename = "Maintenance")]
 pub struct WindowView {
     /// Stable slug.
     id: String,
@@ -45,6 +45,8 @@ impl ApiResource for Maintenance {
     const KIND: &'static str = "maintenance window";
     const COLLECTION: &'static str = "maintenance";
     const ID_PREFIX: &'static str = "mw";
+    const NAME: &'static str = "Maintenance";
+    const NAMES: &'static str = "Maintenance";
 
     fn name(spec: &MaintenanceSpec) -> Option<&str> {
         spec.name.as_deref()

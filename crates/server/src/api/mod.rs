@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod problem;
 pub mod resource;
 pub mod results;
+pub mod route;
 pub mod series;
 pub mod status;
 pub mod time;
@@ -31,11 +32,8 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 
 use self::extract::MAX_BODY_BYTES;
-use self::maintenance::Maintenance;
-use self::monitors::Monitors;
 use self::problem::Problem;
 
 /// State of the API handlers: the application's (engine, shutdown signal).
@@ -46,48 +44,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The API routes, to nest under `/api/v1` (into a router of any state).
 pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
-    Router::new()
-        .route(
-            "/monitors",
-            get(crud::list::<Monitors>).post(crud::create::<Monitors>),
-        )
-        .route(
-            "/monitors/{id}",
-            get(crud::get::<Monitors>)
-                .put(crud::put::<Monitors>)
-                .patch(crud::patch::<Monitors>)
-                .delete(crud::delete::<Monitors>),
-        )
-        .route("/monitors/{id}/pause", post(monitors::pause))
-        .route("/monitors/{id}/resume", post(monitors::resume))
-        .route("/monitors/{id}/run", post(monitors::run))
-        .route(
-            "/monitors/{id}/rotate-push-token",
-            post(monitors::rotate_push_token),
-        )
-        .route("/monitors/{id}/results", get(results::list))
-        .route("/series", get(series::get))
-        .route("/incidents", get(incidents::list))
-        .route("/incidents/{id}", get(incidents::get))
-        .route(
-            "/maintenance",
-            get(crud::list::<Maintenance>).post(crud::create::<Maintenance>),
-        )
-        .route(
-            "/maintenance/{id}",
-            get(crud::get::<Maintenance>)
-                .put(crud::put::<Maintenance>)
-                .patch(crud::patch::<Maintenance>)
-                .delete(crud::delete::<Maintenance>),
-        )
-        .route("/events", get(events::list))
-        .route("/events/stream", get(events::stream))
-        .route("/status", get(status::get))
-        .merge(tokens::routes())
-        .merge(webhooks::routes())
-        .merge(event_types::routes())
-        .merge(integrations::routes())
-        .merge(openapi::routes())
+    let api = crate::routes::all()
+        .iter()
+        .filter(|r| route::is_under(r.path, auth::API_PREFIX));
+    route::router(api, auth::API_PREFIX)
         .fallback(|| async { Problem::not_found("no such API resource") })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

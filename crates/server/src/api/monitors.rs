@@ -247,6 +247,8 @@ impl ApiResource for Monitors {
     const KIND: &'static str = "monitor";
     const COLLECTION: &'static str = "monitors";
     const ID_PREFIX: &'static str = "mon";
+    const NAME: &'static str = "Monitor";
+    const NAMES: &'static str = "Monitors";
 
     fn name(spec: &MonitorSpec) -> Option<&str> {
         spec.name.as_deref()

@@ -2,11 +2,9 @@
 //! revoke. Every route needs the `admin` scope ([`super::auth`] enforces it).
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -78,13 +76,6 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-/// The token routes, relative to `/api/v1`, to merge into the API router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list).post(create))
-        .route("/tokens/{id}", delete(revoke))
-}
-
 /// Checks a create body field by field, reporting every problem at its path.
 fn parse_create(body: Value, now: DateTime<Utc>) -> ApiResult<CreateToken> {
     let Value::Object(map) = body else {
@@ -147,7 +138,10 @@ fn parse_create(body: Value, now: DateTime<Utc>) -> ApiResult<CreateToken> {
 }
 
 /// `POST /api/v1/tokens`: 201 with the secret, shown only here.
-async fn create(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let now = Utc::now();
     let request = parse_create(body, now)?;
     let secret = generate_secret();
@@ -185,7 +179,7 @@ async fn create(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiR
 
 /// `GET /api/v1/tokens`: tokens not revoked (expired ones included), oldest first, in one
 /// page.
-async fn list(State(state): State<AppState>) -> ApiResult<Page<Token>> {
+pub async fn list(State(state): State<AppState>) -> ApiResult<Page<Token>> {
     let items = state
         .engine
         .store()
@@ -202,7 +196,10 @@ async fn list(State(state): State<AppState>) -> ApiResult<Page<Token>> {
 
 /// `DELETE /api/v1/tokens/{id}`: 204; 404 when unknown or already revoked; 409 when it is the
 /// last active admin token (revoking it would lock every administrator out).
-async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     match state
         .engine
         .store()

@@ -13,8 +13,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -143,23 +142,6 @@ impl Spec for EndpointSpec {
     fn problems(&self, _prefix: &str) -> Vec<FieldError> {
         Vec::new()
     }
-}
-
-/// The webhook and message routes, relative to `/api/v1`, to merge into the API router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks", get(list).post(create))
-        .route("/webhooks/preview", post(preview))
-        .route(
-            "/webhooks/{id}",
-            get(get_one).put(put).patch(patch).delete(delete),
-        )
-        .route("/webhooks/{id}/rotate-secret", post(rotate_secret))
-        .route("/webhooks/{id}/test", post(send_test))
-        .route("/webhooks/{id}/deliveries", get(deliveries))
-        .route("/webhooks/{id}/recover", post(recover))
-        .route("/messages/{id}", get(get_message))
-        .route("/messages/{id}/replay", post(replay))
 }
 
 fn not_found(id: &str) -> Problem {
@@ -415,7 +397,7 @@ fn no_store(mut response: Response) -> Response {
 }
 
 /// `GET /webhooks?selector=&limit=&cursor=`, by id.
-async fn list(
+pub async fn list(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,
     params: Params,
@@ -452,7 +434,7 @@ async fn list(
 }
 
 /// `GET /webhooks/{id}`, with message counts.
-async fn get_one(
+pub async fn get_one(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,
     PathId(id): PathId,
@@ -480,7 +462,10 @@ async fn get_one(
 
 /// `POST /webhooks`: creates with the body's id, one from the integration's name, or a
 /// generated one; 201 with the signing secret, shown only here.
-async fn create(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let envelope = parse_write(&state.webhooks, body, None)?;
     let candidates = match &envelope.id {
         Some(id) => vec![id.clone()],
@@ -519,7 +504,7 @@ fn public_key(spec: &EndpointSpec) -> Option<String> {
 }
 
 /// `PUT /webhooks/{id}`: create-or-replace; 201 (with the signing secret) or 200.
-async fn put(
+pub async fn put(
     State(state): State<AppState>,
     PathId(id): PathId,
     pre: Preconditions,
@@ -556,7 +541,7 @@ async fn put(
 }
 
 /// `PATCH /webhooks/{id}`: JSON Merge Patch over `{"labels", "spec"}`, then validated.
-async fn patch(
+pub async fn patch(
     State(state): State<AppState>,
     PathId(id): PathId,
     pre: Preconditions,
@@ -591,7 +576,7 @@ async fn patch(
 }
 
 /// `DELETE /webhooks/{id}`: 204; its messages and delivery log go too.
-async fn delete(
+pub async fn delete(
     State(state): State<AppState>,
     PathId(id): PathId,
     pre: Preconditions,
@@ -606,7 +591,7 @@ async fn delete(
 /// `POST /webhooks/{id}/rotate-secret?overlap=24h`: a new signing secret (Ed25519 when the
 /// newest one is); the current ones keep signing for `overlap`. 200 with the new secret,
 /// shown only here.
-async fn rotate_secret(
+pub async fn rotate_secret(
     State(state): State<AppState>,
     PathId(id): PathId,
     pre: Preconditions,
@@ -706,7 +691,7 @@ const PREVIEW_URL: &str = "https://receiver.example/webhook";
 
 /// `POST /webhooks/preview`: renders a template or integration for the sample of an event
 /// type; 422 naming the field (and the line and column of a template error).
-async fn preview(
+pub async fn preview(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<PreviewResponse>> {
@@ -793,7 +778,7 @@ fn ensure_enabled(record: &WebhookEndpointRecord) -> ApiResult<()> {
 
 /// `POST /webhooks/{id}/test?event_type=monitor.down`: queues the sample event of a type as a
 /// real delivery (signed, retried, logged); 202 with its message id.
-async fn send_test(
+pub async fn send_test(
     State(state): State<AppState>,
     PathId(id): PathId,
     params: Params,
@@ -930,7 +915,7 @@ fn delivery_view(m: WebhookMessage, attempts: Vec<WebhookAttempt>) -> DeliveryVi
 
 /// `GET /webhooks/{id}/deliveries?status=&event_type=&since=&limit=&cursor=`: messages,
 /// newest first, each with its attempts.
-async fn deliveries(
+pub async fn deliveries(
     State(state): State<AppState>,
     PathId(id): PathId,
     params: Params,
@@ -1015,7 +1000,7 @@ async fn find_message(state: &AppState, id: &str) -> ApiResult<WebhookMessage> {
 }
 
 /// `GET /messages/{id}`: one message with its attempts.
-async fn get_message(
+pub async fn get_message(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Json<DeliveryView>> {
@@ -1026,7 +1011,7 @@ async fn get_message(
 
 /// `POST /messages/{id}/replay`: queues the message again now, with a fresh retry schedule
 /// and the same `webhook-id`; 202 with the message.
-async fn replay(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
+pub async fn replay(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
     let message = find_message(&state, &id).await?;
     ensure_enabled(&find(&state, &message.endpoint_id).await?)?;
     let store = state.engine.store();
@@ -1048,7 +1033,7 @@ pub struct Recovered {
 
 /// `POST /webhooks/{id}/recover?since=-24h`: queues again every failed message of the
 /// endpoint queued since then; 202 with how many.
-async fn recover(
+pub async fn recover(
     State(state): State<AppState>,
     PathId(id): PathId,
     params: Params,

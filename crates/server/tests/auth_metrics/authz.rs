@@ -1,7 +1,8 @@
 //! Every documented route against no token, a read, a write and an admin token.
 
 use reqwest::Method;
-use vedette_server::api::openapi::{Body, ROUTES, Route};
+use vedette_server::api::route::{Body, Route};
+use vedette_server::routes;
 use vedette_store::Scope;
 
 use crate::common::{Server, problem};
@@ -49,7 +50,7 @@ async fn every_route_enforces_its_scope() {
     let admin = server.admin.clone();
 
     let mut checked = 0;
-    for route in ROUTES {
+    for route in routes::all() {
         let what = format!("{} {}", route.method, route.path);
         let Some(scope) = route.scope else {
             let status = send(&server, route, None).await;

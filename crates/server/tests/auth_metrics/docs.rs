@@ -4,7 +4,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use vedette_server::api::openapi::{self, ROUTES};
+use vedette_server::api::openapi;
+use vedette_server::routes;
 
 use crate::common::Server;
 
@@ -79,7 +80,7 @@ fn openapi_document_is_consistent() {
         assert!(schemas.contains_key(name), "dangling $ref {r}");
     }
     let mut ids = HashSet::new();
-    for route in ROUTES {
+    for route in routes::all() {
         assert!(
             ids.insert(route.operation_id),
             "{} twice",
