@@ -444,13 +444,27 @@ async fn validation_names_fields(kind: Kind) {
     assert_eq!(
         several.error_fields(),
         [
-            "spec.interval",
-            "spec.timeout",
-            "spec.retries",
             "spec.assertions[0]",
-            "spec.http.url"
+            "spec.http.url",
+            "spec.interval",
+            "spec.retries",
+            "spec.timeout"
         ]
     );
+
+    // A type error does not hide the others: all three fields in one answer.
+    let three = server
+        .put(
+            "/monitors/bad",
+            &json!({"spec": {"http": {"url": "ftp://x"}, "interval": "-5s", "assertions": ["status =="]}}),
+        )
+        .await;
+    three.problem(422);
+    assert_eq!(
+        three.error_fields(),
+        ["spec.assertions[0]", "spec.http.url", "spec.interval"]
+    );
+    assert_eq!(three.body["detail"], "3 fields are invalid");
 
     // A password in the URL is refused, and the error does not repeat it.
     let credentials = server
@@ -517,7 +531,7 @@ async fn validation_names_fields(kind: Kind) {
         )
         .await;
     patched.problem(422);
-    assert_eq!(patched.error_fields(), ["spec.timeout", "spec.http.url"]);
+    assert_eq!(patched.error_fields(), ["spec.http.url", "spec.timeout"]);
     server.finish().await;
 }
 
