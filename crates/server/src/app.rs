@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::extract::PathId;
 use crate::engine::Engine;
 
 /// Longest message a pinger may attach (longer ones are cut).
@@ -80,7 +81,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// `?status=down&msg=...` reports a failure; anything else (or nothing) is a success.
 async fn push(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    PathId(token): PathId,
     Query(query): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     let up = !matches!(

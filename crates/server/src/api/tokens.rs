@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -16,7 +16,7 @@ use vedette_store::{NewToken, Revocation, Scope, TokenRecord};
 
 use super::auth::{generate_id, generate_secret};
 use super::body::typed;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, PathId};
 use super::pagination::Page;
 use super::problem::{ApiResult, Problem};
 use crate::app::AppState;
@@ -202,7 +202,7 @@ async fn list(State(state): State<AppState>) -> ApiResult<Page<Token>> {
 
 /// `DELETE /api/v1/tokens/{id}`: 204; 404 when unknown or already revoked; 409 when it is the
 /// last active admin token (revoking it would lock every administrator out).
-async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn revoke(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
     match state
         .engine
         .store()
