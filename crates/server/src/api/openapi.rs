@@ -107,7 +107,8 @@ pub struct Route {
     pub status: u16,
     /// Body of success.
     pub response: Body,
-    /// Error statuses beyond the 401/403 every scoped operation may answer.
+    /// Other answers (a 304, errors) beyond those every operation that needs a token may give:
+    /// 401, 403 (when it needs more than `read`), 408, 429 and 503.
     pub errors: &'static [u16],
 }
 
@@ -150,7 +151,8 @@ const TO: Param = query("to", "End: RFC 3339, or relative; `now` by default.");
 const IF_MATCH: Param = Param {
     name: "If-Match",
     location: In::Header,
-    description: "`\"<version>\"`: write only at this version (412 otherwise); `*`: must exist.",
+    description: "`\"<version>\"`: write only at this version (412 otherwise; a tag that is not \
+                  a version matches none); `*`: must exist.",
     kind: "string",
 };
 const IF_NONE_MATCH: Param = Param {
@@ -159,11 +161,24 @@ const IF_NONE_MATCH: Param = Param {
     description: "`*`: create only (412 when it exists).",
     kind: "string",
 };
+const IF_NONE_MATCH_READ: Param = Param {
+    name: "If-None-Match",
+    location: In::Header,
+    description: "`\"<version>\"`: 304 without a body while that is the current version.",
+    kind: "string",
+};
+
+const EVENT_TYPES: Param = query(
+    "type",
+    "Only events of these types, comma-separated, e.g. `monitor.down,monitor.up`.",
+);
 
 const READ: Option<Scope> = Some(Scope::Read);
 const WRITE: Option<Scope> = Some(Scope::Write);
 const ADMIN: Option<Scope> = Some(Scope::Admin);
 const WRITE_ERRORS: &[u16] = &[400, 409, 412, 413, 415, 422];
+/// A create (`POST`) takes no precondition, so never answers 412.
+const CREATE_ERRORS: &[u16] = &[400, 409, 413, 415, 422];
 
 /// Every operation of the API, in reference order.
 pub const ROUTES: &[Route] = &[
@@ -191,7 +206,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Json("MonitorWrite"),
         status: 201,
         response: Body::Json("Monitor"),
-        errors: WRITE_ERRORS,
+        errors: CREATE_ERRORS,
     },
     Route {
         method: "GET",
@@ -200,11 +215,11 @@ pub const ROUTES: &[Route] = &[
         summary: "One monitor with its status",
         tag: "monitors",
         scope: READ,
-        params: &[ID],
+        params: &[ID, IF_NONE_MATCH_READ],
         request: Body::Empty,
         status: 200,
         response: Body::Json("Monitor"),
-        errors: &[404],
+        errors: &[304, 404],
     },
     Route {
         method: "PUT",
@@ -282,7 +297,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Empty,
         status: 200,
         response: Body::Json("CheckResult"),
-        errors: &[404],
+        errors: &[404, 409],
     },
     Route {
         method: "POST",
@@ -332,7 +347,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Empty,
         status: 200,
         response: Body::Json("SeriesResponse"),
-        errors: &[400],
+        errors: &[400, 422],
     },
     Route {
         method: "GET",
@@ -391,7 +406,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Json("MaintenanceWrite"),
         status: 201,
         response: Body::Json("Maintenance"),
-        errors: WRITE_ERRORS,
+        errors: CREATE_ERRORS,
     },
     Route {
         method: "GET",
@@ -400,11 +415,11 @@ pub const ROUTES: &[Route] = &[
         summary: "One maintenance window",
         tag: "maintenance",
         scope: READ,
-        params: &[ID],
+        params: &[ID, IF_NONE_MATCH_READ],
         request: Body::Empty,
         status: 200,
         response: Body::Json("Maintenance"),
-        errors: &[404],
+        errors: &[304, 404],
     },
     Route {
         method: "PUT",
@@ -460,7 +475,13 @@ pub const ROUTES: &[Route] = &[
                 kind: "integer",
             },
             LIMIT,
-            query("type", "Only events of this type, e.g. `monitor.down`."),
+            Param {
+                name: "cursor",
+                location: In::Query,
+                description: "`next_cursor` of the previous page (the same as `after`).",
+                kind: "integer",
+            },
+            EVENT_TYPES,
         ],
         request: Body::Empty,
         status: 200,
@@ -488,6 +509,7 @@ pub const ROUTES: &[Route] = &[
                 description: "Resume after this `seq`.",
                 kind: "string",
             },
+            EVENT_TYPES,
         ],
         request: Body::Empty,
         status: 200,
@@ -532,7 +554,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Json("WebhookWrite"),
         status: 201,
         response: Body::Json("CreatedWebhook"),
-        errors: WRITE_ERRORS,
+        errors: CREATE_ERRORS,
     },
     Route {
         method: "POST",
@@ -545,7 +567,7 @@ pub const ROUTES: &[Route] = &[
         request: Body::Json("PreviewRequest"),
         status: 200,
         response: Body::Json("PreviewResponse"),
-        errors: &[400, 413, 415, 422],
+        errors: &[400, 413, 415, 422, 503],
     },
     Route {
         method: "GET",
@@ -554,11 +576,11 @@ pub const ROUTES: &[Route] = &[
         summary: "One webhook endpoint (secrets redacted) with its message counts",
         tag: "webhooks",
         scope: READ,
-        params: &[ID],
+        params: &[ID, IF_NONE_MATCH_READ],
         request: Body::Empty,
         status: 200,
         response: Body::Json("Webhook"),
-        errors: &[404],
+        errors: &[304, 404],
     },
     Route {
         method: "PUT",
@@ -895,17 +917,19 @@ fn status_description(status: u16) -> &'static str {
         201 => "Created",
         202 => "Accepted",
         204 => "No content",
+        304 => "Not modified: If-None-Match names the current version",
         400 => "Malformed JSON, query or cursor",
         401 => "No token, or a malformed, unknown, expired or revoked one",
         403 => "The token lacks the scope this operation needs",
         404 => "Not found",
+        408 => "The request took longer than 30 s",
         409 => "Conflict (e.g. the resource is managed by config files)",
         412 => "Version precondition failed",
         413 => "Body over 1 MiB",
         415 => "Body is not JSON",
         422 => "Validation failed; `errors` names each field",
         429 => "Rate limited, or too many open event streams; see Retry-After",
-        503 => "Unavailable",
+        503 => "Unavailable for now (not ready, busy, or the database did not answer)",
         _ => "",
     }
 }
@@ -989,19 +1013,24 @@ fn operation(route: &Route) -> Value {
             json!({ "description": "Created", "content": content(Body::Json("CreatedWebhook")) }),
         );
     }
-    let auth_errors: &[u16] = if route.scope.is_some() {
-        &[401, 403]
-    } else {
-        &[]
+    // Every valid token holds at least `read`, so only wider scopes can be lacking (403).
+    let scoped: &[u16] = match route.scope {
+        None => &[],
+        Some(Scope::Read) => &[401, 408, 429, 503],
+        Some(_) => &[401, 403, 408, 429, 503],
     };
-    for status in auth_errors.iter().chain(route.errors) {
-        responses.insert(
-            status.to_string(),
-            json!({
-                "description": status_description(*status),
-                "content": { PROBLEM_JSON: { "schema": schema_ref("Problem") } },
-            }),
-        );
+    // The API answers errors as problem+json; the plain-text routes outside it in plain text.
+    let error_content = if route.path.starts_with("/api/") {
+        json!({ PROBLEM_JSON: { "schema": schema_ref("Problem") } })
+    } else {
+        json!({ "text/plain": { "schema": { "type": "string" } } })
+    };
+    for status in scoped.iter().chain(route.errors) {
+        let mut answer = json!({ "description": status_description(*status) });
+        if *status >= 400 {
+            answer["content"] = error_content.clone();
+        }
+        responses.insert(status.to_string(), answer);
     }
     op.insert("responses".into(), responses.into());
     op.into()
@@ -1041,6 +1070,8 @@ fn schemas() -> Map<String, Value> {
     add::<EventTypeInfo>(&mut generator);
     add::<Integration>(&mut generator);
     let mut schemas = generator.take_definitions(true);
+    let summary = incident_summary(schemas.get("Incident"));
+    schemas.insert("IncidentSummary".to_owned(), summary);
 
     let labels = json!({
         "type": "object",
@@ -1060,7 +1091,7 @@ fn schemas() -> Map<String, Value> {
             },
         })
     };
-    let resource = |spec: &str, status: bool| {
+    let resource = |spec: &str, status: bool, active: bool| {
         let mut properties = json!({
             "id": { "type": "string" },
             "labels": labels,
@@ -1074,6 +1105,13 @@ fn schemas() -> Map<String, Value> {
         if status {
             properties["status"] = schema_ref("MonitorStatus");
             required.push("status");
+        }
+        if active {
+            properties["active"] = json!({
+                "type": "boolean",
+                "description": "Whether the window is in force now.",
+            });
+            required.push("active");
         }
         json!({ "type": "object", "required": required, "properties": properties })
     };
@@ -1159,7 +1197,7 @@ fn schemas() -> Map<String, Value> {
                 },
             }),
         ),
-        ("Monitor", resource("MonitorSpec", true)),
+        ("Monitor", resource("MonitorSpec", true, false)),
         ("MonitorWrite", write("MonitorSpec")),
         ("MonitorPatch", patch.clone()),
         ("MonitorList", list(schema_ref("Monitor"))),
@@ -1173,11 +1211,11 @@ fn schemas() -> Map<String, Value> {
             }),
         ),
         ("ResultList", list(schema_ref("StoredResult"))),
-        ("Maintenance", resource("MaintenanceSpec", false)),
+        ("Maintenance", resource("MaintenanceSpec", false, true)),
         ("MaintenanceWrite", write("MaintenanceSpec")),
         ("MaintenancePatch", patch.clone()),
         ("MaintenanceList", list(schema_ref("Maintenance"))),
-        ("IncidentList", list(schema_ref("Incident"))),
+        ("IncidentList", list(schema_ref("IncidentSummary"))),
         (
             "SequencedEvent",
             json!({
@@ -1247,7 +1285,7 @@ fn schemas() -> Map<String, Value> {
                             "maintenance": { "type": "integer" },
                         },
                     },
-                    "open_incidents": { "type": "array", "items": schema_ref("Incident") },
+                    "open_incidents": { "type": "array", "items": schema_ref("IncidentSummary") },
                 },
             }),
         ),
@@ -1271,6 +1309,24 @@ fn schemas() -> Map<String, Value> {
         json!({ "type": "object", "description": "An OpenAPI 3.1 document." }),
     );
     schemas
+}
+
+/// An incident as lists show it: the `Incident` schema without its timeline.
+fn incident_summary(incident: Option<&Value>) -> Value {
+    let mut summary = incident
+        .cloned()
+        .unwrap_or_else(|| json!({ "type": "object" }));
+    if let Some(properties) = summary["properties"].as_object_mut() {
+        properties.remove("timeline");
+    }
+    if let Some(required) = summary["required"].as_array_mut() {
+        required.retain(|name| name != "timeline");
+    }
+    summary["description"] =
+        "An incident as lists and the status summary show it: without its timeline (see \
+         GET /api/v1/incidents/{id})."
+            .into();
+    summary
 }
 
 /// Builds the OpenAPI 3.1 document.
