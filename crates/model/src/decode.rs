@@ -178,23 +178,6 @@ impl Decoder {
     }
 }
 
-/// Decodes `value` as `T` at `prefix` and runs `check` on it: the value, or every problem.
-pub fn decode<T: DeserializeOwned>(
-    value: Value,
-    prefix: &str,
-    check: impl FnOnce(&T) -> Vec<FieldError>,
-) -> Result<T, Vec<FieldError>> {
-    let mut decoder = Decoder::new();
-    let decoded = decoder.decode::<T>(value, prefix);
-    if let Some(decoded) = &decoded {
-        decoder.check(check(&decoded.value));
-    }
-    match decoded {
-        Some(decoded) if decoder.is_empty() => Ok(decoded.value),
-        _ => Err(decoder.finish()),
-    }
-}
-
 /// Elements removed from sequences, by the sequence's path in the document as sent, so that
 /// later errors name elements by their original index.
 #[derive(Debug, Default)]
@@ -359,11 +342,18 @@ mod tests {
     use super::*;
     use crate::MonitorSpec;
 
+    /// Every problem of `value` as a monitor spec at `spec`.
     fn problems(value: Value) -> Vec<(String, String)> {
-        match decode::<MonitorSpec>(value, "spec", |s| s.validate("spec")) {
-            Ok(spec) => panic!("accepted: {spec:?}"),
-            Err(errors) => errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        let mut decoder = Decoder::new();
+        if let Some(decoded) = decoder.decode::<MonitorSpec>(value, "spec") {
+            decoder.check(decoded.value.validate("spec"));
         }
+        assert!(!decoder.is_empty(), "accepted");
+        decoder
+            .finish()
+            .into_iter()
+            .map(|e| (e.field, e.message))
+            .collect()
     }
 
     fn fields(value: Value) -> Vec<String> {
