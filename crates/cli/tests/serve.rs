@@ -82,10 +82,13 @@ fn validate_prints_file_line_and_field() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{}:8: spec.interval", bad.display())),
-        "{stderr}"
-    );
+    // Both problems of the document, the type error and the semantic one, at once.
+    for (line, field) in [(7, "spec.http.url"), (8, "spec.interval")] {
+        assert!(
+            stderr.contains(&format!("{}:{line}: {field}", bad.display())),
+            "{stderr}"
+        );
+    }
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vedette"))
         .args(["validate", "-f"])

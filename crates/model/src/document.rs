@@ -16,10 +16,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decode::Decoder;
+use crate::field_path::{self, Seg};
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
 use crate::validate::{FieldError, check_id, check_label};
@@ -509,27 +510,6 @@ struct Document<'a> {
     chunk: &'a Chunk<'a>,
 }
 
-/// A problem before it is placed on a line.
-struct Problem {
-    field: String,
-    message: String,
-}
-
-impl Problem {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<FieldError> for Problem {
-    fn from(e: FieldError) -> Self {
-        Self::new(e.field, e.message)
-    }
-}
-
 impl Document<'_> {
     fn syntax_error(
         &self,
@@ -572,12 +552,14 @@ impl Document<'_> {
         })
     }
 
-    fn place(&self, problems: Vec<Problem>) -> Vec<LoadError> {
+    /// Places each problem on the line of its field (the document's first line when the field
+    /// is not found), in line order.
+    fn place(&self, problems: Vec<FieldError>) -> Vec<LoadError> {
         let lines = outline(self.chunk.text);
-        problems
+        let mut placed: Vec<LoadError> = problems
             .into_iter()
             .map(|p| {
-                let (line, column) = locate(&lines, &parse_field(&p.field))
+                let (line, column) = locate(&lines, &field_path::parse(&p.field))
                     .map(|(l, c)| (self.chunk.first_line + l, Some(c)))
                     .unwrap_or((self.chunk.content_line(), None));
                 LoadError {
@@ -588,15 +570,17 @@ impl Document<'_> {
                     message: p.message,
                 }
             })
-            .collect()
+            .collect();
+        placed.sort_by_key(|e| e.line);
+        placed
     }
 
     fn resource(&self, value: Value) -> Result<Resource, Vec<LoadError>> {
-        let mut problems = Vec::new();
-        let resource = build(value, &mut problems);
+        let mut decoder = Decoder::new();
+        let resource = build(value, &mut decoder);
         match resource {
-            Some(r) if problems.is_empty() => Ok(r),
-            _ => Err(self.place(problems)),
+            Some(r) if decoder.is_empty() => Ok(r),
+            _ => Err(self.place(decoder.finish())),
         }
     }
 }
@@ -612,35 +596,29 @@ fn describe(v: &Value) -> String {
 }
 
 /// Checks the envelope and builds the resource, recording every problem found.
-fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
+fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
     let Value::Object(mut map) = value else {
-        problems.push(Problem::new(
+        decoder.add(
             "",
             format!(
                 "expected a mapping with {TOP_LEVEL_FIELDS}, got {}",
                 describe(&value)
             ),
-        ));
+        );
         return None;
     };
     match map.remove("apiVersion") {
-        None => problems.push(Problem::new(
-            "apiVersion",
-            format!("required: expected {API_VERSION:?}"),
-        )),
+        None => decoder.add("apiVersion", format!("required: expected {API_VERSION:?}")),
         Some(Value::String(v)) if v == API_VERSION => {}
-        Some(other) => problems.push(Problem::new(
+        Some(other) => decoder.add(
             "apiVersion",
             format!("expected {API_VERSION:?}, got {}", describe(&other)),
-        )),
+        ),
     }
     let kinds = format!("{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}");
     let kind = match map.remove("kind") {
         None => {
-            problems.push(Problem::new(
-                "kind",
-                format!("required: expected one of {kinds}"),
-            ));
+            decoder.add("kind", format!("required: expected one of {kinds}"));
             None
         }
         Some(Value::String(k))
@@ -649,46 +627,50 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
             Some(k)
         }
         Some(other) => {
-            problems.push(Problem::new(
+            decoder.add(
                 "kind",
                 format!("expected one of {kinds}, got {}", describe(&other)),
-            ));
+            );
             None
         }
     };
     let metadata = map.remove("metadata");
     let spec = map.remove("spec");
     for key in map.keys() {
-        problems.push(Problem::new(
+        decoder.add(
             key.clone(),
             format!("unknown field, expected one of {TOP_LEVEL_FIELDS}"),
-        ));
+        );
     }
     let metadata: Option<Metadata> = match metadata {
         None | Some(Value::Null) => Some(Metadata::default()),
-        Some(v) => typed(v, "metadata", problems),
+        Some(v) => decoder.decode(v, "metadata").map(|d| d.value),
     };
     if let Some(meta) = &metadata {
         if let Some(id) = &meta.id
             && let Err(message) = check_id(id)
         {
-            problems.push(Problem::new("metadata.id", message));
+            decoder.add("metadata.id", message);
         }
         for (key, value) in &meta.labels {
             if let Err(message) = check_label(key, value) {
-                problems.push(Problem::new(format!("metadata.labels.{key}"), message));
+                decoder.add(format!("metadata.labels.{key}"), message);
             }
         }
     }
     let Some(spec) = spec else {
-        problems.push(Problem::new("spec", "required"));
+        decoder.add("spec", "required");
         return None;
     };
     let kind = kind?;
     if kind == KIND_MONITOR {
-        let spec: MonitorSpec = typed(spec, "spec", problems)?;
-        problems.extend(spec.validate("spec").into_iter().map(Problem::from));
-        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), problems)?;
+        let decoded = decoder.decode::<MonitorSpec>(spec, "spec")?;
+        decoder.check(decoded.value.validate("spec"));
+        if !decoded.complete {
+            return None;
+        }
+        let spec = decoded.value;
+        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
         Some(Resource::Monitor {
             id,
             labels: metadata?.labels,
@@ -696,15 +678,15 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
         })
     } else if kind == KIND_WEBHOOK_ENDPOINT {
         let Value::Object(_) = &spec else {
-            problems.push(Problem::new(
+            decoder.add(
                 "spec",
                 format!("expected a mapping, got {}", describe(&spec)),
-            ));
+            );
             return None;
         };
         let Some(id) = metadata.as_ref().and_then(|m| m.id.clone()) else {
             if metadata.is_some() {
-                problems.push(Problem::new("metadata.id", "required"));
+                decoder.add("metadata.id", "required");
             }
             return None;
         };
@@ -714,9 +696,13 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
             spec,
         })
     } else {
-        let spec: MaintenanceSpec = typed(spec, "spec", problems)?;
-        problems.extend(spec.validate("spec").into_iter().map(Problem::from));
-        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), problems)?;
+        let decoded = decoder.decode::<MaintenanceSpec>(spec, "spec")?;
+        decoder.check(decoded.value.validate("spec"));
+        if !decoded.complete {
+            return None;
+        }
+        let spec = decoded.value;
+        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
         Some(Resource::MaintenanceWindow {
             id,
             labels: metadata?.labels,
@@ -725,10 +711,11 @@ fn build(value: Value, problems: &mut Vec<Problem>) -> Option<Resource> {
     }
 }
 
+/// The id of a resource: `metadata.id`, else derived from `spec.name`.
 fn resolve_id(
     metadata: Option<&Metadata>,
     name: Option<&str>,
-    problems: &mut Vec<Problem>,
+    decoder: &mut Decoder,
 ) -> Option<String> {
     let metadata = metadata?;
     if let Some(id) = &metadata.id {
@@ -736,130 +723,25 @@ fn resolve_id(
     }
     match name {
         None => {
-            problems.push(Problem::new(
-                "metadata.id",
-                "required when spec.name is absent",
-            ));
+            decoder.add("metadata.id", "required when spec.name is absent");
             None
         }
         Some(name) => {
             let slug = slugify(name);
             if slug.is_empty() {
-                problems.push(Problem::new(
+                decoder.add(
                     "metadata.id",
                     format!(
                         "required: no id can be derived from spec.name {:?}",
                         name.chars().take(64).collect::<String>()
                     ),
-                ));
+                );
                 None
             } else {
                 Some(slug)
             }
         }
     }
-}
-
-/// Deserializes `value` into `T`, recording a problem at the exact field path on failure.
-fn typed<T: DeserializeOwned>(
-    value: Value,
-    prefix: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let mut path = prefix.to_owned();
-            for segment in e.path().iter() {
-                use serde_path_to_error::Segment;
-                match segment {
-                    Segment::Seq { index } => path.push_str(&format!("[{index}]")),
-                    Segment::Map { key } => {
-                        path.push('.');
-                        path.push_str(key);
-                    }
-                    Segment::Enum { variant } => {
-                        path.push('.');
-                        path.push_str(variant);
-                    }
-                    Segment::Unknown => path.push_str(".?"),
-                }
-            }
-            let (field, message) = humanize(path, &e.inner().to_string());
-            problems.push(Problem::new(field, message));
-            None
-        }
-    }
-}
-
-/// Rewrites serde's messages so the field path names the field itself:
-/// ``missing field `url` `` at `spec.http` becomes `required` at `spec.http.url`.
-fn humanize(path: String, message: &str) -> (String, String) {
-    let unquote = |s: &str| s.replace('`', "");
-    let child = |name: &str| {
-        if path.rsplit('.').next() == Some(name) {
-            path.clone()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    if let Some(rest) = message.strip_prefix("missing field `")
-        && let Some(name) = rest.strip_suffix('`')
-    {
-        return (child(name), "required".to_owned());
-    }
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((name, expected)) = rest.split_once("`, ")
-    {
-        let expected = match expected {
-            "there are no fields" => "no fields are allowed here".to_owned(),
-            e => unquote(e),
-        };
-        return (child(name), format!("unknown field, {expected}"));
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant `")
-        && let Some((name, expected)) = rest.split_once("`, ")
-    {
-        return (
-            path,
-            format!("unknown value {name:?}, {}", unquote(expected)),
-        );
-    }
-    (path, message.to_owned())
-}
-
-/// A segment of a field path.
-#[derive(Debug, PartialEq)]
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-/// `spec.assertions[2]` → `spec`, `assertions`, `[2]`.
-fn parse_field(field: &str) -> Vec<Seg> {
-    let mut segs = Vec::new();
-    for part in field.split('.') {
-        let mut rest = part;
-        if let Some(open) = rest.find('[') {
-            if open > 0 {
-                segs.push(Seg::Key(rest[..open].to_owned()));
-            }
-            rest = &rest[open..];
-            while let Some(inner) = rest.strip_prefix('[') {
-                let Some((number, after)) = inner.split_once(']') else {
-                    break;
-                };
-                match number.parse() {
-                    Ok(n) => segs.push(Seg::Index(n)),
-                    Err(_) => break,
-                }
-                rest = after;
-            }
-        } else if !part.is_empty() {
-            segs.push(Seg::Key(part.to_owned()));
-        }
-    }
-    segs
 }
 
 /// One line with content, for finding fields by indentation.
@@ -1008,17 +890,9 @@ mod tests {
 
     #[test]
     fn field_paths_and_outline() {
-        assert_eq!(
-            parse_field("spec.assertions[2]"),
-            vec![
-                Seg::Key("spec".into()),
-                Seg::Key("assertions".into()),
-                Seg::Index(2)
-            ]
-        );
         let text = "apiVersion: x\nspec:\n  http:\n    url: a\n  assertions:\n  - one\n  - two\n  items:\n    - name: a\n      port: 1\n    - name: b\n      port: 2\nmetadata:\n  labels:\n    app.kubernetes.io/name: x\n";
         let lines = outline(text);
-        let at = |f: &str| locate(&lines, &parse_field(f)).map(|(l, _)| l + 1);
+        let at = |f: &str| locate(&lines, &field_path::parse(f)).map(|(l, _)| l + 1);
         assert_eq!(at("spec.http.url"), Some(4));
         assert_eq!(at("spec.http.nope"), Some(3));
         assert_eq!(at("spec.assertions[1]"), Some(7));
@@ -1028,7 +902,7 @@ mod tests {
         assert_eq!(at("kind"), None);
         let json = "{\n  \"spec\": {\n    \"http\": {\n      \"url\": 1\n    }\n  }\n}\n";
         assert_eq!(
-            locate(&outline(json), &parse_field("spec.http.url")),
+            locate(&outline(json), &field_path::parse("spec.http.url")),
             Some((3, 7))
         );
     }

@@ -2,9 +2,11 @@
 //! Pure data and logic, no I/O, so every front door (API, files, Terraform, CRDs) shares it.
 
 pub mod assertion;
+pub mod decode;
 pub mod document;
 pub mod duration;
 pub mod event;
+mod field_path;
 pub mod maintenance;
 pub mod record;
 pub mod result;

@@ -195,10 +195,17 @@ fn envelope_errors() {
 
 #[test]
 fn unknown_fields_name_the_path_and_the_choices() {
-    let (field, line, message) = one_error(
+    // The misspelt field is unknown, and the field it meant is missing.
+    let errs = errors(
         "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata:\n  id: web\nspec:\n  http:\n    urll: https://example.com/\n",
     );
-    assert_eq!((field.as_str(), line), ("spec.http.urll", 7));
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert_eq!(
+        (errs[0].0.as_str(), errs[0].1, errs[0].2.as_str()),
+        ("spec.http.url", Some(6), "required")
+    );
+    let (field, line, message) = &errs[1];
+    assert_eq!((field.as_str(), *line), ("spec.http.urll", Some(7)));
     assert!(
         message.starts_with("unknown field, expected one of url, method, headers"),
         "{message}"
@@ -208,6 +215,78 @@ fn unknown_fields_name_the_path_and_the_choices() {
         one_error(&GOOD.replace("  id: web\n", "  id: web\n  name: web\n"));
     assert_eq!((field.as_str(), line), ("metadata.name", 5));
     assert_eq!(message, "unknown field, expected id or labels");
+}
+
+#[test]
+fn every_error_of_a_document_is_reported_at_once() {
+    let text = "apiVersion: vedette.dev/v1
+kind: Monitor
+metadata:
+  id: web
+spec:
+  http:
+    url: https://example.com/
+    methd: GET
+  colour: red
+  interval: -5s
+";
+    let errs = errors(text);
+    let got: Vec<(&str, Option<usize>)> = errs.iter().map(|(f, l, _)| (f.as_str(), *l)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("spec.http.methd", Some(8)),
+            ("spec.colour", Some(9)),
+            ("spec.interval", Some(10)),
+        ]
+    );
+    assert!(
+        errs[0].2.starts_with("unknown field, expected one of url"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].2.starts_with("unknown field, expected one of name"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[2].2.starts_with("invalid duration \"-5s\""),
+        "{errs:?}"
+    );
+    let (_, errors) = parse(text);
+    assert_eq!(
+        errors[2].to_string(),
+        "test.yaml:10: spec.interval: invalid duration \"-5s\": expected a number (expected e.g. 500ms, 30s, 1m30s, 2h)"
+    );
+}
+
+#[test]
+fn a_document_of_thousands_of_bad_fields_stays_bounded() {
+    let mut text = String::from(
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata: {id: web}\nspec:\n  http:\n    url: https://example.com/\n    headers:\n",
+    );
+    for i in 0..5_000 {
+        text.push_str(&format!("      h{i}: [{i}]\n"));
+    }
+    text.push_str("  assertions:\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("  - {{bad: {i}}}\n"));
+    }
+    for i in 0..5_000 {
+        text.push_str(&format!("  unknown{i}: {i}\n"));
+    }
+    let started = std::time::Instant::now();
+    let errs = errors(&text);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(errs.len(), vedette_model::decode::MAX_ERRORS, "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|(_, _, m)| m.contains("at most 100 are reported")),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -292,9 +371,9 @@ spec:
         vec![
             ("metadata.id", Some(4)),
             ("metadata.labels.bad key", Some(7)),
+            ("spec.http.url", Some(10)),
             ("spec.timeout", Some(12)),
             ("spec.failure_threshold", Some(13)),
-            ("spec.http.url", Some(10)),
         ]
     );
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::auth::API_PREFIX;
+use crate::api::extract::PathId;
 use crate::api::route::{self, is_under};
 use crate::engine::Engine;
 
@@ -85,7 +86,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// `GET|POST /push/{token}`: `?status=down&msg=...` reports a failure; anything else (or nothing) is a success.
 pub async fn push(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    PathId(token): PathId,
     Query(query): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     let up = !matches!(

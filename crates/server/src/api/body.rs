@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use vedette_model::decode::Decoder;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::validate::{check_id, check_label};
 use vedette_model::{FieldError, MonitorSpec};
@@ -52,15 +53,16 @@ pub struct Envelope<T> {
     pub spec: T,
 }
 
-/// Parses and validates a write body; 422 listing every problem found.
+/// Parses and validates a write body; 422 listing every problem found, type errors and
+/// semantic ones together (see [`Decoder`]).
 pub fn parse<T: Spec>(body: Value) -> ApiResult<Envelope<T>> {
-    let mut errors = Vec::new();
     let Value::Object(map) = body else {
         return Err(Problem::invalid(
             "",
             "expected a JSON object with labels and spec",
         ));
     };
+    let mut decoder = Decoder::new();
     let mut id = None;
     let mut labels = BTreeMap::new();
     let mut spec = None;
@@ -70,44 +72,42 @@ pub fn parse<T: Spec>(body: Value) -> ApiResult<Envelope<T>> {
             "id" => match value {
                 Value::String(s) => match check_id(&s) {
                     Ok(()) => id = Some(s),
-                    Err(message) => errors.push(FieldError::new("id", message)),
+                    Err(message) => decoder.add("id", message),
                 },
                 Value::Null => {}
-                _ => errors.push(FieldError::new("id", "expected a string")),
+                _ => decoder.add("id", "expected a string"),
             },
             "labels" if value.is_null() => {}
             "labels" => {
-                if let Some(parsed) =
-                    typed::<BTreeMap<String, String>>(value, "labels", &mut errors)
-                {
-                    for (k, v) in &parsed {
+                if let Some(parsed) = decoder.decode::<BTreeMap<String, String>>(value, "labels") {
+                    for (k, v) in &parsed.value {
                         if let Err(message) = check_label(k, v) {
-                            errors.push(FieldError::new(format!("labels.{k}"), message));
+                            decoder.add(format!("labels.{k}"), message);
                         }
                     }
-                    labels = parsed;
+                    labels = parsed.value;
                 }
             }
             "spec" => {
                 spec_seen = true;
-                if let Some(parsed) = typed::<T>(value, "spec", &mut errors) {
-                    errors.extend(parsed.problems("spec"));
-                    spec = Some(parsed);
+                if let Some(parsed) = decoder.decode::<T>(value, "spec") {
+                    decoder.check(parsed.value.problems("spec"));
+                    spec = Some(parsed.value);
                 }
             }
             k if READ_ONLY.contains(&k) => {}
-            _ => errors.push(FieldError::new(
+            _ => decoder.add(
                 key.as_str(),
                 "unknown field, expected one of id, labels, spec",
-            )),
+            ),
         }
     }
     if !spec_seen {
-        errors.push(FieldError::new("spec", "required"));
+        decoder.add("spec", "required");
     }
     match spec {
-        Some(spec) if errors.is_empty() => Ok(Envelope { id, labels, spec }),
-        _ => Err(Problem::validation(errors)),
+        Some(spec) if decoder.is_empty() => Ok(Envelope { id, labels, spec }),
+        _ => Err(Problem::validation(hide_values(decoder.finish()))),
     }
 }
 
@@ -149,77 +149,27 @@ fn is_sensitive(field: &str) -> bool {
         || field.contains(".auth")
 }
 
-/// Deserializes `value` into `T`, recording a problem at the exact field path on failure.
+/// Messages of credential fields that would quote the value say only what was expected.
+fn hide_values(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    for e in &mut errors {
+        if is_sensitive(&e.field) && e.message.starts_with("invalid") {
+            e.message = "invalid value (not shown): expected a string".to_owned();
+        }
+    }
+    errors
+}
+
+/// Deserializes `value` into `T`, recording every problem at its field path under `prefix`;
+/// the value only when it decoded whole.
 pub fn typed<T: DeserializeOwned>(
     value: Value,
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let mut path = prefix.to_owned();
-            for segment in e.path().iter() {
-                use serde_path_to_error::Segment;
-                match segment {
-                    Segment::Seq { index } => path.push_str(&format!("[{index}]")),
-                    Segment::Map { key } => {
-                        path.push('.');
-                        path.push_str(key);
-                    }
-                    Segment::Enum { variant } => {
-                        path.push('.');
-                        path.push_str(variant);
-                    }
-                    Segment::Unknown => path.push_str(".?"),
-                }
-            }
-            let (field, mut message) = humanize(path, &e.inner().to_string());
-            if is_sensitive(&field) && message.starts_with("invalid") {
-                message = "invalid value (not shown): expected a string".to_owned();
-            }
-            errors.push(FieldError::new(field, message));
-            None
-        }
-    }
-}
-
-/// Rewrites serde's messages so the path names the field itself: ``missing field `url` ``
-/// at `spec.http` becomes `required` at `spec.http.url`.
-fn humanize(path: String, message: &str) -> (String, String) {
-    let child = |name: &str| {
-        if path.rsplit('.').next() == Some(name) {
-            path.clone()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    if let Some(name) = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    {
-        return (child(name), "required".to_owned());
-    }
-    if let Some((name, expected)) = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once("`, "))
-    {
-        let expected = match expected {
-            "there are no fields" => "no fields are allowed here".to_owned(),
-            e => e.replace('`', ""),
-        };
-        return (child(name), format!("unknown field, {expected}"));
-    }
-    if let Some((name, expected)) = message
-        .strip_prefix("unknown variant `")
-        .and_then(|rest| rest.split_once("`, "))
-    {
-        return (
-            path,
-            format!("unknown value {name:?}, {}", expected.replace('`', "")),
-        );
-    }
-    (path, message.to_owned())
+    let mut decoder = Decoder::new();
+    let decoded = decoder.decode::<T>(value, prefix);
+    errors.extend(hide_values(decoder.finish()));
+    decoded.filter(|d| d.complete).map(|d| d.value)
 }
 
 #[cfg(test)]
@@ -249,7 +199,16 @@ mod tests {
             panic!("accepted");
         };
         let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["bogus", "labels.team", "spec.http.methd"]);
+        assert_eq!(
+            fields,
+            [
+                "bogus",
+                "labels.team",
+                "spec.http.methd",
+                "spec.http.url",
+                "spec.interval"
+            ]
+        );
     }
 
     #[test]

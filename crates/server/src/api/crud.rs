@@ -27,7 +27,8 @@ use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
 use super::resource::{self, WRITE_ATTEMPTS, audience_of, ensure_api_managed};
 use super::route::{
-    Body, CURSOR, ID, IF_MATCH, IF_NONE_MATCH, LIMIT, READ, Route, SELECTOR, WRITE, WRITE_ERRORS,
+    Body, CREATE_ERRORS, CURSOR, ID, IF_MATCH, IF_NONE_MATCH, IF_NONE_MATCH_READ, LIMIT, READ,
+    Route, SELECTOR, WRITE, WRITE_ERRORS,
 };
 
 /// A versioned resource kind served by the shared handlers.
@@ -402,7 +403,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             params: &[],
             request: Body::Json(write),
             status: 201,
-            errors: WRITE_ERRORS,
+            errors: CREATE_ERRORS,
             handler: || routing::post(create::<R>),
             ..base
         },
@@ -410,8 +411,8 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             operation_id: text(format!("get{}", R::NAME)),
             summary: text(format!("One {}", R::KIND)),
             scope: READ,
-            params: &[ID],
-            errors: &[404],
+            params: &[ID, IF_NONE_MATCH_READ],
+            errors: &[304, 404],
             ..base
         },
         Route {

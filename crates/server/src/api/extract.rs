@@ -1,9 +1,12 @@
 //! Request extractors that answer with problem+json instead of axum's plain-text rejections:
 //! a JSON body (415 when not JSON, 413 over the limit, 400 when malformed), query parameters,
-//! and the `If-Match` / `If-None-Match` preconditions.
+//! and the `If-Match` / `If-None-Match` preconditions (never refused: a tag that is not a
+//! version matches none).
+
+use std::convert::Infallible;
 
 use axum::body::Body;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use futures::StreamExt;
@@ -87,18 +90,25 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// The `{id}` segment of a resource path.
+/// The one `{name}` segment of a path (a resource id, a token), percent-decoded. A segment that
+/// does not decode to UTF-8 is kept as sent: it names no resource (404) and is no valid id
+/// (422 on a create), so it needs no answer of its own.
 #[derive(Debug, Clone)]
 pub struct PathId(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
-    type Rejection = Problem;
+    type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        Path::<String>::from_request_parts(parts, state)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        if let Ok(Path(id)) = Path::<String>::from_request_parts(parts, state).await {
+            return Ok(PathId(id));
+        }
+        let raw = RawPathParams::from_request_parts(parts, state)
             .await
-            .map(|Path(id)| PathId(id))
-            .map_err(|_| Problem::bad_request("the resource id in the path is malformed"))
+            .ok()
+            .and_then(|params| params.iter().next().map(|(_, value)| value.to_owned()))
+            .unwrap_or_default();
+        Ok(PathId(raw))
     }
 }
 
@@ -164,29 +174,31 @@ pub enum Tags {
 }
 
 impl Tags {
-    fn parse(name: &str, headers: &HeaderMap) -> ApiResult<Option<Tags>> {
-        let Some(value) = headers.get(name) else {
-            return Ok(None);
+    /// The tags of header `name`. A tag that is not a quoted version (or the header is not
+    /// text, or lists none) cannot match any version: RFC 9110 makes `If-Match` fail (412)
+    /// and `If-None-Match` hold, rather than refusing the request.
+    fn parse(name: &str, headers: &HeaderMap) -> Option<Tags> {
+        let value = headers.get(name)?;
+        let Ok(text) = value.to_str() else {
+            return Some(Tags::Versions(Vec::new()));
         };
-        let bad =
-            || Problem::bad_request(format!("{name} must be * or quoted versions such as \"3\""));
-        let text = value.to_str().map_err(|_| bad())?.trim();
+        let text = text.trim();
         if text == "*" {
-            return Ok(Some(Tags::Any));
+            return Some(Tags::Any);
         }
         let versions = text
             .split(',')
-            .map(|tag| {
+            .filter_map(|tag| {
                 let tag = tag.trim();
                 let tag = tag.strip_prefix("W/").unwrap_or(tag);
-                let tag = tag
-                    .strip_prefix('"')
+                tag.strip_prefix('"')
                     .and_then(|t| t.strip_suffix('"'))
-                    .unwrap_or(tag);
-                tag.parse::<i64>().map_err(|_| bad())
+                    .unwrap_or(tag)
+                    .parse::<i64>()
+                    .ok()
             })
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok(Some(Tags::Versions(versions)))
+            .collect();
+        Some(Tags::Versions(versions))
     }
 
     fn matches(&self, version: Option<i64>) -> bool {
@@ -208,12 +220,12 @@ pub struct Preconditions {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
-    type Rejection = Problem;
+    type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
         Ok(Preconditions {
-            if_match: Tags::parse("if-match", &parts.headers)?,
-            if_none_match: Tags::parse("if-none-match", &parts.headers)?,
+            if_match: Tags::parse("if-match", &parts.headers),
+            if_none_match: Tags::parse("if-none-match", &parts.headers),
         })
     }
 }
@@ -270,14 +282,17 @@ mod tests {
     fn tags_parse_and_match() {
         let mut headers = HeaderMap::new();
         headers.insert("if-match", "W/\"3\", \"4\"".parse().expect("header"));
-        let tags = Tags::parse("if-match", &headers)
-            .expect("valid")
-            .expect("present");
+        let tags = Tags::parse("if-match", &headers).expect("present");
         assert_eq!(tags, Tags::Versions(vec![3, 4]));
         assert!(tags.matches(Some(4)));
         assert!(!tags.matches(Some(5)));
         assert!(!Tags::Any.matches(None));
-        headers.insert("if-match", "\"x\"".parse().expect("header"));
-        assert!(Tags::parse("if-match", &headers).is_err());
+        // Tags that are not versions match nothing (412 on If-Match), and are not refused.
+        for odd in ["\"x\"", "", "\"3\", \"abc\""] {
+            headers.insert("if-match", odd.parse().expect("header"));
+            let tags = Tags::parse("if-match", &headers).expect("present");
+            assert!(!tags.matches(Some(7)), "{odd:?}");
+        }
+        assert!(Tags::parse("if-none-match", &headers).is_none());
     }
 }

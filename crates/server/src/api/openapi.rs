@@ -44,17 +44,19 @@ fn status_description(status: u16) -> &'static str {
         201 => "Created",
         202 => "Accepted",
         204 => "No content",
+        304 => "Not modified: If-None-Match names the current version",
         400 => "Malformed JSON, query or cursor",
         401 => "No token, or a malformed, unknown, expired or revoked one",
         403 => "The token lacks the scope this operation needs",
         404 => "Not found",
+        408 => "The request took longer than 30 s",
         409 => "Conflict (e.g. the resource is managed by config files)",
         412 => "Version precondition failed",
         413 => "Body over 1 MiB",
         415 => "Body is not JSON",
         422 => "Validation failed; `errors` names each field",
         429 => "Rate limited, or too many open event streams; see Retry-After",
-        503 => "Unavailable",
+        503 => "Unavailable for now (not ready, busy, or the database did not answer)",
         _ => "",
     }
 }
@@ -132,19 +134,24 @@ fn operation(route: &Route) -> Value {
             json!({ "description": "Created", "content": content(created) }),
         );
     }
-    let auth_errors: &[u16] = if route.scope.is_some() {
-        &[401, 403]
-    } else {
-        &[]
+    // Every valid token holds at least `read`, so only wider scopes can be lacking (403).
+    let scoped: &[u16] = match route.scope {
+        None => &[],
+        Some(Scope::Read) => &[401, 408, 429, 503],
+        Some(_) => &[401, 403, 408, 429, 503],
     };
-    for status in auth_errors.iter().chain(route.errors) {
-        responses.insert(
-            status.to_string(),
-            json!({
-                "description": status_description(*status),
-                "content": { PROBLEM_JSON: { "schema": schema_ref("Problem") } },
-            }),
-        );
+    // The API answers errors as problem+json; the plain-text routes outside it in plain text.
+    let error_content = if route.path.starts_with("/api/") {
+        json!({ PROBLEM_JSON: { "schema": schema_ref("Problem") } })
+    } else {
+        json!({ "text/plain": { "schema": { "type": "string" } } })
+    };
+    for status in scoped.iter().chain(route.errors) {
+        let mut answer = json!({ "description": status_description(*status) });
+        if *status >= 400 {
+            answer["content"] = error_content.clone();
+        }
+        responses.insert(status.to_string(), answer);
     }
     op.insert("responses".into(), responses.into());
     op.into()
@@ -242,6 +249,8 @@ fn schemas() -> Map<String, Value> {
     add::<Integration>(&mut generator);
     let mut schemas = generator.take_definitions(true);
     schemas.extend(kinds);
+    let summary = incident_summary(schemas.get("Incident"));
+    schemas.insert("IncidentSummary".to_owned(), summary);
 
     let extra = [
         (
@@ -279,7 +288,7 @@ fn schemas() -> Map<String, Value> {
             }),
         ),
         ("ResultList", list_schema(schema_ref("StoredResult"))),
-        ("IncidentList", list_schema(schema_ref("Incident"))),
+        ("IncidentList", list_schema(schema_ref("IncidentSummary"))),
         (
             "SequencedEvent",
             json!({
@@ -349,7 +358,7 @@ fn schemas() -> Map<String, Value> {
                             "maintenance": { "type": "integer" },
                         },
                     },
-                    "open_incidents": { "type": "array", "items": schema_ref("Incident") },
+                    "open_incidents": { "type": "array", "items": schema_ref("IncidentSummary") },
                 },
             }),
         ),
@@ -373,6 +382,24 @@ fn schemas() -> Map<String, Value> {
         json!({ "type": "object", "description": "An OpenAPI 3.1 document." }),
     );
     schemas
+}
+
+/// An incident as lists show it: the `Incident` schema without its timeline.
+fn incident_summary(incident: Option<&Value>) -> Value {
+    let mut summary = incident
+        .cloned()
+        .unwrap_or_else(|| json!({ "type": "object" }));
+    if let Some(properties) = summary["properties"].as_object_mut() {
+        properties.remove("timeline");
+    }
+    if let Some(required) = summary["required"].as_array_mut() {
+        required.retain(|name| name != "timeline");
+    }
+    summary["description"] =
+        "An incident as lists and the status summary show it: without its timeline (see \
+         GET /api/v1/incidents/{id})."
+            .into();
+    summary
 }
 
 /// Builds the OpenAPI 3.1 document.

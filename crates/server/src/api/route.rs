@@ -88,7 +88,8 @@ pub struct Route {
     pub response: Body,
     /// The body of a `201 Created` a create-or-replace may answer besides `status`.
     pub created: Option<Body>,
-    /// Error statuses beyond the 401/403 every scoped operation may answer.
+    /// Other answers (a 304, errors) beyond those every operation that needs a token may give:
+    /// 401, 403 (when it needs more than `read`), 408, 429 and 503.
     pub errors: &'static [u16],
     /// The handler, for the router.
     pub handler: Handler,
@@ -194,7 +195,8 @@ pub const TO: Param = query("to", "End: RFC 3339, or relative; `now` by default.
 pub const IF_MATCH: Param = Param {
     name: "If-Match",
     location: In::Header,
-    description: "`\"<version>\"`: write only at this version (412 otherwise); `*`: must exist.",
+    description: "`\"<version>\"`: write only at this version (412 otherwise; a tag that is not \
+                  a version matches none); `*`: must exist.",
     kind: "string",
 };
 /// Create only.
@@ -205,6 +207,18 @@ pub const IF_NONE_MATCH: Param = Param {
     kind: "string",
 };
 
+/// `If-None-Match` on a read.
+pub const IF_NONE_MATCH_READ: Param = Param {
+    name: "If-None-Match",
+    location: In::Header,
+    description: "`\"<version>\"`: 304 without a body while that is the current version.",
+    kind: "string",
+};
+/// Filters events by type.
+pub const EVENT_TYPES: Param = query(
+    "type",
+    "Only events of these types, comma-separated, e.g. `monitor.down,monitor.up`.",
+);
 /// Needs a read token.
 pub const READ: Option<Scope> = Some(Scope::Read);
 /// Needs a write token.
@@ -213,3 +227,5 @@ pub const WRITE: Option<Scope> = Some(Scope::Write);
 pub const ADMIN: Option<Scope> = Some(Scope::Admin);
 /// What a create or replace may answer besides success.
 pub const WRITE_ERRORS: &[u16] = &[400, 409, 412, 413, 415, 422];
+/// A create (`POST`) takes no precondition, so never answers 412.
+pub const CREATE_ERRORS: &[u16] = &[400, 409, 413, 415, 422];

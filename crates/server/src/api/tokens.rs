@@ -2,7 +2,7 @@
 //! revoke. Every route needs the `admin` scope ([`super::auth`] enforces it).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use vedette_store::{NewToken, Revocation, Scope, TokenRecord};
 
 use super::auth::{generate_id, generate_secret};
 use super::body::typed;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, PathId};
 use super::pagination::Page;
 use super::problem::{ApiResult, Problem};
 use crate::app::AppState;
@@ -196,10 +196,7 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Page<Token>> {
 
 /// `DELETE /api/v1/tokens/{id}`: 204; 404 when unknown or already revoked; 409 when it is the
 /// last active admin token (revoking it would lock every administrator out).
-pub async fn revoke(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn revoke(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
     match state
         .engine
         .store()

@@ -27,6 +27,7 @@ macro_rules! api_tests {
 }
 
 mod common;
+mod contract;
 mod data;
 mod errors;
 mod events;

@@ -51,7 +51,10 @@ async fn maintenance_crud(kind: Kind) {
         )
         .await;
     invalid.problem(422);
-    assert_eq!(invalid.error_fields(), ["spec.colour"]);
+    assert_eq!(
+        invalid.error_fields(),
+        ["spec.colour", "spec.end", "spec.monitors[0]"]
+    );
     let invalid = server
         .put(
             "/maintenance/broken",

@@ -343,16 +343,19 @@ async fn etag_preconditions(kind: Kind) {
         )
         .await;
     assert_eq!(unchanged.status, 304);
-    let bad = server
-        .send(
-            server
-                .client
-                .put(server.url("/monitors/api"))
-                .header("if-match", "version-two")
-                .json(&body),
-        )
-        .await;
-    bad.problem(400);
+    // An entity tag that is not a version, or none at all, matches no version (RFC 9110).
+    for tag in ["version-two", ""] {
+        let odd = server
+            .send(
+                server
+                    .client
+                    .put(server.url("/monitors/api"))
+                    .header("if-match", tag)
+                    .json(&body),
+            )
+            .await;
+        odd.problem(412);
+    }
     server.finish().await;
 }
 
@@ -444,13 +447,27 @@ async fn validation_names_fields(kind: Kind) {
     assert_eq!(
         several.error_fields(),
         [
-            "spec.interval",
-            "spec.timeout",
-            "spec.retries",
             "spec.assertions[0]",
-            "spec.http.url"
+            "spec.http.url",
+            "spec.interval",
+            "spec.retries",
+            "spec.timeout"
         ]
     );
+
+    // A type error does not hide the others: all three fields in one answer.
+    let three = server
+        .put(
+            "/monitors/bad",
+            &json!({"spec": {"http": {"url": "ftp://x"}, "interval": "-5s", "assertions": ["status =="]}}),
+        )
+        .await;
+    three.problem(422);
+    assert_eq!(
+        three.error_fields(),
+        ["spec.assertions[0]", "spec.http.url", "spec.interval"]
+    );
+    assert_eq!(three.body["detail"], "3 fields are invalid");
 
     // A password in the URL is refused, and the error does not repeat it.
     let credentials = server
@@ -517,7 +534,7 @@ async fn validation_names_fields(kind: Kind) {
         )
         .await;
     patched.problem(422);
-    assert_eq!(patched.error_fields(), ["spec.timeout", "spec.http.url"]);
+    assert_eq!(patched.error_fields(), ["spec.http.url", "spec.timeout"]);
     server.finish().await;
 }
 
