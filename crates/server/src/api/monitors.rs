@@ -295,7 +295,7 @@ impl ApiResource for Monitors {
             .collect())
     }
 
-    /// Claims the push token with the write and hands the monitor to the engine.
+    /// Claims the push token with the write.
     async fn write(
         state: &ApiState,
         record: &MonitorRecord,
@@ -308,10 +308,7 @@ impl ApiResource for Monitors {
             .put_monitor_if(record, Some(expected))
             .await
         {
-            Ok(stored) => {
-                state.engine.upsert(stored.clone()).await?;
-                Ok(Some(stored))
-            }
+            Ok(stored) => Ok(Some(stored)),
             Err(StoreError::VersionConflict { .. }) => Ok(None),
             Err(StoreError::HeartbeatTokenTaken) => Err(token_taken()),
             Err(e) => Err(e.into()),
@@ -329,7 +326,6 @@ impl ApiResource for Monitors {
                 state_machine::resolved_by_deletion(incident, name)
             })
             .await?;
-        state.engine.remove(&existing.id);
         Ok(())
     }
 }

@@ -30,6 +30,7 @@ mod common;
 mod data;
 mod errors;
 mod events;
+mod follow;
 mod maintenance;
 mod monitors;
 mod preview_pool;
