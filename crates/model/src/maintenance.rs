@@ -3,6 +3,7 @@
 //! suppressed; check results are still recorded.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Months, Timelike, Utc};
 use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
@@ -432,12 +433,15 @@ impl MaintenanceSpec {
                 .selector
                 .as_deref()
                 .and_then(|s| crate::selector::parse(s).ok()),
+            known: Mutex::new(None),
         }
     }
 }
 
 /// A maintenance window ready to evaluate: what [`MaintenanceSpec::is_active`] and
-/// [`MaintenanceSpec::applies_to`] would parse on every call, parsed once.
+/// [`MaintenanceSpec::applies_to`] would parse on every call, parsed once; and the last
+/// answer of `is_active` with how long it holds, so results arriving in time order mostly
+/// cost a comparison.
 #[derive(Debug)]
 pub struct CompiledWindow {
     /// `None` for an invalid window, which is never active.
@@ -445,14 +449,39 @@ pub struct CompiledWindow {
     monitors: HashSet<String>,
     /// `None` when the spec has none or it does not parse (it then selects nothing).
     selector: Option<Selector>,
+    known: Mutex<Option<Known>>,
+}
+
+/// `active` is the answer for every instant in `from..until`.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    active: bool,
 }
 
 impl CompiledWindow {
     /// Whether the window is active at `at`; see [`MaintenanceSpec::is_active`].
     pub fn is_active(&self, at: DateTime<Utc>) -> bool {
-        self.plan
-            .as_ref()
-            .is_some_and(|plan| MaintenanceSpec::containing(plan, at).is_some())
+        let Some(plan) = &self.plan else {
+            return false;
+        };
+        let known = *self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = known.filter(|k| k.from <= at && at < k.until) {
+            return k.active;
+        }
+        // Active until the containing occurrence ends; inactive until the next one starts
+        // (an occurrence covering a later instant but not `at` would have to start after it).
+        let (active, until) = match MaintenanceSpec::containing(plan, at) {
+            Some(start) => (true, start.checked_add_signed(plan.length())),
+            None => (false, starts(plan, at).find(|s| *s > at)),
+        };
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(Known {
+            from: at,
+            until: until.unwrap_or(DateTime::<Utc>::MAX_UTC),
+            active,
+        });
+        active
     }
 
     /// Whether the window covers this monitor; see [`MaintenanceSpec::applies_to`].
@@ -814,8 +843,19 @@ mod tests {
         ];
         for w in &windows {
             let compiled = w.compile();
-            for hour in 0..24 * 14 {
-                let t = at(2024, 4, 25, 0, 0) + chrono::Duration::minutes(hour * 61);
+            // In time order (answered from what is known), then back and forth.
+            let mut times: Vec<_> = (0..24 * 14)
+                .map(|step| at(2024, 4, 25, 0, 0) + chrono::Duration::minutes(step * 61))
+                .collect();
+            times.extend((0..200).map(|step| {
+                at(2024, 4, 25, 0, 0) + chrono::Duration::minutes((step * 7919) % (14 * 1440))
+            }));
+            times.extend([
+                at(2024, 5, 1, 2, 0),
+                at(2024, 5, 1, 3, 59),
+                at(2024, 5, 1, 4, 0),
+            ]);
+            for t in times {
                 assert_eq!(compiled.is_active(t), w.is_active(t), "{w:?} at {t}");
             }
             for (id, labels) in [
