@@ -2,7 +2,8 @@
 //! `duration`). While a window is active, notifications for the monitors it selects are
 //! suppressed; check results are still recorded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Months, Timelike, Utc};
 use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Duration;
 use crate::schedule::{CronSchedule, parse_cron};
+use crate::selector::Selector;
 use crate::validate::{Errors, FieldError, MAX_TEXT_LEN, check_id};
 
 /// Longest window a recurring maintenance may set (31 days).
@@ -66,6 +68,7 @@ pub struct MaintenanceSpec {
 }
 
 /// The schedule of a valid window, ready to evaluate.
+#[derive(Debug)]
 enum Plan {
     OneOff {
         start: DateTime<Utc>,
@@ -419,6 +422,73 @@ impl MaintenanceSpec {
                 .and_then(|s| crate::selector::parse(s).ok())
                 .is_some_and(|s| s.matches(labels))
     }
+
+    /// The window with its schedule and selector parsed once, for a caller that asks about it
+    /// for every check result (the engine); it answers as the spec's own methods do.
+    pub fn compile(&self) -> CompiledWindow {
+        CompiledWindow {
+            plan: self.plan(),
+            monitors: self.monitors.iter().cloned().collect(),
+            selector: self
+                .selector
+                .as_deref()
+                .and_then(|s| crate::selector::parse(s).ok()),
+            known: Mutex::new(None),
+        }
+    }
+}
+
+/// A maintenance window ready to evaluate: what [`MaintenanceSpec::is_active`] and
+/// [`MaintenanceSpec::applies_to`] would parse on every call, parsed once; and the last
+/// answer of `is_active` with how long it holds, so results arriving in time order mostly
+/// cost a comparison.
+#[derive(Debug)]
+pub struct CompiledWindow {
+    /// `None` for an invalid window, which is never active.
+    plan: Option<Plan>,
+    monitors: HashSet<String>,
+    /// `None` when the spec has none or it does not parse (it then selects nothing).
+    selector: Option<Selector>,
+    known: Mutex<Option<Known>>,
+}
+
+/// `active` is the answer for every instant in `from..until`.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    active: bool,
+}
+
+impl CompiledWindow {
+    /// Whether the window is active at `at`; see [`MaintenanceSpec::is_active`].
+    pub fn is_active(&self, at: DateTime<Utc>) -> bool {
+        let Some(plan) = &self.plan else {
+            return false;
+        };
+        let known = *self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = known.filter(|k| k.from <= at && at < k.until) {
+            return k.active;
+        }
+        // Active until the containing occurrence ends; inactive until the next one starts
+        // (an occurrence covering a later instant but not `at` would have to start after it).
+        let (active, until) = match MaintenanceSpec::containing(plan, at) {
+            Some(start) => (true, start.checked_add_signed(plan.length())),
+            None => (false, starts(plan, at).find(|s| *s > at)),
+        };
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(Known {
+            from: at,
+            until: until.unwrap_or(DateTime::<Utc>::MAX_UTC),
+            active,
+        });
+        active
+    }
+
+    /// Whether the window covers this monitor; see [`MaintenanceSpec::applies_to`].
+    pub fn applies_to(&self, monitor_id: &str, labels: &BTreeMap<String, String>) -> bool {
+        self.monitors.contains(monitor_id)
+            || self.selector.as_ref().is_some_and(|s| s.matches(labels))
+    }
 }
 
 #[cfg(test)]
@@ -739,5 +809,66 @@ mod tests {
             ..base()
         };
         assert!(!broken.applies_to("anything", &BTreeMap::new()));
+    }
+
+    #[test]
+    fn a_compiled_window_answers_as_its_spec() {
+        let labels: BTreeMap<String, String> = [("team".to_owned(), "payments".to_owned())].into();
+        let windows = [
+            MaintenanceSpec {
+                start: Some(at(2024, 5, 1, 2, 0)),
+                end: Some(at(2024, 5, 1, 4, 0)),
+                ..base()
+            },
+            MaintenanceSpec {
+                cron: Some("0 2 * * 0".into()),
+                duration: Some(Duration::from_secs(7200)),
+                selector: Some("team=payments".into()),
+                ..base()
+            },
+            MaintenanceSpec {
+                rrule: Some("FREQ=WEEKLY;BYDAY=WE;BYHOUR=3".into()),
+                start: Some(at(2024, 1, 3, 3, 0)),
+                duration: Some(Duration::from_secs(3600)),
+                selector: Some("((".into()),
+                ..base()
+            },
+            MaintenanceSpec {
+                cron: Some("not a cron".into()),
+                duration: Some(Duration::from_secs(60)),
+                monitors: vec![],
+                selector: Some(String::new()),
+                ..base()
+            },
+        ];
+        for w in &windows {
+            let compiled = w.compile();
+            // In time order (answered from what is known), then back and forth.
+            let mut times: Vec<_> = (0..24 * 14)
+                .map(|step| at(2024, 4, 25, 0, 0) + chrono::Duration::minutes(step * 61))
+                .collect();
+            times.extend((0..200).map(|step| {
+                at(2024, 4, 25, 0, 0) + chrono::Duration::minutes((step * 7919) % (14 * 1440))
+            }));
+            times.extend([
+                at(2024, 5, 1, 2, 0),
+                at(2024, 5, 1, 3, 59),
+                at(2024, 5, 1, 4, 0),
+            ]);
+            for t in times {
+                assert_eq!(compiled.is_active(t), w.is_active(t), "{w:?} at {t}");
+            }
+            for (id, labels) in [
+                ("payments-api", &BTreeMap::new()),
+                ("other", &labels),
+                ("other", &BTreeMap::new()),
+            ] {
+                assert_eq!(
+                    compiled.applies_to(id, labels),
+                    w.applies_to(id, labels),
+                    "{w:?} for {id}"
+                );
+            }
+        }
     }
 }

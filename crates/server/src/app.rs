@@ -24,6 +24,8 @@ pub const MAX_PING_MESSAGE: usize = 1024;
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
+    /// How far the engine has followed the store; writers wait on it before answering.
+    pub feed: crate::follow::FeedPosition,
     /// Set once configuration is loaded and the scheduler runs.
     pub ready: Arc<AtomicBool>,
     /// Cancelled when the server shuts down (ends long-lived responses such as event streams).

@@ -3,7 +3,6 @@
 //! minute without internet access.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -13,9 +12,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::{MonitorSpec, Record, Source};
+use vedette_store::Store;
 
 use crate::ServerError;
-use crate::engine::Engine;
 
 /// The `source` of demo monitors.
 pub const DEMO_SOURCE: &str = "demo";
@@ -90,11 +89,9 @@ fn demo_monitors(base: &str) -> Vec<(&'static str, MonitorSpec)> {
     ]
 }
 
-/// Starts the demo service on 127.0.0.1 and registers its monitors; returns its address.
-pub async fn start(
-    engine: &Arc<Engine>,
-    stop: CancellationToken,
-) -> Result<SocketAddr, ServerError> {
+/// Starts the demo service on 127.0.0.1 and stores its monitors (the engine follows the
+/// store); returns its address.
+pub async fn start(store: &Store, stop: CancellationToken) -> Result<SocketAddr, ServerError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let app = demo_app(Instant::now());
@@ -106,16 +103,14 @@ pub async fn start(
             tracing::error!(error = %e, "demo service stopped");
         }
     });
-    let store = engine.store();
     for (id, spec) in demo_monitors(&format!("http://{addr}")) {
-        let record = store
+        store
             .put_monitor(
                 &Record::new(id, spec)
                     .with_labels([(MANAGED_BY.to_owned(), Source::Demo.to_string())].into())
                     .with_source(Source::Demo),
             )
             .await?;
-        engine.upsert(record).await?;
     }
     tracing::info!(%addr, "demo service started with 4 monitors: healthy, slow, flapping, failing");
     Ok(addr)

@@ -1,5 +1,6 @@
-//! The engine: holds the monitors the scheduler runs, runs their probes, applies the state
-//! machine and hands each result, with its state change and events, to the batch writer.
+//! The engine: holds the monitors the scheduler runs and the maintenance windows in force,
+//! runs their probes, applies the state machine and hands each result, with its state change
+//! and events, to the batch writer. What it holds follows the store ([`crate::follow`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 use vedette_model::assertion::AssertionSet;
-use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::maintenance::{CompiledWindow, MaintenanceSpec};
 use vedette_model::{CheckKind, CheckResult, MonitorSpec, MonitorState};
 use vedette_probe::ProbeContext;
 use vedette_probe::heartbeat::{self, Ping};
@@ -44,7 +45,8 @@ pub struct Engine {
     monitors: RwLock<BTreeMap<String, Arc<LiveMonitor>>>,
     statuses: Mutex<HashMap<String, MonitorStatus>>,
     pauses: Mutex<HashMap<String, RuntimePause>>,
-    maintenance: RwLock<Vec<(String, MaintenanceSpec)>>,
+    /// Maintenance windows by id, parsed once when they arrive.
+    maintenance: RwLock<BTreeMap<String, CompiledWindow>>,
     cert_warned: Mutex<HashMap<String, DateTime<Utc>>>,
     metrics: Arc<Metrics>,
 }
@@ -73,7 +75,7 @@ impl Engine {
             monitors: RwLock::new(BTreeMap::new()),
             statuses: Mutex::new(statuses),
             pauses: Mutex::new(pauses),
-            maintenance: RwLock::new(Vec::new()),
+            maintenance: RwLock::new(BTreeMap::new()),
             cert_warned: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
         }))
@@ -284,9 +286,33 @@ impl Engine {
             .cloned()
     }
 
-    /// Replaces the maintenance windows in force.
-    pub fn set_maintenance(&self, windows: Vec<(String, MaintenanceSpec)>) {
-        *self.maintenance.write().unwrap_or_else(|e| e.into_inner()) = windows;
+    /// Replaces every maintenance window with `windows`.
+    pub fn set_maintenance<'a>(
+        &self,
+        windows: impl IntoIterator<Item = (&'a str, &'a MaintenanceSpec)>,
+    ) {
+        let compiled = windows
+            .into_iter()
+            .map(|(id, spec)| (id.to_owned(), spec.compile()))
+            .collect();
+        *self.maintenance.write().unwrap_or_else(|e| e.into_inner()) = compiled;
+    }
+
+    /// Adds or replaces the maintenance window `id`.
+    pub fn upsert_maintenance(&self, id: &str, spec: &MaintenanceSpec) {
+        let compiled = spec.compile();
+        self.maintenance
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), compiled);
+    }
+
+    /// Drops the maintenance window `id`.
+    pub fn remove_maintenance(&self, id: &str) {
+        self.maintenance
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     fn in_maintenance(
@@ -298,8 +324,8 @@ impl Engine {
         self.maintenance
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|(_, w)| w.applies_to(id, labels) && w.is_active(at))
+            .values()
+            .any(|w| w.applies_to(id, labels) && w.is_active(at))
     }
 
     /// Runs the check of `id` now, records it like a scheduled one and returns it (a paused

@@ -1,17 +1,17 @@
 //! Monitors and maintenance windows from `--config` files: loaded at start, reloaded on
 //! SIGHUP. File-managed resources are stored with source `file` and label `managed-by: file`;
 //! the files are their truth, so a resource removed from the files is removed from Vedette.
+//! Only the store is written; the engine follows it ([`crate::follow`]).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use vedette_model::document::{self, Resource};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::{Record, Source};
+use vedette_store::Store;
 
 use crate::ServerError;
-use crate::engine::Engine;
 use crate::state_machine;
 
 /// What a load changed.
@@ -25,9 +25,9 @@ pub struct Applied {
     pub maintenance_windows: usize,
 }
 
-/// Loads `path` (file or directory) and makes the engine and store match it. Nothing changes
-/// when any document has an error.
-pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerError> {
+/// Loads `path` (file or directory) and makes the store match it. Nothing changes when any
+/// document has an error.
+pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
     let (loaded, errors) = document::load_path(path);
     if !errors.is_empty() {
         return Err(ServerError::Config(
@@ -49,7 +49,6 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
             document::KIND_WEBHOOK_ENDPOINT
         )));
     }
-    let store = engine.store();
     let mut applied = Applied::default();
     let mut monitor_ids = Vec::new();
     let mut window_ids = Vec::new();
@@ -70,20 +69,19 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                         item.line
                     )));
                 }
-                let unchanged = existing.as_ref().is_some_and(|m| {
-                    m.spec == spec && m.labels == labels && engine.monitor(&id).is_some()
-                });
-                if unchanged {
+                if existing
+                    .as_ref()
+                    .is_some_and(|m| m.spec == spec && m.labels == labels)
+                {
                     continue;
                 }
-                let record = store
+                store
                     .put_monitor(
                         &Record::new(id, spec)
                             .with_labels(labels)
                             .with_source(Source::File),
                     )
                     .await?;
-                engine.upsert(record).await?;
                 applied.monitors_changed += 1;
             }
             Resource::MaintenanceWindow {
@@ -115,7 +113,6 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
                     state_machine::resolved_by_deletion(incident, name)
                 })
                 .await?;
-            engine.remove(&stale.id);
             applied.monitors_removed += 1;
         }
     }
@@ -124,13 +121,5 @@ pub async fn apply(engine: &Arc<Engine>, path: &Path) -> Result<Applied, ServerE
             store.delete::<MaintenanceSpec>(&stale.id).await?;
         }
     }
-    reload_maintenance(engine).await?;
     Ok(applied)
-}
-
-/// Gives the engine every maintenance window in the store.
-pub async fn reload_maintenance(engine: &Engine) -> Result<(), ServerError> {
-    let windows = engine.store().list::<MaintenanceSpec>().await?;
-    engine.set_maintenance(windows.into_iter().map(|w| (w.id, w.spec)).collect());
-    Ok(())
 }

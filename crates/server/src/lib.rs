@@ -6,6 +6,7 @@ pub mod app;
 pub mod demo;
 pub mod engine;
 pub mod files;
+pub mod follow;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
@@ -14,6 +15,7 @@ pub mod scheduler;
 pub mod serve;
 pub mod state_machine;
 pub mod stats;
+pub mod subscriptions;
 pub mod tasks;
 pub mod writer;
 

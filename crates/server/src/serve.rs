@@ -24,8 +24,10 @@ use crate::api::auth::{self, Bootstrap};
 use crate::api::webhooks::WebhookServices;
 use crate::app::{AppState, router};
 use crate::engine::Engine;
+use crate::follow::{FeedPosition, Follower};
 use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
+use crate::subscriptions::{EngineMaintenance, EngineMonitors};
 use crate::tasks::{TaskHealth, supervise};
 use crate::{ServerError, demo, files, writer};
 
@@ -277,25 +279,29 @@ pub async fn serve(
         }
     }
 
-    for record in store.list_monitors().await? {
-        if matches!(record.source, Source::File | Source::Demo) {
-            continue;
-        }
-        let id = record.id.clone();
-        if let Err(e) = engine.upsert(record).await {
-            tracing::error!(monitor = %id, error = %e, "not running a stored monitor");
-        }
-    }
+    // Writers only write to the store; the engine follows it from the first change on.
     if let Some(path) = &config.config {
-        let applied = files::apply(&engine, path).await?;
+        let applied = files::apply(&store, path).await?;
         tracing::info!(path = %path.display(), ?applied, "config loaded");
-    } else {
-        files::reload_maintenance(&engine).await?;
     }
     let app_stop = stop.child_token();
     if config.demo {
-        demo::start(&engine, app_stop.clone()).await?;
+        demo::start(&store, app_stop.clone()).await?;
     }
+    let mut follower = Follower::new(store.clone())
+        .subscribe(EngineMonitors {
+            engine: engine.clone(),
+            sources: followed_sources(&config),
+        })
+        .subscribe(EngineMaintenance(engine.clone()));
+    follower.load().await?;
+    let feed = follower.position();
+    supervise(
+        &health,
+        "change feed",
+        app_stop.clone(),
+        follower.run(app_stop.clone()),
+    );
 
     let (dispatcher, webhooks) = webhook_dispatcher(&config, &store)?;
     let dispatcher_stop = CancellationToken::new();
@@ -332,7 +338,7 @@ pub async fn serve(
             &health,
             "config reloader",
             app_stop.clone(),
-            reload_on_sighup(engine.clone(), path, app_stop.clone()),
+            reload_on_sighup(store.clone(), feed.clone(), path, app_stop.clone()),
         );
     }
     supervise(
@@ -345,6 +351,7 @@ pub async fn serve(
     let ready = Arc::new(AtomicBool::new(false));
     let app = router(AppState {
         engine: engine.clone(),
+        feed,
         ready: ready.clone(),
         shutdown: app_stop.clone(),
         webhooks,
@@ -462,8 +469,27 @@ fn webhook_dispatcher(
     Ok((dispatcher, Arc::new(WebhookServices::new(catalog, limits))))
 }
 
-/// Applies the config files at `path` again on every SIGHUP until `stop`.
-async fn reload_on_sighup(engine: Arc<Engine>, path: PathBuf, stop: CancellationToken) {
+/// The sources whose monitors this server runs: API ones always, file ones with `--config`,
+/// demo ones with `--demo`.
+fn followed_sources(config: &ServeConfig) -> Vec<Source> {
+    let mut sources = vec![Source::Api];
+    if config.config.is_some() {
+        sources.push(Source::File);
+    }
+    if config.demo {
+        sources.push(Source::Demo);
+    }
+    sources
+}
+
+/// Applies the config files at `path` again on every SIGHUP until `stop`; each reload is
+/// logged once the engine has followed it.
+async fn reload_on_sighup(
+    store: Store,
+    feed: FeedPosition,
+    path: PathBuf,
+    stop: CancellationToken,
+) {
     let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         tracing::error!("cannot listen for SIGHUP; config reload is off");
         return;
@@ -473,8 +499,11 @@ async fn reload_on_sighup(engine: Arc<Engine>, path: PathBuf, stop: Cancellation
             () = stop.cancelled() => return,
             _ = hup.recv() => {}
         }
-        match files::apply(&engine, &path).await {
-            Ok(applied) => tracing::info!(?applied, "config reloaded"),
+        match files::apply(&store, &path).await {
+            Ok(applied) => {
+                feed.caught_up().await;
+                tracing::info!(?applied, "config reloaded");
+            }
             Err(e) => {
                 tracing::error!(error = %e, "config reload failed; keeping the running configuration")
             }
@@ -482,7 +511,7 @@ async fn reload_on_sighup(engine: Arc<Engine>, path: PathBuf, stop: Cancellation
     }
 }
 
-/// Applies retention at start and then hourly until `stop`.
+/// Applies retention (and prunes the change feed) at start and then hourly until `stop`.
 async fn retention_loop(store: Store, retention: Retention, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -494,6 +523,11 @@ async fn retention_loop(store: Store, retention: Retention, stop: CancellationTo
         match store.apply_retention(&retention, now).await {
             Ok(report) => tracing::debug!(?report, "retention applied"),
             Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+        let changes_before = now - crate::follow::CHANGES_KEPT;
+        match store.prune_changes(changes_before).await {
+            Ok(rows) => tracing::debug!(rows, "change feed pruned"),
+            Err(e) => tracing::error!(error = %e, "pruning the change feed failed"),
         }
         // The webhook delivery log is kept as long as raw results.
         if let Some(keep) = retention.raw

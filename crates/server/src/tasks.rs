@@ -156,6 +156,7 @@ mod tests {
             .expect("store");
         let (writer, _rx) = tokio::sync::mpsc::unbounded_channel();
         let scheduler = crate::scheduler::Scheduler::new(1);
+        let feed = crate::follow::Follower::new(store.clone()).position();
         let engine = crate::engine::Engine::new(
             store,
             vedette_probe::ProbeContext::new().expect("probe"),
@@ -168,6 +169,7 @@ mod tests {
         let health = Arc::new(TaskHealth::default());
         let app = crate::app::router(crate::app::AppState {
             engine,
+            feed,
             ready: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             shutdown: CancellationToken::new(),
             webhooks: Arc::new(crate::api::webhooks::WebhookServices::new(

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Transaction};
+use tokio::sync::watch;
 
 use crate::StoreError;
 
@@ -72,6 +74,9 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// The newest resource change committed through this handle or its clones, for the
+    /// in-process wake-up of change-feed readers (see [`crate::changes`]).
+    pub(crate) committed: Arc<watch::Sender<i64>>,
 }
 
 impl Store {
@@ -125,7 +130,11 @@ impl Store {
                     .await?
             }
         };
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            committed: Arc::new(watch::channel(0).0),
+        };
         crate::migrate::run(&store).await?;
         Ok(store)
     }
@@ -181,6 +190,19 @@ pub(crate) fn create_data_dir(path: &Path) -> Result<(), StoreError> {
 }
 
 impl Store {
+    /// Starts a transaction that writes versioned resources: on SQLite with the write lock up
+    /// front (`BEGIN IMMEDIATE`, so its read-then-write never fails with a lock upgrade); on
+    /// PostgreSQL a plain one, whose change row takes the feed's lock last (see
+    /// [`crate::changes`]).
+    pub(crate) async fn begin_resource_write(
+        &self,
+    ) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => Ok(self.pool.begin().await?),
+        }
+    }
+
     /// Starts a transaction that serialises with every other one taken on `table` this way: on
     /// SQLite the write lock up front (`BEGIN IMMEDIATE`), on PostgreSQL a self-conflicting
     /// `SHARE ROW EXCLUSIVE` lock on `table` (plain reads still proceed). For check-then-write

@@ -1,11 +1,13 @@
 //! Vedette's storage: monitors, raw results, rollups, statuses, incidents, the events outbox,
-//! heartbeats and maintenance windows, over SQLite (WAL, embedded, the default) or PostgreSQL.
+//! heartbeats, maintenance windows and the change feed of versioned resources, over SQLite
+//! (WAL, embedded, the default) or PostgreSQL.
 //!
 //! Both backends run the same SQL through sqlx's `Any` driver (`$n` placeholders, integers,
 //! floats and text only): timestamps are unix milliseconds (so times read back are truncated to
 //! the millisecond), JSON is text. Only the schema migrations differ per backend.
 
 mod batch;
+mod changes;
 mod db;
 mod error;
 mod events;
@@ -25,6 +27,7 @@ mod tokens;
 pub mod webhooks;
 
 pub use batch::CheckRecord;
+pub use changes::{Change, ChangePage, ChangeSignals, MAX_CHANGES_PAGE};
 pub use db::{Backend, SQLITE_FILE, Store, StoreConfig};
 pub use error::StoreError;
 pub use events::MAX_EVENTS_PAGE;

@@ -57,10 +57,10 @@ impl Store {
                 .await?
                 .map_or(0, |c| c.version),
         };
-        let stored = resource::put_once(&mut tx, m, expected).await?;
         heartbeat::set_in(&mut tx, &m.id, token).await?;
+        let written = resource::put_once(&mut tx, self.backend(), m, expected).await?;
         tx.commit().await?;
-        Ok(stored)
+        Ok(self.published(written))
     }
 
     /// One monitor.
@@ -94,11 +94,14 @@ impl Store {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
-        let existed = resource::delete_in::<MonitorSpec>(&mut tx, id).await?;
-        if existed {
+        let change = resource::delete_in::<MonitorSpec>(&mut tx, self.backend(), id).await?;
+        if change.is_some() {
             incidents::resolve_all_in(&mut tx, id, Utc::now(), &resolved).await?;
         }
         tx.commit().await?;
-        Ok(existed)
+        if let Some(seq) = change {
+            self.publish(seq);
+        }
+        Ok(change.is_some())
     }
 }

@@ -1,6 +1,8 @@
 //! Versioned resources (monitors, maintenance windows, and every kind to come): one table per
 //! kind with the same columns — id, labels, spec JSON, source, version, timestamps — and one
 //! optimistic-concurrency path for all of them. A kind is a spec type implementing [`Stored`].
+//! Every write or delete that changes a row also appends to the change feed in its
+//! transaction ([`crate::changes`]).
 
 use chrono::Utc;
 use serde::Serialize;
@@ -10,7 +12,8 @@ use sqlx::{AssertSqlSafe, Row};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{MonitorSpec, Record, Version};
 
-use crate::db::{from_json, from_ms, to_ms};
+use crate::changes;
+use crate::db::{Backend, from_json, from_ms, to_ms};
 use crate::{Store, StoreError};
 
 /// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
@@ -18,7 +21,8 @@ const PUT_ATTEMPTS: usize = 8;
 
 /// A spec type stored as a versioned resource.
 pub trait Stored: Serialize + DeserializeOwned + PartialEq + Clone + Send + Sync {
-    /// The table holding this kind (a constant, never user input).
+    /// The table holding this kind (a constant, never user input); also the kind's name in
+    /// the change feed ([`Change::kind`](crate::Change::kind)).
     const TABLE: &'static str;
     /// What errors call one of these: `monitor`, `maintenance window`.
     const KIND: &'static str;
@@ -68,19 +72,34 @@ impl Store {
         record: &Record<S>,
         if_version: Option<Version>,
     ) -> Result<Record<S>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
         if let Some(expected) = if_version {
-            return put_once(&mut conn, record, expected).await;
+            return self.put_in_transaction(record, Some(expected)).await;
         }
         for _ in 0..PUT_ATTEMPTS {
-            let current = get_in::<S>(&mut conn, &record.id).await?;
-            let expected = current.map_or(0, |c| c.version);
-            match put_once(&mut conn, record, expected).await {
+            match self.put_in_transaction(record, None).await {
                 Err(StoreError::VersionConflict { .. }) => continue,
                 done => return done,
             }
         }
         Err(StoreError::Contention(record.id.clone()))
+    }
+
+    /// One attempt of [`put`](Self::put) in a transaction of its own, with its change.
+    async fn put_in_transaction<S: Stored>(
+        &self,
+        record: &Record<S>,
+        if_version: Option<Version>,
+    ) -> Result<Record<S>, StoreError> {
+        let mut tx = self.begin_resource_write().await?;
+        let expected = match if_version {
+            Some(expected) => expected,
+            None => get_in::<S>(&mut tx, &record.id)
+                .await?
+                .map_or(0, |c| c.version),
+        };
+        let written = put_once(&mut tx, self.backend(), record, expected).await?;
+        tx.commit().await?;
+        Ok(self.published(written))
     }
 
     /// One resource by id.
@@ -103,19 +122,41 @@ impl Store {
     /// Deletes a resource that holds nothing else (monitors have
     /// [`delete_monitor`](Self::delete_monitor)); whether it existed.
     pub async fn delete<S: Stored>(&self, id: &str) -> Result<bool, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        delete_in::<S>(&mut conn, id).await
+        let mut tx = self.begin_resource_write().await?;
+        let change = delete_in::<S>(&mut tx, self.backend(), id).await?;
+        tx.commit().await?;
+        if let Some(seq) = change {
+            self.publish(seq);
+        }
+        Ok(change.is_some())
+    }
+
+    /// The record of a committed [`put_once`], its change announced.
+    pub(crate) fn published<S>(&self, written: Written<S>) -> Record<S> {
+        if let Some(seq) = written.change {
+            self.publish(seq);
+        }
+        written.record
     }
 }
 
-/// One conditional write of `record` on `conn` (a pooled connection or a transaction): only
-/// while the stored version is `expected` (0: absent). The stored record is built from what
-/// was written, without reading it back.
+/// What [`put_once`] wrote, to announce once its transaction commits.
+pub(crate) struct Written<S> {
+    /// The record as stored.
+    pub(crate) record: Record<S>,
+    /// The sequence number of its change; `None` when nothing changed.
+    pub(crate) change: Option<i64>,
+}
+
+/// One conditional write of `record` inside `conn`'s transaction, with its change: only while
+/// the stored version is `expected` (0: absent). The stored record is built from what was
+/// written, without reading it back.
 pub(crate) async fn put_once<S: Stored>(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     record: &Record<S>,
     expected: Version,
-) -> Result<Record<S>, StoreError> {
+) -> Result<Written<S>, StoreError> {
     let conflict = |found: Option<Version>| StoreError::VersionConflict {
         id: record.id.clone(),
         expected,
@@ -161,7 +202,10 @@ pub(crate) async fn put_once<S: Stored>(
                 && current.spec == record.spec
                 && current.source == record.source =>
         {
-            return Ok(current);
+            return Ok(Written {
+                record: current,
+                change: None,
+            });
         }
         Some(current) => {
             let updated_at = now.max(current.updated_at);
@@ -192,11 +236,15 @@ pub(crate) async fn put_once<S: Stored>(
             }
         }
     };
+    let change = changes::append(conn, backend, S::TABLE, &stored.id, stored.version).await?;
     // Timestamps are stored to the millisecond; answer what a read would give.
-    Ok(Record {
-        created_at: from_ms(to_ms(stored.created_at))?,
-        updated_at: from_ms(to_ms(stored.updated_at))?,
-        ..stored
+    Ok(Written {
+        record: Record {
+            created_at: from_ms(to_ms(stored.created_at))?,
+            updated_at: from_ms(to_ms(stored.updated_at))?,
+            ..stored
+        },
+        change: Some(change),
     })
 }
 
@@ -215,16 +263,21 @@ pub(crate) async fn get_in<S: Stored>(
         .transpose()
 }
 
-/// Deletes a resource row on `conn` (inside its transaction, if any); whether it existed.
+/// Deletes a resource row inside `conn`'s transaction, with its change; the change's sequence
+/// number, `None` when there was no such resource.
 pub(crate) async fn delete_in<S: Stored>(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     id: &str,
-) -> Result<bool, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     let sql = format!("DELETE FROM {} WHERE id = $1", S::TABLE);
     let deleted = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-    Ok(deleted > 0)
+    if deleted == 0 {
+        return Ok(None);
+    }
+    Ok(Some(changes::append(conn, backend, S::TABLE, id, 0).await?))
 }

@@ -4,7 +4,9 @@
 //! read-derive-write loop that retries when another writer got in between.
 //!
 //! A kind plugs in with one [`ApiResource`] impl: its spec type, how it is shown, and the few
-//! hooks where it differs (where reads come from, what a write also does).
+//! hooks where it differs (where reads come from, what a write also does). Handlers only
+//! write to the store; before answering they wait for the engine to have followed the write
+//! ([`crate::follow`]), so what they answer with is what the engine serves and runs.
 
 use std::future::Future;
 
@@ -133,11 +135,6 @@ pub trait ApiResource: Send + Sync + 'static {
             Ok(())
         }
     }
-
-    /// Runs after every successful write or delete of this kind.
-    fn changed(_state: &ApiState) -> impl Future<Output = ApiResult<()>> + Send {
-        async { Ok(()) }
-    }
 }
 
 /// 404 naming the kind and id.
@@ -173,7 +170,8 @@ pub async fn respond<R: ApiResource>(
     })
 }
 
-/// Prepares and writes `wanted` over `stored`; the stored record, `None` on a lost race.
+/// Prepares and writes `wanted` over `stored`, then waits for the engine to follow; the
+/// stored record, `None` on a lost race.
 async fn commit<R: ApiResource>(
     state: &ApiState,
     mut wanted: Record<R::Spec>,
@@ -182,7 +180,7 @@ async fn commit<R: ApiResource>(
     R::prepare(state, &mut wanted, stored)?;
     let written = R::write(state, &wanted, stored.map_or(0, |s| s.version)).await?;
     if written.is_some() {
-        R::changed(state).await?;
+        state.feed.caught_up().await;
     }
     Ok(written)
 }
@@ -348,7 +346,7 @@ pub async fn delete<R: ApiResource>(
     ensure_api_managed(R::KIND, &id, existing.source)?;
     pre.check_write(&what::<R>(&id), Some(existing.version))?;
     R::remove(&state, &existing).await?;
-    R::changed(&state).await?;
+    state.feed.caught_up().await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,5 @@
 //! `/maintenance`: maintenance windows, served by the shared resource handlers
-//! ([`super::crud`]); the engine reloads them after every write.
+//! ([`super::crud`]); the engine follows them through the change feed ([`crate::follow`]).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,6 @@ use vedette_model::{Audience, Record, Source, Version};
 use super::ApiState;
 use super::crud::ApiResource;
 use super::problem::ApiResult;
-use crate::files;
 
 /// The maintenance window kind of the API.
 pub struct Maintenance;
@@ -67,10 +66,5 @@ impl ApiResource for Maintenance {
             created_at: record.created_at,
             updated_at: record.updated_at,
         })
-    }
-
-    async fn changed(state: &ApiState) -> ApiResult<()> {
-        files::reload_maintenance(&state.engine).await?;
-        Ok(())
     }
 }

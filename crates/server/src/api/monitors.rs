@@ -297,7 +297,7 @@ impl ApiResource for Monitors {
             .collect())
     }
 
-    /// Claims the push token with the write and hands the monitor to the engine.
+    /// Claims the push token with the write.
     async fn write(
         state: &ApiState,
         record: &MonitorRecord,
@@ -310,10 +310,7 @@ impl ApiResource for Monitors {
             .put_monitor_if(record, Some(expected))
             .await
         {
-            Ok(stored) => {
-                state.engine.upsert(stored.clone()).await?;
-                Ok(Some(stored))
-            }
+            Ok(stored) => Ok(Some(stored)),
             Err(StoreError::VersionConflict { .. }) => Ok(None),
             Err(StoreError::HeartbeatTokenTaken) => Err(token_taken()),
             Err(e) => Err(e.into()),
@@ -331,7 +328,6 @@ impl ApiResource for Monitors {
                 state_machine::resolved_by_deletion(incident, name)
             })
             .await?;
-        state.engine.remove(&existing.id);
         Ok(())
     }
 }

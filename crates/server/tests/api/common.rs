@@ -185,6 +185,16 @@ impl Server {
         }
     }
 
+    /// Another store on the server's database, as another replica would open it.
+    pub async fn other_store(&self) -> vedette_store::Store {
+        vedette_store::Store::open(&vedette_store::StoreConfig {
+            data_dir: self.cfg.data_dir.clone(),
+            database_url: self.cfg.database_url.clone(),
+        })
+        .await
+        .expect("open another store")
+    }
+
     /// The URL of an API path (`/monitors` → `http://addr/api/v1/monitors`).
     pub fn url(&self, path: &str) -> String {
         format!("http://{}/api/v1{path}", self.addr)

@@ -31,6 +31,7 @@ mod contract;
 mod data;
 mod errors;
 mod events;
+mod follow;
 mod maintenance;
 mod monitors;
 mod preview_pool;

@@ -30,6 +30,7 @@ macro_rules! backend_tests {
 }
 
 mod batch;
+mod changes;
 mod common;
 mod heartbeat;
 mod monitors;

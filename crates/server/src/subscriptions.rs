@@ -1,0 +1,78 @@
+//! What follows the change feed in a server ([`crate::follow`]): the monitors the engine runs
+//! and the maintenance windows it applies.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::{MonitorSpec, Record, Source};
+
+use crate::engine::Engine;
+use crate::follow::Follow;
+
+/// The engine's monitors: the stored ones of the sources this server runs (API ones always,
+/// file ones with `--config`, demo ones with `--demo`), so a server started without them does
+/// not check what an earlier one was configured with.
+pub struct EngineMonitors {
+    /// The engine that runs them.
+    pub engine: Arc<Engine>,
+    /// The sources whose monitors run.
+    pub sources: Vec<Source>,
+}
+
+impl EngineMonitors {
+    async fn run(&self, record: Record<MonitorSpec>) {
+        let id = record.id.clone();
+        if let Err(e) = self.engine.upsert(record).await {
+            tracing::error!(monitor = %id, error = %e, "not running a stored monitor");
+        }
+    }
+}
+
+impl Follow<MonitorSpec> for EngineMonitors {
+    async fn upsert(&self, record: Record<MonitorSpec>) {
+        if self.sources.contains(&record.source) {
+            self.run(record).await;
+        } else if self.engine.monitor(&record.id).is_some() {
+            self.engine.remove(&record.id);
+        }
+    }
+
+    async fn remove(&self, id: &str) {
+        self.engine.remove(id);
+    }
+
+    async fn reset(&self, records: Vec<Record<MonitorSpec>>) {
+        let followed: Vec<_> = records
+            .into_iter()
+            .filter(|r| self.sources.contains(&r.source))
+            .collect();
+        let kept: HashSet<&str> = followed.iter().map(|r| r.id.as_str()).collect();
+        for id in self.engine.monitor_ids() {
+            if !kept.contains(id.as_str()) {
+                self.engine.remove(&id);
+            }
+        }
+        for record in followed {
+            self.run(record).await;
+        }
+    }
+}
+
+/// The maintenance windows the engine applies to results: every stored one.
+pub struct EngineMaintenance(pub Arc<Engine>);
+
+impl Follow<MaintenanceSpec> for EngineMaintenance {
+    async fn upsert(&self, record: Record<MaintenanceSpec>) {
+        self.0.upsert_maintenance(&record.id, &record.spec);
+    }
+
+    async fn remove(&self, id: &str) {
+        self.0.remove_maintenance(id);
+    }
+
+    async fn reset(&self, records: Vec<Record<MaintenanceSpec>>) {
+        self.0
+            .set_maintenance(records.iter().map(|r| (r.id.as_str(), &r.spec)));
+    }
+}

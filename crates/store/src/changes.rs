@@ -1,0 +1,270 @@
+//! The change feed of versioned resources: every committed write or delete of a [`Stored`]
+//! kind has a row in `resource_changes`, written in the same transaction and numbered in commit
+//! order, so readers (the engine of every server on the database) page through committed
+//! changes by sequence number and never see a rolled-back one.
+//!
+//! Commit order: SQLite serialises writers itself; on PostgreSQL the change row is inserted
+//! under an `EXCLUSIVE` lock on `resource_changes`, taken as the last step of the transaction
+//! and held to its commit, so sequence numbers commit in order and a reader that has seen `n`
+//! never later finds a smaller one. Plain reads do not wait for that lock.
+//!
+//! Wake-ups: a commit through a [`Store`] wakes the readers of that store and its clones at
+//! once; on PostgreSQL it also sends `NOTIFY vedette_resource_changes` (delivered on commit,
+//! dropped on rollback), which wakes readers in every other process. Readers also poll, so a
+//! lost notification only delays a change.
+//!
+//! [`Stored`]: crate::Stored
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use vedette_model::Version;
+
+use crate::db::{Backend, to_ms};
+use crate::{Store, StoreError};
+
+/// Most changes one call of [`Store::changes_after`] returns.
+pub const MAX_CHANGES_PAGE: u32 = 1000;
+
+/// The PostgreSQL notification channel a committed change is announced on.
+const CHANNEL: &str = "vedette_resource_changes";
+
+/// How long a reader waits before connecting its PostgreSQL listener again after a failure
+/// (it polls meanwhile).
+const LISTEN_RETRY: Duration = Duration::from_secs(30);
+
+/// One committed change of a versioned resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Its place in the feed; increasing in commit order (with gaps).
+    pub seq: i64,
+    /// The kind: its [`Stored::TABLE`](crate::Stored::TABLE), e.g. `monitors`.
+    pub kind: String,
+    /// The resource's id.
+    pub id: String,
+    /// The version written; 0 when the resource was deleted.
+    pub version: Version,
+}
+
+impl Change {
+    /// Whether the change deleted the resource.
+    pub fn is_delete(&self) -> bool {
+        self.version == 0
+    }
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePage {
+    /// Changes after the cursor asked for, ascending.
+    pub changes: Vec<Change>,
+    /// Changes right after the cursor may have been pruned (see [`Store::prune_changes`]): the
+    /// reader missed them and must reload every resource it follows.
+    pub pruned: bool,
+}
+
+/// Records a change of `kind`/`id` (version 0: deleted) inside `conn`'s transaction, as its
+/// last write; the change's sequence number, to [`Store::publish`] once committed.
+pub(crate) async fn append(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    kind: &str,
+    id: &str,
+    version: Version,
+) -> Result<i64, StoreError> {
+    if backend == Backend::Postgres {
+        sqlx::raw_sql("LOCK TABLE resource_changes IN EXCLUSIVE MODE")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO resource_changes (kind, id, version, changed_at) \
+         VALUES ($1, $2, $3, $4) RETURNING seq",
+    )
+    .bind(kind)
+    .bind(id)
+    .bind(version)
+    .bind(to_ms(Utc::now()))
+    .fetch_one(&mut *conn)
+    .await?;
+    if backend == Backend::Postgres {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}")))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(seq)
+}
+
+impl Store {
+    /// Wakes this process's feed readers: changes through `seq` are committed.
+    pub(crate) fn publish(&self, seq: i64) {
+        self.committed.send_if_modified(|newest| {
+            let newer = seq > *newest;
+            if newer {
+                *newest = seq;
+            }
+            newer
+        });
+    }
+
+    /// The newest change committed through this store (or a clone), 0 when none yet: a write
+    /// that returned is at or before it.
+    pub fn local_change_seq(&self) -> i64 {
+        *self.committed.borrow()
+    }
+
+    /// Changes with a sequence number above `after`, ascending, at most `limit` (1 to
+    /// [`MAX_CHANGES_PAGE`]); with whether some right after `after` may have been pruned.
+    pub async fn changes_after(&self, after: i64, limit: u32) -> Result<ChangePage, StoreError> {
+        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM resource_changes")
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT seq, kind, id, version FROM resource_changes WHERE seq > $1 \
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit.clamp(1, MAX_CHANGES_PAGE)))
+        .fetch_all(&self.pool)
+        .await?;
+        let changes = rows
+            .iter()
+            .map(|row| {
+                Ok(Change {
+                    seq: row.try_get("seq")?,
+                    kind: row.try_get("kind")?,
+                    id: row.try_get("id")?,
+                    version: row.try_get("version")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(ChangePage {
+            changes,
+            pruned: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)),
+        })
+    }
+
+    /// The sequence number of the newest change (0 when there is none): where a reader that
+    /// loads every resource now goes on from.
+    pub async fn last_change_seq(&self) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM resource_changes")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Deletes the changes made before `before`, except the newest one; how many. A reader
+    /// further behind than that learns it from [`ChangePage::pruned`].
+    pub async fn prune_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM resource_changes WHERE changed_at < $1 \
+             AND seq < (SELECT MAX(seq) FROM resource_changes)",
+        )
+        .bind(to_ms(before))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// What wakes a reader of the feed of this store.
+    pub fn change_signals(&self) -> ChangeSignals {
+        let listen_url = (self.backend() == Backend::Postgres)
+            .then(|| self.pool.connect_options().database_url.to_string());
+        ChangeSignals {
+            local: self.committed.subscribe(),
+            listen_url,
+            listener: None,
+            retry_at: None,
+        }
+    }
+}
+
+/// What wakes a feed reader: a commit through the same store (or a clone), a PostgreSQL
+/// notification from any process, or the reader's poll interval.
+pub struct ChangeSignals {
+    local: watch::Receiver<i64>,
+    /// Where to LISTEN (PostgreSQL only).
+    listen_url: Option<String>,
+    listener: Option<PgListener>,
+    /// When to connect the listener again after it failed.
+    retry_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for ChangeSignals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeSignals")
+            .field("listening", &self.listener.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChangeSignals {
+    /// Waits until a change may have been committed, or at most `timeout`. An error says the
+    /// PostgreSQL listener failed (after the wait): waits go on by poll and local wake-ups, and
+    /// the listener is connected again later.
+    pub async fn wait(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        let connected = self.connect(timeout).await;
+        let local = &mut self.local;
+        let local = async move {
+            if local.changed().await.is_err() {
+                // Every store handle is gone: nothing local will wake this reader again.
+                std::future::pending::<()>().await;
+            }
+        };
+        let listened = tokio::select! {
+            () = local => Ok(()),
+            heard = heard(self.listener.as_mut()) => heard,
+            () = tokio::time::sleep(timeout) => Ok(()),
+        };
+        if listened.is_err() {
+            self.listener = None;
+            self.retry_at = Some(Instant::now() + LISTEN_RETRY);
+        }
+        connected.and(listened.map_err(StoreError::from))
+    }
+
+    /// Connects the PostgreSQL listener when there should be one and it is due.
+    async fn connect(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        let Some(url) = &self.listen_url else {
+            return Ok(());
+        };
+        if self.listener.is_some() || self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return Ok(());
+        }
+        let connecting = async {
+            let mut listener = PgListener::connect(url).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match tokio::time::timeout(timeout, connecting).await {
+            Ok(Ok(listener)) => {
+                self.listener = Some(listener);
+                self.retry_at = None;
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                self.retry_at = Some(Instant::now() + LISTEN_RETRY);
+                Err(e.into())
+            }
+            Err(_) => {
+                self.retry_at = Some(Instant::now() + LISTEN_RETRY);
+                Err(StoreError::Database(sqlx::Error::PoolTimedOut))
+            }
+        }
+    }
+}
+
+/// Waits for a notification on `listener` (forever without one), then takes the ones already
+/// buffered with it: one wake-up for a burst of commits.
+async fn heard(listener: Option<&mut PgListener>) -> Result<(), sqlx::Error> {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    listener.recv().await?;
+    while listener.next_buffered().is_some() {}
+    Ok(())
+}
