@@ -52,10 +52,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_pauses.sql"),
         postgres: include_str!("../migrations/postgres/0005_pauses.sql"),
     },
+    Migration {
+        version: 6,
+        name: "webhook_claims",
+        sqlite: include_str!("../migrations/sqlite/0006_webhook_claims.sql"),
+        postgres: include_str!("../migrations/postgres/0006_webhook_claims.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

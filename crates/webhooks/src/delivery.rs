@@ -5,9 +5,12 @@
 //!   (type filter, label selector, integration support); the messages and the cursor move are
 //!   written in one transaction, so each event is queued once per endpoint.
 //! - **Delivery**: each endpoint with due messages gets its own drain task that claims a batch
-//!   (with a lease, so a crash leaves them to be retried) and sends up to
-//!   `concurrency_per_endpoint` at once, within the endpoint's rate limit. A slow receiver
-//!   only occupies its own task.
+//!   and sends up to `concurrency_per_endpoint` at once, within the endpoint's rate limit. A
+//!   slow receiver only occupies its own task.
+//! - **Claims**: a claim carries the dispatcher's owner id (random per dispatcher) and a lease.
+//!   A dispatcher that stops attempts nothing more and releases its own claims at once, so its
+//!   successor delivers them without waiting; one that dies leaves them to its lease. Claims of
+//!   other owners are never touched, so replicas sharing a database cannot steal live claims.
 //! - **Transport**: each message goes through its endpoint's channel (an HTTP request, signed
 //!   with the endpoint's active secrets under `webhook-id`, the message id stable across
 //!   retries; or an email through SMTP), which reports whether it was delivered, should be
@@ -173,6 +176,12 @@ pub fn new_message_id() -> String {
     format!("msg_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// A fresh owner id (`dsp_...`) for a dispatcher's claims: random, so no two dispatchers, nor
+/// two runs of one process, share one.
+pub fn new_owner_id() -> String {
+    format!("dsp_{}", uuid::Uuid::new_v4().simple())
+}
+
 /// The webhook dispatcher; see the module docs. Cheap to clone.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -184,6 +193,7 @@ struct Inner {
     config: DispatcherConfig,
     catalog: Arc<Catalog>,
     channels: Channels,
+    owner: String,
     disabled: broadcast::Sender<EndpointDisabled>,
     draining: Mutex<HashSet<String>>,
 }
@@ -191,13 +201,14 @@ struct Inner {
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
+            .field("owner", &self.inner.owner)
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
 
 impl Dispatcher {
-    /// A dispatcher over `store`.
+    /// A dispatcher over `store`, with a fresh owner id for its claims.
     pub fn new(store: Store, config: DispatcherConfig) -> Result<Self, DeliveryError> {
         let catalog = match &config.catalog {
             Some(c) => Arc::clone(c),
@@ -217,6 +228,7 @@ impl Dispatcher {
                 store,
                 catalog,
                 channels,
+                owner: new_owner_id(),
                 disabled,
                 draining: Mutex::new(HashSet::new()),
                 config,
@@ -234,9 +246,25 @@ impl Dispatcher {
         &self.inner.catalog
     }
 
-    /// Runs until `stop` is cancelled: fans out new events and drains due messages. In-flight
-    /// attempts finish before it returns; messages claimed but not attempted come due again
-    /// when their lease ends.
+    /// The owner id this dispatcher's claims carry.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Makes the messages this dispatcher claimed but has not attempted due at once; returns
+    /// how many. [`Dispatcher::run`] does this when it stops; call it after cutting a run
+    /// short (an attempt cut off mid-way is then simply made again).
+    pub async fn release_claims(&self) -> Result<u64, DeliveryError> {
+        Ok(self
+            .inner
+            .store
+            .release_webhook_claims(&self.inner.owner, Utc::now())
+            .await?)
+    }
+
+    /// Runs until `stop` is cancelled: fans out new events and drains due messages. Once
+    /// stopped it starts no attempt; those in flight finish, and then the messages it claimed
+    /// but did not attempt are released (see [`Dispatcher::release_claims`]).
     pub async fn run(self, stop: CancellationToken) -> Result<(), DeliveryError> {
         let mut tasks = tokio::task::JoinSet::new();
         loop {
@@ -268,6 +296,14 @@ impl Dispatcher {
             }
         }
         while tasks.join_next().await.is_some() {}
+        match self.release_claims().await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "released unattempted webhook claims"),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "cannot release webhook claims; they come due when their lease ends"
+            ),
+        }
         Ok(())
     }
 
@@ -396,7 +432,13 @@ impl Dispatcher {
             let lease = now
                 + chrono::Duration::from_std(timeout + Duration::from_secs(30)).unwrap_or_default();
             let messages = store
-                .claim_webhook_messages(endpoint_id, now, lease, self.inner.config.claim_batch)
+                .claim_webhook_messages(
+                    endpoint_id,
+                    &self.inner.owner,
+                    now,
+                    lease,
+                    self.inner.config.claim_batch,
+                )
                 .await?;
             if messages.is_empty() {
                 return Ok(());
@@ -411,7 +453,7 @@ impl Dispatcher {
                     let gone = &gone;
                     let next_slot = &next_slot;
                     async move {
-                        if gone.load(std::sync::atomic::Ordering::Relaxed) {
+                        if gone.load(std::sync::atomic::Ordering::Relaxed) || stop.is_cancelled() {
                             return;
                         }
                         if let Some(interval) = interval {
@@ -421,7 +463,10 @@ impl Dispatcher {
                                 *slot = at + interval;
                                 at
                             };
-                            tokio::time::sleep_until(wait_until.into()).await;
+                            tokio::select! {
+                                () = stop.cancelled() => return,
+                                () = tokio::time::sleep_until(wait_until.into()) => {}
+                            }
                         }
                         match self.attempt(spec, &m).await {
                             Ok(disabled) => {

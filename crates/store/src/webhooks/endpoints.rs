@@ -245,7 +245,8 @@ impl Store {
         }
         sqlx::query(
             "UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, \
-             updated_at = $1, last_error = $2 WHERE endpoint_id = $3 AND status = 'pending'",
+             claimed_by = NULL, updated_at = $1, last_error = $2 \
+             WHERE endpoint_id = $3 AND status = 'pending'",
         )
         .bind(to_ms(at))
         .bind(format!("endpoint disabled: {reason}"))

@@ -5,9 +5,10 @@
 //! transaction inserts one message per matching endpoint and advances the cursor, so an event
 //! is fanned out exactly once even across a crash or several replicas (the cursor moves by
 //! compare-and-set and `(endpoint_id, event_id)` is unique). Messages are claimed with a lease
-//! (their `next_attempt_at` moves past the attempt's deadline), so a dispatcher that dies
-//! mid-attempt leaves them to be retried: delivery is at least once, always under the same
-//! message id.
+//! (their `next_attempt_at` moves past the attempt's deadline) under the claiming dispatcher's
+//! owner id: a dispatcher that stops releases its own claims at once, and one that dies
+//! mid-attempt leaves them to be retried after the lease. Delivery is at least once, always
+//! under the same message id.
 //!
 //! One module each: `endpoints` (specs, as JSON, and their health), `queue` (the fan-out
 //! cursor, messages, claims and leases) and `log` (the delivery log, one row per attempt).

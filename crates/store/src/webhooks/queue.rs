@@ -81,6 +81,9 @@ pub struct WebhookMessage {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The dispatcher whose claim the message is under (while being attempted), see
+    /// [`Store::claim_webhook_messages`].
+    pub claimed_by: Option<String>,
     /// HTTP status of the last attempt, when one answered.
     pub last_status: Option<u16>,
     /// Error of the last attempt.
@@ -119,7 +122,7 @@ pub struct MessageFilter {
 }
 
 const MESSAGE_COLUMNS: &str = "id, endpoint_id, event, status, attempts, next_attempt_at, \
-     created_at, updated_at, last_status, last_error";
+     created_at, updated_at, claimed_by, last_status, last_error";
 
 fn decode_message(row: &AnyRow) -> Result<WebhookMessage, StoreError> {
     let id: String = row.try_get("id")?;
@@ -134,6 +137,7 @@ fn decode_message(row: &AnyRow) -> Result<WebhookMessage, StoreError> {
         next_attempt_at: from_opt_ms(row.try_get("next_attempt_at")?)?,
         created_at: from_ms(row.try_get("created_at")?)?,
         updated_at: from_ms(row.try_get("updated_at")?)?,
+        claimed_by: row.try_get("claimed_by")?,
         last_status: small(row.try_get("last_status")?, "last_status")?,
         last_error: row.try_get("last_error")?,
         id,
@@ -215,26 +219,30 @@ impl Store {
         .await?)
     }
 
-    /// Claims up to `limit` of an endpoint's messages due at `now`, oldest due first, by
-    /// moving their `next_attempt_at` to `lease_until`: another claimer skips them, and if
-    /// this one dies they come due again after the lease.
+    /// Claims up to `limit` of an endpoint's messages due at `now` for `owner`, oldest due
+    /// first, by moving their `next_attempt_at` to `lease_until`: another claimer skips them.
+    /// The owner releases what it did not attempt with [`Store::release_webhook_claims`] when
+    /// it stops; if it dies instead they come due again after the lease.
     pub async fn claim_webhook_messages(
         &self,
         endpoint_id: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<WebhookMessage>, StoreError> {
-        let lock = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        // On PostgreSQL the pick is materialized: as a subquery it could be run again for each
+        // row, and with SKIP LOCKED each run passes over the rows just claimed and picks more.
+        let (pick, lock) = match self.backend() {
+            Backend::Sqlite => ("", ""),
+            Backend::Postgres => (" MATERIALIZED", " FOR UPDATE SKIP LOCKED"),
         };
         let sql = format!(
-            "UPDATE webhook_messages SET next_attempt_at = $1, updated_at = $2 \
-             WHERE id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $3 \
+            "WITH picked AS{pick} (SELECT id FROM webhook_messages WHERE endpoint_id = $3 \
                AND status = 'pending' AND next_attempt_at <= $2 \
                ORDER BY next_attempt_at, created_at LIMIT $4{lock}) \
-             AND status = 'pending' AND next_attempt_at <= $2 \
+             UPDATE webhook_messages SET next_attempt_at = $1, updated_at = $2, claimed_by = $5 \
+             WHERE id IN (SELECT id FROM picked) AND status = 'pending' AND next_attempt_at <= $2 \
              RETURNING {MESSAGE_COLUMNS}"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
@@ -242,6 +250,7 @@ impl Store {
             .bind(to_ms(now))
             .bind(endpoint_id)
             .bind(i64::from(limit.clamp(1, MAX_WEBHOOK_PAGE)))
+            .bind(owner)
             .fetch_all(&self.pool)
             .await?;
         let mut out = rows
@@ -252,7 +261,27 @@ impl Store {
         Ok(out)
     }
 
-    /// Logs an attempt and moves its message on, in one transaction.
+    /// Makes the pending messages `owner` claimed due at `at` again, and returns how many: for
+    /// a dispatcher that stops with claims it did not attempt, or for one that knows `owner`
+    /// is dead. Other owners' claims are left alone, so a replica never releases those of
+    /// another that is still attempting them.
+    pub async fn release_webhook_claims(
+        &self,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE webhook_messages SET next_attempt_at = $1, updated_at = $1, \
+             claimed_by = NULL WHERE claimed_by = $2 AND status = 'pending'",
+        )
+        .bind(to_ms(at))
+        .bind(owner)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Logs an attempt and moves its message on (ending its claim), in one transaction.
     pub async fn complete_webhook_attempt(
         &self,
         attempt: &WebhookAttempt,
@@ -268,7 +297,7 @@ impl Store {
         };
         sqlx::query(
             "UPDATE webhook_messages SET status = $1, attempts = $2, next_attempt_at = $3, \
-             updated_at = $4, last_status = $5, last_error = $6 WHERE id = $7",
+             updated_at = $4, last_status = $5, last_error = $6, claimed_by = NULL WHERE id = $7",
         )
         .bind(status.as_str())
         .bind(i64::from(attempt.attempt))
@@ -390,7 +419,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let changed = sqlx::query(
             "UPDATE webhook_messages SET status = 'pending', attempts = 0, \
-             next_attempt_at = $1, updated_at = $1 WHERE id = $2",
+             next_attempt_at = $1, updated_at = $1, claimed_by = NULL WHERE id = $2",
         )
         .bind(to_ms(at))
         .bind(id)
@@ -410,7 +439,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         Ok(sqlx::query(
             "UPDATE webhook_messages SET status = 'pending', attempts = 0, \
-             next_attempt_at = $1, updated_at = $1 \
+             next_attempt_at = $1, updated_at = $1, claimed_by = NULL \
              WHERE endpoint_id = $2 AND status = 'failed' AND created_at >= $3",
         )
         .bind(to_ms(at))

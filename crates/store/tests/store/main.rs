@@ -35,3 +35,4 @@ mod heartbeat;
 mod monitors;
 mod rollups;
 mod tokens;
+mod webhooks;
