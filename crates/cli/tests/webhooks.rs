@@ -1,13 +1,14 @@
 //! Webhooks through the real binaries: `vedette webhook` commands with `listen` and `verify`
-//! against a real `vedette serve`, and the crash test — kill -9 the server during a burst of
-//! events and check after a restart that every message was delivered.
+//! against a real `vedette serve`, and the crash tests — kill -9 the server during a burst of
+//! events and check after a restart that every message was delivered, and that the messages a
+//! killed server had claimed are delivered at once after a restart, not after their lease.
 
 mod support;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -288,6 +289,8 @@ struct Sink {
     url: String,
     ids: Arc<Mutex<HashSet<String>>>,
     requests: Arc<AtomicU64>,
+    /// While set, requests are held unanswered (for at most a minute).
+    hold: Arc<AtomicBool>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -300,17 +303,25 @@ impl Sink {
             .unwrap();
         let ids = Arc::new(Mutex::new(HashSet::new()));
         let requests = Arc::new(AtomicU64::new(0));
-        let (seen, count) = (ids.clone(), requests.clone());
+        let hold = Arc::new(AtomicBool::new(false));
+        let (seen, count, held) = (ids.clone(), requests.clone(), hold.clone());
         let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
             let id = headers
                 .get("webhook-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             count.fetch_add(1, Ordering::SeqCst);
-            if let Some(id) = id {
-                seen.lock().unwrap().insert(id);
+            let (seen, held) = (seen.clone(), held.clone());
+            async move {
+                let until = Instant::now() + Duration::from_secs(60);
+                while held.load(Ordering::SeqCst) && Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                if let Some(id) = id {
+                    seen.lock().unwrap().insert(id);
+                }
+                axum::http::StatusCode::NO_CONTENT
             }
-            async { axum::http::StatusCode::NO_CONTENT }
         });
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))
@@ -321,6 +332,7 @@ impl Sink {
             url,
             ids,
             requests,
+            hold,
             _runtime: runtime,
         }
     }
@@ -426,5 +438,55 @@ fn every_event_is_delivered_across_a_kill_9() {
         "the kill came after every delivery ({seen_at_kill} of {events}); it proves nothing"
     );
     assert_eq!(sink.distinct(), events, "distinct webhook-ids == messages");
+    assert!(server.stop(), "graceful stop failed");
+}
+
+#[test]
+fn a_restart_after_a_kill_9_delivers_the_claimed_messages_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sink = Sink::start();
+    sink.hold.store(true, Ordering::SeqCst);
+    let server = start_server(&data);
+    let api = Api::new(&server);
+    // A 20 s timeout makes a 50 s lease: far longer than the restart may take.
+    api.put(
+        "/webhooks/held",
+        &json!({"spec": {"url": sink.url, "timeout": "20s"}}),
+    );
+    for _ in 0..5 {
+        let (status, body) = api.call(reqwest::Method::POST, "/webhooks/held/test", None);
+        assert_eq!(status, 202, "{body:#}");
+    }
+    // Every message claimed and in flight, held by the receiver.
+    wait_for(Duration::from_secs(30), "five requests in flight", || {
+        (sink.requests.load(Ordering::SeqCst) >= 5).then_some(())
+    });
+    server.crash();
+    sink.hold.store(false, Ordering::SeqCst);
+
+    let restarted = Instant::now();
+    let server = start_server(&data);
+    let api = Api::new(&server);
+    wait_for(
+        Duration::from_secs(20),
+        "the claimed messages delivered",
+        || {
+            let counts = api.get("/webhooks/held")["deliveries"].clone();
+            (counts["succeeded"] == 5).then_some(())
+        },
+    );
+    let took = restarted.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "delivered {took:?} after the restart"
+    );
+    assert!(
+        server
+            .logs()
+            .contains("released the webhook claims of the previous run"),
+        "{}",
+        server.logs()
+    );
     assert!(server.stop(), "graceful stop failed");
 }

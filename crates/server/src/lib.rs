@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod claims;
 pub mod demo;
 pub mod engine;
 pub mod files;

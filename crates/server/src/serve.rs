@@ -29,7 +29,7 @@ use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
 use crate::subscriptions::{EngineMaintenance, EngineMonitors};
 use crate::tasks::{TaskHealth, supervise};
-use crate::{ServerError, demo, files, writer};
+use crate::{ServerError, claims, demo, files, writer};
 
 /// Longest retention of any kind of data, in days (100 years); longer ones would overflow
 /// date arithmetic.
@@ -232,6 +232,7 @@ pub async fn serve(
     };
     let lock = InstanceLock::acquire(&store_config).await?;
     tracing::info!(lock = %lock.describe(), "instance lock taken");
+    let owner_file = lock.file().map(claims::owner_file);
     let lock = Arc::new(tokio::sync::Mutex::new(lock));
     let store = Store::open(&store_config).await?;
     tracing::info!(backend = ?store.backend(), "store opened");
@@ -304,12 +305,15 @@ pub async fn serve(
     );
 
     let (dispatcher, webhooks) = webhook_dispatcher(&config, &store)?;
+    if let Some(file) = &owner_file {
+        claims::take_over(file, &store, &dispatcher).await;
+    }
     let dispatcher_stop = CancellationToken::new();
     let dispatcher_task = supervise(
         &health,
         "webhook dispatcher",
         dispatcher_stop.clone(),
-        dispatcher.run(dispatcher_stop.clone()),
+        dispatcher.clone().run(dispatcher_stop.clone()),
     );
 
     let checks_stop = CancellationToken::new();
@@ -370,8 +374,9 @@ pub async fn serve(
     let _ = scheduler_task.await;
     writer_stop.cancel();
     let _ = writer_task.await;
-    // In-flight attempts finish; messages claimed but not attempted come due again when their
-    // lease ends, so cutting a long drain short loses nothing.
+    // In-flight attempts finish and the dispatcher releases the messages it claimed but did
+    // not attempt, so the next start delivers them at once. Attempts cut off after the grace
+    // period are released here and made again, so cutting a long drain short loses nothing.
     dispatcher_stop.cancel();
     let mut dispatcher_task = dispatcher_task;
     match tokio::time::timeout(config.shutdown_grace, &mut dispatcher_task).await {
@@ -380,6 +385,10 @@ pub async fn serve(
         Err(_) => {
             tracing::warn!("webhook deliveries still in flight after the grace period; abandoned");
             dispatcher_task.abort();
+            let _ = dispatcher_task.await;
+            if let Err(e) = dispatcher.release_claims().await {
+                tracing::warn!(error = %e, "cannot release webhook claims; they come due when their lease ends");
+            }
         }
     }
     tracing::info!("stopped; every queued result was written");

@@ -43,6 +43,19 @@ fn decode(row: &AnyRow) -> Result<(i64, Event), StoreError> {
 }
 
 impl Store {
+    /// Appends events to the outbox on their own, for events that no check caused (a webhook
+    /// endpoint disabled, ...). An event whose id is already stored is skipped.
+    pub async fn append_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<&Event> = events.iter().collect();
+        let mut tx = self.begin_write().await?;
+        insert(&mut tx, &refs).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Events with a sequence number above `after` (all when `None`), ascending, at most
     /// `limit` (1 to [`MAX_EVENTS_PAGE`]). Each comes with its sequence number, the cursor for
     /// the next call. Sequence numbers commit in order, so a consumer never skips one.

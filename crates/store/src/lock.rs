@@ -94,6 +94,16 @@ impl InstanceLock {
         matches!(self.held, Held::Postgres { .. })
     }
 
+    /// The lock file, for a lock held with `flock` (SQLite). The kernel lets the lock go only
+    /// when its holder releases it or ends, so state kept beside the file by a previous holder
+    /// belongs to a process that is gone.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.held {
+            Held::File { path, .. } => Some(path),
+            Held::Postgres { .. } | Held::Nothing => None,
+        }
+    }
+
     /// Confirms the lock is still held: on PostgreSQL, that its connection still answers and
     /// its session still holds the advisory lock. An error means another process may now
     /// take the lock, so this one must stop scheduling.

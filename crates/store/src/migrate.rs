@@ -58,10 +58,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_resource_changes.sql"),
         postgres: include_str!("../migrations/postgres/0006_resource_changes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "webhook_claims",
+        sqlite: include_str!("../migrations/sqlite/0007_webhook_claims.sql"),
+        postgres: include_str!("../migrations/postgres/0007_webhook_claims.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

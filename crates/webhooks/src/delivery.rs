@@ -5,17 +5,19 @@
 //!   (type filter, label selector, integration support); the messages and the cursor move are
 //!   written in one transaction, so each event is queued once per endpoint.
 //! - **Delivery**: each endpoint with due messages gets its own drain task that claims a batch
-//!   (with a lease, so a crash leaves them to be retried) and sends up to
-//!   `concurrency_per_endpoint` at once, within the endpoint's rate limit. A slow receiver
-//!   only occupies its own task.
-//! - **Outcome**: only 2xx is success. Anything else is retried on the [`RetryPolicy`]
-//!   (honouring `Retry-After`); `410 Gone` disables the endpoint, as does failing without a
-//!   success for `disable_after`. Redirects are not followed. Every attempt is logged with
-//!   secrets redacted and bodies truncated.
-//! - **Signing**: each attempt carries `webhook-id` (the message id, stable across retries),
-//!   `webhook-timestamp` and `webhook-signature` from the endpoint's active secrets.
-//! - **Email**: endpoints with `email` set are sent through SMTP instead ([`crate::smtp`]); a
-//!   2xx reply is success, everything else is retried the same way.
+//!   and sends up to `concurrency_per_endpoint` at once, within the endpoint's rate limit. A
+//!   slow receiver only occupies its own task.
+//! - **Claims**: a claim carries the dispatcher's owner id (random per dispatcher) and a lease.
+//!   A dispatcher that stops attempts nothing more and releases its own claims at once, so its
+//!   successor delivers them without waiting; one that dies leaves them to its lease. Claims of
+//!   other owners are never touched, so replicas sharing a database cannot steal live claims.
+//! - **Transport**: each message goes through its endpoint's channel (an HTTP request, signed
+//!   with the endpoint's active secrets under `webhook-id`, the message id stable across
+//!   retries; or an email through SMTP), which reports whether it was delivered, should be
+//!   retried (perhaps after a delay the receiver asked for) or the endpoint is gone.
+//! - **Outcome**: anything not delivered is retried on the [`RetryPolicy`]; a gone endpoint is
+//!   disabled, as is one failing without a success for `disable_after`. Every attempt is logged
+//!   with secrets redacted and bodies truncated.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -23,7 +25,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::{EVENT_VERSION, WebhookEndpointDisabled};
@@ -32,15 +33,13 @@ use vedette_store::{
     MessageAfterAttempt, NewWebhookMessage, Store, StoreError, WebhookAttempt, WebhookMessage,
 };
 
-use crate::catalog::{Catalog, CatalogError, RenderedRequest};
-use crate::endpoint::{Auth, EndpointSpec, HeaderValueSpec};
-use crate::retry::{RetryPolicy, parse_retry_after};
-use crate::signing::Signer;
-use crate::templates::{Admission, Engine, TemplateError, TemplateLimits};
-use crate::{samples, ssrf};
-
-/// Shown in the delivery log in place of a secret.
-const REDACTED_LOG: &str = "[redacted]";
+use crate::catalog::{Catalog, CatalogError};
+pub use crate::channel::http::{RenderError, render_request, render_request_blocking};
+use crate::channel::{ChannelSettings, Channels, Delivery, Verdict};
+use crate::endpoint::EndpointSpec;
+use crate::retry::RetryPolicy;
+use crate::samples;
+use crate::templates::{Engine, TemplateLimits};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -130,78 +129,6 @@ pub enum DeliveryError {
     },
 }
 
-/// Why a request could not be built for an event.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RenderError {
-    /// A template failed.
-    #[error("template: {0}")]
-    Template(#[from] TemplateError),
-    /// The endpoint names an integration the catalog does not have.
-    #[error("unknown integration {0:?}")]
-    UnknownIntegration(String),
-    /// Neither the endpoint nor its integration gives a URL.
-    #[error("the endpoint has no URL")]
-    MissingUrl,
-}
-
-/// The request an endpoint gets for `event` (before auth and signature headers): through its
-/// integration, its template, or the event as JSON.
-pub fn render_request(
-    spec: &EndpointSpec,
-    catalog: &Catalog,
-    engine: &Engine,
-    event: &Event,
-) -> Result<RenderedRequest, RenderError> {
-    if let Some(integration) = &spec.integration {
-        let manifest = catalog
-            .get(&integration.name)
-            .ok_or_else(|| RenderError::UnknownIntegration(integration.name.clone()))?;
-        return Ok(manifest.render(engine, event, &integration.params)?);
-    }
-    let url = spec.url.clone().ok_or(RenderError::MissingUrl)?;
-    let (content_type, body) = match &spec.template {
-        Some(t) => {
-            let ctx = crate::templates::context(event, &json!({}));
-            let json_like = t.content_type.contains("json");
-            let body = if json_like {
-                engine.render_json(&t.body, &ctx)?.to_string()
-            } else {
-                engine.render(&t.body, &ctx)?
-            };
-            (t.content_type.clone(), body)
-        }
-        None => (
-            "application/json".to_owned(),
-            serde_json::to_string(event).unwrap_or_default(),
-        ),
-    };
-    Ok(RenderedRequest {
-        method: "POST".to_owned(),
-        url,
-        headers: Vec::new(),
-        content_type,
-        body,
-    })
-}
-
-/// [`render_request`] off the async runtime, on the engine's bounded blocking pool (see
-/// [`Engine::run`]): deliveries wait for a render slot, request handlers pass
-/// [`Admission::FailFast`] and get [`crate::templates::TemplateErrorKind::Busy`] when saturated.
-pub async fn render_request_blocking(
-    spec: &EndpointSpec,
-    catalog: &Arc<Catalog>,
-    engine: &Engine,
-    event: &Event,
-    admission: Admission,
-) -> Result<RenderedRequest, RenderError> {
-    let (spec, catalog, event) = (spec.clone(), Arc::clone(catalog), event.clone());
-    engine
-        .run(admission, move |engine| {
-            render_request(&spec, &catalog, engine, &event)
-        })
-        .await?
-}
-
 /// Queues a test delivery of the sample event of `event_type` to an endpoint (the API's "send
 /// test event"); returns the message id. It goes through the normal queue, signing and log.
 pub async fn enqueue_test_event(
@@ -249,6 +176,12 @@ pub fn new_message_id() -> String {
     format!("msg_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// A fresh owner id (`dsp_...`) for a dispatcher's claims: random, so no two dispatchers, nor
+/// two runs of one process, share one.
+pub fn new_owner_id() -> String {
+    format!("dsp_{}", uuid::Uuid::new_v4().simple())
+}
+
 /// The webhook dispatcher; see the module docs. Cheap to clone.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -259,8 +192,8 @@ struct Inner {
     store: Store,
     config: DispatcherConfig,
     catalog: Arc<Catalog>,
-    engine: Engine,
-    client: reqwest::Client,
+    channels: Channels,
+    owner: String,
     disabled: broadcast::Sender<EndpointDisabled>,
     draining: Mutex<HashSet<String>>,
 }
@@ -268,35 +201,34 @@ struct Inner {
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
+            .field("owner", &self.inner.owner)
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
 
-/// What one attempt produced.
-struct AttemptResult {
-    request: serde_json::Value,
-    status: Option<u16>,
-    response: Option<serde_json::Value>,
-    error: Option<String>,
-    retry_after: Option<Duration>,
-}
-
 impl Dispatcher {
-    /// A dispatcher over `store`.
+    /// A dispatcher over `store`, with a fresh owner id for its claims.
     pub fn new(store: Store, config: DispatcherConfig) -> Result<Self, DeliveryError> {
         let catalog = match &config.catalog {
             Some(c) => Arc::clone(c),
             None => Arc::new(Catalog::builtin()?),
         };
-        let client = build_client(&config)?;
+        let settings = ChannelSettings {
+            engine: Engine::new(config.template_limits),
+            catalog: Arc::clone(&catalog),
+            ssrf_guard: config.ssrf_guard,
+            max_logged_body: config.max_logged_body,
+        };
+        let channels =
+            Channels::new(settings, &config.user_agent).map_err(DeliveryError::Client)?;
         let (disabled, _) = broadcast::channel(64);
         Ok(Self {
             inner: Arc::new(Inner {
-                engine: Engine::new(config.template_limits),
                 store,
                 catalog,
-                client,
+                channels,
+                owner: new_owner_id(),
                 disabled,
                 draining: Mutex::new(HashSet::new()),
                 config,
@@ -314,9 +246,25 @@ impl Dispatcher {
         &self.inner.catalog
     }
 
-    /// Runs until `stop` is cancelled: fans out new events and drains due messages. In-flight
-    /// attempts finish before it returns; messages claimed but not attempted come due again
-    /// when their lease ends.
+    /// The owner id this dispatcher's claims carry.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Makes the messages this dispatcher claimed but has not attempted due at once; returns
+    /// how many. [`Dispatcher::run`] does this when it stops; call it after cutting a run
+    /// short (an attempt cut off mid-way is then simply made again).
+    pub async fn release_claims(&self) -> Result<u64, DeliveryError> {
+        Ok(self
+            .inner
+            .store
+            .release_webhook_claims(&self.inner.owner, Utc::now())
+            .await?)
+    }
+
+    /// Runs until `stop` is cancelled: fans out new events and drains due messages. Once
+    /// stopped it starts no attempt; those in flight finish, and then the messages it claimed
+    /// but did not attempt are released (see [`Dispatcher::release_claims`]).
     pub async fn run(self, stop: CancellationToken) -> Result<(), DeliveryError> {
         let mut tasks = tokio::task::JoinSet::new();
         loop {
@@ -348,6 +296,14 @@ impl Dispatcher {
             }
         }
         while tasks.join_next().await.is_some() {}
+        match self.release_claims().await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "released unattempted webhook claims"),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "cannot release webhook claims; they come due when their lease ends"
+            ),
+        }
         Ok(())
     }
 
@@ -476,7 +432,13 @@ impl Dispatcher {
             let lease = now
                 + chrono::Duration::from_std(timeout + Duration::from_secs(30)).unwrap_or_default();
             let messages = store
-                .claim_webhook_messages(endpoint_id, now, lease, self.inner.config.claim_batch)
+                .claim_webhook_messages(
+                    endpoint_id,
+                    &self.inner.owner,
+                    now,
+                    lease,
+                    self.inner.config.claim_batch,
+                )
                 .await?;
             if messages.is_empty() {
                 return Ok(());
@@ -491,7 +453,7 @@ impl Dispatcher {
                     let gone = &gone;
                     let next_slot = &next_slot;
                     async move {
-                        if gone.load(std::sync::atomic::Ordering::Relaxed) {
+                        if gone.load(std::sync::atomic::Ordering::Relaxed) || stop.is_cancelled() {
                             return;
                         }
                         if let Some(interval) = interval {
@@ -501,7 +463,10 @@ impl Dispatcher {
                                 *slot = at + interval;
                                 at
                             };
-                            tokio::time::sleep_until(wait_until.into()).await;
+                            tokio::select! {
+                                () = stop.cancelled() => return,
+                                () = tokio::time::sleep_until(wait_until.into()) => {}
+                            }
                         }
                         match self.attempt(spec, &m).await {
                             Ok(disabled) => {
@@ -532,33 +497,32 @@ impl Dispatcher {
     ) -> Result<bool, DeliveryError> {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let result = self.send(spec, m).await;
+        let secrets = spec.secret_values(&self.inner.catalog);
+        let delivery = Delivery {
+            spec,
+            message_id: &m.id,
+            event: &m.event,
+            secrets: &secrets,
+        };
+        let result = self.inner.channels.for_endpoint(spec).send(&delivery).await;
         let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
         let now = Utc::now();
         let attempt_no = m.attempts + 1;
-        let success = result.status.is_some_and(|s| (200..300).contains(&s));
+        let success = result.verdict == Verdict::Delivered;
         let store = &self.inner.store;
         let mut disable_reason = None;
-        let after = if success {
-            MessageAfterAttempt::Succeeded
-        } else if result.status == Some(410) && spec.email.is_none() {
-            disable_reason = Some("the receiver answered 410 Gone".to_owned());
-            MessageAfterAttempt::Failed
-        } else {
-            match self
-                .inner
-                .config
-                .retry
-                .next_attempt(attempt_no, now, result.retry_after)
-            {
-                Some(at) => MessageAfterAttempt::RetryAt(at),
-                None => MessageAfterAttempt::Failed,
+        let after = match result.verdict {
+            Verdict::Delivered => MessageAfterAttempt::Succeeded,
+            Verdict::Gone { reason } => {
+                disable_reason = Some(reason);
+                MessageAfterAttempt::Failed
             }
-        };
-        let error = match (&result.error, result.status) {
-            (Some(e), _) => Some(e.clone()),
-            (None, Some(s)) if !success => Some(format!("receiver answered {s}")),
-            _ => None,
+            Verdict::Retry { after } => {
+                match self.inner.config.retry.next_attempt(attempt_no, now, after) {
+                    Some(at) => MessageAfterAttempt::RetryAt(at),
+                    None => MessageAfterAttempt::Failed,
+                }
+            }
         };
         store
             .complete_webhook_attempt(
@@ -573,7 +537,7 @@ impl Dispatcher {
                     request: result.request,
                     response_status: result.status,
                     response: result.response,
-                    error,
+                    error: result.error,
                 },
                 after,
             )
@@ -608,255 +572,5 @@ impl Dispatcher {
             return Ok(true);
         }
         Ok(false)
-    }
-
-    /// Builds, signs and sends one request; never fails (failures are part of the result).
-    async fn send(&self, spec: &EndpointSpec, m: &WebhookMessage) -> AttemptResult {
-        let secrets = spec.secret_values(&self.inner.catalog);
-        if let Some(email) = &spec.email {
-            let opts = crate::smtp::SendOptions {
-                engine: &self.inner.engine,
-                ssrf_guard: self.inner.config.ssrf_guard,
-                max_logged_body: self.inner.config.max_logged_body,
-                secrets: &secrets,
-            };
-            let r = crate::smtp::deliver(spec, email, &m.id, &m.event, &opts).await;
-            return AttemptResult {
-                request: r.request,
-                status: r.code,
-                response: r.response,
-                error: r.error,
-                retry_after: None,
-            };
-        }
-        let redact = |text: &str| redact_secrets(text, &secrets);
-        let fail = |request: serde_json::Value, error: String| AttemptResult {
-            request,
-            status: None,
-            response: None,
-            error: Some(redact(&error)),
-            retry_after: None,
-        };
-        let rendered = match render_request_blocking(
-            spec,
-            &self.inner.catalog,
-            &self.inner.engine,
-            &m.event,
-            Admission::Wait,
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => return fail(json!({}), e.to_string()),
-        };
-        let url = match crate::endpoint::check_url(&rendered.url) {
-            Ok(u) => u,
-            Err(e) => {
-                return fail(
-                    json!({"url": redact(&rendered.url)}),
-                    format!("invalid URL: {e}"),
-                );
-            }
-        };
-        let method = match http::Method::from_bytes(rendered.method.as_bytes()) {
-            Ok(m) => m,
-            Err(_) => return fail(json!({}), format!("invalid method {:?}", rendered.method)),
-        };
-        // Headers: content type, integration/template headers, custom headers, auth, signature.
-        let mut headers: Vec<(String, String, bool)> = vec![(
-            "content-type".to_owned(),
-            rendered.content_type.clone(),
-            false,
-        )];
-        for (k, v) in &rendered.headers {
-            let sensitive = k.eq_ignore_ascii_case("authorization");
-            headers.push((k.clone(), v.clone(), sensitive));
-        }
-        for (k, v) in &spec.headers {
-            let sensitive = matches!(v, HeaderValueSpec::Secret { .. });
-            headers.push((k.clone(), v.expose().to_owned(), sensitive));
-        }
-        match &spec.auth {
-            Some(Auth::Basic { username, password }) => {
-                use base64::Engine as _;
-                let token = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{username}:{}", password.expose()));
-                headers.push(("authorization".to_owned(), format!("Basic {token}"), true));
-            }
-            Some(Auth::Bearer { token }) => headers.push((
-                "authorization".to_owned(),
-                format!("Bearer {}", token.expose()),
-                true,
-            )),
-            Some(Auth::ApiKey { header, value }) => {
-                headers.push((header.clone(), value.expose().to_owned(), true));
-            }
-            None => {}
-        }
-        let timestamp = Utc::now().timestamp();
-        let signer = match Signer::from_secrets(spec.active_secrets(Utc::now())) {
-            Ok(s) => s,
-            Err(e) => return fail(json!({}), format!("signing secret: {e}")),
-        };
-        for (k, v) in signer.headers(&m.id, timestamp, rendered.body.as_bytes()) {
-            headers.push((k.to_owned(), v, false));
-        }
-        let request_log = json!({
-            "method": rendered.method,
-            "url": redact(url.as_str()),
-            "headers": headers.iter().map(|(k, v, sensitive)| {
-                let shown = if *sensitive { REDACTED_LOG.to_owned() } else { redact(v) };
-                (k.clone(), serde_json::Value::String(shown))
-            }).collect::<serde_json::Map<_, _>>(),
-            "body": truncate(&redact(&rendered.body), self.inner.config.max_logged_body),
-        });
-        if self.inner.config.ssrf_guard
-            && let Err(e) = ssrf::check_literal_host(&url)
-        {
-            return fail(request_log, e);
-        }
-        let mut req = self
-            .inner
-            .client
-            .request(method, url)
-            .timeout(Duration::from_millis(spec.timeout.as_millis()))
-            .body(rendered.body);
-        for (k, v, _) in &headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let mut resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return fail(request_log, describe(e)),
-        };
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, Utc::now()));
-        let response_headers: serde_json::Map<String, serde_json::Value> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                )
-            })
-            .collect();
-        let limit = self.inner.config.max_logged_body;
-        let mut body = Vec::new();
-        let mut body_error = None;
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = limit.saturating_sub(body.len());
-                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    if body.len() >= limit {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    body_error = Some(describe(e));
-                    break;
-                }
-            }
-        }
-        AttemptResult {
-            request: request_log,
-            status: Some(status),
-            response: Some(json!({
-                "headers": response_headers,
-                "body": truncate(&String::from_utf8_lossy(&body), limit),
-            })),
-            error: body_error.map(|e| redact(&e)),
-            retry_after,
-        }
-    }
-}
-
-fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client, DeliveryError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| DeliveryError::Client(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .user_agent(config.user_agent.clone())
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(60));
-    if config.ssrf_guard {
-        builder = builder.dns_resolver(Arc::new(ssrf::GuardedResolver));
-    }
-    builder
-        .build()
-        .map_err(|e| DeliveryError::Client(describe(e)))
-}
-
-/// An HTTP error without its URL (which may carry a token), with its causes.
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let e = e.without_url();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// `text` with every secret value replaced by `[redacted]`.
-pub(crate) fn redact_secrets(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), REDACTED_LOG);
-        }
-    }
-    out
-}
-
-/// At most `limit` bytes of `text` (cut at a character boundary), marked when cut.
-pub(crate) fn truncate(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [truncated, {} bytes]", &text[..end], text.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redaction_and_truncation() {
-        let secrets = vec!["s3cr3t-token".to_owned(), "ab".to_owned()];
-        assert_eq!(
-            redact_secrets("https://x/s3cr3t-token?ab", &secrets),
-            "https://x/[redacted]?ab"
-        );
-        assert_eq!(truncate("héllo", 2), "h… [truncated, 6 bytes]");
-        assert_eq!(truncate("hi", 2), "hi");
     }
 }

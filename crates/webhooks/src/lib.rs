@@ -1,8 +1,10 @@
 //! Vedette's webhook ecosystem: Standard Webhooks signing ([`signing`]), sandboxed payload
-//! templates ([`templates`]), email over SMTP ([`smtp`]), the integration catalog ([`catalog`]), webhook endpoint specs
-//! ([`endpoint`]) and the durable delivery engine ([`delivery`]) fed from the events outbox.
+//! templates ([`templates`]), email endpoints ([`smtp`]), the integration catalog ([`catalog`]),
+//! webhook endpoint specs ([`endpoint`]) and the durable delivery engine ([`delivery`]) fed from
+//! the events outbox, which sends through one channel per transport (HTTP, SMTP).
 
 pub mod catalog;
+mod channel;
 pub mod delivery;
 pub mod endpoint;
 pub mod retry;

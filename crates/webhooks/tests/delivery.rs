@@ -17,7 +17,9 @@ use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::EVENT_VERSION;
 use vedette_model::{Event, EventType, MonitorSpec};
-use vedette_store::{MessageFilter, MessageStatus, MonitorRecord, Store, StoreConfig};
+use vedette_store::{
+    MessageFilter, MessageStatus, MonitorRecord, NewWebhookMessage, Store, StoreConfig,
+};
 use vedette_webhooks::endpoint::{Auth, HeaderValueSpec, Secret};
 use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointSpec, RetryPolicy};
 
@@ -909,6 +911,143 @@ async fn each_event_is_fanned_out_once_across_restarts() {
         let ids: HashSet<String> = seen.iter().map(Received::event_id).collect();
         assert_eq!(ids.len(), 51);
         assert_eq!(seen.len(), 51, "no event was queued twice");
+    }
+    on_every_db!(case);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_hands_its_claims_to_the_next_dispatcher_at_once() {
+    async fn case(store: &Store) {
+        let rx = Receiver::start().await;
+        rx.delay_ms.store(1000, Ordering::SeqCst);
+        let mut spec = EndpointSpec::new(rx.url("/"));
+        // A lease of 10 s + 30 s: far longer than the test waits.
+        spec.timeout = vedette_model::Duration::from(Duration::from_secs(10));
+        put_endpoint(store, "held", &spec).await;
+        let cfg = || DispatcherConfig {
+            concurrency_per_endpoint: 1,
+            ..config(fast_retry(3, Duration::from_secs(60)))
+        };
+        let first = Dispatcher::new(store.clone(), cfg()).expect("dispatcher");
+        let owner = first.owner().to_owned();
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(first.run(stop.clone()));
+        let events: Vec<Event> = (0..5)
+            .map(|n| event(n, EventType::MonitorDown, "m"))
+            .collect();
+        store.append_events(&events).await.expect("events");
+        let all = || async {
+            store
+                .list_webhook_messages(&MessageFilter {
+                    endpoint_id: Some("held".to_owned()),
+                    limit: 10,
+                    ..MessageFilter::default()
+                })
+                .await
+                .expect("messages")
+        };
+        let began = Instant::now();
+        loop {
+            let msgs = all().await;
+            if msgs.len() == 5 && msgs.iter().all(|m| m.claimed_by.as_ref() == Some(&owner)) {
+                break;
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(5),
+                "not claimed: {msgs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Stop while the first request is in flight: it finishes, nothing more starts.
+        stop.cancel();
+        run.await.expect("join").expect("run");
+        assert_eq!(rx.seen().len(), 1, "one attempt was in flight at the stop");
+        let now = Utc::now();
+        let msgs = all().await;
+        let pending: Vec<_> = msgs
+            .iter()
+            .filter(|m| m.status == MessageStatus::Pending)
+            .collect();
+        assert_eq!(pending.len(), 4, "{msgs:?}");
+        for m in &pending {
+            assert_eq!(m.claimed_by, None, "released: {m:?}");
+            assert_eq!(m.attempts, 0);
+            assert!(m.next_attempt_at.is_some_and(|t| t <= now), "due: {m:?}");
+        }
+        assert!(msgs.iter().all(|m| m.claimed_by.is_none()));
+
+        // The next dispatcher delivers them at once, not after the 40 s lease.
+        rx.delay_ms.store(0, Ordering::SeqCst);
+        let restarted = Instant::now();
+        let (second, stop) = start(store, cfg());
+        assert_ne!(
+            second.owner(),
+            owner,
+            "each dispatcher has an owner of its own"
+        );
+        wait_for("the other four", Duration::from_secs(5), || {
+            rx.seen().len() >= 5
+        })
+        .await;
+        stop.cancel();
+        let took = restarted.elapsed();
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        let delivered: HashSet<String> = rx.seen().iter().map(Received::event_id).collect();
+        let wanted: HashSet<String> = events.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(delivered, wanted);
+        assert_eq!(rx.seen().len(), 5, "none was sent twice");
+    }
+    on_every_db!(case);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_owners_claims_are_left_to_their_lease() {
+    async fn case(store: &Store) {
+        let rx = Receiver::start().await;
+        put_endpoint(store, "shared", &EndpointSpec::new(rx.url("/"))).await;
+        let message_id = vedette_webhooks::delivery::new_message_id();
+        store
+            .enqueue_webhook_message(&NewWebhookMessage {
+                id: message_id.clone(),
+                endpoint_id: "shared".to_owned(),
+                event: event(1, EventType::MonitorDown, "m"),
+                first_attempt_at: Utc::now(),
+            })
+            .await
+            .expect("enqueue");
+        // A live replica's claim: another dispatcher, stopping or starting, leaves it alone.
+        let now = Utc::now();
+        let claimed = store
+            .claim_webhook_messages(
+                "shared",
+                "dsp_live_replica",
+                now,
+                now + chrono::Duration::hours(1),
+                10,
+            )
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].id, message_id);
+        assert_eq!(claimed[0].claimed_by.as_deref(), Some("dsp_live_replica"));
+        let (d, stop) = start(store, config(fast_retry(2, Duration::from_millis(50))));
+        assert_eq!(d.release_claims().await.expect("release"), 0);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(rx.seen().is_empty(), "the live claim was not taken");
+        // Once its owner is known to be gone and released, it is delivered at once.
+        assert_eq!(
+            store
+                .release_webhook_claims("dsp_live_replica", Utc::now())
+                .await
+                .expect("release"),
+            1
+        );
+        wait_for("the released message", Duration::from_secs(5), || {
+            !rx.seen().is_empty()
+        })
+        .await;
+        stop.cancel();
+        assert_eq!(rx.seen()[0].webhook_id(), message_id);
     }
     on_every_db!(case);
 }

@@ -36,3 +36,4 @@ mod heartbeat;
 mod monitors;
 mod rollups;
 mod tokens;
+mod webhooks;
