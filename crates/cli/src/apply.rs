@@ -29,6 +29,7 @@ use anyhow::bail;
 use serde_json::Value;
 use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
+use vedette_model::{Source, Version};
 
 use crate::context::{self, Connection};
 use crate::diff;
@@ -124,7 +125,7 @@ pub struct Change {
     /// The resource as the files want it, unless pruned.
     pub after: Option<Resource>,
     /// The server's version, for `If-Match`.
-    pub version: Option<u64>,
+    pub version: Option<Version>,
     /// The apply set the resource belongs to once written (`--apply-set`, else the one it has).
     pub apply_set: Option<String>,
 }
@@ -261,8 +262,8 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
 }
 
 /// Resources of the server's config files or of its demo: the API refuses to write them.
-pub fn read_only(managed_by: Option<&str>) -> bool {
-    matches!(managed_by, Some("file" | "demo"))
+pub fn read_only(managed_by: Option<Source>) -> bool {
+    matches!(managed_by, Some(Source::File | Source::Demo))
 }
 
 /// Labels without the ownership and apply set labels of apply.
@@ -498,7 +499,7 @@ pub fn plan_with_webhooks(
     prune: Option<&str>,
 ) -> Vec<Change> {
     let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET_LABEL).cloned();
-    let current: HashMap<(&str, &str), (Resource, u64, Option<String>)> = monitors
+    let current: HashMap<(&str, &str), (Resource, Version, Option<String>)> = monitors
         .iter()
         .map(|m| {
             (
@@ -515,11 +516,7 @@ pub fn plan_with_webhooks(
         .chain(webhooks.iter().map(|w| {
             (
                 (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
-                (
-                    webhook_resource(w),
-                    u64::try_from(w.version).unwrap_or(0),
-                    set_of(&w.labels),
-                ),
+                (webhook_resource(w), w.version, set_of(&w.labels)),
             )
         }))
         .collect();
@@ -576,18 +573,18 @@ pub fn plan_with_webhooks(
             labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER)
                 && labels.get(APPLY_SET_LABEL).map(String::as_str) == Some(prune_set)
         };
-        let owned = |labels: &BTreeMap<String, String>, managed_by: &Option<String>| {
-            labels_owned(labels) && !read_only(managed_by.as_deref())
+        let owned = |labels: &BTreeMap<String, String>, managed_by: Option<Source>| {
+            labels_owned(labels) && !read_only(managed_by)
         };
         let mut prunes: Vec<Change> = windows
             .iter()
-            .filter(|w| owned(&w.labels, &w.managed_by))
+            .filter(|w| owned(&w.labels, w.managed_by))
             .filter(|w| !wanted.contains(&(document::KIND_MAINTENANCE, w.id.as_str())))
             .map(|w| (window_resource(w), w.version))
             .chain(
                 monitors
                     .iter()
-                    .filter(|m| owned(&m.labels, &m.managed_by))
+                    .filter(|m| owned(&m.labels, m.managed_by))
                     .filter(|m| !wanted.contains(&(document::KIND_MONITOR, m.id.as_str())))
                     .map(|m| (monitor_resource(m), m.version)),
             )
@@ -596,7 +593,7 @@ pub fn plan_with_webhooks(
                     .iter()
                     .filter(|w| labels_owned(&w.labels))
                     .filter(|w| !wanted.contains(&(document::KIND_WEBHOOK_ENDPOINT, w.id.as_str())))
-                    .map(|w| (webhook_resource(w), u64::try_from(w.version).unwrap_or(0))),
+                    .map(|w| (webhook_resource(w), w.version)),
             )
             .map(|(before, version)| Change {
                 action: Action::Prune,
@@ -643,15 +640,15 @@ async fn plan_loaded(
         .collect();
     let desired: Vec<Resource> = loaded.into_iter().map(|l| l.resource).collect();
     let _spinner = Spinner::start("reading the server");
-    let monitors = client.all_monitors(None).await?;
-    let windows = client.all_maintenance(None).await?;
+    let monitors = client.monitors().all(None).await?;
+    let windows = client.maintenance().all(None).await?;
     // Only servers with webhooks enabled list them; without, there is nothing to compare with.
     let needs_webhooks = prune.is_some()
         || desired
             .iter()
             .any(|r| matches!(r, Resource::WebhookEndpoint { .. }));
     let webhooks = if needs_webhooks {
-        match client.all_webhooks(None).await {
+        match client.webhooks().all(None).await {
             Ok(w) => w,
             Err(e)
                 if e.status() == Some(404)
@@ -682,37 +679,32 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
     };
     match (change.action, change.after.as_ref(), change.before.as_ref()) {
         (Action::Unchanged, _, _) => Ok(()),
-        (Action::Create | Action::Update, Some(Resource::Monitor { id, labels, spec }), _) => {
-            client
-                .put_monitor(id, &with_owner(labels, set), spec, precondition)
+        (Action::Create | Action::Update, Some(after), _) => match after {
+            Resource::Monitor { id, labels, spec } => client
+                .monitors()
+                .put(id, &with_owner(labels, set), spec, precondition)
                 .await
-                .map(drop)
-        }
-        (
-            Action::Create | Action::Update,
-            Some(Resource::MaintenanceWindow { id, labels, spec }),
-            _,
-        ) => client
-            .put_maintenance(id, &with_owner(labels, set), spec, precondition)
-            .await
-            .map(drop),
-        (Action::Prune, _, Some(Resource::Monitor { id, .. })) => {
-            client.delete_monitor(id, precondition).await
-        }
-        (
-            Action::Create | Action::Update,
-            Some(Resource::WebhookEndpoint { id, labels, spec }),
-            _,
-        ) => client
-            .put_webhook(id, &with_owner(labels, set), spec, precondition)
-            .await
-            .map(drop),
-        (Action::Prune, _, Some(Resource::MaintenanceWindow { id, .. })) => {
-            client.delete_maintenance(id, precondition).await
-        }
-        (Action::Prune, _, Some(Resource::WebhookEndpoint { id, .. })) => {
-            client.delete_webhook(id, precondition).await
-        }
+                .map(drop),
+            Resource::MaintenanceWindow { id, labels, spec } => client
+                .maintenance()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
+            Resource::WebhookEndpoint { id, labels, spec } => client
+                .webhooks()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
+        },
+        (Action::Prune, _, Some(before)) => match before {
+            Resource::Monitor { id, .. } => client.monitors().delete(id, precondition).await,
+            Resource::MaintenanceWindow { id, .. } => {
+                client.maintenance().delete(id, precondition).await
+            }
+            Resource::WebhookEndpoint { id, .. } => {
+                client.webhooks().delete(id, precondition).await
+            }
+        },
         _ => Ok(()),
     }
 }
@@ -804,7 +796,7 @@ mod tests {
     use super::*;
     use vedette_model::MonitorSpec;
 
-    fn monitor(id: &str, labels: &[(&str, &str)], url: &str, version: u64) -> Monitor {
+    fn monitor(id: &str, labels: &[(&str, &str)], url: &str, version: Version) -> Monitor {
         Monitor {
             id: id.to_owned(),
             labels: labels
@@ -813,7 +805,7 @@ mod tests {
                 .collect(),
             spec: MonitorSpec::http(url),
             status: None,
-            managed_by: Some("api".to_owned()),
+            managed_by: Some(Source::Api),
             version,
             created_at: None,
             updated_at: None,
