@@ -29,18 +29,15 @@ use anyhow::bail;
 use serde_json::Value;
 use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
-use vedette_model::{Source, Version};
+use vedette_model::record::labels::{APPLY_SET, MANAGED_BY};
+use vedette_model::{REDACTED, Source, Version};
 
 use crate::context::{self, Connection};
 use crate::diff;
 use crate::output::{Paint, Spinner, Style};
 
-/// The ownership label.
-pub const OWNER_LABEL: &str = "managed-by";
-/// Its value on what `vedette apply` writes.
+/// The value of the ownership label ([`MANAGED_BY`]) on what `vedette apply` writes.
 pub const OWNER: &str = "vedette-cli";
-/// The label naming the apply set a resource belongs to; `--prune` deletes only its own set's.
-pub const APPLY_SET_LABEL: &str = "vedette.dev/apply-set";
 /// Pruning more resources than this at once needs a confirmation (or `--yes`).
 pub const CONFIRM_ABOVE: usize = 5;
 
@@ -97,7 +94,7 @@ pub fn prune_set(prune: bool, apply_set: &ApplySetArg) -> Result<Option<&str>, c
         (true, Some(name)) => Ok(Some(name)),
         (true, None) => Err(crate::UsageError(format!(
             "--prune needs --apply-set NAME (or VEDETTE_APPLY_SET): it deletes only resources \
-             labelled {APPLY_SET_LABEL}=NAME that the files no longer hold"
+             labelled {APPLY_SET}=NAME that the files no longer hold"
         ))),
     }
 }
@@ -129,9 +126,6 @@ pub struct Change {
     /// The apply set the resource belongs to once written (`--apply-set`, else the one it has).
     pub apply_set: Option<String>,
 }
-
-/// What a webhook endpoint spec shows in place of a secret.
-pub const REDACTED: &str = "********";
 
 impl Change {
     /// `Monitor` or `MaintenanceWindow`.
@@ -229,18 +223,18 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
                 ));
                 continue;
             }
-            if let Some(owner) = item.resource.labels().get(OWNER_LABEL)
+            if let Some(owner) = item.resource.labels().get(MANAGED_BY)
                 && owner != OWNER
             {
                 problems.push(format!(
-                    "{here}: metadata.labels.{OWNER_LABEL}: {owner:?} is reserved: apply marks \
-                     what it writes with {OWNER_LABEL}: {OWNER}; remove the label"
+                    "{here}: metadata.labels.{MANAGED_BY}: {owner:?} is reserved: apply marks \
+                     what it writes with {MANAGED_BY}: {OWNER}; remove the label"
                 ));
                 continue;
             }
-            if item.resource.labels().contains_key(APPLY_SET_LABEL) {
+            if item.resource.labels().contains_key(APPLY_SET) {
                 problems.push(format!(
-                    "{here}: metadata.labels.{APPLY_SET_LABEL}: reserved: apply sets it from \
+                    "{here}: metadata.labels.{APPLY_SET}: reserved: apply sets it from \
                      --apply-set; remove the label"
                 ));
                 continue;
@@ -269,10 +263,10 @@ pub fn read_only(managed_by: Option<Source>) -> bool {
 /// Labels without the ownership and apply set labels of apply.
 pub fn without_owner(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut labels = labels.clone();
-    if labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER) {
-        labels.remove(OWNER_LABEL);
+    if labels.get(MANAGED_BY).map(String::as_str) == Some(OWNER) {
+        labels.remove(MANAGED_BY);
     }
-    labels.remove(APPLY_SET_LABEL);
+    labels.remove(APPLY_SET);
     labels
 }
 
@@ -282,9 +276,9 @@ pub fn with_owner(
     apply_set: Option<&str>,
 ) -> BTreeMap<String, String> {
     let mut labels = labels.clone();
-    labels.insert(OWNER_LABEL.to_owned(), OWNER.to_owned());
+    labels.insert(MANAGED_BY.to_owned(), OWNER.to_owned());
     if let Some(set) = apply_set {
-        labels.insert(APPLY_SET_LABEL.to_owned(), set.to_owned());
+        labels.insert(APPLY_SET.to_owned(), set.to_owned());
     }
     labels
 }
@@ -498,7 +492,7 @@ pub fn plan_with_webhooks(
     apply_set: Option<&str>,
     prune: Option<&str>,
 ) -> Vec<Change> {
-    let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET_LABEL).cloned();
+    let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET).cloned();
     let current: HashMap<(&str, &str), (Resource, Version, Option<String>)> = monitors
         .iter()
         .map(|m| {
@@ -570,8 +564,8 @@ pub fn plan_with_webhooks(
     if let Some(prune_set) = prune {
         let wanted: HashSet<(&str, &str)> = desired.iter().map(|r| (r.kind(), r.id())).collect();
         let labels_owned = |labels: &BTreeMap<String, String>| {
-            labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER)
-                && labels.get(APPLY_SET_LABEL).map(String::as_str) == Some(prune_set)
+            labels.get(MANAGED_BY).map(String::as_str) == Some(OWNER)
+                && labels.get(APPLY_SET).map(String::as_str) == Some(prune_set)
         };
         let owned = |labels: &BTreeMap<String, String>, managed_by: Option<Source>| {
             labels_owned(labels) && !read_only(managed_by)
@@ -841,13 +835,13 @@ mod tests {
             monitor("api-made", &[], "http://api/", 1),
             monitor(
                 "orphan",
-                &[("managed-by", "vedette-cli"), (APPLY_SET_LABEL, "s")],
+                &[("managed-by", "vedette-cli"), (APPLY_SET, "s")],
                 "http://o/",
                 2,
             ),
             monitor(
                 "other-set",
-                &[("managed-by", "vedette-cli"), (APPLY_SET_LABEL, "t")],
+                &[("managed-by", "vedette-cli"), (APPLY_SET, "t")],
                 "http://t/",
                 2,
             ),
@@ -909,7 +903,7 @@ mod tests {
         // Already in another set and applied without a set: it keeps its set.
         let server = vec![monitor(
             "m",
-            &[("team", "a"), (APPLY_SET_LABEL, "t")],
+            &[("team", "a"), (APPLY_SET, "t")],
             "http://a/",
             1,
         )];
@@ -1047,9 +1041,7 @@ mod tests {
         );
         // Owned by the set and no longer in the files: pruned; by another set: kept.
         let mut of_set = server.clone();
-        of_set
-            .labels
-            .insert(APPLY_SET_LABEL.to_owned(), "s".to_owned());
+        of_set.labels.insert(APPLY_SET.to_owned(), "s".to_owned());
         let changes = plan_with_webhooks(
             &[],
             &[],
