@@ -66,7 +66,7 @@ pub struct Incident {
     /// The first failing result.
     pub first_failure: Option<CheckResult>,
     /// The monitor's events from opening to resolution, oldest first; left out of lists.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -75,7 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_listed_incident_decodes_without_its_timeline() {
+    fn a_listed_incident_has_no_timeline_either_way() {
         let incident: Incident = serde_json::from_value(serde_json::json!({
             "id": "inc_1", "monitor_id": "api", "state": "open",
             "opened_at": "2026-11-26T10:00:00Z", "resolved_at": null, "cause": "timeout",
@@ -84,6 +84,9 @@ mod tests {
         .unwrap();
         assert_eq!(incident.state, IncidentState::Open);
         assert!(incident.timeline.is_empty());
+        let shown = serde_json::to_value(&incident).unwrap();
+        assert!(shown.get("timeline").is_none(), "{shown}");
+        assert!(shown["resolved_at"].is_null(), "{shown}");
         assert_eq!(incident.state.to_string(), "open");
     }
 }
