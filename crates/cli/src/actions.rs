@@ -47,7 +47,8 @@ pub struct RunArgs {
 pub async fn pause(args: &PauseArgs, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
     let monitor = client
-        .pause_monitor(&args.id, args.reason.as_deref())
+        .monitors()
+        .pause(&args.id, args.reason.as_deref())
         .await?;
     report(args.output, &monitor, "paused")
 }
@@ -55,7 +56,7 @@ pub async fn pause(args: &PauseArgs, connection: &Connection) -> anyhow::Result<
 /// Runs `resume`: ends the runtime pause; says so when the spec still pauses the monitor.
 pub async fn resume(args: &TargetArgs, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
-    let monitor = client.resume_monitor(&args.id).await?;
+    let monitor = client.monitors().resume(&args.id).await?;
     let done = if monitor.spec.paused {
         "resumed at runtime, still paused by its spec (spec.paused: true; change the spec to run it)"
     } else {
@@ -109,7 +110,7 @@ pub async fn run(args: &RunArgs, connection: &Connection) -> anyhow::Result<Exit
     let client = context::client(connection)?;
     let result = {
         let _spinner = Spinner::start(&format!("checking {}", args.id));
-        client.run_monitor(&args.id).await?
+        client.monitors().run(&args.id).await?
     };
     if !print_data(args.output, &result)? {
         print!("{}", render_result(&result, &Style::stdout()));

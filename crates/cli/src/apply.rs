@@ -29,17 +29,15 @@ use anyhow::bail;
 use serde_json::Value;
 use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
+use vedette_model::record::labels::{APPLY_SET, MANAGED_BY};
+use vedette_model::{REDACTED, Source, Version};
 
 use crate::context::{self, Connection};
 use crate::diff;
 use crate::output::{Paint, Spinner, Style};
 
-/// The ownership label.
-pub const OWNER_LABEL: &str = "managed-by";
-/// Its value on what `vedette apply` writes.
+/// The value of the ownership label ([`MANAGED_BY`]) on what `vedette apply` writes.
 pub const OWNER: &str = "vedette-cli";
-/// The label naming the apply set a resource belongs to; `--prune` deletes only its own set's.
-pub const APPLY_SET_LABEL: &str = "vedette.dev/apply-set";
 /// Pruning more resources than this at once needs a confirmation (or `--yes`).
 pub const CONFIRM_ABOVE: usize = 5;
 
@@ -96,7 +94,7 @@ pub fn prune_set(prune: bool, apply_set: &ApplySetArg) -> Result<Option<&str>, c
         (true, Some(name)) => Ok(Some(name)),
         (true, None) => Err(crate::UsageError(format!(
             "--prune needs --apply-set NAME (or VEDETTE_APPLY_SET): it deletes only resources \
-             labelled {APPLY_SET_LABEL}=NAME that the files no longer hold"
+             labelled {APPLY_SET}=NAME that the files no longer hold"
         ))),
     }
 }
@@ -124,13 +122,10 @@ pub struct Change {
     /// The resource as the files want it, unless pruned.
     pub after: Option<Resource>,
     /// The server's version, for `If-Match`.
-    pub version: Option<u64>,
+    pub version: Option<Version>,
     /// The apply set the resource belongs to once written (`--apply-set`, else the one it has).
     pub apply_set: Option<String>,
 }
-
-/// What a webhook endpoint spec shows in place of a secret.
-pub const REDACTED: &str = "********";
 
 impl Change {
     /// `Monitor` or `MaintenanceWindow`.
@@ -228,18 +223,18 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
                 ));
                 continue;
             }
-            if let Some(owner) = item.resource.labels().get(OWNER_LABEL)
+            if let Some(owner) = item.resource.labels().get(MANAGED_BY)
                 && owner != OWNER
             {
                 problems.push(format!(
-                    "{here}: metadata.labels.{OWNER_LABEL}: {owner:?} is reserved: apply marks \
-                     what it writes with {OWNER_LABEL}: {OWNER}; remove the label"
+                    "{here}: metadata.labels.{MANAGED_BY}: {owner:?} is reserved: apply marks \
+                     what it writes with {MANAGED_BY}: {OWNER}; remove the label"
                 ));
                 continue;
             }
-            if item.resource.labels().contains_key(APPLY_SET_LABEL) {
+            if item.resource.labels().contains_key(APPLY_SET) {
                 problems.push(format!(
-                    "{here}: metadata.labels.{APPLY_SET_LABEL}: reserved: apply sets it from \
+                    "{here}: metadata.labels.{APPLY_SET}: reserved: apply sets it from \
                      --apply-set; remove the label"
                 ));
                 continue;
@@ -261,17 +256,17 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
 }
 
 /// Resources of the server's config files or of its demo: the API refuses to write them.
-pub fn read_only(managed_by: Option<&str>) -> bool {
-    matches!(managed_by, Some("file" | "demo"))
+pub fn read_only(managed_by: Option<Source>) -> bool {
+    matches!(managed_by, Some(Source::File | Source::Demo))
 }
 
 /// Labels without the ownership and apply set labels of apply.
 pub fn without_owner(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut labels = labels.clone();
-    if labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER) {
-        labels.remove(OWNER_LABEL);
+    if labels.get(MANAGED_BY).map(String::as_str) == Some(OWNER) {
+        labels.remove(MANAGED_BY);
     }
-    labels.remove(APPLY_SET_LABEL);
+    labels.remove(APPLY_SET);
     labels
 }
 
@@ -281,9 +276,9 @@ pub fn with_owner(
     apply_set: Option<&str>,
 ) -> BTreeMap<String, String> {
     let mut labels = labels.clone();
-    labels.insert(OWNER_LABEL.to_owned(), OWNER.to_owned());
+    labels.insert(MANAGED_BY.to_owned(), OWNER.to_owned());
     if let Some(set) = apply_set {
-        labels.insert(APPLY_SET_LABEL.to_owned(), set.to_owned());
+        labels.insert(APPLY_SET.to_owned(), set.to_owned());
     }
     labels
 }
@@ -497,8 +492,8 @@ pub fn plan_with_webhooks(
     apply_set: Option<&str>,
     prune: Option<&str>,
 ) -> Vec<Change> {
-    let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET_LABEL).cloned();
-    let current: HashMap<(&str, &str), (Resource, u64, Option<String>)> = monitors
+    let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET).cloned();
+    let current: HashMap<(&str, &str), (Resource, Version, Option<String>)> = monitors
         .iter()
         .map(|m| {
             (
@@ -515,11 +510,7 @@ pub fn plan_with_webhooks(
         .chain(webhooks.iter().map(|w| {
             (
                 (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
-                (
-                    webhook_resource(w),
-                    u64::try_from(w.version).unwrap_or(0),
-                    set_of(&w.labels),
-                ),
+                (webhook_resource(w), w.version, set_of(&w.labels)),
             )
         }))
         .collect();
@@ -573,21 +564,21 @@ pub fn plan_with_webhooks(
     if let Some(prune_set) = prune {
         let wanted: HashSet<(&str, &str)> = desired.iter().map(|r| (r.kind(), r.id())).collect();
         let labels_owned = |labels: &BTreeMap<String, String>| {
-            labels.get(OWNER_LABEL).map(String::as_str) == Some(OWNER)
-                && labels.get(APPLY_SET_LABEL).map(String::as_str) == Some(prune_set)
+            labels.get(MANAGED_BY).map(String::as_str) == Some(OWNER)
+                && labels.get(APPLY_SET).map(String::as_str) == Some(prune_set)
         };
-        let owned = |labels: &BTreeMap<String, String>, managed_by: &Option<String>| {
-            labels_owned(labels) && !read_only(managed_by.as_deref())
+        let owned = |labels: &BTreeMap<String, String>, managed_by: Option<Source>| {
+            labels_owned(labels) && !read_only(managed_by)
         };
         let mut prunes: Vec<Change> = windows
             .iter()
-            .filter(|w| owned(&w.labels, &w.managed_by))
+            .filter(|w| owned(&w.labels, w.managed_by))
             .filter(|w| !wanted.contains(&(document::KIND_MAINTENANCE, w.id.as_str())))
             .map(|w| (window_resource(w), w.version))
             .chain(
                 monitors
                     .iter()
-                    .filter(|m| owned(&m.labels, &m.managed_by))
+                    .filter(|m| owned(&m.labels, m.managed_by))
                     .filter(|m| !wanted.contains(&(document::KIND_MONITOR, m.id.as_str())))
                     .map(|m| (monitor_resource(m), m.version)),
             )
@@ -596,7 +587,7 @@ pub fn plan_with_webhooks(
                     .iter()
                     .filter(|w| labels_owned(&w.labels))
                     .filter(|w| !wanted.contains(&(document::KIND_WEBHOOK_ENDPOINT, w.id.as_str())))
-                    .map(|w| (webhook_resource(w), u64::try_from(w.version).unwrap_or(0))),
+                    .map(|w| (webhook_resource(w), w.version)),
             )
             .map(|(before, version)| Change {
                 action: Action::Prune,
@@ -643,15 +634,15 @@ async fn plan_loaded(
         .collect();
     let desired: Vec<Resource> = loaded.into_iter().map(|l| l.resource).collect();
     let _spinner = Spinner::start("reading the server");
-    let monitors = client.all_monitors(None).await?;
-    let windows = client.all_maintenance(None).await?;
+    let monitors = client.monitors().all(None).await?;
+    let windows = client.maintenance().all(None).await?;
     // Only servers with webhooks enabled list them; without, there is nothing to compare with.
     let needs_webhooks = prune.is_some()
         || desired
             .iter()
             .any(|r| matches!(r, Resource::WebhookEndpoint { .. }));
     let webhooks = if needs_webhooks {
-        match client.all_webhooks(None).await {
+        match client.webhooks().all(None).await {
             Ok(w) => w,
             Err(e)
                 if e.status() == Some(404)
@@ -682,37 +673,32 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
     };
     match (change.action, change.after.as_ref(), change.before.as_ref()) {
         (Action::Unchanged, _, _) => Ok(()),
-        (Action::Create | Action::Update, Some(Resource::Monitor { id, labels, spec }), _) => {
-            client
-                .put_monitor(id, &with_owner(labels, set), spec, precondition)
+        (Action::Create | Action::Update, Some(after), _) => match after {
+            Resource::Monitor { id, labels, spec } => client
+                .monitors()
+                .put(id, &with_owner(labels, set), spec, precondition)
                 .await
-                .map(drop)
-        }
-        (
-            Action::Create | Action::Update,
-            Some(Resource::MaintenanceWindow { id, labels, spec }),
-            _,
-        ) => client
-            .put_maintenance(id, &with_owner(labels, set), spec, precondition)
-            .await
-            .map(drop),
-        (Action::Prune, _, Some(Resource::Monitor { id, .. })) => {
-            client.delete_monitor(id, precondition).await
-        }
-        (
-            Action::Create | Action::Update,
-            Some(Resource::WebhookEndpoint { id, labels, spec }),
-            _,
-        ) => client
-            .put_webhook(id, &with_owner(labels, set), spec, precondition)
-            .await
-            .map(drop),
-        (Action::Prune, _, Some(Resource::MaintenanceWindow { id, .. })) => {
-            client.delete_maintenance(id, precondition).await
-        }
-        (Action::Prune, _, Some(Resource::WebhookEndpoint { id, .. })) => {
-            client.delete_webhook(id, precondition).await
-        }
+                .map(drop),
+            Resource::MaintenanceWindow { id, labels, spec } => client
+                .maintenance()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
+            Resource::WebhookEndpoint { id, labels, spec } => client
+                .webhooks()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
+        },
+        (Action::Prune, _, Some(before)) => match before {
+            Resource::Monitor { id, .. } => client.monitors().delete(id, precondition).await,
+            Resource::MaintenanceWindow { id, .. } => {
+                client.maintenance().delete(id, precondition).await
+            }
+            Resource::WebhookEndpoint { id, .. } => {
+                client.webhooks().delete(id, precondition).await
+            }
+        },
         _ => Ok(()),
     }
 }
@@ -804,7 +790,7 @@ mod tests {
     use super::*;
     use vedette_model::MonitorSpec;
 
-    fn monitor(id: &str, labels: &[(&str, &str)], url: &str, version: u64) -> Monitor {
+    fn monitor(id: &str, labels: &[(&str, &str)], url: &str, version: Version) -> Monitor {
         Monitor {
             id: id.to_owned(),
             labels: labels
@@ -813,7 +799,7 @@ mod tests {
                 .collect(),
             spec: MonitorSpec::http(url),
             status: None,
-            managed_by: Some("api".to_owned()),
+            managed_by: Some(Source::Api),
             version,
             created_at: None,
             updated_at: None,
@@ -849,13 +835,13 @@ mod tests {
             monitor("api-made", &[], "http://api/", 1),
             monitor(
                 "orphan",
-                &[("managed-by", "vedette-cli"), (APPLY_SET_LABEL, "s")],
+                &[("managed-by", "vedette-cli"), (APPLY_SET, "s")],
                 "http://o/",
                 2,
             ),
             monitor(
                 "other-set",
-                &[("managed-by", "vedette-cli"), (APPLY_SET_LABEL, "t")],
+                &[("managed-by", "vedette-cli"), (APPLY_SET, "t")],
                 "http://t/",
                 2,
             ),
@@ -917,7 +903,7 @@ mod tests {
         // Already in another set and applied without a set: it keeps its set.
         let server = vec![monitor(
             "m",
-            &[("team", "a"), (APPLY_SET_LABEL, "t")],
+            &[("team", "a"), (APPLY_SET, "t")],
             "http://a/",
             1,
         )];
@@ -1055,9 +1041,7 @@ mod tests {
         );
         // Owned by the set and no longer in the files: pruned; by another set: kept.
         let mut of_set = server.clone();
-        of_set
-            .labels
-            .insert(APPLY_SET_LABEL.to_owned(), "s".to_owned());
+        of_set.labels.insert(APPLY_SET.to_owned(), "s".to_owned());
         let changes = plan_with_webhooks(
             &[],
             &[],

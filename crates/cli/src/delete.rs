@@ -80,9 +80,9 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
     let mut failed = 0;
     for (id, name) in args.ids.iter().zip(&names) {
         let done = match args.kind {
-            Kind::Monitor => client.delete_monitor(id, Precondition::None).await,
-            Kind::Maintenance => client.delete_maintenance(id, Precondition::None).await,
-            Kind::Webhook => client.delete_webhook(id, Precondition::None).await,
+            Kind::Monitor => client.monitors().delete(id, Precondition::None).await,
+            Kind::Maintenance => client.maintenance().delete(id, Precondition::None).await,
+            Kind::Webhook => client.webhooks().delete(id, Precondition::None).await,
         };
         match done {
             Ok(()) => println!("{name} deleted"),

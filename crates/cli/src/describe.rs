@@ -83,8 +83,8 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
             output::labels(&m.labels)
         },
     );
-    if let Some(by) = &m.managed_by {
-        field("Managed by", by.clone());
+    if let Some(by) = m.managed_by {
+        field("Managed by", by.to_string());
     }
     match &m.status {
         Some(status) => {
@@ -196,8 +196,8 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
 pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
     let Resource::Monitor { id, output } = resource;
-    let monitor = client.get_monitor(id).await?;
-    let results = client.recent_results(id, Some(RESULTS)).await?;
+    let monitor = client.monitors().get(id).await?;
+    let results = client.monitors().recent_results(id, Some(RESULTS)).await?;
     let query = IncidentQuery {
         monitor: Some(id.clone()),
         limit: Some(INCIDENTS as u32),

@@ -88,8 +88,8 @@ fn without_signing_secrets(mut resource: Resource) -> Resource {
 pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
     let selector = args.selector.as_deref();
-    let monitors = client.all_monitors(selector).await?;
-    let windows = client.all_maintenance(selector).await?;
+    let monitors = client.monitors().all(selector).await?;
+    let windows = client.maintenance().all(selector).await?;
     if args.output == ExportFormat::Terraform {
         // The renderer takes the API objects as they are and lists file-managed ones in a
         // comment instead of exporting them.
@@ -104,31 +104,24 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
         print!("{}", crate::terraform::render(&monitors, &windows));
         return Ok(ExitCode::SUCCESS);
     }
-    let not_writable = |managed_by: &Option<String>| read_only(managed_by.as_deref());
-    let skipped = monitors
-        .iter()
-        .filter(|m| not_writable(&m.managed_by))
-        .count()
-        + windows
-            .iter()
-            .filter(|w| not_writable(&w.managed_by))
-            .count();
+    let skipped = monitors.iter().filter(|m| read_only(m.managed_by)).count()
+        + windows.iter().filter(|w| read_only(w.managed_by)).count();
     let mut resources: Vec<Resource> = monitors
         .iter()
-        .filter(|m| !not_writable(&m.managed_by))
+        .filter(|m| !read_only(m.managed_by))
         .map(monitor_resource)
         .collect();
     resources.sort_by(|a, b| a.id().cmp(b.id()));
     let mut windows: Vec<Resource> = windows
         .iter()
-        .filter(|w| !not_writable(&w.managed_by))
+        .filter(|w| !read_only(w.managed_by))
         .map(window_resource)
         .collect();
     windows.sort_by(|a, b| a.id().cmp(b.id()));
     resources.extend(windows);
     if args.output != ExportFormat::Terraform {
         // Servers without webhooks (404) have none to export.
-        let mut webhooks: Vec<Resource> = match client.all_webhooks(selector).await {
+        let mut webhooks: Vec<Resource> = match client.webhooks().all(selector).await {
             Ok(w) => w
                 .iter()
                 .map(webhook_resource)

@@ -202,7 +202,7 @@ pub fn timeline(incident: &Incident) -> String {
         out.push_str(&format!(
             "  {}  {:<20} {}\n",
             output::time(Some(step.at)),
-            step.kind,
+            step.kind.as_str(),
             step.message
         ));
     }
@@ -326,8 +326,8 @@ async fn watch_monitors(
     let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     loop {
         let monitors = match id {
-            Some(id) => vec![client.get_monitor(id).await?],
-            None => client.all_monitors(selector).await?,
+            Some(id) => vec![client.monitors().get(id).await?],
+            None => client.monitors().all(selector).await?,
         };
         let present: std::collections::BTreeSet<&str> =
             monitors.iter().map(|m| m.id.as_str()).collect();
@@ -384,8 +384,8 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             watch: false,
         } => {
             let monitors = match id {
-                Some(id) => vec![client.get_monitor(id).await?],
-                None => client.all_monitors(selector.as_deref()).await?,
+                Some(id) => vec![client.monitors().get(id).await?],
+                None => client.monitors().all(selector.as_deref()).await?,
             };
             show(
                 *output,
@@ -414,7 +414,7 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             show(*output, list, false, incidents_table, "no incidents")?;
         }
         Resource::Results { id, limit, output } => {
-            let results = client.recent_results(id, Some(*limit)).await?;
+            let results = client.monitors().recent_results(id, Some(*limit)).await?;
             show(*output, results, false, results_table, "no results yet")?;
         }
         Resource::Maintenance {
@@ -423,8 +423,8 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             output,
         } => {
             let windows = match id {
-                Some(id) => vec![client.get_maintenance(id).await?],
-                None => client.all_maintenance(selector.as_deref()).await?,
+                Some(id) => vec![client.maintenance().get(id).await?],
+                None => client.maintenance().all(selector.as_deref()).await?,
             };
             show(
                 *output,

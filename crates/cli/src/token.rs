@@ -25,7 +25,7 @@ pub enum Command {
         #[arg(long, required_unless_present_any = ["data_dir", "database_url"])]
         name: Option<String>,
         /// What it may do (repeatable): read, write or admin; admin ⊃ write ⊃ read.
-        #[arg(long = "scope", required_unless_present = "admin", value_parser = parse_scope)]
+        #[arg(long = "scope", required_unless_present = "admin")]
         scopes: Vec<Scope>,
         /// Shorthand for --scope admin.
         #[arg(long)]
@@ -56,15 +56,6 @@ pub enum Command {
         /// The token's id.
         id: String,
     },
-}
-
-fn parse_scope(s: &str) -> Result<Scope, String> {
-    match s {
-        "read" => Ok(Scope::Read),
-        "write" => Ok(Scope::Write),
-        "admin" => Ok(Scope::Admin),
-        _ => Err("expected read, write or admin".to_owned()),
-    }
 }
 
 /// `wanted`, plus `admin` when `--admin` was given.
@@ -126,7 +117,7 @@ async fn create_offline(
             &vedette_store::NewToken {
                 id: generate_id(),
                 name: name.trim().to_owned(),
-                scopes: scopes.iter().map(|s| store_scope(*s)).collect(),
+                scopes,
                 expires_at,
             },
             &secret,
@@ -139,22 +130,13 @@ async fn create_offline(
         info: TokenInfo {
             id: record.id,
             name: record.name,
-            scopes,
+            scopes: record.scopes,
             created_at: Some(record.created_at),
             expires_at: record.expires_at,
             last_used_at: None,
         },
         token: secret,
     })
-}
-
-/// The store's name for a scope.
-fn store_scope(scope: Scope) -> vedette_store::Scope {
-    match scope {
-        Scope::Read => vedette_store::Scope::Read,
-        Scope::Write => vedette_store::Scope::Write,
-        Scope::Admin => vedette_store::Scope::Admin,
-    }
 }
 
 /// Prints a created token: the secret on stdout, a note on stderr (or all as json/yaml).

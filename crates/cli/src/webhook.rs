@@ -204,19 +204,19 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
     let client = context::client(connection)?;
     match command {
         Command::List { selector, output } => {
-            let mut hooks = client.all_webhooks(selector.as_deref()).await?;
+            let mut hooks = client.webhooks().all(selector.as_deref()).await?;
             if !print_data(*output, &hooks)? {
                 // Lists carry no delivery counts; each endpoint's own answer does.
                 for hook in &mut hooks {
                     if hook.deliveries.is_none() {
-                        hook.deliveries = client.get_webhook(&hook.id).await?.deliveries;
+                        hook.deliveries = client.webhooks().get(&hook.id).await?.deliveries;
                     }
                 }
                 print_table(&hooks);
             }
         }
         Command::Get { id, output } => {
-            let hook = client.get_webhook(id).await?;
+            let hook = client.webhooks().get(id).await?;
             if !print_data(*output, &hook)? {
                 print_table(std::slice::from_ref(&hook));
             }
@@ -231,7 +231,7 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
                      was started with --webhook-allow-private"
                 );
             }
-            let created = client.create_webhook(&body).await?;
+            let created = client.webhooks().create_from(&body).await?;
             if !print_data(args.output, &created)? {
                 eprintln!(
                     "Created webhook/{} → {}. Its signing secret, shown only now:",
@@ -245,11 +245,14 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
             }
         }
         Command::Delete { id } => {
-            client.delete_webhook(id, Precondition::None).await?;
+            client.webhooks().delete(id, Precondition::None).await?;
             println!("webhook/{id} deleted");
         }
         Command::RotateSecret { id, overlap } => {
-            let rotated = client.rotate_webhook_secret(id, overlap.as_deref()).await?;
+            let rotated = client
+                .webhooks()
+                .rotate_secret(id, overlap.as_deref())
+                .await?;
             eprintln!(
                 "Rotated the signing secret of webhook/{id}; the previous one keeps signing \
                  during the overlap. The new secret, shown only now:"
@@ -257,7 +260,7 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
             println!("{}", rotated.signing_secret);
         }
         Command::Test { id, event, wait } => {
-            let sent = client.test_webhook(id, event.as_deref()).await?;
+            let sent = client.webhooks().test(id, event.as_deref()).await?;
             println!("Queued {} as message {}", sent.event_type, sent.message_id);
             if *wait > 0 {
                 return await_outcome(&client, &sent.message_id, *wait).await;
@@ -271,7 +274,8 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
             output,
         } => {
             let page = client
-                .webhook_deliveries(
+                .webhooks()
+                .deliveries(
                     id,
                     &DeliveriesQuery {
                         status: status.clone(),
@@ -293,7 +297,7 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
             );
         }
         Command::Recover { id, since } => {
-            let n = client.recover_webhook(id, since).await?;
+            let n = client.webhooks().recover(id, since).await?;
             println!("Queued {n} failed message(s) of webhook/{id} again");
         }
         Command::Listen(_) | Command::Verify(_) => {}

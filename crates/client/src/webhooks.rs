@@ -9,11 +9,12 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vedette_model::Event;
+use vedette_model::{Event, Version};
 
-use crate::{Client, Error, ListQuery, Page, Precondition, all_pages};
+use crate::{Client, Error, Kind, ListQuery, Page, Precondition, Resources};
 
 /// Messages of an endpoint per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub struct Webhook {
     /// The endpoint spec (`url`, `event_types`, `integration`, ...), secrets as `********`.
     pub spec: Value,
     /// Version (the ETag).
-    pub version: i64,
+    pub version: Version,
     /// First written.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -229,119 +230,73 @@ struct Recovered {
     recovered: u64,
 }
 
-impl Client {
-    /// `GET /api/v1/webhooks`: one page.
-    pub async fn list_webhooks(&self, query: &ListQuery) -> Result<Page<Webhook>, Error> {
-        self.list(self.api(&["webhooks"]), query).await
-    }
+impl Kind for Webhook {
+    const COLLECTION: &'static str = "webhooks";
+    /// Carried as JSON: the server validates it and keeps secrets sent back as `********`.
+    type Spec = Value;
+    type Created = CreatedWebhook;
+}
 
-    /// Every webhook endpoint matching `selector`, following cursors.
-    pub async fn all_webhooks(&self, selector: Option<&str>) -> Result<Vec<Webhook>, Error> {
-        all_pages(None, |cursor| async move {
-            let query = ListQuery {
-                selector: selector.map(str::to_owned),
-                limit: Some(1000),
-                cursor,
-            };
-            self.list_webhooks(&query).await
-        })
-        .await
-    }
-
-    /// `GET /api/v1/webhooks/{id}`, with message counts.
-    pub async fn get_webhook(&self, id: &str) -> Result<Webhook, Error> {
-        self.get(self.api(&["webhooks", id])).await
-    }
-
-    /// `POST /api/v1/webhooks` with `{"id"?, "labels"?, "spec"}`.
-    pub async fn create_webhook(&self, body: &Value) -> Result<CreatedWebhook, Error> {
-        self.send_json(
-            Method::POST,
-            self.api(&["webhooks"]),
-            body,
-            Precondition::None,
-        )
-        .await
-    }
-
-    /// `PUT /api/v1/webhooks/{id}`: create-or-replace (`Precondition::Absent` to only create,
-    /// `Precondition::Version` to only replace that version). Secrets sent as `********` keep
-    /// their stored values; an absent `spec.secrets` keeps the stored signing secrets. The
-    /// answer is the endpoint as JSON (with `signing_secret` when it was created).
-    pub async fn put_webhook(
-        &self,
-        id: &str,
-        labels: &BTreeMap<String, String>,
-        spec: &Value,
-        precondition: Precondition,
-    ) -> Result<crate::Upserted<Value>, Error> {
-        self.put(self.api(&["webhooks", id]), id, labels, spec, precondition)
+impl Resources<'_, Webhook> {
+    /// `POST /api/v1/webhooks` with a body as written by hand (`{"id"?, "labels"?, "spec"}`,
+    /// e.g. read from a file): the server checks every field of it.
+    pub async fn create_from(&self, body: &Value) -> Result<CreatedWebhook, Error> {
+        self.client
+            .send_json(Method::POST, self.url(&[]), body, Precondition::None)
             .await
-    }
-
-    /// `PATCH /api/v1/webhooks/{id}` with a JSON Merge Patch over `{"labels", "spec"}`.
-    pub async fn patch_webhook(
-        &self,
-        id: &str,
-        patch: &Value,
-        precondition: Precondition,
-    ) -> Result<Webhook, Error> {
-        self.patch(self.api(&["webhooks", id]), patch, precondition)
-            .await
-    }
-
-    /// `DELETE /api/v1/webhooks/{id}`.
-    pub async fn delete_webhook(&self, id: &str, precondition: Precondition) -> Result<(), Error> {
-        self.delete(self.api(&["webhooks", id]), precondition).await
     }
 
     /// `POST /api/v1/webhooks/{id}/rotate-secret`: `overlap` such as `24h` (the server's
     /// default when `None`).
-    pub async fn rotate_webhook_secret(
+    pub async fn rotate_secret(
         &self,
         id: &str,
         overlap: Option<&str>,
     ) -> Result<CreatedWebhook, Error> {
-        let url = self.api(&["webhooks", id, "rotate-secret"]);
         let query: Vec<(&str, &str)> = overlap.map(|o| ("overlap", o)).into_iter().collect();
-        self.execute(self.request(Method::POST, url.clone()).query(&query), &url)
-            .await
+        self.post_query(&[id, "rotate-secret"], &query).await
     }
 
     /// `POST /api/v1/webhooks/{id}/test`: queues the sample of `event_type` (the server's
     /// default, `monitor.down`, when `None`).
-    pub async fn test_webhook(
-        &self,
-        id: &str,
-        event_type: Option<&str>,
-    ) -> Result<TestEventSent, Error> {
-        let url = self.api(&["webhooks", id, "test"]);
+    pub async fn test(&self, id: &str, event_type: Option<&str>) -> Result<TestEventSent, Error> {
         let query: Vec<(&str, &str)> = event_type.map(|t| ("event_type", t)).into_iter().collect();
-        self.execute(self.request(Method::POST, url.clone()).query(&query), &url)
-            .await
+        self.post_query(&[id, "test"], &query).await
     }
 
     /// `GET /api/v1/webhooks/{id}/deliveries`: one page of the delivery log, newest first.
-    pub async fn webhook_deliveries(
+    pub async fn deliveries(
         &self,
         id: &str,
         query: &DeliveriesQuery,
     ) -> Result<Page<Delivery>, Error> {
-        self.list(self.api(&["webhooks", id, "deliveries"]), query)
-            .await
+        self.client.list(self.url(&[id, "deliveries"]), query).await
     }
 
     /// `POST /api/v1/webhooks/{id}/recover?since=`: queues failed messages again; how many.
-    pub async fn recover_webhook(&self, id: &str, since: &str) -> Result<u64, Error> {
-        let url = self.api(&["webhooks", id, "recover"]);
+    pub async fn recover(&self, id: &str, since: &str) -> Result<u64, Error> {
         let body: Recovered = self
-            .execute(
-                self.request(Method::POST, url.clone())
-                    .query(&[("since", since)]),
-                &url,
-            )
+            .post_query(&[id, "recover"], &[("since", since)])
             .await?;
         Ok(body.recovered)
+    }
+
+    /// `POST` to a path under the collection with a query and no body.
+    async fn post_query<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        let url = self.url(segments);
+        let request = self.client.request(Method::POST, url.clone()).query(query);
+        self.client.execute(request, &url).await
+    }
+}
+
+impl Client {
+    /// The webhook endpoints.
+    pub fn webhooks(&self) -> Resources<'_, Webhook> {
+        self.resources()
     }
 
     /// `GET /api/v1/messages/{id}`.

@@ -2,14 +2,15 @@
 //! drawn from the monitor's events between opening and resolution.
 
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use vedette_model::{CheckResult, Event, EventType, FailureReason};
+use vedette_model::{CheckResult, Event, FailureReason};
 
 use crate::db::{from_json, from_ms, from_opt_ms, parse_name, to_ms};
 use crate::{Store, StoreError};
+
+/// Incidents live in the model, shared with the API's clients.
+pub use vedette_model::incident::{Incident, IncidentState, TimelineEntry};
 
 /// Default and largest number of incidents one [`Store::list_incidents`] returns.
 pub const MAX_INCIDENTS_PAGE: u32 = 1_000;
@@ -43,61 +44,6 @@ pub enum IncidentChange {
         /// When it resolved.
         resolved_at: DateTime<Utc>,
     },
-}
-
-/// Whether an incident is still going on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum IncidentState {
-    /// Going on.
-    Open,
-    /// Over.
-    Resolved,
-}
-
-impl IncidentState {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Resolved => "resolved",
-        }
-    }
-}
-
-/// One step in an incident's history.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct TimelineEntry {
-    /// When it happened.
-    pub at: DateTime<Utc>,
-    /// The event behind it.
-    pub kind: EventType,
-    /// What happened, for people.
-    pub message: String,
-}
-
-/// An incident as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct Incident {
-    /// Incident id.
-    pub id: String,
-    /// Monitor concerned.
-    pub monitor_id: String,
-    /// Open or resolved.
-    pub state: IncidentState,
-    /// When it opened.
-    pub opened_at: DateTime<Utc>,
-    /// When it resolved.
-    pub resolved_at: Option<DateTime<Utc>>,
-    /// Failure reason that opened it.
-    pub cause: Option<FailureReason>,
-    /// Message of the first failing result.
-    pub message: String,
-    /// The first failing result.
-    pub first_failure: Option<CheckResult>,
-    /// The monitor's events from opening to resolution, oldest first. Filled by
-    /// [`Store::get_incident`] and [`Store::open_incident`]; empty in lists.
-    pub timeline: Vec<TimelineEntry>,
 }
 
 /// Which incidents [`Store::list_incidents`] returns, newest first.

@@ -4,12 +4,7 @@
 //! (unique index), and the hash read back is compared with the computed one in constant time,
 //! so neither the lookup nor the comparison depends on the secret's text.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -18,56 +13,8 @@ use subtle::ConstantTimeEq;
 use crate::db::{from_json, from_ms, from_opt_ms, to_ms};
 use crate::{Store, StoreError};
 
-/// What a token may do. Scopes nest: `admin` ⊃ `write` ⊃ `read`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// Read every resource.
-    Read,
-    /// Read, and create, change or delete monitors and maintenance windows.
-    Write,
-    /// Everything, including managing API tokens.
-    Admin,
-}
-
-impl Scope {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// Whether a token holding `self` may do what needs `needed`.
-    pub fn grants(self, needed: Scope) -> bool {
-        self >= needed
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = StoreError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "read" => Ok(Self::Read),
-            "write" => Ok(Self::Write),
-            "admin" => Ok(Self::Admin),
-            other => Err(StoreError::InvalidArgument(format!(
-                "unknown scope {other:?} (expected read, write or admin)"
-            ))),
-        }
-    }
-}
+/// Token scopes live in the model, shared with the API's clients.
+pub use vedette_model::Scope;
 
 /// A token to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
