@@ -19,7 +19,8 @@ use serde_json::Value;
 use vedette_model::selector::Selector;
 use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{
-    Audience, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, Redact, Source, Version,
+    Audience, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, REDACTED, Redact, Source,
+    Version,
 };
 use vedette_store::{
     MAX_PAUSE_REASON_CHARS, MonitorRecord, MonitorStatus, RuntimePause, StoreError,
@@ -30,7 +31,7 @@ use super::auth::Principal;
 use super::crud::{self, ApiResource};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, Destination, REDACTED};
+use super::resource::{self, Destination};
 use crate::engine::new_token;
 use crate::state_machine;
 

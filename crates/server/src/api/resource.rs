@@ -14,7 +14,7 @@ use vedette_store::Scope;
 use super::auth::Principal;
 use super::problem::{ApiResult, Problem};
 use vedette_model::Source;
-pub use vedette_model::{Audience, REDACTED};
+use vedette_model::{Audience, REDACTED};
 
 /// How often a write re-reads and retries when another writer got in between.
 pub const WRITE_ATTEMPTS: usize = 5;

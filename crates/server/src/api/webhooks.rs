@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vedette_model::{Event, EventType, FieldError, selector};
+use vedette_model::{Audience, Event, EventType, FieldError, REDACTED, selector};
 use vedette_store::{
     MessageFilter, MessageStatus, StoreError, WebhookAttempt, WebhookEndpointRecord, WebhookMessage,
 };
@@ -33,7 +33,7 @@ use super::body::{self, Envelope, Spec};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, Audience, Destination, REDACTED, WRITE_ATTEMPTS};
+use super::resource::{self, Destination, WRITE_ATTEMPTS};
 use super::time::parse_time;
 use crate::app::AppState;
 
