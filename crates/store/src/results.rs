@@ -2,6 +2,8 @@
 //! that queries filter on.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::CheckResult;
 
@@ -11,12 +13,14 @@ use crate::{Store, StoreError};
 /// Most results one page of [`Store::list_results`] returns.
 pub const MAX_RESULTS_PAGE: u32 = 10_000;
 
-/// A stored result with its row id (the paging cursor).
-#[derive(Debug, Clone, PartialEq)]
+/// A stored result with its row id (the paging cursor), as the API lists it: the
+/// `CheckResult` with an `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct StoredResult {
     /// Row id, increasing with insertion.
     pub id: i64,
     /// The result.
+    #[serde(flatten)]
     pub result: CheckResult,
 }
 

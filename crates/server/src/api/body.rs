@@ -3,7 +3,9 @@
 //! unknown fields refused, every problem reported at its field path; and JSON Merge Patch.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -43,14 +45,48 @@ impl Spec for MaintenanceSpec {
 }
 
 /// A valid write body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
 pub struct Envelope<T> {
-    /// The id in the body, if any.
+    /// The id: a slug `[a-z0-9][a-z0-9._-]{0,127}`; on a create made from the spec's name
+    /// when absent, on a replace the URL's.
     pub id: Option<String>,
-    /// Labels (empty when absent).
+    /// Labels for selection and ownership (`managed-by`).
+    #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// The spec, type-checked and validated.
     pub spec: T,
+}
+
+/// A create or replace body: read-only fields (status, version, managed_by, timestamps) are
+/// ignored, so a `GET` body can be sent back as is.
+// The schema of an `Envelope` (what `parse` reads), named after the view `V` of its resource:
+// `MonitorWrite` for `Monitor`.
+#[derive(Debug, JsonSchema)]
+#[schemars(rename = "{V}Write")]
+pub struct WriteBody<T, V> {
+    /// The fields.
+    #[serde(flatten)]
+    pub envelope: Envelope<T>,
+    /// The view naming the schema.
+    #[serde(skip)]
+    pub view: PhantomData<V>,
+}
+
+/// A JSON Merge Patch (RFC 7396) over `{"labels", "spec"}`: members set replace, null
+/// removes; the result is checked like a write body.
+// The shape of the patches `merge_patch` applies, which read them as JSON; `V`, the view of
+// the resource, only names the schema: `MonitorPatch` for `Monitor`.
+#[derive(Debug, JsonSchema)]
+#[schemars(rename = "{V}Patch")]
+pub struct MergePatch<V> {
+    /// Labels to set, or to remove (null); null removes them all.
+    pub labels: Option<BTreeMap<String, Option<String>>>,
+    /// Spec members to set, or to remove (null), merged member by member.
+    #[serde(default)]
+    pub spec: Map<String, Value>,
+    /// The view naming the schema.
+    #[serde(skip)]
+    pub view: PhantomData<V>,
 }
 
 /// Parses and validates a write body; 422 listing every problem found, type errors and

@@ -19,7 +19,8 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use serde_json::{Map, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use vedette_model::{Event, EventType};
 use vedette_store::Store;
@@ -29,7 +30,6 @@ use super::auth::{Principal, too_many_requests};
 use super::extract::Params;
 use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::to_object;
 use crate::limits::{RetryAfter, StreamPermit, StreamRefused};
 
 /// How often the stream looks for new events.
@@ -62,12 +62,23 @@ fn parse_seq(params: &Params, name: &str) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
+/// An event as `GET /events` lists it: the `Event` with its place in the outbox.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SequencedEvent {
+    /// Position in the outbox, increasing; pass as `after` (or `Last-Event-ID` on the stream)
+    /// to resume after this event.
+    pub seq: i64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
 /// `GET /events?after=&limit=&type=`: items are `Event` plus `seq`; `next_cursor` is the last
 /// `seq` of a full page (pass it as `after` or `cursor`).
 pub async fn list(
     State(state): State<ApiState>,
     params: Params,
-) -> ApiResult<Page<Map<String, Value>>> {
+) -> ApiResult<Page<SequencedEvent>> {
     let after = match parse_seq(&params, "after")? {
         Some(after) => Some(after),
         None => parse_seq(&params, "cursor")?,
@@ -82,12 +93,10 @@ pub async fn list(
     let next_cursor = (events.len() == limit)
         .then(|| events.last().map(|(seq, _)| seq.to_string()))
         .flatten();
-    let mut items = Vec::with_capacity(events.len());
-    for (seq, event) in &events {
-        let mut item = to_object(event)?;
-        item.insert("seq".to_owned(), Value::from(*seq));
-        items.push(item);
-    }
+    let items = events
+        .into_iter()
+        .map(|(seq, event)| SequencedEvent { seq, event })
+        .collect();
     Ok(Page { items, next_cursor })
 }
 

@@ -2,19 +2,57 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::DateTime;
-use serde_json::{Map, Value};
-use vedette_store::{IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
+use vedette_model::{CheckResult, FailureReason};
+use vedette_store::{Incident, IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE};
 
 use super::ApiState;
 use super::extract::{Params, PathId};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::to_object;
 
 const CURSOR: &str = "incidents";
 
-fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<chrono::Utc>, String)> {
+/// An incident as lists and the status summary show it: without its timeline (see
+/// `GET /api/v1/incidents/{id}`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IncidentSummary {
+    /// Incident id.
+    pub id: String,
+    /// Monitor concerned.
+    pub monitor_id: String,
+    /// Open or resolved.
+    pub state: IncidentState,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Failure reason that opened it.
+    pub cause: Option<FailureReason>,
+    /// Message of the first failing result.
+    pub message: String,
+    /// The first failing result.
+    pub first_failure: Option<CheckResult>,
+}
+
+impl From<Incident> for IncidentSummary {
+    fn from(incident: Incident) -> Self {
+        Self {
+            id: incident.id,
+            monitor_id: incident.monitor_id,
+            state: incident.state,
+            opened_at: incident.opened_at,
+            resolved_at: incident.resolved_at,
+            cause: incident.cause,
+            message: incident.message,
+            first_failure: incident.first_failure,
+        }
+    }
+}
+
+fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<Utc>, String)> {
     let text = pagination::decode(CURSOR, cursor)?;
     text.split_once(':')
         .and_then(|(ms, id)| {
@@ -28,8 +66,8 @@ fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<chrono::Utc>, String)> {
 pub async fn list(
     State(state): State<ApiState>,
     params: Params,
-) -> ApiResult<Page<Map<String, Value>>> {
-    let now = chrono::Utc::now();
+) -> ApiResult<Page<IncidentSummary>> {
+    let now = Utc::now();
     let incident_state = match params.get("state") {
         None => None,
         Some("open") => Some(IncidentState::Open),
@@ -74,22 +112,37 @@ pub async fn list(
     } else {
         None
     };
-    let mut items = Vec::with_capacity(incidents.len());
-    for incident in &incidents {
-        let mut item = to_object(incident)?;
-        item.remove("timeline");
-        items.push(item);
-    }
+    let items = incidents.into_iter().map(IncidentSummary::from).collect();
     Ok(Page { items, next_cursor })
 }
 
 /// `GET /incidents/{id}`: with its `timeline`.
-pub async fn get(State(state): State<ApiState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
+pub async fn get(State(state): State<ApiState>, PathId(id): PathId) -> ApiResult<Json<Incident>> {
     let incident = state
         .engine
         .store()
         .get_incident(&id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no incident {id:?}")))?;
-    Ok(Json(Value::Object(to_object(&incident)?)))
+    Ok(Json(incident))
+}
+
+#[cfg(test)]
+mod tests {
+    use schemars::schema_for;
+
+    use super::*;
+
+    /// The properties of a schema, by name.
+    fn properties(schema: &schemars::Schema) -> Vec<String> {
+        let properties = schema.get("properties").and_then(|p| p.as_object());
+        properties.map_or_else(Vec::new, |p| p.keys().cloned().collect())
+    }
+
+    #[test]
+    fn a_summary_is_an_incident_without_its_timeline() {
+        let mut incident = properties(&schema_for!(Incident));
+        incident.retain(|name| name != "timeline");
+        assert_eq!(properties(&schema_for!(IncidentSummary)), incident);
+    }
 }

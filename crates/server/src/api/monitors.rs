@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vedette_model::selector::Selector;
 use vedette_model::spec::{HttpAuth, Secret};
@@ -28,6 +28,7 @@ use vedette_store::{
 
 use super::ApiState;
 use super::auth::Principal;
+use super::body::typed;
 use super::crud::{self, ApiResource};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::problem::{ApiResult, Problem};
@@ -333,24 +334,27 @@ impl ApiResource for Monitors {
     }
 }
 
-/// The reason a pause request gives: `?reason=`, else a JSON body `{"reason": "..."}` (read
+/// The optional body of `POST /monitors/{id}/pause`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    /// Why the monitor is paused: one line, trimmed, empty counts as none; `?reason=` wins.
+    #[schemars(length(max = MAX_PAUSE_REASON_CHARS))]
+    pub reason: Option<String>,
+}
+
+/// The reason a pause request gives: `?reason=`, else a JSON body [`PauseRequest`] (read
 /// when the request declares a `Content-Type`); trimmed, empty counts as none.
 async fn pause_reason(params: &Params, request: Request) -> ApiResult<Option<String>> {
     let from_body = if request.headers().contains_key(header::CONTENT_TYPE) {
         let JsonBody(body) = JsonBody::from_request(request, &()).await?;
         match body {
             Value::Null => None,
-            Value::Object(mut fields) => {
-                if let Some(unknown) = fields.keys().find(|k| *k != "reason") {
-                    return Err(Problem::invalid(
-                        unknown,
-                        "unknown field: a pause body takes only \"reason\"",
-                    ));
-                }
-                match fields.remove("reason") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(reason)) => Some(reason),
-                    Some(_) => return Err(Problem::invalid("reason", "expected a string")),
+            Value::Object(_) => {
+                let mut errors = Vec::new();
+                match typed::<PauseRequest>(body, "", &mut errors) {
+                    Some(body) => body.reason,
+                    None => return Err(Problem::validation(errors)),
                 }
             }
             _ => {

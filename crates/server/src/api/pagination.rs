@@ -6,6 +6,7 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::problem::{ApiResult, Problem};
@@ -16,9 +17,11 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+// Its schema is named after the item's: a page of `Monitor` is a `MonitorList`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}List")]
 pub struct Page<T> {
-    /// The items.
+    /// The items, in the list's order.
     pub items: Vec<T>,
     /// Pass as `?cursor=` for the next page; `null` on the last one.
     pub next_cursor: Option<String>,

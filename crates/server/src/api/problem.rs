@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
 use serde::Serialize;
 use vedette_model::FieldError;
 use vedette_store::StoreError;
@@ -14,22 +15,24 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Prefix of every problem `type` URI.
 pub const PROBLEM_BASE: &str = "https://vedette.dev/problems/";
 
-/// An API error as sent to the client.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+/// An API error as sent to the client: RFC 9457 problem details.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema, thiserror::Error)]
 #[error("{status} {title}: {detail}")]
 pub struct Problem {
     /// `https://vedette.dev/problems/<kind>`.
     #[serde(rename = "type")]
+    #[schemars(url)]
     pub problem_type: String,
     /// Short summary of the kind of problem.
     pub title: String,
     /// HTTP status code.
     #[serde(serialize_with = "status_code")]
+    #[schemars(with = "u16")]
     pub status: StatusCode,
     /// What went wrong in this case.
     pub detail: String,
     /// Field-level problems, with dotted field paths (`spec.http.url`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 

@@ -5,7 +5,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
-use serde_json::Value;
 use vedette_model::FieldError;
 use vedette_model::document::slugify;
 use vedette_model::validate::check_id;
@@ -163,12 +162,4 @@ pub fn ensure_kept_secrets_stay(
             })
             .collect(),
     ))
-}
-
-/// The JSON of a stored value, for handlers that add fields to it.
-pub fn to_object(value: impl Serialize) -> ApiResult<serde_json::Map<String, Value>> {
-    match serde_json::to_value(value).map_err(|e| Problem::internal(&e))? {
-        Value::Object(map) => Ok(map),
-        _ => Err(Problem::internal(&"expected a JSON object")),
-    }
 }

@@ -2,13 +2,12 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use vedette_store::StoredResult;
 
 use super::ApiState;
 use super::extract::{Params, PathId};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::to_object;
 
 const CURSOR: &str = "results";
 
@@ -17,7 +16,7 @@ pub async fn list(
     State(state): State<ApiState>,
     PathId(id): PathId,
     params: Params,
-) -> ApiResult<Page<Map<String, Value>>> {
+) -> ApiResult<Page<StoredResult>> {
     let store = state.engine.store();
     if state.engine.monitor(&id).is_none() && store.get_monitor(&id).await?.is_none() {
         return Err(Problem::not_found(format!("no monitor {id:?}")));
@@ -29,15 +28,9 @@ pub async fn list(
         .get("cursor")
         .map(|c| pagination::decode_number(CURSOR, c))
         .transpose()?;
-    let (rows, next) = store
+    let (items, next) = store
         .list_results(&id, from, to, u32::try_from(limit).unwrap_or(1), cursor)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut item = to_object(&row.result)?;
-        item.insert("id".to_owned(), Value::from(row.id));
-        items.push(item);
-    }
     Ok(Page {
         items,
         next_cursor: next.map(|n| pagination::encode(CURSOR, &n.to_string())),

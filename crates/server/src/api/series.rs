@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use vedette_model::selector;
 use vedette_store::Bucket;
 
@@ -30,33 +30,75 @@ const METRICS: [&str; 7] = [
     "failures",
 ];
 
-/// The response.
-#[derive(Debug, Serialize)]
+/// The answer of `GET /series`.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SeriesResponse {
+    /// Start of the first bucket: `from` rounded down to a multiple of `step`.
     from: DateTime<Utc>,
+    /// End of the range.
     to: DateTime<Utc>,
+    /// Length of each bucket.
+    #[schemars(example = &"1h")]
     step: String,
+    /// Always true: checks made during maintenance do not count against uptime.
     maintenance_excluded: bool,
+    /// One series per monitor, by id.
     series: Vec<Series>,
 }
 
-#[derive(Debug, Serialize)]
+/// The buckets of one monitor.
+#[derive(Debug, Serialize, JsonSchema)]
 struct Series {
+    /// The monitor.
     monitor_id: String,
-    buckets: Vec<Map<String, Value>>,
+    /// Every bucket of the range, empty ones included, oldest first.
+    buckets: Vec<SeriesBucket>,
 }
 
-fn metric(bucket: &Bucket, name: &str) -> Value {
-    let float = |v: Option<f64>| v.map_or(Value::Null, Value::from);
-    match name {
-        "uptime" => float(bucket.uptime()),
-        "latency_avg" => float(bucket.mean_latency_ms()),
-        "latency_p50" => float(bucket.percentile(0.50)),
-        "latency_p95" => float(bucket.percentile(0.95)),
-        "latency_p99" => float(bucket.percentile(0.99)),
-        "checks" => Value::from(bucket.checks),
-        "failures" => Value::from(bucket.failures),
-        _ => Value::Null,
+/// One bucket with the metrics asked for (`?metrics=`, every one by default); a metric
+/// not asked for is absent, one without checks to compute it from is null.
+#[derive(Debug, Serialize, JsonSchema)]
+struct SeriesBucket {
+    /// Start of the bucket, which lasts one step.
+    start: DateTime<Utc>,
+    /// Share of the checks outside maintenance that were up or degraded, 0 to 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uptime: Option<Option<f64>>,
+    /// Mean latency of the checks that did not fail, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_avg: Option<Option<f64>>,
+    /// Median latency of the checks that did not fail, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_p50: Option<Option<f64>>,
+    /// 95th percentile of that latency, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_p95: Option<Option<f64>>,
+    /// 99th percentile of that latency, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_p99: Option<Option<f64>>,
+    /// Checks made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checks: Option<u64>,
+    /// Checks that were down outside maintenance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failures: Option<u64>,
+}
+
+impl SeriesBucket {
+    /// The `metrics` of `bucket`.
+    fn new(bucket: &Bucket, metrics: &[&str]) -> Self {
+        let wanted = |name: &str| metrics.contains(&name);
+        let float = |name: &str, value: Option<f64>| wanted(name).then_some(value);
+        Self {
+            start: bucket.start,
+            uptime: float("uptime", bucket.uptime()),
+            latency_avg: float("latency_avg", bucket.mean_latency_ms()),
+            latency_p50: float("latency_p50", bucket.percentile(0.50)),
+            latency_p95: float("latency_p95", bucket.percentile(0.95)),
+            latency_p99: float("latency_p99", bucket.percentile(0.99)),
+            checks: wanted("checks").then_some(bucket.checks),
+            failures: wanted("failures").then_some(bucket.failures),
+        }
     }
 }
 
@@ -156,15 +198,7 @@ pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Jso
                 Some(b) if b.start == at => stored.next().unwrap_or_else(|| Bucket::empty(at)),
                 _ => Bucket::empty(at),
             };
-            let mut item = Map::new();
-            item.insert(
-                "start".to_owned(),
-                Value::from(at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            );
-            for name in &metrics {
-                item.insert((*name).to_owned(), metric(&bucket, name));
-            }
-            out.push(item);
+            out.push(SeriesBucket::new(&bucket, &metrics));
         }
         series.push(Series {
             monitor_id,

@@ -1,32 +1,63 @@
 //! `GET /status`: how many monitors are in each state, and the open incidents.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::State;
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use vedette_model::MonitorState;
 use vedette_store::{IncidentFilter, IncidentState};
 
 use super::ApiState;
+use super::incidents::IncidentSummary;
 use super::problem::ApiResult;
-use super::resource::to_object;
 
-/// The response.
-#[derive(Debug, Serialize)]
+/// The answer of `GET /status`.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StatusSummary {
-    monitors: BTreeMap<&'static str, usize>,
-    open_incidents: Vec<Map<String, Value>>,
+    /// How many monitors there are, and how many are in each state.
+    monitors: MonitorCounts,
+    /// The incidents going on, newest first.
+    open_incidents: Vec<IncidentSummary>,
+}
+
+/// Monitors per state.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct MonitorCounts {
+    /// Every monitor.
+    total: usize,
+    /// Not checked yet, or not enough checks to cross a threshold.
+    pending: usize,
+    /// Healthy.
+    up: usize,
+    /// Healthy but slow.
+    degraded: usize,
+    /// Failing past its threshold.
+    down: usize,
+    /// Paused, by its spec or at runtime.
+    paused: usize,
+    /// Inside a maintenance window.
+    maintenance: usize,
+}
+
+impl MonitorCounts {
+    /// Counts one monitor in `state`.
+    fn add(&mut self, state: MonitorState) {
+        self.total += 1;
+        *match state {
+            MonitorState::Pending => &mut self.pending,
+            MonitorState::Up => &mut self.up,
+            MonitorState::Degraded => &mut self.degraded,
+            MonitorState::Down => &mut self.down,
+            MonitorState::Paused => &mut self.paused,
+            MonitorState::Maintenance => &mut self.maintenance,
+        } += 1;
+    }
 }
 
 /// `GET /status`.
 pub async fn get(State(state): State<ApiState>) -> ApiResult<Json<StatusSummary>> {
-    let mut monitors: BTreeMap<&'static str, usize> =
-        MonitorState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let ids = state.engine.monitor_ids();
-    monitors.insert("total", ids.len());
-    for id in &ids {
+    let mut monitors = MonitorCounts::default();
+    for id in &state.engine.monitor_ids() {
         let monitor_state = match state.engine.status(id) {
             Some(status) => status.state,
             None if state
@@ -39,7 +70,7 @@ pub async fn get(State(state): State<ApiState>) -> ApiResult<Json<StatusSummary>
             }
             None => MonitorState::Pending,
         };
-        *monitors.entry(monitor_state.as_str()).or_default() += 1;
+        monitors.add(monitor_state);
     }
     let incidents = state
         .engine
@@ -49,14 +80,8 @@ pub async fn get(State(state): State<ApiState>) -> ApiResult<Json<StatusSummary>
             ..IncidentFilter::default()
         })
         .await?;
-    let mut open_incidents = Vec::with_capacity(incidents.len());
-    for incident in &incidents {
-        let mut item = to_object(incident)?;
-        item.remove("timeline");
-        open_incidents.push(item);
-    }
     Ok(Json(StatusSummary {
         monitors,
-        open_incidents,
+        open_incidents: incidents.into_iter().map(IncidentSummary::from).collect(),
     }))
 }

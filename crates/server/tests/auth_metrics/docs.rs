@@ -116,6 +116,52 @@ fn openapi_document_is_consistent() {
     }
 }
 
+/// Component schemas written out in `openapi.rs` rather than generated from a Rust type, each
+/// with why. Nothing else may be.
+const WRITTEN_OUT: &[&str] = &[
+    // The answer of `GET /api/v1/openapi.json`: any OpenAPI 3.1 document, built as JSON.
+    "OpenApiDocument",
+    // Webhook endpoints are not served by the shared handlers yet (issue 9, item 3); their
+    // bodies are generated like the other kinds' once they are.
+    "WebhookWrite",
+    "WebhookPatch",
+    "WebhookList",
+];
+
+#[test]
+fn every_schema_is_generated_from_a_rust_type() {
+    let doc = openapi::document();
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    // What schemars makes of the body types alone, with the document's settings.
+    let mut generator = openapi::generator();
+    generator.subschema_for::<openapi::Bodies>();
+    let generated = generator.take_definitions(true);
+    for (name, schema) in schemas {
+        if WRITTEN_OUT.contains(&name.as_str()) {
+            assert!(
+                !generated.contains_key(name),
+                "{name} is generated now: drop it from WRITTEN_OUT and from openapi.rs"
+            );
+            continue;
+        }
+        assert!(
+            generated.get(name) == Some(schema),
+            "schema {name} is not the one schemars generates from the types of \
+             openapi::Bodies: derive JsonSchema on the type the server reads or writes and add \
+             it there"
+        );
+    }
+    for name in generated.keys() {
+        assert!(schemas.contains_key(name), "{name} generated but left out");
+    }
+    for name in WRITTEN_OUT {
+        assert!(
+            schemas.contains_key(*name),
+            "{name} is no longer in the document"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_is_served_without_a_token() {
     let server = Server::start(|_| {}).await;
