@@ -13,11 +13,13 @@ use axum::routing::get;
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use sqlx::Connection;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_server::{ServeConfig, ServerError, serve};
+
+#[path = "../../../store/tests/support/postgres.rs"]
+mod postgres;
 
 /// The admin token the server is started with (as `VEDETTE_BOOTSTRAP_TOKEN`).
 pub const ADMIN_TOKEN: &str = "vdt_test-admin-token-0123456789abcdefghij";
@@ -286,14 +288,7 @@ impl Server {
             .expect("server stopped cleanly");
         drop(self.dir);
         if let Some((server, name)) = &self.pg {
-            let mut admin = sqlx::PgConnection::connect(server).await.expect("connect");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await
-            .expect("drop test database");
-            admin.close().await.expect("close admin connection");
+            postgres::drop_database(server, name).await;
         }
     }
 }
@@ -309,24 +304,8 @@ async fn fresh_postgres() -> (String, String, String) {
         )
     });
     let name = format!("vedette_api_{:016x}", rand::rng().random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&server)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {PG_ENV}={server}: {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    admin.close().await.expect("close admin connection");
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server.as_str(), String::new()),
-    };
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    (format!("{host_part}/{name}{query}"), server.clone(), name)
+    let url = postgres::create_database(&server, &name).await;
+    (url, server, name)
 }
 
 /// A local HTTP target: `/ok` always answers 200 `{"status":"UP"}`; `/switch` answers the
