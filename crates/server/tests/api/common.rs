@@ -308,6 +308,22 @@ async fn fresh_postgres() -> (String, String, String) {
     (url, server, name)
 }
 
+/// Serves `app` on a free loopback port until the returned token is cancelled.
+pub async fn serve_on_loopback(app: Router) -> (SocketAddr, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("address");
+    let stop = CancellationToken::new();
+    let until = stop.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { until.cancelled().await })
+            .await;
+    });
+    (addr, stop)
+}
+
 /// A local HTTP target: `/ok` always answers 200 `{"status":"UP"}`; `/switch` answers the
 /// same while up and 503 `{"status":"DOWN"}` while down.
 pub struct Target {
@@ -338,17 +354,7 @@ impl Target {
                     }
                 }),
             );
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind target");
-        let addr = listener.local_addr().expect("address");
-        let stop = CancellationToken::new();
-        let until = stop.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { until.cancelled().await })
-                .await;
-        });
+        let (addr, stop) = serve_on_loopback(app).await;
         Target { addr, up, stop }
     }
 
