@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use subtle::ConstantTimeEq;
 
-use crate::db::{from_json, from_ms, from_opt_ms, to_ms};
+use crate::db::{fetch_by_key, from_json, from_ms, from_opt_ms, to_ms};
 use crate::{Store, StoreError};
 
 /// Token scopes live in the model, shared with the API's clients.
@@ -177,15 +177,8 @@ impl Store {
 
     /// One token by id, revoked or not.
     pub async fn get_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+        let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1");
+        fetch_by_key(&self.pool, sql, id, decode).await
     }
 
     /// Tokens not revoked, oldest first.
