@@ -83,6 +83,23 @@ impl Env {
         stdout(&out)
     }
 
+    /// Applies the files `f` as the apply set `files` (with `flags`), asserts the summary
+    /// holds `counts`, and returns stdout.
+    fn apply_files(&self, f: &str, flags: &[&str], counts: &str) -> String {
+        let args = [&["apply", "--apply-set", "files", "-f", f], flags].concat();
+        let out = self.ok(&args);
+        assert!(out.contains(counts), "{out}");
+        out
+    }
+
+    /// Runs `diff -f f`, asserts its exit code (0: no difference, 1: some), returns stdout.
+    fn diff(&self, f: &str, code: i32) -> String {
+        let args = ["diff", "-f", f];
+        let out = self.run(&args);
+        expect(&out, code, &args);
+        stdout(&out)
+    }
+
     fn api(&self) -> reqwest::blocking::Client {
         reqwest::blocking::Client::new()
     }
@@ -163,46 +180,30 @@ fn apply_diff_export_and_prune_round_trip() {
     write(&files, "windows.yaml", &window_doc("upgrade", "alpha"));
     let f = files.to_str().unwrap();
 
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
-    assert!(
-        out.contains("3 created, 0 updated, 0 unchanged, 0 pruned"),
-        "{out}"
-    );
+    let out = env.apply_files(f, &[], "3 created, 0 updated, 0 unchanged, 0 pruned");
     assert!(out.contains("monitor/alpha created"), "{out}");
 
     // Applying again, and diffing, find nothing to do.
-    let out = env.run(&["diff", "-f", f]);
-    expect(&out, 0, &["diff"]);
-    assert_eq!(stdout(&out), "");
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
-    assert!(
-        out.contains("0 created, 0 updated, 3 unchanged, 0 pruned"),
-        "{out}"
-    );
+    assert_eq!(env.diff(f, 0), "");
+    env.apply_files(f, &[], "0 created, 0 updated, 3 unchanged, 0 pruned");
 
     // An edit shows in diff (exit 1) and dry runs, and changes nothing until applied.
     monitors("45s", true);
-    let out = env.run(&["diff", "-f", f]);
-    expect(&out, 1, &["diff"]);
-    let text = stdout(&out);
+    let text = env.diff(f, 1);
     assert!(text.contains("~ monitor/alpha (update)"), "{text}");
     assert!(text.contains("-   interval: 30s"), "{text}");
     assert!(text.contains("+   interval: 45s"), "{text}");
     assert!(!text.contains("monitor/beta"), "{text}");
     assert!(!text.contains('\x1b'), "colour without a terminal: {text}");
-    let dry = env.ok(&["apply", "--apply-set", "files", "-f", f, "--dry-run"]);
+    let dry = env.apply_files(
+        f,
+        &["--dry-run"],
+        "0 created, 1 updated, 2 unchanged, 0 pruned (dry run",
+    );
     assert!(dry.contains("+   interval: 45s"), "{dry}");
-    assert!(
-        dry.contains("0 created, 1 updated, 2 unchanged, 0 pruned (dry run"),
-        "{dry}"
-    );
-    expect(&env.run(&["diff", "-f", f]), 1, &["diff after dry run"]);
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
-    assert!(
-        out.contains("0 created, 1 updated, 2 unchanged, 0 pruned"),
-        "{out}"
-    );
-    expect(&env.run(&["diff", "-f", f]), 0, &["diff after apply"]);
+    env.diff(f, 1);
+    env.apply_files(f, &[], "0 created, 1 updated, 2 unchanged, 0 pruned");
+    env.diff(f, 0);
 
     // Export reproduces the files' resources.
     let exported = env.ok(&["export"]);
@@ -239,12 +240,12 @@ fn apply_diff_export_and_prune_round_trip() {
 
     // Removing beta from the files and pruning deletes beta only, never the API-made monitor.
     monitors("45s", false);
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f, "--prune"]);
-    assert!(out.contains("monitor/beta pruned"), "{out}");
-    assert!(
-        out.contains("0 created, 0 updated, 2 unchanged, 1 pruned"),
-        "{out}"
+    let out = env.apply_files(
+        f,
+        &["--prune"],
+        "0 created, 0 updated, 2 unchanged, 1 pruned",
     );
+    assert!(out.contains("monitor/beta pruned"), "{out}");
     let out = env.run(&["get", "monitors", "beta"]);
     expect(&out, 1, &["get beta"]);
     assert!(stderr(&out).contains("404"), "{}", stderr(&out));
@@ -430,12 +431,8 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     write_files("first", true);
     let f = files.to_str().unwrap();
 
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
+    let out = env.apply_files(f, &[], "2 created, 0 updated, 0 unchanged, 0 pruned");
     assert!(out.contains("webhook/ops-hook created"), "{out}");
-    assert!(
-        out.contains("2 created, 0 updated, 0 unchanged, 0 pruned"),
-        "{out}"
-    );
     // Stored with the ownership label and the file's secrets (shown redacted).
     let stored: serde_json::Value = env
         .api()
@@ -450,32 +447,20 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     assert_eq!(stored["spec"]["description"], "first", "{stored}");
 
     // Redacted secrets and the generated signing secret are no difference.
-    let out = env.run(&["diff", "-f", f]);
-    expect(&out, 0, &["diff"]);
-    assert_eq!(stdout(&out), "");
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
-    assert!(
-        out.contains("0 created, 0 updated, 2 unchanged, 0 pruned"),
-        "{out}"
-    );
+    assert_eq!(env.diff(f, 0), "");
+    env.apply_files(f, &[], "0 created, 0 updated, 2 unchanged, 0 pruned");
 
     // An edited description shows in diff (exit 1), without the file's secrets.
     write_files("second", true);
-    let out = env.run(&["diff", "-f", f]);
-    expect(&out, 1, &["diff"]);
-    let text = stdout(&out);
+    let text = env.diff(f, 1);
     assert!(text.contains("~ webhook/ops-hook (update)"), "{text}");
     assert!(text.contains("-   description: first"), "{text}");
     assert!(text.contains("+   description: second"), "{text}");
     assert!(!text.contains("monitor/alpha"), "{text}");
     assert!(!text.contains("s3cret"), "a secret was printed: {text}");
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f]);
+    let out = env.apply_files(f, &[], "0 created, 1 updated, 1 unchanged, 0 pruned");
     assert!(out.contains("webhook/ops-hook updated"), "{out}");
-    assert!(
-        out.contains("0 created, 1 updated, 1 unchanged, 0 pruned"),
-        "{out}"
-    );
-    expect(&env.run(&["diff", "-f", f]), 0, &["diff after apply"]);
+    env.diff(f, 0);
 
     // Export holds it, secrets redacted and signing secrets left out; applying the export
     // changes nothing and keeps the stored secrets.
@@ -533,12 +518,12 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
 
     // Removed from the files, it is pruned.
     write_files("second", false);
-    let out = env.ok(&["apply", "--apply-set", "files", "-f", f, "--prune"]);
-    assert!(out.contains("webhook/ops-hook pruned"), "{out}");
-    assert!(
-        out.contains("0 created, 0 updated, 1 unchanged, 1 pruned"),
-        "{out}"
+    let out = env.apply_files(
+        f,
+        &["--prune"],
+        "0 created, 0 updated, 1 unchanged, 1 pruned",
     );
+    assert!(out.contains("webhook/ops-hook pruned"), "{out}");
     let status = env
         .api()
         .get(env.server.url("/api/v1/webhooks/ops-hook"))

@@ -2,13 +2,14 @@
 //! directory or PostgreSQL database is refused before it prints a token or binds a port), flag
 //! values checked at start, and data directories that cannot be used.
 
+#[path = "../../store/tests/support/postgres.rs"]
+mod postgres;
 mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
 use support::Server;
 
 /// Runs `vedette serve ARGS` (with `--listen 127.0.0.1:0` unless ARGS has `--listen`) that
@@ -115,36 +116,8 @@ fn fresh_postgres(rt: &tokio::runtime::Runtime) -> (String, String, String) {
             .unwrap()
             .subsec_nanos()
     );
-    rt.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-    });
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server.as_str(), String::new()),
-    };
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    (format!("{host_part}/{name}{query}"), server.clone(), name)
-}
-
-/// Runs one statement on `url`.
-fn sql(rt: &tokio::runtime::Runtime, url: &str, statement: String) {
-    rt.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-    });
+    let url = rt.block_on(postgres::create_database(&server, &name));
+    (url, server, name)
 }
 
 #[test]
@@ -185,14 +158,13 @@ fn one_scheduler_per_postgres_database_and_a_lost_lock_stops_the_server() {
     }
 
     // The connection holding the lock dies: the server stops scheduling and exits non-zero.
-    sql(
-        &rt,
+    rt.block_on(postgres::execute(
         &server_url,
         format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = '{name}' AND application_name LIKE 'vedette-scheduler-lock%'"
         ),
-    );
+    ));
     let mut first = first;
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
@@ -217,11 +189,7 @@ fn one_scheduler_per_postgres_database_and_a_lost_lock_stops_the_server() {
     // Now a second server may run.
     let second = Server::start(&other, &["--database-url", &url]);
     assert!(second.stop());
-    sql(
-        &rt,
-        &server_url,
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
+    rt.block_on(postgres::drop_database(&server_url, &name));
 }
 
 #[test]

@@ -171,51 +171,28 @@ fn heartbeat_pings_and_reported_failures() {
     let reader = Reader::open(&data);
     let client = reqwest::blocking::Client::new();
     let limit = Duration::from_secs(15);
+    let get_status = |path: &str| client.get(server.url(path)).send().unwrap().status();
+    let wait_state = |what: &str, state: MonitorState| {
+        wait_for(limit, what, || {
+            (reader.state("nightly") == Some(state)).then_some(())
+        })
+    };
 
-    assert_eq!(
-        client
-            .get(server.url(&format!("/push/{token}")))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
-    wait_for(limit, "nightly up", || {
-        (reader.state("nightly") == Some(MonitorState::Up)).then_some(())
-    });
+    assert_eq!(get_status(&format!("/push/{token}")), 200);
+    wait_state("nightly up", MonitorState::Up);
     let down = client
         .post(server.url(&format!("/push/{token}?status=down&msg=disk%20full")))
         .send()
         .unwrap();
     assert_eq!(down.status(), 200);
-    wait_for(limit, "nightly down", || {
-        (reader.state("nightly") == Some(MonitorState::Down)).then_some(())
-    });
+    wait_state("nightly down", MonitorState::Down);
     assert_eq!(reader.incidents("nightly")[0].message, "disk full");
-    assert_eq!(
-        client
-            .get(server.url("/push/nope-nope-nope-nope"))
-            .send()
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(get_status("/push/nope-nope-nope-nope"), 404);
 
     // No ping for interval + grace: missed.
-    assert_eq!(
-        client
-            .get(server.url(&format!("/push/{token}")))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
-    wait_for(limit, "nightly up after ping", || {
-        (reader.state("nightly") == Some(MonitorState::Up)).then_some(())
-    });
-    wait_for(limit, "nightly missed", || {
-        (reader.state("nightly") == Some(MonitorState::Down)).then_some(())
-    });
+    assert_eq!(get_status(&format!("/push/{token}")), 200);
+    wait_state("nightly up after ping", MonitorState::Up);
+    wait_state("nightly missed", MonitorState::Down);
     let missed = reader.incidents("nightly");
     assert_eq!(missed[0].cause, Some(vedette_model::FailureReason::Missed));
     drop(server);

@@ -25,6 +25,11 @@ fn errors(text: &str) -> Vec<(String, Option<usize>, String)> {
         .collect()
 }
 
+/// The (field, line) of each of `errors`, in order.
+fn places(errors: &[(String, Option<usize>, String)]) -> Vec<(&str, Option<usize>)> {
+    errors.iter().map(|(f, l, _)| (f.as_str(), *l)).collect()
+}
+
 /// The single error of a document: (field, line), and its message.
 fn one_error(text: &str) -> (String, usize, String) {
     let errs = errors(text);
@@ -231,9 +236,8 @@ spec:
   interval: -5s
 ";
     let errs = errors(text);
-    let got: Vec<(&str, Option<usize>)> = errs.iter().map(|(f, l, _)| (f.as_str(), *l)).collect();
     assert_eq!(
-        got,
+        places(&errs),
         vec![
             ("spec.http.methd", Some(8)),
             ("spec.colour", Some(9)),
@@ -365,9 +369,8 @@ spec:
   failure_threshold: 0
 ";
     let errs = errors(text);
-    let got: Vec<(&str, Option<usize>)> = errs.iter().map(|(f, l, _)| (f.as_str(), *l)).collect();
     assert_eq!(
-        got,
+        places(&errs),
         vec![
             ("metadata.id", Some(4)),
             ("metadata.labels.bad key", Some(7)),
@@ -405,9 +408,8 @@ spec:
   selector: tier in (a
 ";
     let errs = errors(text);
-    let got: Vec<(&str, Option<usize>)> = errs.iter().map(|(f, l, _)| (f.as_str(), *l)).collect();
     assert_eq!(
-        got,
+        places(&errs),
         vec![("spec.duration", Some(6)), ("spec.selector", Some(7))]
     );
     assert!(

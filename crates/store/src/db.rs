@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Any, AnyPool, ConnectOptions, Connection, Transaction};
+use sqlx::{Any, AnyPool, AssertSqlSafe, ConnectOptions, Connection, Transaction};
 use tokio::sync::watch;
 
 use crate::StoreError;
@@ -267,6 +267,23 @@ fn sqlite_url(path: &Path) -> Result<String, StoreError> {
         .replace('?', "%3F")
         .replace('#', "%23");
     Ok(format!("sqlite://{escaped}"))
+}
+
+/// The row `sql` selects with `key` bound to `$1`, decoded with `decode`; `None` when there is
+/// no such row.
+pub(crate) async fn fetch_by_key<T>(
+    pool: &AnyPool,
+    sql: String,
+    key: &str,
+    decode: fn(&AnyRow) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
 }
 
 /// A timestamp as stored: unix milliseconds.

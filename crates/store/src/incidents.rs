@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::{CheckResult, Event, FailureReason};
 
-use crate::db::{from_json, from_ms, from_opt_ms, parse_name, to_ms};
+use crate::db::{fetch_by_key, from_json, from_ms, from_opt_ms, parse_name, to_ms};
 use crate::{Store, StoreError};
 
 /// Incidents live in the model, shared with the API's clients.
@@ -247,29 +247,21 @@ impl Store {
 
     /// One incident with its timeline.
     pub async fn get_incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM incidents WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => Ok(Some(self.with_timeline(decode(&row)?).await?)),
+        let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
+        match fetch_by_key(&self.pool, sql, id, decode).await? {
+            Some(incident) => Ok(Some(self.with_timeline(incident).await?)),
             None => Ok(None),
         }
     }
 
     /// The incident open for a monitor, with its timeline.
     pub async fn open_incident(&self, monitor_id: &str) -> Result<Option<Incident>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT {COLUMNS} FROM incidents WHERE monitor_id = $1 AND state = 'open' \
              ORDER BY opened_at DESC LIMIT 1"
-        )))
-        .bind(monitor_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => Ok(Some(self.with_timeline(decode(&row)?).await?)),
+        );
+        match fetch_by_key(&self.pool, sql, monitor_id, decode).await? {
+            Some(incident) => Ok(Some(self.with_timeline(incident).await?)),
             None => Ok(None),
         }
     }

@@ -170,7 +170,7 @@ pub(crate) async fn put_once<S: Stored>(
     let labels = serde_json::to_string(&record.labels)?;
     let spec = serde_json::to_string(&record.spec)?;
     let now = Utc::now();
-    let stored = match current {
+    let (written, stored) = match current {
         None => {
             let sql = format!(
                 "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, 1, $5, $5) \
@@ -186,16 +186,13 @@ pub(crate) async fn put_once<S: Stored>(
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-            if written == 0 {
-                let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
-                return Err(conflict(found));
-            }
-            Record {
+            let stored = Record {
                 version: 1,
                 created_at: now,
                 updated_at: now,
                 ..record.clone()
-            }
+            };
+            (written, stored)
         }
         Some(current)
             if current.labels == record.labels
@@ -224,18 +221,20 @@ pub(crate) async fn put_once<S: Stored>(
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-            if written == 0 {
-                let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
-                return Err(conflict(found));
-            }
-            Record {
+            let stored = Record {
                 version: current.version + 1,
                 created_at: current.created_at,
                 updated_at,
                 ..record.clone()
-            }
+            };
+            (written, stored)
         }
     };
+    // Another writer got in between the read and the write.
+    if written == 0 {
+        let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
+        return Err(conflict(found));
+    }
     let change = changes::append(conn, backend, S::TABLE, &stored.id, stored.version).await?;
     // Timestamps are stored to the millisecond; answer what a read would give.
     Ok(Written {

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::{MonitorState, Outcome};
 
-use crate::db::{MAX_BINDS, from_ms, from_opt_ms, parse_name, to_ms, values_rows};
+use crate::db::{MAX_BINDS, fetch_by_key, from_ms, from_opt_ms, parse_name, to_ms, values_rows};
 use crate::{Store, StoreError};
 
 /// Where a monitor's state machine stands.
@@ -139,15 +139,8 @@ impl Store {
 
     /// The status of one monitor.
     pub async fn monitor_status(&self, id: &str) -> Result<Option<MonitorStatus>, StoreError> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM monitor_status WHERE monitor_id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+        let sql = format!("SELECT {COLUMNS} FROM monitor_status WHERE monitor_id = $1");
+        fetch_by_key(&self.pool, sql, id, decode).await
     }
 
     /// Writes a status that no check result caused (pause, resume, a new monitor).

@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use subtle::ConstantTimeEq;
 
-use crate::db::{from_json, from_ms, from_opt_ms, to_ms};
+use crate::db::{fetch_by_key, from_json, from_ms, from_opt_ms, to_ms};
 use crate::{Store, StoreError};
 
 /// Token scopes live in the model, shared with the API's clients.
@@ -99,18 +99,8 @@ impl Store {
         secret: &str,
         now: DateTime<Utc>,
     ) -> Result<TokenRecord, StoreError> {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, name, scopes, token_sha256, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&token.id)
-        .bind(&token.name)
-        .bind(serde_json::to_string(&token.scopes)?)
-        .bind(token_sha256(secret))
-        .bind(to_ms(now))
-        .bind(token.expires_at.map(to_ms))
-        .execute(&self.pool)
-        .await?;
+        self.insert_token("VALUES ($1, $2, $3, $4, $5, $6)", token, secret, now)
+            .await?;
         Ok(TokenRecord {
             id: token.id.clone(),
             name: token.name.clone(),
@@ -130,20 +120,41 @@ impl Store {
         secret: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let written = self
+            .insert_token(
+                "SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM api_tokens) \
+                 ON CONFLICT DO NOTHING",
+                token,
+                secret,
+                now,
+            )
+            .await?;
+        Ok(written == 1)
+    }
+
+    /// Inserts `token` with its secret's hash, its row ($1 to $6) coming from `source`: a
+    /// `VALUES` list or a `SELECT`. How many rows it wrote.
+    async fn insert_token(
+        &self,
+        source: &str,
+        token: &NewToken,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
             "INSERT INTO api_tokens (id, name, scopes, token_sha256, created_at, expires_at) \
-             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM api_tokens) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&token.id)
-        .bind(&token.name)
-        .bind(serde_json::to_string(&token.scopes)?)
-        .bind(token_sha256(secret))
-        .bind(to_ms(now))
-        .bind(token.expires_at.map(to_ms))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+             {source}"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&token.id)
+            .bind(&token.name)
+            .bind(serde_json::to_string(&token.scopes)?)
+            .bind(token_sha256(secret))
+            .bind(to_ms(now))
+            .bind(token.expires_at.map(to_ms))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// The token whose secret is `secret`, revoked and expired ones included (the caller
@@ -166,15 +177,8 @@ impl Store {
 
     /// One token by id, revoked or not.
     pub async fn get_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+        let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1");
+        fetch_by_key(&self.pool, sql, id, decode).await
     }
 
     /// Tokens not revoked, oldest first.

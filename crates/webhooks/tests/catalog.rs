@@ -4,13 +4,14 @@
 //! Regenerate the golden files after an intended change with
 //! `VEDETTE_UPDATE_GOLDEN=1 cargo test -p vedette-webhooks --test catalog`.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 use vedette_model::EventType;
 use vedette_webhooks::catalog::parse_manifest;
 use vedette_webhooks::samples::sample_event;
 use vedette_webhooks::{Catalog, Engine};
+
+#[path = "support/golden.rs"]
+mod golden;
 
 const REQUIRED: &[&str] = &[
     "slack",
@@ -34,10 +35,6 @@ const REQUIRED: &[&str] = &[
     "cloudevents",
     "generic",
 ];
-
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
 
 /// Every supported event type rendered with the manifest's example parameters.
 fn render_all(catalog: &Catalog, name: &str) -> Value {
@@ -89,23 +86,12 @@ fn catalog_ships_every_required_integration() {
 #[test]
 fn every_manifest_matches_its_golden_file() {
     let catalog = Catalog::builtin().expect("built-in catalog loads");
-    let update = std::env::var_os("VEDETTE_UPDATE_GOLDEN").is_some();
     let mut mismatched = Vec::new();
     for manifest in catalog.iter() {
         let rendered = render_all(&catalog, &manifest.name);
-        let path = golden_dir().join(format!("{}.json", manifest.name));
-        if update {
-            let text = serde_json::to_string_pretty(&rendered).expect("encode") + "\n";
-            std::fs::write(&path, text).expect("write golden file");
+        let Some(expected) = golden::expected(&format!("{}.json", manifest.name), &rendered) else {
             continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; run VEDETTE_UPDATE_GOLDEN=1 cargo test -p vedette-webhooks --test catalog",
-                path.display()
-            )
-        });
-        let expected: Value = serde_json::from_str(&text).expect("golden file is JSON");
+        };
         if expected != rendered {
             mismatched.push(format!(
                 "{}:\n--- expected\n{}\n--- rendered\n{}",

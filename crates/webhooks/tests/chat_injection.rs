@@ -4,12 +4,13 @@
 //! its format, and the whole request matches `tests/golden/hostile/<name>.json`
 //! (`VEDETTE_UPDATE_GOLDEN=1` regenerates them).
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 use vedette_model::EventType;
 use vedette_webhooks::samples::sample_event;
 use vedette_webhooks::{Catalog, Engine};
+
+#[path = "support/golden.rs"]
+mod golden;
 
 const HOSTILE_MESSAGE: &str = "<!channel> <!here> @channel @everyone @here @room @**all** \
     <@123456> <#987> <@&42> <https://evil.example/login|https://sso.example/login> \
@@ -232,9 +233,7 @@ fn plain_text_integrations_stay_plain() {
 
 #[test]
 fn hostile_renders_match_golden_files() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/hostile");
     let catalog = Catalog::builtin().expect("catalog");
-    let update = std::env::var_os("VEDETTE_UPDATE_GOLDEN").is_some();
     for name in [
         "slack",
         "discord",
@@ -249,20 +248,9 @@ fn hostile_renders_match_golden_files() {
     ] {
         let (body, headers) = render(&catalog, name);
         let got = json!({"headers": headers, "body": body});
-        let path = dir.join(format!("{name}.json"));
-        if update {
-            std::fs::create_dir_all(&dir).expect("golden dir");
-            let text = serde_json::to_string_pretty(&got).expect("json") + "\n";
-            std::fs::write(&path, text).expect("write golden file");
+        let Some(expected) = golden::expected(&format!("hostile/{name}.json"), &got) else {
             continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (VEDETTE_UPDATE_GOLDEN=1 creates it)",
-                path.display()
-            )
-        });
-        let expected: Value = serde_json::from_str(&text).expect("golden file is JSON");
+        };
         assert_eq!(
             got, expected,
             "{name}: golden mismatch (VEDETTE_UPDATE_GOLDEN=1 regenerates)"

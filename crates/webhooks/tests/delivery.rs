@@ -13,15 +13,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::EVENT_VERSION;
 use vedette_model::{Event, EventType, MonitorSpec};
 use vedette_store::{
     MessageFilter, MessageStatus, MonitorRecord, NewWebhookMessage, Store, StoreConfig,
+    WebhookMessage,
 };
 use vedette_webhooks::endpoint::{Auth, HeaderValueSpec, Secret};
 use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointSpec, RetryPolicy};
+
+#[path = "../../store/tests/support/postgres.rs"]
+mod postgres;
+mod support;
+use support::{config, fast_retry, put_endpoint, sqlite_store};
 
 // ---------------------------------------------------------------------------------------------
 // Harness
@@ -37,13 +42,7 @@ impl TestDb {
     async fn drop_pg(self) {
         self.store.close().await;
         if let Some((server, name)) = &self.pg {
-            let mut admin = sqlx::PgConnection::connect(server).await.expect("connect");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await
-            .expect("drop test database");
+            postgres::drop_database(server, name).await;
         }
     }
 }
@@ -51,10 +50,7 @@ impl TestDb {
 /// SQLite always; PostgreSQL as well when the environment names a server.
 async fn databases() -> Vec<TestDb> {
     let mut out = Vec::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&StoreConfig::sqlite(dir.path().join("data")))
-        .await
-        .expect("open SQLite store");
+    let (store, dir) = sqlite_store().await;
     out.push(TestDb {
         store,
         _dir: dir,
@@ -62,26 +58,11 @@ async fn databases() -> Vec<TestDb> {
     });
     if let Ok(server) = std::env::var("VEDETTE_TEST_POSTGRES_URL") {
         let name = format!("vedette_wh_{:016x}", rand_u64());
-        let mut admin = sqlx::PgConnection::connect(&server)
-            .await
-            .expect("connect to VEDETTE_TEST_POSTGRES_URL");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let (base, query) = match server.split_once('?') {
-            Some((b, q)) => (b.to_owned(), format!("?{q}")),
-            None => (server.clone(), String::new()),
-        };
-        let authority = base.find("://").map_or(0, |i| i + 3);
-        let host = match base[authority..].find('/') {
-            Some(slash) => base[..authority + slash].to_owned(),
-            None => base.clone(),
-        };
+        let url = postgres::create_database(&server, &name).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&StoreConfig {
             data_dir: dir.path().join("data"),
-            database_url: Some(format!("{host}/{name}{query}")),
+            database_url: Some(url),
         })
         .await
         .expect("open PostgreSQL store");
@@ -147,6 +128,13 @@ impl Receiver {
         Self::serve(listener).await
     }
 
+    /// A receiver that answers every request with `status` until told otherwise.
+    async fn answering(status: u16) -> Receiver {
+        let r = Self::start().await;
+        r.status.store(status, Ordering::SeqCst);
+        r
+    }
+
     async fn start_on(addr: SocketAddr) -> Receiver {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("rebind");
         Self::serve(listener).await
@@ -179,6 +167,11 @@ impl Receiver {
     fn seen(&self) -> Vec<Received> {
         self.seen.lock().expect("lock").clone()
     }
+
+    /// Waits up to `timeout` until this receiver has seen at least `count` requests.
+    async fn wait_seen(&self, what: &str, count: usize, timeout: Duration) {
+        wait_for(what, timeout, || self.seen().len() >= count).await;
+    }
 }
 
 async fn handle(
@@ -210,45 +203,12 @@ async fn handle(
     resp
 }
 
-/// A fast schedule for tests: `n` attempts `step` apart, no jitter.
-fn fast_retry(n: usize, step: Duration) -> RetryPolicy {
-    let mut schedule = vec![Duration::ZERO];
-    schedule.extend(std::iter::repeat_n(step, n.saturating_sub(1)));
-    RetryPolicy {
-        schedule,
-        jitter: 0.0,
-        max_retry_after: Duration::from_secs(5),
-    }
-}
-
-fn config(retry: RetryPolicy) -> DispatcherConfig {
-    DispatcherConfig {
-        retry,
-        ssrf_guard: false,
-        poll_interval: Duration::from_millis(20),
-        from_beginning: true,
-        ..DispatcherConfig::default()
-    }
-}
-
 /// Starts a dispatcher; cancel the token to stop it.
 fn start(store: &Store, cfg: DispatcherConfig) -> (Dispatcher, CancellationToken) {
     let d = Dispatcher::new(store.clone(), cfg).expect("dispatcher");
     let stop = CancellationToken::new();
     tokio::spawn(d.clone().run(stop.clone()));
     (d, stop)
-}
-
-async fn put_endpoint(store: &Store, id: &str, spec: &EndpointSpec) {
-    store
-        .put_webhook_endpoint(
-            id,
-            &BTreeMap::new(),
-            &serde_json::to_value(spec).expect("spec"),
-            None,
-        )
-        .await
-        .expect("put endpoint");
 }
 
 fn event(n: usize, t: EventType, monitor: &str) -> Event {
@@ -260,6 +220,48 @@ fn event(n: usize, t: EventType, monitor: &str) -> Event {
         monitor_id: Some(monitor.to_owned()),
         data: serde_json::json!({"monitor_id": monitor, "monitor_name": monitor, "message": format!("event {n}")}),
     }
+}
+
+/// `count` monitor.down events for monitor `m`.
+fn down_events(count: usize) -> Vec<Event> {
+    (0..count)
+        .map(|n| event(n, EventType::MonitorDown, "m"))
+        .collect()
+}
+
+/// Appends `events` to the store's event log, where the dispatcher picks them up.
+async fn append(store: &Store, events: &[Event]) {
+    store.append_events(events).await.expect("append events");
+}
+
+/// The first `limit` messages queued for `endpoint_id`.
+async fn messages_to(store: &Store, endpoint_id: &str, limit: u32) -> Vec<WebhookMessage> {
+    list_messages(store, limit, |f| {
+        f.endpoint_id = Some(endpoint_id.to_owned())
+    })
+    .await
+}
+
+/// The first `limit` messages that failed for good, on any endpoint.
+async fn failed_messages(store: &Store, limit: u32) -> Vec<WebhookMessage> {
+    list_messages(store, limit, |f| f.status = Some(MessageStatus::Failed)).await
+}
+
+/// The first `limit` messages of those the filter `narrow` leaves.
+async fn list_messages(
+    store: &Store,
+    limit: u32,
+    narrow: impl FnOnce(&mut MessageFilter),
+) -> Vec<WebhookMessage> {
+    let mut filter = MessageFilter {
+        limit,
+        ..MessageFilter::default()
+    };
+    narrow(&mut filter);
+    store
+        .list_webhook_messages(&filter)
+        .await
+        .expect("messages")
 }
 
 async fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
@@ -295,18 +297,17 @@ async fn delivers_signed_events_to_matching_endpoints() {
             put_endpoint(store, id, spec).await;
         }
         let (_d, stop) = start(store, config(fast_retry(3, Duration::from_millis(100))));
-        store
-            .append_events(&[
+        append(
+            store,
+            &[
                 event(1, EventType::MonitorDown, "payments-api"),
                 event(2, EventType::IncidentOpened, "payments-api"),
                 event(3, EventType::MonitorUp, "other"),
-            ])
-            .await
-            .expect("events");
-        wait_for("4 deliveries", Duration::from_secs(10), || {
-            rx.seen().len() >= 4
-        })
+            ],
+        )
         .await;
+        rx.wait_seen("4 deliveries", 4, Duration::from_secs(10))
+            .await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         stop.cancel();
         let seen = rx.seen();
@@ -350,20 +351,11 @@ async fn receiver_down_then_back_loses_nothing() {
         )
         .await;
         let (_d, stop) = start(store, config(fast_retry(40, Duration::from_millis(150))));
-        let events: Vec<Event> = (0..30)
-            .map(|n| event(n, EventType::MonitorDown, "m"))
-            .collect();
-        store.append_events(&events).await.expect("events");
+        let events = down_events(30);
+        append(store, &events).await;
         // Let several attempts fail.
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let failed = store
-            .list_webhook_messages(&MessageFilter {
-                endpoint_id: Some("down".to_owned()),
-                limit: 100,
-                ..MessageFilter::default()
-            })
-            .await
-            .expect("messages");
+        let failed = messages_to(store, "down", 100).await;
         assert_eq!(failed.len(), 30);
         assert!(
             failed
@@ -412,8 +404,7 @@ async fn receiver_down_then_back_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_follow_the_backoff_schedule() {
     async fn case(store: &Store) {
-        let rx = Receiver::start().await;
-        rx.status.store(500, Ordering::SeqCst);
+        let rx = Receiver::answering(500).await;
         put_endpoint(store, "e500", &EndpointSpec::new(rx.url("/"))).await;
         let retry = RetryPolicy {
             schedule: [0, 200, 400, 800].map(Duration::from_millis).to_vec(),
@@ -421,14 +412,8 @@ async fn server_errors_follow_the_backoff_schedule() {
             max_retry_after: Duration::from_secs(5),
         };
         let (_d, stop) = start(store, config(retry));
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
-        wait_for("4 attempts", Duration::from_secs(10), || {
-            rx.seen().len() >= 4
-        })
-        .await;
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
+        rx.wait_seen("4 attempts", 4, Duration::from_secs(10)).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
         stop.cancel();
         let seen = rx.seen();
@@ -444,13 +429,7 @@ async fn server_errors_follow_the_backoff_schedule() {
             );
         }
         assert!(seen.iter().all(|r| r.webhook_id() == seen[0].webhook_id()));
-        let msgs = store
-            .list_webhook_messages(&MessageFilter {
-                limit: 10,
-                ..MessageFilter::default()
-            })
-            .await
-            .expect("messages");
+        let msgs = messages_to(store, "e500", 10).await;
         assert_eq!(msgs[0].status, MessageStatus::Failed);
         assert_eq!(msgs[0].attempts, 4);
         assert_eq!(msgs[0].last_status, Some(500));
@@ -468,24 +447,16 @@ async fn server_errors_follow_the_backoff_schedule() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_honoured() {
     async fn case(store: &Store) {
-        let rx = Receiver::start().await;
-        rx.status.store(503, Ordering::SeqCst);
+        let rx = Receiver::answering(503).await;
         *rx.retry_after.lock().expect("lock") = Some("1".to_owned());
         put_endpoint(store, "busy", &EndpointSpec::new(rx.url("/"))).await;
         let (_d, stop) = start(store, config(fast_retry(3, Duration::from_millis(50))));
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
-        wait_for("first attempt", Duration::from_secs(5), || {
-            !rx.seen().is_empty()
-        })
-        .await;
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
+        rx.wait_seen("first attempt", 1, Duration::from_secs(5))
+            .await;
         rx.status.store(200, Ordering::SeqCst);
-        wait_for("second attempt", Duration::from_secs(5), || {
-            rx.seen().len() >= 2
-        })
-        .await;
+        rx.wait_seen("second attempt", 2, Duration::from_secs(5))
+            .await;
         stop.cancel();
         let seen = rx.seen();
         let gap = seen[1].at - seen[0].at;
@@ -500,15 +471,11 @@ async fn retry_after_is_honoured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_disables_the_endpoint() {
     async fn case(store: &Store) {
-        let rx = Receiver::start().await;
-        rx.status.store(410, Ordering::SeqCst);
+        let rx = Receiver::answering(410).await;
         put_endpoint(store, "gone", &EndpointSpec::new(rx.url("/"))).await;
         let (d, stop) = start(store, config(fast_retry(5, Duration::from_millis(50))));
         let mut disabled = d.subscribe_disabled();
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
         let note = tokio::time::timeout(Duration::from_secs(5), disabled.recv())
             .await
             .expect("disabled in time")
@@ -544,10 +511,7 @@ async fn gone_disables_the_endpoint() {
                 .is_some_and(|r| r.contains("410"))
         );
         // Later events are not delivered to it.
-        store
-            .append_events(&[event(2, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
+        append(store, &[event(2, EventType::MonitorDown, "m")]).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         stop.cancel();
         assert_eq!(rx.seen().len(), 1, "one attempt, then disabled");
@@ -571,8 +535,7 @@ async fn gone_disables_the_endpoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_too_long_disables_the_endpoint() {
     async fn case(store: &Store) {
-        let rx = Receiver::start().await;
-        rx.status.store(500, Ordering::SeqCst);
+        let rx = Receiver::answering(500).await;
         put_endpoint(store, "flaky", &EndpointSpec::new(rx.url("/"))).await;
         let cfg = DispatcherConfig {
             disable_after: Duration::from_millis(400),
@@ -580,10 +543,7 @@ async fn failing_too_long_disables_the_endpoint() {
         };
         let (d, stop) = start(store, cfg);
         let mut disabled = d.subscribe_disabled();
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
         let note = tokio::time::timeout(Duration::from_secs(10), disabled.recv())
             .await
             .expect("disabled in time")
@@ -594,14 +554,7 @@ async fn failing_too_long_disables_the_endpoint() {
             "{}",
             note.reason
         );
-        let msgs = store
-            .list_webhook_messages(&MessageFilter {
-                endpoint_id: Some("flaky".to_owned()),
-                limit: 10,
-                ..MessageFilter::default()
-            })
-            .await
-            .expect("messages");
+        let msgs = messages_to(store, "flaky", 10).await;
         assert_eq!(msgs[0].status, MessageStatus::Failed);
     }
     on_every_db!(case);
@@ -621,10 +574,8 @@ async fn slow_receiver_does_not_delay_a_fast_one() {
         };
         let (_d, stop) = start(store, cfg);
         let began = Instant::now();
-        let events: Vec<Event> = (0..10)
-            .map(|n| event(n, EventType::MonitorDown, "m"))
-            .collect();
-        store.append_events(&events).await.expect("events");
+        let events = down_events(10);
+        append(store, &events).await;
         wait_for("fast receiver gets all 10", Duration::from_secs(2), || {
             fast.seen().len() == 10
         })
@@ -660,20 +611,8 @@ async fn ssrf_guard_refuses_loopback() {
             ..config(fast_retry(1, Duration::from_millis(50)))
         };
         let (_d, stop) = start(store, cfg);
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
-        let failed = || async {
-            store
-                .list_webhook_messages(&MessageFilter {
-                    status: Some(MessageStatus::Failed),
-                    limit: 10,
-                    ..MessageFilter::default()
-                })
-                .await
-                .expect("messages")
-        };
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
+        let failed = || failed_messages(store, 10);
         let start_at = Instant::now();
         while failed().await.len() < 2 {
             assert!(
@@ -698,18 +637,11 @@ async fn ssrf_guard_refuses_loopback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_are_not_followed() {
     async fn case(store: &Store) {
-        let rx = Receiver::start().await;
-        rx.status.store(302, Ordering::SeqCst);
+        let rx = Receiver::answering(302).await;
         put_endpoint(store, "moved", &EndpointSpec::new(rx.url("/hook"))).await;
         let (_d, stop) = start(store, config(fast_retry(1, Duration::from_millis(50))));
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
-        wait_for("the attempt", Duration::from_secs(5), || {
-            !rx.seen().is_empty()
-        })
-        .await;
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
+        rx.wait_seen("the attempt", 1, Duration::from_secs(5)).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         stop.cancel();
         let seen = rx.seen();
@@ -722,8 +654,7 @@ async fn redirects_are_not_followed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivery_log_redacts_secrets_and_replay_keeps_the_id() {
     async fn case(store: &Store) {
-        let rx = Receiver::start().await;
-        rx.status.store(500, Ordering::SeqCst);
+        let rx = Receiver::answering(500).await;
         let mut spec = EndpointSpec::new(rx.url("/"));
         spec.auth = Some(Auth::Bearer {
             token: Secret::new("bearer-s3cret"),
@@ -740,26 +671,13 @@ async fn delivery_log_redacts_secrets_and_replay_keeps_the_id() {
         );
         put_endpoint(store, "log", &spec).await;
         let (_d, stop) = start(store, config(fast_retry(1, Duration::from_millis(50))));
-        store
-            .append_events(&[event(1, EventType::MonitorDown, "m")])
-            .await
-            .expect("event");
-        wait_for("the attempt", Duration::from_secs(5), || {
-            !rx.seen().is_empty()
-        })
-        .await;
+        append(store, &[event(1, EventType::MonitorDown, "m")]).await;
+        rx.wait_seen("the attempt", 1, Duration::from_secs(5)).await;
         let first = rx.seen()[0].clone();
         assert_eq!(first.headers["authorization"], "Bearer bearer-s3cret");
         assert_eq!(first.headers["x-api-token"], "header-s3cret");
         let msg = loop {
-            let msgs = store
-                .list_webhook_messages(&MessageFilter {
-                    status: Some(MessageStatus::Failed),
-                    limit: 1,
-                    ..MessageFilter::default()
-                })
-                .await
-                .expect("messages");
+            let msgs = failed_messages(store, 1).await;
             if let Some(m) = msgs.into_iter().next() {
                 break m;
             }
@@ -786,24 +704,20 @@ async fn delivery_log_redacts_secrets_and_replay_keeps_the_id() {
                 .await
                 .expect("replay")
         );
-        wait_for("the replay", Duration::from_secs(5), || {
-            rx.seen().len() >= 2
-        })
-        .await;
+        rx.wait_seen("the replay", 2, Duration::from_secs(5)).await;
         assert_eq!(rx.seen()[1].webhook_id(), first.webhook_id());
         // Recover every failed message since a time.
         rx.status.store(500, Ordering::SeqCst);
-        store
-            .append_events(&[
+        append(
+            store,
+            &[
                 event(2, EventType::MonitorDown, "m"),
                 event(3, EventType::MonitorUp, "m"),
-            ])
-            .await
-            .expect("events");
-        wait_for("two more failures", Duration::from_secs(5), || {
-            rx.seen().len() >= 4
-        })
+            ],
+        )
         .await;
+        rx.wait_seen("two more failures", 4, Duration::from_secs(5))
+            .await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         rx.status.store(200, Ordering::SeqCst);
         let recovered = store
@@ -811,10 +725,8 @@ async fn delivery_log_redacts_secrets_and_replay_keeps_the_id() {
             .await
             .expect("recover");
         assert_eq!(recovered, 2);
-        wait_for("recovered deliveries", Duration::from_secs(5), || {
-            rx.seen().len() >= 6
-        })
-        .await;
+        rx.wait_seen("recovered deliveries", 6, Duration::from_secs(5))
+            .await;
         stop.cancel();
     }
     on_every_db!(case);
@@ -844,10 +756,8 @@ async fn integrations_and_test_events_are_delivered() {
             vedette_webhooks::delivery::enqueue_test_event(store, "pd", EventType::IncidentOpened)
                 .await
                 .expect("test event");
-        wait_for("the test delivery", Duration::from_secs(5), || {
-            !rx.seen().is_empty()
-        })
-        .await;
+        rx.wait_seen("the test delivery", 1, Duration::from_secs(5))
+            .await;
         // The attempt is logged once its answer is read, a moment after the receiver saw it.
         let mut log = Vec::new();
         for _ in 0..100 {
@@ -879,32 +789,18 @@ async fn each_event_is_fanned_out_once_across_restarts() {
     async fn case(store: &Store) {
         let rx = Receiver::start().await;
         put_endpoint(store, "once", &EndpointSpec::new(rx.url("/"))).await;
-        store
-            .append_events(
-                &(0..50)
-                    .map(|n| event(n, EventType::MonitorDown, "m"))
-                    .collect::<Vec<_>>(),
-            )
-            .await
-            .expect("events");
+        append(store, &down_events(50)).await;
         // Two dispatchers on one store (like two replicas), then a restart.
         let (_a, stop_a) = start(store, config(fast_retry(2, Duration::from_millis(50))));
         let (_b, stop_b) = start(store, config(fast_retry(2, Duration::from_millis(50))));
-        wait_for("50 deliveries", Duration::from_secs(10), || {
-            rx.seen().len() >= 50
-        })
-        .await;
+        rx.wait_seen("50 deliveries", 50, Duration::from_secs(10))
+            .await;
         stop_a.cancel();
         stop_b.cancel();
         let (_c, stop_c) = start(store, config(fast_retry(2, Duration::from_millis(50))));
-        store
-            .append_events(&[event(99, EventType::MonitorUp, "m")])
-            .await
-            .expect("event");
-        wait_for("51 deliveries", Duration::from_secs(10), || {
-            rx.seen().len() >= 51
-        })
-        .await;
+        append(store, &[event(99, EventType::MonitorUp, "m")]).await;
+        rx.wait_seen("51 deliveries", 51, Duration::from_secs(10))
+            .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         stop_c.cancel();
         let seen = rx.seen();
@@ -932,20 +828,9 @@ async fn a_graceful_stop_hands_its_claims_to_the_next_dispatcher_at_once() {
         let owner = first.owner().to_owned();
         let stop = CancellationToken::new();
         let run = tokio::spawn(first.run(stop.clone()));
-        let events: Vec<Event> = (0..5)
-            .map(|n| event(n, EventType::MonitorDown, "m"))
-            .collect();
-        store.append_events(&events).await.expect("events");
-        let all = || async {
-            store
-                .list_webhook_messages(&MessageFilter {
-                    endpoint_id: Some("held".to_owned()),
-                    limit: 10,
-                    ..MessageFilter::default()
-                })
-                .await
-                .expect("messages")
-        };
+        let events = down_events(5);
+        append(store, &events).await;
+        let all = || async { messages_to(store, "held", 10).await };
         let began = Instant::now();
         loop {
             let msgs = all().await;
@@ -985,10 +870,8 @@ async fn a_graceful_stop_hands_its_claims_to_the_next_dispatcher_at_once() {
             owner,
             "each dispatcher has an owner of its own"
         );
-        wait_for("the other four", Duration::from_secs(5), || {
-            rx.seen().len() >= 5
-        })
-        .await;
+        rx.wait_seen("the other four", 5, Duration::from_secs(5))
+            .await;
         stop.cancel();
         let took = restarted.elapsed();
         assert!(took < Duration::from_secs(5), "took {took:?}");
@@ -1042,10 +925,8 @@ async fn another_owners_claims_are_left_to_their_lease() {
                 .expect("release"),
             1
         );
-        wait_for("the released message", Duration::from_secs(5), || {
-            !rx.seen().is_empty()
-        })
-        .await;
+        rx.wait_seen("the released message", 1, Duration::from_secs(5))
+            .await;
         stop.cancel();
         assert_eq!(rx.seen()[0].webhook_id(), message_id);
     }

@@ -2,7 +2,6 @@
 //! and implicit TLS with a certificate from a test CA made with rcgen, optional AUTH PLAIN/LOGIN),
 //! through the real dispatcher and a SQLite store.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,10 +17,13 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::EVENT_VERSION;
 use vedette_model::{Event, EventType};
-use vedette_store::{MessageFilter, MessageStatus, Store, StoreConfig, WebhookMessage};
+use vedette_store::{MessageFilter, MessageStatus, Store, WebhookMessage};
 use vedette_webhooks::endpoint::{EmailSpec, SmtpSecurity, SmtpSpec, TemplateSpec};
-use vedette_webhooks::{Catalog, Dispatcher, DispatcherConfig, EndpointSpec, Engine, RetryPolicy};
+use vedette_webhooks::{Catalog, Dispatcher, EndpointSpec, Engine, RetryPolicy};
 use vedette_webhooks::{Secret, smtp};
+
+mod support;
+use support::{config, fast_retry, put_endpoint, sqlite_store};
 
 // ---------------------------------------------------------------------------------------------
 // A minimal SMTP server
@@ -321,33 +323,8 @@ impl Certs {
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&StoreConfig::sqlite(dir.path().join("data")))
-        .await
-        .expect("open SQLite store");
-    (store, dir)
-}
-
-fn fast_retry(n: usize, step: Duration) -> RetryPolicy {
-    let mut schedule = vec![Duration::ZERO];
-    schedule.extend(std::iter::repeat_n(step, n.saturating_sub(1)));
-    RetryPolicy {
-        schedule,
-        jitter: 0.0,
-        max_retry_after: Duration::from_secs(5),
-    }
-}
-
 fn start(store: &Store, retry: RetryPolicy) -> CancellationToken {
-    let config = DispatcherConfig {
-        retry,
-        ssrf_guard: false,
-        poll_interval: Duration::from_millis(20),
-        from_beginning: true,
-        ..DispatcherConfig::default()
-    };
-    let d = Dispatcher::new(store.clone(), config).expect("dispatcher");
+    let d = Dispatcher::new(store.clone(), config(retry)).expect("dispatcher");
     let stop = CancellationToken::new();
     tokio::spawn(d.run(stop.clone()));
     stop
@@ -384,15 +361,7 @@ async fn put(store: &Store, id: &str, spec: &EndpointSpec) {
     checked
         .validate(&Catalog::builtin().expect("catalog"), &Engine::default())
         .expect("valid spec");
-    store
-        .put_webhook_endpoint(
-            id,
-            &BTreeMap::new(),
-            &serde_json::to_value(&checked).expect("spec"),
-            None,
-        )
-        .await
-        .expect("put endpoint");
+    put_endpoint(store, id, &checked).await;
 }
 
 fn event(t: EventType, monitor: &str, message: &str) -> Event {
@@ -448,7 +417,7 @@ async fn wait_status(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_delivery_with_the_default_text() {
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = sqlite_store().await;
     let server = SmtpServer::start(Mode::Plain, None, None).await;
     put(&store, "mail", &email_spec(&server, SmtpSecurity::None)).await;
     let stop = start(&store, fast_retry(2, Duration::from_millis(100)));
@@ -497,7 +466,7 @@ async fn plain_delivery_with_the_default_text() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_with_auth_verifies_the_certificate() {
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = sqlite_store().await;
     let certs = Certs::new();
     let server = SmtpServer::start(
         Mode::Starttls,
@@ -551,7 +520,7 @@ async fn starttls_with_auth_verifies_the_certificate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn implicit_tls_delivery() {
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = sqlite_store().await;
     let certs = Certs::new();
     let server = SmtpServer::start(
         Mode::ImplicitTls,
@@ -580,7 +549,7 @@ async fn implicit_tls_delivery() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_recorded_and_retried() {
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = sqlite_store().await;
     let certs = Certs::new();
     let server = SmtpServer::start(
         Mode::Starttls,
@@ -625,7 +594,7 @@ async fn wrong_password_is_recorded_and_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_and_templates_apply_to_email() {
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = sqlite_store().await;
     let server = SmtpServer::start(Mode::Plain, None, None).await;
     let mut spec = email_spec(&server, SmtpSecurity::None);
     spec.event_types = vec!["monitor.down".to_owned()];

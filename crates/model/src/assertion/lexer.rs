@@ -291,25 +291,46 @@ fn name(source: &str, start: usize) -> Result<(Tok, usize), ParseError> {
     Ok((Tok::Name(source[start..i].to_owned()), i - start))
 }
 
+/// The quoted strings of a JSONPath read one character at a time, with backslash escapes.
+#[derive(Default)]
+pub(crate) struct Quotes {
+    open: Option<char>,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Starts a string quoted with `quote`.
+    pub(crate) fn open(&mut self, quote: char) {
+        self.open = Some(quote);
+    }
+
+    /// Whether `c` belongs to an open string (its closing quote included), which it then reads.
+    pub(crate) fn consume(&mut self, c: char) -> bool {
+        let Some(quote) = self.open else {
+            return false;
+        };
+        if self.escaped {
+            self.escaped = false;
+        } else if c == '\\' {
+            self.escaped = true;
+        } else if c == quote {
+            self.open = None;
+        }
+        true
+    }
+}
+
 /// Length in bytes of the JSONPath at the start of `s` (which starts with `$`): it runs to the
 /// first whitespace, operator or closing bracket outside brackets and quotes.
 fn json_path_len(s: &str) -> usize {
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for (i, c) in s.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
+        if quotes.consume(c) {
             continue;
         }
         match c {
-            '\'' | '"' if depth > 0 => quote = Some(c),
+            '\'' | '"' if depth > 0 => quotes.open(c),
             '[' | '(' => depth += 1,
             ']' | ')' if depth > 0 => depth -= 1,
             _ if depth > 0 => {}

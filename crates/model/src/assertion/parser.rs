@@ -8,7 +8,7 @@ use serde_json_path::JsonPath;
 
 use super::jsonpath::BoundedPath;
 
-use super::lexer::{Tok, Token};
+use super::lexer::{Quotes, Tok, Token};
 use super::value::{CmpOp, Ty, Value, check_compare};
 use super::{MAX_DEPTH, MAX_LIST_ITEMS, MAX_REGEX_BYTES, ParseError, column_at};
 use crate::CheckKind;
@@ -290,28 +290,29 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and()?;
-        while self.is_name("or") || self.peek() == &Tok::OrOr {
-            self.bump();
-            let right = self.and()?;
-            left = Expr {
-                start: left.start,
-                end: right.end,
-                kind: ExprKind::Or(Box::new(left), Box::new(right)),
-            };
-        }
-        Ok(left)
+        self.chain("or", &Tok::OrOr, Self::and, ExprKind::Or)
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.not()?;
-        while self.is_name("and") || self.peek() == &Tok::AndAnd {
+        self.chain("and", &Tok::AndAnd, Self::not, ExprKind::And)
+    }
+
+    /// A left-associative chain of `operand`s joined by the keyword `word` or by `symbol`.
+    fn chain(
+        &mut self,
+        word: &str,
+        symbol: &Tok,
+        operand: fn(&mut Self) -> Result<Expr, ParseError>,
+        join: fn(Box<Expr>, Box<Expr>) -> ExprKind,
+    ) -> Result<Expr, ParseError> {
+        let mut left = operand(self)?;
+        while self.is_name(word) || self.peek() == symbol {
             self.bump();
-            let right = self.not()?;
+            let right = operand(self)?;
             left = Expr {
                 start: left.start,
                 end: right.end,
-                kind: ExprKind::And(Box::new(left), Box::new(right)),
+                kind: join(Box::new(left), Box::new(right)),
             };
         }
         Ok(left)
@@ -739,22 +740,14 @@ fn type_of(source: &str, e: &Expr) -> Result<Ty, ParseError> {
 /// Whether a JSONPath is a singular query (RFC 9535 §2.3.5.1): only name and index selectors, so
 /// it selects at most one node. Wildcards, slices, unions, filters and descendants are not.
 pub(crate) fn is_singular(path: &str) -> bool {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     let mut prev = ' ';
     for c in path.chars() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
+        if quotes.consume(c) {
             continue;
         }
         match c {
-            '\'' | '"' => quote = Some(c),
+            '\'' | '"' => quotes.open(c),
             '*' | '?' | ':' | ',' => return false,
             '.' if prev == '.' => return false,
             _ => {}

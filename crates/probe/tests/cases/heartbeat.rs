@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use vedette_model::spec::HeartbeatCheck;
-use vedette_model::{Duration, FailureReason, Outcome};
+use vedette_model::{CheckResult, Duration, FailureReason, Outcome};
 use vedette_probe::heartbeat::{Ping, evaluate};
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -40,14 +40,7 @@ fn nothing_due_yet_then_missed() {
     let v = evaluate("hb", &check, FIVE_MIN, since, None, at(10, 7));
     let result = v.result.expect("due");
     assert_eq!(result.outcome, Outcome::Down);
-    assert_eq!(result.reason, Some(FailureReason::Missed));
-    assert!(
-        result
-            .message
-            .starts_with("no ping since 2025-03-10 10:00:00 UTC"),
-        "{}",
-        result.message
-    );
+    assert_missed_since_ten(&result);
     assert_eq!(result.monitor_id, "hb");
     assert!(v.next_due > at(10, 7));
 }
@@ -63,14 +56,7 @@ fn on_time_late_and_reported() {
 
     let v = evaluate("hb", &check, FIVE_MIN, since, Some(&up), at(10, 7));
     let result = v.result.expect("result");
-    assert_eq!(result.reason, Some(FailureReason::Missed));
-    assert!(
-        result
-            .message
-            .starts_with("no ping since 2025-03-10 10:00:00 UTC"),
-        "{}",
-        result.message
-    );
+    assert_missed_since_ten(&result);
 
     let down = ping(at(10, 0), Outcome::Down, Some("backup failed: disk full"));
     let v = evaluate("hb", &check, FIVE_MIN, since, Some(&down), at(10, 2));
@@ -122,5 +108,17 @@ fn cron_schedule() {
     assert_eq!(
         v.result.expect("result").reason,
         Some(FailureReason::Config)
+    );
+}
+
+/// Asserts `result` is a missed heartbeat whose message names the last ping, at 10:00.
+fn assert_missed_since_ten(result: &CheckResult) {
+    assert_eq!(result.reason, Some(FailureReason::Missed));
+    assert!(
+        result
+            .message
+            .starts_with("no ping since 2025-03-10 10:00:00 UTC"),
+        "{}",
+        result.message
     );
 }

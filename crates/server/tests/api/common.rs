@@ -13,11 +13,13 @@ use axum::routing::get;
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use sqlx::Connection;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_server::{ServeConfig, ServerError, serve};
+
+#[path = "../../../store/tests/support/postgres.rs"]
+mod postgres;
 
 /// The admin token the server is started with (as `VEDETTE_BOOTSTRAP_TOKEN`).
 pub const ADMIN_TOKEN: &str = "vdt_test-admin-token-0123456789abcdefghij";
@@ -286,14 +288,7 @@ impl Server {
             .expect("server stopped cleanly");
         drop(self.dir);
         if let Some((server, name)) = &self.pg {
-            let mut admin = sqlx::PgConnection::connect(server).await.expect("connect");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await
-            .expect("drop test database");
-            admin.close().await.expect("close admin connection");
+            postgres::drop_database(server, name).await;
         }
     }
 }
@@ -309,24 +304,24 @@ async fn fresh_postgres() -> (String, String, String) {
         )
     });
     let name = format!("vedette_api_{:016x}", rand::rng().random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&server)
+    let url = postgres::create_database(&server, &name).await;
+    (url, server, name)
+}
+
+/// Serves `app` on a free loopback port until the returned token is cancelled.
+pub async fn serve_on_loopback(app: Router) -> (SocketAddr, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to {PG_ENV}={server}: {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    admin.close().await.expect("close admin connection");
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server.as_str(), String::new()),
-    };
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    (format!("{host_part}/{name}{query}"), server.clone(), name)
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("address");
+    let stop = CancellationToken::new();
+    let until = stop.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { until.cancelled().await })
+            .await;
+    });
+    (addr, stop)
 }
 
 /// A local HTTP target: `/ok` always answers 200 `{"status":"UP"}`; `/switch` answers the
@@ -359,17 +354,7 @@ impl Target {
                     }
                 }),
             );
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind target");
-        let addr = listener.local_addr().expect("address");
-        let stop = CancellationToken::new();
-        let until = stop.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { until.cancelled().await })
-                .await;
-        });
+        let (addr, stop) = serve_on_loopback(app).await;
         Target { addr, up, stop }
     }
 

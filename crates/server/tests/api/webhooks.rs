@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use vedette_webhooks::Verifier;
 
-use crate::common::{Kind, Server, Target, http_monitor};
+use crate::common::{Kind, Server, Target, http_monitor, serve_on_loopback};
 
 api_tests!(
     webhook_crud_redaction_and_validation,
@@ -78,17 +78,7 @@ impl Receiver {
         let app = axum::Router::new()
             .fallback(receive)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind receiver");
-        let addr = listener.local_addr().expect("address");
-        let stop = CancellationToken::new();
-        let until = stop.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { until.cancelled().await })
-                .await;
-        });
+        let (addr, stop) = serve_on_loopback(app).await;
         Receiver {
             addr,
             status: shared.status,
@@ -123,6 +113,18 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Waits (at most 15 s) for a delivery of an event of `event_type`.
+    async fn wait_for_type(&self, event_type: &str) -> Received {
+        self.wait_for(Duration::from_secs(15), |r| r.json()["type"] == event_type)
+            .await
+    }
+
+    /// Waits (at most 10 s) for a delivery of message `id` (its `webhook-id`).
+    async fn wait_for_id(&self, id: &str) -> Received {
+        self.wait_for(Duration::from_secs(10), |r| r.header("webhook-id") == id)
+            .await
+    }
 }
 
 impl Drop for Receiver {
@@ -138,6 +140,24 @@ async fn server(kind: Kind, retry: Option<Vec<Duration>>) -> Server {
         cfg.webhook_retry_schedule = retry;
     })
     .await
+}
+
+/// Creates the endpoint `body` describes (it must be accepted) and returns its signing secret.
+async fn create_endpoint(server: &Server, body: &Value) -> String {
+    let created = server.post("/webhooks", body).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    created.body["signing_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned()
+}
+
+/// Runs monitor `id` now (the API must accept it).
+async fn run_monitor(server: &Server, id: &str) {
+    let ran = server
+        .post(&format!("/monitors/{id}/run"), &json!({}))
+        .await;
+    assert_eq!(ran.status, 200, "{:#}", ran.body);
 }
 
 fn verify(secret: &str, r: &Received) {
@@ -374,17 +394,11 @@ async fn webhook_test_event_log_replay_recover_and_rotation(kind: Kind) {
     // One attempt per message, so a failure is final at once.
     let server = server(kind, Some(vec![Duration::ZERO])).await;
     let rx = Receiver::start().await;
-    let created = server
-        .post(
-            "/webhooks",
-            &json!({"id": "dev", "spec": {"url": rx.url("/hook"), "auth": {"type": "bearer", "token": "bearer-secret-value"}}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
-    let secret = created.body["signing_secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
+    let secret = create_endpoint(
+        &server,
+        &json!({"id": "dev", "spec": {"url": rx.url("/hook"), "auth": {"type": "bearer", "token": "bearer-secret-value"}}}),
+    )
+    .await;
 
     let sent = server
         .post("/webhooks/dev/test?event_type=incident.opened", &json!({}))
@@ -398,11 +412,7 @@ async fn webhook_test_event_log_replay_recover_and_rotation(kind: Kind) {
         sent.header("location").map(str::to_owned),
         Some(format!("/api/v1/messages/{message_id}"))
     );
-    let got = rx
-        .wait_for(Duration::from_secs(10), |r| {
-            r.header("webhook-id") == message_id
-        })
-        .await;
+    let got = rx.wait_for_id(&message_id).await;
     verify(&secret, &got);
     assert_eq!(got.json()["type"], "incident.opened");
     assert_eq!(got.header("authorization"), "Bearer bearer-secret-value");
@@ -512,11 +522,7 @@ async fn webhook_test_event_log_replay_recover_and_rotation(kind: Kind) {
     assert!(rotated.body["spec"]["secrets"][1]["expires_at"].is_string());
     let after = server.post("/webhooks/dev/test", &json!({})).await;
     let after_id = after.body["message_id"].as_str().expect("id").to_owned();
-    let got = rx
-        .wait_for(Duration::from_secs(10), |r| {
-            r.header("webhook-id") == after_id
-        })
-        .await;
+    let got = rx.wait_for_id(&after_id).await;
     verify(&new_secret, &got);
     verify(&secret, &got);
     assert_eq!(got.header("webhook-signature").split(' ').count(), 2);
@@ -587,17 +593,11 @@ async fn monitor_down_is_delivered(kind: Kind) {
     let server = server(kind, None).await;
     let rx = Receiver::start().await;
     let target = Target::start().await;
-    let created = server
-        .post(
-            "/webhooks",
-            &json!({"id": "payments", "spec": {"url": rx.url("/"), "event_types": ["monitor.*"], "selector": "team=payments"}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
-    let secret = created.body["signing_secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
+    let secret = create_endpoint(
+        &server,
+        &json!({"id": "payments", "spec": {"url": rx.url("/"), "event_types": ["monitor.*"], "selector": "team=payments"}}),
+    )
+    .await;
     let monitor = server
         .put_checked(
             "/monitors/payments-api",
@@ -605,43 +605,17 @@ async fn monitor_down_is_delivered(kind: Kind) {
         )
         .await;
     assert!(monitor.status == 201, "{:#}", monitor.body);
-    assert_eq!(
-        server
-            .post("/monitors/payments-api/run", &json!({}))
-            .await
-            .status,
-        200
-    );
+    run_monitor(&server, "payments-api").await;
     target.set_up(false);
-    assert_eq!(
-        server
-            .post("/monitors/payments-api/run", &json!({}))
-            .await
-            .status,
-        200
-    );
-    let down = rx
-        .wait_for(Duration::from_secs(15), |r| {
-            r.json()["type"] == "monitor.down"
-        })
-        .await;
+    run_monitor(&server, "payments-api").await;
+    let down = rx.wait_for_type("monitor.down").await;
     verify(&secret, &down);
     let event = down.json();
     assert_eq!(event["monitor_id"], "payments-api");
     assert_eq!(event["data"]["to"], "down");
     target.set_up(true);
-    assert_eq!(
-        server
-            .post("/monitors/payments-api/run", &json!({}))
-            .await
-            .status,
-        200
-    );
-    let up = rx
-        .wait_for(Duration::from_secs(15), |r| {
-            r.json()["type"] == "monitor.up"
-        })
-        .await;
+    run_monitor(&server, "payments-api").await;
+    let up = rx.wait_for_type("monitor.up").await;
     verify(&secret, &up);
     // Incident events are filtered out by the endpoint's event types.
     assert!(rx.seen().iter().all(|r| {
@@ -661,23 +635,17 @@ async fn disabled_endpoint_emits_an_event(kind: Kind) {
         ("gone", gone.url("/"), json!(["*"])),
         ("watcher", watcher.url("/"), json!(["webhook.*"])),
     ] {
-        let created = server
-            .post(
-                "/webhooks",
-                &json!({"id": id, "spec": {"url": url, "event_types": types}}),
-            )
-            .await;
-        assert_eq!(created.status, 201, "{:#}", created.body);
+        create_endpoint(
+            &server,
+            &json!({"id": id, "spec": {"url": url, "event_types": types}}),
+        )
+        .await;
     }
     assert_eq!(
         server.post("/webhooks/gone/test", &json!({})).await.status,
         202
     );
-    let note = watcher
-        .wait_for(Duration::from_secs(15), |r| {
-            r.json()["type"] == "webhook.endpoint.disabled"
-        })
-        .await;
+    let note = watcher.wait_for_type("webhook.endpoint.disabled").await;
     assert_eq!(note.json()["data"]["endpoint_id"], "gone");
     let record = server.get("/webhooks/gone").await;
     assert_eq!(record.body["spec"]["enabled"], false);

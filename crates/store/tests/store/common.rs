@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sqlx::Connection;
 use vedette_model::{
     CheckResult, Event, EventType, FailureReason, MonitorSpec, MonitorState, Outcome, Phases,
 };
 use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, Store, StoreConfig};
+
+#[path = "../support/postgres.rs"]
+mod postgres;
 
 /// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,15 +50,7 @@ impl TestDb {
                     )
                 });
                 let name = format!("vedette_t_{:016x}", rand::rng().random::<u64>());
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot connect to {PG_ENV}={server}: {e}"));
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create test database");
-                admin.close().await.expect("close admin connection");
-                let url = with_database(&server, &name);
+                let url = postgres::create_database(&server, &name).await;
                 TestDb {
                     kind,
                     cfg: StoreConfig {
@@ -89,30 +83,9 @@ impl TestDb {
     /// Drops the PostgreSQL database (a failed test leaves it for inspection).
     pub async fn finish(self) {
         if let Some((server, name)) = &self.pg {
-            let mut admin = sqlx::PgConnection::connect(server).await.expect("connect");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await
-            .expect("drop test database");
-            admin.close().await.expect("close admin connection");
+            postgres::drop_database(server, name).await;
         }
     }
-}
-
-/// `server` with its database name replaced by `name`.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server, String::new()),
-    };
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    format!("{host_part}/{name}{query}")
 }
 
 /// A timestamp at millisecond precision (what the store keeps).

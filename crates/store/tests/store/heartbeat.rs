@@ -66,32 +66,28 @@ async fn heartbeat_tokens_and_pings(db: &TestDb) {
     assert!(matches!(taken, Err(StoreError::Database(_))), "{taken:?}");
 
     assert_eq!(store.last_ping("nightly-backup").await.expect("ping"), None);
-    let first = PingRecord {
-        at: at_ms(1_700_000_000_000),
-        up: true,
-        message: None,
-    };
-    store
-        .record_ping("nightly-backup", &first)
-        .await
-        .expect("ping");
-    assert_eq!(
-        store.last_ping("nightly-backup").await.expect("ping"),
-        Some(first)
-    );
-    let second = PingRecord {
-        at: at_ms(1_700_000_060_000),
-        up: false,
-        message: Some("disk full".into()),
-    };
-    store
-        .record_ping("nightly-backup", &second)
-        .await
-        .expect("ping");
-    assert_eq!(
-        store.last_ping("nightly-backup").await.expect("ping"),
-        Some(second)
-    );
+    // Each ping recorded is the last one.
+    for ping in [
+        PingRecord {
+            at: at_ms(1_700_000_000_000),
+            up: true,
+            message: None,
+        },
+        PingRecord {
+            at: at_ms(1_700_000_060_000),
+            up: false,
+            message: Some("disk full".into()),
+        },
+    ] {
+        store
+            .record_ping("nightly-backup", &ping)
+            .await
+            .expect("ping");
+        assert_eq!(
+            store.last_ping("nightly-backup").await.expect("ping"),
+            Some(ping)
+        );
+    }
 
     assert!(
         store

@@ -6,21 +6,20 @@
 /// each calling `case(&TestDb)` in the enclosing module.
 macro_rules! backend_tests {
     ($($case:ident),* $(,)?) => {
-        mod sqlite {
+        backend_module!(sqlite, Sqlite, $($case),*);
+        backend_module!(postgres, Postgres, $($case),*);
+    };
+}
+
+/// The module `backend_tests!` generates for one backend: a test per case on a database of
+/// that kind.
+macro_rules! backend_module {
+    ($module:ident, $kind:ident, $($case:ident),*) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let db = crate::common::TestDb::new(crate::common::Kind::Sqlite).await;
-                    super::$case(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::common::TestDb::new(crate::common::Kind::Postgres).await;
+                    let db = crate::common::TestDb::new(crate::common::Kind::$kind).await;
                     super::$case(&db).await;
                     db.finish().await;
                 }

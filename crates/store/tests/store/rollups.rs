@@ -382,46 +382,18 @@ async fn retention_deletes_per_config(db: &TestDb) {
         .expect("results");
     assert_eq!(left.len(), 2);
 
-    let checks = |buckets: Vec<Bucket>| buckets.iter().map(|b| b.checks).sum::<u64>();
-    let around = |d: Duration| (ago(d + Duration::days(1)), ago(d - Duration::days(1)));
-    let (a, b) = around(Duration::days(35));
-    assert_eq!(
-        checks(
-            store
-                .series("api", a, b, Duration::minutes(1))
-                .await
-                .expect("minutes")
-        ),
-        0
-    );
-    assert_eq!(
-        checks(
-            store
-                .series("api", a, b, Duration::hours(1))
-                .await
-                .expect("hours")
-        ),
-        1
-    );
-    let (a, b) = around(Duration::days(500));
-    assert_eq!(
-        checks(
-            store
-                .series("api", a, b, Duration::hours(1))
-                .await
-                .expect("hours")
-        ),
-        0
-    );
-    assert_eq!(
-        checks(
-            store
-                .series("api", a, b, Duration::days(1))
-                .await
-                .expect("days")
-        ),
-        1
-    );
+    // Around 35 days ago only hour rows are left; around 500 days ago only day rows.
+    for (age, step, want) in [
+        (Duration::days(35), Duration::minutes(1), 0),
+        (Duration::days(35), Duration::hours(1), 1),
+        (Duration::days(500), Duration::hours(1), 0),
+        (Duration::days(500), Duration::days(1), 1),
+    ] {
+        let (from, to) = (ago(age + Duration::days(1)), ago(age - Duration::days(1)));
+        let buckets = store.series("api", from, to, step).await.expect("series");
+        let checks = buckets.iter().map(|b| b.checks).sum::<u64>();
+        assert_eq!(checks, want, "{step} buckets around {age} ago");
+    }
     // Whole days inside the range come from day rows, which are kept.
     let total = store
         .summary("api", ago(Duration::days(600)), at_ms(now))

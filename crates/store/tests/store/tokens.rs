@@ -2,7 +2,7 @@
 //! the one-time bootstrap.
 
 use chrono::Duration;
-use vedette_store::{NewToken, Revocation, Scope, StoreError, token_sha256};
+use vedette_store::{NewToken, Revocation, Scope, Store, StoreError, token_sha256};
 
 use crate::common::{TestDb, now_ms};
 
@@ -78,35 +78,21 @@ async fn tokens_round_trip(db: &TestDb) {
         "{dup_secret:?}"
     );
 
-    let ids: Vec<_> = store
-        .list_tokens()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
-    assert_eq!(ids, ["tok_ci", "tok_old"]);
+    assert_eq!(listed_ids(&store).await, ["tok_ci", "tok_old"]);
 
     // Last use is written at most once per throttle period.
     let minute = Duration::minutes(1);
-    assert!(
-        store
-            .touch_token("tok_ci", now, minute)
+    for (at, written) in [
+        (now, true),
+        (now + Duration::seconds(30), false),
+        (now + Duration::seconds(61), true),
+    ] {
+        let touched = store
+            .touch_token("tok_ci", at, minute)
             .await
-            .expect("touch")
-    );
-    assert!(
-        !store
-            .touch_token("tok_ci", now + Duration::seconds(30), minute)
-            .await
-            .expect("touch")
-    );
-    assert!(
-        store
-            .touch_token("tok_ci", now + Duration::seconds(61), minute)
-            .await
-            .expect("touch")
-    );
+            .expect("touch");
+        assert_eq!(touched, written, "a use at {at}");
+    }
     assert_eq!(
         store
             .get_token("tok_ci")
@@ -134,14 +120,7 @@ async fn tokens_round_trip(db: &TestDb) {
         .expect("found");
     assert_eq!(revoked.revoked_at, Some(now));
     assert!(!revoked.is_active(now));
-    let ids: Vec<_> = store
-        .list_tokens()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
-    assert_eq!(ids, ["tok_old"]);
+    assert_eq!(listed_ids(&store).await, ["tok_old"]);
 
     // The secret itself is stored nowhere.
     let pool = sqlx::AnyPool::connect(&db.raw_url())
@@ -252,4 +231,15 @@ async fn racing_revocations_keep_an_admin(db: &TestDb) {
             .expect("revoke"),
         Revocation::NotFound
     );
+}
+
+/// The ids of the tokens `list_tokens` returns, in its order.
+async fn listed_ids(store: &Store) -> Vec<String> {
+    store
+        .list_tokens()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.id)
+        .collect()
 }
