@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vedette_model::document::{self, Resource};
+use vedette_model::{Audience, Redact};
 
 use crate::apply::{self, Action, Change, Summary};
 use crate::context::{self, Connection};
@@ -73,10 +74,18 @@ pub fn lines<'a>(old: &'a str, new: &'a str) -> Vec<Line<'a>> {
 }
 
 /// A resource as the YAML document `export` writes (a webhook endpoint with its defaults filled
-/// in and its secrets as `********`).
+/// in; every secret, of monitors too, as `********`, so a plan printed in a CI log leaks none).
 pub fn yaml(resource: &Resource) -> String {
     let shown;
     let resource = match resource {
+        Resource::Monitor { id, labels, spec } => {
+            shown = Resource::Monitor {
+                id: id.clone(),
+                labels: labels.clone(),
+                spec: spec.clone().redacted(Audience::Writer),
+            };
+            &shown
+        }
         Resource::WebhookEndpoint { id, labels, spec } => {
             shown = Resource::WebhookEndpoint {
                 id: id.clone(),
@@ -163,6 +172,27 @@ mod tests {
             labels: Default::default(),
             spec: MonitorSpec::http(url),
         }
+    }
+
+    #[test]
+    fn monitor_credentials_are_not_shown() {
+        let Resource::Monitor {
+            id,
+            labels,
+            mut spec,
+        } = monitor("m", "https://user:url-secret@example.test/")
+        else {
+            unreachable!("a monitor");
+        };
+        if let Some(http) = spec.http.as_mut() {
+            http.auth = Some(vedette_model::spec::HttpAuth::Bearer {
+                token: vedette_model::spec::Secret("bearer-secret".to_owned()),
+            });
+        }
+        let shown = yaml(&Resource::Monitor { id, labels, spec });
+        assert!(!shown.contains("url-secret"), "{shown}");
+        assert!(!shown.contains("bearer-secret"), "{shown}");
+        assert!(shown.contains("********"), "{shown}");
     }
 
     #[test]
