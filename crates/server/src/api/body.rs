@@ -157,6 +157,17 @@ pub fn document<T: Serialize>(labels: &BTreeMap<String, String>, spec: &T) -> Ap
     ])))
 }
 
+/// 422 unless a merge patch body is a JSON object (over `labels` and `spec`).
+pub fn expect_merge_patch(patch: &Value) -> ApiResult<()> {
+    if patch.is_object() {
+        return Ok(());
+    }
+    Err(Problem::invalid(
+        "",
+        "expected a JSON merge patch object over labels and spec",
+    ))
+}
+
 /// Applies a JSON Merge Patch (RFC 7396) to `target`.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {

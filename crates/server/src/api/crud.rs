@@ -290,12 +290,7 @@ pub async fn patch<R: ApiResource>(
     pre: Preconditions,
     JsonBody(patch): JsonBody,
 ) -> ApiResult<Response> {
-    if !patch.is_object() {
-        return Err(Problem::invalid(
-            "",
-            "expected a JSON merge patch object over labels and spec",
-        ));
-    }
+    body::expect_merge_patch(&patch)?;
     modify::<R>(&state, &id, &pre, |existing| {
         let mut document = body::document(&existing.labels, &R::shown(&existing.spec))?;
         body::merge_patch(&mut document, &patch);
@@ -356,7 +351,8 @@ pub async fn current<R: ApiResource>(state: &ApiState, id: &str) -> ApiResult<Re
 }
 
 /// The six operations of kind `R`, for [`crate::routes::all`]: list and create on the
-/// collection, get, put, patch and delete on `/{id}`.
+/// collection, get, put, patch and delete on `/{id}`. Their paths and names are made once
+/// for the life of the process (the route table is built once), so they are leaked.
 pub fn routes<R: ApiResource>() -> [Route; 6] {
     let text = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let collection = text(format!("/api/v1/{}", R::COLLECTION));

@@ -547,12 +547,7 @@ pub async fn patch(
     pre: Preconditions,
     JsonBody(patch): JsonBody,
 ) -> ApiResult<Response> {
-    if !patch.is_object() {
-        return Err(Problem::invalid(
-            "",
-            "expected a JSON merge patch object over labels and spec",
-        ));
-    }
+    body::expect_merge_patch(&patch)?;
     let what = format!("{KIND} {id:?}");
     for _ in 0..WRITE_ATTEMPTS {
         let existing = find(&state, &id).await?;
