@@ -280,6 +280,9 @@ pub struct VerificationEvent {
     /// The deployment it gates, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+    /// The commit that deployment deployed (for commit statuses), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     /// `passed`, `failed`, `timed_out` or `no_monitors`.
     pub outcome: String,
     /// Why it did not pass (`payments-api is down: status (503) == 200`); absent on a pass.

@@ -136,6 +136,7 @@ pub fn sample_event(event_type: EventType) -> Event {
             json!({
                 "verification_id": "ver-7h2k9d4x",
                 "deployment_id": "payments-v1-4-2-prod",
+                "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
                 "outcome": "passed",
                 "monitors": 3,
                 "passed": 3,
@@ -147,6 +148,7 @@ pub fn sample_event(event_type: EventType) -> Event {
             json!({
                 "verification_id": "ver-7h2k9d4x",
                 "deployment_id": "payments-v1-4-2-prod",
+                "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
                 "outcome": "failed",
                 "reason": "payments-api is down: status (503) == 200",
                 "monitors": 3,
