@@ -100,7 +100,7 @@ impl Store {
         }
         tx.commit().await?;
         if let Some(seq) = change {
-            self.publish(seq);
+            self.publish_delete::<MonitorSpec>(seq, id);
         }
         Ok(change.is_some())
     }
