@@ -122,8 +122,7 @@ pub struct ChangePage {
 }
 
 /// Records a change of `kind`/`id` (version 0: deleted) inside `conn`'s transaction, as its
-/// last write; the change's sequence number, to announce once committed
-/// ([`Store::publish_write`], [`Store::publish_delete`]).
+/// last write; the change's sequence number, to [`Store::publish`] once committed.
 pub(crate) async fn append(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -155,36 +154,18 @@ pub(crate) async fn append(
 }
 
 impl Store {
-    /// Announces the committed write `seq` of `record` to this process's feed readers.
-    pub(crate) fn publish_write<S: Stored>(&self, seq: i64, record: &Record<S>) {
-        self.publish(LocalChange {
-            change: Change {
-                seq,
-                kind: S::TABLE.to_owned(),
-                id: record.id.clone(),
-                version: record.version,
-            },
-            record: Some(Arc::new(record.clone())),
-        });
-    }
-
-    /// Announces the committed delete `seq` of the `S` named `id` to this process's feed
-    /// readers.
-    pub(crate) fn publish_delete<S: Stored>(&self, seq: i64, id: &str) {
-        self.publish(LocalChange {
+    /// Announces the committed change `seq` of the `S` named `id` to this process's feed
+    /// readers, with the record it wrote (`None`: it deleted the resource), and wakes them.
+    pub(crate) fn publish<S: Stored>(&self, seq: i64, id: &str, written: Option<&Record<S>>) {
+        let committed = LocalChange {
             change: Change {
                 seq,
                 kind: S::TABLE.to_owned(),
                 id: id.to_owned(),
-                version: 0,
+                version: written.map_or(0, |r| r.version),
             },
-            record: None,
-        });
-    }
-
-    /// Keeps `committed` for the readers and wakes them.
-    fn publish(&self, committed: LocalChange) {
-        let seq = committed.change.seq;
+            record: written.map(|r| Arc::new(r.clone()) as Arc<dyn Any + Send + Sync>),
+        };
         {
             let mut recent = self.local.recent.lock().unwrap_or_else(|e| e.into_inner());
             recent.insert(seq, committed);

@@ -149,7 +149,7 @@ impl Store {
         let change = delete_in::<S>(&mut tx, self.backend(), id).await?;
         tx.commit().await?;
         if let Some(seq) = change {
-            self.publish_delete::<S>(seq, id);
+            self.publish::<S>(seq, id, None);
         }
         Ok(change.is_some())
     }
@@ -157,7 +157,7 @@ impl Store {
     /// The record of a committed [`put_once`], its change announced.
     pub(crate) fn published<S: Stored>(&self, written: Written<S>) -> Record<S> {
         if let Some(seq) = written.change {
-            self.publish_write(seq, &written.record);
+            self.publish(seq, &written.record.id, Some(&written.record));
         }
         written.record
     }

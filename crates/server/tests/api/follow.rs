@@ -16,13 +16,22 @@ api_tests!(
     an_api_write_answers_after_the_writes_of_another_store_before_it,
 );
 
-fn listed(body: &Value) -> Vec<&str> {
+/// `(id, version)` of each monitor the engine runs (the list is served from its memory).
+fn running(body: &Value) -> Vec<(String, i64)> {
     body["items"]
         .as_array()
         .expect("items")
         .iter()
-        .filter_map(|m| m["id"].as_str())
+        .map(|m| {
+            let id = m["id"].as_str().expect("id").to_owned();
+            (id, m["version"].as_i64().expect("version"))
+        })
         .collect()
+}
+
+/// The ids of the monitors the engine runs.
+fn listed(body: &Value) -> Vec<String> {
+    running(body).into_iter().map(|(id, _)| id).collect()
 }
 
 async fn the_engine_follows_writes_of_another_store(kind: Kind) {
@@ -100,19 +109,6 @@ async fn the_engine_follows_writes_of_another_store(kind: Kind) {
     assert_eq!(server.get("/monitors/elsewhere").await.status, 404);
     other.close().await;
     server.finish().await;
-}
-
-/// `(id, version)` of each monitor the engine runs (the list is served from its memory).
-fn running(body: &Value) -> Vec<(String, i64)> {
-    body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|m| {
-            let id = m["id"].as_str().expect("id").to_owned();
-            (id, m["version"].as_i64().expect("version"))
-        })
-        .collect()
 }
 
 async fn an_api_write_answers_after_the_writes_of_another_store_before_it(kind: Kind) {
