@@ -4,9 +4,14 @@
 //! engine's monitors and maintenance windows, [`crate::subscriptions`]). Every server on a
 //! database follows the same feed, so a write through any of them reaches all of them.
 //!
+//! A write through this process's store is handed over as written: when it is the next change
+//! of the feed it is applied at once, without reading the feed or the record back; otherwise
+//! (a change from another server comes first) the feed is read and only the records this
+//! process did not write are read, one query per kind and page.
+//!
 //! A kind subscribes with one [`Follow`] impl and one [`Follower::subscribe`] call.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -15,7 +20,7 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use vedette_model::Record;
-use vedette_store::{Change, Store, StoreError, Stored};
+use vedette_store::{Change, Store, StoreError, Stored, Wake};
 
 /// How long the follower waits for a wake-up before it reads the feed anyway.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -47,11 +52,12 @@ trait Subscription: Send + Sync {
     /// The kind's name in the feed ([`Stored::TABLE`]).
     fn kind(&self) -> &'static str;
 
-    /// Hands each of `ids` over as now stored, or as removed.
+    /// Hands over each resource of `changes` (of this kind, one change per resource, in feed
+    /// order): as written when this process wrote it, else as now stored, or as removed.
     fn apply<'a>(
         &'a self,
         store: &'a Store,
-        ids: Vec<&'a str>,
+        changes: Vec<&'a Change>,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Hands over every stored resource of the kind.
@@ -63,7 +69,7 @@ struct Typed<S, F> {
     kind: PhantomData<fn() -> S>,
 }
 
-impl<S: Stored + 'static, F: Follow<S>> Subscription for Typed<S, F> {
+impl<S: Stored, F: Follow<S>> Subscription for Typed<S, F> {
     fn kind(&self) -> &'static str {
         S::TABLE
     }
@@ -71,13 +77,31 @@ impl<S: Stored + 'static, F: Follow<S>> Subscription for Typed<S, F> {
     fn apply<'a>(
         &'a self,
         store: &'a Store,
-        ids: Vec<&'a str>,
+        changes: Vec<&'a Change>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            for id in ids {
-                match store.get::<S>(id).await? {
+            let handed: Vec<(&Change, Option<Record<S>>)> = changes
+                .into_iter()
+                .map(|change| {
+                    let local = store.local_change(change.seq);
+                    (change, local.and_then(|l| l.record::<S>().cloned()))
+                })
+                .collect();
+            let unread: Vec<&str> = handed
+                .iter()
+                .filter(|(change, record)| record.is_none() && !change.is_delete())
+                .map(|(change, _)| change.id.as_str())
+                .collect();
+            let mut read: HashMap<String, Record<S>> = if unread.is_empty() {
+                HashMap::new()
+            } else {
+                let records = store.get_many::<S>(&unread).await?;
+                records.into_iter().map(|r| (r.id.clone(), r)).collect()
+            };
+            for (change, record) in handed {
+                match record.or_else(|| read.remove(&change.id)) {
                     Some(record) => self.follow.upsert(record).await,
-                    None => self.follow.remove(id).await,
+                    None => self.follow.remove(&change.id).await,
                 }
             }
             Ok(())
@@ -114,7 +138,7 @@ impl Follower {
     }
 
     /// Adds `follow` for the resources of kind `S`.
-    pub fn subscribe<S: Stored + 'static>(mut self, follow: impl Follow<S>) -> Self {
+    pub fn subscribe<S: Stored>(mut self, follow: impl Follow<S>) -> Self {
         self.subscriptions.push(Box::new(Typed {
             follow,
             kind: PhantomData,
@@ -141,13 +165,14 @@ impl Follower {
         Ok(())
     }
 
-    /// Follows the feed until `stop`: reads it whenever a change may have been committed (at
-    /// once for a write through this process, on a PostgreSQL notification for one through
-    /// another) and every [`POLL_INTERVAL`]. A failing store is logged and read again later.
+    /// Follows the feed until `stop`: applies a write through this process at once, reads the
+    /// feed on a PostgreSQL notification of a change through another, and every
+    /// [`POLL_INTERVAL`]. A failing store is logged and read again later.
     pub async fn run(mut self, stop: CancellationToken) {
         let mut signals = self.store.change_signals();
+        let mut wake = Wake::Timeout;
         while !stop.is_cancelled() {
-            let more = match self.catch_up().await {
+            let more = match self.follow(wake).await {
                 Ok(more) => more,
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the change feed failed; retrying");
@@ -155,20 +180,47 @@ impl Follower {
                 }
             };
             if more {
+                wake = Wake::Timeout;
                 continue;
             }
-            tokio::select! {
-                () = stop.cancelled() => {}
-                waited = signals.wait(POLL_INTERVAL) => {
-                    if let Err(e) = waited {
-                        tracing::warn!(
-                            error = %e,
-                            "listening for changes from other servers failed; polling"
-                        );
-                    }
-                }
-            }
+            wake = tokio::select! {
+                () = stop.cancelled() => Wake::Timeout,
+                waited = signals.wait(POLL_INTERVAL) => waited.unwrap_or_else(|e| {
+                    tracing::warn!(
+                        error = %e,
+                        "listening for changes from other servers failed; polling"
+                    );
+                    Wake::Timeout
+                }),
+            };
         }
+    }
+
+    /// Applies what `wake` says may be new: the writes through this process that come next in
+    /// the feed, then the feed itself unless they were all there is; whether more is waiting.
+    async fn follow(&mut self, wake: Wake) -> Result<bool, StoreError> {
+        self.take_local().await?;
+        let behind = match wake {
+            Wake::Local => self.store.local_change_seq() > self.cursor,
+            Wake::Notified(seq) => seq > self.cursor,
+            Wake::Timeout => true,
+        };
+        if behind {
+            self.catch_up().await
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Applies the changes right after the cursor that were committed through this process's
+    /// store, as written, reading nothing; stops at one it does not hold (committed elsewhere,
+    /// not yet announced, or no longer kept), which only the feed has.
+    async fn take_local(&mut self) -> Result<(), StoreError> {
+        while let Some(local) = self.store.local_change(self.cursor + 1) {
+            self.apply(std::slice::from_ref(&local.change)).await?;
+            self.advance(local.change.seq);
+        }
+        Ok(())
     }
 
     /// Applies up to [`PAGES_PER_ROUND`] pages of changes; whether more are waiting.
@@ -186,12 +238,7 @@ impl Follower {
             let Some(last) = page.changes.last().map(|c| c.seq) else {
                 return Ok(false);
             };
-            for subscription in &self.subscriptions {
-                let ids = changed_ids(&page.changes, subscription.kind());
-                if !ids.is_empty() {
-                    subscription.apply(&self.store, ids).await?;
-                }
-            }
+            self.apply(&page.changes).await?;
             self.advance(last);
             if page.changes.len() < PAGE_SIZE as usize {
                 return Ok(false);
@@ -200,23 +247,33 @@ impl Follower {
         Ok(true)
     }
 
+    /// Hands `changes` (in feed order) to the subscriptions of their kinds.
+    async fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+        for subscription in &self.subscriptions {
+            let latest = latest_changes(changes, subscription.kind());
+            if !latest.is_empty() {
+                subscription.apply(&self.store, latest).await?;
+            }
+        }
+        Ok(())
+    }
+
     fn advance(&mut self, cursor: i64) {
         self.cursor = cursor;
         self.applied.send_replace(cursor);
     }
 }
 
-/// The ids of `kind` that `changes` touch, each once, in the order of their last change.
-fn changed_ids<'a>(changes: &'a [Change], kind: &str) -> Vec<&'a str> {
+/// The last change of each resource of `kind` among `changes`, in feed order.
+fn latest_changes<'a>(changes: &'a [Change], kind: &str) -> Vec<&'a Change> {
     let mut seen = HashSet::new();
-    let mut ids: Vec<&str> = changes
+    let mut latest: Vec<&Change> = changes
         .iter()
         .rev()
         .filter(|c| c.kind == kind && seen.insert(c.id.as_str()))
-        .map(|c| c.id.as_str())
         .collect();
-    ids.reverse();
-    ids
+    latest.reverse();
+    latest
 }
 
 /// Where a [`Follower`] has got; writers wait on it so that what they answer with is what the
@@ -251,15 +308,21 @@ mod tests {
     }
 
     #[test]
-    fn changed_ids_are_distinct_per_kind_in_order_of_last_change() {
+    fn latest_changes_are_one_per_resource_of_the_kind_in_feed_order() {
         let changes = [
             change(1, "monitors", "a"),
             change(2, "maintenance_windows", "a"),
             change(3, "monitors", "b"),
             change(4, "monitors", "a"),
         ];
-        assert_eq!(changed_ids(&changes, "monitors"), ["b", "a"]);
-        assert_eq!(changed_ids(&changes, "maintenance_windows"), ["a"]);
-        assert!(changed_ids(&changes, "webhooks").is_empty());
+        let seqs = |kind| -> Vec<i64> {
+            latest_changes(&changes, kind)
+                .iter()
+                .map(|c| c.seq)
+                .collect()
+        };
+        assert_eq!(seqs("monitors"), [3, 4]);
+        assert_eq!(seqs("maintenance_windows"), [2]);
+        assert!(seqs("webhooks").is_empty());
     }
 }

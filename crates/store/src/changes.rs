@@ -9,29 +9,40 @@
 //! never later finds a smaller one. Plain reads do not wait for that lock.
 //!
 //! Wake-ups: a commit through a [`Store`] wakes the readers of that store and its clones at
-//! once; on PostgreSQL it also sends `NOTIFY vedette_resource_changes` (delivered on commit,
-//! dropped on rollback), which wakes readers in every other process. Readers also poll, so a
-//! lost notification only delays a change.
+//! once; on PostgreSQL it also sends `NOTIFY vedette_resource_changes` with the change's
+//! sequence number (delivered on commit, dropped on rollback), which wakes readers in every
+//! other process. Readers also poll, so a lost notification only delays a change.
+//!
+//! Hand-over: a store also keeps the last [`LOCAL_CHANGES_KEPT`] changes committed through it
+//! (or a clone) with the records they wrote ([`Store::local_change`]), so a reader in the same
+//! process need not read back from the database what was just written there.
 //!
 //! [`Stored`]: crate::Stored
 
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgNotification};
 use tokio::sync::watch;
 use tokio::time::Instant;
-use vedette_model::Version;
+use vedette_model::{Record, Version};
 
 use crate::db::{Backend, to_ms};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Stored};
 
 /// Most changes one call of [`Store::changes_after`] returns.
 pub const MAX_CHANGES_PAGE: u32 = 1000;
 
 /// The PostgreSQL notification channel a committed change is announced on.
 const CHANNEL: &str = "vedette_resource_changes";
+
+/// Changes committed through a store that it keeps, with their records, for its readers
+/// ([`Store::local_change`]); a reader further behind reads them from the database.
+pub const LOCAL_CHANGES_KEPT: usize = 1024;
 
 /// How long a reader waits before connecting its PostgreSQL listener again after a failure
 /// (it polls meanwhile).
@@ -54,6 +65,49 @@ impl Change {
     /// Whether the change deleted the resource.
     pub fn is_delete(&self) -> bool {
         self.version == 0
+    }
+}
+
+/// A change committed through this process's store, with what it wrote.
+#[derive(Clone)]
+pub struct LocalChange {
+    /// The change as the feed lists it.
+    pub change: Change,
+    /// The record written (a `Record<S>` of the change's kind); `None` for a delete.
+    record: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl LocalChange {
+    /// The record written, when the change wrote a `Record<S>`.
+    pub fn record<S: Stored>(&self) -> Option<&Record<S>> {
+        self.record.as_deref()?.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for LocalChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalChange")
+            .field("change", &self.change)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a store (and its clones) remembers of the changes committed through it.
+#[derive(Debug)]
+pub(crate) struct LocalFeed {
+    /// The newest sequence number committed; wakes readers.
+    newest: watch::Sender<i64>,
+    /// The last [`LOCAL_CHANGES_KEPT`] changes by sequence number (commits may be announced
+    /// slightly out of order).
+    recent: Mutex<BTreeMap<i64, LocalChange>>,
+}
+
+impl Default for LocalFeed {
+    fn default() -> Self {
+        Self {
+            newest: watch::channel(0).0,
+            recent: Mutex::default(),
+        }
     }
 }
 
@@ -92,7 +146,7 @@ pub(crate) async fn append(
     .fetch_one(&mut *conn)
     .await?;
     if backend == Backend::Postgres {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}")))
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}, '{seq}'")))
             .execute(&mut *conn)
             .await?;
     }
@@ -100,9 +154,26 @@ pub(crate) async fn append(
 }
 
 impl Store {
-    /// Wakes this process's feed readers: changes through `seq` are committed.
-    pub(crate) fn publish(&self, seq: i64) {
-        self.committed.send_if_modified(|newest| {
+    /// Announces the committed change `seq` of the `S` named `id` to this process's feed
+    /// readers, with the record it wrote (`None`: it deleted the resource), and wakes them.
+    pub(crate) fn publish<S: Stored>(&self, seq: i64, id: &str, written: Option<&Record<S>>) {
+        let committed = LocalChange {
+            change: Change {
+                seq,
+                kind: S::TABLE.to_owned(),
+                id: id.to_owned(),
+                version: written.map_or(0, |r| r.version),
+            },
+            record: written.map(|r| Arc::new(r.clone()) as Arc<dyn Any + Send + Sync>),
+        };
+        {
+            let mut recent = self.local.recent.lock().unwrap_or_else(|e| e.into_inner());
+            recent.insert(seq, committed);
+            while recent.len() > LOCAL_CHANGES_KEPT {
+                recent.pop_first();
+            }
+        }
+        self.local.newest.send_if_modified(|newest| {
             let newer = seq > *newest;
             if newer {
                 *newest = seq;
@@ -114,23 +185,30 @@ impl Store {
     /// The newest change committed through this store (or a clone), 0 when none yet: a write
     /// that returned is at or before it.
     pub fn local_change_seq(&self) -> i64 {
-        *self.committed.borrow()
+        *self.local.newest.borrow()
+    }
+
+    /// The change `seq` with the record it wrote, when it was committed through this store
+    /// (or a clone) among the last [`LOCAL_CHANGES_KEPT`]; otherwise read it from the feed.
+    pub fn local_change(&self, seq: i64) -> Option<LocalChange> {
+        let recent = self.local.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.get(&seq).cloned()
     }
 
     /// Changes with a sequence number above `after`, ascending, at most `limit` (1 to
     /// [`MAX_CHANGES_PAGE`]); with whether some right after `after` may have been pruned.
     pub async fn changes_after(&self, after: i64, limit: u32) -> Result<ChangePage, StoreError> {
-        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM resource_changes")
-            .fetch_one(&self.pool)
-            .await?;
+        // One statement, so the page and the oldest change come from one snapshot. An empty
+        // page is never a pruned one: pruning keeps the newest change.
         let rows = sqlx::query(
-            "SELECT seq, kind, id, version FROM resource_changes WHERE seq > $1 \
-             ORDER BY seq LIMIT $2",
+            "SELECT seq, kind, id, version, (SELECT MIN(seq) FROM resource_changes) AS oldest \
+             FROM resource_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after)
         .bind(i64::from(limit.clamp(1, MAX_CHANGES_PAGE)))
         .fetch_all(&self.pool)
         .await?;
+        let oldest: Option<i64> = rows.first().map(|row| row.try_get("oldest")).transpose()?;
         let changes = rows
             .iter()
             .map(|row| {
@@ -175,7 +253,7 @@ impl Store {
         let listen_url = (self.backend() == Backend::Postgres)
             .then(|| self.pool.connect_options().database_url.to_string());
         ChangeSignals {
-            local: self.committed.subscribe(),
+            local: self.local.newest.subscribe(),
             listen_url,
             listener: None,
             retry_at: None,
@@ -202,11 +280,24 @@ impl std::fmt::Debug for ChangeSignals {
     }
 }
 
+/// What ended a [`ChangeSignals::wait`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// A commit through the same store (or a clone): [`Store::local_change_seq`] says which,
+    /// [`Store::local_change`] what it wrote.
+    Local,
+    /// PostgreSQL notifications: changes through this sequence number are committed
+    /// (`i64::MAX` when a notification did not say).
+    Notified(i64),
+    /// The timeout passed: any change may have been committed elsewhere.
+    Timeout,
+}
+
 impl ChangeSignals {
-    /// Waits until a change may have been committed, or at most `timeout`. An error says the
-    /// PostgreSQL listener failed (after the wait): waits go on by poll and local wake-ups, and
-    /// the listener is connected again later.
-    pub async fn wait(&mut self, timeout: Duration) -> Result<(), StoreError> {
+    /// Waits until a change may have been committed, or at most `timeout`; what woke it. An
+    /// error says the PostgreSQL listener failed (after the wait): the reader should read the
+    /// feed, waits go on by poll and local wake-ups, and the listener is connected again later.
+    pub async fn wait(&mut self, timeout: Duration) -> Result<Wake, StoreError> {
         let connected = self.connect(timeout).await;
         let local = &mut self.local;
         let local = async move {
@@ -216,9 +307,12 @@ impl ChangeSignals {
             }
         };
         let listened = tokio::select! {
-            () = local => Ok(()),
-            heard = heard(self.listener.as_mut()) => heard,
-            () = tokio::time::sleep(timeout) => Ok(()),
+            // Notifications first: they cover local commits too, and one left waiting is
+            // only taken at the next wait.
+            biased;
+            heard = heard(self.listener.as_mut()) => heard.map(Wake::Notified),
+            () = local => Ok(Wake::Local),
+            () = tokio::time::sleep(timeout) => Ok(Wake::Timeout),
         };
         if listened.is_err() {
             self.listener = None;
@@ -259,12 +353,15 @@ impl ChangeSignals {
 }
 
 /// Waits for a notification on `listener` (forever without one), then takes the ones already
-/// buffered with it: one wake-up for a burst of commits.
-async fn heard(listener: Option<&mut PgListener>) -> Result<(), sqlx::Error> {
+/// buffered with it: one wake-up for a burst of commits; the newest change they announce.
+async fn heard(listener: Option<&mut PgListener>) -> Result<i64, sqlx::Error> {
     let Some(listener) = listener else {
         return std::future::pending().await;
     };
-    listener.recv().await?;
-    while listener.next_buffered().is_some() {}
-    Ok(())
+    let announced = |n: PgNotification| n.payload().parse().unwrap_or(i64::MAX);
+    let mut newest = announced(listener.recv().await?);
+    while let Some(n) = listener.next_buffered() {
+        newest = newest.max(announced(n));
+    }
+    Ok(newest)
 }

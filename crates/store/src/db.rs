@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Any, AnyPool, AssertSqlSafe, ConnectOptions, Connection, Transaction};
-use tokio::sync::watch;
 
 use crate::StoreError;
 
@@ -74,9 +73,9 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    /// The newest resource change committed through this handle or its clones, for the
-    /// in-process wake-up of change-feed readers (see [`crate::changes`]).
-    pub(crate) committed: Arc<watch::Sender<i64>>,
+    /// The resource changes committed through this handle or its clones, for the change-feed
+    /// readers of this process (see [`crate::changes`]).
+    pub(crate) local: Arc<crate::changes::LocalFeed>,
 }
 
 impl Store {
@@ -133,7 +132,7 @@ impl Store {
         let store = Store {
             pool,
             backend,
-            committed: Arc::new(watch::channel(0).0),
+            local: Arc::default(),
         };
         crate::migrate::run(&store).await?;
         Ok(store)

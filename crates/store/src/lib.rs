@@ -27,7 +27,9 @@ mod tokens;
 pub mod webhooks;
 
 pub use batch::CheckRecord;
-pub use changes::{Change, ChangePage, ChangeSignals, MAX_CHANGES_PAGE};
+pub use changes::{
+    Change, ChangePage, ChangeSignals, LOCAL_CHANGES_KEPT, LocalChange, MAX_CHANGES_PAGE, Wake,
+};
 pub use db::{Backend, SQLITE_FILE, Store, StoreConfig};
 pub use error::StoreError;
 pub use events::MAX_EVENTS_PAGE;

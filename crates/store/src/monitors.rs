@@ -100,7 +100,7 @@ impl Store {
         }
         tx.commit().await?;
         if let Some(seq) = change {
-            self.publish(seq);
+            self.publish::<MonitorSpec>(seq, id, None);
         }
         Ok(change.is_some())
     }

@@ -13,14 +13,14 @@ use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{MonitorSpec, Record, Version};
 
 use crate::changes;
-use crate::db::{Backend, from_json, from_ms, to_ms};
+use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_ms};
 use crate::{Store, StoreError};
 
 /// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
 const PUT_ATTEMPTS: usize = 8;
 
 /// A spec type stored as a versioned resource.
-pub trait Stored: Serialize + DeserializeOwned + PartialEq + Clone + Send + Sync {
+pub trait Stored: Serialize + DeserializeOwned + PartialEq + Clone + Send + Sync + 'static {
     /// The table holding this kind (a constant, never user input); also the kind's name in
     /// the change feed ([`Change::kind`](crate::Change::kind)).
     const TABLE: &'static str;
@@ -108,6 +108,29 @@ impl Store {
         get_in(&mut conn, id).await
     }
 
+    /// The resources of `ids` that exist, in no particular order: one query per
+    /// [`MAX_BINDS`] ids rather than one per id, for readers of a page of the change feed.
+    pub async fn get_many<S: Stored>(&self, ids: &[&str]) -> Result<Vec<Record<S>>, StoreError> {
+        let mut records = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_BINDS) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM {} WHERE id IN ({})",
+                S::TABLE,
+                params.join(", ")
+            );
+            // The text varies with the number of ids: not worth caching.
+            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                records.push(decode(&row)?);
+            }
+        }
+        Ok(records)
+    }
+
     /// Every resource of a kind, by id.
     pub async fn list<S: Stored>(&self) -> Result<Vec<Record<S>>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {} ORDER BY id", S::TABLE);
@@ -126,15 +149,15 @@ impl Store {
         let change = delete_in::<S>(&mut tx, self.backend(), id).await?;
         tx.commit().await?;
         if let Some(seq) = change {
-            self.publish(seq);
+            self.publish::<S>(seq, id, None);
         }
         Ok(change.is_some())
     }
 
     /// The record of a committed [`put_once`], its change announced.
-    pub(crate) fn published<S>(&self, written: Written<S>) -> Record<S> {
+    pub(crate) fn published<S: Stored>(&self, written: Written<S>) -> Record<S> {
         if let Some(seq) = written.change {
-            self.publish(seq);
+            self.publish(seq, &written.record.id, Some(&written.record));
         }
         written.record
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::spec::{HeartbeatCheck, Secret};
-use vedette_model::{Record, Version};
+use vedette_model::{MonitorSpec, Record, Version};
 use vedette_store::{Change, Store, StoreError};
 
 use crate::common::{Kind, TestDb, deleted_event, monitor};
@@ -18,6 +18,7 @@ backend_tests!(
     two_stores_on_one_database_see_each_others_writes,
     concurrent_writers_commit_in_feed_order,
     pruning_keeps_the_newest_change_and_reports_the_gap,
+    writes_are_handed_to_readers_of_the_same_store_only,
 );
 
 fn window(id: &str) -> Record<MaintenanceSpec> {
@@ -279,4 +280,64 @@ async fn pruning_keeps_the_newest_change_and_reports_the_gap(db: &TestDb) {
     assert!(!done.pruned && done.changes.is_empty());
     assert_eq!(store.last_change_seq().await.expect("last"), newest);
     store.close().await;
+}
+
+async fn writes_are_handed_to_readers_of_the_same_store_only(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let written = a.put_monitor(&monitor("m")).await.expect("put");
+    let seq = a.local_change_seq();
+    let local = a
+        .clone()
+        .local_change(seq)
+        .expect("kept by the writing store and its clones");
+    assert_eq!(
+        local.change,
+        Change {
+            seq,
+            kind: "monitors".to_owned(),
+            id: "m".to_owned(),
+            version: 1,
+        }
+    );
+    assert_eq!(local.record::<MonitorSpec>(), Some(&written));
+    assert_eq!(local.record::<MaintenanceSpec>(), None);
+    assert!(b.local_change(seq).is_none(), "b wrote nothing");
+
+    let other = b.put(&window("w"), None).await.expect("window through b");
+    let seq_b = b.local_change_seq();
+    assert!(seq_b > seq && a.local_change(seq_b).is_none());
+    assert_eq!(
+        b.local_change(seq_b)
+            .expect("kept by b")
+            .record::<MaintenanceSpec>(),
+        Some(&other)
+    );
+
+    assert!(a.delete_monitor("m", deleted_event).await.expect("delete"));
+    let deleted = a.local_change(a.local_change_seq()).expect("delete kept");
+    assert!(deleted.change.is_delete() && deleted.change.id == "m");
+    assert_eq!(deleted.record::<MonitorSpec>(), None);
+
+    // Readers behind read the records in one go; missing ones are left out.
+    for id in ["x", "y"] {
+        b.put_monitor(&monitor(id)).await.expect("put");
+    }
+    let mut read: Vec<String> = a
+        .get_many::<MonitorSpec>(&["y", "m", "x"])
+        .await
+        .expect("get many")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    read.sort();
+    assert_eq!(read, ["x", "y"]);
+    assert!(
+        a.get_many::<MonitorSpec>(&[])
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    a.close().await;
+    b.close().await;
 }
