@@ -89,6 +89,19 @@ pub struct DeliveryCounts {
     pub failed: u64,
 }
 
+impl DeliveryCounts {
+    /// The counts of endpoint `id`.
+    async fn of(state: &ApiState, id: &str) -> ApiResult<Self> {
+        let counts = state.engine.store().count_webhook_messages(id).await?;
+        let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
+        Ok(Self {
+            pending: count(MessageStatus::Pending),
+            succeeded: count(MessageStatus::Succeeded),
+            failed: count(MessageStatus::Failed),
+        })
+    }
+}
+
 /// A webhook endpoint as the API shows it: every secret replaced by `********`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Webhook")]
@@ -181,12 +194,9 @@ impl ApiResource for Webhooks {
         record: Record<EndpointSpec>,
         audience: Audience,
     ) -> ApiResult<WebhookView> {
-        let health = state
-            .engine
-            .store()
-            .webhook_endpoint_health(&record.id)
-            .await?
-            .unwrap_or_default();
+        let store = state.engine.store();
+        let health = store.webhook_endpoint_health(&record.id).await?;
+        let health = health.unwrap_or_default();
         let mut spec = record.spec.redacted(state.webhooks.catalog());
         if audience == Audience::Reader {
             spec.url = spec.url.as_deref().map(hide_query);
@@ -211,19 +221,11 @@ impl ApiResource for Webhooks {
         record: Record<EndpointSpec>,
         audience: Audience,
     ) -> ApiResult<WebhookView> {
-        let counts = state
-            .engine
-            .store()
-            .count_webhook_messages(&record.id)
-            .await?;
-        let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
-        let mut view = Self::view(state, record, audience).await?;
-        view.deliveries = Some(DeliveryCounts {
-            pending: count(MessageStatus::Pending),
-            succeeded: count(MessageStatus::Succeeded),
-            failed: count(MessageStatus::Failed),
-        });
-        Ok(view)
+        let deliveries = DeliveryCounts::of(state, &record.id).await?;
+        Ok(WebhookView {
+            deliveries: Some(deliveries),
+            ..Self::view(state, record, audience).await?
+        })
     }
 
     /// With the signing secret, shown only here; not to be cached.
