@@ -2,12 +2,11 @@
 //! receiver (a child process); prints deliveries per second from the durable queue, the time to
 //! drain it, CPU and peak RSS.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
-use vedette_model::{Event, EventType};
+use vedette_model::{Event, EventType, Record};
 use vedette_store::{MessageStatus, Store, StoreConfig};
 use vedette_webhooks::samples::sample_event;
 use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointSpec};
@@ -64,12 +63,7 @@ async fn main() -> anyhow::Result<()> {
         }))?;
         spec.ensure_secret();
         store
-            .put_webhook_endpoint(
-                &format!("bench-{n}"),
-                &BTreeMap::new(),
-                &serde_json::to_value(&spec)?,
-                None,
-            )
+            .put(&Record::new(format!("bench-{n}"), spec), None)
             .await?;
     }
     let template = sample_event(EventType::MonitorDown);

@@ -4,20 +4,18 @@
 
 use std::sync::OnceLock;
 
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::{delete, get, post};
 
 use crate::api::crud;
 use crate::api::maintenance::Maintenance;
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
 use crate::api::route::{
-    ADMIN, Body, CREATE_ERRORS, CURSOR, EVENT_TYPES, FROM, ID, IF_MATCH, IF_NONE_MATCH,
-    IF_NONE_MATCH_READ, In, LIMIT, Param, READ, REASON, Route, SELECTOR, TO, WRITE, WRITE_ERRORS,
-    path, query,
+    ADMIN, Body, CURSOR, EVENT_TYPES, FROM, ID, IF_MATCH, In, LIMIT, Param, READ, REASON, Route,
+    SELECTOR, TO, WRITE, path, query,
 };
-use crate::api::{
-    event_types, events, incidents, integrations, results, series, status, tokens, webhooks,
-};
+use crate::api::webhooks::{self, Webhooks};
+use crate::api::{event_types, events, incidents, integrations, results, series, status, tokens};
 use crate::{app, metrics};
 
 const PUSH_PARAMS: [Param; 3] = [
@@ -171,7 +169,7 @@ const BEFORE_MAINTENANCE: &[Route] = &[
     },
 ];
 
-/// Events, status, webhooks, catalogs, tokens, the document, health and heartbeats.
+/// Events and status.
 const AFTER_MAINTENANCE: &[Route] = &[
     Route {
         method: "GET",
@@ -248,37 +246,11 @@ const AFTER_MAINTENANCE: &[Route] = &[
         created: None,
         handler: || get(status::get),
     },
-    Route {
-        method: "GET",
-        path: "/api/v1/webhooks",
-        operation_id: "listWebhooks",
-        summary: "List webhook endpoints, ordered by id (secrets redacted)",
-        tag: "webhooks",
-        scope: READ,
-        params: &[SELECTOR, LIMIT, CURSOR],
-        request: Body::Empty,
-        status: 200,
-        response: Body::Json("WebhookList"),
-        errors: &[400],
-        created: None,
-        handler: || get(webhooks::list),
-    },
-    Route {
-        method: "POST",
-        path: "/api/v1/webhooks",
-        operation_id: "createWebhook",
-        summary: "Create a webhook endpoint; 201 with Location and the signing secret, shown \
-                  only here",
-        tag: "webhooks",
-        scope: WRITE,
-        params: &[],
-        request: Body::Json("WebhookWrite"),
-        status: 201,
-        response: Body::Json("CreatedWebhook"),
-        errors: CREATE_ERRORS,
-        created: None,
-        handler: || post(webhooks::create),
-    },
+];
+
+/// Webhook operations beside the shared ones, catalogs, tokens, the document, health and
+/// heartbeats.
+const AFTER_WEBHOOKS: &[Route] = &[
     Route {
         method: "POST",
         path: "/api/v1/webhooks/preview",
@@ -293,67 +265,6 @@ const AFTER_MAINTENANCE: &[Route] = &[
         errors: &[400, 413, 415, 422, 503],
         created: None,
         handler: || post(webhooks::preview),
-    },
-    Route {
-        method: "GET",
-        path: "/api/v1/webhooks/{id}",
-        operation_id: "getWebhook",
-        summary: "One webhook endpoint (secrets redacted) with its message counts",
-        tag: "webhooks",
-        scope: READ,
-        params: &[ID, IF_NONE_MATCH_READ],
-        request: Body::Empty,
-        status: 200,
-        response: Body::Json("Webhook"),
-        errors: &[304, 404],
-        created: None,
-        handler: || get(webhooks::get_one),
-    },
-    Route {
-        method: "PUT",
-        path: "/api/v1/webhooks/{id}",
-        operation_id: "putWebhook",
-        summary: "Create or replace a webhook endpoint; `********` keeps a secret, an absent \
-                  `secrets` keeps the signing secrets",
-        tag: "webhooks",
-        scope: WRITE,
-        params: &[ID, IF_MATCH, IF_NONE_MATCH],
-        request: Body::Json("WebhookWrite"),
-        status: 200,
-        response: Body::Json("Webhook"),
-        errors: WRITE_ERRORS,
-        created: Some(Body::Json("CreatedWebhook")),
-        handler: || put(webhooks::put),
-    },
-    Route {
-        method: "PATCH",
-        path: "/api/v1/webhooks/{id}",
-        operation_id: "patchWebhook",
-        summary: "Change a webhook endpoint with a JSON Merge Patch over labels and spec",
-        tag: "webhooks",
-        scope: WRITE,
-        params: &[ID, IF_MATCH],
-        request: Body::MergePatch("WebhookPatch"),
-        status: 200,
-        response: Body::Json("Webhook"),
-        errors: &[400, 404, 409, 412, 413, 415, 422],
-        created: None,
-        handler: || patch(webhooks::patch),
-    },
-    Route {
-        method: "DELETE",
-        path: "/api/v1/webhooks/{id}",
-        operation_id: "deleteWebhook",
-        summary: "Delete a webhook endpoint with its messages and delivery log",
-        tag: "webhooks",
-        scope: WRITE,
-        params: &[ID, IF_MATCH],
-        request: Body::Empty,
-        status: 204,
-        response: Body::Empty,
-        errors: &[404, 412],
-        created: None,
-        handler: || delete(webhooks::delete),
     },
     Route {
         method: "POST",
@@ -681,6 +592,8 @@ pub fn all() -> &'static [Route] {
         routes.extend_from_slice(BEFORE_MAINTENANCE);
         routes.extend(crud::routes::<Maintenance>());
         routes.extend_from_slice(AFTER_MAINTENANCE);
+        routes.extend(crud::routes::<Webhooks>());
+        routes.extend_from_slice(AFTER_WEBHOOKS);
         routes
     })
 }

@@ -1,5 +1,5 @@
 //! Vedette's storage: monitors, raw results, rollups, statuses, incidents, the events outbox,
-//! heartbeats, maintenance windows and the change feed of versioned resources, over SQLite
+//! heartbeats, maintenance windows, webhook endpoints and their queue, and the change feed of versioned resources, over SQLite
 //! (WAL, embedded, the default) or PostgreSQL.
 //!
 //! Both backends run the same SQL through sqlx's `Any` driver (`$n` placeholders, integers,
@@ -49,6 +49,6 @@ pub use rollup::{Bucket, Resolution};
 pub use status::MonitorStatus;
 pub use tokens::{NewToken, Revocation, Scope, TokenRecord, token_sha256};
 pub use webhooks::{
-    MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, WebhookAttempt,
-    WebhookEndpointRecord, WebhookMessage,
+    EndpointHealth, MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage,
+    WebhookAttempt, WebhookMessage,
 };

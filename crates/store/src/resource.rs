@@ -1,6 +1,6 @@
-//! Versioned resources (monitors, maintenance windows, and every kind to come): one table per
-//! kind with the same columns — id, labels, spec JSON, source, version, timestamps — and one
-//! optimistic-concurrency path for all of them. A kind is a spec type implementing [`Stored`].
+//! Versioned resources (monitors, maintenance windows, webhook endpoints, and every kind to
+//! come): one table per kind with the same columns — id, labels, spec JSON, source, version,
+//! timestamps — and one optimistic-concurrency path for all of them. A kind is a spec type implementing [`Stored`].
 //! Every write or delete that changes a row also appends to the change feed in its
 //! transaction ([`crate::changes`]).
 
@@ -26,6 +26,16 @@ pub trait Stored: Serialize + DeserializeOwned + PartialEq + Clone + Send + Sync
     const TABLE: &'static str;
     /// What errors call one of these: `monitor`, `maintenance window`.
     const KIND: &'static str;
+    /// Rows of other tables that go with a resource when it is deleted, as `(table, column
+    /// holding its id)`: a webhook endpoint's messages and delivery log.
+    const OWNED: &'static [(&'static str, &'static str)] = &[];
+
+    /// Columns kept beside the spec (not part of it, not versioned) that writing this spec
+    /// over a stored one resets to NULL: enabling a webhook endpoint again clears its
+    /// delivery health ([`crate::webhooks::HEALTH_COLUMNS`]).
+    fn resets(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 impl Stored for MonitorSpec {
@@ -244,6 +254,9 @@ pub(crate) async fn put_once<S: Stored>(
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
+            if written == 1 && !record.spec.resets().is_empty() {
+                reset(conn, S::TABLE, record.spec.resets(), &record.id).await?;
+            }
             let stored = Record {
                 version: current.version + 1,
                 created_at: current.created_at,
@@ -270,6 +283,26 @@ pub(crate) async fn put_once<S: Stored>(
     })
 }
 
+/// Sets `columns` of resource `id` to NULL (see [`Stored::resets`]).
+async fn reset(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    id: &str,
+) -> Result<(), StoreError> {
+    let set = columns
+        .iter()
+        .map(|c| format!("{c} = NULL"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("UPDATE {table} SET {set} WHERE id = $1");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// One resource by id, read on `conn`.
 pub(crate) async fn get_in<S: Stored>(
     conn: &mut sqlx::AnyConnection,
@@ -292,6 +325,13 @@ pub(crate) async fn delete_in<S: Stored>(
     backend: Backend,
     id: &str,
 ) -> Result<Option<i64>, StoreError> {
+    for (table, column) in S::OWNED {
+        let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
     let sql = format!("DELETE FROM {} WHERE id = $1", S::TABLE);
     let deleted = sqlx::query(AssertSqlSafe(sql))
         .bind(id)

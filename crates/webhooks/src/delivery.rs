@@ -119,14 +119,6 @@ pub enum DeliveryError {
     /// No such endpoint.
     #[error("no webhook endpoint {0:?}")]
     UnknownEndpoint(String),
-    /// The stored endpoint spec cannot be read.
-    #[error("webhook endpoint {id:?} has an unreadable spec: {message}")]
-    BadSpec {
-        /// Endpoint id.
-        id: String,
-        /// Why.
-        message: String,
-    },
 }
 
 /// Queues a test delivery of the sample event of `event_type` to an endpoint (the API's "send
@@ -136,7 +128,7 @@ pub async fn enqueue_test_event(
     endpoint_id: &str,
     event_type: EventType,
 ) -> Result<String, DeliveryError> {
-    if store.get_webhook_endpoint(endpoint_id).await?.is_none() {
+    if store.get::<EndpointSpec>(endpoint_id).await?.is_none() {
         return Err(DeliveryError::UnknownEndpoint(endpoint_id.to_owned()));
     }
     let mut event = samples::sample_event(event_type);
@@ -381,21 +373,17 @@ impl Dispatcher {
         }
     }
 
-    /// Every enabled endpoint whose spec reads back.
+    /// Every enabled endpoint.
     async fn load_endpoints(&self) -> Result<Vec<(String, EndpointSpec)>, DeliveryError> {
-        let mut out = Vec::new();
-        for record in self.inner.store.list_webhook_endpoints().await? {
-            if !record.enabled() {
-                continue;
-            }
-            match serde_json::from_value::<EndpointSpec>(record.spec) {
-                Ok(spec) => out.push((record.id, spec)),
-                Err(e) => {
-                    tracing::warn!(endpoint = %record.id, error = %e, "skipping webhook endpoint with an unreadable spec");
-                }
-            }
-        }
-        Ok(out)
+        Ok(self
+            .inner
+            .store
+            .list::<EndpointSpec>()
+            .await?
+            .into_iter()
+            .filter(|record| record.spec.enabled)
+            .map(|record| (record.id, record.spec))
+            .collect())
     }
 
     /// Delivers an endpoint's due messages until none is left.
@@ -416,17 +404,13 @@ impl Dispatcher {
         let store = &self.inner.store;
         let next_slot = tokio::sync::Mutex::new(Instant::now());
         while !stop.is_cancelled() {
-            let Some(record) = store.get_webhook_endpoint(endpoint_id).await? else {
+            let Some(record) = store.get::<EndpointSpec>(endpoint_id).await? else {
                 return Ok(());
             };
-            if !record.enabled() {
+            let spec = record.spec;
+            if !spec.enabled {
                 return Ok(());
             }
-            let spec: EndpointSpec =
-                serde_json::from_value(record.spec).map_err(|e| DeliveryError::BadSpec {
-                    id: endpoint_id.to_owned(),
-                    message: e.to_string(),
-                })?;
             let timeout = Duration::from_millis(spec.timeout.as_millis());
             let now = Utc::now();
             let lease = now
@@ -557,7 +541,12 @@ impl Dispatcher {
         if let Some(reason) = disable_reason {
             let event = disabled_event(&m.endpoint_id, &reason, now);
             if store
-                .disable_webhook_endpoint(&m.endpoint_id, &reason, now, Some(&event))
+                .disable_webhook_endpoint::<EndpointSpec>(
+                    &m.endpoint_id,
+                    &reason,
+                    now,
+                    Some(&event),
+                )
                 .await?
                 .is_some()
             {

@@ -20,8 +20,8 @@ use crate::catalog::Catalog;
 use crate::signing::{self, SigningKey};
 use crate::templates::Engine;
 
-/// Shown in place of a secret value.
-pub const REDACTED: &str = "********";
+/// Shown in place of a secret value (the model's one marker).
+pub use vedette_model::REDACTED;
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// Longest timeout an endpoint may set.
@@ -294,6 +294,35 @@ pub struct EndpointSpec {
     /// Signing secrets, newest first; during a rotation older ones carry `expires_at`.
     #[serde(default)]
     pub secrets: Vec<SigningSecret>,
+}
+
+/// Endpoints are versioned resources, stored with their delivery health beside them.
+impl vedette_store::Stored for EndpointSpec {
+    const TABLE: &'static str = vedette_store::webhooks::ENDPOINTS_TABLE;
+    const KIND: &'static str = "webhook endpoint";
+    const OWNED: &'static [(&'static str, &'static str)] = vedette_store::webhooks::OWNED_ROWS;
+
+    /// Enabling an endpoint (again) clears its failure run and a disablement.
+    fn resets(&self) -> &'static [&'static str] {
+        if self.enabled {
+            vedette_store::webhooks::HEALTH_COLUMNS
+        } else {
+            &[]
+        }
+    }
+}
+
+impl vedette_store::webhooks::Endpoint for EndpointSpec {
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn disabled(self) -> Self {
+        Self {
+            enabled: false,
+            ..self
+        }
+    }
 }
 
 impl EndpointSpec {

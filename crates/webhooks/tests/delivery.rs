@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::EVENT_VERSION;
-use vedette_model::{Event, EventType, MonitorSpec};
+use vedette_model::{Event, EventType, MonitorSpec, Record};
 use vedette_store::{
     MessageFilter, MessageStatus, MonitorRecord, NewWebhookMessage, Store, StoreConfig,
     WebhookMessage,
@@ -483,13 +483,18 @@ async fn gone_disables_the_endpoint() {
         assert_eq!(note.endpoint_id, "gone");
         assert!(note.reason.contains("410"), "{}", note.reason);
         let record = store
-            .get_webhook_endpoint("gone")
+            .get::<EndpointSpec>("gone")
             .await
             .expect("get")
             .expect("exists");
-        assert!(!record.enabled());
+        assert!(!record.spec.enabled);
+        let health = store
+            .webhook_endpoint_health("gone")
+            .await
+            .expect("health")
+            .expect("exists");
         assert!(
-            record
+            health
                 .disabled_reason
                 .as_deref()
                 .is_some_and(|r| r.contains("410"))
@@ -516,18 +521,18 @@ async fn gone_disables_the_endpoint() {
         stop.cancel();
         assert_eq!(rx.seen().len(), 1, "one attempt, then disabled");
         // Re-enabling through a put clears the disablement.
-        let mut spec: EndpointSpec = serde_json::from_value(record.spec).expect("spec");
+        let mut spec = record.spec;
         spec.enabled = true;
         let again = store
-            .put_webhook_endpoint(
-                "gone",
-                &BTreeMap::new(),
-                &serde_json::to_value(&spec).expect("json"),
-                None,
-            )
+            .put(&Record::new("gone", spec), None)
             .await
             .expect("put");
-        assert!(again.enabled() && again.disabled_at.is_none());
+        let health = store
+            .webhook_endpoint_health("gone")
+            .await
+            .expect("health")
+            .expect("exists");
+        assert!(again.spec.enabled && health.disabled_at.is_none());
     }
     on_every_db!(case);
 }

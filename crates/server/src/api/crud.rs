@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing;
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::Value;
 use vedette_model::selector::{self, Selector};
 use vedette_model::{Audience, Record, Version};
 use vedette_store::{StoreError, Stored};
@@ -34,7 +35,7 @@ use super::route::{
 };
 
 /// A versioned resource kind served by the shared handlers.
-pub trait ApiResource: Send + Sync + 'static {
+pub trait ApiResource: Sized + Send + Sync + 'static {
     /// What the resource is.
     type Spec: Spec + Stored + JsonSchema + 'static;
     /// How answers show it; its schema must be named [`Self::NAME`].
@@ -50,6 +51,18 @@ pub trait ApiResource: Send + Sync + 'static {
     const NAME: &'static str;
     /// The collection in operation ids: `Monitors` (`listMonitors`).
     const NAMES: &'static str;
+    /// The schema of a create's answer (see [`Self::created`]).
+    const CREATED: &'static str = Self::NAME;
+    /// Ids this kind may not take (they are paths of routes of its own).
+    const RESERVED_IDS: &'static [&'static str] = &[];
+    /// Whether resources of this kind may also come from config files or the demo, which the
+    /// API refuses to change (409); `false` when only the API writes them.
+    const FROM_FILES: bool = true;
+
+    /// Reads a write body (`{"id"?, "labels"?, "spec"}`); 422 listing every problem.
+    fn parse(body: Value) -> ApiResult<Envelope<Self::Spec>> {
+        body::parse(body)
+    }
 
     /// The display name a new id is made from.
     fn name(spec: &Self::Spec) -> Option<&str>;
@@ -61,8 +74,32 @@ pub trait ApiResource: Send + Sync + 'static {
         audience: Audience,
     ) -> impl Future<Output = ApiResult<Self::View>> + Send;
 
+    /// The answer for `record` read on its own (`GET /{collection}/{id}`), which may say
+    /// more than a list does.
+    fn detail(
+        state: &ApiState,
+        record: Record<Self::Spec>,
+        audience: Audience,
+    ) -> impl Future<Output = ApiResult<Self::View>> + Send {
+        Self::view(state, record, audience)
+    }
+
+    /// The answer to a create, `record` as just stored: 201 with `Location`, `ETag` and the
+    /// writer's view.
+    fn created(
+        state: &ApiState,
+        record: Record<Self::Spec>,
+    ) -> impl Future<Output = ApiResult<Response>> + Send {
+        async move {
+            let location = location::<Self>(&record.id);
+            let version = record.version;
+            let body = Self::view(state, record, Audience::Writer).await?;
+            Ok(resource::created(location, version, body))
+        }
+    }
+
     /// The spec a writer is shown, which a merge patch applies to.
-    fn shown(spec: &Self::Spec) -> Self::Spec {
+    fn shown(_state: &ApiState, spec: &Self::Spec) -> Self::Spec {
         spec.clone()
     }
 
@@ -142,6 +179,21 @@ pub fn not_found<R: ApiResource>(id: &str) -> Problem {
     Problem::not_found(format!("no {} {id:?}", R::KIND))
 }
 
+/// Where a resource of kind `R` is served: `/api/v1/monitors/{id}`.
+pub fn location<R: ApiResource>(id: &str) -> String {
+    format!("/api/v1/{}/{id}", R::COLLECTION)
+}
+
+/// 422 unless the id in the URL is valid, not reserved for a route of `R`'s, and the body's
+/// id, if any, is the same.
+fn check_ids<R: ApiResource>(path_id: &str, body_id: Option<&str>) -> ApiResult<()> {
+    resource::check_ids(path_id, body_id)?;
+    if R::RESERVED_IDS.contains(&path_id) {
+        return Err(Problem::invalid("id", format!("{path_id:?} is reserved")));
+    }
+    Ok(())
+}
+
 /// `monitor "id"`, for precondition messages.
 pub fn what<R: ApiResource>(id: &str) -> String {
     format!("{} {id:?}", R::KIND)
@@ -160,14 +212,12 @@ pub async fn respond<R: ApiResource>(
     record: Record<R::Spec>,
     created: bool,
 ) -> ApiResult<Response> {
+    if created {
+        return R::created(state, record).await;
+    }
     let version = record.version;
-    let location = format!("/api/v1/{}/{}", R::COLLECTION, record.id);
     let body = R::view(state, record, Audience::Writer).await?;
-    Ok(if created {
-        resource::created(location, version, body)
-    } else {
-        resource::with_etag(StatusCode::OK, version, body)
-    })
+    Ok(resource::with_etag(StatusCode::OK, version, body))
 }
 
 /// Prepares and writes `wanted` over `stored`, then waits for the engine to follow; the
@@ -233,7 +283,7 @@ pub async fn get<R: ApiResource>(
         return Ok(resource::not_modified(record.version));
     }
     let version = record.version;
-    let view = R::view(&state, record, audience_of(principal.as_ref())).await?;
+    let view = R::detail(&state, record, audience_of(principal.as_ref())).await?;
     Ok(resource::with_etag(StatusCode::OK, version, view))
 }
 
@@ -244,8 +294,8 @@ pub async fn put<R: ApiResource>(
     pre: Preconditions,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let envelope = body::parse::<R::Spec>(body)?;
-    resource::check_ids(&id, envelope.id.as_deref())?;
+    let envelope = R::parse(body)?;
+    check_ids::<R>(&id, envelope.id.as_deref())?;
     let wanted = record(&id, envelope);
     for _ in 0..WRITE_ATTEMPTS {
         let existing = state.engine.store().get::<R::Spec>(&id).await?;
@@ -265,12 +315,13 @@ pub async fn create<R: ApiResource>(
     State(state): State<ApiState>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let envelope = body::parse::<R::Spec>(body)?;
+    let envelope = R::parse(body)?;
     let candidates = match &envelope.id {
         Some(id) => vec![id.clone()],
         None => resource::id_candidates(R::name(&envelope.spec), R::ID_PREFIX),
     };
     for id in &candidates {
+        check_ids::<R>(id, None)?;
         if let Some(stored) = commit::<R>(&state, record(id, envelope.clone()), None).await? {
             return respond::<R>(&state, stored, true).await;
         }
@@ -292,10 +343,10 @@ pub async fn patch<R: ApiResource>(
 ) -> ApiResult<Response> {
     body::expect_merge_patch(&patch)?;
     modify::<R>(&state, &id, &pre, |existing| {
-        let mut document = body::document(&existing.labels, &R::shown(&existing.spec))?;
+        let mut document = body::document(&existing.labels, &R::shown(&state, &existing.spec))?;
         body::merge_patch(&mut document, &patch);
-        let envelope = body::parse::<R::Spec>(document)?;
-        resource::check_ids(&id, envelope.id.as_deref())?;
+        let envelope = R::parse(document)?;
+        check_ids::<R>(&id, envelope.id.as_deref())?;
         Ok(record(&id, envelope))
     })
     .await
@@ -309,6 +360,17 @@ pub async fn modify<R: ApiResource>(
     pre: &Preconditions,
     change: impl Fn(&Record<R::Spec>) -> ApiResult<Record<R::Spec>>,
 ) -> ApiResult<Response> {
+    let stored = modified::<R>(state, id, pre, change).await?;
+    respond::<R>(state, stored, false).await
+}
+
+/// [`modify`] answering the stored record, for operations that answer differently.
+pub async fn modified<R: ApiResource>(
+    state: &ApiState,
+    id: &str,
+    pre: &Preconditions,
+    change: impl Fn(&Record<R::Spec>) -> ApiResult<Record<R::Spec>>,
+) -> ApiResult<Record<R::Spec>> {
     for _ in 0..WRITE_ATTEMPTS {
         let existing = state
             .engine
@@ -320,7 +382,7 @@ pub async fn modify<R: ApiResource>(
         pre.check_write(&what::<R>(id), Some(existing.version))?;
         let wanted = change(&existing)?;
         if let Some(stored) = commit::<R>(state, wanted, Some(&existing)).await? {
-            return respond::<R>(state, stored, false).await;
+            return Ok(stored);
         }
     }
     Err(contention::<R>(id))
@@ -358,6 +420,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
     let collection = text(format!("/api/v1/{}", R::COLLECTION));
     let item = text(format!("/api/v1/{}/{{id}}", R::COLLECTION));
     let schema = text(R::NAME.to_owned());
+    let created = text(R::CREATED.to_owned());
     let write = text(format!("{}Write", R::NAME));
     let base = Route {
         method: "GET",
@@ -397,6 +460,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             params: &[],
             request: Body::Json(write),
             status: 201,
+            response: Body::Json(created),
             errors: CREATE_ERRORS,
             handler: || routing::post(create::<R>),
             ..base
@@ -418,7 +482,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             )),
             params: &[ID, IF_MATCH, IF_NONE_MATCH],
             request: Body::Json(write),
-            created: Some(Body::Json(schema)),
+            created: Some(Body::Json(created)),
             errors: WRITE_ERRORS,
             handler: || routing::put(put::<R>),
             ..base
@@ -441,7 +505,11 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             summary: text(format!("Delete a {}", R::KIND)),
             status: 204,
             response: Body::Empty,
-            errors: &[404, 409, 412],
+            errors: if R::FROM_FILES {
+                &[404, 409, 412]
+            } else {
+                &[404, 412]
+            },
             handler: || routing::delete(delete::<R>),
             ..base
         },

@@ -264,7 +264,7 @@ impl ApiResource for Monitors {
         view(state, record, audience).await
     }
 
-    fn shown(spec: &MonitorSpec) -> MonitorSpec {
+    fn shown(_state: &ApiState, spec: &MonitorSpec) -> MonitorSpec {
         spec.clone().redacted(Audience::Writer)
     }
 

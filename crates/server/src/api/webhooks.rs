@@ -1,6 +1,6 @@
-//! `/webhooks` and `/messages`: webhook endpoints with the monitors' conventions (ids, labels,
-//! versions and preconditions, 422 with field paths), secrets redacted in every answer (the
-//! signing secret is shown once, on create and on rotation), previews, test events, and the
+//! `/webhooks` and `/messages`: webhook endpoints, served by the shared resource handlers
+//! ([`super::crud`]) with secrets redacted in every answer (the signing secret is shown once,
+//! on create and on rotation); and beside them previews, test events, secret rotation and the
 //! delivery log with replay and recovery.
 //!
 //! Deliveries themselves are made by the dispatcher `serve` runs; these routes only write the
@@ -10,38 +10,33 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vedette_model::{Audience, Event, EventType, FieldError, REDACTED, selector};
-use vedette_store::{
-    MessageFilter, MessageStatus, StoreError, WebhookAttempt, WebhookEndpointRecord, WebhookMessage,
-};
+use vedette_model::{Audience, Event, EventType, FieldError, REDACTED, Record};
+use vedette_store::{MessageFilter, MessageStatus, WebhookAttempt, WebhookMessage};
 use vedette_webhooks::catalog::Catalog;
 use vedette_webhooks::delivery::{self, RenderError};
 use vedette_webhooks::endpoint::{IntegrationRef, SigningSecret, TemplateSpec};
 use vedette_webhooks::templates::{Admission, TemplateErrorKind};
 use vedette_webhooks::{EndpointSpec, Engine, Secret, TemplateLimits, samples, signing};
 
-use super::auth::Principal;
+use super::ApiState;
 use super::body::{self, Envelope, Spec};
+use super::crud::{self, ApiResource};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, Destination, WRITE_ATTEMPTS};
+use super::resource::{self, Destination};
 use super::time::parse_time;
 use crate::app::AppState;
 
-const KIND: &str = "webhook endpoint";
-const CURSOR: &str = "webhooks";
 const DELIVERY_CURSOR: &str = "deliveries";
-/// Ids a webhook endpoint may not take (they are routes of their own).
-const RESERVED_IDS: [&str; 1] = ["preview"];
 /// Fields of a webhook answer that a write ignores, besides those every resource has.
 const READ_ONLY: [&str; 5] = [
     "failing_since",
@@ -94,6 +89,19 @@ pub struct DeliveryCounts {
     pub failed: u64,
 }
 
+impl DeliveryCounts {
+    /// The counts of endpoint `id`.
+    async fn of(state: &ApiState, id: &str) -> ApiResult<Self> {
+        let counts = state.engine.store().count_webhook_messages(id).await?;
+        let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
+        Ok(Self {
+            pending: count(MessageStatus::Pending),
+            succeeded: count(MessageStatus::Succeeded),
+            failed: count(MessageStatus::Failed),
+        })
+    }
+}
+
 /// A webhook endpoint as the API shows it: every secret replaced by `********`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Webhook")]
@@ -138,113 +146,175 @@ pub struct CreatedWebhookView {
 }
 
 impl Spec for EndpointSpec {
-    /// Checked against the catalog and template engine after parsing, in [`parse_write`].
+    /// Checked against the catalog and template engine once secrets are restored, in
+    /// [`Webhooks::prepare`].
     fn problems(&self, _prefix: &str) -> Vec<FieldError> {
         Vec::new()
     }
 }
 
-fn not_found(id: &str) -> Problem {
-    Problem::not_found(format!("no webhook endpoint {id:?}"))
-}
+/// The webhook endpoint kind of the API: served by the shared handlers ([`super::crud`]), with
+/// its signing secret made on create and shown only then, secrets sent back as `********`
+/// kept while the destination stays, and the delivery health beside the spec.
+pub struct Webhooks;
 
-/// The stored spec, readable.
-fn stored_spec(record: &WebhookEndpointRecord) -> ApiResult<EndpointSpec> {
-    serde_json::from_value(record.spec.clone()).map_err(|e| {
-        Problem::internal(&format!(
-            "webhook endpoint {:?} has an unreadable spec: {e}",
-            record.id
-        ))
-    })
-}
+impl ApiResource for Webhooks {
+    type Spec = EndpointSpec;
+    type View = WebhookView;
+    const KIND: &'static str = "webhook endpoint";
+    const COLLECTION: &'static str = "webhooks";
+    const ID_PREFIX: &'static str = "wh";
+    const NAME: &'static str = "Webhook";
+    const NAMES: &'static str = "Webhooks";
+    const CREATED: &'static str = "CreatedWebhook";
+    const RESERVED_IDS: &'static [&'static str] = &["preview"];
+    const FROM_FILES: bool = false;
 
-/// An endpoint as the API shows it: every secret as `********`, and for read tokens the URL's
-/// query string too.
-fn view(
-    services: &WebhookServices,
-    record: WebhookEndpointRecord,
-    audience: Audience,
-) -> ApiResult<WebhookView> {
-    let mut spec = stored_spec(&record)?.redacted(services.catalog());
-    if audience == Audience::Reader {
-        spec.url = spec.url.as_deref().map(hide_query);
-    }
-    Ok(WebhookView {
-        id: record.id,
-        labels: record.labels,
-        spec,
-        version: record.version,
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-        failing_since: record.failing_since,
-        disabled_at: record.disabled_at,
-        disabled_reason: record.disabled_reason,
-        deliveries: None,
-    })
-}
-
-async fn find(state: &AppState, id: &str) -> ApiResult<WebhookEndpointRecord> {
-    state
-        .engine
-        .store()
-        .get_webhook_endpoint(id)
-        .await?
-        .ok_or_else(|| not_found(id))
-}
-
-/// Parses and validates a write body. With `previous` (an update), secrets echoed as
-/// `********` are restored from it and an absent `secrets` list keeps its secrets; without
-/// (a create), a signing secret is generated when none is given.
-fn parse_write(
-    services: &WebhookServices,
-    body: Value,
-    previous: Option<&EndpointSpec>,
-) -> ApiResult<Envelope<EndpointSpec>> {
-    let body = match body {
-        Value::Object(mut map) => {
-            for key in READ_ONLY {
-                map.remove(key);
+    /// Read-only fields of a webhook answer are ignored too, and type errors of signing
+    /// secrets do not quote the value.
+    fn parse(body: Value) -> ApiResult<Envelope<EndpointSpec>> {
+        let body = match body {
+            Value::Object(mut map) => {
+                for key in READ_ONLY {
+                    map.remove(key);
+                }
+                Value::Object(map)
             }
-            Value::Object(map)
+            other => other,
+        };
+        body::parse::<EndpointSpec>(body).map_err(hide_secret_values)
+    }
+
+    fn name(spec: &EndpointSpec) -> Option<&str> {
+        spec.integration.as_ref().map(|i| i.name.as_str())
+    }
+
+    async fn view(
+        state: &ApiState,
+        record: Record<EndpointSpec>,
+        audience: Audience,
+    ) -> ApiResult<WebhookView> {
+        let store = state.engine.store();
+        let health = store.webhook_endpoint_health(&record.id).await?;
+        let health = health.unwrap_or_default();
+        let mut spec = record.spec.redacted(state.webhooks.catalog());
+        if audience == Audience::Reader {
+            spec.url = spec.url.as_deref().map(hide_query);
         }
-        other => other,
-    };
-    let mut envelope = body::parse::<EndpointSpec>(body).map_err(hide_secret_values)?;
-    let spec = &mut envelope.spec;
-    let mut kept = Vec::new();
-    match previous {
-        Some(previous) => {
-            let before = serde_json::to_value(&*spec).map_err(|e| Problem::internal(&e))?;
-            if spec.secrets.is_empty() {
-                spec.secrets.clone_from(&previous.secrets);
-            } else {
-                spec.restore_redacted(previous);
+        Ok(WebhookView {
+            id: record.id,
+            labels: record.labels,
+            spec,
+            version: record.version,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            failing_since: health.failing_since,
+            disabled_at: health.disabled_at,
+            disabled_reason: health.disabled_reason,
+            deliveries: None,
+        })
+    }
+
+    /// With the endpoint's message counts.
+    async fn detail(
+        state: &ApiState,
+        record: Record<EndpointSpec>,
+        audience: Audience,
+    ) -> ApiResult<WebhookView> {
+        let deliveries = DeliveryCounts::of(state, &record.id).await?;
+        Ok(WebhookView {
+            deliveries: Some(deliveries),
+            ..Self::view(state, record, audience).await?
+        })
+    }
+
+    /// With the signing secret, shown only here; not to be cached.
+    async fn created(state: &ApiState, record: Record<EndpointSpec>) -> ApiResult<Response> {
+        tracing::info!(webhook = %record.id, "webhook endpoint created");
+        let location = crud::location::<Self>(&record.id);
+        let version = record.version;
+        let body = with_secret(state, record).await?;
+        Ok(no_store(resource::created(location, version, body)))
+    }
+
+    fn shown(state: &ApiState, spec: &EndpointSpec) -> EndpointSpec {
+        spec.redacted(state.webhooks.catalog())
+    }
+
+    /// On a create a signing secret is made when none is given. On a replace, secrets sent
+    /// back as `********` (and a URL query a read token saw as `?********`) are restored from
+    /// the stored spec while the destination stays the same, and an absent `secrets` list
+    /// keeps the stored one. Then the spec is checked against the catalog, the template
+    /// engine and the URL rules.
+    fn prepare(
+        state: &ApiState,
+        wanted: &mut Record<EndpointSpec>,
+        stored: Option<&Record<EndpointSpec>>,
+    ) -> ApiResult<()> {
+        let services = &state.webhooks;
+        let spec = &mut wanted.spec;
+        let mut kept = Vec::new();
+        match stored {
+            Some(stored) => {
+                let previous = &stored.spec;
+                let before = serde_json::to_value(&*spec).map_err(|e| Problem::internal(&e))?;
+                if spec.secrets.is_empty() {
+                    spec.secrets.clone_from(&previous.secrets);
+                } else {
+                    spec.restore_redacted(previous);
+                }
+                if let Some(field) = restore_url_query(spec, previous)? {
+                    kept.push(field);
+                }
+                let after = serde_json::to_value(&*spec).map_err(|e| Problem::internal(&e))?;
+                restored_paths(&before, &after, "spec", &mut kept);
             }
-            if let Some(field) = restore_url_query(spec, previous)? {
-                kept.push(field);
-            }
-            let after = serde_json::to_value(&*spec).map_err(|e| Problem::internal(&e))?;
-            restored_paths(&before, &after, "spec", &mut kept);
+            None => spec.ensure_secret(),
         }
-        None => spec.ensure_secret(),
+        spec.validate(services.catalog(), services.templates())
+            .map_err(|errors| {
+                Problem::validation(
+                    errors
+                        .into_iter()
+                        .map(|e| FieldError::new(format!("spec.{}", e.field), e.message))
+                        .collect(),
+                )
+            })?;
+        if let Some(stored) = stored {
+            resource::ensure_kept_secrets_stay(
+                &kept,
+                destination(services, &stored.spec).as_ref(),
+                destination(services, spec).as_ref(),
+            )?;
+        }
+        Ok(())
     }
-    spec.validate(services.catalog(), services.templates())
-        .map_err(|errors| {
-            Problem::validation(
-                errors
-                    .into_iter()
-                    .map(|e| FieldError::new(format!("spec.{}", e.field), e.message))
-                    .collect(),
-            )
-        })?;
-    if let Some(previous) = previous {
-        resource::ensure_kept_secrets_stay(
-            &kept,
-            destination(services, previous).as_ref(),
-            destination(services, &envelope.spec).as_ref(),
-        )?;
+
+    /// With its messages and delivery log.
+    async fn remove(state: &ApiState, existing: &Record<EndpointSpec>) -> ApiResult<()> {
+        state
+            .engine
+            .store()
+            .delete::<EndpointSpec>(&existing.id)
+            .await?;
+        tracing::info!(webhook = %existing.id, "webhook endpoint deleted");
+        Ok(())
     }
-    Ok(envelope)
+}
+
+/// `record` as a writer sees it, with its newest signing secret (and an Ed25519 secret's
+/// public key): the answer of a create or a rotation.
+async fn with_secret(
+    state: &ApiState,
+    record: Record<EndpointSpec>,
+) -> ApiResult<CreatedWebhookView> {
+    let signing_secret = newest_secret(&record.spec);
+    let public_key = public_key(&record.spec);
+    Ok(CreatedWebhookView {
+        webhook: Webhooks::view(state, record, Audience::Writer).await?,
+        signing_secret,
+        public_key,
+    })
 }
 
 /// Where an endpoint's requests (and so its secrets) go: the SMTP server of an email endpoint,
@@ -345,153 +415,12 @@ fn hide_secret_values(mut problem: Problem) -> Problem {
     problem
 }
 
-fn check_id(path_id: &str, body_id: Option<&str>) -> ApiResult<()> {
-    resource::check_ids(path_id, body_id)?;
-    if RESERVED_IDS.contains(&path_id) {
-        return Err(Problem::invalid("id", format!("{path_id:?} is reserved")));
-    }
-    Ok(())
-}
-
-/// Writes the endpoint if its stored version is still `expected` (0: absent); `None` when
-/// another writer got in first.
-async fn commit(
-    state: &AppState,
-    id: &str,
-    envelope: &Envelope<EndpointSpec>,
-    expected: i64,
-) -> ApiResult<Option<WebhookEndpointRecord>> {
-    let spec = serde_json::to_value(&envelope.spec).map_err(|e| Problem::internal(&e))?;
-    match state
-        .engine
-        .store()
-        .put_webhook_endpoint(id, &envelope.labels, &spec, Some(expected))
-        .await
-    {
-        Ok(stored) => Ok(Some(stored)),
-        Err(StoreError::VersionConflict { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn contention(id: &str) -> Problem {
-    Problem::conflict(format!(
-        "webhook endpoint {id:?} kept changing while it was written; retry"
-    ))
-}
-
 /// The newest signing secret of a spec, to show once.
 fn newest_secret(spec: &EndpointSpec) -> String {
     spec.secrets
         .first()
         .map(|s| s.secret.expose().to_owned())
         .unwrap_or_default()
-}
-
-/// A JSON answer that must not be cached (it carries a secret).
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// `GET /webhooks?selector=&limit=&cursor=`, by id.
-pub async fn list(
-    State(state): State<AppState>,
-    principal: Option<Extension<Principal>>,
-    params: Params,
-) -> ApiResult<Page<WebhookView>> {
-    let audience = resource::audience_of(principal.as_ref());
-    let selector = selector::parse(params.get("selector").unwrap_or_default())
-        .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
-    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
-    let after = params
-        .get("cursor")
-        .map(|c| pagination::decode(CURSOR, c))
-        .transpose()?;
-    let mut records: Vec<WebhookEndpointRecord> = state
-        .engine
-        .store()
-        .list_webhook_endpoints()
-        .await?
-        .into_iter()
-        .filter(|w| after.as_ref().is_none_or(|a| w.id.as_str() > a.as_str()))
-        .filter(|w| selector.matches(&w.labels))
-        .take(limit + 1)
-        .collect();
-    let next_cursor = if records.len() > limit {
-        records.truncate(limit);
-        records.last().map(|w| pagination::encode(CURSOR, &w.id))
-    } else {
-        None
-    };
-    let items = records
-        .into_iter()
-        .map(|r| view(&state.webhooks, r, audience))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page { items, next_cursor })
-}
-
-/// `GET /webhooks/{id}`, with message counts.
-pub async fn get_one(
-    State(state): State<AppState>,
-    principal: Option<Extension<Principal>>,
-    PathId(id): PathId,
-    pre: Preconditions,
-) -> ApiResult<Response> {
-    let record = find(&state, &id).await?;
-    if pre.not_modified(record.version) {
-        return Ok(resource::not_modified(record.version));
-    }
-    let counts = state.engine.store().count_webhook_messages(&id).await?;
-    let count = |s: MessageStatus| counts.get(&s).copied().unwrap_or(0);
-    let version = record.version;
-    let mut body = view(
-        &state.webhooks,
-        record,
-        resource::audience_of(principal.as_ref()),
-    )?;
-    body.deliveries = Some(DeliveryCounts {
-        pending: count(MessageStatus::Pending),
-        succeeded: count(MessageStatus::Succeeded),
-        failed: count(MessageStatus::Failed),
-    });
-    Ok(resource::with_etag(StatusCode::OK, version, body))
-}
-
-/// `POST /webhooks`: creates with the body's id, one from the integration's name, or a
-/// generated one; 201 with the signing secret, shown only here.
-pub async fn create(
-    State(state): State<AppState>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    let envelope = parse_write(&state.webhooks, body, None)?;
-    let candidates = match &envelope.id {
-        Some(id) => vec![id.clone()],
-        None => resource::id_candidates(
-            envelope.spec.integration.as_ref().map(|i| i.name.as_str()),
-            "wh",
-        ),
-    };
-    for id in &candidates {
-        check_id(id, None)?;
-        if let Some(stored) = commit(&state, id, &envelope, 0).await? {
-            tracing::info!(webhook = %id, "webhook endpoint created");
-            let location = format!("/api/v1/webhooks/{id}");
-            let version = stored.version;
-            let body = CreatedWebhookView {
-                webhook: view(&state.webhooks, stored, Audience::Writer)?,
-                signing_secret: newest_secret(&envelope.spec),
-                public_key: public_key(&envelope.spec),
-            };
-            return Ok(no_store(resource::created(location, version, body)));
-        }
-    }
-    Err(Problem::conflict(format!(
-        "webhook endpoint {:?} already exists; PUT /api/v1/webhooks/{{id}} replaces it",
-        candidates.first().map(String::as_str).unwrap_or_default()
-    )))
 }
 
 /// The `whpk_` public key of an Ed25519 newest secret.
@@ -503,84 +432,12 @@ fn public_key(spec: &EndpointSpec) -> Option<String> {
         .flatten()
 }
 
-/// `PUT /webhooks/{id}`: create-or-replace; 201 (with the signing secret) or 200.
-pub async fn put(
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    pre: Preconditions,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    let what = format!("{KIND} {id:?}");
-    for _ in 0..WRITE_ATTEMPTS {
-        let existing = state.engine.store().get_webhook_endpoint(&id).await?;
-        let previous = existing.as_ref().map(stored_spec).transpose()?;
-        let envelope = parse_write(&state.webhooks, body.clone(), previous.as_ref())?;
-        check_id(&id, envelope.id.as_deref())?;
-        let version = existing.as_ref().map(|w| w.version);
-        pre.check_write(&what, version)?;
-        if let Some(stored) = commit(&state, &id, &envelope, version.unwrap_or(0)).await? {
-            let stored_version = stored.version;
-            let body = view(&state.webhooks, stored, Audience::Writer)?;
-            if existing.is_none() {
-                let created = CreatedWebhookView {
-                    webhook: body,
-                    signing_secret: newest_secret(&envelope.spec),
-                    public_key: public_key(&envelope.spec),
-                };
-                let location = format!("/api/v1/webhooks/{id}");
-                return Ok(no_store(resource::created(
-                    location,
-                    stored_version,
-                    created,
-                )));
-            }
-            return Ok(resource::with_etag(StatusCode::OK, stored_version, body));
-        }
-    }
-    Err(contention(&id))
-}
-
-/// `PATCH /webhooks/{id}`: JSON Merge Patch over `{"labels", "spec"}`, then validated.
-pub async fn patch(
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    pre: Preconditions,
-    JsonBody(patch): JsonBody,
-) -> ApiResult<Response> {
-    body::expect_merge_patch(&patch)?;
-    let what = format!("{KIND} {id:?}");
-    for _ in 0..WRITE_ATTEMPTS {
-        let existing = find(&state, &id).await?;
-        pre.check_write(&what, Some(existing.version))?;
-        let previous = stored_spec(&existing)?;
-        let shown = previous.redacted(state.webhooks.catalog());
-        let mut document = body::document(&existing.labels, &shown)?;
-        body::merge_patch(&mut document, &patch);
-        let envelope = parse_write(&state.webhooks, document, Some(&previous))?;
-        check_id(&id, envelope.id.as_deref())?;
-        if let Some(stored) = commit(&state, &id, &envelope, existing.version).await? {
-            let version = stored.version;
-            return Ok(resource::with_etag(
-                StatusCode::OK,
-                version,
-                view(&state.webhooks, stored, Audience::Writer)?,
-            ));
-        }
-    }
-    Err(contention(&id))
-}
-
-/// `DELETE /webhooks/{id}`: 204; its messages and delivery log go too.
-pub async fn delete(
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    pre: Preconditions,
-) -> ApiResult<StatusCode> {
-    let existing = find(&state, &id).await?;
-    pre.check_write(&format!("{KIND} {id:?}"), Some(existing.version))?;
-    state.engine.store().delete_webhook_endpoint(&id).await?;
-    tracing::info!(webhook = %id, "webhook endpoint deleted");
-    Ok(StatusCode::NO_CONTENT)
+/// A JSON answer that must not be cached (it carries a secret).
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `POST /webhooks/{id}/rotate-secret?overlap=24h`: a new signing secret (Ed25519 when the
@@ -607,39 +464,28 @@ pub async fn rotate_secret(
             d
         }
     };
-    let what = format!("{KIND} {id:?}");
-    for _ in 0..WRITE_ATTEMPTS {
-        let existing = find(&state, &id).await?;
-        pre.check_write(&what, Some(existing.version))?;
-        let mut spec = stored_spec(&existing)?;
-        let ed25519 = spec
+    let stored = crud::modified::<Webhooks>(&state, &id, &pre, |existing| {
+        let mut rotated = existing.clone();
+        let ed25519 = rotated
+            .spec
             .secrets
             .first()
             .is_some_and(|s| s.secret.expose().starts_with(signing::SECRET_KEY_PREFIX));
-        let (secret, public_key) = if ed25519 {
-            let (secret, public) = signing::generate_keypair();
-            (secret, Some(public))
+        let secret = if ed25519 {
+            signing::generate_keypair().0
         } else {
-            (signing::generate_secret(), None)
+            signing::generate_secret()
         };
-        spec.rotate_secret(Secret::new(secret.clone()), overlap, Utc::now());
-        let envelope = Envelope {
-            id: Some(id.clone()),
-            labels: existing.labels.clone(),
-            spec,
-        };
-        if let Some(stored) = commit(&state, &id, &envelope, existing.version).await? {
-            tracing::info!(webhook = %id, overlap_secs = overlap.as_secs(), "webhook signing secret rotated");
-            let version = stored.version;
-            let body = CreatedWebhookView {
-                webhook: view(&state.webhooks, stored, Audience::Writer)?,
-                signing_secret: secret,
-                public_key,
-            };
-            return Ok(no_store(resource::with_etag(StatusCode::OK, version, body)));
-        }
-    }
-    Err(contention(&id))
+        rotated
+            .spec
+            .rotate_secret(Secret::new(secret), overlap, Utc::now());
+        Ok(rotated)
+    })
+    .await?;
+    tracing::info!(webhook = %id, overlap_secs = overlap.as_secs(), "webhook signing secret rotated");
+    let version = stored.version;
+    let body = with_secret(&state, stored).await?;
+    Ok(no_store(resource::with_etag(StatusCode::OK, version, body)))
 }
 
 /// Body of `POST /webhooks/preview`.
@@ -755,19 +601,18 @@ pub struct TestEventSent {
     pub event_type: EventType,
 }
 
-/// 409 when the endpoint does not take deliveries now.
-fn ensure_enabled(record: &WebhookEndpointRecord) -> ApiResult<()> {
-    if record.enabled() {
+/// 409 unless endpoint `id` exists (else 404) and takes deliveries now.
+async fn ensure_enabled(state: &AppState, id: &str) -> ApiResult<()> {
+    if crud::current::<Webhooks>(state, id).await?.spec.enabled {
         return Ok(());
     }
-    let why = record
-        .disabled_reason
-        .as_deref()
+    let health = state.engine.store().webhook_endpoint_health(id).await?;
+    let why = health
+        .and_then(|h| h.disabled_reason)
         .map(|r| format!(" ({r})"))
         .unwrap_or_default();
     Err(Problem::conflict(format!(
-        "webhook endpoint {:?} is disabled{why}; set spec.enabled to true first",
-        record.id
+        "webhook endpoint {id:?} is disabled{why}; set spec.enabled to true first"
     )))
 }
 
@@ -783,12 +628,11 @@ pub async fn send_test(
         .map(|t| EventType::from_str(t).map_err(|m| Problem::bad_param("event_type", m)))
         .transpose()?
         .unwrap_or(EventType::MonitorDown);
-    let record = find(&state, &id).await?;
-    ensure_enabled(&record)?;
+    ensure_enabled(&state, &id).await?;
     let message_id = delivery::enqueue_test_event(state.engine.store(), &id, event_type)
         .await
         .map_err(|e| match e {
-            delivery::DeliveryError::UnknownEndpoint(_) => not_found(&id),
+            delivery::DeliveryError::UnknownEndpoint(_) => crud::not_found::<Webhooks>(&id),
             other => Problem::internal(&other),
         })?;
     let location = format!("/api/v1/messages/{message_id}");
@@ -937,7 +781,7 @@ pub async fn deliveries(
         .map(|c| decode_position(&pagination::decode(DELIVERY_CURSOR, c)?))
         .transpose()?;
     let store = state.engine.store();
-    find(&state, &id).await?;
+    crud::current::<Webhooks>(&state, &id).await?;
     let (before, before_id) = position.unzip();
     let mut messages = store
         .list_webhook_messages(&MessageFilter {
@@ -1008,7 +852,7 @@ pub async fn get_message(
 /// and the same `webhook-id`; 202 with the message.
 pub async fn replay(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
     let message = find_message(&state, &id).await?;
-    ensure_enabled(&find(&state, &message.endpoint_id).await?)?;
+    ensure_enabled(&state, &message.endpoint_id).await?;
     let store = state.engine.store();
     if !store.replay_webhook_message(&id, Utc::now()).await? {
         return Err(Problem::not_found(format!("no webhook message {id:?}")));
@@ -1041,8 +885,7 @@ pub async fn recover(
         )
     })?;
     let since = parse_time(since, now).map_err(|m| Problem::bad_param("since", m))?;
-    let record = find(&state, &id).await?;
-    ensure_enabled(&record)?;
+    ensure_enabled(&state, &id).await?;
     let recovered = state
         .engine
         .store()

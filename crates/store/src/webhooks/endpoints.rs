@@ -1,31 +1,41 @@
-//! Webhook endpoints as stored: their specs (JSON; this crate only reads the `enabled` flag),
-//! versions, and the health the dispatcher records (the failure run, a disablement).
-
-use std::collections::BTreeMap;
+//! Webhook endpoints beside their specs: the endpoints themselves are versioned resources
+//! ([`crate::resource`], table `webhook_endpoints`; the spec type is the webhooks crate's
+//! `EndpointSpec`), and this module keeps the health the dispatcher records beside them (the
+//! failure run, a disablement), which is not part of the spec and bumps no version.
 
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
-use vedette_model::Event;
+use sqlx::Row;
+use vedette_model::{Event, Record};
 
-use crate::db::{from_json, from_ms, from_opt_ms, to_ms};
-use crate::{Backend, Store, StoreError};
+use crate::db::{from_opt_ms, to_ms};
+use crate::resource::{self, Stored};
+use crate::{Store, StoreError};
 
-/// A webhook endpoint as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookEndpointRecord {
-    /// Stable slug.
-    pub id: String,
-    /// Labels for selection and ownership.
-    pub labels: BTreeMap<String, String>,
-    /// The endpoint spec as JSON (the webhooks crate's `EndpointSpec`).
-    pub spec: serde_json::Value,
-    /// Bumped on every change; the ETag.
-    pub version: i64,
-    /// First written.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
+/// The table of webhook endpoints, for the `Stored` impl of their spec type.
+pub const ENDPOINTS_TABLE: &str = "webhook_endpoints";
+
+/// Columns of `webhook_endpoints` kept beside the spec: the delivery health. Writing a spec that
+/// is enabled resets them ([`Stored::resets`]).
+pub const HEALTH_COLUMNS: &[&str] = &["failing_since", "disabled_at", "disabled_reason"];
+
+/// Rows that go with an endpoint when it is deleted: its delivery log and its messages
+/// ([`Stored::OWNED`]).
+pub const OWNED_ROWS: &[(&str, &str)] = &[
+    ("webhook_attempts", "endpoint_id"),
+    ("webhook_messages", "endpoint_id"),
+];
+
+/// A webhook endpoint spec as the store needs to know it: whether it takes deliveries.
+pub trait Endpoint: Stored {
+    /// Whether deliveries are made.
+    fn enabled(&self) -> bool;
+    /// The same spec, taking no deliveries.
+    fn disabled(self) -> Self;
+}
+
+/// An endpoint's delivery health, as the dispatcher records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointHealth {
     /// Start of the current run of failed attempts; `None` while healthy.
     pub failing_since: Option<DateTime<Utc>>,
     /// When the dispatcher disabled the endpoint (410 Gone, failing too long).
@@ -34,215 +44,66 @@ pub struct WebhookEndpointRecord {
     pub disabled_reason: Option<String>,
 }
 
-impl WebhookEndpointRecord {
-    /// Whether deliveries are made: the spec's `enabled` flag (true when absent).
-    pub fn enabled(&self) -> bool {
-        self.spec
-            .get("enabled")
-            .and_then(serde_json::Value::as_bool)
-            != Some(false)
-    }
-}
-
-const ENDPOINT_COLUMNS: &str = "id, labels, spec, version, created_at, updated_at, \
-     failing_since, disabled_at, disabled_reason";
-
-fn decode_endpoint(row: &AnyRow) -> Result<WebhookEndpointRecord, StoreError> {
-    let id: String = row.try_get("id")?;
-    Ok(WebhookEndpointRecord {
-        labels: from_json(
-            &row.try_get::<String, _>("labels")?,
-            &format!("labels of webhook {id}"),
-        )?,
-        spec: from_json(
-            &row.try_get::<String, _>("spec")?,
-            &format!("spec of webhook {id}"),
-        )?,
-        version: row.try_get("version")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
-        failing_since: from_opt_ms(row.try_get("failing_since")?)?,
-        disabled_at: from_opt_ms(row.try_get("disabled_at")?)?,
-        disabled_reason: row.try_get("disabled_reason")?,
-        id,
-    })
-}
-
 impl Store {
-    /// Creates or updates a webhook endpoint; the version is bumped when labels or spec change.
-    /// Writing a spec whose `enabled` is not `false` clears a disablement and the failure run.
-    /// With `if_version`, writes only while the current version is that one (0: must not
-    /// exist), otherwise [`StoreError::VersionConflict`].
-    pub async fn put_webhook_endpoint(
+    /// The delivery health of endpoint `id`; `None` when there is no such endpoint.
+    pub async fn webhook_endpoint_health(
         &self,
         id: &str,
-        labels: &BTreeMap<String, String>,
-        spec: &serde_json::Value,
-        if_version: Option<i64>,
-    ) -> Result<WebhookEndpointRecord, StoreError> {
-        let labels_json = serde_json::to_string(labels)?;
-        let spec_json = serde_json::to_string(spec)?;
-        let enabled = spec.get("enabled").and_then(serde_json::Value::as_bool) != Some(false);
-        let now = to_ms(Utc::now());
-        // On SQLite take the write lock up front: this transaction reads, then writes.
-        let mut tx = match self.backend() {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        let current = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .as_ref()
-        .map(decode_endpoint)
-        .transpose()?;
-        if let Some(expected) = if_version {
-            let found = current.as_ref().map(|c| c.version);
-            if found.unwrap_or(0) != expected {
-                return Err(StoreError::VersionConflict {
-                    id: id.to_owned(),
-                    expected,
-                    found,
-                });
-            }
-        }
-        let written = match &current {
-            None => sqlx::query(
-                "INSERT INTO webhook_endpoints (id, labels, spec, version, created_at, \
-                     updated_at) VALUES ($1, $2, $3, 1, $4, $4) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(&labels_json)
-            .bind(&spec_json)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-            Some(c)
-                if c.labels == *labels
-                    && c.spec == *spec
-                    && !(enabled && c.disabled_at.is_some()) =>
-            {
-                tx.rollback().await?;
-                return Ok(c.clone());
-            }
-            Some(c) => sqlx::query(
-                "UPDATE webhook_endpoints SET labels = $1, spec = $2, version = version + 1, \
-                     updated_at = $3, \
-                     failing_since = CASE WHEN $4 = 1 THEN NULL ELSE failing_since END, \
-                     disabled_at = CASE WHEN $4 = 1 THEN NULL ELSE disabled_at END, \
-                     disabled_reason = CASE WHEN $4 = 1 THEN NULL ELSE disabled_reason END \
-                     WHERE id = $5 AND version = $6",
-            )
-            .bind(&labels_json)
-            .bind(&spec_json)
-            .bind(now.max(to_ms(c.updated_at)))
-            .bind(i64::from(enabled))
-            .bind(id)
-            .bind(c.version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-        };
-        if written != 1 {
-            return Err(StoreError::Contention(id.to_owned()));
-        }
-        tx.commit().await?;
-        self.get_webhook_endpoint(id)
-            .await?
-            .ok_or_else(|| StoreError::Contention(id.to_owned()))
-    }
-
-    /// One endpoint by id.
-    pub async fn get_webhook_endpoint(
-        &self,
-        id: &str,
-    ) -> Result<Option<WebhookEndpointRecord>, StoreError> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
-        )))
+    ) -> Result<Option<EndpointHealth>, StoreError> {
+        let row = sqlx::query(
+            "SELECT failing_since, disabled_at, disabled_reason FROM webhook_endpoints \
+             WHERE id = $1",
+        )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(decode_endpoint)
+        .await?;
+        row.map(|row| {
+            Ok(EndpointHealth {
+                failing_since: from_opt_ms(row.try_get("failing_since")?)?,
+                disabled_at: from_opt_ms(row.try_get("disabled_at")?)?,
+                disabled_reason: row.try_get("disabled_reason")?,
+            })
+        })
         .transpose()
     }
 
-    /// Every endpoint, by id.
-    pub async fn list_webhook_endpoints(&self) -> Result<Vec<WebhookEndpointRecord>, StoreError> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY id"
-        )))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(decode_endpoint)
-        .collect()
-    }
-
-    /// Deletes an endpoint with its messages and delivery log; `false` when it did not exist.
-    pub async fn delete_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM webhook_attempts WHERE endpoint_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM webhook_messages WHERE endpoint_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let gone = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(gone == 1)
-    }
-
-    /// Disables an endpoint: its spec's `enabled` becomes `false` (version bumped), the reason
-    /// and time are recorded, its pending messages fail and `event` (the
+    /// Disables an endpoint: its spec stops taking deliveries (a new version, on the change
+    /// feed), the reason and time are recorded, its pending messages fail and `event` (the
     /// `webhook.endpoint.disabled` event), when given, is appended to the outbox, all in one
-    /// transaction. Returns the record, or `None` when the endpoint does not exist or was
-    /// already disabled (then nothing is written).
-    pub async fn disable_webhook_endpoint(
+    /// transaction. Returns the record, or `None` when the endpoint does not exist, was
+    /// already disabled or was written meanwhile (then nothing is written).
+    pub async fn disable_webhook_endpoint<S: Endpoint>(
         &self,
         id: &str,
         reason: &str,
         at: DateTime<Utc>,
         event: Option<&Event>,
-    ) -> Result<Option<WebhookEndpointRecord>, StoreError> {
-        let Some(current) = self.get_webhook_endpoint(id).await? else {
-            return Ok(None);
-        };
-        if !current.enabled() {
-            return Ok(None);
-        }
-        let mut spec = current.spec.clone();
-        if let Some(map) = spec.as_object_mut() {
-            map.insert("enabled".to_owned(), serde_json::Value::Bool(false));
-        }
+    ) -> Result<Option<Record<S>>, StoreError> {
         // The outbox is written in event order: take the same lock as every event writer.
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE webhook_endpoints SET spec = $1, version = version + 1, updated_at = $2, \
-             disabled_at = $2, disabled_reason = $3 WHERE id = $4 AND version = $5",
+        let Some(current) = resource::get_in::<S>(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        if !current.spec.enabled() {
+            return Ok(None);
+        }
+        let expected = current.version;
+        let wanted = Record {
+            spec: current.spec.disabled(),
+            ..current
+        };
+        let written = match resource::put_once(&mut tx, self.backend(), &wanted, expected).await {
+            Err(StoreError::VersionConflict { .. }) => return Ok(None),
+            written => written?,
+        };
+        sqlx::query(
+            "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2 WHERE id = $3",
         )
-        .bind(serde_json::to_string(&spec)?)
         .bind(to_ms(at))
         .bind(reason)
         .bind(id)
-        .bind(current.version)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
+        .await?;
         sqlx::query(
             "UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, \
              claimed_by = NULL, updated_at = $1, last_error = $2 \
@@ -257,7 +118,7 @@ impl Store {
             crate::events::insert(&mut tx, &[event]).await?;
         }
         tx.commit().await?;
-        self.get_webhook_endpoint(id).await
+        Ok(Some(self.published(written)))
     }
 
     /// Records an attempt's health for the endpoint: a success ends the failure run, a failure

@@ -10,14 +10,15 @@
 //! mid-attempt leaves them to be retried after the lease. Delivery is at least once, always
 //! under the same message id.
 //!
-//! One module each: `endpoints` (specs, as JSON, and their health), `queue` (the fan-out
-//! cursor, messages, claims and leases) and `log` (the delivery log, one row per attempt).
+//! One module each: `endpoints` (the health kept beside the endpoints, which are versioned
+//! resources), `queue` (the fan-out cursor, messages, claims and leases) and `log` (the
+//! delivery log, one row per attempt).
 
 mod endpoints;
 mod log;
 mod queue;
 
-pub use endpoints::WebhookEndpointRecord;
+pub use endpoints::{ENDPOINTS_TABLE, Endpoint, EndpointHealth, HEALTH_COLUMNS, OWNED_ROWS};
 pub use log::WebhookAttempt;
 pub use queue::{
     MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, WebhookMessage,

@@ -1,32 +1,70 @@
-//! The webhook queue's claims: each carries its owner, an owner releases only its own, and an
-//! attempt, a replay or a disablement ends the claim.
-
-use std::collections::BTreeMap;
+//! Webhook endpoints as versioned resources with their health beside them, and the webhook
+//! queue's claims: each carries its owner, an owner releases only its own, and an attempt, a
+//! replay or a disablement ends the claim.
 
 use chrono::Duration;
-use vedette_model::EventType;
+use serde::{Deserialize, Serialize};
+use vedette_model::{EventType, Record};
+use vedette_store::webhooks::{ENDPOINTS_TABLE, HEALTH_COLUMNS, OWNED_ROWS};
 use vedette_store::{
-    MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, Store, WebhookAttempt,
-    WebhookMessage,
+    MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, Store, Stored,
+    WebhookAttempt, WebhookMessage,
 };
 
 use crate::common::{TestDb, event, now_ms};
 
 backend_tests!(
+    an_endpoint_is_versioned_with_its_health_beside_it,
     claims_carry_their_owner,
     an_owner_releases_only_its_own_claims,
     an_attempt_replay_or_disablement_ends_the_claim
 );
 
+/// A webhook endpoint spec as this crate sees it (the real one is the webhooks crate's): where
+/// it sends, and whether it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Endpoint {
+    url: String,
+    enabled: bool,
+}
+
+impl Stored for Endpoint {
+    const TABLE: &'static str = ENDPOINTS_TABLE;
+    const KIND: &'static str = "webhook endpoint";
+    const OWNED: &'static [(&'static str, &'static str)] = OWNED_ROWS;
+
+    fn resets(&self) -> &'static [&'static str] {
+        if self.enabled { HEALTH_COLUMNS } else { &[] }
+    }
+}
+
+impl vedette_store::webhooks::Endpoint for Endpoint {
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn disabled(self) -> Self {
+        Self {
+            enabled: false,
+            ..self
+        }
+    }
+}
+
+fn endpoint(id: &str, enabled: bool) -> Record<Endpoint> {
+    Record::new(
+        id,
+        Endpoint {
+            url: "https://example.com/hook".to_owned(),
+            enabled,
+        },
+    )
+}
+
 /// An endpoint `id` with `n` messages due now.
 async fn endpoint_with_messages(store: &Store, id: &str, n: usize) {
     store
-        .put_webhook_endpoint(
-            id,
-            &BTreeMap::new(),
-            &serde_json::json!({"url": "https://example.com/hook"}),
-            None,
-        )
+        .put(&endpoint(id, true), None)
         .await
         .expect("endpoint");
     for i in 0..n {
@@ -58,6 +96,53 @@ async fn messages(store: &Store, endpoint: &str) -> Vec<WebhookMessage> {
         })
         .await
         .expect("messages")
+}
+
+async fn an_endpoint_is_versioned_with_its_health_beside_it(db: &TestDb) {
+    let store = db.open().await;
+    endpoint_with_messages(&store, "e", 2).await;
+    let now = now_ms();
+    let since = store
+        .record_webhook_endpoint_health("e", false, now)
+        .await
+        .expect("health");
+    assert_eq!(since, Some(now));
+    // A disablement is a new version, on the change feed, with its reason beside it.
+    let seq = store.last_change_seq().await.expect("seq");
+    let disabled = store
+        .disable_webhook_endpoint::<Endpoint>("e", "gone", now, None)
+        .await
+        .expect("disable")
+        .expect("disabled");
+    assert_eq!((disabled.version, disabled.spec.enabled), (2, false));
+    assert!(store.last_change_seq().await.expect("seq") > seq);
+    let health = store
+        .webhook_endpoint_health("e")
+        .await
+        .expect("health")
+        .expect("exists");
+    assert_eq!(health.disabled_at, Some(now));
+    assert_eq!(health.disabled_reason.as_deref(), Some("gone"));
+    assert!(
+        store
+            .disable_webhook_endpoint::<Endpoint>("e", "again", now, None)
+            .await
+            .expect("disable")
+            .is_none(),
+        "already disabled"
+    );
+    // Writing it enabled again clears the failure run and the disablement.
+    let enabled = store.put(&endpoint("e", true), None).await.expect("put");
+    assert_eq!(enabled.version, 3);
+    let health = store.webhook_endpoint_health("e").await.expect("health");
+    assert_eq!(health, Some(Default::default()));
+    // Deleting it takes its messages along.
+    assert!(store.delete::<Endpoint>("e").await.expect("delete"));
+    assert!(messages(&store, "e").await.is_empty());
+    assert_eq!(
+        store.webhook_endpoint_health("e").await.expect("health"),
+        None
+    );
 }
 
 async fn claims_carry_their_owner(db: &TestDb) {
@@ -223,7 +308,7 @@ async fn an_attempt_replay_or_disablement_ends_the_claim(db: &TestDb) {
         .await
         .expect("claim");
     store
-        .disable_webhook_endpoint("e", "gone", now, None)
+        .disable_webhook_endpoint::<Endpoint>("e", "gone", now, None)
         .await
         .expect("disable")
         .expect("disabled");

@@ -1,8 +1,8 @@
 //! Harness pieces the dispatcher tests (`delivery`, `smtp`) share.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
+use vedette_model::Record;
 use vedette_store::{Store, StoreConfig};
 use vedette_webhooks::{DispatcherConfig, EndpointSpec, RetryPolicy};
 
@@ -41,12 +41,7 @@ pub fn config(retry: RetryPolicy) -> DispatcherConfig {
 /// Stores `spec` as endpoint `id`, without labels or a revision check.
 pub async fn put_endpoint(store: &Store, id: &str, spec: &EndpointSpec) {
     store
-        .put_webhook_endpoint(
-            id,
-            &BTreeMap::new(),
-            &serde_json::to_value(spec).expect("spec"),
-            None,
-        )
+        .put(&Record::new(id, spec.clone()), None)
         .await
         .expect("put endpoint");
 }
