@@ -110,7 +110,7 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
         "Check",
         format!("{} {}", get::kind(spec), get::target(spec)),
     );
-    let mut timing = match &spec.heartbeat {
+    let mut timing = match spec.check.as_heartbeat() {
         // A heartbeat is not checked: pings are expected on its schedule, with grace.
         Some(hb) => format!(
             "pings expected {}, grace {}",

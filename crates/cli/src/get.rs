@@ -8,7 +8,7 @@ use vedette_client::{
     Client, Incident, IncidentQuery, IncidentState, MaintenanceWindow, Monitor, ResultRecord,
 };
 use vedette_model::maintenance::MaintenanceSpec;
-use vedette_model::{MonitorSpec, MonitorState};
+use vedette_model::{Check, MonitorSpec, MonitorState};
 
 use crate::context::{self, Connection};
 use crate::output::{self, Cell, Format, Paint, Table, print_data};
@@ -79,34 +79,27 @@ pub enum Resource {
 /// `http GET https://...`, `tcp db:5432`, `dns A example.com`, `tls example.com:443`,
 /// `heartbeat`.
 pub fn target(spec: &MonitorSpec) -> String {
-    if let Some(h) = &spec.http {
-        return format!("{} {}", h.method.as_str(), h.url);
-    }
-    if let Some(t) = &spec.tcp {
-        return format!("{}:{}", t.host, t.port);
-    }
-    if let Some(d) = &spec.dns {
-        let record = serde_json::to_value(d.record_type)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        return format!("{record} {}", d.name);
-    }
-    if let Some(t) = &spec.tls {
-        return format!("{}:{}", t.host, t.port);
-    }
-    if let Some(h) = &spec.heartbeat {
-        return match &h.schedule {
+    match &spec.check {
+        Check::Http(h) => format!("{} {}", h.method.as_str(), h.url),
+        Check::Tcp(t) => format!("{}:{}", t.host, t.port),
+        Check::Dns(d) => {
+            let record = serde_json::to_value(d.record_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{record} {}", d.name)
+        }
+        Check::Tls(t) => format!("{}:{}", t.host, t.port),
+        Check::Heartbeat(h) => match &h.schedule {
             Some(s) => format!("push, {s} + {}", h.grace),
             None => format!("push, grace {}", h.grace),
-        };
+        },
     }
-    "-".to_owned()
 }
 
 /// The monitor's kind as text.
 pub fn kind(spec: &MonitorSpec) -> &'static str {
-    spec.kind().map_or("-", |k| k.as_str())
+    spec.kind().as_str()
 }
 
 /// The state as the table shows it; a paused monitor says what pauses it: `paused (spec)`,

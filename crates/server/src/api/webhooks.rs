@@ -137,12 +137,8 @@ pub struct CreatedWebhookView {
     pub public_key: Option<String>,
 }
 
-impl Spec for EndpointSpec {
-    /// Checked against the catalog and template engine after parsing, in [`parse_write`].
-    fn problems(&self, _prefix: &str) -> Vec<FieldError> {
-        Vec::new()
-    }
-}
+/// Checked against the catalog and template engine after parsing, in [`parse_write`].
+impl Spec for EndpointSpec {}
 
 fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("no webhook endpoint {id:?}"))
