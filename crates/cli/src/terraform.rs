@@ -164,7 +164,7 @@ fn monitor_body(m: &Map<String, Value>) -> Result<Block, String> {
             opt_string(&mut o, check, "server_name");
             opt_string(&mut o, check, "ca_cert");
             non_default(&mut o, check, "verify", &Value::from(true));
-            non_default(&mut o, check, "expiry_warning", &Value::from("336h"));
+            non_default(&mut o, check, "expiry_warning", &Value::from("14d"));
         }
         CheckKind::Heartbeat => {
             opt_string(&mut o, check, "schedule");

@@ -339,7 +339,7 @@ mod tests {
             json!({"dns": {"name": "example.test", "record_type": "AAAA", "transport": "udp",
                 "expect": [], "rcode": "NOERROR"}}),
             json!({"tls": {"host": "example.test", "port": 443, "verify": true,
-                "expiry_warning": "336h"}}),
+                "expiry_warning": "14d"}}),
             json!({"heartbeat": {"schedule": "0 3 * * *", "grace": "5m"}}),
         ];
         checks

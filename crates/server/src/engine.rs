@@ -415,8 +415,18 @@ impl Engine {
         self.metrics.observe_check(&result);
         // Lock rule: `statuses` is held only to read the previous status, apply the pure state
         // machine and queue the write (which orders the results of one monitor); nothing else
-        // is called while it is held.
+        // is called while it is held but a look at `monitors` (never taken the other way round).
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        // A monitor removed while its check ran (deleted) gets no status back in memory; its
+        // result is not queued (the store refuses the status of a deleted monitor as well).
+        if !self
+            .monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
+        {
+            return;
+        }
         let prev = statuses
             .entry(id.clone())
             .or_insert_with(|| state_machine::initial_status(id, result.started_at, false))
