@@ -178,6 +178,27 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+impl Duration {
+    /// For people reading a measured span (an assertion's actual value): the largest units
+    /// first, days included (`29d23h59m55s`, `1m30s`), where [`fmt::Display`] gives the one
+    /// exact unit a spec is written in.
+    pub fn human(self) -> String {
+        let mut nanos = self.0.as_nanos();
+        if nanos == 0 {
+            return "0s".to_owned();
+        }
+        let mut out = String::new();
+        for (name, size) in UNITS {
+            let size = u128::from(size);
+            if nanos >= size {
+                out.push_str(&format!("{}{name}", nanos / size));
+                nanos %= size;
+            }
+        }
+        out
+    }
+}
+
 impl JsonSchema for Duration {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Duration".into()
@@ -235,6 +256,18 @@ mod tests {
             let json = serde_json::to_value(d).unwrap();
             assert_eq!(json, shown, "{input}");
             assert_eq!(serde_json::from_value::<Duration>(json).unwrap(), d);
+        }
+    }
+
+    #[test]
+    fn the_human_form_uses_every_unit() {
+        for (input, human) in [
+            ("21d", "21d"),
+            ("90m", "1h30m"),
+            ("36h", "1d12h"),
+            ("0", "0s"),
+        ] {
+            assert_eq!(input.parse::<Duration>().unwrap().human(), human, "{input}");
         }
     }
 
