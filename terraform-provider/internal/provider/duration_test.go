@@ -73,6 +73,7 @@ func TestDurationSemanticEquality(t *testing.T) {
 		{"90s", "1m30s", true},
 		{"1d", "24h", true},
 		{"1500ms", "1s500ms", true},
+		{"21d", "504h", true},
 		{"1m", "1m1s", false},
 		{"bogus", "bogus", true},
 		{"bogus", "1m", false},
