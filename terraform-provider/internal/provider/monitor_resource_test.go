@@ -52,7 +52,7 @@ resource "vedette_monitor" "web" {
   name              = "Acceptance web (renamed)"
   description       = "updated by the acceptance test"
   labels            = { team = "payments", env = "acc", tier = "1" }
-  interval          = "1m30s"
+  interval          = "90s"
   timeout           = "5s"
   retries           = 2
   degraded_after    = "800ms"
