@@ -462,7 +462,10 @@ fn adopt_server_fields(desired: &mut Resource, current: &Resource) {
             spec: have_spec, ..
         },
     ) = (desired, current)
-        && let (Some(want), Some(have)) = (want.heartbeat.as_mut(), have_spec.heartbeat.as_ref())
+        && let (Some(want), Some(have)) = (
+            want.check.as_heartbeat_mut(),
+            have_spec.check.as_heartbeat(),
+        )
         && want.token.is_none()
     {
         want.token.clone_from(&have.token);
@@ -951,7 +954,7 @@ mod tests {
             Resource::Monitor { spec, .. } => spec.clone(),
             _ => unreachable!(),
         };
-        server_spec.heartbeat.as_mut().unwrap().token =
+        server_spec.check.as_heartbeat_mut().unwrap().token =
             Some(vedette_model::spec::Secret("generated".to_owned()));
         let server = Monitor {
             spec: server_spec,

@@ -110,25 +110,23 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
         "Check",
         format!("{} {}", get::kind(spec), get::target(spec)),
     );
-    let mut timing = match &spec.heartbeat {
+    let mut timing = match spec.check.as_heartbeat() {
         // A heartbeat is not checked: pings are expected on its schedule, with grace.
         Some(hb) => format!(
             "pings expected {}, grace {}",
             hb.schedule.as_ref().map_or_else(
-                || format!("every {}", spec.interval.human()),
+                || format!("every {}", spec.interval),
                 |cron| format!("on cron {cron:?} (UTC)")
             ),
-            hb.grace.human()
+            hb.grace
         ),
         None => format!(
             "every {}, timeout {}, retries {}",
-            spec.interval.human(),
-            spec.timeout.human(),
-            spec.retries
+            spec.interval, spec.timeout, spec.retries
         ),
     };
     if let Some(slow) = spec.degraded_after {
-        let _ = write!(timing, ", degraded after {}", slow.human());
+        let _ = write!(timing, ", degraded after {slow}");
     }
     field("Schedule", timing);
     field(

@@ -184,7 +184,7 @@ mod tests {
         else {
             unreachable!("a monitor");
         };
-        if let Some(http) = spec.http.as_mut() {
+        if let vedette_model::Check::Http(http) = &mut spec.check {
             http.auth = Some(vedette_model::spec::HttpAuth::Bearer {
                 token: vedette_model::spec::Secret("bearer-secret".to_owned()),
             });

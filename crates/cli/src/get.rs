@@ -8,10 +8,11 @@ use vedette_client::{
     Client, Incident, IncidentQuery, IncidentState, MaintenanceWindow, Monitor, ResultRecord,
 };
 use vedette_model::maintenance::MaintenanceSpec;
-use vedette_model::{MonitorSpec, MonitorState};
+use vedette_model::{Check, MonitorSpec, MonitorState};
 
 use crate::context::{self, Connection};
 use crate::output::{self, Cell, Format, Paint, Table, print_data};
+use crate::watch::{Watched, watch};
 
 /// What `vedette get` lists.
 #[derive(Debug, clap::Subcommand)]
@@ -49,6 +50,10 @@ pub enum Resource {
         /// Output format.
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
+        /// Keep watching: print incidents again whenever they change, new ones as they open
+        /// (polls every 2 s; JSON output is one object per line). Stop with Ctrl-C.
+        #[arg(short, long)]
+        watch: bool,
     },
     /// A monitor's newest results.
     #[command(visible_alias = "result")]
@@ -61,6 +66,10 @@ pub enum Resource {
         /// Output format.
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
+        /// Keep watching: print new results as they are recorded (polls every 2 s; JSON
+        /// output is one object per line). Stop with Ctrl-C.
+        #[arg(short, long)]
+        watch: bool,
     },
     /// Maintenance windows, or one window.
     #[command(visible_aliases = ["maintenance-windows", "mw"])]
@@ -73,40 +82,37 @@ pub enum Resource {
         /// Output format.
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
+        /// Keep watching: print windows again whenever they change (polls every 2 s; JSON
+        /// output is one object per line). Stop with Ctrl-C.
+        #[arg(short, long)]
+        watch: bool,
     },
 }
 
 /// `http GET https://...`, `tcp db:5432`, `dns A example.com`, `tls example.com:443`,
 /// `heartbeat`.
 pub fn target(spec: &MonitorSpec) -> String {
-    if let Some(h) = &spec.http {
-        return format!("{} {}", h.method.as_str(), h.url);
-    }
-    if let Some(t) = &spec.tcp {
-        return format!("{}:{}", t.host, t.port);
-    }
-    if let Some(d) = &spec.dns {
-        let record = serde_json::to_value(d.record_type)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        return format!("{record} {}", d.name);
-    }
-    if let Some(t) = &spec.tls {
-        return format!("{}:{}", t.host, t.port);
-    }
-    if let Some(h) = &spec.heartbeat {
-        return match &h.schedule {
+    match &spec.check {
+        Check::Http(h) => format!("{} {}", h.method.as_str(), h.url),
+        Check::Tcp(t) => format!("{}:{}", t.host, t.port),
+        Check::Dns(d) => {
+            let record = serde_json::to_value(d.record_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{record} {}", d.name)
+        }
+        Check::Tls(t) => format!("{}:{}", t.host, t.port),
+        Check::Heartbeat(h) => match &h.schedule {
             Some(s) => format!("push, {s} + {}", h.grace),
             None => format!("push, grace {}", h.grace),
-        };
+        },
     }
-    "-".to_owned()
 }
 
 /// The monitor's kind as text.
 pub fn kind(spec: &MonitorSpec) -> &'static str {
-    spec.kind().map_or("-", |k| k.as_str())
+    spec.kind().as_str()
 }
 
 /// The state as the table shows it; a paused monitor says what pauses it: `paused (spec)`,
@@ -153,7 +159,7 @@ pub fn monitors_table(monitors: &[Monitor]) -> Table {
             output::ago(status.and_then(|s| s.since), now).into(),
             kind(&m.spec).into(),
             target(&m.spec).into(),
-            m.spec.interval.human().into(),
+            m.spec.interval.to_string().into(),
             status
                 .and_then(|s| s.last_result.as_ref())
                 .and_then(|r| r.message.clone())
@@ -235,13 +241,13 @@ pub fn schedule(spec: &MaintenanceSpec) -> String {
     if let Some(cron) = &spec.cron {
         return format!(
             "cron {cron} for {}",
-            spec.duration.map_or("-".to_owned(), |d| d.human())
+            spec.duration.map_or("-".to_owned(), |d| d.to_string())
         );
     }
     if let Some(rule) = &spec.rrule {
         return format!(
             "rrule {rule} for {}",
-            spec.duration.map_or("-".to_owned(), |d| d.human())
+            spec.duration.map_or("-".to_owned(), |d| d.to_string())
         );
     }
     format!("{} → {}", output::time(spec.start), output::time(spec.end))
@@ -305,65 +311,54 @@ fn show<T: serde::Serialize>(
     Ok(())
 }
 
-/// How often `get monitors --watch` reads the server again.
-const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// What makes a watched monitor worth printing again: its state, labels and spec (not the time
-/// of its last check, which changes every interval).
-fn watch_key(m: &Monitor) -> String {
-    let state = m.status.as_ref().map(|s| (s.state.as_str(), s.since));
-    serde_json::json!([state, m.labels, m.spec, m.version]).to_string()
+impl Watched for Monitor {
+    const KIND: &'static str = "monitor";
+    const GONE: Option<&'static str> = Some("deleted");
+    fn id(&self) -> &str {
+        &self.id
+    }
+    /// Its state, labels and spec, not the time of its last check (which changes every
+    /// interval).
+    fn key(&self) -> String {
+        let state = self.status.as_ref().map(|s| (s.state.as_str(), s.since));
+        serde_json::json!([state, self.labels, self.spec, self.version]).to_string()
+    }
+    fn table(items: &[Self]) -> Table {
+        monitors_table(items)
+    }
 }
 
-/// `get monitors --watch`: prints the monitors, then each one again when it changes and a line
-/// when one goes away, until interrupted.
-async fn watch_monitors(
-    client: &Client,
-    id: Option<&str>,
-    selector: Option<&str>,
-    format: Format,
-) -> anyhow::Result<ExitCode> {
-    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    loop {
-        let monitors = match id {
-            Some(id) => vec![client.monitors().get(id).await?],
-            None => client.monitors().all(selector).await?,
-        };
-        let present: std::collections::BTreeSet<&str> =
-            monitors.iter().map(|m| m.id.as_str()).collect();
-        let gone: Vec<String> = seen
-            .keys()
-            .filter(|k| !present.contains(k.as_str()))
-            .cloned()
-            .collect();
-        for id in gone {
-            seen.remove(&id);
-            println!("monitor/{id} deleted");
-        }
-        let changed: Vec<Monitor> = monitors
-            .into_iter()
-            .filter(|m| {
-                let key = watch_key(m);
-                seen.insert(m.id.clone(), key.clone()).as_ref() != Some(&key)
-            })
-            .collect();
-        if !changed.is_empty() {
-            match format {
-                Format::Json => {
-                    for m in &changed {
-                        println!("{}", serde_json::to_string(m)?);
-                    }
-                }
-                Format::Yaml => {
-                    for m in &changed {
-                        println!("---");
-                        print_data(format, m)?;
-                    }
-                }
-                Format::Table => monitors_table(&changed).print(),
-            }
-        }
-        tokio::time::sleep(WATCH_EVERY).await;
+impl Watched for MaintenanceWindow {
+    const KIND: &'static str = "maintenance";
+    const GONE: Option<&'static str> = Some("deleted");
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn table(items: &[Self]) -> Table {
+        maintenance_table(items)
+    }
+}
+
+impl Watched for Incident {
+    const KIND: &'static str = "incident";
+    // Resolved (under --state open) or pushed out by newer ones (past --limit).
+    const GONE: Option<&'static str> = Some("no longer listed");
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn table(items: &[Self]) -> Table {
+        incidents_table(items)
+    }
+}
+
+impl Watched for ResultRecord {
+    const KIND: &'static str = "result";
+    const GONE: Option<&'static str> = None;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn table(items: &[Self]) -> Table {
+        results_table(items)
     }
 }
 
@@ -376,7 +371,15 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             selector,
             output,
             watch: true,
-        } => return watch_monitors(&client, id.as_deref(), selector.as_deref(), *output).await,
+        } => {
+            return watch(*output, || async {
+                Ok(match id {
+                    Some(id) => vec![client.monitors().get(id).await?],
+                    None => client.monitors().all(selector.as_deref()).await?,
+                })
+            })
+            .await;
+        }
         Resource::Monitors {
             id,
             selector,
@@ -401,6 +404,25 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             state,
             limit,
             output,
+            watch: true,
+        } => {
+            return watch(*output, || async {
+                Ok(match id {
+                    Some(id) => vec![client.get_incident(id).await?],
+                    None => {
+                        incidents(&client, monitor.as_deref(), state.as_deref(), *limit).await?
+                    }
+                })
+            })
+            .await;
+        }
+        Resource::Incidents {
+            id,
+            monitor,
+            state,
+            limit,
+            output,
+            watch: false,
         } => {
             if let Some(id) = id {
                 let incident = client.get_incident(id).await?;
@@ -413,7 +435,23 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             let list = incidents(&client, monitor.as_deref(), state.as_deref(), *limit).await?;
             show(*output, list, false, incidents_table, "no incidents")?;
         }
-        Resource::Results { id, limit, output } => {
+        Resource::Results {
+            id,
+            limit,
+            output,
+            watch: true,
+        } => {
+            return watch(*output, || async {
+                Ok(client.monitors().recent_results(id, Some(*limit)).await?)
+            })
+            .await;
+        }
+        Resource::Results {
+            id,
+            limit,
+            output,
+            watch: false,
+        } => {
             let results = client.monitors().recent_results(id, Some(*limit)).await?;
             show(*output, results, false, results_table, "no results yet")?;
         }
@@ -421,6 +459,21 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             id,
             selector,
             output,
+            watch: true,
+        } => {
+            return watch(*output, || async {
+                Ok(match id {
+                    Some(id) => vec![client.maintenance().get(id).await?],
+                    None => client.maintenance().all(selector.as_deref()).await?,
+                })
+            })
+            .await;
+        }
+        Resource::Maintenance {
+            id,
+            selector,
+            output,
+            watch: false,
         } => {
             let windows = match id {
                 Some(id) => vec![client.maintenance().get(id).await?],

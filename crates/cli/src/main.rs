@@ -21,6 +21,7 @@ mod status;
 mod terraform;
 mod token;
 mod validate;
+mod watch;
 mod webhook;
 
 use std::ffi::OsString;

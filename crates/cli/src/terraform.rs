@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
+use vedette_model::CheckKind;
 
 /// The provider's source address in the Terraform Registry.
 pub const PROVIDER_SOURCE: &str = "vedette-dev/vedette";
@@ -110,19 +111,18 @@ fn monitor_body(m: &Map<String, Value>) -> Result<Block, String> {
     opt_string(&mut b.obj, spec, "description");
     string_map(&mut b.obj, m, "labels");
 
-    let kinds: Vec<&str> = ["http", "tcp", "dns", "tls", "heartbeat"]
+    let checks: Vec<(CheckKind, &Map<String, Value>)> = CheckKind::ALL
         .into_iter()
-        .filter(|k| obj_of(spec, k).is_some())
+        .filter_map(|kind| obj_of(spec, kind.as_str()).map(|check| (kind, check)))
         .collect();
-    let [kind] = kinds.as_slice() else {
+    let [(kind, check)] = checks.as_slice() else {
         return Err(
             "the spec does not set exactly one of http, tcp, dns, tls, heartbeat".to_owned(),
         );
     };
-    let check = obj_of(spec, kind).unwrap_or_else(|| unreachable!());
     let mut o = Obj::at(1);
-    match *kind {
-        "http" => {
+    match kind {
+        CheckKind::Http => {
             req_string(&mut o, check, "url");
             non_default(&mut o, check, "method", &Value::from("GET"));
             string_map(&mut o, check, "headers");
@@ -144,13 +144,13 @@ fn monitor_body(m: &Map<String, Value>) -> Result<Block, String> {
             non_default(&mut o, check, "version", &Value::from("auto"));
             non_default(&mut o, check, "max_body_bytes", &Value::from(1_048_576));
         }
-        "tcp" => {
+        CheckKind::Tcp => {
             req_string(&mut o, check, "host");
             non_default(&mut o, check, "port", &Value::Null);
             opt_string(&mut o, check, "send");
             opt_string(&mut o, check, "expect");
         }
-        "dns" => {
+        CheckKind::Dns => {
             req_string(&mut o, check, "name");
             non_default(&mut o, check, "record_type", &Value::from("A"));
             opt_string(&mut o, check, "resolver");
@@ -158,20 +158,20 @@ fn monitor_body(m: &Map<String, Value>) -> Result<Block, String> {
             string_list(&mut o, check, "expect");
             non_default(&mut o, check, "rcode", &Value::from("NOERROR"));
         }
-        "tls" => {
+        CheckKind::Tls => {
             req_string(&mut o, check, "host");
             non_default(&mut o, check, "port", &Value::from(443));
             opt_string(&mut o, check, "server_name");
             opt_string(&mut o, check, "ca_cert");
             non_default(&mut o, check, "verify", &Value::from(true));
-            non_default(&mut o, check, "expiry_warning", &Value::from("336h"));
+            non_default(&mut o, check, "expiry_warning", &Value::from("14d"));
         }
-        _ => {
+        CheckKind::Heartbeat => {
             opt_string(&mut o, check, "schedule");
             non_default(&mut o, check, "grace", &Value::from("1m"));
         }
     }
-    b.attr(kind, o.render());
+    b.attr(kind.as_str(), o.render());
 
     non_default(&mut b.obj, spec, "interval", &Value::from("1m"));
     non_default(&mut b.obj, spec, "timeout", &Value::from("10s"));

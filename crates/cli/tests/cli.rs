@@ -993,7 +993,7 @@ fn describe_delete_incident_timeline_watch_and_plain_logs() {
     // A heartbeat shows its ping schedule and grace, durations in their largest exact units.
     let described = env.ok(&["describe", "monitor", "nightly"]);
     assert!(
-        described.contains("pings expected every 1d, grace 1h30m"),
+        described.contains("pings expected every 1d, grace 90m"),
         "{described}"
     );
     assert!(!described.contains("timeout"), "{described}");
@@ -1067,6 +1067,103 @@ fn describe_delete_incident_timeline_watch_and_plain_logs() {
     // The server's stderr is not a terminal: its logs carry no colour codes.
     let logs = env.server.logs();
     assert!(!logs.contains('\x1b'), "{logs}");
+}
+
+/// A running `vedette get ... --watch` and the lines it has printed so far.
+struct Watch {
+    child: std::process::Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Watch {
+    fn spawn(env: &Env, args: &[&str]) -> Watch {
+        use std::io::{BufRead as _, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
+            .args(args)
+            .env("VEDETTE_URL", env.server.base_url())
+            .env("VEDETTE_TOKEN", ADMIN)
+            .env("VEDETTE_CONFIG_FILE", env.config_file())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = lines.clone();
+        let stdout_pipe = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout_pipe).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Watch { child, lines }
+    }
+
+    /// Waits (at most 20 s) for a printed line that `matches`.
+    fn wait(&self, what: &str, matches: impl Fn(&str) -> bool) {
+        wait_for(Duration::from_secs(20), what, || {
+            self.lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| matches(l))
+                .then_some(())
+        });
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `get --watch` follows maintenance windows, incidents and results as it follows monitors:
+/// what is listed, then what changes, and a line when an item leaves the list.
+#[test]
+fn get_watch_follows_windows_incidents_and_results() {
+    let env = Env::start();
+    let files = env.dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let monitor = monitor_doc("flaky", &env.target.url(), "1s", "");
+    let window = window_doc("upgrade", "flaky");
+    write(&files, "m.yaml", &format!("{monitor}{window}"));
+    env.ok(&["apply", "-f", files.to_str().unwrap()]);
+
+    let windows = Watch::spawn(&env, &["get", "maintenance", "--watch", "-o", "json"]);
+    let incidents = Watch::spawn(&env, &["get", "incidents", "--state", "open", "--watch"]);
+    let results = Watch::spawn(&env, &["get", "results", "flaky", "--watch", "-o", "json"]);
+    windows.wait("the first listing", |l| l.contains(r#""id":"upgrade""#));
+    results.wait("a result", |l| l.contains(r#""monitor_id":"flaky""#));
+
+    // A changed window is printed again, a deleted one announced.
+    let renamed = window.replace("name: upgrade", "name: renamed-upgrade");
+    write(&files, "m.yaml", &format!("{monitor}{renamed}"));
+    env.ok(&["apply", "-f", files.to_str().unwrap()]);
+    windows.wait("the change", |l| l.contains("renamed-upgrade"));
+    env.ok(&["delete", "maintenance", "upgrade"]);
+    windows.wait("the deletion", |l| l == "maintenance/upgrade deleted");
+
+    // An incident that opens is shown; once resolved it leaves the open ones.
+    env.target.set_status(500);
+    incidents.wait("the incident", |l| {
+        l.contains("flaky") && l.contains("open")
+    });
+    env.target.set_status(200);
+    incidents.wait("its resolution", |l| {
+        l.starts_with("incident/") && l.ends_with(" no longer listed")
+    });
+    // New results keep coming, one JSON object per line.
+    let count = || results.lines.lock().unwrap().len();
+    let before = count();
+    wait_for(Duration::from_secs(20), "newer results", || {
+        (count() > before).then_some(())
+    });
+    for line in results.lines.lock().unwrap().iter() {
+        let parsed: serde_json::Value = serde_json::from_str(line).expect("one JSON object");
+        assert_eq!(parsed["monitor_id"], "flaky", "{line}");
+    }
 }
 
 /// `serve --public-url` makes a heartbeat's push URL absolute, and `describe` shows it so.

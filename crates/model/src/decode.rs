@@ -31,6 +31,38 @@ pub struct Decoded<T> {
     pub complete: bool,
 }
 
+/// A spec type a document or body carries, decoded by [`Decoder::decode_checked`]: first as its
+/// draft, which reads what a spec refuses outright (a monitor spec setting no check or two) so
+/// that it is reported with every other problem, then checked, then made into the spec.
+pub trait Checked: Sized {
+    /// What the decoder reads.
+    type Draft: DeserializeOwned;
+    /// Every semantic problem of `draft`, at paths under `prefix`.
+    fn problems(draft: &Self::Draft, prefix: &str) -> Vec<FieldError>;
+    /// The spec a draft without problems makes.
+    fn from_draft(draft: Self::Draft) -> Option<Self>;
+}
+
+impl Checked for crate::MonitorSpec {
+    type Draft = crate::MonitorDraft;
+    fn problems(draft: &Self::Draft, prefix: &str) -> Vec<FieldError> {
+        draft.validate(prefix)
+    }
+    fn from_draft(draft: Self::Draft) -> Option<Self> {
+        draft.into_spec()
+    }
+}
+
+impl Checked for crate::maintenance::MaintenanceSpec {
+    type Draft = Self;
+    fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {
+        draft.validate(prefix)
+    }
+    fn from_draft(draft: Self) -> Option<Self> {
+        Some(draft)
+    }
+}
+
 /// Collects every problem of one document: type errors found by decoding its parts, problems
 /// its caller finds in the envelope, then semantic ones.
 #[derive(Debug, Default)]
@@ -111,6 +143,17 @@ impl Decoder {
                 &mut self.shifts,
             );
         }
+    }
+
+    /// Decodes `value` as a `T` under `prefix` and checks it, recording every problem; the
+    /// spec when there is none in it.
+    pub fn decode_checked<T: Checked>(&mut self, value: Value, prefix: &str) -> Option<T> {
+        let decoded = self.decode::<T::Draft>(value, prefix)?;
+        self.check(T::problems(&decoded.value, prefix));
+        if !decoded.complete {
+            return None;
+        }
+        T::from_draft(decoded.value)
     }
 
     /// Merges semantic problems found on what [`Decoder::decode`] returned, dropping those at
@@ -345,10 +388,8 @@ mod tests {
     /// Every problem of `value` as a monitor spec at `spec`.
     fn problems(value: Value) -> Vec<(String, String)> {
         let mut decoder = Decoder::new();
-        if let Some(decoded) = decoder.decode::<MonitorSpec>(value, "spec") {
-            decoder.check(decoded.value.validate("spec"));
-        }
-        assert!(!decoder.is_empty(), "accepted");
+        let spec = decoder.decode_checked::<MonitorSpec>(value, "spec");
+        assert!(spec.is_none() && !decoder.is_empty(), "accepted");
         decoder
             .finish()
             .into_iter()

@@ -664,12 +664,7 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
     };
     let kind = kind?;
     if kind == KIND_MONITOR {
-        let decoded = decoder.decode::<MonitorSpec>(spec, "spec")?;
-        decoder.check(decoded.value.validate("spec"));
-        if !decoded.complete {
-            return None;
-        }
-        let spec = decoded.value;
+        let spec = decoder.decode_checked::<MonitorSpec>(spec, "spec")?;
         let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
         Some(Resource::Monitor {
             id,
@@ -696,12 +691,7 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             spec,
         })
     } else {
-        let decoded = decoder.decode::<MaintenanceSpec>(spec, "spec")?;
-        decoder.check(decoded.value.validate("spec"));
-        if !decoded.complete {
-            return None;
-        }
-        let spec = decoded.value;
+        let spec = decoder.decode_checked::<MaintenanceSpec>(spec, "spec")?;
         let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
         Some(Resource::MaintenanceWindow {
             id,

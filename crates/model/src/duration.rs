@@ -7,7 +7,9 @@ use std::time::Duration as StdDuration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A non-negative span of time written as `1h2m3s500ms`; serialised in its canonical short form.
+/// A non-negative span of time written as `1h2m3s500ms`; shown and serialised as one number in
+/// its largest exact unit (`21d`, `90m`, `1500ms`), so a span written that way comes back as
+/// written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Duration(StdDuration);
 
@@ -119,22 +121,19 @@ impl FromStr for Duration {
 }
 
 impl fmt::Display for Duration {
+    /// One number in the largest unit that divides the span exactly: `21d`, `36h`, `90m`,
+    /// `1500ms`; `0s` for nothing.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut nanos = self.0.as_nanos();
+        let nanos = self.0.as_nanos();
         if nanos == 0 {
             return f.write_str("0s");
         }
-        for (name, size) in UNITS {
-            if name == "d" {
-                continue;
-            }
-            let size = size as u128;
-            if nanos >= size {
-                write!(f, "{}{}", nanos / size, name)?;
-                nanos %= size;
-            }
-        }
-        Ok(())
+        let (name, size) = UNITS
+            .iter()
+            .map(|&(name, size)| (name, u128::from(size)))
+            .find(|&(_, size)| nanos.is_multiple_of(size))
+            .unwrap_or(("ns", 1));
+        write!(f, "{}{name}", nanos / size)
     }
 }
 
@@ -180,8 +179,9 @@ impl<'de> Deserialize<'de> for Duration {
 }
 
 impl Duration {
-    /// For people: the largest exact units, days included (`21d`, `1h30m`, `1d12h`), where the
-    /// canonical [`fmt::Display`] form stops at hours (`504h`) for the API and its clients.
+    /// For people reading a measured span (an assertion's actual value): the largest units
+    /// first, days included (`29d23h59m55s`, `1m30s`), where [`fmt::Display`] gives the one
+    /// exact unit a spec is written in.
     pub fn human(self) -> String {
         let mut nanos = self.0.as_nanos();
         if nanos == 0 {
@@ -219,25 +219,48 @@ mod tests {
 
     #[test]
     fn parses_and_formats() {
-        for (input, ms, canon) in [
+        for (input, ms, shown) in [
             ("500ms", 500, "500ms"),
             ("30s", 30_000, "30s"),
-            ("1m30s", 90_000, "1m30s"),
+            ("1m30s", 90_000, "90s"),
             ("2h", 7_200_000, "2h"),
-            ("90s", 90_000, "1m30s"),
-            ("1.5s", 1_500, "1s500ms"),
-            ("1d", 86_400_000, "24h"),
+            ("90s", 90_000, "90s"),
+            ("1.5s", 1_500, "1500ms"),
+            ("1d", 86_400_000, "1d"),
             ("0", 0, "0s"),
         ] {
             let d: Duration = input.parse().unwrap();
             assert_eq!(d.as_millis(), ms, "{input}");
-            assert_eq!(d.to_string(), canon, "{input}");
-            assert_eq!(canon.parse::<Duration>().unwrap(), d);
+            assert_eq!(d.to_string(), shown, "{input}");
+            assert_eq!(shown.parse::<Duration>().unwrap(), d);
         }
     }
 
     #[test]
-    fn human_form_uses_days() {
+    fn a_span_comes_back_in_its_largest_exact_unit() {
+        for (input, shown) in [
+            ("21d", "21d"),
+            ("504h", "21d"),
+            ("14d", "14d"),
+            ("36h", "36h"),
+            ("1d12h", "36h"),
+            ("90m", "90m"),
+            ("1h30m", "90m"),
+            ("24h", "1d"),
+            ("60s", "1m"),
+            ("250us", "250us"),
+            ("1001ns", "1001ns"),
+        ] {
+            let d: Duration = input.parse().unwrap();
+            assert_eq!(d.to_string(), shown, "{input}");
+            let json = serde_json::to_value(d).unwrap();
+            assert_eq!(json, shown, "{input}");
+            assert_eq!(serde_json::from_value::<Duration>(json).unwrap(), d);
+        }
+    }
+
+    #[test]
+    fn the_human_form_uses_every_unit() {
         for (input, human) in [
             ("21d", "21d"),
             ("90m", "1h30m"),

@@ -2,6 +2,7 @@
 //! Pure data and logic, no I/O, so every front door (API, files, Terraform, CRDs) shares it.
 
 pub mod assertion;
+pub mod check;
 pub mod decode;
 pub mod document;
 pub mod duration;
@@ -18,12 +19,13 @@ pub mod spec;
 pub mod state;
 pub mod validate;
 
+pub use check::{Check, CheckKind};
 pub use duration::Duration;
 pub use event::{Event, EventType};
 pub use incident::{Incident, IncidentState, TimelineEntry};
 pub use record::{Audience, REDACTED, Record, Redact, Source, Version};
 pub use result::{AssertionResult, CheckResult, FailureReason, Observation, Outcome, Phases};
 pub use scope::Scope;
-pub use spec::{CheckKind, MonitorSpec};
+pub use spec::{MonitorDraft, MonitorSpec};
 pub use state::MonitorState;
 pub use validate::FieldError;

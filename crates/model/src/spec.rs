@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::Duration;
+pub use crate::check::{Check, CheckKind, CheckSet};
 use crate::record::{Audience, REDACTED, Redact};
 
 /// Default time between checks.
@@ -18,30 +19,22 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 /// What to check, how often, and how to judge it. Exactly one of `http`, `tcp`, `dns`, `tls`,
 /// `heartbeat` is set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// `C` is what the check keys decode into: one `Check` for a spec, or every check that is set
+// (`Vec<Check>`, a `MonitorDraft`) while a document is decoded, so that a spec setting none or
+// several is reported with every other problem rather than refused at once.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MonitorSpec {
+#[schemars(rename = "MonitorSpec", bound = "C: JsonSchema")]
+pub struct MonitorSpec<C = Check> {
     /// Display name; the id is used when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Free text for people reading dashboards and alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// An HTTP(S) request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpCheck>,
-    /// A TCP connection, optionally with a request and an expected reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp: Option<TcpCheck>,
-    /// A DNS query.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dns: Option<DnsCheck>,
-    /// A TLS handshake and certificate inspection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsCheck>,
-    /// A push monitor: the monitored job calls Vedette.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heartbeat: Option<HeartbeatCheck>,
+    /// The check, written as one key named for its kind: `http: {...}`.
+    #[serde(flatten)]
+    pub check: C,
     /// Time between checks.
     #[serde(default = "default_interval")]
     pub interval: Duration,
@@ -68,6 +61,10 @@ pub struct MonitorSpec {
     pub paused: bool,
 }
 
+/// A monitor spec as decoded from a document or body, before it is known to set exactly one
+/// check: validation reports what it sets, then [`MonitorDraft::into_spec`] makes the spec.
+pub type MonitorDraft = MonitorSpec<Vec<Check>>;
+
 fn default_interval() -> Duration {
     DEFAULT_INTERVAL
 }
@@ -87,97 +84,65 @@ fn default_max_redirects() -> u32 {
     10
 }
 
-/// The protocol a monitor uses, derived from which block of the spec is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckKind {
-    /// HTTP(S) request.
-    Http,
-    /// TCP connection.
-    Tcp,
-    /// DNS query.
-    Dns,
-    /// TLS handshake.
-    Tls,
-    /// Push (heartbeat).
-    Heartbeat,
-}
-
-impl CheckKind {
-    /// The lowercase name used in specs, metrics and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Http => "http",
-            Self::Tcp => "tcp",
-            Self::Dns => "dns",
-            Self::Tls => "tls",
-            Self::Heartbeat => "heartbeat",
+impl MonitorSpec<()> {
+    /// Every field at its default, the check still to come.
+    pub(crate) fn defaults() -> Self {
+        Self {
+            name: None,
+            description: None,
+            check: (),
+            interval: default_interval(),
+            timeout: default_timeout(),
+            retries: 0,
+            assertions: Vec::new(),
+            degraded_after: None,
+            failure_threshold: one(),
+            success_threshold: one(),
+            paused: false,
         }
-    }
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
 impl MonitorSpec {
-    /// Which kinds are set (a valid spec has exactly one).
-    pub fn kinds(&self) -> Vec<CheckKind> {
-        let mut kinds = Vec::new();
-        if self.http.is_some() {
-            kinds.push(CheckKind::Http);
-        }
-        if self.tcp.is_some() {
-            kinds.push(CheckKind::Tcp);
-        }
-        if self.dns.is_some() {
-            kinds.push(CheckKind::Dns);
-        }
-        if self.tls.is_some() {
-            kinds.push(CheckKind::Tls);
-        }
-        if self.heartbeat.is_some() {
-            kinds.push(CheckKind::Heartbeat);
-        }
-        kinds
-    }
-
-    /// The monitor's kind; `None` when the spec sets none or several (validation refuses both).
-    pub fn kind(&self) -> Option<CheckKind> {
-        match self.kinds().as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
+    /// A spec running `check` with every other field at its default.
+    pub fn new(check: impl Into<Check>) -> Self {
+        MonitorSpec::defaults().with_check(check.into())
     }
 
     /// A spec for an HTTP GET of `url` with every other field at its default.
     pub fn http(url: impl Into<String>) -> Self {
-        Self {
-            http: Some(HttpCheck::get(url)),
-            ..Self::empty()
-        }
+        Self::new(HttpCheck::get(url))
     }
 
-    /// A spec with no kind set and every other field at its default.
-    pub fn empty() -> Self {
-        Self {
-            name: None,
-            description: None,
-            http: None,
-            tcp: None,
-            dns: None,
-            tls: None,
-            heartbeat: None,
-            interval: DEFAULT_INTERVAL,
-            timeout: DEFAULT_TIMEOUT,
-            retries: 0,
-            assertions: Vec::new(),
-            degraded_after: None,
-            failure_threshold: 1,
-            success_threshold: 1,
-            paused: false,
+    /// The monitor's kind.
+    pub fn kind(&self) -> CheckKind {
+        self.check.kind()
+    }
+}
+
+impl MonitorDraft {
+    /// The spec, when the draft sets exactly one check (validation reports it otherwise).
+    pub fn into_spec(mut self) -> Option<MonitorSpec> {
+        let check = Check::from_checks(std::mem::take(&mut self.check)).ok()?;
+        Some(self.with_check(check))
+    }
+}
+
+impl<C> MonitorSpec<C> {
+    /// The same spec with `check` in place of its own.
+    pub fn with_check<D>(self, check: D) -> MonitorSpec<D> {
+        MonitorSpec {
+            check,
+            name: self.name,
+            description: self.description,
+            interval: self.interval,
+            timeout: self.timeout,
+            retries: self.retries,
+            assertions: self.assertions,
+            degraded_after: self.degraded_after,
+            failure_threshold: self.failure_threshold,
+            success_threshold: self.success_threshold,
+            paused: self.paused,
         }
     }
 }
@@ -347,23 +312,28 @@ impl Redact for MonitorSpec {
     /// shown; readers do not see header values or the push token either.
     fn redacted(mut self, audience: Audience) -> Self {
         let hide = |s: &mut Secret| *s = Secret(REDACTED.to_owned());
-        if let Some(http) = self.http.as_mut() {
-            match http.auth.as_mut() {
-                Some(HttpAuth::Basic { password, .. }) => hide(password),
-                Some(HttpAuth::Bearer { token }) => hide(token),
-                None => {}
-            }
-            http.url = redact_url(&http.url);
-            if audience == Audience::Reader {
-                for value in http.headers.values_mut() {
-                    REDACTED.clone_into(value);
+        match &mut self.check {
+            Check::Http(http) => {
+                match http.auth.as_mut() {
+                    Some(HttpAuth::Basic { password, .. }) => hide(password),
+                    Some(HttpAuth::Bearer { token }) => hide(token),
+                    None => {}
+                }
+                http.url = redact_url(&http.url);
+                if audience == Audience::Reader {
+                    for value in http.headers.values_mut() {
+                        REDACTED.clone_into(value);
+                    }
                 }
             }
-        }
-        if audience == Audience::Reader
-            && let Some(token) = self.heartbeat.as_mut().and_then(|h| h.token.as_mut())
-        {
-            hide(token);
+            Check::Heartbeat(heartbeat) => {
+                if let Some(token) = heartbeat.token.as_mut()
+                    && audience == Audience::Reader
+                {
+                    hide(token);
+                }
+            }
+            Check::Tcp(_) | Check::Dns(_) | Check::Tls(_) => {}
         }
         self
     }

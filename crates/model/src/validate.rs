@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::Duration;
+use crate::check::{Check, CheckSet, not_exactly_one};
 use crate::spec::{DnsCheck, HeartbeatCheck, HttpCheck, MonitorSpec, TcpCheck, TlsCheck};
 
 /// Longest name or description accepted.
@@ -122,8 +123,9 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-impl MonitorSpec {
-    /// Every problem in the spec; paths are relative to `prefix` (e.g. `spec`).
+impl<C: CheckSet> MonitorSpec<C> {
+    /// Every problem in the spec; paths are relative to `prefix` (e.g. `spec`). A draft
+    /// ([`crate::MonitorDraft`]) setting no check or several is one of them.
     pub fn validate(&self, prefix: &str) -> Vec<FieldError> {
         let mut errs = Errors::default();
         for (field, text) in [("name", &self.name), ("description", &self.description)] {
@@ -135,25 +137,9 @@ impl MonitorSpec {
                 );
             }
         }
-        let kinds = self.kinds();
-        if kinds.len() != 1 {
-            let found = kinds
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            errs.add(
-                prefix,
-                "",
-                if kinds.is_empty() {
-                    "exactly one of http, tcp, dns, tls, heartbeat must be set; found none"
-                        .to_owned()
-                } else {
-                    format!(
-                        "exactly one of http, tcp, dns, tls, heartbeat must be set; found {found}"
-                    )
-                },
-            );
+        let checks = self.check.checks();
+        if checks.len() != 1 {
+            errs.add(prefix, "", not_exactly_one(checks));
         }
         if self.interval < MIN_INTERVAL || self.interval > MAX_INTERVAL {
             errs.add(
@@ -174,7 +160,9 @@ impl MonitorSpec {
                     self.timeout
                 ),
             );
-        } else if self.heartbeat.is_none() && self.timeout > self.interval {
+        } else if !checks.iter().any(|c| matches!(c, Check::Heartbeat(_)))
+            && self.timeout > self.interval
+        {
             errs.add(
                 prefix,
                 "timeout",
@@ -218,27 +206,21 @@ impl MonitorSpec {
         for (i, source) in self.assertions.iter().enumerate() {
             if let Err(e) = crate::assertion::parse(source) {
                 errs.add(prefix, &format!("assertions[{i}]"), e.to_string());
-            } else if let Some(kind) = self.kind()
-                && let Err(message) = crate::assertion::check_fields(source, kind)
+            } else if let [check] = checks
+                && let Err(message) = crate::assertion::check_fields(source, check.kind())
             {
                 errs.add(prefix, &format!("assertions[{i}]"), message);
             }
         }
-        let sub = |name: &str| format!("{prefix}.{name}");
-        if let Some(http) = &self.http {
-            http.validate(&sub("http"), &mut errs);
-        }
-        if let Some(tcp) = &self.tcp {
-            tcp.validate(&sub("tcp"), &mut errs);
-        }
-        if let Some(dns) = &self.dns {
-            dns.validate(&sub("dns"), &mut errs);
-        }
-        if let Some(tls) = &self.tls {
-            tls.validate(&sub("tls"), &mut errs);
-        }
-        if let Some(hb) = &self.heartbeat {
-            hb.validate(&sub("heartbeat"), &mut errs);
+        for check in checks {
+            let prefix = format!("{prefix}.{}", check.kind());
+            match check {
+                Check::Http(http) => http.validate(&prefix, &mut errs),
+                Check::Tcp(tcp) => tcp.validate(&prefix, &mut errs),
+                Check::Dns(dns) => dns.validate(&prefix, &mut errs),
+                Check::Tls(tls) => tls.validate(&prefix, &mut errs),
+                Check::Heartbeat(heartbeat) => heartbeat.validate(&prefix, &mut errs),
+            }
         }
         errs.into_vec()
     }

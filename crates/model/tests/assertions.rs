@@ -231,7 +231,7 @@ fn actual_values_are_rendered() {
         ("len(body.$.items) > 5", "len(body.$.items) (2) > 5"),
         (
             "status == 200 and cert.expires_in > 14d",
-            "status (503) == 200 and cert.expires_in (240h) > 14d",
+            "status (503) == 200 and cert.expires_in (10d) > 14d",
         ),
         (
             "cert.sans contains \"x\"",

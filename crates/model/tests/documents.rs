@@ -78,7 +78,7 @@ fn examples_load_clean() {
     let kinds: Vec<_> = loaded
         .iter()
         .filter_map(|l| match &l.resource {
-            Resource::Monitor { spec, .. } => spec.kind().map(|k| k.as_str()),
+            Resource::Monitor { spec, .. } => Some(spec.kind().as_str()),
             Resource::MaintenanceWindow { .. } | Resource::WebhookEndpoint { .. } => None,
         })
         .collect();
@@ -109,7 +109,10 @@ fn several_documents_with_their_lines() {
     let Resource::Monitor { spec, .. } = &loaded[0].resource else {
         panic!()
     };
-    assert_eq!(spec.http.as_ref().unwrap().url, "https://example.com/");
+    assert_eq!(
+        spec.check.as_http().map(|h| h.url.as_str()),
+        Some("https://example.com/")
+    );
 }
 
 #[test]
@@ -570,13 +573,10 @@ fn export_round_trips() {
             ("flag".to_owned(), "yes".to_owned()),
         ]),
         spec: {
-            let mut spec = vedette_model::MonitorSpec::http("https://example.com/?q=a:%20b#c");
+            let mut http = vedette_model::spec::HttpCheck::get("https://example.com/?q=a:%20b#c");
+            http.headers.insert("X-Note".into(), "- a: b #c".into());
+            let mut spec = vedette_model::MonitorSpec::new(http);
             spec.name = Some("null".into());
-            spec.http
-                .as_mut()
-                .unwrap()
-                .headers
-                .insert("X-Note".into(), "- a: b #c".into());
             spec.description = Some("line one\nline two: \"quoted\"\n".into());
             spec.assertions = vec!["body contains \"- x\"".into(), "status == 200".into()];
             spec

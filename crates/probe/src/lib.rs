@@ -19,9 +19,9 @@ pub mod tls;
 use std::time::Instant;
 
 use vedette_model::assertion::AssertionSet;
+use vedette_model::spec::{DnsCheck, HeartbeatCheck, HttpCheck, TcpCheck, TlsCheck};
 use vedette_model::{
-    AssertionResult, CheckKind, CheckResult, FailureReason, MonitorSpec, Observation, Outcome,
-    Phases,
+    AssertionResult, Check, CheckResult, FailureReason, MonitorSpec, Observation, Outcome, Phases,
 };
 
 pub use context::{Clock, ProbeContext, ProbeError};
@@ -29,13 +29,40 @@ pub use cron::Schedule;
 pub use failure::Failure;
 pub use heartbeat::{HeartbeatVerdict, Ping};
 
-/// Runs one check of `spec` (not heartbeat: see [`heartbeat::evaluate`]): up to
-/// `1 + spec.retries` attempts, each bounded by `spec.timeout` (reason `timeout`), re-checking
+/// What a probe goes out to: every kind of check but a heartbeat, which is judged from the
+/// pings it receives ([`heartbeat::evaluate`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// An HTTP(S) request.
+    Http(&'a HttpCheck),
+    /// A TCP connection.
+    Tcp(&'a TcpCheck),
+    /// A DNS query.
+    Dns(&'a DnsCheck),
+    /// A TLS handshake.
+    Tls(&'a TlsCheck),
+}
+
+impl<'a> Target<'a> {
+    /// What `check` probes, or the heartbeat it is instead.
+    pub fn of(check: &'a Check) -> Result<Self, &'a HeartbeatCheck> {
+        match check {
+            Check::Http(http) => Ok(Self::Http(http)),
+            Check::Tcp(tcp) => Ok(Self::Tcp(tcp)),
+            Check::Dns(dns) => Ok(Self::Dns(dns)),
+            Check::Tls(tls) => Ok(Self::Tls(tls)),
+            Check::Heartbeat(heartbeat) => Err(heartbeat),
+        }
+    }
+}
+
+/// Runs one check of `target`, the check of `spec`: up to `1 + spec.retries` attempts, each bounded by `spec.timeout` (reason `timeout`), re-checking
 /// at once after a failed attempt; evaluates `assertions` on the observation; and decides the
 /// outcome: down on failure, degraded when up but slower than `degraded_after`, else up.
 /// Never panics.
 pub async fn run_check(
     monitor_id: &str,
+    target: Target<'_>,
     spec: &MonitorSpec,
     assertions: &AssertionSet,
     ctx: &ProbeContext,
@@ -44,14 +71,14 @@ pub async fn run_check(
     let mut attempt = 1;
     loop {
         let started_at = ctx.now();
-        let result = run_attempt(spec, assertions, ctx).await;
+        let result = run_attempt(target, spec, assertions, ctx).await;
         // A spec that cannot run as written fails the same way on every attempt.
         let done = match &result {
             Ok(_) => true,
             Err((failure, _)) => attempt >= attempts || failure.reason == FailureReason::Config,
         };
         if done {
-            return judge(monitor_id, spec, started_at, attempt, result);
+            return judge(monitor_id, target, spec, started_at, attempt, result);
         }
         attempt += 1;
     }
@@ -61,13 +88,14 @@ pub async fn run_check(
 type AttemptResult = Result<(Observation, Vec<AssertionResult>), (Failure, Vec<AssertionResult>)>;
 
 async fn run_attempt(
+    target: Target<'_>,
     spec: &MonitorSpec,
     assertions: &AssertionSet,
     ctx: &ProbeContext,
 ) -> AttemptResult {
     let start = Instant::now();
     let started_at = ctx.now();
-    let probed = tokio::time::timeout(spec.timeout.std(), probe(spec, assertions, ctx)).await;
+    let probed = tokio::time::timeout(spec.timeout.std(), probe(target, assertions, ctx)).await;
     let observation = match probed {
         Ok(Ok(observation)) => observation,
         Ok(Err(failure)) => return Err((failure, Vec::new())),
@@ -119,54 +147,27 @@ async fn run_attempt(
 }
 
 async fn probe(
-    spec: &MonitorSpec,
+    target: Target<'_>,
     assertions: &AssertionSet,
     ctx: &ProbeContext,
 ) -> Result<Observation, Failure> {
-    let config = |message: &str| {
-        Failure::new(
-            FailureReason::Config,
-            message,
-            Observation {
-                started_at: ctx.now(),
-                ..Observation::default()
-            },
-        )
-    };
-    match spec.kind() {
-        Some(CheckKind::Http) => match &spec.http {
-            Some(check) => {
-                let opts = http::HttpOptions {
-                    read_body: assertions.needs_body(),
-                    check_status: !assertions.mentions_status(),
-                };
-                http::probe(check, opts, ctx).await
-            }
-            None => Err(config("the spec has no http block")),
-        },
-        Some(CheckKind::Tcp) => match &spec.tcp {
-            Some(check) => tcp::probe(check, ctx).await,
-            None => Err(config("the spec has no tcp block")),
-        },
-        Some(CheckKind::Dns) => match &spec.dns {
-            Some(check) => dns::probe(check, ctx).await,
-            None => Err(config("the spec has no dns block")),
-        },
-        Some(CheckKind::Tls) => match &spec.tls {
-            Some(check) => tls::probe(check, ctx).await,
-            None => Err(config("the spec has no tls block")),
-        },
-        Some(CheckKind::Heartbeat) => Err(config(
-            "heartbeat monitors are judged from their pings, not run",
-        )),
-        None => Err(config(
-            "the spec must set exactly one of http, tcp, dns, tls, heartbeat",
-        )),
+    match target {
+        Target::Http(check) => {
+            let opts = http::HttpOptions {
+                read_body: assertions.needs_body(),
+                check_status: !assertions.mentions_status(),
+            };
+            http::probe(check, opts, ctx).await
+        }
+        Target::Tcp(check) => tcp::probe(check, ctx).await,
+        Target::Dns(check) => dns::probe(check, ctx).await,
+        Target::Tls(check) => tls::probe(check, ctx).await,
     }
 }
 
 fn judge(
     monitor_id: &str,
+    target: Target<'_>,
     spec: &MonitorSpec,
     started_at: chrono::DateTime<chrono::Utc>,
     attempts: u32,
@@ -178,7 +179,7 @@ fn judge(
                 .degraded_after
                 .is_some_and(|limit| observation.phases.total_ms > limit.as_millis() as f64);
             let outcome = if slow { Outcome::Degraded } else { Outcome::Up };
-            let mut message = summary(spec, &observation);
+            let mut message = summary(target, &observation);
             if let (true, Some(limit)) = (slow, spec.degraded_after) {
                 message.push_str(&format!(" (slower than {limit})"));
             }
@@ -208,18 +209,18 @@ fn judge(
 }
 
 /// The one-line summary of a successful check, e.g. `HTTP 200 in 12 ms`.
-fn summary(spec: &MonitorSpec, obs: &Observation) -> String {
+fn summary(target: Target<'_>, obs: &Observation) -> String {
     let ms = obs.phases.total_ms.round();
-    match spec.kind() {
-        Some(CheckKind::Http) => match obs.status {
+    match target {
+        Target::Http(_) => match obs.status {
             Some(status) => format!("HTTP {status} in {ms} ms"),
             None => format!("HTTP response in {ms} ms"),
         },
-        Some(CheckKind::Tcp) => match &obs.tcp_response {
+        Target::Tcp(_) => match &obs.tcp_response {
             Some(_) => format!("connected and matched in {ms} ms"),
             None => format!("connected in {ms} ms"),
         },
-        Some(CheckKind::Dns) => match &obs.dns {
+        Target::Dns(_) => match &obs.dns {
             Some(dns) => format!(
                 "{} with {} answers in {ms} ms",
                 dns.rcode,
@@ -227,13 +228,12 @@ fn summary(spec: &MonitorSpec, obs: &Observation) -> String {
             ),
             None => format!("answered in {ms} ms"),
         },
-        Some(CheckKind::Tls) => match &obs.cert {
+        Target::Tls(_) => match &obs.cert {
             Some(cert) => format!(
                 "certificate valid until {} (handshake in {ms} ms)",
                 cert.not_after.format("%Y-%m-%d")
             ),
             None => format!("handshake in {ms} ms"),
         },
-        Some(CheckKind::Heartbeat) | None => format!("done in {ms} ms"),
     }
 }

@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 use vedette_model::assertion::AssertionSet;
 use vedette_model::maintenance::{CompiledWindow, MaintenanceSpec};
-use vedette_model::{CheckKind, CheckResult, MonitorSpec, MonitorState};
-use vedette_probe::ProbeContext;
+use vedette_model::spec::HeartbeatCheck;
+use vedette_model::{Check, CheckResult, MonitorSpec, MonitorState};
 use vedette_probe::heartbeat::{self, Ping};
+use vedette_probe::{ProbeContext, Target};
 use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, RuntimePause, Store};
 
 use crate::ServerError;
@@ -109,8 +110,8 @@ impl Engine {
         let assertions = AssertionSet::compile(&record.spec.assertions).map_err(|(i, e)| {
             ServerError::Invalid(format!("monitor {}: spec.assertions[{i}]: {e}", record.id))
         })?;
-        if record.spec.kind() == Some(CheckKind::Heartbeat) {
-            self.ensure_push_token(&record).await?;
+        if let Check::Heartbeat(heartbeat) = &record.spec.check {
+            self.ensure_push_token(&record.id, heartbeat).await?;
         }
         // A new monitor, or a changed check (pausing and resuming aside), is checked at once.
         let check_changed = self.monitor(&record.id).is_none_or(|live| {
@@ -341,8 +342,18 @@ impl Engine {
     /// Runs the probe, or judges a heartbeat; `None` when a heartbeat has nothing due yet.
     async fn check(&self, monitor: &LiveMonitor, now: DateTime<Utc>) -> Option<CheckResult> {
         let spec = &monitor.record.spec;
-        match &spec.heartbeat {
-            Some(check) => {
+        match Target::of(&spec.check) {
+            Ok(target) => Some(
+                vedette_probe::run_check(
+                    &monitor.record.id,
+                    target,
+                    spec,
+                    &monitor.assertions,
+                    &self.probe,
+                )
+                .await,
+            ),
+            Err(check) => {
                 let last = self
                     .store
                     .last_ping(&monitor.record.id)
@@ -368,15 +379,6 @@ impl Engine {
                 )
                 .result
             }
-            None => Some(
-                vedette_probe::run_check(
-                    &monitor.record.id,
-                    spec,
-                    &monitor.assertions,
-                    &self.probe,
-                )
-                .await,
-            ),
         }
     }
 
@@ -413,8 +415,18 @@ impl Engine {
         self.metrics.observe_check(&result);
         // Lock rule: `statuses` is held only to read the previous status, apply the pure state
         // machine and queue the write (which orders the results of one monitor); nothing else
-        // is called while it is held.
+        // is called while it is held but a look at `monitors` (never taken the other way round).
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        // A monitor removed while its check ran (deleted) gets no status back in memory; its
+        // result is not queued (the store refuses the status of a deleted monitor as well).
+        if !self
+            .monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
+        {
+            return;
+        }
         let prev = statuses
             .entry(id.clone())
             .or_insert_with(|| state_machine::initial_status(id, result.started_at, false))
@@ -466,14 +478,12 @@ impl Engine {
 
     fn cert_event(&self, result: &CheckResult, spec: &MonitorSpec) -> Option<vedette_model::Event> {
         let mut warned = self.cert_warned.lock().unwrap_or_else(|e| e.into_inner());
-        let subject = spec
-            .tls
-            .as_ref()
-            .map(|t| t.server_name.clone().unwrap_or_else(|| t.host.clone()))?;
+        let Check::Tls(tls) = &spec.check else {
+            return None;
+        };
         let event = state_machine::certificate_warning(
             result,
-            spec,
-            &subject,
+            tls,
             warned.get(&result.monitor_id).copied(),
         )?;
         if let Some(not_after) = result.cert_not_after {
@@ -482,22 +492,18 @@ impl Engine {
         Some(event)
     }
 
-    async fn ensure_push_token(&self, record: &MonitorRecord) -> Result<(), ServerError> {
-        let wanted = record
-            .spec
-            .heartbeat
-            .as_ref()
-            .and_then(|h| h.token.as_ref())
-            .map(|t| t.expose().to_owned());
-        let current = self.store.heartbeat_token(&record.id).await?;
+    async fn ensure_push_token(
+        &self,
+        id: &str,
+        heartbeat: &HeartbeatCheck,
+    ) -> Result<(), ServerError> {
+        let wanted = heartbeat.token.as_ref().map(|t| t.expose().to_owned());
+        let current = self.store.heartbeat_token(id).await?;
         match (wanted, current) {
             (Some(w), Some(c)) if w == c => Ok(()),
-            (Some(w), _) => Ok(self.store.set_heartbeat_token(&record.id, &w).await?),
+            (Some(w), _) => Ok(self.store.set_heartbeat_token(id, &w).await?),
             (None, Some(_)) => Ok(()),
-            (None, None) => Ok(self
-                .store
-                .set_heartbeat_token(&record.id, &new_token())
-                .await?),
+            (None, None) => Ok(self.store.set_heartbeat_token(id, &new_token()).await?),
         }
     }
 

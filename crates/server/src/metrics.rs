@@ -255,7 +255,7 @@ pub fn render(engine: &Engine) -> String {
     let mut rows = Vec::with_capacity(monitors.len());
     for (live, state) in &monitors {
         let id = &live.record.id;
-        let kind = live.record.spec.kind().map_or("unknown", |k| k.as_str());
+        let kind = live.record.spec.kind().as_str();
         let mut labels = format!("monitor=\"{}\",kind=\"{kind}\"", escape(id));
         for label in &exported {
             let value = live

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use vedette_model::event::{
     CertificateExpiring, EVENT_VERSION, IncidentEvent, MonitorStateChanged,
 };
+use vedette_model::spec::TlsCheck;
 use vedette_model::{CheckResult, Event, EventType, MonitorSpec, MonitorState, Outcome};
 use vedette_store::{Incident, IncidentChange, MonitorStatus};
 
@@ -254,12 +255,12 @@ fn set_state(status: &mut MonitorStatus, state: MonitorState, at: DateTime<Utc>)
 /// check's warning span and `already_warned` (the expiry last warned about) differs.
 pub fn certificate_warning(
     result: &CheckResult,
-    spec: &MonitorSpec,
-    subject: &str,
+    tls: &TlsCheck,
     already_warned: Option<DateTime<Utc>>,
 ) -> Option<Event> {
     let not_after = result.cert_not_after?;
-    let warning = spec.tls.as_ref().map(|t| t.expiry_warning)?;
+    let warning = tls.expiry_warning;
+    let subject = tls.server_name.as_deref().unwrap_or(&tls.host);
     let left = not_after - result.started_at;
     let warn_span = chrono::Duration::from_std(warning.std()).ok()?;
     if left > warn_span || already_warned == Some(not_after) {
@@ -452,17 +453,16 @@ mod tests {
 
     #[test]
     fn certificate_warning_once_per_certificate() {
-        let mut spec = MonitorSpec::empty();
-        spec.tls = Some(
-            serde_json::from_str(r#"{"host":"example.test","expiry_warning":"14d"}"#).unwrap(),
-        );
+        let tls: TlsCheck =
+            serde_json::from_str(r#"{"host":"example.test","expiry_warning":"14d"}"#).unwrap();
         let mut r = result(Outcome::Up, 0);
         r.cert_not_after = Some(r.started_at + chrono::Duration::days(3));
-        let event = certificate_warning(&r, &spec, "example.test", None).expect("warning");
+        let event = certificate_warning(&r, &tls, None).expect("warning");
         assert_eq!(event.event_type, EventType::CertificateExpiring);
         assert_eq!(event.data["days_left"], 3);
-        assert!(certificate_warning(&r, &spec, "example.test", r.cert_not_after).is_none());
+        assert_eq!(event.data["subject"], "example.test");
+        assert!(certificate_warning(&r, &tls, r.cert_not_after).is_none());
         r.cert_not_after = Some(r.started_at + chrono::Duration::days(30));
-        assert!(certificate_warning(&r, &spec, "example.test", None).is_none());
+        assert!(certificate_warning(&r, &tls, None).is_none());
     }
 }

@@ -1,10 +1,12 @@
 //! The scheduler's write path: a batch of check outcomes in one transaction.
 
-use vedette_model::{CheckResult, Event};
+use std::collections::BTreeSet;
+
+use vedette_model::{CheckResult, Event, MonitorSpec};
 
 use crate::incidents::{self, IncidentChange};
 use crate::status::{self, MonitorStatus};
-use crate::{Store, StoreError, events, results, rollup};
+use crate::{Store, StoreError, events, resource, results, rollup};
 
 /// One check and everything it caused.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,19 +25,30 @@ impl Store {
     /// Writes a batch in one transaction: raw results, rollups (minute, hour, day), each
     /// monitor's latest status, incident openings and resolutions in batch order, and the
     /// events in batch order. Either all of it is stored or none.
+    ///
+    /// A check of a monitor deleted while it ran (its delete committed first) is kept as
+    /// history, like the results a delete keeps, but brings back no status and opens, resolves
+    /// or announces nothing: write transactions are serialised, so the delete cannot slip in
+    /// between this look and the commit.
     pub async fn write_batch(&self, batch: &[CheckRecord]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
         let checks: Vec<&CheckResult> = batch.iter().map(|r| &r.result).collect();
-        let statuses: Vec<&MonitorStatus> = batch.iter().map(|r| &r.status).collect();
-        let outbox: Vec<&Event> = batch.iter().flat_map(|r| &r.events).collect();
 
         let mut tx = self.begin_write().await?;
+        let ids: BTreeSet<&str> = checks.iter().map(|c| c.monitor_id.as_str()).collect();
+        let existing = resource::existing_in::<MonitorSpec>(&mut tx, &ids).await?;
+        let current: Vec<&CheckRecord> = batch
+            .iter()
+            .filter(|r| existing.contains(r.result.monitor_id.as_str()))
+            .collect();
+        let statuses: Vec<&MonitorStatus> = current.iter().map(|r| &r.status).collect();
+        let outbox: Vec<&Event> = current.iter().flat_map(|r| &r.events).collect();
         results::insert(&mut tx, &checks).await?;
         rollup::apply(&mut tx, &checks).await?;
         status::upsert(&mut tx, &statuses).await?;
-        for change in batch.iter().filter_map(|r| r.incident.as_ref()) {
+        for change in current.iter().filter_map(|r| r.incident.as_ref()) {
             incidents::apply(&mut tx, change).await?;
         }
         events::insert(&mut tx, &outbox).await?;

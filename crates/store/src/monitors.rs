@@ -27,7 +27,7 @@ impl Store {
         m: &MonitorRecord,
         if_version: Option<Version>,
     ) -> Result<MonitorRecord, StoreError> {
-        if let Some(token) = m.spec.heartbeat.as_ref().and_then(|h| h.token.as_ref()) {
+        if let Some(token) = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref()) {
             return self
                 .put_monitor_claiming(m, token.expose(), if_version)
                 .await;

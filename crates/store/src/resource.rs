@@ -4,6 +4,8 @@
 //! Every write or delete that changes a row also appends to the change feed in its
 //! transaction ([`crate::changes`]).
 
+use std::collections::{BTreeSet, HashSet};
+
 use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -316,6 +318,32 @@ pub(crate) async fn get_in<S: Stored>(
         .as_ref()
         .map(decode)
         .transpose()
+}
+
+/// Which of `ids` have a resource row, read inside `conn`'s transaction.
+pub(crate) async fn existing_in<S: Stored>(
+    conn: &mut sqlx::AnyConnection,
+    ids: &BTreeSet<&str>,
+) -> Result<HashSet<String>, StoreError> {
+    let ids: Vec<&str> = ids.iter().copied().collect();
+    let mut found = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BINDS) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id FROM {} WHERE id IN ({})",
+            S::TABLE,
+            placeholders.join(", ")
+        );
+        // Not cached, like every statement whose length varies: see `MAX_BINDS`.
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(found)
 }
 
 /// Deletes a resource row inside `conn`'s transaction, with its change; the change's sequence

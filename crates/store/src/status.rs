@@ -1,14 +1,14 @@
 //! The state-machine status of each monitor, written with every batch and read back at start.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use vedette_model::{MonitorState, Outcome};
+use vedette_model::{MonitorSpec, MonitorState, Outcome};
 
 use crate::db::{MAX_BINDS, fetch_by_key, from_ms, from_opt_ms, parse_name, to_ms, values_rows};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, resource};
 
 /// Where a monitor's state machine stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,10 +143,17 @@ impl Store {
         fetch_by_key(&self.pool, sql, id, decode).await
     }
 
-    /// Writes a status that no check result caused (pause, resume, a new monitor).
+    /// Writes a status that no check result caused (pause, resume, a new monitor); nothing
+    /// for a monitor deleted meanwhile (see [`Store::write_batch`]).
     pub async fn put_status(&self, status: &MonitorStatus) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        upsert(&mut tx, &[status]).await?;
+        let id = BTreeSet::from([status.monitor_id.as_str()]);
+        if !resource::existing_in::<MonitorSpec>(&mut tx, &id)
+            .await?
+            .is_empty()
+        {
+            upsert(&mut tx, &[status]).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

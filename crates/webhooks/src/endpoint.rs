@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderName, HeaderValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use vedette_model::decode::Checked;
 use vedette_model::validate::FieldError;
 use vedette_model::{Event, EventType, selector};
 
@@ -322,6 +323,18 @@ impl vedette_store::webhooks::Endpoint for EndpointSpec {
             enabled: false,
             ..self
         }
+    }
+}
+
+/// Decoded as is: what a spec needs besides its types is checked against the catalog and the
+/// template engine once it has decoded, by the API's write path.
+impl Checked for EndpointSpec {
+    type Draft = Self;
+    fn problems(_: &Self, _prefix: &str) -> Vec<FieldError> {
+        Vec::new()
+    }
+    fn from_draft(draft: Self) -> Option<Self> {
+        Some(draft)
     }
 }
 

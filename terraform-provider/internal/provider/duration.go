@@ -78,22 +78,18 @@ func ParseDuration(input string) (uint64, error) {
 	return total, nil
 }
 
-// FormatDuration writes nanoseconds the way the server does: `1m30s`, `24h`, `1s500ms`, `0s`.
+// FormatDuration writes nanoseconds the way the server does: one number in the largest unit that
+// divides the span exactly (`21d`, `36h`, `90m`, `1500ms`), `0s` for nothing.
 func FormatDuration(nanos uint64) string {
 	if nanos == 0 {
 		return "0s"
 	}
-	var b strings.Builder
 	for _, u := range durationUnits {
-		if u.name == "d" {
-			continue
-		}
-		if nanos >= u.nanos {
-			fmt.Fprintf(&b, "%d%s", nanos/u.nanos, u.name)
-			nanos %= u.nanos
+		if nanos%u.nanos == 0 {
+			return fmt.Sprintf("%d%s", nanos/u.nanos, u.name)
 		}
 	}
-	return b.String()
+	return fmt.Sprintf("%dns", nanos)
 }
 
 // CanonicalDuration is the server's form of a duration, or the input itself when it does not parse.

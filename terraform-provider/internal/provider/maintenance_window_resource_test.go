@@ -85,10 +85,10 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 			},
 			{Config: windowUpdate, PlanOnly: true},
 			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"duration"}, // 90m comes back as 1h30m, semantically equal
+				// 90m comes back as written.
+				ResourceName:      addr,
+				ImportState:       true,
+				ImportStateVerify: true,
 			},
 			{
 				PreConfig: func() {

@@ -70,7 +70,7 @@ func TestMonitorRoundTrip(t *testing.T) {
 		`{"id":"dns","labels":{"team":"platform"},"spec":{"name":"Public DNS","description":"resolver health",
 		  "dns":{"name":"example.com","record_type":"AAAA","resolver":"1.1.1.1","transport":"tcp","expect":["2606:2800::1"],"rcode":"NOERROR"},
 		  "interval":"1m","timeout":"10s","retries":0,"assertions":["dns.answers contains \"x\""],"failure_threshold":1,"success_threshold":1,"paused":false},"version":1}`,
-		`{"id":"cert","labels":{},"spec":{"tls":{"host":"www.example.com","port":443,"server_name":"example.com","verify":true,"expiry_warning":"504h"},
+		`{"id":"cert","labels":{},"spec":{"tls":{"host":"www.example.com","port":443,"server_name":"example.com","verify":true,"expiry_warning":"21d"},
 		  "interval":"1h","timeout":"10s","retries":0,"assertions":[],"failure_threshold":1,"success_threshold":1,"paused":false},"version":1}`,
 	} {
 		api := decodeMonitor(t, doc)
@@ -169,7 +169,7 @@ func TestMonitorToAPI(t *testing.T) {
 		"labels": map[string]any{"team": "web"},
 		"spec": map[string]any{
 			"tcp":      map[string]any{"host": "shop.internal", "port": 443.0},
-			"interval": "1m", "timeout": "1s500ms", "retries": 1.0, "assertions": []any{"status == 200"},
+			"interval": "1m", "timeout": "1500ms", "retries": 1.0, "assertions": []any{"status == 200"},
 			"degraded_after": "500ms", "failure_threshold": 2.0, "success_threshold": 1.0, "paused": true,
 		},
 	}

@@ -125,7 +125,7 @@ func monitorAttributes() map[string]schema.Attribute {
 				"ca_cert": schema.StringAttribute{Optional: true, MarkdownDescription: "Extra trusted CA certificate(s), PEM."},
 				"verify":  defaultBool("Fail when the chain or hostname does not verify.", true),
 				"expiry_warning": durationAttribute("A `certificate.expiring` event is raised when the leaf certificate expires within this span.",
-					"336h"),
+					"14d"),
 			},
 		},
 		"heartbeat": schema.SingleNestedAttribute{

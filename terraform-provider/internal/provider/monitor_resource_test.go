@@ -52,7 +52,7 @@ resource "vedette_monitor" "web" {
   name              = "Acceptance web (renamed)"
   description       = "updated by the acceptance test"
   labels            = { team = "payments", env = "acc", tier = "1" }
-  interval          = "1m30s"
+  interval          = "90s"
   timeout           = "5s"
   retries           = 2
   degraded_after    = "800ms"
@@ -247,8 +247,8 @@ func TestAccMonitorKinds(t *testing.T) {
 			ResourceName:      "vedette_monitor." + name,
 			ImportState:       true,
 			ImportStateVerify: true,
-			// Durations come back canonical from an import (21d is 504h); the plan treats them as equal.
-			ImportStateVerifyIgnore: []string{"tls.expiry_warning", "http.basic_auth.password", "http.bearer_token"},
+			// Durations come back as written (21d); secrets are never read back.
+			ImportStateVerifyIgnore: []string{"http.basic_auth.password", "http.bearer_token"},
 		})
 	}
 	// Switching the kind of a monitor is an update, not a replacement.

@@ -321,7 +321,7 @@ fn render_json_prefix(map: &serde_json::Map<String, serde_json::Value>) -> Strin
     truncate_chars(&String::from_utf8_lossy(&out.0), MAX_RENDER_CHARS)
 }
 
-/// Renders signed nanoseconds with [`crate::Duration`]'s canonical form, rounded to
+/// Renders signed nanoseconds in [`crate::Duration::human`] form, rounded to
 /// milliseconds (to microseconds below one millisecond).
 pub(crate) fn render_duration(nanos: i128) -> String {
     let sign = if nanos < 0 { "-" } else { "" };
@@ -335,7 +335,7 @@ pub(crate) fn render_duration(nanos: i128) -> String {
     let sub = (rounded % 1_000_000_000) as u32;
     format!(
         "{sign}{}",
-        crate::Duration::from(StdDuration::new(secs, sub))
+        crate::Duration::from(StdDuration::new(secs, sub)).human()
     )
 }
 

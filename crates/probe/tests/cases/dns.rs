@@ -101,9 +101,8 @@ async fn run_check_uses_the_context_resolver_by_default() {
     let mut dns = query(&server, "www.example.test", DnsRecordType::A);
     dns.resolver = None;
     let spec = MonitorSpec {
-        dns: Some(dns),
         assertions: vec![r#"dns.answers contains "192.0.2.2""#.to_owned()],
-        ..MonitorSpec::empty()
+        ..MonitorSpec::new(dns)
     };
     let result = check(&spec, &ctx_with(server.addr)).await;
     assert_eq!(result.outcome, Outcome::Up, "{}", result.message);

@@ -344,21 +344,23 @@ async fn tls_verification_custom_ca_and_verify_off() {
     assert!(result.message.contains("not trusted"), "{}", result.message);
     assert!(result.cert_not_after.is_some(), "facts kept on failure");
 
-    let mut spec = MonitorSpec::http(&url);
-    let http = spec.http.as_mut().expect("http");
+    let mut http = HttpCheck::get(&url);
     http.tls_verify = false;
-    let obs = get(http).await.expect("verify off");
+    let obs = get(&http).await.expect("verify off");
+    let spec = MonitorSpec::new(http);
     let cert = obs.cert.expect("cert");
     assert!(!cert.chain_valid && cert.hostname_match, "{cert:?}");
     assert_eq!(check(&spec, &ctx()).await.outcome, Outcome::Up);
 
-    let mut spec = MonitorSpec::http(&url);
-    spec.http.as_mut().expect("http").ca_cert = Some(ca.pem.clone());
+    let mut http = HttpCheck::get(&url);
+    http.ca_cert = Some(ca.pem.clone());
+    let spec = MonitorSpec::new(http);
     let result = check(&spec, &ctx()).await;
     assert_eq!(result.outcome, Outcome::Up, "{}", result.message);
 
-    let mut spec = MonitorSpec::http(server.https_url("/ok"));
-    spec.http.as_mut().expect("http").ca_cert = Some(ca.pem.clone());
+    let mut http = HttpCheck::get(server.https_url("/ok"));
+    http.ca_cert = Some(ca.pem.clone());
+    let spec = MonitorSpec::new(http);
     let result = check(&spec, &ctx()).await;
     assert_eq!(result.reason, Some(FailureReason::Tls));
     assert!(
@@ -367,8 +369,9 @@ async fn tls_verification_custom_ca_and_verify_off() {
         result.message
     );
 
-    let mut spec = MonitorSpec::http(&url);
-    spec.http.as_mut().expect("http").ca_cert = Some("not a pem".to_owned());
+    let mut http = HttpCheck::get(&url);
+    http.ca_cert = Some("not a pem".to_owned());
+    let spec = MonitorSpec::new(http);
     assert_eq!(
         check(&spec, &ctx()).await.reason,
         Some(FailureReason::Config)
@@ -434,7 +437,7 @@ async fn assertions_judge_status_body_and_time() {
     assert_eq!(result.assertions.len(), 3);
     assert!(result.assertions.iter().all(|a| a.passed));
 
-    spec.http.as_mut().expect("http").url = server.url("/status/503");
+    spec.check = HttpCheck::get(server.url("/status/503")).into();
     spec.assertions = vec!["status == 200".to_owned(), "response_time < 10s".to_owned()];
     let result = check(&spec, &ctx()).await;
     assert_eq!(

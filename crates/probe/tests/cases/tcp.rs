@@ -21,10 +21,7 @@ fn tcp_check(port: u16, send: Option<&str>, expect: Option<&str>) -> TcpCheck {
 async fn connect_banner_and_echo() {
     let server = banner_echo().await;
     let port = server.addr.port();
-    let spec = MonitorSpec {
-        tcp: Some(tcp_check(port, None, None)),
-        ..MonitorSpec::empty()
-    };
+    let spec = MonitorSpec::new(tcp_check(port, None, None));
     let result = check(&spec, &ctx()).await;
     assert_eq!(result.outcome, Outcome::Up, "{}", result.message);
     assert!(result.phases.connect_ms.is_some());

@@ -23,10 +23,7 @@ fn tls_check(port: u16, ca: Option<&TestCa>) -> TlsCheck {
 }
 
 fn spec(check: TlsCheck) -> MonitorSpec {
-    MonitorSpec {
-        tls: Some(check),
-        ..MonitorSpec::empty()
-    }
+    MonitorSpec::new(check)
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use vedette_model::decode::Decoder;
+use vedette_model::decode::{Checked, Decoder};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::validate::{check_id, check_label};
 use vedette_model::{FieldError, MonitorSpec};
@@ -26,23 +26,12 @@ const READ_ONLY: [&str; 6] = [
     "active",
 ];
 
-/// A spec type a resource body carries.
-pub trait Spec: DeserializeOwned + Serialize {
-    /// Every semantic problem, at paths under `prefix`.
-    fn problems(&self, prefix: &str) -> Vec<FieldError>;
-}
+/// A spec type a resource body carries: decoded and checked by the model's decoder.
+pub trait Spec: Checked + DeserializeOwned + Serialize {}
 
-impl Spec for MonitorSpec {
-    fn problems(&self, prefix: &str) -> Vec<FieldError> {
-        self.validate(prefix)
-    }
-}
+impl Spec for MonitorSpec {}
 
-impl Spec for MaintenanceSpec {
-    fn problems(&self, prefix: &str) -> Vec<FieldError> {
-        self.validate(prefix)
-    }
-}
+impl Spec for MaintenanceSpec {}
 
 /// A valid write body.
 #[derive(Debug, Clone, JsonSchema)]
@@ -126,10 +115,7 @@ pub fn parse<T: Spec>(body: Value) -> ApiResult<Envelope<T>> {
             }
             "spec" => {
                 spec_seen = true;
-                if let Some(parsed) = decoder.decode::<T>(value, "spec") {
-                    decoder.check(parsed.value.problems("spec"));
-                    spec = Some(parsed.value);
-                }
+                spec = decoder.decode_checked::<T>(value, "spec");
             }
             k if READ_ONLY.contains(&k) => {}
             _ => decoder.add(

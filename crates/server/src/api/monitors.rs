@@ -19,8 +19,8 @@ use serde_json::Value;
 use vedette_model::selector::Selector;
 use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{
-    Audience, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, REDACTED, Redact, Source,
-    Version,
+    Audience, Check, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, REDACTED, Redact,
+    Source, Version,
 };
 use vedette_store::{
     MAX_PAUSE_REASON_CHARS, MonitorRecord, MonitorStatus, RuntimePause, StoreError,
@@ -119,17 +119,16 @@ async fn view(
         }
         s
     });
-    let push_url =
-        if record.spec.kind() == Some(CheckKind::Heartbeat) && audience == Audience::Writer {
-            state
-                .engine
-                .store()
-                .heartbeat_token(&record.id)
-                .await?
-                .map(|token| format!("{}/push/{token}", state.public_url.as_deref().unwrap_or("")))
-        } else {
-            None
-        };
+    let push_url = if record.spec.kind() == CheckKind::Heartbeat && audience == Audience::Writer {
+        state
+            .engine
+            .store()
+            .heartbeat_token(&record.id)
+            .await?
+            .map(|token| format!("{}/push/{token}", state.public_url.as_deref().unwrap_or("")))
+    } else {
+        None
+    };
     Ok(MonitorView {
         status: StatusView {
             state: status.state,
@@ -163,7 +162,7 @@ async fn view(
 /// stored, or when the request's destination (scheme, host, port) changed while a stored
 /// HTTP secret would be kept.
 fn restore_credentials(spec: &mut MonitorSpec, stored: Option<&MonitorSpec>) -> ApiResult<()> {
-    let stored_http = stored.and_then(|s| s.http.as_ref());
+    let stored_http = stored.and_then(|s| s.check.as_http());
     let stored_auth = stored_http.and_then(|h| h.auth.as_ref());
     let placeholder = |field: &str| {
         Problem::invalid(
@@ -174,7 +173,7 @@ fn restore_credentials(spec: &mut MonitorSpec, stored: Option<&MonitorSpec>) -> 
         )
     };
     let mut kept = Vec::new();
-    if let Some(http) = spec.http.as_mut() {
+    if let Check::Http(http) = &mut spec.check {
         match http.auth.as_mut() {
             Some(HttpAuth::Basic { password, .. }) if password.expose() == REDACTED => {
                 let field = "spec.http.auth.basic.password";
@@ -226,7 +225,7 @@ fn token_taken() -> Problem {
 /// 409 when a heartbeat token is already another monitor's (the store checks again
 /// atomically when it writes).
 async fn ensure_token_free(state: &ApiState, id: &str, spec: &MonitorSpec) -> ApiResult<()> {
-    let Some(token) = spec.heartbeat.as_ref().and_then(|h| h.token.as_ref()) else {
+    let Some(token) = spec.check.as_heartbeat().and_then(|h| h.token.as_ref()) else {
         return Ok(());
     };
     match state
@@ -463,7 +462,7 @@ pub async fn rotate_push_token(
     pre: Preconditions,
 ) -> ApiResult<Response> {
     let existing = crud::current::<Monitors>(&state, &id).await?;
-    let Some(heartbeat) = existing.spec.heartbeat.as_ref() else {
+    let Some(heartbeat) = existing.spec.check.as_heartbeat() else {
         return Err(Problem::conflict(format!(
             "monitor {id:?} is not a heartbeat monitor: it has no push token"
         )));
@@ -472,7 +471,7 @@ pub async fn rotate_push_token(
     if heartbeat.token.is_some() {
         return crud::modify::<Monitors>(&state, &id, &pre, |existing| {
             let mut wanted = existing.clone();
-            if let Some(h) = wanted.spec.heartbeat.as_mut() {
+            if let Some(h) = wanted.spec.check.as_heartbeat_mut() {
                 h.token = Some(Secret(token.clone()));
             }
             Ok(wanted)

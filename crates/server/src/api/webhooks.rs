@@ -145,13 +145,9 @@ pub struct CreatedWebhookView {
     pub public_key: Option<String>,
 }
 
-impl Spec for EndpointSpec {
-    /// Checked against the catalog and template engine once secrets are restored, in
-    /// [`Webhooks::prepare`].
-    fn problems(&self, _prefix: &str) -> Vec<FieldError> {
-        Vec::new()
-    }
-}
+/// Checked against the catalog and template engine once secrets are restored, in
+/// [`Webhooks::prepare`].
+impl Spec for EndpointSpec {}
 
 /// The webhook endpoint kind of the API: served by the shared handlers ([`super::crud`]), with
 /// its signing secret made on create and shown only then, secrets sent back as `********`

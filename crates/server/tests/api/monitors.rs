@@ -2,11 +2,16 @@
 //! file-managed monitors.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
-use crate::common::{Kind, Server, Target, http_monitor};
+use crate::common::{Kind, Server, Target, http_monitor, serve_on_loopback};
 
 api_tests!(
     crud_and_upsert,
@@ -19,6 +24,7 @@ api_tests!(
     runtime_pause_is_beside_the_spec,
     pause_reasons_are_validated,
     delete_resolves_open_incident,
+    a_check_running_at_delete_leaves_nothing,
     new_monitor_is_checked_at_once,
     push_url_is_absolute_under_public_url,
 );
@@ -60,6 +66,63 @@ async fn new_monitor_is_checked_at_once(kind: Kind) {
         })
         .await;
     assert!(checked["status"]["last_result"]["at"].is_string());
+    server.finish().await;
+}
+
+/// A check still running when its monitor is deleted (a target that holds the request) leaves
+/// nothing behind when it ends: no status, incident or event for the monitor that is gone.
+async fn a_check_running_at_delete_leaves_nothing(kind: Kind) {
+    let arrived = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let (seen, gate) = (arrived.clone(), release.clone());
+    let app = Router::new().route(
+        "/slow",
+        get(move || {
+            let (seen, gate) = (seen.clone(), gate.clone());
+            async move {
+                seen.notify_one();
+                gate.notified().await;
+                (StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"DOWN"}"#)
+            }
+        }),
+    );
+    let (addr, stop_target) = serve_on_loopback(app).await;
+    let server = Server::start(kind).await;
+    let mut body = http_monitor(&format!("http://{addr}/slow"), "1d");
+    body["spec"]["timeout"] = json!("20s");
+    // A new monitor is checked at once: the check is held by the target from here.
+    assert_eq!(server.put("/monitors/held", &body).await.status, 201);
+    tokio::time::timeout(Duration::from_secs(15), arrived.notified())
+        .await
+        .expect("the check reaches the target");
+
+    assert_eq!(server.delete("/monitors/held").await.status, 204);
+    release.notify_one();
+    // The check ends down at once; its writes would be committed within the writer's 200 ms.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    assert_eq!(server.get("/monitors/held").await.status, 404);
+    let store = server.other_store().await;
+    assert_eq!(store.monitor_status("held").await.expect("status"), None);
+    assert!(
+        store
+            .open_incident("held")
+            .await
+            .expect("incident")
+            .is_none()
+    );
+    let incidents = server.get("/incidents?monitor=held").await;
+    assert_eq!(incidents.body["items"], json!([]), "{:#}", incidents.body);
+    let events = server.get("/events").await;
+    let about_held: Vec<&Value> = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["data"]["monitor_id"] == "held")
+        .collect();
+    assert!(about_held.is_empty(), "{about_held:#?}");
+    store.close().await;
+    stop_target.cancel();
     server.finish().await;
 }
 
@@ -168,7 +231,7 @@ async fn crud_and_upsert(kind: Kind) {
     assert_eq!(created.body["id"], "payments-api");
     assert_eq!(created.body["version"], 1);
     assert_eq!(created.body["managed_by"], "api");
-    assert_eq!(created.body["spec"]["interval"], "24h");
+    assert_eq!(created.body["spec"]["interval"], "1d");
     assert_eq!(
         created.body["spec"]["failure_threshold"], 1,
         "defaults filled in"

@@ -14,6 +14,7 @@ backend_tests!(
     restart_keeps_statuses_and_incidents,
     concurrent_batches_add_up,
     delete_monitor_keeps_history,
+    a_batch_after_a_delete_brings_no_status_back,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -438,5 +439,44 @@ async fn delete_monitor_keeps_history(db: &TestDb) {
             .checks,
         4
     );
+    store.close().await;
+}
+
+/// Checks that ran while their monitor was deleted and are written after the delete are kept
+/// as history, but bring back no status and open or announce nothing.
+async fn a_batch_after_a_delete_brings_no_status_back(db: &TestDb) {
+    let store = db.open().await;
+    store.put_monitor(&monitor("api")).await.expect("put");
+    store.put_monitor(&monitor("web")).await.expect("put");
+    assert!(
+        store
+            .delete_monitor("api", deleted_event)
+            .await
+            .expect("delete")
+    );
+    let (mut first, _) = incident_batches("api");
+    first.push(record(result("web", at_ms(T0), Outcome::Up, 5.0)));
+    store.write_batch(&first).await.expect("batch");
+    let late = vedette_store::MonitorStatus::pending("api", at_ms(T0));
+    store.put_status(&late).await.expect("status");
+
+    assert_eq!(store.monitor_status("api").await.expect("status"), None);
+    assert!(
+        store
+            .open_incident("api")
+            .await
+            .expect("incident")
+            .is_none()
+    );
+    let events = store.list_events(None, 100).await.expect("events");
+    assert!(events.is_empty(), "{events:?}");
+    let (results, _) = store
+        .list_results("api", at_ms(T0), at_ms(T0 + 3_600_000), 100, None)
+        .await
+        .expect("results");
+    assert_eq!(results.len(), 4, "kept as history");
+    let statuses = store.monitor_statuses().await.expect("statuses");
+    let ids: Vec<&str> = statuses.iter().map(|s| s.monitor_id.as_str()).collect();
+    assert_eq!(ids, ["web"]);
     store.close().await;
 }

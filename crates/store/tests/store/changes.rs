@@ -115,12 +115,12 @@ async fn failed_and_rolled_back_writes_leave_no_change(db: &TestDb) {
     // The push token is written first, then the monitor's version is found stale: the whole
     // transaction, token included, rolls back.
     let mut pushed = monitor("a");
-    pushed.spec.http = None;
-    pushed.spec.heartbeat = Some(HeartbeatCheck {
+    pushed.spec.check = HeartbeatCheck {
         schedule: None,
         grace: vedette_model::Duration::from_secs(60),
         token: Some(Secret("push-token-0123456789".into())),
-    });
+    }
+    .into();
     let stale = store.put_monitor_if(&pushed, Some(7)).await;
     assert!(matches!(stale, Err(StoreError::VersionConflict { .. })));
     assert_eq!(store.heartbeat_token("a").await.expect("token"), None);
