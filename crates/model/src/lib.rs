@@ -3,6 +3,7 @@
 
 pub mod assertion;
 pub mod decode;
+pub mod deployment;
 pub mod document;
 pub mod duration;
 pub mod event;

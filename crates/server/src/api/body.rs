@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use vedette_model::decode::Decoder;
+use vedette_model::deployment::DeploymentSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::validate::{check_id, check_label};
 use vedette_model::{FieldError, MonitorSpec};
@@ -39,6 +40,12 @@ impl Spec for MonitorSpec {
 }
 
 impl Spec for MaintenanceSpec {
+    fn problems(&self, prefix: &str) -> Vec<FieldError> {
+        self.validate(prefix)
+    }
+}
+
+impl Spec for DeploymentSpec {
     fn problems(&self, prefix: &str) -> Vec<FieldError> {
         self.validate(prefix)
     }
