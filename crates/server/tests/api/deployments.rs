@@ -300,8 +300,15 @@ async fn a_deployment_mute_keeps_results_and_suppresses_notifications(kind: Kind
 }
 
 async fn an_incident_names_the_deployment_it_followed(kind: Kind) {
-    let server = Server::start(kind).await;
+    let server = webhook_server(kind, None).await;
     let target = Target::start().await;
+    // A rollback trigger from the catalog, its GitHub API on a local receiver.
+    let github = Receiver::start().await;
+    let dispatch = json!({"id": "rollback", "spec": {"event_types": ["monitor.down"],
+        "integration": {"name": "github_repository_dispatch",
+                        "params": {"owner": "acme", "repo": "payments", "token": "ghp_rollback",
+                                   "api_url": github.url("")}}}});
+    create_endpoint(&server, &dispatch).await;
     payments_monitor(&server, &target).await;
     run(&server).await;
     let mut body = payments("v1.4.2", "prod");
@@ -354,6 +361,17 @@ async fn an_incident_names_the_deployment_it_followed(kind: Kind) {
         "{timeline:?}"
     );
 
+    let rollback = github
+        .wait_for(Duration::from_secs(15), |r| {
+            r.json()["event_type"] == "vedette-rollback"
+        })
+        .await;
+    assert_eq!(rollback.path, "/repos/acme/payments/dispatches");
+    assert_eq!(rollback.header("authorization"), "Bearer ghp_rollback");
+    let payload = &rollback.json()["client_payload"];
+    assert_eq!(payload["deployment_id"], "payments-v1-4-2-prod");
+    assert_eq!(payload["monitor_id"], "payments-api");
+
     // Recovering and going down again long after the window names no deployment.
     target.set_up(true);
     run(&server).await;
@@ -372,5 +390,8 @@ async fn an_incident_names_the_deployment_it_followed(kind: Kind) {
         "{:#}",
         items[1]
     );
+    // ... and triggers no rollback: the integration requires a deployment.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(github.seen().len(), 1);
     server.finish().await;
 }

@@ -29,12 +29,13 @@ api_tests!(
 /// One request a receiver got.
 #[derive(Debug, Clone)]
 pub(crate) struct Received {
+    pub(crate) path: String,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -60,12 +61,17 @@ struct Shared {
     seen: Arc<Mutex<Vec<Received>>>,
 }
 
-async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    shared
-        .seen
-        .lock()
-        .expect("lock")
-        .push(Received { headers, body });
+async fn receive(
+    State(shared): State<Shared>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    shared.seen.lock().expect("lock").push(Received {
+        path: uri.path().to_owned(),
+        headers,
+        body,
+    });
     StatusCode::from_u16(shared.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK)
 }
 
@@ -91,12 +97,16 @@ impl Receiver {
         format!("http://{}{path}", self.addr)
     }
 
-    fn seen(&self) -> Vec<Received> {
+    pub(crate) fn seen(&self) -> Vec<Received> {
         self.seen.lock().expect("lock").clone()
     }
 
     /// Waits until a request satisfies `found` (at most `within`).
-    async fn wait_for(&self, within: Duration, found: impl Fn(&Received) -> bool) -> Received {
+    pub(crate) async fn wait_for(
+        &self,
+        within: Duration,
+        found: impl Fn(&Received) -> bool,
+    ) -> Received {
         let deadline = Instant::now() + within;
         loop {
             if let Some(r) = self.seen().into_iter().find(|r| found(r)) {
