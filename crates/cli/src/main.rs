@@ -10,6 +10,7 @@ mod apply;
 mod completion;
 mod context;
 mod delete;
+mod deployment;
 mod describe;
 mod diff;
 mod export;
@@ -97,6 +98,9 @@ enum Command {
     Run(actions::RunArgs),
     /// Monitors counted by state, and open incidents.
     Status(status::Args),
+    /// Record deployments from a pipeline: start (prints the id), finish, list.
+    #[command(subcommand)]
+    Deployment(deployment::Command),
     /// Create, list and revoke API tokens (admin).
     #[command(subcommand)]
     Token(token::Command),
@@ -191,6 +195,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => block_on(actions::resume(&args, conn)),
         Command::Run(args) => block_on(actions::run(&args, conn)),
         Command::Status(args) => block_on(status::run(&args, conn)),
+        Command::Deployment(command) => block_on(deployment::run(&command, conn)),
         Command::Token(command) => block_on(token::run(&command, conn)),
         Command::Webhook(command) => block_on(webhook::run(&command, conn)),
         Command::Login(args) => block_on(context::login(&args, conn)),

@@ -84,6 +84,11 @@ pub struct Args {
     #[arg(long, env = "VEDETTE_WEBHOOK_DISABLE_AFTER", default_value = "5d",
           value_parser = duration_in(MIN_WEBHOOK_DISABLE_AFTER, MAX_WEBHOOK_DISABLE_AFTER))]
     webhook_disable_after: vedette_model::Duration,
+    /// An incident opening on a deployment's monitor at most this long after the deployment
+    /// started names it (1s to 7d).
+    #[arg(long, env = "VEDETTE_DEPLOYMENT_WINDOW", default_value = "30m",
+          value_parser = duration_in(Duration::from_secs(1), Duration::from_secs(7 * 86_400)))]
+    deployment_window: vedette_model::Duration,
     /// Most HTTP connections open at once [default: half the open-file limit, 8 to 16384];
     /// at the cap a new connection replaces the longest-idle one.
     #[arg(long, env = "VEDETTE_MAX_CONNECTIONS")]
@@ -184,6 +189,7 @@ pub fn run(args: Args, token: Option<String>) -> anyhow::Result<ExitCode> {
                 .collect()
         }),
         webhook_disable_after: args.webhook_disable_after.std(),
+        deployment_window: args.deployment_window,
         http: HttpLimits {
             max_connections: args.max_connections,
             header_read_timeout: args.header_read_timeout.std(),

@@ -10,7 +10,7 @@
 //! # }
 //! ```
 //!
-//! Monitors, maintenance windows and webhook endpoints share one handle, [`Resources`], with
+//! Monitors, maintenance windows, deployments and webhook endpoints share one handle, [`Resources`], with
 //! list, get, create, put, patch and delete; what only one kind has sits on top of it
 //! (`client.monitors().pause(...)`). Wire types the server shares come from `vedette_model`.
 //!
@@ -18,6 +18,7 @@
 //! `422 Unprocessable Entity: spec.http.url: expected an absolute http:// or https:// URL`.
 
 mod client;
+mod deployments;
 mod error;
 mod events;
 mod ids;
@@ -33,6 +34,7 @@ mod tokens;
 mod webhooks;
 
 pub use client::{CONNECT_TIMEOUT, Client, DEFAULT_TIMEOUT};
+pub use deployments::{Deployment, DeploymentQuery};
 pub use error::{ApiError, Error, FieldError};
 pub use events::{EventRecord, EventsQuery};
 pub use incidents::IncidentQuery;

@@ -63,6 +63,16 @@ impl Checked for crate::maintenance::MaintenanceSpec {
     }
 }
 
+impl Checked for crate::deployment::DeploymentSpec {
+    type Draft = Self;
+    fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {
+        draft.validate(prefix)
+    }
+    fn from_draft(draft: Self) -> Option<Self> {
+        Some(draft)
+    }
+}
+
 /// Collects every problem of one document: type errors found by decoding its parts, problems
 /// its caller finds in the envelope, then semantic ones.
 #[derive(Debug, Default)]

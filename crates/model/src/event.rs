@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::deployment::DeploymentRef;
 use crate::{FailureReason, MonitorState};
 
 /// The version of every payload below; bumped when a payload changes incompatibly.
@@ -190,6 +191,9 @@ pub struct MonitorStateChanged {
     pub message: String,
     /// Notifications for this change are suppressed by a maintenance window.
     pub in_maintenance: bool,
+    /// On `monitor.down`: the deployment of the monitor that started shortly before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
 }
 
 /// Payload of `incident.opened` and `incident.resolved`.
@@ -217,6 +221,9 @@ pub struct IncidentEvent {
     /// recovery and on `incident.opened`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// On `incident.opened`: the deployment of the monitor that started shortly before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
 }
 
 /// Payload of `certificate.expiring`.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::deployment::DeploymentRef;
 use crate::{CheckResult, EventType, FailureReason};
 
 /// Whether an incident is still going on.
@@ -65,6 +66,9 @@ pub struct Incident {
     pub message: String,
     /// The first failing result.
     pub first_failure: Option<CheckResult>,
+    /// The deployment of the monitor that started shortly before it opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
     /// The monitor's events from opening to resolution, oldest first; left out of lists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,

@@ -4,6 +4,7 @@
 pub mod assertion;
 pub mod check;
 pub mod decode;
+pub mod deployment;
 pub mod document;
 pub mod duration;
 pub mod event;

@@ -263,7 +263,7 @@ fn is_domain_name(name: &str) -> bool {
 
 /// Checks an HTTP check's URL: at most 8192 characters without spaces, absolute http(s) with a
 /// host, and no credentials. Messages never repeat the URL, which may hold a password.
-fn check_http_url(raw: &str) -> Result<(), String> {
+pub(crate) fn check_http_url(raw: &str) -> Result<(), String> {
     let lower = raw.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("http://")

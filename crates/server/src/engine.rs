@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 use vedette_model::assertion::AssertionSet;
+use vedette_model::deployment::DeploymentSpec;
 use vedette_model::maintenance::{CompiledWindow, MaintenanceSpec};
 use vedette_model::spec::HeartbeatCheck;
-use vedette_model::{Check, CheckResult, MonitorSpec, MonitorState};
+use vedette_model::{Check, CheckResult, MonitorSpec, MonitorState, Outcome};
 use vedette_probe::heartbeat::{self, Ping};
 use vedette_probe::{ProbeContext, Target};
 use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, RuntimePause, Store};
 
 use crate::ServerError;
+use crate::deployments::RecentDeployments;
 use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
 use crate::state_machine::{self, Context};
@@ -49,6 +51,8 @@ pub struct Engine {
     /// Maintenance windows by id, parsed once when they arrive.
     maintenance: RwLock<BTreeMap<String, CompiledWindow>>,
     cert_warned: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Recent deployments: their mutes and the incidents that name them.
+    deployments: RwLock<RecentDeployments>,
     metrics: Arc<Metrics>,
 }
 
@@ -78,6 +82,7 @@ impl Engine {
             pauses: Mutex::new(pauses),
             maintenance: RwLock::new(BTreeMap::new()),
             cert_warned: Mutex::new(HashMap::new()),
+            deployments: RwLock::new(RecentDeployments::default()),
             metrics: Arc::new(Metrics::default()),
         }))
     }
@@ -316,6 +321,39 @@ impl Engine {
             .remove(id);
     }
 
+    /// Sets how long after a deployment started an incident on one of its monitors names it.
+    pub fn set_deployment_window(&self, window: vedette_model::Duration) {
+        self.deployments_mut().set_window(window);
+    }
+
+    /// Adds or replaces deployment `id`.
+    pub fn upsert_deployment(&self, id: &str, spec: &DeploymentSpec) {
+        self.deployments_mut().upsert(id, spec, Utc::now());
+    }
+
+    /// Forgets deployment `id`.
+    pub fn remove_deployment(&self, id: &str) {
+        self.deployments_mut().remove(id);
+    }
+
+    /// Replaces every deployment with `deployments`.
+    pub fn set_deployments<'a>(
+        &self,
+        deployments: impl IntoIterator<Item = (&'a str, &'a DeploymentSpec)>,
+    ) {
+        self.deployments_mut().reset(deployments, Utc::now());
+    }
+
+    fn deployments_mut(&self) -> std::sync::RwLockWriteGuard<'_, RecentDeployments> {
+        self.deployments.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn recent_deployments(&self) -> std::sync::RwLockReadGuard<'_, RecentDeployments> {
+        self.deployments.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether a maintenance window, or a deployment's mute (a window of its own), covers the
+    /// monitor at `at`.
     fn in_maintenance(
         &self,
         id: &str,
@@ -327,6 +365,7 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .any(|w| w.applies_to(id, labels) && w.is_active(at))
+            || self.recent_deployments().muted(labels, at)
     }
 
     /// Runs the check of `id` now, records it like a scheduled one and returns it (a paused
@@ -412,6 +451,12 @@ impl Engine {
         let in_maintenance = self.in_maintenance(id, &monitor.record.labels, result.started_at);
         result.in_maintenance = in_maintenance;
         let cert_event = self.cert_event(&result, &monitor.record.spec);
+        let deployment = (result.outcome == Outcome::Down)
+            .then(|| {
+                self.recent_deployments()
+                    .latest_before(&monitor.record.labels, result.started_at)
+            })
+            .flatten();
         self.metrics.observe_check(&result);
         // Lock rule: `statuses` is held only to read the previous status, apply the pure state
         // machine and queue the write (which orders the results of one monitor); nothing else
@@ -442,6 +487,7 @@ impl Engine {
                 name: monitor.name(),
                 spec: &monitor.record.spec,
                 in_maintenance,
+                deployment: deployment.as_ref(),
             },
         );
         transition.events.extend(cert_event);

@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod claims;
 pub mod demo;
+pub mod deployments;
 pub mod engine;
 pub mod files;
 pub mod follow;

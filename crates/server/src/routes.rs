@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use axum::routing::{delete, get, post};
 
 use crate::api::crud;
+use crate::api::deployments::{self, Deployments};
 use crate::api::maintenance::Maintenance;
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
@@ -583,6 +584,23 @@ const AFTER_WEBHOOKS: &[Route] = &[
     },
 ];
 
+/// The deployment operation beside the shared ones.
+const FINISH_DEPLOYMENT: Route = Route {
+    method: "POST",
+    path: "/api/v1/deployments/{id}/finish",
+    operation_id: "finishDeployment",
+    summary: "Finish a deployment (status succeeded, failed or rolled_back; sets finished_at); returns it",
+    tag: "deployments",
+    scope: WRITE,
+    params: &[ID, IF_MATCH],
+    request: Body::Json("FinishRequest"),
+    status: 200,
+    response: Body::Json("Deployment"),
+    errors: &[400, 404, 409, 412, 413, 415, 422],
+    created: None,
+    handler: || post(deployments::finish),
+};
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -594,6 +612,8 @@ pub fn all() -> &'static [Route] {
         routes.extend_from_slice(AFTER_MAINTENANCE);
         routes.extend(crud::routes::<Webhooks>());
         routes.extend_from_slice(AFTER_WEBHOOKS);
+        routes.extend(crud::routes::<Deployments>());
+        routes.push(FINISH_DEPLOYMENT);
         routes
     })
 }

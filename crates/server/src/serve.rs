@@ -27,7 +27,7 @@ use crate::engine::Engine;
 use crate::follow::{FeedPosition, Follower};
 use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
-use crate::subscriptions::{EngineMaintenance, EngineMonitors};
+use crate::subscriptions::{EngineDeployments, EngineMaintenance, EngineMonitors};
 use crate::tasks::{TaskHealth, supervise};
 use crate::{ServerError, claims, demo, files, writer};
 
@@ -89,6 +89,9 @@ pub struct ServeConfig {
     /// `https://vedette.example.com`), so heartbeat push URLs are shown absolute; relative
     /// when `None`.
     pub public_url: Option<String>,
+    /// An incident opening on a deployment's monitor at most this long after the deployment
+    /// started names it (`--deployment-window`, 30 minutes by default).
+    pub deployment_window: vedette_model::Duration,
 }
 
 impl Default for ServeConfig {
@@ -108,6 +111,7 @@ impl Default for ServeConfig {
             webhook_allow_private: false,
             webhook_retry_schedule: None,
             webhook_disable_after: DispatcherConfig::default().disable_after,
+            deployment_window: crate::deployments::DEFAULT_WINDOW,
             http: HttpLimits::default(),
             public_url: None,
         }
@@ -241,6 +245,7 @@ pub async fn serve(
     let (writer_tx, writer_rx) = mpsc::unbounded_channel();
     let writer_stop = CancellationToken::new();
     let engine = Engine::new(store.clone(), probe, scheduler.handle(), writer_tx).await?;
+    engine.set_deployment_window(config.deployment_window);
     let health = Arc::new(TaskHealth::default());
     let writer_task = supervise(
         &health,
@@ -294,7 +299,8 @@ pub async fn serve(
             engine: engine.clone(),
             sources: followed_sources(&config),
         })
-        .subscribe(EngineMaintenance(engine.clone()));
+        .subscribe(EngineMaintenance(engine.clone()))
+        .subscribe(EngineDeployments(engine.clone()));
     follower.load().await?;
     let feed = follower.position();
     supervise(

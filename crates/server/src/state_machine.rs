@@ -2,6 +2,7 @@
 //! against flapping, degraded, maintenance suppression, incidents and the events they cause.
 
 use chrono::{DateTime, Utc};
+use vedette_model::deployment::DeploymentRef;
 use vedette_model::event::{
     CertificateExpiring, EVENT_VERSION, IncidentEvent, MonitorStateChanged,
 };
@@ -32,6 +33,9 @@ pub struct Context<'a> {
     /// An active maintenance window covers the monitor: results are kept, state shows
     /// `maintenance`, and no incident or state event is raised.
     pub in_maintenance: bool,
+    /// The monitor's deployment that started shortly before (within the deployment window),
+    /// named by an incident this result opens and by its `monitor.down`.
+    pub deployment: Option<&'a DeploymentRef>,
 }
 
 /// A fresh status for a monitor never checked.
@@ -137,6 +141,10 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
             reason: result.reason,
             message: result.message.clone(),
             in_maintenance: false,
+            deployment: ctx
+                .deployment
+                .filter(|_| next == MonitorState::Down)
+                .cloned(),
         };
         let quiet_start = matches!(
             prev.state,
@@ -174,6 +182,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
                     resolved_at: None,
                     in_maintenance: false,
                     reason: None,
+                    deployment: ctx.deployment.cloned(),
                 },
             ));
             status.open_incident = Some(id.clone());
@@ -184,6 +193,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
                 cause: result.reason,
                 message: result.message.clone(),
                 first_failure: result.clone(),
+                deployment: ctx.deployment.cloned(),
             });
         }
     }
@@ -204,6 +214,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
                 resolved_at: Some(at),
                 in_maintenance: false,
                 reason: None,
+                deployment: None,
             },
         ));
         incident = Some(IncidentChange::Resolve {
@@ -240,6 +251,7 @@ pub fn resolved_by_deletion(incident: &Incident, monitor_name: &str) -> Event {
             resolved_at: Some(at),
             in_maintenance: false,
             reason: Some(MONITOR_DELETED.to_owned()),
+            deployment: None,
         },
     )
 }
@@ -340,6 +352,7 @@ mod tests {
                     name: "M",
                     spec: &self.spec,
                     in_maintenance: self.maintenance,
+                    deployment: None,
                 },
             );
             self.status = tr.status;

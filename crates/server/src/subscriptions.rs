@@ -1,9 +1,10 @@
 //! What follows the change feed in a server ([`crate::follow`]): the monitors the engine runs
-//! and the maintenance windows it applies.
+//! and the maintenance windows and deployments it applies.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use vedette_model::deployment::DeploymentSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{MonitorSpec, Record, Source};
 
@@ -74,5 +75,24 @@ impl Follow<MaintenanceSpec> for EngineMaintenance {
     async fn reset(&self, records: Vec<Record<MaintenanceSpec>>) {
         self.0
             .set_maintenance(records.iter().map(|r| (r.id.as_str(), &r.spec)));
+    }
+}
+
+/// The deployments the engine mutes monitors for and names in incidents: every stored one
+/// still recent (the engine keeps them bounded).
+pub struct EngineDeployments(pub Arc<Engine>);
+
+impl Follow<DeploymentSpec> for EngineDeployments {
+    async fn upsert(&self, record: Record<DeploymentSpec>) {
+        self.0.upsert_deployment(&record.id, &record.spec);
+    }
+
+    async fn remove(&self, id: &str) {
+        self.0.remove_deployment(id);
+    }
+
+    async fn reset(&self, records: Vec<Record<DeploymentSpec>>) {
+        self.0
+            .set_deployments(records.iter().map(|r| (r.id.as_str(), &r.spec)));
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use vedette_model::deployment::DeploymentRef;
 use vedette_model::{CheckResult, Event, FailureReason};
 
 use crate::db::{fetch_by_key, from_json, from_ms, from_opt_ms, parse_name, to_ms};
@@ -36,6 +37,8 @@ pub enum IncidentChange {
         message: String,
         /// The first failing result.
         first_failure: CheckResult,
+        /// The deployment of the monitor that started shortly before.
+        deployment: Option<DeploymentRef>,
     },
     /// An open incident is over.
     Resolve {
@@ -65,7 +68,7 @@ pub struct IncidentFilter {
 }
 
 const COLUMNS: &str =
-    "id, monitor_id, state, opened_at, resolved_at, cause, message, first_failure";
+    "id, monitor_id, state, opened_at, resolved_at, cause, message, first_failure, deployment";
 
 fn decode(row: &AnyRow) -> Result<Incident, StoreError> {
     let id: String = row.try_get("id")?;
@@ -82,6 +85,10 @@ fn decode(row: &AnyRow) -> Result<Incident, StoreError> {
         first_failure: row
             .try_get::<Option<String>, _>("first_failure")?
             .map(|f| from_json(&f, &format!("first failure of incident {id}")))
+            .transpose()?,
+        deployment: row
+            .try_get::<Option<String>, _>("deployment")?
+            .map(|d| from_json(&d, &format!("deployment of incident {id}")))
             .transpose()?,
         timeline: Vec::new(),
         id,
@@ -102,11 +109,12 @@ pub(crate) async fn apply(
             cause,
             message,
             first_failure,
+            deployment,
         } => {
             sqlx::query(
                 "INSERT INTO incidents (id, monitor_id, state, opened_at, resolved_at, cause, \
-                 message, first_failure) VALUES ($1, $2, 'open', $3, NULL, $4, $5, $6) \
-                 ON CONFLICT (id) DO NOTHING",
+                 message, first_failure, deployment) \
+                 VALUES ($1, $2, 'open', $3, NULL, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
             )
             .bind(id.as_str())
             .bind(monitor_id.as_str())
@@ -114,6 +122,7 @@ pub(crate) async fn apply(
             .bind(cause.map(FailureReason::as_str))
             .bind(message.as_str())
             .bind(serde_json::to_string(first_failure)?)
+            .bind(deployment.as_ref().map(serde_json::to_string).transpose()?)
             .execute(conn)
             .await?;
         }
@@ -170,10 +179,18 @@ pub(crate) async fn resolve_all_in(
 /// A line for people from an event's payload.
 fn describe(event: &Event) -> String {
     let field = |name: &str| event.data.get(name).and_then(|v| v.as_str());
-    match (field("from"), field("to"), field("message")) {
+    let text = match (field("from"), field("to"), field("message")) {
         (Some(from), Some(to), Some(message)) => format!("{from} → {to}: {message}"),
         (_, _, Some(message)) => format!("{}: {message}", event.event_type),
         _ => event.event_type.to_string(),
+    };
+    let deployment = event
+        .data
+        .get("deployment")
+        .and_then(|d| serde_json::from_value::<DeploymentRef>(d.clone()).ok());
+    match deployment {
+        Some(d) => format!("{text} ({})", d.describe(event.occurred_at)),
+        None => text,
     }
 }
 

@@ -9,6 +9,7 @@
 mod batch;
 mod changes;
 mod db;
+mod deployments;
 mod error;
 mod events;
 mod heartbeat;

@@ -70,10 +70,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_webhook_source.sql"),
         postgres: include_str!("../migrations/postgres/0008_webhook_source.sql"),
     },
+    Migration {
+        version: 9,
+        name: "deployments",
+        sqlite: include_str!("../migrations/sqlite/0009_deployments.sql"),
+        postgres: include_str!("../migrations/postgres/0009_deployments.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

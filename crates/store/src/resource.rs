@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use vedette_model::maintenance::MaintenanceSpec;
-use vedette_model::{MonitorSpec, Record, Version};
+use vedette_model::{Event, MonitorSpec, Record, Version};
 
 use crate::changes;
 use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_ms};
@@ -37,6 +37,13 @@ pub trait Stored: Serialize + DeserializeOwned + PartialEq + Clone + Send + Sync
     /// delivery health ([`crate::webhooks::HEALTH_COLUMNS`]).
     fn resets(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Events a write causes, appended to the outbox in the write's own transaction so no
+    /// notification is lost: `before` is the stored record (`None`: a create), `after` the one
+    /// written. None by default.
+    fn events(_before: Option<&Record<Self>>, _after: &Record<Self>) -> Vec<Event> {
+        Vec::new()
     }
 }
 
@@ -204,6 +211,7 @@ pub(crate) async fn put_once<S: Stored>(
     }
     let labels = serde_json::to_string(&record.labels)?;
     let spec = serde_json::to_string(&record.spec)?;
+    let events = S::events(current.as_ref(), record);
     let now = Utc::now();
     let (written, stored) = match current {
         None => {
@@ -272,6 +280,9 @@ pub(crate) async fn put_once<S: Stored>(
     if written == 0 {
         let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
         return Err(conflict(found));
+    }
+    if !events.is_empty() {
+        crate::events::insert(conn, &events.iter().collect::<Vec<_>>()).await?;
     }
     let change = changes::append(conn, backend, S::TABLE, &stored.id, stored.version).await?;
     // Timestamps are stored to the millisecond; answer what a read would give.

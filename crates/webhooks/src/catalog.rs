@@ -17,6 +17,8 @@
 //!     webhook_url: {type: string, format: uri, x-secret: true}
 //! example: {webhook_url: "https://hooks.slack.com/services/T0/B0/XXXX"}
 //! event_types: ["*"]               # types it handles (patterns); others are not delivered
+//! requires: []                     # event data fields (dotted paths) an event must carry;
+//!                                  # events without them are not delivered (e.g. `deployment`)
 //! method: POST                     # default POST
 //! url: "{{ params.webhook_url }}"  # template
 //! content_type: application/json   # default application/json
@@ -46,14 +48,38 @@ use crate::templates::{Engine, TemplateError, context};
 /// Manifests shipped with Vedette, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
     ("alertmanager", include_str!("../catalog/alertmanager.yaml")),
+    (
+        "azure_devops_pipeline_run",
+        include_str!("../catalog/azure_devops_pipeline_run.yaml"),
+    ),
     ("cloudevents", include_str!("../catalog/cloudevents.yaml")),
     ("discord", include_str!("../catalog/discord.yaml")),
     ("generic", include_str!("../catalog/generic.yaml")),
+    (
+        "github_commit_status",
+        include_str!("../catalog/github_commit_status.yaml"),
+    ),
+    (
+        "github_repository_dispatch",
+        include_str!("../catalog/github_repository_dispatch.yaml"),
+    ),
+    (
+        "gitlab_commit_status",
+        include_str!("../catalog/gitlab_commit_status.yaml"),
+    ),
+    (
+        "gitlab_pipeline_trigger",
+        include_str!("../catalog/gitlab_pipeline_trigger.yaml"),
+    ),
     ("google_chat", include_str!("../catalog/google_chat.yaml")),
     ("gotify", include_str!("../catalog/gotify.yaml")),
     (
         "home_assistant",
         include_str!("../catalog/home_assistant.yaml"),
+    ),
+    (
+        "jenkins_build",
+        include_str!("../catalog/jenkins_build.yaml"),
     ),
     ("matrix", include_str!("../catalog/matrix.yaml")),
     ("mattermost", include_str!("../catalog/mattermost.yaml")),
@@ -118,6 +144,11 @@ pub struct Manifest {
     /// Event types handled (patterns); events of other types are not delivered.
     #[serde(default = "all_types")]
     pub event_types: Vec<String>,
+    /// Fields of the event's `data` (dotted paths, e.g. `deployment.id`) an event must carry,
+    /// not null, to be delivered: a `monitor.down` that followed no deployment is skipped by a
+    /// rollback trigger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
     /// HTTP method.
     #[serde(default = "post")]
     pub method: String,
@@ -175,6 +206,17 @@ impl Manifest {
         self.event_types
             .iter()
             .any(|p| type_pattern_matches(p, event_type))
+    }
+
+    /// Whether the integration handles `event`: its type, and the data fields it
+    /// [`requires`](Self::requires).
+    pub fn handles(&self, event: &Event) -> bool {
+        self.supports(event.event_type.as_str())
+            && self.requires.iter().all(|path| {
+                path.split('.')
+                    .try_fold(&event.data, |value, key| value.get(key))
+                    .is_some_and(|v| !v.is_null())
+            })
     }
 
     /// Names of the parameters marked `x-secret: true`.
@@ -272,6 +314,15 @@ impl Manifest {
             .chain(self.body.iter().map(|(k, v)| (format!("body.{k}"), v)));
         for (field, source) in templates {
             engine.check(source).map_err(|e| format!("{field}: {e}"))?;
+        }
+        if let Some(bad) = self
+            .requires
+            .iter()
+            .find(|p| p.is_empty() || p.split('.').any(str::is_empty))
+        {
+            return Err(format!(
+                "requires: {bad:?} is not a dotted path of data fields"
+            ));
         }
         if !self.body.contains_key("default") {
             return Err("body needs a `default` template".to_owned());

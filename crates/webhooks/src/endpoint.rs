@@ -422,7 +422,8 @@ impl EndpointSpec {
     }
 
     /// Whether `event`, about a monitor with `labels` (when known), goes to this endpoint:
-    /// enabled, type filter, selector, and the integration handling the type.
+    /// enabled, type filter, selector, and the integration handling the event (its type and
+    /// the data it requires).
     pub fn matches(
         &self,
         event: &Event,
@@ -435,7 +436,7 @@ impl EndpointSpec {
         if let Some(integration) = &self.integration {
             let supported = catalog
                 .get(&integration.name)
-                .is_some_and(|m| m.supports(event.event_type.as_str()));
+                .is_some_and(|m| m.handles(event));
             if !supported {
                 return false;
             }

@@ -174,6 +174,33 @@ pub fn sample_event(event_type: EventType) -> Event {
     }
 }
 
+/// The `deployment` object a `monitor.down` or `incident.opened` carries when the monitor went
+/// down shortly after a deployment that selects it.
+pub fn sample_deployment() -> serde_json::Value {
+    json!({
+        "id": "payments-v1-4-2-prod",
+        "service": "payments",
+        "version": "v1.4.2",
+        "environment": "prod",
+        "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+        "started_at": "2025-03-14T09:24:40Z",
+    })
+}
+
+/// The sample event of `event_type` as it is after a deployment: `monitor.down` and
+/// `incident.opened` name it (see [`sample_deployment`]); other types are unchanged.
+pub fn sample_event_after_deployment(event_type: EventType) -> Event {
+    let mut event = sample_event(event_type);
+    if matches!(
+        event_type,
+        EventType::MonitorDown | EventType::IncidentOpened
+    ) && let Some(data) = event.data.as_object_mut()
+    {
+        data.insert("deployment".to_owned(), sample_deployment());
+    }
+    event
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,13 +7,19 @@
 use serde_json::{Value, json};
 use vedette_model::EventType;
 use vedette_webhooks::catalog::parse_manifest;
-use vedette_webhooks::samples::sample_event;
+use vedette_webhooks::samples::{sample_event, sample_event_after_deployment};
 use vedette_webhooks::{Catalog, Engine};
 
 #[path = "support/golden.rs"]
 mod golden;
 
 const REQUIRED: &[&str] = &[
+    "github_commit_status",
+    "gitlab_commit_status",
+    "github_repository_dispatch",
+    "gitlab_pipeline_trigger",
+    "jenkins_build",
+    "azure_devops_pipeline_run",
     "slack",
     "discord",
     "teams",
@@ -48,8 +54,15 @@ fn render_all(catalog: &Catalog, name: &str) -> Value {
         if !manifest.supports(t.as_str()) {
             continue;
         }
+        // An integration that requires data renders the sample that carries it.
+        let event = if manifest.requires.is_empty() {
+            sample_event(t)
+        } else {
+            sample_event_after_deployment(t)
+        };
+        assert!(manifest.handles(&event), "{name} / {t}: sample not handled");
         let req = manifest
-            .render(&engine, &sample_event(t), &params)
+            .render(&engine, &event, &params)
             .unwrap_or_else(|e| panic!("{name} / {t}: {e}"));
         let body = if req.content_type.contains("json") {
             serde_json::from_str(&req.body).expect("JSON body")
@@ -189,4 +202,129 @@ fn manifests_refuse_unknown_fields() {
     )
     .expect_err("unknown field");
     assert!(err.to_string().contains("bogus"), "{err}");
+}
+
+#[test]
+fn commit_statuses_post_the_outcome_on_the_deployed_commit() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let sha = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+    let github = render_all(&catalog, "github_commit_status");
+    let passed = &github["deployment.verification.passed"];
+    assert_eq!(
+        passed["url"],
+        format!("https://api.github.com/repos/acme/payments/statuses/{sha}")
+    );
+    assert_eq!(passed["body"]["state"], "success");
+    assert_eq!(passed["body"]["context"], "vedette/verification");
+    assert_eq!(
+        github["deployment.verification.failed"]["body"]["state"],
+        "failure"
+    );
+    let gitlab = render_all(&catalog, "gitlab_commit_status");
+    let failed = &gitlab["deployment.verification.failed"];
+    assert_eq!(
+        failed["url"],
+        format!("https://gitlab.com/api/v4/projects/acme%2Fpayments/statuses/{sha}")
+    );
+    assert_eq!(failed["body"]["state"], "failed");
+    assert_eq!(
+        gitlab["deployment.verification.passed"]["body"]["state"],
+        "success"
+    );
+    // A verification without a commit has nothing to post a status on.
+    let mut no_commit = sample_event(EventType::VerificationPassed);
+    no_commit
+        .data
+        .as_object_mut()
+        .expect("data")
+        .remove("commit");
+    for name in ["github_commit_status", "gitlab_commit_status"] {
+        assert!(
+            !catalog.get(name).expect(name).handles(&no_commit),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn rollback_triggers_fire_only_on_a_monitor_down_after_a_deployment() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let after = sample_event_after_deployment(EventType::MonitorDown);
+    let plain = sample_event(EventType::MonitorDown);
+    for name in [
+        "github_repository_dispatch",
+        "gitlab_pipeline_trigger",
+        "jenkins_build",
+        "azure_devops_pipeline_run",
+    ] {
+        let manifest = catalog.get(name).expect(name);
+        assert!(manifest.handles(&after), "{name}");
+        assert!(
+            !manifest.handles(&plain),
+            "{name} must skip a down without a deployment"
+        );
+        assert!(
+            !manifest.handles(&sample_event_after_deployment(EventType::IncidentOpened)),
+            "{name} handles monitor.down only"
+        );
+        assert!(
+            !manifest.secret_params().is_empty(),
+            "{name} marks its token x-secret"
+        );
+    }
+    let github = &render_all(&catalog, "github_repository_dispatch")["monitor.down"];
+    assert_eq!(
+        github["url"],
+        "https://api.github.com/repos/acme/payments/dispatches"
+    );
+    assert_eq!(github["body"]["event_type"], "vedette-rollback");
+    assert_eq!(
+        github["body"]["client_payload"]["deployment_id"],
+        "payments-v1-4-2-prod"
+    );
+    let jenkins = &render_all(&catalog, "jenkins_build")["monitor.down"];
+    assert_eq!(
+        jenkins["url"],
+        "https://jenkins.example.com/job/payments/job/rollback/buildWithParameters"
+    );
+    assert!(
+        jenkins["body"]
+            .as_str()
+            .expect("form body")
+            .starts_with("VEDETTE_DEPLOYMENT_ID=payments-v1-4-2-prod&VEDETTE_SERVICE=payments&")
+    );
+    let azure = &render_all(&catalog, "azure_devops_pipeline_run")["monitor.down"];
+    assert_eq!(
+        azure["url"],
+        "https://dev.azure.com/acme/Payments/_apis/pipelines/42/runs?api-version=7.1"
+    );
+    assert_eq!(azure["body"]["templateParameters"]["version"], "v1.4.2");
+    let gitlab = &render_all(&catalog, "gitlab_pipeline_trigger")["monitor.down"];
+    assert_eq!(
+        gitlab["url"],
+        "https://gitlab.com/api/v4/projects/4242/trigger/pipeline"
+    );
+    assert_eq!(gitlab["body"]["variables"]["VEDETTE_ROLLBACK"], "true");
+}
+
+#[test]
+fn a_manifest_requires_dotted_data_paths() {
+    let engine = Engine::default();
+    let manifest = |requires: &str| {
+        parse_manifest(
+            "test.yaml",
+            &format!(
+                "name: t\ntitle: T\ndescription: d\ncategory: generic\ndocs: d\n\
+                 parameters: {{type: object}}\nexample: {{}}\nrequires: {requires}\n\
+                 url: https://example.com\nbody: {{default: '{{{{ event | json }}}}'}}\n"
+            ),
+            &engine,
+        )
+    };
+    let m = manifest("[deployment.commit]").expect("valid");
+    let mut event = sample_event_after_deployment(EventType::IncidentOpened);
+    assert!(m.handles(&event));
+    event.data["deployment"]["commit"] = Value::Null;
+    assert!(!m.handles(&event), "a null field counts as absent");
+    assert!(manifest("['deployment..id']").is_err());
 }

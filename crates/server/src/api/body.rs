@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use vedette_model::decode::{Checked, Decoder};
+use vedette_model::deployment::DeploymentSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::validate::{check_id, check_label};
 use vedette_model::{FieldError, MonitorSpec};
@@ -32,6 +33,8 @@ pub trait Spec: Checked + DeserializeOwned + Serialize {}
 impl Spec for MonitorSpec {}
 
 impl Spec for MaintenanceSpec {}
+
+impl Spec for DeploymentSpec {}
 
 /// A valid write body.
 #[derive(Debug, Clone, JsonSchema)]

@@ -30,8 +30,8 @@ use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
 use super::resource::{self, WRITE_ATTEMPTS, audience_of, ensure_api_managed};
 use super::route::{
-    Body, CREATE_ERRORS, CURSOR, ID, IF_MATCH, IF_NONE_MATCH, IF_NONE_MATCH_READ, LIMIT, READ,
-    Route, SELECTOR, WRITE, WRITE_ERRORS,
+    Body, CREATE_ERRORS, CURSOR, ID, IF_MATCH, IF_NONE_MATCH, IF_NONE_MATCH_READ, LIMIT, Param,
+    READ, Route, SELECTOR, WRITE, WRITE_ERRORS,
 };
 
 /// A versioned resource kind served by the shared handlers.
@@ -64,8 +64,16 @@ pub trait ApiResource: Sized + Send + Sync + 'static {
         body::parse(body)
     }
 
+    /// Query parameters of the list operation (a kind with filters of its own adds them).
+    const LIST_PARAMS: &'static [Param] = &[SELECTOR, LIMIT, CURSOR];
+
     /// The display name a new id is made from.
     fn name(spec: &Self::Spec) -> Option<&str>;
+
+    /// What a new id is made from when the body gives none: the spec's name by default.
+    fn id_base(spec: &Self::Spec) -> Option<String> {
+        Self::name(spec).map(str::to_owned)
+    }
 
     /// The answer for `record` as `audience` may see it.
     fn view(
@@ -140,6 +148,18 @@ pub trait ApiResource: Sized + Send + Sync + 'static {
                 .take(limit)
                 .collect())
         }
+    }
+
+    /// [`page`](Self::page) for a list request with its query `params`, for a kind whose
+    /// [`LIST_PARAMS`](Self::LIST_PARAMS) filter more than labels.
+    fn page_filtered(
+        state: &ApiState,
+        after: Option<&str>,
+        limit: usize,
+        selector: &Selector,
+        _params: &Params,
+    ) -> impl Future<Output = ApiResult<Vec<Record<Self::Spec>>>> + Send {
+        Self::page(state, after, limit, selector)
     }
 
     /// Writes `record` while the stored version is still `expected` (0: absent); `None` when
@@ -253,7 +273,8 @@ pub async fn list<R: ApiResource>(
         .get("cursor")
         .map(|c| pagination::decode(R::COLLECTION, c))
         .transpose()?;
-    let mut records = R::page(&state, after.as_deref(), limit + 1, &selector).await?;
+    let mut records =
+        R::page_filtered(&state, after.as_deref(), limit + 1, &selector, &params).await?;
     let next_cursor = if records.len() > limit {
         records.truncate(limit);
         records
@@ -318,7 +339,7 @@ pub async fn create<R: ApiResource>(
     let envelope = R::parse(body)?;
     let candidates = match &envelope.id {
         Some(id) => vec![id.clone()],
-        None => resource::id_candidates(R::name(&envelope.spec), R::ID_PREFIX),
+        None => resource::id_candidates(R::id_base(&envelope.spec).as_deref(), R::ID_PREFIX),
     };
     for id in &candidates {
         check_ids::<R>(id, None)?;
@@ -443,7 +464,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             operation_id: text(format!("list{}", R::NAMES)),
             summary: text(format!("List {}s, ordered by id", R::KIND)),
             scope: READ,
-            params: &[SELECTOR, LIMIT, CURSOR],
+            params: R::LIST_PARAMS,
             response: Body::Json(text(format!("{}List", R::NAME))),
             errors: &[400],
             handler: || routing::get(list::<R>),

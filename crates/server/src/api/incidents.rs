@@ -5,6 +5,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
+use vedette_model::deployment::DeploymentRef;
 use vedette_model::{CheckResult, FailureReason};
 use vedette_store::{Incident, IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE};
 
@@ -35,6 +36,9 @@ pub struct IncidentSummary {
     pub message: String,
     /// The first failing result.
     pub first_failure: Option<CheckResult>,
+    /// The deployment of the monitor that started shortly before it opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
 }
 
 impl From<Incident> for IncidentSummary {
@@ -48,6 +52,7 @@ impl From<Incident> for IncidentSummary {
             cause: incident.cause,
             message: incident.message,
             first_failure: incident.first_failure,
+            deployment: incident.deployment,
         }
     }
 }

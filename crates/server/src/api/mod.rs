@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod body;
 pub mod crud;
+pub mod deployments;
 pub mod event_types;
 pub mod events;
 pub mod extract;

@@ -21,6 +21,7 @@ use vedette_store::{Incident, Scope, StoredResult};
 
 use super::body::{MergePatch, WriteBody};
 use super::crud::ApiResource;
+use super::deployments::{Deployments, FinishRequest};
 use super::event_types::EventTypeInfo;
 use super::events::SequencedEvent;
 use super::incidents::IncidentSummary;
@@ -206,6 +207,7 @@ pub type Bodies = (
         Integration,
         Page<Integration>,
     ),
+    (ResourceBodies<Deployments>, FinishRequest),
 );
 
 /// The generator of the component schemas: JSON Schema 2020-12 (which OpenAPI 3.1 uses as
@@ -261,6 +263,7 @@ pub fn document() -> Value {
             { "name": "series", "description": "Uptime and latency over time, from rollups" },
             { "name": "incidents", "description": "Incidents opened and resolved by state changes" },
             { "name": "maintenance", "description": "Maintenance windows" },
+            { "name": "deployments", "description": "Deployments recorded by pipelines" },
             { "name": "events", "description": "The events outbox, listed or streamed, and the event types" },
             { "name": "status", "description": "Overall status" },
             { "name": "webhooks", "description": "Webhook endpoints, previews, test events and the delivery log" },

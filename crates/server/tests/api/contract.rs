@@ -552,9 +552,15 @@ impl Harness {
     }
 }
 
+/// A deployment of payments to prod.
+fn deployment_body() -> Value {
+    json!({"spec": {"service": "payments", "version": "v1", "environment": "prod", "selector": "team=payments"}})
+}
+
 /// The successful call of every operation, in an order where each finds what it needs.
 fn successes(f: &Fixtures) -> Vec<Call> {
     let monitor = http_monitor(&f.target_url, "1d");
+    let deployment = deployment_body();
     let window = json!({"spec": {"start": "2030-02-01T00:00:00Z", "end": "2030-02-01T01:00:00Z", "monitors": ["web"]}});
     let webhook = json!({"spec": {"url": f.target_url, "event_types": ["monitor.*"]}});
     vec![
@@ -593,6 +599,17 @@ fn successes(f: &Fixtures) -> Vec<Call> {
             "application/merge-patch+json",
             b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
         ),
+        Call::new("listDeployments", &[], 200)
+            .query("limit=5&selector=&service=payments&environment=prod"),
+        Call::new("createDeployment", &[], 201).json(&deployment),
+        Call::new("getDeployment", &["dep"], 200),
+        Call::new("putDeployment", &["dep"], 200).json(&deployment),
+        Call::new("putDeployment", &["dep-new"], 201).json(&deployment),
+        Call::new("patchDeployment", &["dep"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("finishDeployment", &["dep"], 200).json(&json!({"status": "succeeded"})),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),
@@ -621,6 +638,7 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("listTokens", &[], 200),
         Call::new("deleteMonitor", &["doomed"], 204),
         Call::new("deleteMaintenance", &["mw-doomed"], 204),
+        Call::new("deleteDeployment", &["dep-doomed"], 204),
         Call::new("deleteWebhook", &["hook-doomed"], 204),
         Call::new("revokeToken", &[&f.doomed_token], 204),
     ]
@@ -642,6 +660,11 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteMaintenance", &["mw-file"], 409),
         Call::new("createMonitor", &[], 409).json(&json!({"id": "web", "spec": monitor["spec"]})),
         Call::new("createMaintenance", &[], 409).json(&json!({"id": "mw", "spec": window["spec"]})),
+        Call::new("putDeployment", &["dep-file"], 409).json(&deployment_body()),
+        Call::new("patchDeployment", &["dep-file"], 409).raw(merge, patch()),
+        Call::new("finishDeployment", &["dep-file"], 409).json(&json!({"status": "failed"})),
+        Call::new("deleteDeployment", &["dep-file"], 409),
+        Call::new("createDeployment", &[], 409).json(&json!({"id": "dep", "spec": deployment_body()["spec"]})),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -735,6 +758,22 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
     for id in ["mw", "mw-doomed"] {
         ok(server.put(&format!("/maintenance/{id}"), &window).await);
     }
+    for id in ["dep", "dep-doomed"] {
+        ok(server
+            .put(&format!("/deployments/{id}"), &deployment_body())
+            .await);
+    }
+    // A deployment another writer than the API owns (deployments come from no file yet).
+    let other = server.other_store().await;
+    let spec = serde_json::from_value(deployment_body()["spec"].clone()).expect("spec");
+    other
+        .put::<vedette_model::deployment::DeploymentSpec>(
+            &vedette_model::Record::new("dep-file", spec).with_source(vedette_model::Source::File),
+            None,
+        )
+        .await
+        .expect("a deployment written by another writer");
+    other.close().await;
     for (id, enabled) in [("hook", true), ("hook-doomed", true), ("hook-off", false)] {
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
         ok(server.put(&format!("/webhooks/{id}"), &spec).await);
@@ -837,10 +876,16 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         harness.run(&derived).await;
     }
     harness.run(&particular_errors(&fixtures)).await;
-    for op in ["getMonitor", "getMaintenance", "getWebhook"] {
+    for op in [
+        "getMonitor",
+        "getMaintenance",
+        "getDeployment",
+        "getWebhook",
+    ] {
         let id = match op {
             "getMonitor" => "web",
             "getMaintenance" => "mw",
+            "getDeployment" => "dep",
             _ => "hook",
         };
         let current = harness.call(&Call::new(op, &[id], 200)).await;

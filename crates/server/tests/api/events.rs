@@ -10,10 +10,10 @@ use crate::common::{Kind, Server, Target, http_monitor};
 api_tests!(events_list_and_stream_resume);
 
 /// One Server-Sent Event: (id, event, data).
-type Sse = (String, String, Value);
+pub(crate) type Sse = (String, String, Value);
 
 /// Reads `n` events from an open stream (bounded by a deadline).
-async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<Sse> {
+pub(crate) async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<Sse> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut buffer = String::new();
     let mut events = Vec::new();

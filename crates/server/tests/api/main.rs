@@ -29,6 +29,7 @@ macro_rules! api_tests {
 mod common;
 mod contract;
 mod data;
+mod deployments;
 mod errors;
 mod events;
 mod follow;

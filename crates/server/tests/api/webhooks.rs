@@ -28,26 +28,27 @@ api_tests!(
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
+    pub(crate) path: String,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// A webhook receiver on 127.0.0.1 recording every request and answering `status`.
-struct Receiver {
+pub(crate) struct Receiver {
     addr: std::net::SocketAddr,
     status: Arc<AtomicU16>,
     seen: Arc<Mutex<Vec<Received>>>,
@@ -60,17 +61,22 @@ struct Shared {
     seen: Arc<Mutex<Vec<Received>>>,
 }
 
-async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    shared
-        .seen
-        .lock()
-        .expect("lock")
-        .push(Received { headers, body });
+async fn receive(
+    State(shared): State<Shared>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    shared.seen.lock().expect("lock").push(Received {
+        path: uri.path().to_owned(),
+        headers,
+        body,
+    });
     StatusCode::from_u16(shared.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK)
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let shared = Shared {
             status: Arc::new(AtomicU16::new(200)),
             seen: Arc::new(Mutex::new(Vec::new())),
@@ -87,16 +93,20 @@ impl Receiver {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn seen(&self) -> Vec<Received> {
+    pub(crate) fn seen(&self) -> Vec<Received> {
         self.seen.lock().expect("lock").clone()
     }
 
     /// Waits until a request satisfies `found` (at most `within`).
-    async fn wait_for(&self, within: Duration, found: impl Fn(&Received) -> bool) -> Received {
+    pub(crate) async fn wait_for(
+        &self,
+        within: Duration,
+        found: impl Fn(&Received) -> bool,
+    ) -> Received {
         let deadline = Instant::now() + within;
         loop {
             if let Some(r) = self.seen().into_iter().find(|r| found(r)) {
@@ -115,7 +125,7 @@ impl Receiver {
     }
 
     /// Waits (at most 15 s) for a delivery of an event of `event_type`.
-    async fn wait_for_type(&self, event_type: &str) -> Received {
+    pub(crate) async fn wait_for_type(&self, event_type: &str) -> Received {
         self.wait_for(Duration::from_secs(15), |r| r.json()["type"] == event_type)
             .await
     }
@@ -134,7 +144,7 @@ impl Drop for Receiver {
 }
 
 /// A server whose webhooks may reach loopback (the SSRF guard refuses it by default).
-async fn server(kind: Kind, retry: Option<Vec<Duration>>) -> Server {
+pub(crate) async fn server(kind: Kind, retry: Option<Vec<Duration>>) -> Server {
     Server::start_configured(kind, None, move |cfg| {
         cfg.webhook_allow_private = true;
         cfg.webhook_retry_schedule = retry;
@@ -143,7 +153,7 @@ async fn server(kind: Kind, retry: Option<Vec<Duration>>) -> Server {
 }
 
 /// Creates the endpoint `body` describes (it must be accepted) and returns its signing secret.
-async fn create_endpoint(server: &Server, body: &Value) -> String {
+pub(crate) async fn create_endpoint(server: &Server, body: &Value) -> String {
     let created = server.post("/webhooks", body).await;
     assert_eq!(created.status, 201, "{:#}", created.body);
     created.body["signing_secret"]
@@ -160,7 +170,7 @@ async fn run_monitor(server: &Server, id: &str) {
     assert_eq!(ran.status, 200, "{:#}", ran.body);
 }
 
-fn verify(secret: &str, r: &Received) {
+pub(crate) fn verify(secret: &str, r: &Received) {
     Verifier::new([secret])
         .expect("verifier")
         .verify(&r.headers, &r.body)

@@ -44,6 +44,7 @@ fn incident_batches(monitor_id: &str) -> (Vec<CheckRecord>, Vec<CheckRecord>) {
             cause: down.reason,
             message: down.message.clone(),
             first_failure: down.clone(),
+            deployment: None,
         }),
         events: vec![
             event(
