@@ -317,7 +317,7 @@ pub async fn serve(
         dispatcher.clone().run(dispatcher_stop.clone()),
     );
 
-    supervise(
+    let verifications_task = supervise(
         &health,
         "verifications",
         app_stop.clone(),
@@ -377,6 +377,8 @@ pub async fn serve(
     let http_stop = app_stop.clone();
     crate::listener::serve(listener, app, &config.http, connection_cap, http_stop).await?;
 
+    // The progress of running verifications is saved before the store closes.
+    let _ = verifications_task.await;
     tracing::info!("shutting down: finishing in-flight checks");
     checks_stop.cancel();
     let _ = scheduler_task.await;
