@@ -19,6 +19,7 @@ pub mod selector;
 pub mod spec;
 pub mod state;
 pub mod validate;
+pub mod verification;
 
 pub use check::{Check, CheckKind};
 pub use duration::Duration;

@@ -21,6 +21,7 @@ use crate::deployments::RecentDeployments;
 use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
 use crate::state_machine::{self, Context};
+use crate::verifications::Verifications;
 use crate::writer::{Write, WriterTx};
 
 /// A monitor as the engine runs it: its record plus compiled assertions.
@@ -54,6 +55,8 @@ pub struct Engine {
     /// Recent deployments: their mutes and the incidents that name them.
     deployments: RwLock<RecentDeployments>,
     metrics: Arc<Metrics>,
+    /// The verifications following the results of some monitors.
+    verifications: Verifications,
 }
 
 impl Engine {
@@ -84,6 +87,7 @@ impl Engine {
             cert_warned: Mutex::new(HashMap::new()),
             deployments: RwLock::new(RecentDeployments::default()),
             metrics: Arc::new(Metrics::default()),
+            verifications: Verifications::default(),
         }))
     }
 
@@ -95,6 +99,11 @@ impl Engine {
     /// The scheduler handle (lag, in-flight counts).
     pub fn scheduler(&self) -> &SchedulerHandle {
         &self.scheduler
+    }
+
+    /// The verifications this server follows.
+    pub fn verifications(&self) -> &Verifications {
+        &self.verifications
     }
 
     /// Counters and histograms exported at `/metrics`.
@@ -459,8 +468,9 @@ impl Engine {
             .flatten();
         self.metrics.observe_check(&result);
         // Lock rule: `statuses` is held only to read the previous status, apply the pure state
-        // machine and queue the write (which orders the results of one monitor); nothing else
-        // is called while it is held but a look at `monitors` (never taken the other way round).
+        // machine, hand the result to the verifications following the monitor (which take only
+        // their own lock) and queue the write (which orders the results of one monitor);
+        // nothing else is called while it is held.
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
         // A monitor removed while its check ran (deleted) gets no status back in memory; its
         // result is not queued (the store refuses the status of a deleted monitor as well).
@@ -492,6 +502,7 @@ impl Engine {
         );
         transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
+        self.verifications.observe(&result, transition.status.state);
         let logged =
             (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
                 let types: Vec<String> = transition

@@ -15,6 +15,7 @@ use crate::api::route::{
     ADMIN, Body, CURSOR, EVENT_TYPES, FROM, ID, IF_MATCH, In, LIMIT, Param, READ, REASON, Route,
     SELECTOR, TO, WRITE, path, query,
 };
+use crate::api::verifications::{self, Verifications};
 use crate::api::webhooks::{self, Webhooks};
 use crate::api::{event_types, events, incidents, integrations, results, series, status, tokens};
 use crate::{app, metrics};
@@ -601,6 +602,30 @@ const FINISH_DEPLOYMENT: Route = Route {
     handler: || post(deployments::finish),
 };
 
+/// A verification's report, beside its shared operations.
+const VERIFICATION_REPORT: &[Route] = &[Route {
+    method: "GET",
+    path: "/api/v1/verifications/{id}/report",
+    operation_id: "getVerificationReport",
+    summary: "A verification's report: JUnit XML (one testcase per monitor), Markdown or the \
+              JSON view (`?format=junit|markdown|json`, json by default)",
+    tag: "verifications",
+    scope: READ,
+    params: &[
+        ID,
+        query(
+            "format",
+            "`junit` (application/xml), `markdown` (text/markdown) or `json`.",
+        ),
+    ],
+    request: Body::Empty,
+    status: 200,
+    response: Body::Formats("Verification", &["application/xml", "text/markdown"]),
+    errors: &[400, 404],
+    created: None,
+    handler: || get(verifications::report),
+}];
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -614,6 +639,8 @@ pub fn all() -> &'static [Route] {
         routes.extend_from_slice(AFTER_WEBHOOKS);
         routes.extend(crud::routes::<Deployments>());
         routes.push(FINISH_DEPLOYMENT);
+        routes.extend(crud::routes::<Verifications>());
+        routes.extend_from_slice(VERIFICATION_REPORT);
         routes
     })
 }

@@ -27,7 +27,9 @@ use crate::engine::Engine;
 use crate::follow::{FeedPosition, Follower};
 use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
-use crate::subscriptions::{EngineDeployments, EngineMaintenance, EngineMonitors};
+use crate::subscriptions::{
+    EngineDeployments, EngineMaintenance, EngineMonitors, EngineVerifications,
+};
 use crate::tasks::{TaskHealth, supervise};
 use crate::{ServerError, claims, demo, files, writer};
 
@@ -300,7 +302,8 @@ pub async fn serve(
             sources: followed_sources(&config),
         })
         .subscribe(EngineMaintenance(engine.clone()))
-        .subscribe(EngineDeployments(engine.clone()));
+        .subscribe(EngineDeployments(engine.clone()))
+        .subscribe(EngineVerifications(engine.clone()));
     follower.load().await?;
     let feed = follower.position();
     supervise(
@@ -320,6 +323,13 @@ pub async fn serve(
         "webhook dispatcher",
         dispatcher_stop.clone(),
         dispatcher.clone().run(dispatcher_stop.clone()),
+    );
+
+    let verifications_task = supervise(
+        &health,
+        "verifications",
+        app_stop.clone(),
+        crate::verifications::run(engine.clone(), app_stop.clone()),
     );
 
     let checks_stop = CancellationToken::new();
@@ -375,6 +385,8 @@ pub async fn serve(
     let http_stop = app_stop.clone();
     crate::listener::serve(listener, app, &config.http, connection_cap, http_stop).await?;
 
+    // The progress of running verifications is saved before the store closes.
+    let _ = verifications_task.await;
     tracing::info!("shutting down: finishing in-flight checks");
     checks_stop.cancel();
     let _ = scheduler_task.await;

@@ -76,10 +76,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_deployments.sql"),
         postgres: include_str!("../migrations/postgres/0009_deployments.sql"),
     },
+    Migration {
+        version: 10,
+        name: "verifications",
+        sqlite: include_str!("../migrations/sqlite/0010_verifications.sql"),
+        postgres: include_str!("../migrations/postgres/0010_verifications.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ use vedette_model::decode::{Checked, Decoder};
 use vedette_model::deployment::DeploymentSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::validate::{check_id, check_label};
+use vedette_model::verification::VerificationSpec;
 use vedette_model::{FieldError, MonitorSpec};
 
 use super::problem::{ApiResult, Problem};
@@ -35,6 +36,8 @@ impl Spec for MonitorSpec {}
 impl Spec for MaintenanceSpec {}
 
 impl Spec for DeploymentSpec {}
+
+impl Spec for VerificationSpec {}
 
 /// A valid write body.
 #[derive(Debug, Clone, JsonSchema)]

@@ -37,4 +37,5 @@ mod maintenance;
 mod monitors;
 mod preview_pool;
 mod secrets;
+mod verifications;
 mod webhooks;

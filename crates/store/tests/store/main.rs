@@ -35,4 +35,5 @@ mod heartbeat;
 mod monitors;
 mod rollups;
 mod tokens;
+mod verifications;
 mod webhooks;
