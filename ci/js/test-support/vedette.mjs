@@ -38,7 +38,8 @@ export async function startVedette() {
     child.stderr.on("data", (chunk) => {
       log.write(chunk);
       buffer += chunk.toString();
-      const m = /vedette listening on (http:\/\/\S+)/.exec(buffer);
+      // Only a whole line: a chunk may end in the middle of the URL.
+      const m = /vedette listening on (http:\/\/\S+)\r?\n/.exec(buffer);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
