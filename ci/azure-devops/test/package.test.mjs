@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parse } from "yaml";
 import { extensionRoot } from "./task-harness.mjs";
 
 const task = (name) => JSON.parse(readFileSync(path.join(extensionRoot, "tasks", name, "task.json"), "utf8"));
@@ -57,5 +58,21 @@ test("tfx-cli packages a .vsix holding both tasks and the service connection typ
     assert.equal(endpoint.properties.authenticationSchemes[0].inputDescriptors[0].id, "apitoken");
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("the example pipeline passes only declared inputs, and every required one, to the tasks", () => {
+  const pipeline = parse(readFileSync(path.join(extensionRoot, "examples", "azure-pipelines.yml"), "utf8"));
+  const steps = pipeline.stages.flatMap((stage) => stage.jobs.flatMap((job) => job.steps));
+  const used = steps.filter((s) => /^Vedette\w+@1$/.test(s.task ?? ""));
+  assert.equal(used.length, 2);
+  for (const step of used) {
+    const declared = task(step.task.replace(/@1$/, "")).inputs;
+    for (const name of Object.keys(step.inputs)) {
+      assert.ok(declared.some((i) => i.name === name), `${step.task} has no input ${name}`);
+    }
+    for (const input of declared.filter((i) => i.required)) {
+      assert.ok(input.name in step.inputs, `${step.task} needs ${input.name}`);
+    }
   }
 });

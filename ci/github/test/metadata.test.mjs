@@ -3,9 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parse } from "yaml";
 import { actionsRoot } from "./run-action.mjs";
 
 /** The keys of a top-level mapping (`inputs:` or `outputs:`) of an action.yml. */
@@ -54,4 +55,34 @@ test("the committed dist/ bundles are up to date with the sources", () => {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test("the examples pass only declared inputs, and every required one, to the actions", () => {
+  // actionlint checks the local uses (./ci/github/...) of .github/workflows; the examples use the
+  // published path, which it cannot resolve, so their inputs are checked here.
+  const actions = {};
+  for (const name of ["verify", "deployment"]) {
+    actions[name] = parse(readFileSync(path.join(actionsRoot, name, "action.yml"), "utf8"));
+  }
+  const dir = path.join(actionsRoot, "examples");
+  let uses = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yml"))) {
+    const workflow = parse(readFileSync(path.join(dir, file), "utf8"));
+    for (const job of Object.values(workflow.jobs)) {
+      for (const step of job.steps) {
+        const m = /^vedette-dev\/vedette\/ci\/github\/(\w+)@v1$/.exec(step.uses ?? "");
+        if (!m) continue;
+        uses++;
+        const action = actions[m[1]];
+        assert.ok(action, `${file}: unknown action ${step.uses}`);
+        for (const input of Object.keys(step.with ?? {})) {
+          assert.ok(input in action.inputs, `${file}: ${m[1]} has no input ${input}`);
+        }
+        for (const [input, decl] of Object.entries(action.inputs)) {
+          assert.ok(!decl.required || input in (step.with ?? {}), `${file}: ${m[1]} needs ${input}`);
+        }
+      }
+    }
+  }
+  assert.ok(uses >= 3, `the examples use the actions (${uses} uses found)`);
 });
