@@ -67,6 +67,13 @@ describe("VedetteVerify@1", () => {
     assert.equal(outputs.outcome, "no_monitors");
   });
 
+  test("a verification that cannot reach its successes in time is timed_out and a failed task", async () => {
+    const { tr, outputs } = await runTask(TASK, { connection: CONN, ids: "pay-api", consecutive: "100", timeout: "3s" }, endpoint);
+    assert.ok(tr.failed, tr.stdout);
+    assert.equal(outputs.outcome, "timed_out");
+    assert.equal(outputs.failedMonitors, "pay-api");
+  });
+
   test("a bad token fails the task with a clear error", async () => {
     const { tr, outputs } = await runTask(TASK, { url: server.url, token: "vdt_not-a-real-token-0123456789abcdefghij", selector: "service=pay" });
     assert.ok(tr.failed);
