@@ -327,6 +327,7 @@ export function problemText(body: string): string {
   }
   let text = parts.join(": ");
   if (Array.isArray(p.errors) && p.errors.length > 0) {
+    // Field errors the detail already spells out are not repeated.
     const fields = p.errors
       .map((e: unknown) => {
         const fe = e as { field?: unknown; message?: unknown };
@@ -334,8 +335,11 @@ export function problemText(body: string): string {
         const message = typeof fe.message === "string" ? fe.message : JSON.stringify(e);
         return `${field}: ${message}`;
       })
+      .filter((fieldError) => !text.includes(fieldError))
       .join("; ");
-    text = text === "" ? fields : `${text} (${fields})`;
+    if (fields !== "") {
+      text = text === "" ? fields : `${text} (${fields})`;
+    }
   }
   return text === "" ? excerpt(body) : text;
 }

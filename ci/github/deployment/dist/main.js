@@ -199,8 +199,10 @@ function problemText(body) {
       const field = typeof fe.field === "string" ? fe.field : "?";
       const message = typeof fe.message === "string" ? fe.message : JSON.stringify(e);
       return `${field}: ${message}`;
-    }).join("; ");
-    text = text === "" ? fields : `${text} (${fields})`;
+    }).filter((fieldError) => !text.includes(fieldError)).join("; ");
+    if (fields !== "") {
+      text = text === "" ? fields : `${text} (${fields})`;
+    }
   }
   return text === "" ? excerpt(body) : text;
 }
