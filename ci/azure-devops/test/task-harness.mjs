@@ -1,6 +1,8 @@
 // Runs a bundled task under azure-pipelines-task-lib's MockTestRunner. The runner normally
 // downloads a node build for the handler named in task.json; here its nodePath is set to the
 // node running the tests (process.execPath), so nothing is downloaded.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mockTest from "azure-pipelines-task-lib/mock-test.js";
@@ -30,7 +32,9 @@ export async function runTask(task, inputs, env = {}) {
   tr.nodePath = process.execPath;
   await tr.LoadAsync();
   const saved = { ...process.env };
-  Object.assign(process.env, env, {
+  // The agent's temporary directory (the summary goes there), unless the test gives its own.
+  const agentTemp = env.AGENT_TEMPDIRECTORY ? undefined : mkdtempSync(path.join(tmpdir(), "vedette-agent-"));
+  Object.assign(process.env, agentTemp ? { AGENT_TEMPDIRECTORY: agentTemp } : {}, env, {
     VEDETTE_TEST_SCRIPT: path.join(extensionRoot, "tasks", task),
     VEDETTE_TEST_INPUTS: JSON.stringify(inputs),
   });
@@ -41,6 +45,7 @@ export async function runTask(task, inputs, env = {}) {
       if (!(key in saved)) delete process.env[key];
     }
     Object.assign(process.env, saved);
+    if (agentTemp) rmSync(agentTemp, { recursive: true, force: true });
   }
   return {
     tr,

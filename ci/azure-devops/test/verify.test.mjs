@@ -1,7 +1,7 @@
 // Task VedetteVerify@1, bundled, under MockTestRunner against a real `vedette serve`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startVedette, startTarget, createMonitor, closedPort } from "../../js/test-support/vedette.mjs";
@@ -51,6 +51,7 @@ describe("VedetteVerify@1", () => {
     assert.match(readFileSync(junit, "utf8"), /name="pay-api"/);
     assert.match(tr.stdout, /##vso\[results.publish [^\]]*type=JUnit[^\]]*\]/);
     assert.equal(tr.errorIssues.length, 0, tr.errorIssues.join("\n"));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("fails on a down monitor with url/token inputs, naming the monitor", async () => {

@@ -1,7 +1,7 @@
 // Runs a bundled action the way the GitHub runner does: `node dist/…js` with INPUT_* variables
 // (upper-cased names, spaces as underscores, dashes kept) and the runner's file variables.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,7 @@ export function parseFileCommands(text) {
 
 /**
  * Runs `script` (relative to ci/github) with `inputs`; resolves to
- * {code, stdout, stderr, outputs, state, summary, dir}.
+ * {code, stdout, stderr, outputs, state, summary}. The runner's files are removed afterwards.
  */
 export async function runAction(script, inputs, { env = {}, state = {} } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "vedette-gh-"));
@@ -53,13 +53,14 @@ export async function runAction(script, inputs, { env = {}, state = {} } = {}) {
   child.stdout.on("data", (c) => (stdout += c));
   child.stderr.on("data", (c) => (stderr += c));
   const code = await new Promise((resolve) => child.on("exit", resolve));
-  return {
+  const result = {
     code,
     stdout,
     stderr,
-    dir,
     outputs: parseFileCommands(readFileSync(runnerEnv.GITHUB_OUTPUT, "utf8")),
     state: parseFileCommands(readFileSync(runnerEnv.GITHUB_STATE, "utf8")),
     summary: readFileSync(runnerEnv.GITHUB_STEP_SUMMARY, "utf8"),
   };
+  rmSync(dir, { recursive: true, force: true });
+  return result;
 }

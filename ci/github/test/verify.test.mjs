@@ -1,7 +1,7 @@
 // The verify action, bundled, against a real `vedette serve` and monitors of a real HTTP target.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startVedette, startTarget, createMonitor, closedPort } from "../../js/test-support/vedette.mjs";
@@ -46,6 +46,7 @@ describe("verify action", () => {
     assert.match(xml, /name="pay-api"/);
     assert.match(xml, /name="pay-web"/);
     assert.doesNotMatch(xml, /<failure/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("fails the step on a down monitor, with an error annotation naming it", async () => {
