@@ -1,0 +1,124 @@
+// Real parts for the pipeline tests: a `vedette serve` on 127.0.0.1 with its own data directory,
+// HTTP targets on 127.0.0.1 that answer a fixed status, and the `vedette` CLI run as a process.
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The admin token the test server is bootstrapped with. */
+export const TOKEN = 'vdt_gitlab-ci-test-admin-token-0123456789';
+
+/** The vedette binary under test: VEDETTE_BIN, which scripts/test-ci-cli sets. */
+export function vedetteBin() {
+  const bin = process.env.VEDETTE_BIN;
+  if (!bin) {
+    throw new Error('VEDETTE_BIN is not set: run these tests through scripts/test-ci-cli');
+  }
+  return bin;
+}
+
+/** A fresh directory under the system's temp directory. */
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Starts `vedette serve` on a free loopback port; resolves to {url, stop, log()} once the server
+ * prints its "vedette listening on" line (60 s at most).
+ */
+export async function startServer() {
+  const dir = tempDir('vedette-gitlab-server-');
+  const child = spawn(vedetteBin(), ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')], {
+    env: { ...process.env, VEDETTE_BOOTSTRAP_TOKEN: TOKEN, NO_COLOR: '1', HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vedette serve did not listen within 60 s:\n${output}`)), 60_000);
+    const onData = (chunk) => {
+      output += chunk;
+      const m = /vedette listening on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vedette serve exited with ${code} before listening:\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    url,
+    log: () => output,
+    stop: async () => {
+      const ended = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await ended;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An HTTP server on 127.0.0.1 answering every request with `status`; resolves to {url, close}. */
+export async function startTarget(status) {
+  const server = createServer((req, res) => {
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(status === 200 ? 'ok\n' : 'unavailable\n');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/healthz`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** Runs the vedette CLI against `server`; returns {status, stdout, stderr}. */
+export function vedette(server, args, home) {
+  const r = spawnSync(vedetteBin(), args, {
+    env: { ...process.env, VEDETTE_URL: server.url, VEDETTE_TOKEN: TOKEN, NO_COLOR: '1', HOME: home },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Creates monitors on `server` with `vedette apply` from config documents. */
+export function applyMonitors(server, home, monitors) {
+  const file = join(home, 'monitors.yaml');
+  const docs = monitors.map(
+    (m) => `apiVersion: vedette.dev/v1
+kind: Monitor
+metadata:
+  id: ${m.id}
+  labels: ${JSON.stringify(m.labels)}
+spec:
+  http: {url: "${m.url}", method: GET}
+  interval: 1s
+  timeout: 1s
+  assertions:
+    - status == 200
+`,
+  );
+  writeFileSync(file, docs.join('---\n'));
+  const r = vedette(server, ['apply', '-f', file], home);
+  if (r.status !== 0) {
+    throw new Error(`vedette apply failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+}
+
+/** GET a path of the server's API as the admin; resolves to the parsed JSON. */
+export async function api(server, path) {
+  const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
