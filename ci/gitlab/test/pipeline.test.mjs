@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TOKEN, api, applyMonitors, startServer, startTarget, tempDir, vedette, vedetteBin } from './support.mjs';
+import { TOKEN, api, applyMonitors, run, startServer, startTarget, tempDir, vedetteBin } from './support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gitlabDir = join(here, '..');
@@ -57,14 +57,14 @@ function componentRepo(root) {
   return repo;
 }
 
-/** Runs the example pipeline; returns {status, output, repo, steps, dotenv(job, file), file(job, path)}. */
-function runPipeline(server, root, { token = TOKEN } = {}) {
+/** Runs the example pipeline; resolves to {status, output, steps, commit, dotenv(job, file), junit(job, file)}. */
+async function runPipeline(server, root, { token = TOKEN } = {}) {
   const repo = componentRepo(root);
   const home = join(root, 'home');
   mkdirSync(home, { recursive: true });
   const stepsLog = join(root, 'steps.log');
   writeFileSync(stepsLog, '');
-  const r = spawnSync(
+  const r = await run(
     gitlabCiLocal,
     [
       '--force-shell-executor',
@@ -77,12 +77,10 @@ function runPipeline(server, root, { token = TOKEN } = {}) {
     ],
     {
       cwd: repo,
-      encoding: 'utf8',
-      timeout: 240_000,
+      timeoutMs: 240_000,
       env: { ...process.env, HOME: home, PATH: `${dirname(vedetteBin())}:${process.env.PATH}`, NO_COLOR: '1' },
     },
   );
-  if (r.error) throw r.error;
   const output = `${r.stdout}${r.stderr}`;
   const artifacts = join(repo, '.gitlab-ci-local', 'artifacts');
   return {
@@ -122,9 +120,8 @@ async function scenario(name, monitors, check, options) {
   const root = tempDir(`vedette-gitlab-${name}-`);
   const server = await startServer();
   try {
-    applyMonitors(server, root, monitors);
-    const run = runPipeline(server, root, options);
-    await check(run, server);
+    await applyMonitors(server, root, monitors);
+    await check(await runPipeline(server, root, options), server);
   } catch (e) {
     e.message += `\n--- server log ---\n${server.log().slice(-4000)}`;
     throw e;

@@ -1,6 +1,6 @@
 // Real parts for the pipeline tests: a `vedette serve` on 127.0.0.1 with its own data directory,
 // HTTP targets on 127.0.0.1 that answer a fixed status, and the `vedette` CLI run as a process.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,19 +80,42 @@ export async function startTarget(status) {
   };
 }
 
-/** Runs the vedette CLI against `server`; returns {status, stdout, stderr}. */
-export function vedette(server, args, home) {
-  const r = spawnSync(vedetteBin(), args, {
-    env: { ...process.env, VEDETTE_URL: server.url, VEDETTE_TOKEN: TOKEN, NO_COLOR: '1', HOME: home },
-    encoding: 'utf8',
-    timeout: 60_000,
+/**
+ * Runs a process to its end without blocking this process's event loop (the HTTP targets the
+ * monitors check live in it); resolves to {status, stdout, stderr}. Killed after `timeoutMs`.
+ */
+export function run(command, args, { cwd, env, timeoutMs = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      if (signal) {
+        reject(new Error(`${command} ${args.join(' ')} was killed (${signal}) after ${timeoutMs} ms:\n${stdout}${stderr}`));
+      } else {
+        resolve({ status, stdout, stderr });
+      }
+    });
   });
-  if (r.error) throw r.error;
-  return r;
+}
+
+/** Runs the vedette CLI against `server`; resolves to {status, stdout, stderr}. */
+export function vedette(server, args, home) {
+  return run(vedetteBin(), args, {
+    env: { ...process.env, VEDETTE_URL: server.url, VEDETTE_TOKEN: TOKEN, NO_COLOR: '1', HOME: home },
+  });
 }
 
 /** Creates monitors on `server` with `vedette apply` from config documents. */
-export function applyMonitors(server, home, monitors) {
+export async function applyMonitors(server, home, monitors) {
   const file = join(home, 'monitors.yaml');
   const docs = monitors.map(
     (m) => `apiVersion: vedette.dev/v1
@@ -102,14 +125,14 @@ metadata:
   labels: ${JSON.stringify(m.labels)}
 spec:
   http: {url: "${m.url}", method: GET}
-  interval: 1s
-  timeout: 1s
+  interval: 2s
+  timeout: 2s
   assertions:
     - status == 200
 `,
   );
   writeFileSync(file, docs.join('---\n'));
-  const r = vedette(server, ['apply', '-f', file], home);
+  const r = await vedette(server, ['apply', '-f', file], home);
   if (r.status !== 0) {
     throw new Error(`vedette apply failed (${r.status}):\n${r.stdout}${r.stderr}`);
   }

@@ -87,7 +87,7 @@ class VedetteServer implements AutoCloseable {
         [code: p.exitValue(), out: out]
     }
 
-    /** Creates HTTP monitors asserting `status == 200`, checked every second: [id:, labels:, url:]. */
+    /** Creates HTTP monitors asserting `status == 200`, checked every 2 s: [id:, labels:, url:]. */
     void applyMonitors(List<Map> monitors) {
         Path file = dir.resolve('monitors.yaml')
         Files.writeString(file, monitors.collect { m ->
@@ -98,8 +98,8 @@ metadata:
   labels: {${m.labels.collect { k, v -> "${k}: ${v}" }.join(', ')}}
 spec:
   http: {url: "${m.url}", method: GET}
-  interval: 1s
-  timeout: 1s
+  interval: 2s
+  timeout: 2s
   assertions:
     - status == 200
 """
