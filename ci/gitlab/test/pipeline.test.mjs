@@ -131,23 +131,23 @@ async function scenario(name, monitors, check, options) {
   }
 }
 
-const payments = (url) => [{ id: 'payments-api', labels: { app: 'payments', env: 'production' }, url }];
+const payments = (url) => [{ id: 'payments-api', labels: { service: 'payments', env: 'prod' }, url }];
 
 test('a healthy deployment passes the gate and is promoted', async () => {
   await scenario('pass', payments(okTarget.url), async (run, server) => {
     assert.equal(run.status, 0, `the pipeline passes:\n${run.output}`);
-    assert.deepEqual(run.steps, [`deploy production ${run.commit.slice(0, 8)}`, `promote production ${run.commit.slice(0, 8)}`]);
+    assert.deepEqual(run.steps, [`deploy prod ${run.commit.slice(0, 8)}`, `promote prod ${run.commit.slice(0, 8)}`]);
     const deployment = await onlyDeployment(server);
     const start = run.dotenv('vedette-deployment-start', 'vedette-deployment.env');
     assert.equal(start.VEDETTE_DEPLOYMENT_ID, deployment.id);
     assert.equal(start.VEDETTE_ENVIRONMENT_URL, `${server.url}/api/v1/deployments/${deployment.id}`);
     assert.equal(deployment.spec.service, 'payments');
     assert.equal(deployment.spec.version, run.commit.slice(0, 8));
-    assert.equal(deployment.spec.environment, 'production');
+    assert.equal(deployment.spec.environment, 'prod');
     assert.equal(deployment.spec.commit, run.commit);
     assert.equal(deployment.spec.ref, 'main');
     assert.equal(deployment.spec.source, 'gitlab');
-    assert.equal(deployment.spec.selector, 'app=payments,env=production');
+    assert.equal(deployment.spec.selector, 'service=payments,env=prod');
     assert.equal(deployment.spec.status, 'succeeded');
     assert.ok(deployment.spec.finished_at, 'the finish time is recorded');
 
@@ -157,7 +157,7 @@ test('a healthy deployment passes the gate and is promoted', async () => {
     const verification = await api(server, `/api/v1/verifications/${out.VEDETTE_VERIFICATION_ID}`);
     assert.equal(verification.status.state, 'passed');
     assert.equal(verification.spec.deployment, deployment.id);
-    assert.equal(verification.spec.selector, 'app=payments,env=production');
+    assert.equal(verification.spec.selector, 'service=payments,env=prod');
     assert.equal(verification.spec.consecutive, 3);
     const junit = run.junit('vedette-verify', 'vedette-junit.xml');
     assert.match(junit, /<testcase[^>]*name="payments-api"/);
@@ -170,7 +170,7 @@ test('a target answering 503 fails the gate and the deployment is rolled back', 
   await scenario('fail', payments(downTarget.url), async (run, server) => {
     assert.notEqual(run.status, 0, `the pipeline fails:\n${run.output}`);
     assert.match(run.output, /FAIL\s+vedette-verify/);
-    assert.deepEqual(run.steps, [`deploy production ${run.commit.slice(0, 8)}`, 'rollback production']);
+    assert.deepEqual(run.steps, [`deploy prod ${run.commit.slice(0, 8)}`, 'rollback prod']);
     const out = run.dotenv('vedette-verify', 'vedette-verify.env');
     assert.equal(out.VEDETTE_OUTCOME, 'failed');
     assert.equal(out.VEDETTE_FAILED_MONITORS, 'payments-api');
@@ -185,11 +185,11 @@ test('a target answering 503 fails the gate and the deployment is rolled back', 
 });
 
 test('a selector that matches no monitor fails the gate (no_monitors)', async () => {
-  const billing = [{ id: 'billing-api', labels: { app: 'billing', env: 'production' }, url: okTarget.url }];
+  const billing = [{ id: 'billing-api', labels: { service: 'billing', env: 'prod' }, url: okTarget.url }];
   await scenario('none', billing, async (run, server) => {
     assert.notEqual(run.status, 0, `the pipeline fails:\n${run.output}`);
     assert.match(run.output, /FAIL\s+vedette-verify/);
-    assert.deepEqual(run.steps, [`deploy production ${run.commit.slice(0, 8)}`, 'rollback production']);
+    assert.deepEqual(run.steps, [`deploy prod ${run.commit.slice(0, 8)}`, 'rollback prod']);
     const out = run.dotenv('vedette-verify', 'vedette-verify.env');
     assert.equal(out.VEDETTE_OUTCOME, 'no_monitors');
     const verification = await api(server, `/api/v1/verifications/${out.VEDETTE_VERIFICATION_ID}`);

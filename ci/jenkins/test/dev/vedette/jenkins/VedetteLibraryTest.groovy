@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue
  */
 class VedetteLibraryTest {
     static final Path LIBRARY = Paths.get(System.getProperty('vedette.library.dir', '.')).toAbsolutePath()
-    static final String SELECTOR = 'app=payments,env=production'
+    static final String SELECTOR = 'service=payments,env=prod'
 
     static HttpServer okTarget
     static HttpServer downTarget
@@ -70,7 +70,7 @@ class VedetteLibraryTest {
 
     /** The payments monitor, checking `url`. */
     void payments(String url) {
-        server.applyMonitors([[id: 'payments-api', labels: [app: 'payments', env: 'production'], url: url]])
+        server.applyMonitors([[id: 'payments-api', labels: [service: 'payments', env: 'prod'], url: url]])
     }
 
     /** A checkout holding the example Jenkinsfile's deployment scripts, each noting that it ran. */
@@ -95,12 +95,12 @@ class VedetteLibraryTest {
         harness.runJenkinsfile(LIBRARY.resolve('examples/Jenkinsfile'))
 
         assertEquals('SUCCESS', harness.currentBuild.result)
-        assertEquals(['deploy production 1.4.7', 'promote production 1.4.7'], Files.readAllLines(steps))
+        assertEquals(['deploy prod 1.4.7', 'promote prod 1.4.7'], Files.readAllLines(steps))
         assertEquals(['Deploy', 'Verify', 'Promote'], harness.stages)
         Map deployment = onlyDeployment()
         assertEquals('payments', deployment.spec.service)
         assertEquals('1.4.7', deployment.spec.version)
-        assertEquals('production', deployment.spec.environment)
+        assertEquals('prod', deployment.spec.environment)
         assertEquals('jenkins', deployment.spec.source)
         assertEquals('0123456789abcdef0123456789abcdef01234567', deployment.spec.commit)
         assertEquals('main', deployment.spec.ref)
@@ -108,7 +108,7 @@ class VedetteLibraryTest {
         assertEquals(SELECTOR, deployment.spec.selector)
         assertEquals('succeeded', deployment.spec.status)
         assertNotNull(deployment.spec.finished_at)
-        assertEquals("payments 1.4.7 to production: succeeded (Vedette deployment ${deployment.id})".toString(),
+        assertEquals("payments 1.4.7 to prod: succeeded (Vedette deployment ${deployment.id})".toString(),
             harness.currentBuild.description)
 
         assertEquals('passed', harness.env.VEDETTE_OUTCOME)
@@ -134,14 +134,14 @@ class VedetteLibraryTest {
 
         assertTrue(e.message.contains(': failed (failing: payments-api)'), e.message)
         assertEquals('FAILURE', harness.currentBuild.result)
-        assertEquals(['deploy production 1.4.7', 'rollback production'], Files.readAllLines(steps))
+        assertEquals(['deploy prod 1.4.7', 'rollback prod'], Files.readAllLines(steps))
         assertEquals(['Deploy', 'Verify', 'Roll back'], harness.stages)
         assertEquals('failed', harness.env.VEDETTE_OUTCOME)
         assertEquals('payments-api', harness.env.VEDETTE_FAILED_MONITORS)
         assertTrue(harness.log.contains('was failed (failing monitors payments-api)'), 'the rollback sees the outputs')
         Map deployment = onlyDeployment()
         assertEquals('rolled_back', deployment.spec.status)
-        assertEquals("payments 1.4.7 to production: rolled_back (Vedette deployment ${deployment.id})".toString(),
+        assertEquals("payments 1.4.7 to prod: rolled_back (Vedette deployment ${deployment.id})".toString(),
             harness.currentBuild.description)
         Map verification = server.get("/api/v1/verifications/${harness.env.VEDETTE_VERIFICATION_ID}") as Map
         assertEquals('failed', verification.status.state)
@@ -152,7 +152,7 @@ class VedetteLibraryTest {
 
     @Test
     void aSelectorMatchingNothingFailsTheStepAsNoMonitors() {
-        server.applyMonitors([[id: 'billing-api', labels: [app: 'billing'], url: VedetteServer.targetUrl(okTarget)]])
+        server.applyMonitors([[id: 'billing-api', labels: [service: 'billing'], url: VedetteServer.targetUrl(okTarget)]])
         StepError e = assertThrows(StepError) {
             harness.runBuild { verify(selector: SELECTOR, credentialsId: 'vedette-token') }
         }
@@ -200,8 +200,8 @@ class VedetteLibraryTest {
     @Test
     void verifyParametersReachTheVerification() {
         server.applyMonitors([
-            [id: 'payments-api', labels: [app: 'payments'], url: VedetteServer.targetUrl(okTarget)],
-            [id: 'payments-web', labels: [app: 'payments'], url: VedetteServer.targetUrl(okTarget)],
+            [id: 'payments-api', labels: [service: 'payments'], url: VedetteServer.targetUrl(okTarget)],
+            [id: 'payments-web', labels: [service: 'payments'], url: VedetteServer.targetUrl(okTarget)],
         ])
         Map result = harness.runBuild {
             verify(ids: 'payments-api, payments-web', consecutive: 1, timeout: '2m', runNow: true,
@@ -219,7 +219,7 @@ class VedetteLibraryTest {
 
     @Test
     void unknownOrMissingParametersAreClearErrors() {
-        StepError unknown = assertThrows(StepError) { verify(selectr: 'app=payments') }
+        StepError unknown = assertThrows(StepError) { verify(selectr: 'service=payments') }
         assertTrue(unknown.message.startsWith('vedetteVerify: unknown parameter(s) selectr; expected url, '), unknown.message)
         StepError missing = assertThrows(StepError) {
             step('vedetteDeployment', [service: 'payments']) { }
