@@ -26,9 +26,9 @@ def call(Map args, Closure body) {
     if (unknown) {
         error(unknown)
     }
-    List<String> missing = ['service', 'version', 'environment'].findAll { !args[it] }
+    String missing = Cli.missingParameters('vedetteDeployment', args, ['service', 'version', 'environment'])
     if (missing) {
-        error("vedetteDeployment: ${missing.join(', ')} required")
+        error(missing)
     }
     String failureStatus = args.failureStatus ?: 'failed'
     if (!(failureStatus in ['failed', 'rolled_back'])) {

@@ -5,8 +5,9 @@ import groovy.json.JsonSlurperClassic
 
 /**
  * Pure helpers of the Vedette steps: the `vedette` command line as one shell word list, list
- * parameters, exit codes as outcomes, the `--json` view. No step is called here, so nothing in this
- * class needs the pipeline; the gate itself is computed by the Vedette server.
+ * parameters, exit codes as outcomes, the `--json` view, parameter checks. No step is called here
+ * and every method is @NonCPS (closures over collections run as plain Groovy); the gate itself is
+ * computed by the Vedette server.
  */
 class Cli implements Serializable {
     /** `vedette verify` exit codes (0 passed, 1 failed, 2 timed out, 3 no monitor matched). */
@@ -68,6 +69,13 @@ class Cli implements Serializable {
     static List<String> failedMonitors(Map view) {
         List monitors = (view?.status?.monitors ?: []) as List
         monitors.findAll { !it.passed }.collect { it.id as String }
+    }
+
+    /** An error naming the `required` parameters that are missing or empty, or null when none is. */
+    @NonCPS
+    static String missingParameters(String step, Map args, List<String> required) {
+        List<String> missing = required.findAll { !args[it] }
+        missing ? "${step}: ${missing.join(', ')} required".toString() : null
     }
 
     /** An error naming the unknown keys of a step's parameters, or null when all are known. */
