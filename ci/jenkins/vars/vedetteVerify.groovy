@@ -49,8 +49,11 @@ def call(Map args = [:]) {
         cliArgs += ['--deployment', deployment]
     }
 
+    // Reports of an earlier build in the same workspace must not pass for this one's (and the
+    // CLI appends to the summary).
+    String clean = Cli.remove([junitFile, summaryFile, viewFile])
     int code = vedetteConnection(args, 'vedetteVerify') {
-        sh(script: "${Cli.command(cliArgs)} >${Cli.quote(viewFile)}", returnStatus: true)
+        sh(script: "${clean} && ${Cli.command(cliArgs)} >${Cli.quote(viewFile)}", returnStatus: true)
     }
     String outcome = Cli.outcome(code)
     Map view = fileExists(viewFile) ? Cli.view(readFile(viewFile)) : null

@@ -25,6 +25,12 @@ class Cli implements Serializable {
         (['vedette'] + args.collect { quote(it as String) }).join(' ')
     }
 
+    /** `rm -f` of `paths` as one POSIX shell command line. */
+    @NonCPS
+    static String remove(List<String> paths) {
+        (['rm', '-f'] + paths.collect { quote(it) }).join(' ')
+    }
+
     /** One word single-quoted for a POSIX shell (a quote inside becomes '"'"'). */
     @NonCPS
     static String quote(String word) {
