@@ -2,7 +2,8 @@
 //! (apply, diff, export, get, describe, delete, pause, resume, run, status, tokens, contexts).
 //!
 //! Exit codes: 0 success; 1 failure (or, for `diff`, changes found); 2 usage or configuration
-//! errors (and any error of `diff`). When the reader of stdout goes away (`vedette get monitors
+//! errors (and any error of `diff`). `verify` has its own: 0 passed, 1 failed, 2 timed out,
+//! 3 no monitor matched, 4 usage, authentication or connection error. When the reader of stdout goes away (`vedette get monitors
 //! | head -1`), the command ends quietly by SIGPIPE, as other Unix tools do (the shell shows 141).
 
 mod actions;
@@ -21,6 +22,7 @@ mod status;
 mod terraform;
 mod token;
 mod validate;
+mod verify;
 mod webhook;
 
 use std::ffi::OsString;
@@ -110,6 +112,9 @@ enum Command {
     Context(context::ContextCommand),
     /// Print a shell completion script.
     Completion(completion::Args),
+    /// Gate a deployment: wait until the selected monitors pass N checks in a row; exit 0
+    /// passed, 1 failed, 2 timed out, 3 no monitor matched, 4 usage or connection error.
+    Verify(verify::Args),
 }
 
 /// Runs an API command on a single-threaded runtime.
@@ -153,8 +158,32 @@ fn die_on_closed_pipe() {
     }
 }
 
+/// Whether the command line runs `verify` (whose usage errors exit 4, not 2): its first
+/// word that is neither an option nor the value of a global option.
+fn is_verify(args: &[OsString]) -> bool {
+    const VALUED: [&str; 4] = ["--server", "--token", "--context", "--log-format"];
+    let mut words = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        if VALUED.contains(&word) {
+            words.next();
+        } else if !word.starts_with('-') {
+            return word == "verify";
+        }
+    }
+    false
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(legacy_args(std::env::args_os().collect()));
+    let args = legacy_args(std::env::args_os().collect());
+    let verifying = is_verify(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if verifying && e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::from(verify::ERROR_EXIT);
+        }
+        Err(e) => e.exit(),
+    };
     if !matches!(
         cli.command,
         Command::Serve(_) | Command::Webhook(webhook::Command::Listen(_))
@@ -195,6 +224,7 @@ fn main() -> ExitCode {
         Command::Login(args) => block_on(context::login(&args, conn)),
         Command::Context(command) => context::run(&command),
         Command::Completion(args) => completion::run(&args, Cli::command()),
+        Command::Verify(args) => block_on(verify::run(&args, conn)),
     };
     match outcome {
         Ok(code) => code,

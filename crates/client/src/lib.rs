@@ -30,6 +30,7 @@ mod series;
 mod server;
 mod sse;
 mod tokens;
+mod verifications;
 mod webhooks;
 
 pub use client::{CONNECT_TIMEOUT, Client, DEFAULT_TIMEOUT};
@@ -45,6 +46,7 @@ pub use server::{StateCounts, Status};
 pub use sse::{EventStream, StreamedEvent};
 pub use tokens::{CreatedToken, NewToken, TokenInfo};
 pub use vedette_model::{Incident, IncidentState, Scope, Source, TimelineEntry, Version};
+pub use verifications::{ReportFormat, Verification};
 pub use webhooks::{
     CreatedWebhook, DeliveriesQuery, Delivery, DeliveryAttempt, DeliveryCounts, EventTypeInfo,
     Integration, TestEventSent, Webhook,

@@ -36,11 +36,23 @@ pub enum EventType {
     /// The webhook dispatcher disabled an endpoint (410 Gone, or failing for too long).
     #[serde(rename = "webhook.endpoint.disabled")]
     WebhookEndpointDisabled,
+    /// A pipeline recorded a deployment's start.
+    #[serde(rename = "deployment.started")]
+    DeploymentStarted,
+    /// A deployment finished: succeeded, failed or rolled back.
+    #[serde(rename = "deployment.finished")]
+    DeploymentFinished,
+    /// A verification (deployment gate) passed.
+    #[serde(rename = "deployment.verification.passed")]
+    VerificationPassed,
+    /// A verification failed, timed out or matched no monitor.
+    #[serde(rename = "deployment.verification.failed")]
+    VerificationFailed,
 }
 
 impl EventType {
     /// Every event type, for catalogs.
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 11] = [
         Self::MonitorDown,
         Self::MonitorUp,
         Self::MonitorDegraded,
@@ -48,6 +60,10 @@ impl EventType {
         Self::IncidentResolved,
         Self::CertificateExpiring,
         Self::WebhookEndpointDisabled,
+        Self::DeploymentStarted,
+        Self::DeploymentFinished,
+        Self::VerificationPassed,
+        Self::VerificationFailed,
     ];
 
     /// The dotted name, e.g. `monitor.down`.
@@ -60,6 +76,10 @@ impl EventType {
             Self::IncidentResolved => "incident.resolved",
             Self::CertificateExpiring => "certificate.expiring",
             Self::WebhookEndpointDisabled => "webhook.endpoint.disabled",
+            Self::DeploymentStarted => "deployment.started",
+            Self::DeploymentFinished => "deployment.finished",
+            Self::VerificationPassed => "deployment.verification.passed",
+            Self::VerificationFailed => "deployment.verification.failed",
         }
     }
 
@@ -84,6 +104,16 @@ impl EventType {
                 "The webhook dispatcher disabled an endpoint: it answered 410 Gone, or no \
                  delivery to it succeeded for the configured period."
             }
+            Self::DeploymentStarted => "A pipeline recorded the start of a deployment.",
+            Self::DeploymentFinished => {
+                "A deployment finished (`status`: succeeded, failed or rolled_back)."
+            }
+            Self::VerificationPassed => {
+                "A verification passed: every selected monitor had its run of successful checks."
+            }
+            Self::VerificationFailed => {
+                "A verification did not pass (`outcome`: failed, timed_out or no_monitors)."
+            }
         }
     }
 
@@ -96,6 +126,12 @@ impl EventType {
             Self::IncidentOpened | Self::IncidentResolved => schemars::schema_for!(IncidentEvent),
             Self::CertificateExpiring => schemars::schema_for!(CertificateExpiring),
             Self::WebhookEndpointDisabled => schemars::schema_for!(WebhookEndpointDisabled),
+            Self::DeploymentStarted | Self::DeploymentFinished => {
+                schemars::schema_for!(DeploymentEvent)
+            }
+            Self::VerificationPassed | Self::VerificationFailed => {
+                schemars::schema_for!(VerificationEvent)
+            }
         };
         serde_json::to_value(schema).unwrap_or_default()
     }
@@ -206,4 +242,54 @@ pub struct WebhookEndpointDisabled {
     pub reason: String,
     /// When it was disabled.
     pub disabled_at: DateTime<Utc>,
+}
+
+/// Payload of `deployment.started` and `deployment.finished`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeploymentEvent {
+    /// Deployment id.
+    pub deployment_id: String,
+    /// The service deployed.
+    pub service: String,
+    /// The version deployed.
+    pub version: String,
+    /// Where it was deployed (`prod`).
+    pub environment: String,
+    /// `started`, `succeeded`, `failed` or `rolled_back`.
+    pub status: String,
+    /// The pipeline that recorded it: `github`, `gitlab`, `jenkins`, `azure-devops`, `cli`, `api`.
+    pub source: String,
+    /// The pipeline run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The commit deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished; absent on `deployment.started`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Payload of `deployment.verification.passed` and `deployment.verification.failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerificationEvent {
+    /// Verification id.
+    pub verification_id: String,
+    /// The deployment it gates, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// The commit that deployment deployed (for commit statuses), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// `passed`, `failed`, `timed_out` or `no_monitors`.
+    pub outcome: String,
+    /// Why it did not pass (`payments-api is down: status (503) == 200`); absent on a pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Monitors the verification selected.
+    pub monitors: u32,
+    /// Of those, how many passed.
+    pub passed: u32,
 }

@@ -17,6 +17,7 @@ pub mod selector;
 pub mod spec;
 pub mod state;
 pub mod validate;
+pub mod verification;
 
 pub use duration::Duration;
 pub use event::{Event, EventType};

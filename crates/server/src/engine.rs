@@ -18,6 +18,7 @@ use crate::ServerError;
 use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
 use crate::state_machine::{self, Context};
+use crate::verifications::Verifications;
 use crate::writer::{Write, WriterTx};
 
 /// A monitor as the engine runs it: its record plus compiled assertions.
@@ -49,6 +50,8 @@ pub struct Engine {
     maintenance: RwLock<BTreeMap<String, CompiledWindow>>,
     cert_warned: Mutex<HashMap<String, DateTime<Utc>>>,
     metrics: Arc<Metrics>,
+    /// The verifications following the results of some monitors.
+    verifications: Verifications,
 }
 
 impl Engine {
@@ -78,6 +81,7 @@ impl Engine {
             maintenance: RwLock::new(BTreeMap::new()),
             cert_warned: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
+            verifications: Verifications::default(),
         }))
     }
 
@@ -89,6 +93,11 @@ impl Engine {
     /// The scheduler handle (lag, in-flight counts).
     pub fn scheduler(&self) -> &SchedulerHandle {
         &self.scheduler
+    }
+
+    /// The verifications this server follows.
+    pub fn verifications(&self) -> &Verifications {
+        &self.verifications
     }
 
     /// Counters and histograms exported at `/metrics`.
@@ -412,8 +421,9 @@ impl Engine {
         let cert_event = self.cert_event(&result, &monitor.record.spec);
         self.metrics.observe_check(&result);
         // Lock rule: `statuses` is held only to read the previous status, apply the pure state
-        // machine and queue the write (which orders the results of one monitor); nothing else
-        // is called while it is held.
+        // machine, hand the result to the verifications following the monitor (which take only
+        // their own lock) and queue the write (which orders the results of one monitor);
+        // nothing else is called while it is held.
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
         let prev = statuses
             .entry(id.clone())
@@ -434,6 +444,7 @@ impl Engine {
         );
         transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
+        self.verifications.observe(&result, transition.status.state);
         let logged =
             (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
                 let types: Vec<String> = transition

@@ -18,6 +18,7 @@ pub mod state_machine;
 pub mod stats;
 pub mod subscriptions;
 pub mod tasks;
+pub mod verifications;
 pub mod writer;
 
 pub use serve::{ServeConfig, serve};

@@ -15,6 +15,7 @@ use crate::api::route::{
     IF_NONE_MATCH_READ, In, LIMIT, Param, READ, REASON, Route, SELECTOR, TO, WRITE, WRITE_ERRORS,
     path, query,
 };
+use crate::api::verifications::{self, Verifications};
 use crate::api::{
     event_types, events, incidents, integrations, results, series, status, tokens, webhooks,
 };
@@ -672,6 +673,30 @@ const AFTER_MAINTENANCE: &[Route] = &[
     },
 ];
 
+/// A verification's report, beside its shared operations.
+const VERIFICATION_REPORT: &[Route] = &[Route {
+    method: "GET",
+    path: "/api/v1/verifications/{id}/report",
+    operation_id: "getVerificationReport",
+    summary: "A verification's report: JUnit XML (one testcase per monitor), Markdown or the \
+              JSON view (`?format=junit|markdown|json`, json by default)",
+    tag: "verifications",
+    scope: READ,
+    params: &[
+        ID,
+        query(
+            "format",
+            "`junit` (application/xml), `markdown` (text/markdown) or `json`.",
+        ),
+    ],
+    request: Body::Empty,
+    status: 200,
+    response: Body::Formats("Verification", &["application/xml", "text/markdown"]),
+    errors: &[400, 404],
+    created: None,
+    handler: || get(verifications::report),
+}];
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -681,6 +706,8 @@ pub fn all() -> &'static [Route] {
         routes.extend_from_slice(BEFORE_MAINTENANCE);
         routes.extend(crud::routes::<Maintenance>());
         routes.extend_from_slice(AFTER_MAINTENANCE);
+        routes.extend(crud::routes::<Verifications>());
+        routes.extend_from_slice(VERIFICATION_REPORT);
         routes
     })
 }

@@ -27,7 +27,7 @@ use crate::engine::Engine;
 use crate::follow::{FeedPosition, Follower};
 use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
-use crate::subscriptions::{EngineMaintenance, EngineMonitors};
+use crate::subscriptions::{EngineMaintenance, EngineMonitors, EngineVerifications};
 use crate::tasks::{TaskHealth, supervise};
 use crate::{ServerError, claims, demo, files, writer};
 
@@ -294,7 +294,8 @@ pub async fn serve(
             engine: engine.clone(),
             sources: followed_sources(&config),
         })
-        .subscribe(EngineMaintenance(engine.clone()));
+        .subscribe(EngineMaintenance(engine.clone()))
+        .subscribe(EngineVerifications(engine.clone()));
     follower.load().await?;
     let feed = follower.position();
     supervise(
@@ -314,6 +315,13 @@ pub async fn serve(
         "webhook dispatcher",
         dispatcher_stop.clone(),
         dispatcher.clone().run(dispatcher_stop.clone()),
+    );
+
+    supervise(
+        &health,
+        "verifications",
+        app_stop.clone(),
+        crate::verifications::run(engine.clone(), app_stop.clone()),
     );
 
     let checks_stop = CancellationToken::new();

@@ -1,10 +1,11 @@
-//! What follows the change feed in a server ([`crate::follow`]): the monitors the engine runs
-//! and the maintenance windows it applies.
+//! What follows the change feed in a server ([`crate::follow`]): the monitors the engine runs,
+//! the maintenance windows it applies and the verifications it follows.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::verification::VerificationSpec;
 use vedette_model::{MonitorSpec, Record, Source};
 
 use crate::engine::Engine;
@@ -74,5 +75,31 @@ impl Follow<MaintenanceSpec> for EngineMaintenance {
     async fn reset(&self, records: Vec<Record<MaintenanceSpec>>) {
         self.0
             .set_maintenance(records.iter().map(|r| (r.id.as_str(), &r.spec)));
+    }
+}
+
+/// The verifications the engine follows: a new one starts, a stored running one resumes
+/// ([`crate::verifications::start`]), a deleted one is dropped.
+pub struct EngineVerifications(pub Arc<Engine>);
+
+impl Follow<VerificationSpec> for EngineVerifications {
+    async fn upsert(&self, record: Record<VerificationSpec>) {
+        crate::verifications::start(&self.0, record).await;
+    }
+
+    async fn remove(&self, id: &str) {
+        self.0.verifications().forget(id);
+    }
+
+    async fn reset(&self, records: Vec<Record<VerificationSpec>>) {
+        let kept: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        for id in self.0.verifications().ids() {
+            if !kept.contains(id.as_str()) {
+                self.0.verifications().forget(&id);
+            }
+        }
+        for record in records {
+            crate::verifications::start(&self.0, record).await;
+        }
     }
 }

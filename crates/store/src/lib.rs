@@ -24,6 +24,7 @@ mod retention;
 mod rollup;
 mod status;
 mod tokens;
+mod verifications;
 pub mod webhooks;
 
 pub use batch::CheckRecord;

@@ -64,10 +64,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_webhook_claims.sql"),
         postgres: include_str!("../migrations/postgres/0007_webhook_claims.sql"),
     },
+    Migration {
+        version: 8,
+        name: "verifications",
+        sqlite: include_str!("../migrations/sqlite/0008_verifications.sql"),
+        postgres: include_str!("../migrations/postgres/0008_verifications.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::verification::VerificationSpec;
 use vedette_model::{MonitorSpec, Record, Version};
 
 use crate::changes;
@@ -36,6 +37,11 @@ impl Stored for MonitorSpec {
 impl Stored for MaintenanceSpec {
     const TABLE: &'static str = "maintenance_windows";
     const KIND: &'static str = "maintenance window";
+}
+
+impl Stored for VerificationSpec {
+    const TABLE: &'static str = "verifications";
+    const KIND: &'static str = "verification";
 }
 
 /// A maintenance window as stored.

@@ -99,9 +99,69 @@ pub fn sample_event(event_type: EventType) -> Event {
                 "disabled_at": "2025-03-14T10:02:17Z",
             }),
         ),
+        EventType::DeploymentStarted => (
+            "evt_01JPAB2D3E4F5G6H7J8K9M0N1P",
+            at(9, 20, 0),
+            json!({
+                "deployment_id": "payments-v1-4-2-prod",
+                "service": "payments",
+                "version": "v1.4.2",
+                "environment": "prod",
+                "status": "started",
+                "source": "github",
+                "url": "https://ci.example.com/payments/runs/4711",
+                "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+                "started_at": "2025-03-14T09:20:00Z",
+            }),
+        ),
+        EventType::DeploymentFinished => (
+            "evt_01JPAB5R6S7T8V9W0X1Y2Z3A4B",
+            at(9, 24, 30),
+            json!({
+                "deployment_id": "payments-v1-4-2-prod",
+                "service": "payments",
+                "version": "v1.4.2",
+                "environment": "prod",
+                "status": "failed",
+                "source": "github",
+                "url": "https://ci.example.com/payments/runs/4711",
+                "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+                "started_at": "2025-03-14T09:20:00Z",
+                "finished_at": "2025-03-14T09:24:30Z",
+            }),
+        ),
+        EventType::VerificationPassed => (
+            "evt_01JPAB6C7D8E9F0G1H2J3K4M5N",
+            at(9, 23, 10),
+            json!({
+                "verification_id": "ver-7h2k9d4x",
+                "deployment_id": "payments-v1-4-2-prod",
+                "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+                "outcome": "passed",
+                "monitors": 3,
+                "passed": 3,
+            }),
+        ),
+        EventType::VerificationFailed => (
+            "evt_01JPAB6P7Q8R9S0T1V2W3X4Y5Z",
+            at(9, 24, 20),
+            json!({
+                "verification_id": "ver-7h2k9d4x",
+                "deployment_id": "payments-v1-4-2-prod",
+                "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+                "outcome": "failed",
+                "reason": "payments-api is down: status (503) == 200",
+                "monitors": 3,
+                "passed": 2,
+            }),
+        ),
     };
     let monitor_id = match event_type {
-        EventType::WebhookEndpointDisabled => None,
+        EventType::WebhookEndpointDisabled
+        | EventType::DeploymentStarted
+        | EventType::DeploymentFinished
+        | EventType::VerificationPassed
+        | EventType::VerificationFailed => None,
         _ => Some("payments-api".to_owned()),
     };
     Event {

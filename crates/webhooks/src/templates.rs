@@ -600,6 +600,32 @@ pub fn markdown_escape(text: &str, out: &mut String) {
     mentions_escape(&escaped, out);
 }
 
+/// A text member of an event's data, empty when absent.
+fn field<'a>(data: &'a serde_json::Value, key: &str) -> &'a str {
+    data.get(key).and_then(|v| v.as_str()).unwrap_or_default()
+}
+
+/// `payments v1.4.2 to prod`.
+fn deployment(data: &serde_json::Value) -> String {
+    format!(
+        "{} {} to {}",
+        field(data, "service"),
+        field(data, "version"),
+        field(data, "environment")
+    )
+}
+
+/// The verification and, when it gates one, its deployment.
+fn verification(data: &serde_json::Value) -> String {
+    match data.get("deployment_id").and_then(|v| v.as_str()) {
+        Some(deployment) => format!(
+            "{} (deployment {deployment})",
+            field(data, "verification_id")
+        ),
+        None => field(data, "verification_id").to_owned(),
+    }
+}
+
 /// How an event reads to a person, for templates.
 struct Presentation {
     title: String,
@@ -635,10 +661,39 @@ fn present(event: &Event, name: &str) -> Presentation {
             "warning",
             false,
         ),
+        EventType::DeploymentStarted => (format!("Deploying {}", deployment(data)), "info", false),
+        EventType::DeploymentFinished => {
+            let status = field(data, "status");
+            let severity = if status == "succeeded" {
+                "ok"
+            } else {
+                "warning"
+            };
+            (
+                format!("Deployment {status}: {}", deployment(data)),
+                severity,
+                status == "succeeded",
+            )
+        }
+        EventType::VerificationPassed => (
+            format!("Verification passed: {}", verification(data)),
+            "ok",
+            true,
+        ),
+        EventType::VerificationFailed => (
+            format!(
+                "Verification {}: {}",
+                field(data, "outcome").replace('_', " "),
+                verification(data)
+            ),
+            "critical",
+            false,
+        ),
     };
     let (color, emoji) = match severity {
         "critical" => ("#d93025", "🔴"),
         "warning" => ("#f9ab00", "🟠"),
+        "info" => ("#1a73e8", "🔵"),
         _ => ("#1e8e3e", "🟢"),
     };
     Presentation {
@@ -658,7 +713,7 @@ fn present(event: &Event, name: &str) -> Presentation {
 /// - `title` (`payments-api is down`), `message` (the probe's message, the reason an endpoint
 ///   was disabled, or empty),
 ///   `summary` (`🔴 payments-api is down: connection refused`);
-/// - `severity` (`critical`, `warning` or `ok`), `status` (`firing` or `resolved`),
+/// - `severity` (`critical`, `warning`, `info` for a deployment starting, or `ok`), `status` (`firing` or `resolved`),
 ///   `resolved` (bool), `color` (`#rrggbb`), `color_decimal` (the same as an integer), `emoji`;
 /// - `timestamp`: `occurred_at` in unix seconds;
 /// - `incident_id`: the incident id when the event has one, `webhook-endpoint-<id>` for
@@ -675,7 +730,7 @@ pub fn context(event: &Event, params: &serde_json::Value) -> serde_json::Value {
     let p = present(event, &monitor_name);
     let message = text("message")
         .or_else(|| match event.event_type {
-            EventType::WebhookEndpointDisabled => text("reason"),
+            EventType::WebhookEndpointDisabled | EventType::VerificationFailed => text("reason"),
             _ => None,
         })
         .unwrap_or_default();
@@ -688,6 +743,12 @@ pub fn context(event: &Event, params: &serde_json::Value) -> serde_json::Value {
         .or_else(|| match event.event_type {
             EventType::WebhookEndpointDisabled => {
                 text("endpoint_id").map(|e| format!("webhook-endpoint-{e}"))
+            }
+            EventType::DeploymentStarted | EventType::DeploymentFinished => {
+                text("deployment_id").map(|d| format!("deployment-{d}"))
+            }
+            EventType::VerificationPassed | EventType::VerificationFailed => {
+                text("verification_id").map(|v| format!("verification-{v}"))
             }
             _ => None,
         })

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use vedette_model::decode::Decoder;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::validate::{check_id, check_label};
+use vedette_model::verification::VerificationSpec;
 use vedette_model::{FieldError, MonitorSpec};
 
 use super::problem::{ApiResult, Problem};
@@ -39,6 +40,12 @@ impl Spec for MonitorSpec {
 }
 
 impl Spec for MaintenanceSpec {
+    fn problems(&self, prefix: &str) -> Vec<FieldError> {
+        self.validate(prefix)
+    }
+}
+
+impl Spec for VerificationSpec {
     fn problems(&self, prefix: &str) -> Vec<FieldError> {
         self.validate(prefix)
     }

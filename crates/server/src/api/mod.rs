@@ -24,6 +24,8 @@ pub mod series;
 pub mod status;
 pub mod time;
 pub mod tokens;
+pub mod verification_report;
+pub mod verifications;
 pub mod webhooks;
 
 use std::time::Duration;

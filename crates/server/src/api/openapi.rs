@@ -34,6 +34,7 @@ use super::route::{Body, In, Route};
 use super::series::SeriesResponse;
 use super::status::StatusSummary;
 use super::tokens::{CreateToken, CreatedToken, Token};
+use super::verifications::Verifications;
 use super::webhooks::{
     CreatedWebhookView, DeliveryView, PreviewRequest, PreviewResponse, Recovered, TestEventSent,
     WebhookView,
@@ -82,6 +83,17 @@ fn content(body: Body) -> Option<Value> {
             "application/json": { "schema": schema_ref(name) },
         })),
         Body::Text(media) => Some(json!({ media: { "schema": { "type": "string" } } })),
+        Body::Formats(name, others) => {
+            let mut all = Map::new();
+            all.insert(
+                "application/json".into(),
+                json!({ "schema": schema_ref(name) }),
+            );
+            for media in others {
+                all.insert((*media).into(), json!({ "schema": { "type": "string" } }));
+            }
+            Some(all.into())
+        }
         Body::Empty => None,
     }
 }
@@ -179,6 +191,7 @@ pub type ResourceBodies<R> = (
 pub type Bodies = (
     ResourceBodies<Monitors>,
     ResourceBodies<Maintenance>,
+    ResourceBodies<Verifications>,
     (
         Problem,
         PauseRequest,
@@ -318,6 +331,7 @@ pub fn document() -> Value {
             { "name": "series", "description": "Uptime and latency over time, from rollups" },
             { "name": "incidents", "description": "Incidents opened and resolved by state changes" },
             { "name": "maintenance", "description": "Maintenance windows" },
+            { "name": "verifications", "description": "Verifications: deployment gates and their reports" },
             { "name": "events", "description": "The events outbox, listed or streamed, and the event types" },
             { "name": "status", "description": "Overall status" },
             { "name": "webhooks", "description": "Webhook endpoints, previews, test events and the delivery log" },

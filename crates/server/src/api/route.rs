@@ -55,6 +55,9 @@ pub enum Body {
     OptionalJson(&'static str),
     /// Another media type, as a string (`text/plain`, `text/event-stream`).
     Text(&'static str),
+    /// `application/json` of the component schema of this name, or one of these other media
+    /// types as a string, as the request asks (reports).
+    Formats(&'static str, &'static [&'static str]),
     /// No body.
     Empty,
 }

@@ -552,6 +552,11 @@ impl Harness {
     }
 }
 
+/// A verification of `web` that waits for its schedule (so it runs through the test).
+fn verification() -> Value {
+    json!({"spec": {"ids": ["web"], "timeout": "10m", "run_now": false}})
+}
+
 /// The successful call of every operation, in an order where each finds what it needs.
 fn successes(f: &Fixtures) -> Vec<Call> {
     let monitor = http_monitor(&f.target_url, "1d");
@@ -593,6 +598,18 @@ fn successes(f: &Fixtures) -> Vec<Call> {
             "application/merge-patch+json",
             b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
         ),
+        Call::new("listVerifications", &[], 200).query("limit=5&selector="),
+        Call::new("createVerification", &[], 201).json(&verification()),
+        Call::new("getVerification", &["ver"], 200),
+        Call::new("putVerification", &["ver"], 200).json(&verification()),
+        Call::new("putVerification", &["ver-new"], 201).json(&verification()),
+        Call::new("patchVerification", &["ver"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("getVerificationReport", &["ver"], 200).query("format=junit"),
+        Call::new("getVerificationReport", &["ver"], 200).query("format=markdown"),
+        Call::new("getVerificationReport", &["ver"], 200).query("format=json"),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),
@@ -621,6 +638,7 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("listTokens", &[], 200),
         Call::new("deleteMonitor", &["doomed"], 204),
         Call::new("deleteMaintenance", &["mw-doomed"], 204),
+        Call::new("deleteVerification", &["ver-doomed"], 204),
         Call::new("deleteWebhook", &["hook-doomed"], 204),
         Call::new("revokeToken", &[&f.doomed_token], 204),
     ]
@@ -642,6 +660,13 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteMaintenance", &["mw-file"], 409),
         Call::new("createMonitor", &[], 409).json(&json!({"id": "web", "spec": monitor["spec"]})),
         Call::new("createMaintenance", &[], 409).json(&json!({"id": "mw", "spec": window["spec"]})),
+        // A verification's spec is fixed once created.
+        Call::new("putVerification", &["ver"], 409)
+            .json(&json!({"spec": {"ids": ["web"], "consecutive": 5}})),
+        Call::new("patchVerification", &["ver"], 409).raw(merge, b"{\"spec\": {\"consecutive\": 5}}".to_vec()),
+        Call::new("createVerification", &[], 409)
+            .json(&json!({"id": "ver", "spec": verification()["spec"]})),
+        Call::new("getVerificationReport", &["ver"], 400).query("format=pdf"),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -734,6 +759,11 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
     let window = json!({"spec": {"start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z", "monitors": ["web"]}});
     for id in ["mw", "mw-doomed"] {
         ok(server.put(&format!("/maintenance/{id}"), &window).await);
+    }
+    for id in ["ver", "ver-doomed"] {
+        ok(server
+            .put(&format!("/verifications/{id}"), &verification())
+            .await);
     }
     for (id, enabled) in [("hook", true), ("hook-doomed", true), ("hook-off", false)] {
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
@@ -837,10 +867,16 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         harness.run(&derived).await;
     }
     harness.run(&particular_errors(&fixtures)).await;
-    for op in ["getMonitor", "getMaintenance", "getWebhook"] {
+    for op in [
+        "getMonitor",
+        "getMaintenance",
+        "getWebhook",
+        "getVerification",
+    ] {
         let id = match op {
             "getMonitor" => "web",
             "getMaintenance" => "mw",
+            "getVerification" => "ver",
             _ => "hook",
         };
         let current = harness.call(&Call::new(op, &[id], 200)).await;
@@ -870,11 +906,13 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         }
     }
     // What no test here provokes: a request over 30 s, a busy preview, a database that does not
-    // answer, and other writers changing a webhook endpoint through every retry of a write.
+    // answer, and other writers changing a webhook endpoint through every retry of a write;
+    // nor a delete of a file-managed verification (verifications come only from the API).
     let contended = [
         "putWebhook 409",
         "patchWebhook 409",
         "rotateWebhookSecret 409",
+        "deleteVerification 409",
     ];
     untried.retain(|u| {
         !u.ends_with(" 408") && !u.ends_with(" 503") && !contended.contains(&u.as_str())

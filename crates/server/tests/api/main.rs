@@ -36,4 +36,5 @@ mod maintenance;
 mod monitors;
 mod preview_pool;
 mod secrets;
+mod verifications;
 mod webhooks;

@@ -1,0 +1,20 @@
+-- Verifications (deployment gates): the spec as a versioned resource, and the status the
+-- server computes beside it (state, progress per monitor as JSON), kept apart so the spec's
+-- version never moves while a verification runs. SQLite flavour.
+
+CREATE TABLE verifications (
+    id          TEXT PRIMARY KEY NOT NULL,
+    labels      TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE verification_statuses (
+    id          TEXT PRIMARY KEY NOT NULL,
+    state       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
