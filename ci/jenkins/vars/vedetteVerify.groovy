@@ -50,8 +50,8 @@ def call(Map args = [:]) {
     }
 
     // Reports of an earlier build in the same workspace must not pass for this one's (and the
-    // CLI appends to the summary).
-    String clean = Cli.remove([junitFile, summaryFile, viewFile])
+    // CLI appends to the summary); the report's folder must exist.
+    String clean = "${Cli.remove([junitFile, summaryFile, viewFile])} && mkdir -p \"\$(dirname ${Cli.quote(junitFile)})\""
     int code = vedetteConnection(args, 'vedetteVerify') {
         sh(script: "${clean} && ${Cli.command(cliArgs)} >${Cli.quote(viewFile)}", returnStatus: true)
     }
