@@ -120,7 +120,7 @@ async function scenario(name, monitors, check, options) {
   const root = tempDir(`vedette-gitlab-${name}-`);
   const server = await startServer();
   try {
-    await applyMonitors(server, root, monitors);
+    await applyMonitors(server, monitors);
     await check(await runPipeline(server, root, options), server);
   } catch (e) {
     e.message += `\n--- server log ---\n${server.log().slice(-4000)}`;

@@ -1,8 +1,9 @@
 // Real parts for the pipeline tests: a `vedette serve` on 127.0.0.1 with its own data directory,
-// HTTP targets on 127.0.0.1 that answer a fixed status, and the `vedette` CLI run as a process.
+// HTTP targets on 127.0.0.1 that answer a fixed status, monitors created through the API, and a
+// way to run a process without blocking the event loop the targets live in.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -107,34 +108,18 @@ export function run(command, args, { cwd, env, timeoutMs = 60_000 } = {}) {
   });
 }
 
-/** Runs the vedette CLI against `server`; resolves to {status, stdout, stderr}. */
-export function vedette(server, args, home) {
-  return run(vedetteBin(), args, {
-    env: { ...process.env, VEDETTE_URL: server.url, VEDETTE_TOKEN: TOKEN, NO_COLOR: '1', HOME: home },
-  });
-}
-
-/** Creates monitors on `server` with `vedette apply` from config documents. */
-export async function applyMonitors(server, home, monitors) {
-  const file = join(home, 'monitors.yaml');
-  const docs = monitors.map(
-    (m) => `apiVersion: vedette.dev/v1
-kind: Monitor
-metadata:
-  id: ${m.id}
-  labels: ${JSON.stringify(m.labels)}
-spec:
-  http: {url: "${m.url}", method: GET}
-  interval: 2s
-  timeout: 2s
-  assertions:
-    - status == 200
-`,
-  );
-  writeFileSync(file, docs.join('---\n'));
-  const r = await vedette(server, ['apply', '-f', file], home);
-  if (r.status !== 0) {
-    throw new Error(`vedette apply failed (${r.status}):\n${r.stdout}${r.stderr}`);
+/** Creates HTTP monitors on `server` (PUT /api/v1/monitors/{id}), checked every 2 s. */
+export async function applyMonitors(server, monitors) {
+  for (const m of monitors) {
+    const spec = { http: { url: m.url, method: 'GET' }, interval: '2s', timeout: '2s', assertions: ['status == 200'] };
+    const res = await fetch(`${server.url}/api/v1/monitors/${m.id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ labels: m.labels, spec }),
+    });
+    if (!res.ok) {
+      throw new Error(`PUT /api/v1/monitors/${m.id}: ${res.status} ${await res.text()}`);
+    }
   }
 }
 
