@@ -103,9 +103,9 @@ fn assert_success(args: &[String], out: &Output) {
     );
 }
 
-/// Runs `args` until it prints a line containing `wanted` (at most 20 s), then stops it: for
-/// commands that follow changes until interrupted.
-fn until_printed(mut command: Command, wanted: &str) {
+/// Runs a command that follows changes until interrupted: it must keep running for 2 s and,
+/// when `wanted` is given, print a line containing it within 20 s; then it is stopped.
+fn keeps_following(mut command: Command, wanted: Option<&str>) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -113,18 +113,23 @@ fn until_printed(mut command: Command, wanted: &str) {
         .expect("start vedette");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
-    let wanted = wanted.to_owned();
+    let expect_line = wanted.is_some();
+    let wanted = wanted.map(str::to_owned);
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&wanted) {
+            if wanted.as_ref().is_none_or(|w| line.contains(w.as_str())) {
                 let _ = tx.send(());
                 return;
             }
         }
     });
-    let seen = rx.recv_timeout(Duration::from_secs(20)).is_ok();
+    std::thread::sleep(Duration::from_secs(2));
+    let exited = child.try_wait().expect("wait");
+    let seen =
+        exited.is_none() && (!expect_line || rx.recv_timeout(Duration::from_secs(20)).is_ok());
     let _ = child.kill();
     let _ = child.wait();
+    assert!(exited.is_none(), "it exited: {exited:?}");
     assert!(
         seen,
         "nothing containing the wanted text was printed in 20 s"
@@ -211,7 +216,11 @@ fn the_tour_works_as_written() {
         let (args, redirect) = command_line(&line);
         commands.push(args[0].clone());
         if args.iter().any(|a| a == "--watch") {
-            until_printed(vedette(&home, &work, &args), "payments-api");
+            let monitors = args.get(1).is_some_and(|kind| kind == "monitors");
+            keeps_following(
+                vedette(&home, &work, &args),
+                monitors.then_some("payments-api"),
+            );
             continue;
         }
         let out = vedette(&home, &work, &args).output().unwrap();
