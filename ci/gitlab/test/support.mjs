@@ -39,7 +39,8 @@ export async function startServer() {
     const timer = setTimeout(() => reject(new Error(`vedette serve did not listen within 60 s:\n${output}`)), 60_000);
     const onData = (chunk) => {
       output += chunk;
-      const m = /vedette listening on (http:\/\/\S+)/.exec(output);
+      // Only a whole line: a chunk may end inside the port number.
+      const m = /vedette listening on (http:\/\/\S+)\r?\n/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
