@@ -1,38 +1,13 @@
 //! Deployments (`/api/v1/deployments`): recorded by pipelines, finished with a status.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use vedette_model::deployment::{DeploymentSpec, DeploymentStatus};
-use vedette_model::{Source, Version};
 
-use crate::{Client, Error, Kind, Precondition, Resources, all_pages};
+use crate::{Client, Error, Item, Kind, Precondition, Resources, all_pages};
 
 /// A deployment as the server returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Deployment {
-    /// Stable slug; `<service>-<version>-<environment>` when the creator gave none.
-    pub id: String,
-    /// Labels for selection and ownership.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// What was deployed, where, and how it went.
-    pub spec: DeploymentSpec,
-    /// Who writes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub managed_by: Option<Source>,
-    /// Optimistic-concurrency version (the `ETag`).
-    #[serde(default)]
-    pub version: Version,
-    /// When it was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// When it last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<DateTime<Utc>>,
-}
+pub type Deployment = Item<DeploymentSpec>;
 
 impl Kind for Deployment {
     const COLLECTION: &'static str = "deployments";

@@ -1,42 +1,16 @@
 //! Monitors (`/api/v1/monitors`): the resource with its status, the calls only monitors have
 //! (pause, resume, run, results), and heartbeat pings.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
-use vedette_model::{CheckResult, MonitorSpec, MonitorState, Outcome, Source, Version};
+use vedette_model::{CheckResult, MonitorSpec, MonitorState, Outcome};
 
 use crate::ids::string_or_number;
-use crate::{Client, Error, Kind, Page, Precondition, Resources, all_pages};
+use crate::{Client, Error, Item, Kind, Page, Precondition, Resources, all_pages};
 
 /// A monitor as the server returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Monitor {
-    /// Stable slug.
-    pub id: String,
-    /// Labels for selection and ownership.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// The spec with every default filled in.
-    pub spec: MonitorSpec,
-    /// What the monitor is doing now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<MonitorStatus>,
-    /// Who writes it: `api`, `file` or `demo`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub managed_by: Option<Source>,
-    /// Optimistic-concurrency version (the `ETag`).
-    #[serde(default)]
-    pub version: Version,
-    /// When it was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// When it last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<DateTime<Utc>>,
-}
+pub type Monitor = Item<MonitorSpec, Option<MonitorStatus>>;
 
 impl Kind for Monitor {
     const COLLECTION: &'static str = "monitors";
@@ -221,7 +195,7 @@ mod tests {
         });
         let m: Monitor = serde_json::from_value(body).unwrap();
         assert_eq!(m.version, 3);
-        assert_eq!(m.managed_by, Some(Source::Api));
+        assert_eq!(m.managed_by, Some(vedette_model::Source::Api));
         let status = m.status.unwrap();
         assert_eq!(status.state, MonitorState::Up);
         assert_eq!(status.last_result.unwrap().latency_ms, Some(12.3));

@@ -1,41 +1,12 @@
 //! Verifications (`/api/v1/verifications`): deployment gates and their reports.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 use vedette_model::verification::{VerificationSpec, VerificationStatus};
-use vedette_model::{Source, Version};
 
-use crate::{Client, Error, Kind, Resources};
+use crate::{Client, Error, Item, Kind, Resources};
 
 /// A verification as the server returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verification {
-    /// Stable slug.
-    pub id: String,
-    /// Labels for selection and ownership.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    /// What was asked.
-    pub spec: VerificationSpec,
-    /// What the server computed.
-    #[serde(default)]
-    pub status: VerificationStatus,
-    /// Who wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub managed_by: Option<Source>,
-    /// Its version (the `ETag`).
-    #[serde(default)]
-    pub version: Version,
-    /// When it was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// When it last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<DateTime<Utc>>,
-}
+pub type Verification = Item<VerificationSpec, VerificationStatus>;
 
 impl Kind for Verification {
     const COLLECTION: &'static str = "verifications";

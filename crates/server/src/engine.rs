@@ -502,7 +502,10 @@ impl Engine {
         );
         transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
-        self.verifications.observe(&result, transition.status.state);
+        let down = transition.status.state == MonitorState::Down
+            || transition.status.consecutive_failures >= monitor.record.spec.failure_threshold;
+        self.verifications
+            .observe(&result, transition.status.state, down);
         let logged =
             (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
                 let types: Vec<String> = transition

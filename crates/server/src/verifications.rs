@@ -18,12 +18,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use vedette_model::deployment::DeploymentSpec;
 use vedette_model::event::{EVENT_VERSION, VerificationEvent};
 use vedette_model::verification::{
     LastResult, MAX_MONITORS, MonitorProgress, VerificationSpec, VerificationState,
     VerificationStatus,
 };
 use vedette_model::{CheckResult, Event, EventType, MonitorState, Record, selector};
+use vedette_store::Store;
 
 use crate::engine::Engine;
 use crate::state_machine::new_id;
@@ -111,9 +113,11 @@ fn timeout_reason(spec: &VerificationSpec, status: &VerificationStatus) -> Strin
 }
 
 impl Verifications {
-    /// Applies one recorded result of monitor `result.monitor_id` (now in `state`) to the
-    /// verifications that follow it. Cheap for a monitor none follows: one map lookup.
-    pub fn observe(&self, result: &CheckResult, state: MonitorState) {
+    /// Applies one recorded result of monitor `result.monitor_id` (now in `state`; `down` when
+    /// its failures reached its `failure_threshold`, also while a maintenance window or a
+    /// deployment's mute hides that state) to the verifications that follow it. Cheap for a
+    /// monitor none follows: one map lookup.
+    pub fn observe(&self, result: &CheckResult, state: MonitorState, down: bool) {
         let mut tracker = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
         let Some(watchers) = tracker.by_monitor.get(&result.monitor_id) else {
             return;
@@ -144,8 +148,7 @@ impl Verifications {
             if progress.consecutive_ok >= active.spec.consecutive {
                 progress.passed = true;
             }
-            let down = (state == MonitorState::Down)
-                .then(|| format!("{} is down: {}", progress.id, last.why()));
+            let down = down.then(|| format!("{} is down: {}", progress.id, last.why()));
             progress.last_result = Some(last);
             active.dirty = true;
             if let Some(reason) = down.filter(|_| active.spec.fail_fast) {
@@ -262,15 +265,32 @@ impl Verifications {
     }
 }
 
-/// The event of an ended verification.
-fn event(id: &str, spec: &VerificationSpec, status: &VerificationStatus) -> Event {
+/// The commit of the deployment `spec` gates, when it names one that is stored: commit-status
+/// integrations post on it.
+async fn commit_of(store: &Store, spec: &VerificationSpec) -> Option<String> {
+    let id = spec.deployment.as_deref()?;
+    match store.get::<DeploymentSpec>(id).await {
+        Ok(deployment) => deployment.and_then(|d| d.spec.commit),
+        Err(e) => {
+            tracing::warn!(deployment = %id, error = %e, "cannot read a verification's deployment");
+            None
+        }
+    }
+}
+
+/// The event of an ended verification; `commit` is its deployment's.
+fn event(
+    id: &str,
+    spec: &VerificationSpec,
+    status: &VerificationStatus,
+    commit: Option<String>,
+) -> Event {
     let passed = status.state == VerificationState::Passed;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let data = VerificationEvent {
         verification_id: id.to_owned(),
         deployment_id: spec.deployment.clone(),
-        // Deployments are not stored by this build; the commit is left out.
-        commit: None,
+        commit,
         outcome: status.state.as_str().to_owned(),
         reason: status.reason.clone(),
         monitors: count(status.monitors.len()),
@@ -377,10 +397,12 @@ pub async fn start(engine: &Engine, record: Record<VerificationSpec>) {
                 Ok(monitors) => status.monitors = monitors,
                 Err(reason) => end(&mut status, VerificationState::Failed, Some(reason)),
             }
-            let ended = status
-                .state
-                .is_terminal()
-                .then(|| event(id, &record.spec, &status));
+            let ended = if status.state.is_terminal() {
+                let commit = commit_of(store, &record.spec).await;
+                Some(event(id, &record.spec, &status, commit))
+            } else {
+                None
+            };
             match store.start_verification(id, &status, ended.as_ref()).await {
                 Ok((true, status)) => {
                     tracing::info!(verification = %id, state = status.state.as_str(), monitors = status.monitors.len(), "verification started");
@@ -442,7 +464,8 @@ async fn write(engine: &Engine, progress: bool) {
     let store = engine.store();
     let ToWrite { ended, changed } = verifications.to_write(progress);
     for (id, active) in ended {
-        let event = event(&id, &active.spec, &active.status);
+        let commit = commit_of(store, &active.spec).await;
+        let event = event(&id, &active.spec, &active.status, commit);
         match store.finish_verification(&id, &active.status, &event).await {
             Ok(true) => tracing::info!(
                 verification = %id,

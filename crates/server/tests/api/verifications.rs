@@ -12,6 +12,7 @@ api_tests!(
     verification_resource,
     gate_passes_after_consecutive_checks,
     gate_fails_fast_with_the_actual_value,
+    gate_fails_fast_under_its_deployments_mute,
     gate_times_out,
     gate_without_monitors,
     verification_survives_a_restart,
@@ -255,6 +256,46 @@ async fn gate_fails_fast_with_the_actual_value(kind: Kind) {
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert_eq!(failed[0]["outcome"], "failed");
     assert_eq!(failed[0]["reason"], reason);
+    server.finish().await;
+}
+
+/// A deployment that mutes its monitors hides their state (maintenance), not their failures:
+/// a fail-fast gate on that deployment still fails as soon as one is failing past its
+/// threshold, and its event carries the deployment's commit.
+async fn gate_fails_fast_under_its_deployments_mute(kind: Kind) {
+    let target = Target::start().await;
+    target.set_up(false);
+    let server = Server::start(kind).await;
+    server
+        .put_checked(
+            "/monitors/flaky",
+            &http_monitor(&target.url("/switch"), "1d"),
+        )
+        .await;
+    let deployment = server
+        .post(
+            "/deployments",
+            &json!({"id": "pay-v2", "spec": {"service": "payments", "version": "v2",
+                "environment": "prod", "commit": "9fceb02", "selector": "team=payments",
+                "mute": "10m"}}),
+        )
+        .await;
+    assert_eq!(deployment.status, 201, "{:#}", deployment.body);
+    let created = server
+        .post(
+            "/verifications",
+            &json!({"id": "gate", "spec": {"selector": "team=payments", "timeout": "1m",
+                "deployment": "pay-v2"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let done = ended(&server, "gate", Duration::from_secs(20)).await;
+    assert_eq!(done["status"]["state"], "failed", "{done:#}");
+    assert_eq!(done["status"]["monitors"][0]["state"], "maintenance");
+    let failed = events(&server, "deployment.verification.failed").await;
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["deployment_id"], "pay-v2");
+    assert_eq!(failed[0]["commit"], "9fceb02");
     server.finish().await;
 }
 
