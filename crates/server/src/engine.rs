@@ -467,10 +467,12 @@ impl Engine {
             })
             .flatten();
         self.metrics.observe_check(&result);
+        // Verifications see the result after the status lock is released; a copy is kept only
+        // for a monitor one follows.
+        let followed = self.verifications.follows(id).then(|| result.clone());
         // Lock rule: `statuses` is held only to read the previous status, apply the pure state
-        // machine, hand the result to the verifications following the monitor (which take only
-        // their own lock) and queue the write (which orders the results of one monitor);
-        // nothing else is called while it is held.
+        // machine and queue the write (which orders the results of one monitor); nothing else
+        // is called while it is held.
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
         // A monitor removed while its check ran (deleted) gets no status back in memory; its
         // result is not queued (the store refuses the status of a deleted monitor as well).
@@ -502,10 +504,9 @@ impl Engine {
         );
         transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
-        let down = transition.status.state == MonitorState::Down
+        let state = transition.status.state;
+        let down = state == MonitorState::Down
             || transition.status.consecutive_failures >= monitor.record.spec.failure_threshold;
-        self.verifications
-            .observe(&result, transition.status.state, down);
         let logged =
             (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
                 let types: Vec<String> = transition
@@ -526,6 +527,9 @@ impl Engine {
             written,
         });
         drop(statuses);
+        if let Some(result) = followed {
+            self.verifications.observe(&result, state, down);
+        }
         if let Some((types, message, state)) = logged {
             for event in types {
                 tracing::info!(monitor = %id, event = %event, message = %message, "event");

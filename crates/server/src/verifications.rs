@@ -174,6 +174,13 @@ impl Verifications {
         }
     }
 
+    /// Whether a running verification follows monitor `id`: only then does the engine keep a
+    /// copy of its result for [`Self::observe`].
+    pub fn follows(&self, id: &str) -> bool {
+        let tracker = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
+        tracker.by_monitor.contains_key(id)
+    }
+
     /// The status of a verification this server follows, fresher than the stored one.
     pub fn status(&self, id: &str) -> Option<VerificationStatus> {
         let tracker = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
