@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Kind, Server, Target, http_monitor};
+use crate::common::{Kind, Resp, Server, Target, http_monitor};
 
 api_tests!(
     verification_resource,
@@ -37,6 +37,24 @@ async fn report(server: &Server, path: &str) -> String {
         .expect("report");
     assert_eq!(response.status(), 200);
     response.text().await.expect("text")
+}
+
+/// Creates a resource at `path` (201 expected); the answer.
+async fn create(server: &Server, path: &str, body: &Value) -> Resp {
+    let created = server.post(path, body).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    created
+}
+
+/// Monitor `flaky`, labelled `team=payments`, checking the target's switchable `/switch`
+/// every `interval`.
+async fn put_flaky(server: &Server, target: &Target, interval: &str) {
+    server
+        .put_checked(
+            "/monitors/flaky",
+            &http_monitor(&target.url("/switch"), interval),
+        )
+        .await;
 }
 
 /// The `data` of the events of `event_type`.
@@ -171,13 +189,7 @@ async fn gate_passes_after_consecutive_checks(kind: Kind) {
             )
             .await;
     }
-    let created = server
-        .post(
-            "/verifications",
-            &json!({"spec": {"selector": "team=payments", "consecutive": 2, "timeout": "30s", "deployment": "pay-1"}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
+    let created = create(&server, "/verifications", &json!({"spec": {"selector": "team=payments", "consecutive": 2, "timeout": "30s", "deployment": "pay-1"}})).await;
     let id = created.body["id"].as_str().expect("id").to_owned();
     assert!(id.starts_with("ver-"), "{id}");
     let done = ended(&server, &id, Duration::from_secs(20)).await;
@@ -210,19 +222,13 @@ async fn gate_fails_fast_with_the_actual_value(kind: Kind) {
     server
         .put_checked("/monitors/ok", &http_monitor(&target.url("/ok"), "1d"))
         .await;
-    server
-        .put_checked(
-            "/monitors/flaky",
-            &http_monitor(&target.url("/switch"), "1d"),
-        )
-        .await;
-    let created = server
-        .post(
-            "/verifications",
-            &json!({"id": "gate", "spec": {"ids": ["ok", "flaky"], "timeout": "1m"}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
+    put_flaky(&server, &target, "1d").await;
+    create(
+        &server,
+        "/verifications",
+        &json!({"id": "gate", "spec": {"ids": ["ok", "flaky"], "timeout": "1m"}}),
+    )
+    .await;
     let done = ended(&server, "gate", Duration::from_secs(20)).await;
     assert_eq!(done["status"]["state"], "failed", "{done:#}");
     let reason = done["status"]["reason"].as_str().expect("reason");
@@ -266,29 +272,22 @@ async fn gate_fails_fast_under_its_deployments_mute(kind: Kind) {
     let target = Target::start().await;
     target.set_up(false);
     let server = Server::start(kind).await;
-    server
-        .put_checked(
-            "/monitors/flaky",
-            &http_monitor(&target.url("/switch"), "1d"),
-        )
-        .await;
-    let deployment = server
-        .post(
-            "/deployments",
-            &json!({"id": "pay-v2", "spec": {"service": "payments", "version": "v2",
+    put_flaky(&server, &target, "1d").await;
+    create(
+        &server,
+        "/deployments",
+        &json!({"id": "pay-v2", "spec": {"service": "payments", "version": "v2",
                 "environment": "prod", "commit": "9fceb02", "selector": "team=payments",
                 "mute": "10m"}}),
-        )
-        .await;
-    assert_eq!(deployment.status, 201, "{:#}", deployment.body);
-    let created = server
-        .post(
-            "/verifications",
-            &json!({"id": "gate", "spec": {"selector": "team=payments", "timeout": "1m",
+    )
+    .await;
+    create(
+        &server,
+        "/verifications",
+        &json!({"id": "gate", "spec": {"selector": "team=payments", "timeout": "1m",
                 "deployment": "pay-v2"}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
+    )
+    .await;
     let done = ended(&server, "gate", Duration::from_secs(20)).await;
     assert_eq!(done["status"]["state"], "failed", "{done:#}");
     assert_eq!(done["status"]["monitors"][0]["state"], "maintenance");
@@ -303,19 +302,13 @@ async fn gate_times_out(kind: Kind) {
     let target = Target::start().await;
     target.set_up(false);
     let server = Server::start(kind).await;
-    server
-        .put_checked(
-            "/monitors/flaky",
-            &http_monitor(&target.url("/switch"), "1s"),
-        )
-        .await;
-    let created = server
-        .post(
-            "/verifications",
-            &json!({"id": "slow", "spec": {"ids": ["flaky"], "timeout": "3s", "fail_fast": false}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
+    put_flaky(&server, &target, "1s").await;
+    create(
+        &server,
+        "/verifications",
+        &json!({"id": "slow", "spec": {"ids": ["flaky"], "timeout": "3s", "fail_fast": false}}),
+    )
+    .await;
     let done = ended(&server, "slow", Duration::from_secs(15)).await;
     assert_eq!(done["status"]["state"], "timed_out", "{done:#}");
     assert!(
@@ -337,13 +330,12 @@ async fn gate_times_out(kind: Kind) {
 
 async fn gate_without_monitors(kind: Kind) {
     let server = Server::start(kind).await;
-    let created = server
-        .post(
-            "/verifications",
-            &json!({"id": "none", "spec": {"selector": "team=nobody"}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:#}", created.body);
+    let created = create(
+        &server,
+        "/verifications",
+        &json!({"id": "none", "spec": {"selector": "team=nobody"}}),
+    )
+    .await;
     assert_eq!(created.body["status"]["state"], "no_monitors");
     assert_eq!(
         created.body["status"]["reason"],
