@@ -504,9 +504,7 @@ impl Engine {
         );
         transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
-        let state = transition.status.state;
-        let down = state == MonitorState::Down
-            || transition.status.consecutive_failures >= monitor.record.spec.failure_threshold;
+        let (state, failing) = (transition.status.state, transition.failing);
         let logged =
             (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
                 let types: Vec<String> = transition
@@ -528,7 +526,7 @@ impl Engine {
         });
         drop(statuses);
         if let Some(result) = followed {
-            self.verifications.observe(&result, state, down);
+            self.verifications.observe(&result, state, failing);
         }
         if let Some((types, message, state)) = logged {
             for event in types {

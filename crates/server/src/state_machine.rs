@@ -19,6 +19,9 @@ pub struct Transition {
     pub incident: Option<IncidentChange>,
     /// Events to write to the outbox with the status, in the same transaction.
     pub events: Vec<Event>,
+    /// The monitor is down, or its failures reached `failure_threshold` while a maintenance
+    /// window hides that state (what a fail-fast verification stops on).
+    pub failing: bool,
 }
 
 /// Facts about the monitor the state machine needs besides its spec.
@@ -108,6 +111,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
     if ctx.in_maintenance {
         set_state(&mut status, MonitorState::Maintenance, at);
         return Transition {
+            failing: status.consecutive_failures >= ctx.spec.failure_threshold,
             status,
             incident,
             events,
@@ -223,6 +227,7 @@ pub fn apply(prev: &MonitorStatus, result: &CheckResult, ctx: Context<'_>) -> Tr
         });
     }
     Transition {
+        failing: status.state == MonitorState::Down,
         status,
         incident,
         events,
@@ -319,6 +324,7 @@ mod tests {
         spec: MonitorSpec,
         status: MonitorStatus,
         maintenance: bool,
+        failing: bool,
         t: i64,
     }
 
@@ -335,6 +341,7 @@ mod tests {
                     false,
                 ),
                 maintenance: false,
+                failing: false,
                 t: 0,
             }
         }
@@ -356,12 +363,26 @@ mod tests {
                 },
             );
             self.status = tr.status;
+            self.failing = tr.failing;
             (
                 self.status.state,
                 tr.events.iter().map(|e| e.event_type.as_str()).collect(),
                 tr.incident,
             )
         }
+    }
+
+    #[test]
+    fn failing_past_the_threshold_shows_through_maintenance() {
+        let mut run = Run::new(2, 1);
+        run.maintenance = true;
+        assert_eq!(run.step(Outcome::Down).0, MonitorState::Maintenance);
+        assert!(!run.failing);
+        assert_eq!(run.step(Outcome::Down).0, MonitorState::Maintenance);
+        assert!(run.failing);
+        run.maintenance = false;
+        assert_eq!(run.step(Outcome::Down).0, MonitorState::Down);
+        assert!(run.failing);
     }
 
     #[test]

@@ -113,11 +113,10 @@ fn timeout_reason(spec: &VerificationSpec, status: &VerificationStatus) -> Strin
 }
 
 impl Verifications {
-    /// Applies one recorded result of monitor `result.monitor_id` (now in `state`; `down` when
-    /// its failures reached its `failure_threshold`, also while a maintenance window or a
-    /// deployment's mute hides that state) to the verifications that follow it. Cheap for a
-    /// monitor none follows: one map lookup.
-    pub fn observe(&self, result: &CheckResult, state: MonitorState, down: bool) {
+    /// Applies one recorded result of monitor `result.monitor_id` (now in `state`; `failing`
+    /// as the state machine judged it, [`crate::state_machine::Transition::failing`]) to the
+    /// verifications that follow it. Cheap for a monitor none follows: one map lookup.
+    pub fn observe(&self, result: &CheckResult, state: MonitorState, failing: bool) {
         let mut tracker = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
         let Some(watchers) = tracker.by_monitor.get(&result.monitor_id) else {
             return;
@@ -148,7 +147,7 @@ impl Verifications {
             if progress.consecutive_ok >= active.spec.consecutive {
                 progress.passed = true;
             }
-            let down = down.then(|| format!("{} is down: {}", progress.id, last.why()));
+            let down = failing.then(|| format!("{} is down: {}", progress.id, last.why()));
             progress.last_result = Some(last);
             active.dirty = true;
             if let Some(reason) = down.filter(|_| active.spec.fail_fast) {
