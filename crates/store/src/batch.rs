@@ -22,9 +22,10 @@ pub struct CheckRecord {
 }
 
 impl Store {
-    /// Writes a batch in one transaction: raw results, rollups (minute, hour, day), each
-    /// monitor's latest status, incident openings and resolutions in batch order, and the
-    /// events in batch order. Either all of it is stored or none.
+    /// Writes a batch in one transaction: raw results (noted as pending for the rollups, which
+    /// [`Store::fold_rollups`] updates later), each monitor's latest status, incident openings
+    /// and resolutions in batch order, and the events in batch order. Either all of it is
+    /// stored or none.
     ///
     /// A check of a monitor deleted while it ran (its delete committed first) is kept as
     /// history, like the results a delete keeps, but brings back no status and opens, resolves
@@ -46,7 +47,7 @@ impl Store {
         let statuses: Vec<&MonitorStatus> = current.iter().map(|r| &r.status).collect();
         let outbox: Vec<&Event> = current.iter().flat_map(|r| &r.events).collect();
         results::insert(&mut tx, &checks).await?;
-        rollup::apply(&mut tx, &checks).await?;
+        rollup::note_pending(&mut tx, &checks).await?;
         status::upsert(&mut tx, &statuses).await?;
         for change in current.iter().filter_map(|r| r.incident.as_ref()) {
             incidents::apply(&mut tx, change).await?;

@@ -29,10 +29,11 @@ pub(crate) async fn insert(
     conn: &mut AnyConnection,
     results: &[&CheckResult],
 ) -> Result<(), StoreError> {
-    const COLS: usize = 5;
+    const COLS: usize = 6;
     for chunk in results.chunks(MAX_BINDS / COLS) {
         let sql = format!(
-            "INSERT INTO results (monitor_id, started_at, outcome, latency_ms, body) VALUES {}",
+            "INSERT INTO results (monitor_id, started_at, outcome, latency_ms, in_maintenance, \
+             body) VALUES {}",
             values_rows(chunk.len(), COLS, 1)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
@@ -42,6 +43,7 @@ pub(crate) async fn insert(
                 .bind(to_ms(r.started_at))
                 .bind(r.outcome.as_str())
                 .bind(r.latency_ms())
+                .bind(i64::from(r.in_maintenance))
                 .bind(serde_json::to_string(r)?);
         }
         query.execute(&mut *conn).await?;

@@ -63,6 +63,8 @@ impl Store {
                 .map(to_ms)
         };
         let mut report = RetentionReport::default();
+        // Raw results are deleted only once they are in the rollups.
+        self.fold_rollups().await?;
         if let Some(before) = cutoff(r.raw) {
             report.results = self
                 .delete_chunked(

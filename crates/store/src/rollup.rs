@@ -1,6 +1,13 @@
 //! Rollups: per-minute, per-hour and per-day rows of counts, latency statistics and a
-//! histogram for each monitor, kept up to date by every batch write, so uptime and percentiles
-//! over any range come from a few rows.
+//! histogram for each monitor, so uptime and percentiles over any range come from a few rows.
+//!
+//! Rollups are folded from raw results in the background ([`Store::fold_rollups`], once a
+//! minute), not by every batch write: a monitor checked every 10 s then costs one write of each
+//! of its rows a minute instead of six. `rollup_progress` says which results are folded (every
+//! one up to `folded_through`) and where the others start (`pending_from`, kept by every batch
+//! write in its transaction). Readers add the results not folded yet to the rows in the same
+//! statement, so they see every committed result exactly once, whichever process folds; a
+//! crash loses nothing, as the next fold starts from the stored progress.
 //!
 //! `Down` results count as failures; `Degraded` ones count as degraded and as up for uptime.
 //! Results recorded while a maintenance window covered the monitor count as `maintenance` and
@@ -124,13 +131,18 @@ impl Bucket {
 
     /// Counts one result.
     pub fn record(&mut self, result: &CheckResult) {
+        self.count(result.outcome, result.latency_ms(), result.in_maintenance);
+    }
+
+    /// Counts one result given by its outcome, latency and whether maintenance covered it.
+    fn count(&mut self, outcome: Outcome, ms: f64, in_maintenance: bool) {
         self.checks += 1;
-        if result.in_maintenance {
+        if in_maintenance {
             self.maintenance += 1;
         }
-        match result.outcome {
+        match outcome {
             Outcome::Down => {
-                if !result.in_maintenance {
+                if !in_maintenance {
                     self.failures += 1;
                 }
                 return;
@@ -138,7 +150,6 @@ impl Bucket {
             Outcome::Degraded => self.degraded += 1,
             Outcome::Up => {}
         }
-        let ms = result.latency_ms();
         self.latency_sum_ms += ms;
         self.latency_min_ms = min_opt(self.latency_min_ms, Some(ms), f64::min);
         self.latency_max_ms = min_opt(self.latency_max_ms, Some(ms), f64::max);
@@ -170,10 +181,25 @@ const COLUMNS: &str = "monitor_id, resolution_ms, bucket_start, checks, failures
 /// Row key: monitor, resolution in ms, bucket start in ms.
 type Key = (String, i64, i64);
 
+/// Most raw results one fold transaction reads.
+const FOLD_PAGE: i64 = 50_000;
+
+/// Decodes a row of [`COLUMNS`]: a rollup row, or a raw result not folded yet in the shape
+/// [`PENDING`] gives it (resolution 0, its outcome in `histogram`, its latency in
+/// `latency_sum_ms`).
 fn decode(row: &AnyRow) -> Result<(Key, Bucket), StoreError> {
     let monitor_id: String = row.try_get("monitor_id")?;
     let resolution: i64 = row.try_get("resolution_ms")?;
     let start: i64 = row.try_get("bucket_start")?;
+    if resolution == 0 {
+        let mut bucket = Bucket::empty(from_ms(start)?);
+        bucket.count(
+            outcome(&row.try_get::<String, _>("histogram")?)?,
+            row.try_get("latency_sum_ms")?,
+            row.try_get::<i64, _>("maintenance")? != 0,
+        );
+        return Ok(((monitor_id, resolution, start), bucket));
+    }
     let bucket = Bucket {
         start: from_ms(start)?,
         checks: to_count(row.try_get("checks")?, "rollup checks")?,
@@ -191,58 +217,92 @@ fn decode(row: &AnyRow) -> Result<(Key, Bucket), StoreError> {
     Ok(((monitor_id, resolution, start), bucket))
 }
 
-/// Folds results into the rollup rows inside `conn`'s transaction: aggregates them per row in
-/// memory, reads the rows that exist, and writes the merged rows back.
-pub(crate) async fn apply(
+/// A stored outcome name.
+fn outcome(name: &str) -> Result<Outcome, StoreError> {
+    [Outcome::Up, Outcome::Degraded, Outcome::Down]
+        .into_iter()
+        .find(|o| o.as_str() == name)
+        .ok_or_else(|| StoreError::Corrupt(format!("outcome {name:?}")))
+}
+
+/// The raw results of monitor `$1` started in `[$from, $to)` that are not folded yet, as rows
+/// of [`COLUMNS`] (see [`decode`]). Its range starts at `pending_from` at the earliest (no row
+/// when nothing is pending), so it reads about a minute of the monitor's results.
+fn pending(from: usize, to: usize) -> String {
+    format!(
+        "SELECT monitor_id, 0 AS resolution_ms, started_at AS bucket_start, 1 AS checks, \
+         0 AS failures, 0 AS degraded, in_maintenance AS maintenance, \
+         latency_ms AS latency_sum_ms, NULL AS latency_min_ms, NULL AS latency_max_ms, \
+         outcome AS histogram FROM results \
+         WHERE monitor_id = $1 AND started_at < ${to} \
+         AND started_at >= (SELECT CASE WHEN COALESCE(pending_from, {NONE}) > ${from} \
+           THEN COALESCE(pending_from, {NONE}) ELSE ${from} END \
+           FROM rollup_progress WHERE id = 1) \
+         AND id > (SELECT folded_through FROM rollup_progress WHERE id = 1)"
+    )
+}
+
+/// A start no result has: `pending_from` when nothing is pending.
+const NONE: i64 = i64::MAX;
+
+/// Notes in `conn`'s transaction that `results` (just inserted) are not folded yet:
+/// `pending_from` becomes their earliest start if that is earlier.
+pub(crate) async fn note_pending(
     conn: &mut AnyConnection,
     results: &[&CheckResult],
 ) -> Result<(), StoreError> {
-    let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
-    for result in results {
-        let at = to_ms(result.started_at);
-        for resolution in Resolution::ALL {
-            let start = floor_to(at, resolution.millis());
-            let bucket = match rows.entry((result.monitor_id.clone(), resolution.millis(), start)) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => entry.insert(Bucket::empty(from_ms(start)?)),
-            };
-            bucket.record(result);
+    let Some(earliest) = results.iter().map(|r| to_ms(r.started_at)).min() else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE rollup_progress SET pending_from = CASE \
+         WHEN pending_from IS NULL OR pending_from > $1 THEN $1 ELSE pending_from END \
+         WHERE id = 1",
+    )
+    .bind(earliest)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds `rows` (aggregated in memory) to the stored rollup rows inside `conn`'s transaction:
+/// reads the rows that exist by key, per bucket, and writes them back merged.
+async fn merge(conn: &mut AnyConnection, rows: BTreeMap<Key, Bucket>) -> Result<(), StoreError> {
+    // Keys per (resolution, bucket start): a fold touches few distinct buckets, many monitors.
+    let mut by_bucket: BTreeMap<(i64, i64), Vec<String>> = BTreeMap::new();
+    for (monitor_id, resolution, start) in rows.keys() {
+        by_bucket
+            .entry((*resolution, *start))
+            .or_default()
+            .push(monitor_id.clone());
+    }
+    let mut existing: BTreeMap<Key, Bucket> = BTreeMap::new();
+    for ((resolution, start), ids) in &by_bucket {
+        for chunk in ids.chunks(MAX_BINDS - 2) {
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", i + 3))
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM rollups WHERE resolution_ms = $1 AND bucket_start = $2 \
+                 AND monitor_id IN ({list})"
+            )))
+            .persistent(false)
+            .bind(*resolution)
+            .bind(*start);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let (key, bucket) = decode(&row)?;
+                existing.insert(key, bucket);
+            }
         }
     }
+
     let rows: Vec<(Key, Bucket)> = rows.into_iter().collect();
-    const KEY_COLS: usize = 3;
     const COLS: usize = 11;
     for chunk in rows.chunks(MAX_BINDS / COLS) {
-        // Read the rows that exist.
-        let condition = (0..chunk.len())
-            .map(|i| {
-                let p = i * KEY_COLS + 1;
-                format!(
-                    "(monitor_id = ${} AND resolution_ms = ${} AND bucket_start = ${})",
-                    p,
-                    p + 1,
-                    p + 2
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let mut query = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollups WHERE {condition}"
-        )))
-        .persistent(false);
-        for ((monitor_id, resolution, start), _) in chunk {
-            query = query
-                .bind(monitor_id.as_str())
-                .bind(*resolution)
-                .bind(*start);
-        }
-        let mut existing: BTreeMap<Key, Bucket> = BTreeMap::new();
-        for row in query.fetch_all(&mut *conn).await? {
-            let (key, bucket) = decode(&row)?;
-            existing.insert(key, bucket);
-        }
-
-        // Write them back merged.
         let sql = format!(
             "INSERT INTO rollups ({COLUMNS}) VALUES {} \
              ON CONFLICT (monitor_id, resolution_ms, bucket_start) DO UPDATE SET \
@@ -281,10 +341,81 @@ pub(crate) async fn apply(
 }
 
 impl Store {
+    /// Folds the results not in the rollups yet into their minute, hour and day rows, a page
+    /// of [`FOLD_PAGE`] results per transaction, and moves `rollup_progress` past them in the
+    /// same transaction; returns how many were folded. Readers see the same figures before and
+    /// after (they add pending results themselves): this only makes later reads and writes
+    /// cheaper. Safe to call from any process at any time.
+    pub async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        let mut folded = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let progress = sqlx::query(
+                "SELECT folded_through, pending_from FROM rollup_progress WHERE id = 1",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            let through: i64 = progress.try_get("folded_through")?;
+            if progress
+                .try_get::<Option<i64>, _>("pending_from")?
+                .is_none()
+            {
+                tx.rollback().await?;
+                return Ok(folded);
+            }
+            let results = sqlx::query(
+                "SELECT id, monitor_id, started_at, outcome, latency_ms, in_maintenance \
+                 FROM results WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(through)
+            .bind(FOLD_PAGE)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
+            let mut last = through;
+            for result in &results {
+                last = result.try_get("id")?;
+                let monitor_id: String = result.try_get("monitor_id")?;
+                let at: i64 = result.try_get("started_at")?;
+                let outcome = outcome(&result.try_get::<String, _>("outcome")?)?;
+                let ms: f64 = result.try_get("latency_ms")?;
+                let in_maintenance = result.try_get::<i64, _>("in_maintenance")? != 0;
+                for resolution in Resolution::ALL {
+                    let start = floor_to(at, resolution.millis());
+                    let key = (monitor_id.clone(), resolution.millis(), start);
+                    let bucket = match rows.entry(key) {
+                        Entry::Occupied(entry) => entry.into_mut(),
+                        Entry::Vacant(entry) => entry.insert(Bucket::empty(from_ms(start)?)),
+                    };
+                    bucket.count(outcome, ms, in_maintenance);
+                }
+            }
+            merge(&mut tx, rows).await?;
+            // A full page leaves results behind: `pending_from` stays a bound for them.
+            let more = results.len() as i64 == FOLD_PAGE;
+            sqlx::query(
+                "UPDATE rollup_progress SET folded_through = $1, \
+                 pending_from = CASE WHEN $2 = 1 THEN pending_from ELSE NULL END WHERE id = 1",
+            )
+            .bind(last)
+            .bind(i64::from(more))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            folded += results.len() as u64;
+            if !more {
+                return Ok(folded);
+            }
+        }
+    }
+}
+
+impl Store {
     /// Buckets of `step` (whole minutes) starting at multiples of `step` since the epoch, for
     /// the buckets that overlap `[from, to)` and hold checks, oldest first. Built from the
     /// coarsest rollup whose resolution divides the step (a 1-day step reads day rows, a
-    /// 15-minute step minute rows), so at most `(to - from) / resolution` rows are read.
+    /// 15-minute step minute rows), so at most `(to - from) / resolution` rows are read, and
+    /// from the results not folded yet.
     /// Ranges older than a resolution's retention come back empty at that resolution.
     pub async fn series(
         &self,
@@ -308,12 +439,15 @@ impl Store {
         let end = to_ms(to);
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM rollups WHERE monitor_id = $1 AND resolution_ms = $2 \
-             AND bucket_start >= $3 AND bucket_start < $4 ORDER BY bucket_start"
+             AND bucket_start >= $3 AND bucket_start < $4 UNION ALL {} ORDER BY bucket_start",
+            pending(3, 5)
         )))
         .bind(monitor_id)
         .bind(resolution.millis())
         .bind(start)
         .bind(end)
+        // The results in the rows that start before `to`.
+        .bind(ceil_to(end, resolution.millis()))
         .fetch_all(&self.pool)
         .await?;
         let mut buckets: Vec<Bucket> = Vec::new();
@@ -335,7 +469,8 @@ impl Store {
     /// Everything in `[from, to)` merged into one bucket (at minute precision: the minutes
     /// that overlap the range), read from day rows for whole UTC days, hour rows for whole
     /// hours at the edges and minute rows for the rest: a 30-day summary reads about 30 + 46 +
-    /// 118 rows at most. The bucket starts at `from` rounded down to the minute.
+    /// 118 rows at most, and the results not folded yet. The bucket starts at `from` rounded
+    /// down to the minute.
     pub async fn summary(
         &self,
         monitor_id: &str,
@@ -361,6 +496,7 @@ impl Store {
                     p + 2
                 )
             })
+            .chain([pending(ranges.len() * 3 + 2, ranges.len() * 3 + 3)])
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         let mut query = sqlx::query(AssertSqlSafe(parts))
@@ -372,6 +508,7 @@ impl Store {
                 .bind(*range_start)
                 .bind(*range_end);
         }
+        query = query.bind(start).bind(end);
         for row in query.fetch_all(&self.pool).await? {
             total.merge(&decode(&row)?.1);
         }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use vedette_model::{CheckResult, Outcome};
 use vedette_store::{
-    Bucket, CheckRecord, HISTOGRAM_RELATIVE_ERROR, Retention, RetentionReport, StoreError,
+    Bucket, CheckRecord, HISTOGRAM_RELATIVE_ERROR, Retention, RetentionReport, Store, StoreError,
     nearest_rank,
 };
 
@@ -168,9 +168,29 @@ async fn rollups_match_brute_force(db: &TestDb) {
         let batch: Vec<CheckRecord> = chunk.iter().map(|r| record((*r).clone())).collect();
         store.write_batch(&batch).await.expect("batch");
     }
+    assert_eq!(
+        store.fold_rollups().await.expect("fold") as usize,
+        timely.len()
+    );
     let batch: Vec<CheckRecord> = late.iter().map(|r| record((*r).clone())).collect();
     store.write_batch(&batch).await.expect("late batch");
 
+    // Read with the late results pending (added from the raw results), then folded.
+    for folded in [false, true] {
+        if folded {
+            assert_eq!(
+                store.fold_rollups().await.expect("fold") as usize,
+                late.len()
+            );
+            assert_eq!(store.fold_rollups().await.expect("nothing left"), 0);
+        }
+        reads_match(&store, &results).await;
+    }
+    store.close().await;
+}
+
+/// Summaries and series of `api` match a brute-force count of `results`.
+async fn reads_match(store: &Store, results: &[CheckResult]) {
     // Summaries: everything, an unaligned span across days, inside one hour, 30 days.
     let first = results[0].started_at.timestamp_millis();
     let last = results[results.len() - 1].started_at.timestamp_millis();
@@ -192,7 +212,7 @@ async fn rollups_match_brute_force(db: &TestDb) {
             .await
             .expect("summary");
         assert_eq!(got.start, at_ms(floor_to(from, MINUTE)));
-        let covered = in_range(&results, floor_to(from, MINUTE), ceil_to(to, MINUTE));
+        let covered = in_range(results, floor_to(from, MINUTE), ceil_to(to, MINUTE));
         assert!(!covered.is_empty());
         assert_matches(&got, &covered, &format!("summary {from}..{to}"));
     }
@@ -215,7 +235,7 @@ async fn rollups_match_brute_force(db: &TestDb) {
             .series("api", at_ms(from), at_ms(to), Duration::milliseconds(step))
             .await
             .expect("series");
-        let covered = in_range(&results, floor_to(from, step), ceil_to(to, resolution));
+        let covered = in_range(results, floor_to(from, step), ceil_to(to, resolution));
         let mut groups: Vec<(i64, Vec<&CheckResult>)> = Vec::new();
         for r in covered {
             let start = floor_to(r.started_at.timestamp_millis(), step);
@@ -235,7 +255,6 @@ async fn rollups_match_brute_force(db: &TestDb) {
             assert_matches(bucket, group, &format!("step {step} bucket {start}"));
         }
     }
-    store.close().await;
 }
 
 async fn series_rejects_bad_steps(db: &TestDb) {
