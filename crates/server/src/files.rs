@@ -3,16 +3,20 @@
 //! the files are their truth, so a resource removed from the files is removed from Vedette.
 //! Only the store is written; the engine follows it ([`crate::follow`]).
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use vedette_model::document::{self, Resource};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::{Record, Source};
-use vedette_store::Store;
+use vedette_store::{MonitorRecord, Store};
 
 use crate::ServerError;
 use crate::state_machine;
+
+/// Most monitors written in one transaction.
+const PUT_CHUNK: usize = 1000;
 
 /// What a load changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -50,8 +54,15 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
         )));
     }
     let mut applied = Applied::default();
-    let mut monitor_ids = Vec::new();
-    let mut window_ids = Vec::new();
+    let mut monitor_ids = HashSet::new();
+    let mut window_ids = HashSet::new();
+    let mut stored: HashMap<String, MonitorRecord> = store
+        .list_monitors()
+        .await?
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    let mut changed = Vec::new();
     for item in loaded {
         match item.resource {
             Resource::Monitor {
@@ -60,8 +71,8 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                 spec,
             } => {
                 labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
-                monitor_ids.push(id.clone());
-                let existing = store.get_monitor(&id).await?;
+                monitor_ids.insert(id.clone());
+                let existing = stored.remove(&id);
                 if existing.as_ref().is_some_and(|m| m.source != Source::File) {
                     return Err(ServerError::Config(format!(
                         "{}:{}: monitor {id:?} already exists and is managed through the API; rename it or delete the API one",
@@ -75,14 +86,11 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                 {
                     continue;
                 }
-                store
-                    .put_monitor(
-                        &Record::new(id, spec)
-                            .with_labels(labels)
-                            .with_source(Source::File),
-                    )
-                    .await?;
-                applied.monitors_changed += 1;
+                changed.push(
+                    Record::new(id, spec)
+                        .with_labels(labels)
+                        .with_source(Source::File),
+                );
             }
             Resource::MaintenanceWindow {
                 id,
@@ -90,7 +98,7 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                 spec,
             } => {
                 labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
-                window_ids.push(id.clone());
+                window_ids.insert(id.clone());
                 store
                     .put(
                         &Record::new(id, spec)
@@ -104,6 +112,11 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
             // Refused above, before anything was written.
             Resource::WebhookEndpoint { .. } => {}
         }
+    }
+    // Thousands of monitors cost a few commits (and the engine gets them as they commit).
+    for chunk in changed.chunks(PUT_CHUNK) {
+        store.put_monitors(chunk).await?;
+        applied.monitors_changed += chunk.len();
     }
     for stale in store.list_monitors().await? {
         if stale.source == Source::File && !monitor_ids.contains(&stale.id) {

@@ -1,5 +1,7 @@
 //! Batches check records and writes each batch in one store transaction, so thousands of
-//! results a second cost a few commits; flushes everything on shutdown.
+//! results a second cost a few commits; statuses written without a result (thousands of new
+//! monitors at start) are batched the same way. Folds the stored results into the rollups once
+//! a minute ([`Store::fold_rollups`]) and flushes everything on shutdown.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +16,8 @@ use crate::metrics::Metrics;
 pub const MAX_BATCH: usize = 1000;
 /// Longest a record waits before its batch is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// How often results are folded into the rollups (first at start).
+pub const FOLD_EVERY: Duration = Duration::from_secs(60);
 
 /// One write for the writer task, in the order the engine decided it.
 #[derive(Debug)]
@@ -47,15 +51,21 @@ pub async fn run_with_metrics(
 ) {
     let m = metrics.as_ref();
     let mut batch = Batch::default();
+    let mut fold_every = tokio::time::interval(FOLD_EVERY);
+    fold_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
             write = rx.recv() => write,
+            _ = fold_every.tick() => {
+                fold(&store).await;
+                continue;
+            }
             () = stop.cancelled() => None,
         };
         let Some(first) = first else { break };
         take(&store, m, &mut batch, first).await;
         let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
-        while batch.records.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH {
             if !batch.acks.is_empty() {
                 // Someone waits for this batch: commit what is queued now (group commit)
                 // instead of waiting for the deadline.
@@ -74,40 +84,72 @@ pub async fn run_with_metrics(
     }
     while let Ok(write) = rx.try_recv() {
         take(&store, m, &mut batch, write).await;
-        if batch.records.len() >= MAX_BATCH {
+        if batch.len() >= MAX_BATCH {
             flush(&store, m, &mut batch).await;
         }
     }
     flush(&store, m, &mut batch).await;
+    fold(&store).await;
 }
 
-/// Records waiting for one transaction, and who to tell when it commits.
+/// Folds results into the rollups; a failure is logged and the next fold takes them (readers
+/// count unfolded results themselves, so nothing is missing meanwhile).
+async fn fold(store: &Store) {
+    if let Err(e) = store.fold_rollups().await {
+        tracing::warn!(error = %e, "folding results into rollups failed; retrying later");
+    }
+}
+
+/// Writes waiting for one transaction, and who to tell when it commits: check records or
+/// statuses, never both (each kind flushes the other first, so order is kept).
 #[derive(Default)]
 struct Batch {
     records: Vec<CheckRecord>,
     acks: Vec<oneshot::Sender<()>>,
+    statuses: Vec<MonitorStatus>,
 }
 
-/// Adds a check to the batch; a status write first flushes the batch so order is kept.
+impl Batch {
+    fn len(&self) -> usize {
+        self.records.len() + self.statuses.len()
+    }
+}
+
+/// Adds a write to the batch, first flushing writes of the other kind so order is kept.
 async fn take(store: &Store, metrics: &Metrics, batch: &mut Batch, write: Write) {
     match write {
         Write::Check { record, written } => {
+            flush_statuses(store, batch).await;
             batch.records.push(*record);
             batch.acks.extend(written);
         }
         Write::Status(status) => {
-            flush(store, metrics, batch).await;
-            let mut delay = Duration::from_millis(100);
-            while let Err(e) = store.put_status(&status).await {
-                tracing::error!(error = %e, monitor = %status.monitor_id, "writing a status failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
+            flush_records(store, metrics, batch).await;
+            batch.statuses.push(status);
         }
     }
 }
 
 async fn flush(store: &Store, metrics: &Metrics, batch: &mut Batch) {
+    flush_records(store, metrics, batch).await;
+    flush_statuses(store, batch).await;
+}
+
+/// Writes the batched statuses, retrying until the store answers.
+async fn flush_statuses(store: &Store, batch: &mut Batch) {
+    if batch.statuses.is_empty() {
+        return;
+    }
+    let mut delay = Duration::from_millis(100);
+    while let Err(e) = store.put_statuses(&batch.statuses).await {
+        tracing::error!(error = %e, statuses = batch.statuses.len(), "writing statuses failed; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+    batch.statuses.clear();
+}
+
+async fn flush_records(store: &Store, metrics: &Metrics, batch: &mut Batch) {
     if batch.records.is_empty() {
         return;
     }

@@ -35,6 +35,34 @@ impl Store {
         self.put(m, if_version).await
     }
 
+    /// Writes many monitors in one serialised transaction, each as
+    /// [`put_monitor`](Self::put_monitor) would (claiming its push token): a config file of
+    /// thousands costs one commit instead of one each. Returns the records as stored, in
+    /// order; when one fails (a push token another monitor holds) nothing is written.
+    pub async fn put_monitors(
+        &self,
+        monitors: &[MonitorRecord],
+    ) -> Result<Vec<MonitorRecord>, StoreError> {
+        let mut tx = self.begin_serialized("heartbeat_tokens").await?;
+        let mut written = Vec::with_capacity(monitors.len());
+        for m in monitors {
+            if let Some(token) = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref()) {
+                if let Some(owner) = heartbeat::owner_in(&mut tx, token.expose()).await?
+                    && owner != m.id
+                {
+                    return Err(StoreError::HeartbeatTokenTaken);
+                }
+                heartbeat::set_in(&mut tx, &m.id, token.expose()).await?;
+            }
+            let expected = resource::get_in::<MonitorSpec>(&mut tx, &m.id)
+                .await?
+                .map_or(0, |c| c.version);
+            written.push(resource::put_once(&mut tx, self.backend(), m, expected).await?);
+        }
+        tx.commit().await?;
+        Ok(written.into_iter().map(|w| self.published(w)).collect())
+    }
+
     /// Writes a monitor whose spec sets its push token, checking that no other monitor holds
     /// the token and recording it in the same serialised transaction: of concurrent writers
     /// of one token, one wins and the others store nothing

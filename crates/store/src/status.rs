@@ -146,14 +146,23 @@ impl Store {
     /// Writes a status that no check result caused (pause, resume, a new monitor); nothing
     /// for a monitor deleted meanwhile (see [`Store::write_batch`]).
     pub async fn put_status(&self, status: &MonitorStatus) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let id = BTreeSet::from([status.monitor_id.as_str()]);
-        if !resource::existing_in::<MonitorSpec>(&mut tx, &id)
-            .await?
-            .is_empty()
-        {
-            upsert(&mut tx, &[status]).await?;
+        self.put_statuses(&[status.clone()]).await
+    }
+
+    /// [`Store::put_status`] for many statuses in one transaction (the pending statuses of
+    /// thousands of monitors loaded at start); for a monitor listed twice the last one wins.
+    pub async fn put_statuses(&self, statuses: &[MonitorStatus]) -> Result<(), StoreError> {
+        if statuses.is_empty() {
+            return Ok(());
         }
+        let mut tx = self.begin_write().await?;
+        let ids: BTreeSet<&str> = statuses.iter().map(|s| s.monitor_id.as_str()).collect();
+        let existing = resource::existing_in::<MonitorSpec>(&mut tx, &ids).await?;
+        let current: Vec<&MonitorStatus> = statuses
+            .iter()
+            .filter(|s| existing.contains(s.monitor_id.as_str()))
+            .collect();
+        upsert(&mut tx, &current).await?;
         tx.commit().await?;
         Ok(())
     }

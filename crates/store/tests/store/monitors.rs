@@ -14,6 +14,7 @@ backend_tests!(
     monitor_conditional_put_checks_version,
     maintenance_records_round_trip,
     runtime_pause_survives_reopen_and_spec_writes,
+    monitors_and_statuses_are_written_many_at_once,
 );
 
 async fn open_twice_is_idempotent(db: &TestDb) {
@@ -284,4 +285,48 @@ async fn runtime_pause_survives_reopen_and_spec_writes(db: &TestDb) {
         "a deleted monitor's pause does not come back with a new one of the same id"
     );
     again.close().await;
+}
+
+async fn monitors_and_statuses_are_written_many_at_once(db: &TestDb) {
+    let store = db.open().await;
+    let existing = store.put_monitor(&monitor("m-0")).await.expect("put");
+    let mut changed = monitor("m-0");
+    changed.spec.interval = vedette_model::Duration::from_secs(30);
+    let mut many: Vec<_> = (1..300).map(|n| monitor(&format!("m-{n}"))).collect();
+    many.insert(0, changed);
+    let written = store.put_monitors(&many).await.expect("put many");
+    assert_eq!(written.len(), 300);
+    assert_eq!(written[0].version, existing.version + 1);
+    assert!(written[1..].iter().all(|m| m.version == 1));
+    assert_eq!(store.list_monitors().await.expect("list").len(), 300);
+    // An unchanged write keeps the version.
+    let again = store.put_monitors(&many[..2]).await.expect("put again");
+    assert_eq!(
+        (again[0].version, again[1].version),
+        (written[0].version, 1)
+    );
+
+    // Statuses of monitors that exist are written, the last of one monitor winning; a
+    // status of a monitor that does not exist is left out.
+    let now = chrono::Utc::now();
+    let mut statuses: Vec<_> = (0..300)
+        .map(|n| vedette_store::MonitorStatus::pending(format!("m-{n}"), now))
+        .collect();
+    let mut up = vedette_store::MonitorStatus::pending("m-7", now);
+    up.state = vedette_model::MonitorState::Up;
+    statuses.push(up);
+    statuses.push(vedette_store::MonitorStatus::pending("gone", now));
+    store.put_statuses(&statuses).await.expect("statuses");
+    let stored = store.monitor_statuses().await.expect("read statuses");
+    assert_eq!(stored.len(), 300);
+    assert_eq!(
+        store
+            .monitor_status("m-7")
+            .await
+            .expect("read")
+            .map(|s| s.state),
+        Some(vedette_model::MonitorState::Up)
+    );
+    assert!(store.monitor_status("gone").await.expect("read").is_none());
+    store.close().await;
 }
