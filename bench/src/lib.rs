@@ -106,7 +106,7 @@ impl ProcessCpu {
             *by_name.entry(name.clone()).or_default() += ns.saturating_sub(earlier);
         }
         let mut list: Vec<(String, u64)> = by_name.into_iter().collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1));
+        list.sort_by_key(|b| std::cmp::Reverse(b.1));
         list
     }
 

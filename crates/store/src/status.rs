@@ -146,7 +146,7 @@ impl Store {
     /// Writes a status that no check result caused (pause, resume, a new monitor); nothing
     /// for a monitor deleted meanwhile (see [`Store::write_batch`]).
     pub async fn put_status(&self, status: &MonitorStatus) -> Result<(), StoreError> {
-        self.put_statuses(&[status.clone()]).await
+        self.put_statuses(std::slice::from_ref(status)).await
     }
 
     /// [`Store::put_status`] for many statuses in one transaction (the pending statuses of
