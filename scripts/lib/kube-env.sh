@@ -1,5 +1,5 @@
-# Starts a throwaway Kubernetes control plane on 127.0.0.1 for tests: kine (SQLite in a temp
-# directory) and a real kube-apiserver with a static token file, RBAC and generated keys. There is
+# Starts a throwaway Kubernetes control plane on 127.0.0.1 for tests: kine (in memory) and a real
+# kube-apiserver with a static token file, RBAC and generated keys in a temp directory. There is
 # no kubelet and no controller-manager: objects are stored and validated, pods never run.
 #
 #   source scripts/lib/kube-env.sh
@@ -23,7 +23,7 @@ kube_up() {
     openssl rsa -in "$KUBE_DIR/sa.key" -pubout -out "$KUBE_DIR/sa.pub" 2>/dev/null
 
     "$KUBE_TOOLS/kine" --listen-address "127.0.0.1:$kine_port" \
-        --endpoint "sqlite://$KUBE_DIR/kine.db?_journal=WAL&cache=shared" \
+        --endpoint "memory://" \
         --metrics-bind-address 0 >"$KUBE_DIR/kine.log" 2>&1 &
     echo $! >"$KUBE_DIR/kine.pid"
     "$KUBE_TOOLS/kube-apiserver" \
