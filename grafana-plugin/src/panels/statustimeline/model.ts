@@ -101,7 +101,40 @@ function incidentsByMonitor(frames: DataFrame[]): Map<string, Incident[]> {
   return out;
 }
 
-/** Turns query results (series frames, one per monitor, and incident tables) into timeline rows. */
+interface Columns {
+  times: number[];
+  values: unknown[];
+}
+
+function toRow(key: { id: string; name: string; labels: Record<string, string> }, c: Columns, t: Thresholds, incidents: Map<string, Incident[]>): Row {
+  const n = c.times.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => c.times[a] - c.times[b]);
+  const times = new Float64Array(n);
+  const states = new Uint8Array(n);
+  const values = new Float64Array(n);
+  let sum = 0;
+  let counted = 0;
+  order.forEach((from, i) => {
+    const v = c.values[from];
+    times[i] = c.times[from];
+    states[i] = stateOf(v, t);
+    values[i] = typeof v === 'number' ? v : NaN;
+    if (typeof v === 'number' && !Number.isNaN(v)) {
+      sum += v;
+      counted++;
+    } else if (states[i] === State.Up || states[i] === State.Down || states[i] === State.Degraded) {
+      sum += states[i] === State.Up ? 1 : 0;
+      counted++;
+    }
+  });
+  return { ...key, times, states, values, uptime: counted ? sum / counted : NaN, incidents: incidents.get(key.id) ?? [] };
+}
+
+/**
+ * Turns query results into timeline rows: series frames (one per monitor, time and value),
+ * tables with a monitor id column (a State query: each monitor's state since it began), and
+ * incident tables, whose incidents are marked on their monitors' rows.
+ */
 export function buildTimeline(frames: DataFrame[], thresholds: Thresholds): Timeline {
   const incidentFrames = frames.filter(isIncidentFrame);
   const incidents = incidentsByMonitor(incidentFrames);
@@ -119,34 +152,22 @@ export function buildTimeline(frames: DataFrame[], thresholds: Thresholds): Time
       ignored.push(frame.name ?? frame.refId ?? `frame ${index + 1}`);
       return;
     }
-    const n = frame.length;
-    const times = new Float64Array(n);
-    const states = new Uint8Array(n);
-    const values = new Float64Array(n);
-    let sum = 0;
-    let counted = 0;
-    for (let i = 0; i < n; i++) {
-      times[i] = toMillis(time.values[i]);
-      const v = value.values[i];
-      states[i] = stateOf(v, thresholds);
-      values[i] = typeof v === 'number' ? v : NaN;
-      if (typeof v === 'number' && !Number.isNaN(v)) {
-        sum += v;
-        counted++;
-      } else if (states[i] === State.Up || states[i] === State.Down || states[i] === State.Degraded) {
-        sum += states[i] === State.Up ? 1 : 0;
-        counted++;
+    const idField = fieldByName(frame, 'monitor_id', 'id');
+    if (idField && idField !== value) {
+      const nameField = fieldByName(frame, 'name', 'monitor_name');
+      const groups = new Map<string, Columns & { name: string }>();
+      for (let i = 0; i < frame.length; i++) {
+        const id = String(idField.values[i]);
+        const g = groups.get(id) ?? { name: nameField ? String(nameField.values[i]) : id, times: [], values: [] };
+        g.times.push(toMillis(time.values[i]));
+        g.values.push(value.values[i]);
+        groups.set(id, g);
       }
+      groups.forEach((g, id) => rows.push(toRow({ id, name: g.name, labels: {} }, g, thresholds, incidents)));
+      return;
     }
-    const key = monitorKey(frame, index);
-    rows.push({
-      ...key,
-      times,
-      states,
-      values,
-      uptime: counted ? sum / counted : NaN,
-      incidents: incidents.get(key.id) ?? [],
-    });
+    const columns = { times: time.values.map(toMillis), values: [...value.values] };
+    rows.push(toRow(monitorKey(frame, index), columns, thresholds, incidents));
   });
   return { rows, ignored };
 }
@@ -168,10 +189,13 @@ export function bucketAt(times: Float64Array, t: number): number {
   return found;
 }
 
-/** Typical bucket width of a row (median gap), used for the last bucket's end. */
+/**
+ * Typical bucket width of a row (median gap), used for the last bucket's end; a row of one point
+ * (a state since some time) lasts to the end of the range.
+ */
 export function bucketWidth(times: Float64Array): number {
   if (times.length < 2) {
-    return 60_000;
+    return Infinity;
   }
   const gaps: number[] = [];
   const step = Math.max(1, Math.floor(times.length / 50));
