@@ -48,6 +48,8 @@ describe('SloPanel', () => {
     expect(screen.getByLabelText('uptime of Checkout API')).toHaveTextContent('100.000%');
     expect(screen.getByLabelText('burn rate of Checkout API')).toHaveTextContent('0.00×');
     expect(screen.getByLabelText('uptime of Legacy batch')).toHaveTextContent('0.000%');
+    expect(screen.getAllByText('exhausted').length).toBeGreaterThan(0);
+    expect(screen.getAllByText('100.0%').length).toBeGreaterThan(0);
     expect(screen.getByRole('img', { name: 'budget spent of Checkout API' })).toBeInTheDocument();
   });
 

@@ -99,7 +99,9 @@ export function SloPanel({ data, width, height, options }: Props) {
                       }}
                     />
                   </div>
-                  <span style={{ color: leftColor }}>{Number.isNaN(left) ? '–' : pct(left * 100, 1)}</span>
+                  <span style={{ color: leftColor }} title={Number.isNaN(left) ? undefined : pct(left * 100, 1)}>
+                    {Number.isNaN(left) ? '–' : left <= 0 ? 'exhausted' : pct(left * 100, 1)}
+                  </span>
                 </td>
                 <td style={{ color: burnColor }} aria-label={`burn rate of ${s.name}`}>
                   {Number.isNaN(s.burnRate) ? '–' : `${s.burnRate.toFixed(2)}×`}

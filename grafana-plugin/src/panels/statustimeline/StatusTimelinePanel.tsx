@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import React, { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { dateTimeFormat, PanelProps } from '@grafana/data';
 import { useTheme2 } from '@grafana/ui';
 
@@ -35,9 +35,9 @@ export function StatusTimelinePanel({ data, width, height, options, timeRange }:
     const t = buildTimeline(data.series, { up: o.upThreshold, down: o.downThreshold });
     const rows = [...t.rows];
     if (o.sortBy === 'uptime') {
-      rows.sort((a, b) => (a.uptime || 0) - (b.uptime || 0) || a.name.localeCompare(b.name));
+      rows.sort((a, b) => (a.uptime || 0) - (b.uptime || 0) || a.name.localeCompare(b.name, undefined, { numeric: true }));
     } else {
-      rows.sort((a, b) => a.name.localeCompare(b.name));
+      rows.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     }
     return { ...t, rows };
   }, [data.series, o.upThreshold, o.downThreshold, o.sortBy]);
@@ -75,7 +75,8 @@ export function StatusTimelinePanel({ data, width, height, options, timeRange }:
     [width, height, o.rowHeight, o.nameWidth, o.showUptime, o.showIncidents, timeRange, scrollTop]
   );
 
-  useEffect(() => {
+  // Drawn before the browser paints, so a scroll or resize never shows a stale frame.
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
     const ctx = canvas?.getContext('2d');
     if (!canvas || !ctx) {
