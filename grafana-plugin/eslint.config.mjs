@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // e2e/run.mjs hands functions to page.evaluate, which run in the browser.
+    files: ['e2e/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['tests/**', 'e2e/**', '*.js', '*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.jest } },
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },

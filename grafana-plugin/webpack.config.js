@@ -45,6 +45,11 @@ function pluginJson(content) {
   return content.toString().replace('%VERSION%', pkg.version).replace('%TODAY%', today);
 }
 
+// The READMEs point at the screenshots in the repository; inside a plugin they are img/screenshots/.
+function catalogReadme(content) {
+  return content.toString().replace(/(\.\.\/)+docs\/img\/grafana\//g, 'img/screenshots/');
+}
+
 function pluginConfig(plugin) {
   return {
     name: plugin.src,
@@ -67,7 +72,7 @@ function pluginConfig(plugin) {
         patterns: [
           { from: `${plugin.src}/plugin.json`, to: '.', transform: pluginJson },
           { from: `${plugin.src}/img/*.svg`, to: 'img/[name][ext]' },
-          { from: plugin.readme, to: 'README.md' },
+          { from: plugin.readme, to: 'README.md', transform: catalogReadme },
           { from: 'CHANGELOG.md', to: '.', noErrorOnMissing: true },
           { from: 'LICENSE', to: '.', noErrorOnMissing: true },
           { from: '../docs/img/grafana/*.png', to: 'img/screenshots/[name][ext]', noErrorOnMissing: true },

@@ -62,6 +62,14 @@ describe('DataSource', () => {
     expect(prepared).toMatchObject({ queryType: 'annotations', annotationSource: 'incidents', selector: 'team=payments' });
   });
 
+  it('describes queries for Explore history', () => {
+    const ds = datasource();
+    expect(ds.getQueryDisplayText({ refId: 'A', metric: 'latency_p95', selector: 'team=payments' })).toBe(
+      'series latency_p95 {team=payments}'
+    );
+    expect(ds.getQueryDisplayText({ refId: 'A', queryType: 'incidents', monitorIds: ['a', 'b'] })).toBe('incidents ids a,b');
+  });
+
   it('offers the dashboard variables to the editors', () => {
     expect(datasource(variables).variableNames()).toEqual(['env', 'team', 'monitor', 'key']);
   });

@@ -42,6 +42,13 @@ export class DataSource extends DataSourceWithBackend<VedetteQuery, VedetteOptio
     return DEFAULT_QUERY;
   }
 
+  /** How Explore's query history shows a query. */
+  getQueryDisplayText(query: VedetteQuery): string {
+    const what = query.queryType === 'series' || !query.queryType ? `series ${query.metric ?? 'uptime'}` : query.queryType;
+    const ids = query.monitorIds?.length ? ` ids ${query.monitorIds.join(',')}` : '';
+    return `${what}${query.selector ? ` {${query.selector}}` : ''}${ids}`;
+  }
+
   filterQuery(query: VedetteQuery): boolean {
     return !query.hide;
   }
@@ -59,6 +66,11 @@ export class DataSource extends DataSourceWithBackend<VedetteQuery, VedetteOptio
 
   interpolateVariablesInQueries(queries: VedetteQuery[], scopedVars: ScopedVars): VedetteQuery[] {
     return queries.map((q) => this.applyTemplateVariables(q, scopedVars));
+  }
+
+  /** A selector with the dashboard's variables expanded, as the editors send it to the backend. */
+  interpolateSelector(selector: string): string {
+    return interpolateSelector(selector, this.templateSrv as unknown as TemplateVariables);
   }
 
   /** Names of the dashboard's template variables, offered as values in the editors. */

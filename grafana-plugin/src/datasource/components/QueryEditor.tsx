@@ -70,7 +70,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, annotatio
 
   useEffect(() => {
     let live = true;
-    datasource.listMonitors(selector && parsed ? selector : '').then(
+    datasource.listMonitors(selector && parsed ? datasource.interpolateSelector(selector) : '').then(
       (ms) => live && setMonitors(ms.map((m) => ({ value: m.id, label: m.name || m.id, description: m.id }))),
       () => live && setMonitors([])
     );
