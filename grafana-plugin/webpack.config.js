@@ -4,8 +4,10 @@ const path = require('path');
 const CopyWebpackPlugin = require('copy-webpack-plugin');
 const pkg = require('./package.json');
 
+const fs = require('fs');
+
 const PLUGINS = [
-  { src: 'src/datasource', out: 'dist', readme: 'README.md' },
+  { src: 'src/datasource', out: 'dist', readme: 'README.md', dashboards: true },
   { src: 'src/panels/statustimeline', out: 'dist-panels/vedette-statustimeline-panel', readme: 'src/panels/statustimeline/README.md' },
   { src: 'src/panels/slo', out: 'dist-panels/vedette-slo-panel', readme: 'src/panels/slo/README.md' },
 ];
@@ -40,9 +42,36 @@ const swc = {
   },
 };
 
-function pluginJson(content) {
-  const today = new Date().toISOString().slice(0, 10);
-  return content.toString().replace('%VERSION%', pkg.version).replace('%TODAY%', today);
+// Bundled dashboards (dashboards/*.json) the data source lists on its Dashboards tab.
+function dashboardIncludes() {
+  const dir = path.join(__dirname, 'dashboards');
+  if (!fs.existsSync(dir)) {
+    return [];
+  }
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const title = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).title;
+      if (typeof title !== 'string' || title === '') {
+        throw new Error(`dashboards/${f}: expected a "title" string`);
+      }
+      return { type: 'dashboard', name: title, path: `dashboards/${f}` };
+    });
+}
+
+// plugin.json with its version and date filled in, and for the data source its dashboards.
+function pluginJson(plugin) {
+  return (content) => {
+    const today = new Date().toISOString().slice(0, 10);
+    const json = JSON.parse(content.toString().replace('%VERSION%', pkg.version).replace('%TODAY%', today));
+    const includes = plugin.dashboards ? dashboardIncludes() : [];
+    if (includes.length) {
+      json.includes = [...(json.includes ?? []), ...includes];
+    }
+    return JSON.stringify(json, null, 2) + '\n';
+  };
 }
 
 // The READMEs point at the screenshots in the repository; inside a plugin they are img/screenshots/.
@@ -70,9 +99,10 @@ function pluginConfig(plugin) {
     plugins: [
       new CopyWebpackPlugin({
         patterns: [
-          { from: `${plugin.src}/plugin.json`, to: '.', transform: pluginJson },
+          { from: `${plugin.src}/plugin.json`, to: '.', transform: pluginJson(plugin) },
           { from: `${plugin.src}/img/*.svg`, to: 'img/[name][ext]' },
           { from: plugin.readme, to: 'README.md', transform: catalogReadme },
+          ...(plugin.dashboards ? [{ from: 'dashboards/*.json', to: 'dashboards/[name][ext]', noErrorOnMissing: true }] : []),
           { from: 'CHANGELOG.md', to: '.', noErrorOnMissing: true },
           { from: 'LICENSE', to: '.', noErrorOnMissing: true },
           { from: '../docs/img/grafana/*.png', to: 'img/screenshots/[name][ext]', noErrorOnMissing: true },

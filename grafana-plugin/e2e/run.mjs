@@ -189,6 +189,22 @@ async function main() {
             throw new Error('bench canvas is empty');
           }
           await page.locator('#panel').screenshot({ path: path.join(shots, 'statustimeline-500.png') });
+          const scroll = await page.evaluate(async () => {
+            const canvas = document.querySelector('canvas');
+            const ctx = canvas.getContext('2d');
+            const before = ctx.getImageData(0, 0, 200, canvas.height).data.join(',');
+            const el = document.querySelector('[data-testid=statustimeline-scroll]');
+            const start = performance.now();
+            el.scrollTop = el.scrollHeight / 2;
+            el.dispatchEvent(new Event('scroll'));
+            await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+            const after = ctx.getImageData(0, 0, 200, canvas.height).data.join(',');
+            return { ms: performance.now() - start, changed: before !== after };
+          });
+          if (!scroll.changed) {
+            throw new Error('scrolling to the middle rows did not redraw the names');
+          }
+          console.log(`bench: scroll to row 250 and redraw: ${scroll.ms.toFixed(0)} ms`);
         }
         await page.close();
       }

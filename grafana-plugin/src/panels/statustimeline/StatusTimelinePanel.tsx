@@ -24,7 +24,7 @@ interface Hover {
 }
 
 /** One row per monitor with its states over time drawn on a canvas, incidents marked and uptime at the end. */
-export function StatusTimelinePanel({ data, width, height, options, timeRange }: Props) {
+export function StatusTimelinePanel({ data, width, height, options, timeRange, timeZone }: Props) {
   const o = { ...DEFAULT_OPTIONS, ...options };
   const theme = useTheme2();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -160,7 +160,7 @@ export function StatusTimelinePanel({ data, width, height, options, timeRange }:
           }}
         >
           <strong>{hover.row.name}</strong>
-          <div>{dateTimeFormat(hover.row.times[hover.bucket])}</div>
+          <div>{dateTimeFormat(hover.row.times[hover.bucket], { timeZone })}</div>
           <div>
             {STATE_LABELS[hover.row.states[hover.bucket] as State]}
             {Number.isNaN(hover.row.values[hover.bucket]) ? '' : ` · ${formatUptime(hover.row.values[hover.bucket])} up`}
@@ -168,8 +168,8 @@ export function StatusTimelinePanel({ data, width, height, options, timeRange }:
           <div>uptime in range: {formatUptime(hover.row.uptime)}</div>
           {incident && (
             <div>
-              incident {dateTimeFormat(incident.start)}
-              {Number.isNaN(incident.end) ? ' (open)' : ` – ${dateTimeFormat(incident.end)}`}
+              incident {dateTimeFormat(incident.start, { timeZone })}
+              {Number.isNaN(incident.end) ? ' (open)' : ` – ${dateTimeFormat(incident.end, { timeZone })}`}
               {incident.cause ? `: ${incident.cause}` : ''}
             </div>
           )}
