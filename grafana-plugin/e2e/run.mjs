@@ -171,6 +171,13 @@ async function main() {
       if (raw !== 'team=payments,env in (prod,$env),env=stage') {
         throw new Error(`selector built: ${raw}`);
       }
+      const json = JSON.parse(await page.getByLabel('raw query').inputValue());
+      if (json.selector !== raw || json.metric !== 'latency_p95') {
+        throw new Error(`raw query JSON: ${JSON.stringify(json)}`);
+      }
+      await page.getByLabel('raw query').fill('{"queryType":"series","metric":"p42"}');
+      await page.getByLabel('raw selector').focus();
+      await page.getByText('metric: expected uptime', { exact: false }).waitFor({ timeout: 5000 });
       await page.getByRole('radio', { name: 'Builder' }).check();
       await page.locator('#panel').screenshot({ path: path.join(shots, 'query-editor.png') });
       assertNoErrors(errors);

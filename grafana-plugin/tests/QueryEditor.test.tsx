@@ -58,6 +58,12 @@ describe('QueryEditor builder', () => {
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ selector: 'env in (prod,$env)' }));
   });
 
+  it('keeps the values when the operator changes from = to in', async () => {
+    const { onChange } = setup({ refId: 'A', queryType: 'series', selector: 'env=prod' });
+    await pick('operator 1', 'in');
+    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ selector: 'env in (prod)' }));
+  });
+
   it('removes a requirement', async () => {
     const { onChange } = setup({ refId: 'A', queryType: 'series', selector: 'team=payments,env=prod' });
     await userEvent.click(screen.getByLabelText('remove requirement 1'));

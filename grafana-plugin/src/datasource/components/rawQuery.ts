@@ -22,7 +22,10 @@ const CHECKS: Record<string, { test: (v: unknown) => boolean; expected: string }
     test: (v) => typeof v === 'number' && v > 0 && v < 100,
     expected: 'a percentage between 0 and 100, e.g. 99.9',
   },
-  sloWindow: { test: (v) => typeof v === 'string' && /^\d+[mhdw]$/.test(v), expected: 'a duration such as "30d"' },
+  sloWindow: {
+    test: (v) => typeof v === 'string' && /^[1-9]\d*[mhd]$/.test(v),
+    expected: 'a whole number of minutes, hours or days, such as "30d"',
+  },
   annotationSource: { test: oneOf(ANNOTATION_SOURCES), expected: ANNOTATION_SOURCES.map((a) => a.value).join(', ') },
   variableKind: { test: oneOf(VARIABLE_KINDS), expected: VARIABLE_KINDS.map((k) => k.value).join(', ') },
   variableLabel: { test: (v) => typeof v === 'string', expected: 'a label key' },
