@@ -15,9 +15,17 @@ describe('DataSource', () => {
   it('interpolates selector and monitor ids in applyTemplateVariables', () => {
     const ds = datasource(variables);
     const q = ds.applyTemplateVariables(
-      { refId: 'A', queryType: 'series', metric: 'uptime', selector: 'team=$team,env=$env', monitorIds: ['$monitor'] },
+      {
+        refId: 'A',
+        queryType: 'series',
+        metric: 'uptime',
+        selector: 'team=$team,env=$env',
+        monitorIds: ['$monitor'],
+        legendFormat: '{{name}} ($key)',
+      },
       {}
     );
+    expect(q.legendFormat).toBe('{{name}} (team)');
     expect(q.selector).toBe('env in (prod,stage)');
     expect(q.monitorIds).toEqual(['checkout-api']);
     expect(q.metric).toBe('uptime');

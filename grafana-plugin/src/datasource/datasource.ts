@@ -59,7 +59,7 @@ export class DataSource extends DataSourceWithBackend<VedetteQuery, VedetteOptio
       ...query,
       selector: interpolateSelector(query.selector ?? '', vars, scopedVars),
       monitorIds: interpolateIds(query.monitorIds, vars, scopedVars),
-      legendFormat: query.legendFormat,
+      legendFormat: query.legendFormat ? this.templateSrv.replace(query.legendFormat, scopedVars) : query.legendFormat,
       variableLabel: query.variableLabel ? this.templateSrv.replace(query.variableLabel, scopedVars) : undefined,
     };
   }
