@@ -1,6 +1,7 @@
 // End-to-end tests in real Chromium: builds the harness page (webpack --env harness), serves it
 // on 127.0.0.1, renders the status timeline and SLO panels from frames recorded from a real
-// `vedette serve` and the query editor, asserts they draw (non-empty canvas, expected DOM, no
+// `vedette serve` and the query editor, loads the built dist/ and dist-panels/ modules as
+// Grafana does (AMD, Grafana's modules injected), asserts they draw (non-empty canvas, expected DOM, no
 // thrown error, no console error), saves screenshots to docs/img/grafana/ and measures the
 // status timeline on 500 monitors × 30 days. Debian's `chromium` is installed when missing.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -42,9 +43,11 @@ function serve(dir) {
     const url = path.posix.normalize(new URL(req.url, 'http://x').pathname);
     const [base, rel] = url.startsWith('/public/build/img/icons/')
       ? [icons, url.slice('/public/build/img/icons/'.length)]
-      : [dir, url.slice(1)];
+      : url.startsWith('/plugins/dist')
+        ? [root, url.slice('/plugins/'.length)]
+        : [dir, url.slice(1)];
     const file = path.join(base, rel);
-    if (!file.startsWith(base) || !existsSync(file)) {
+    if (!file.startsWith(base) || !existsSync(file) || (base === root && !/^dist(-panels)?\//.test(rel))) {
       console.error(`harness server: 404 ${req.url}`);
       res.writeHead(404).end();
       return;
@@ -180,6 +183,24 @@ async function main() {
       await page.getByText('metric: expected uptime', { exact: false }).waitFor({ timeout: 5000 });
       await page.getByRole('radio', { name: 'Builder' }).check();
       await page.locator('#panel').screenshot({ path: path.join(shots, 'query-editor.png') });
+      assertNoErrors(errors);
+      await page.close();
+    });
+
+    await check('built plugins load as AMD modules and their panels render', async () => {
+      for (const dir of ['dist', 'dist-panels/vedette-statustimeline-panel', 'dist-panels/vedette-slo-panel']) {
+        if (!existsSync(path.join(root, dir, 'module.js')) || !existsSync(path.join(root, dir, 'module.js.map'))) {
+          throw new Error(`${dir}: module.js and module.js.map missing; run npm run build first`);
+        }
+      }
+      const { page, errors } = await open(browser, base, 'built');
+      const { colours } = await canvasColours(page);
+      if (colours < 4) {
+        throw new Error('status timeline from dist-panels drew nothing');
+      }
+      if ((await page.locator('tbody tr').count()) < 1) {
+        throw new Error('SLO panel from dist-panels rendered no rows');
+      }
       assertNoErrors(errors);
       await page.close();
     });

@@ -2,17 +2,24 @@
 // the frames recorded from a real `vedette serve` (tests/fixtures/vedette.json), and the
 // 500-monitor bench. e2e/run.mjs drives it in Chromium; `?view=` picks what is shown.
 import React from 'react';
+import * as ReactDOM from 'react-dom';
 import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
+import * as rxjs from 'rxjs';
+import * as grafanaData from '@grafana/data';
+import * as grafanaRuntime from '@grafana/runtime';
+import * as grafanaUi from '@grafana/ui';
 import {
   createTheme,
   DataFrame,
   DataFrameJSON,
   dataFrameFromJSON,
   DataSourceInstanceSettings,
+  DataSourcePlugin,
   dateTime,
   EventBusSrv,
   LoadingState,
+  PanelPlugin,
   PanelProps,
   TimeRange,
 } from '@grafana/data';
@@ -141,6 +148,63 @@ function Frame({ children, width, height }: { children: React.ReactNode; width: 
   );
 }
 
+/** The modules Grafana hands to a plugin's AMD `define`, here from the harness bundle. */
+const GRAFANA_MODULES: Record<string, unknown> = {
+  react: React,
+  'react-dom': ReactDOM,
+  rxjs,
+  '@grafana/data': grafanaData,
+  '@grafana/runtime': grafanaRuntime,
+  '@grafana/ui': grafanaUi,
+};
+
+/** Loads a built plugin's module.js the way Grafana does: an AMD module given Grafana's modules. */
+function loadBuiltPlugin(url: string): Promise<{ plugin: unknown }> {
+  return new Promise((resolve, reject) => {
+    const w = window as unknown as { define?: unknown };
+    w.define = (deps: string[], factory: (...args: unknown[]) => { plugin: unknown }) => {
+      const missing = deps.filter((d) => !(d in GRAFANA_MODULES));
+      if (missing.length) {
+        reject(new Error(`${url} needs modules Grafana does not provide: ${missing.join(', ')}`));
+        return;
+      }
+      resolve(factory(...deps.map((d) => GRAFANA_MODULES[d])));
+    };
+    (w.define as { amd?: object }).amd = {};
+    const script = document.createElement('script');
+    script.src = url;
+    script.onerror = () => reject(new Error(`${url}: not found (run npm run build first)`));
+    document.head.appendChild(script);
+  });
+}
+
+/** Mounts the panels from the built dist/ and dist-panels/ modules and checks the data source module. */
+async function mountBuilt(root: ReturnType<typeof createRoot>) {
+  const ds = await loadBuiltPlugin('/plugins/dist/module.js');
+  if (!(ds.plugin instanceof DataSourcePlugin) || !ds.plugin.components.QueryEditor || !ds.plugin.components.ConfigEditor) {
+    throw new Error('dist/module.js: expected a DataSourcePlugin with a query and a config editor');
+  }
+  const timeline = await loadBuiltPlugin('/plugins/dist-panels/vedette-statustimeline-panel/module.js');
+  const slo = await loadBuiltPlugin('/plugins/dist-panels/vedette-slo-panel/module.js');
+  const panels = [timeline.plugin, slo.plugin];
+  if (!panels.every((p) => p instanceof PanelPlugin && p.panel)) {
+    throw new Error('dist-panels: expected PanelPlugins with a panel component');
+  }
+  const [Timeline, Slo] = panels.map((p) => (p as PanelPlugin).panel!) as Array<React.ComponentType<PanelProps<unknown>>>;
+  const fromJson = (list: DataFrameJSON[]) => list.map((f) => dataFrameFromJSON(f));
+  const r = range(recorded.range.from, recorded.range.to);
+  flushSync(() =>
+    root.render(
+      <Frame width={900} height={520}>
+        <div style={{ height: 200 }}>
+          <Timeline {...panelProps<unknown>(DEFAULT_OPTIONS, fromJson([...recorded.series, ...recorded.incidents]), r, 900, 200)} />
+        </div>
+        <Slo {...panelProps<unknown>(DEFAULT_SLO_OPTIONS, fromJson(recorded.slo), r, 900, 300)} />
+      </Frame>
+    )
+  );
+}
+
 function mount() {
   const root = createRoot(document.getElementById('root')!);
   const fromJson = (list: DataFrameJSON[]) => list.map((f) => dataFrameFromJSON(f));
@@ -211,15 +275,21 @@ function mount() {
       window.harness.buckets = days * 24;
       break;
     }
+    case 'built':
+      return mountBuilt(root);
     default:
-      throw new Error(`view: expected statustimeline, slo, editor or bench, got ${view}`);
+      throw new Error(`view: expected statustimeline, slo, editor, bench or built, got ${view}`);
   }
+  return undefined;
 }
 
-try {
-  mount();
-  window.harness.ready = true;
-} catch (e) {
-  window.harness.error = (e as Error).stack ?? String(e);
-  throw e;
-}
+Promise.resolve()
+  .then(mount)
+  .then(
+    () => {
+      window.harness.ready = true;
+    },
+    (e: Error) => {
+      window.harness.error = e.stack ?? String(e);
+    }
+  );
