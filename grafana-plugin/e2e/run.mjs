@@ -205,9 +205,9 @@ async function main() {
       await page.close();
     });
 
-    await check(`bench: status timeline draws 500 monitors × 30 days in < ${BENCH_LIMIT_MS} ms`, async () => {
+    await check(`bench: status timeline draws 500 monitors × 30 days in < ${BENCH_LIMIT_MS} ms (median of 5 page loads)`, async () => {
       const times = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         const { page, errors, state } = await open(browser, base, 'bench', '&rows=500&days=30');
         assertNoErrors(errors);
         times.push(state.renderMs);
@@ -236,12 +236,13 @@ async function main() {
         }
         await page.close();
       }
-      const best = Math.min(...times);
+      const sorted = [...times].sort((a, b) => a - b);
+      const median = sorted[2];
       console.log(
-        `bench: status timeline, 500 rows × 720 hourly buckets (30 days): ${times.map((t) => t.toFixed(0)).join(', ')} ms (best ${best.toFixed(0)} ms)`
+        `bench: status timeline, 500 rows × 720 hourly buckets (30 days), frames to pixels: ${times.map((t) => t.toFixed(0)).join(', ')} ms (median ${median.toFixed(0)} ms, best ${sorted[0].toFixed(0)} ms)`
       );
-      if (Math.max(...times) >= BENCH_LIMIT_MS) {
-        throw new Error(`slowest render ${Math.max(...times).toFixed(0)} ms ≥ ${BENCH_LIMIT_MS} ms`);
+      if (median >= BENCH_LIMIT_MS) {
+        throw new Error(`median render ${median.toFixed(0)} ms ≥ ${BENCH_LIMIT_MS} ms`);
       }
     });
   } finally {
