@@ -1,0 +1,209 @@
+//! The custom resources of group `vedette.dev`, version `v1`, and their CRDs. A resource's `spec`
+//! is the model's document for that kind (the same one a file or the API takes), so its CRD
+//! schema is generated from the model's JSON Schema ([`crate::schema`]) plus CEL rules for what
+//! the model checks across fields.
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, JSONSchemaProps,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, CustomResourceExt};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::schema::{SchemaError, structural};
+
+/// The finalizer the operator puts on what it mirrors into Vedette.
+pub const FINALIZER: &str = "vedette.dev/cleanup";
+/// The value of `managed-by` on the monitors the operator writes.
+pub const MANAGER: &str = "operator";
+/// The model's id pattern: a slug of at most 128 characters.
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,127}$";
+
+/// A Vedette monitor declared in Kubernetes: `spec` is the monitor document, plus an optional
+/// `id` (`<namespace>.<name>` when absent).
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "Monitor",
+    namespaced,
+    status = "MonitorStatus",
+    shortname = "vmon",
+    category = "vedette",
+    doc = "A Vedette monitor: spec is the monitor document Vedette's files and API take.",
+    printcolumn = r#"{"name": "State", "type": "string", "jsonPath": ".status.state"}"#,
+    printcolumn = r#"{"name": "Uptime", "type": "string", "jsonPath": ".status.uptime24h"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct MonitorDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// What the operator reports about a [`Monitor`].
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Synced` and `Degraded`, in the `metav1.Condition` shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The monitor's id in Vedette.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
+    /// `up`, `down`, `degraded`, `pending` or `paused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Since when the monitor is in that state (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// The newest result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_result: Option<LastResult>,
+    /// The id of the open incident, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_incident: Option<String>,
+    /// Uptime over the last 24 hours, e.g. `99.95%`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime24h: Option<String>,
+}
+
+/// A summary of the newest check result.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastResult {
+    /// When the check started (RFC 3339).
+    pub at: String,
+    /// Its verdict: `up`, `degraded` or `down`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Human summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Latency in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+}
+
+/// Every CRD the operator serves, in the order they are written.
+pub fn all() -> Result<Vec<CustomResourceDefinition>, SchemaError> {
+    Ok(vec![monitor()?])
+}
+
+/// The `Monitor` CRD: its `spec` schema is the model's `MonitorSpec` made structural, with `id`
+/// and the model's cross-field rules as CEL.
+pub fn monitor() -> Result<CustomResourceDefinition, SchemaError> {
+    let model =
+        serde_json::to_value(schemars::schema_for!(vedette_model::MonitorSpec)).map_err(|e| {
+            SchemaError::Unsupported {
+                at: "spec".into(),
+                what: e.to_string(),
+            }
+        })?;
+    let mut spec = structural(&model)?;
+    spec["properties"]["id"] = json!({
+        "type": "string",
+        "pattern": ID_PATTERN,
+        "description": "The monitor's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
+    });
+    spec["x-kubernetes-validations"] = json!([
+        {
+            "rule": "(has(self.http) ? 1 : 0) + (has(self.tcp) ? 1 : 0) + (has(self.dns) ? 1 : 0) + (has(self.tls) ? 1 : 0) + (has(self.heartbeat) ? 1 : 0) == 1",
+            "message": "exactly one of http, tcp, dns, tls, heartbeat must be set",
+        },
+        {
+            "rule": "has(self.heartbeat) || !has(self.timeout) || !has(self.interval) || self.timeout.contains('d') || self.interval.contains('d') || duration(self.timeout) <= duration(self.interval)",
+            "message": "timeout must not exceed interval",
+            "fieldPath": ".timeout",
+        },
+        {
+            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+            "message": "id cannot change",
+            "fieldPath": ".id",
+        },
+    ]);
+    with_spec(Monitor::crd(), spec)
+}
+
+/// `crd` with `spec` as the schema of its `spec` and `spec` required.
+fn with_spec(
+    mut crd: CustomResourceDefinition,
+    spec: Value,
+) -> Result<CustomResourceDefinition, SchemaError> {
+    let spec: JSONSchemaProps =
+        serde_json::from_value(spec).map_err(|e| SchemaError::Unsupported {
+            at: "spec".into(),
+            what: e.to_string(),
+        })?;
+    for version in &mut crd.spec.versions {
+        if let Some(root) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            root.properties
+                .get_or_insert_with(Default::default)
+                .insert("spec".into(), spec.clone());
+            root.required = Some(vec!["spec".into()]);
+        }
+    }
+    Ok(crd)
+}
+
+/// Every CRD as one YAML stream, as committed under `k8s-operator/crds/`.
+pub fn yaml(crd: &CustomResourceDefinition) -> Result<String, serde_saphyr::ser::Error> {
+    serde_saphyr::to_string(crd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed CRDs are what the model generates; `VEDETTE_UPDATE_CRDS=1` rewrites them.
+    #[test]
+    fn committed_crds_match_the_model() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
+        let update = std::env::var_os("VEDETTE_UPDATE_CRDS").is_some();
+        for crd in all().unwrap() {
+            let name = crd.metadata.name.clone().unwrap();
+            let path = dir.join(format!("{name}.yaml"));
+            let generated = yaml(&crd).unwrap();
+            if update {
+                std::fs::write(&path, &generated).unwrap();
+                continue;
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == generated,
+                "{} is not what the model generates: run \
+                 VEDETTE_UPDATE_CRDS=1 cargo test -p vedette-operator -- committed_crds and commit it",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn the_monitor_crd_is_structural_with_rules() {
+        let crd = serde_json::to_value(monitor().unwrap()).unwrap();
+        let text = crd.to_string();
+        assert!(!text.contains("$ref"), "a $ref is left");
+        assert!(!text.contains("\"oneOf\"") && !text.contains("\"anyOf\""));
+        let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+        assert_eq!(spec["properties"]["interval"]["default"], "1m");
+        assert_eq!(
+            spec["properties"]["http"]["properties"]["method"]["enum"][0],
+            "GET"
+        );
+        assert!(
+            spec["x-kubernetes-validations"][1]["rule"]
+                .as_str()
+                .unwrap()
+                .contains("duration(self.timeout) <= duration(self.interval)")
+        );
+    }
+}

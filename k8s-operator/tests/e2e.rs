@@ -1,0 +1,286 @@
+//! The operator end to end against a real kube-apiserver (on kine), a real `vedette serve` and
+//! the operator as processes, authenticated with the least-privilege ClusterRole the chart uses.
+//! One cluster serves every case, in order; each step says what it waits for when it times out.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Cluster, Operator, Target, Vedette, wait_for};
+use vedette_client::Precondition;
+
+/// Lease duration the operators run with here.
+const LEASE: Duration = Duration::from_secs(4);
+
+fn monitor_yaml(name: &str, url: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: vedette.dev/v1\nkind: Monitor\nmetadata:\n  name: {name}\n  namespace: default\n\
+         spec:\n  http:\n    url: {url}\n  interval: 1s\n  timeout: 1s\n{extra}"
+    )
+}
+
+fn condition(monitor: &Value, type_: &str) -> Option<String> {
+    monitor["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .and_then(|c| c["status"].as_str().map(str::to_owned))
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+fn vedette_monitor(vedette: &Vedette, id: &str) -> Option<vedette_client::Monitor> {
+    block_on(vedette.client().monitors().find(id)).expect("vedette get")
+}
+
+#[test]
+fn operator_against_a_real_api_server() {
+    let cluster = Cluster::start();
+    let vedette = Vedette::start();
+    let target = Target::start();
+    let args = [
+        "--lease-seconds",
+        "4",
+        "--resync-seconds",
+        "1",
+        "--log-format",
+        "text",
+    ];
+    let mut first = Operator::start(&cluster, &vedette, "operator-a", &args);
+    wait_for(Duration::from_secs(30), "operator-a to lead", || {
+        (first.metric("vedette_operator_leader")? == 1.0).then_some(())
+    });
+    let second = Operator::start(&cluster, &vedette, "operator-b", &args);
+    wait_for(
+        Duration::from_secs(30),
+        "operator-b to serve metrics",
+        || second.metric("vedette_operator_leader"),
+    );
+
+    // The operator's role is enough (every case below runs under it) and not more.
+    for (verb, resource) in [
+        ("list", "secrets"),
+        ("delete", "monitors.vedette.dev"),
+        ("create", "monitors.vedette.dev"),
+        ("update", "monitors.vedette.dev/status"),
+        ("delete", "leases.coordination.k8s.io"),
+        ("list", "pods"),
+    ] {
+        assert!(
+            !cluster.operator_can(verb, resource),
+            "the operator may {verb} {resource}: its role grants more than it needs"
+        );
+    }
+    assert!(cluster.operator_can("watch", "monitors.vedette.dev"));
+
+    // Apply → Ready, with the state Vedette reports.
+    let applied = Instant::now();
+    let out = cluster.apply(&monitor_yaml("web", &target.url, ""));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ready = wait_for(Duration::from_secs(30), "Monitor web to be Ready", || {
+        let m = cluster.get("monitor", "default", "web")?;
+        (condition(&m, "Ready").as_deref() == Some("True")).then_some(m)
+    });
+    let took = applied.elapsed();
+    println!("apply → Ready with state: {took:?}");
+    assert!(took < Duration::from_secs(15), "Ready took {took:?}");
+    assert_eq!(ready["status"]["state"], "up", "{ready:#}");
+    assert_eq!(ready["status"]["monitorId"], "default.web");
+    assert_eq!(ready["status"]["observedGeneration"], 1);
+    assert_eq!(condition(&ready, "Synced").as_deref(), Some("True"));
+    assert_eq!(condition(&ready, "Degraded").as_deref(), Some("False"));
+    assert!(ready["status"]["lastResult"]["at"].is_string(), "{ready:#}");
+    assert_eq!(
+        ready["metadata"]["finalizers"][0], "vedette.dev/cleanup",
+        "{ready:#}"
+    );
+    let stored = vedette_monitor(&vedette, "default.web").expect("monitor in vedette");
+    assert_eq!(stored.labels["managed-by"], "operator");
+    assert_eq!(stored.labels["k8s.vedette.dev/namespace"], "default");
+    let printed = cluster.ok(&["get", "monitors", "-n", "default"]);
+    assert!(
+        printed.contains("STATE") && printed.contains("UPTIME") && printed.contains("up"),
+        "{printed}"
+    );
+
+    // Edit → updated in Vedette.
+    let out = cluster.apply(&monitor_yaml(
+        "web",
+        &target.url,
+        "  assertions:\n  - status == 200\n  interval: 2s\n",
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(Duration::from_secs(20), "the edit to reach Vedette", || {
+        let m = vedette_monitor(&vedette, "default.web")?;
+        (m.spec.assertions == ["status == 200"] && m.spec.interval.to_string() == "2s")
+            .then_some(())
+    });
+    wait_for(Duration::from_secs(20), "observedGeneration 2", || {
+        let m = cluster.get("monitor", "default", "web")?;
+        (m["status"]["observedGeneration"] == 2).then_some(())
+    });
+
+    // Invalid specs are refused by the CRD's schema and CEL rules at `kubectl apply`.
+    for (extra, expected) in [
+        (
+            "  interval: 2s\n  timeout: 5s\n",
+            "timeout must not exceed interval",
+        ),
+        (
+            "  tcp:\n    host: 127.0.0.1\n    port: 1\n",
+            "exactly one of http, tcp, dns, tls, heartbeat",
+        ),
+        ("  retries: -1\n", "spec.retries"),
+        ("  interval: soon\n", "spec.interval"),
+    ] {
+        let yaml = monitor_yaml("bad", &target.url, "")
+            .replace("  interval: 1s\n  timeout: 1s\n", "")
+            + extra;
+        let out = cluster.apply(&yaml);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "accepted {extra:?}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+    let out = cluster
+        .apply(&monitor_yaml("bad", &target.url, "").replace("url:", "method: FETCH\n    url:"));
+    assert!(!out.status.success(), "accepted method FETCH");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("spec.http.method"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(cluster.get("monitor", "default", "bad").is_none());
+
+    // Deleted in Vedette behind the operator's back → recreated, with an Event.
+    let before = vedette_monitor(&vedette, "default.web").expect("monitor");
+    block_on(
+        vedette
+            .client()
+            .monitors()
+            .delete("default.web", Precondition::Version(before.version)),
+    )
+    .expect("delete in vedette");
+    wait_for(
+        Duration::from_secs(20),
+        "the monitor to be recreated",
+        || vedette_monitor(&vedette, "default.web"),
+    );
+    let events = wait_for(Duration::from_secs(20), "a MonitorRecreated event", || {
+        let events = cluster.events("default", "MonitorRecreated");
+        (!events.is_empty()).then_some(events)
+    });
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("default.web")),
+        "{events:#?}"
+    );
+
+    // Changed in Vedette behind the operator's back → restored, with an Event.
+    let current = vedette_monitor(&vedette, "default.web").expect("monitor");
+    let patch = serde_json::json!({"spec": {"retries": 3}});
+    block_on(vedette.client().monitors().patch(
+        "default.web",
+        &patch,
+        Precondition::Version(current.version),
+    ))
+    .expect("patch in vedette");
+    wait_for(Duration::from_secs(20), "the change to be undone", || {
+        let m = vedette_monitor(&vedette, "default.web")?;
+        (m.spec.retries == 0 && m.version > current.version + 1).then_some(())
+    });
+    wait_for(Duration::from_secs(20), "a DriftCorrected event", || {
+        (!cluster.events("default", "DriftCorrected").is_empty()).then_some(())
+    });
+
+    // Another writer's monitor is not taken over.
+    block_on(vedette.client().monitors().put(
+        "default.taken",
+        &Default::default(),
+        &vedette_model::MonitorSpec::http(target.url.clone()),
+        Precondition::Absent,
+    ))
+    .expect("create a foreign monitor");
+    let out = cluster.apply(&monitor_yaml("taken", &target.url, ""));
+    assert!(out.status.success());
+    let refused = wait_for(
+        Duration::from_secs(20),
+        "Synced=False on a foreign monitor",
+        || {
+            let m = cluster.get("monitor", "default", "taken")?;
+            (condition(&m, "Synced").as_deref() == Some("False")).then_some(m)
+        },
+    );
+    assert!(
+        refused["status"]["conditions"]
+            .to_string()
+            .contains("Conflict"),
+        "{refused:#}"
+    );
+    cluster.ok(&[
+        "delete",
+        "monitor",
+        "-n",
+        "default",
+        "taken",
+        "--timeout=30s",
+    ]);
+    assert!(
+        vedette_monitor(&vedette, "default.taken").is_some(),
+        "deleting the resource removed a monitor the operator does not own"
+    );
+
+    // Delete the resource → the monitor is gone and the finalizer removed (the object is gone).
+    cluster.ok(&["delete", "monitor", "-n", "default", "web", "--timeout=30s"]);
+    assert!(cluster.get("monitor", "default", "web").is_none());
+    assert!(vedette_monitor(&vedette, "default.web").is_none());
+
+    // Leader election: kill the leader without letting it release the lease; the other takes
+    // over within one lease duration (plus one retry period to notice) and reconciles.
+    first.process.child.kill().expect("kill operator-a");
+    let killed = Instant::now();
+    wait_for(LEASE * 3, "operator-b to take over", || {
+        (second.metric("vedette_operator_leader")? == 1.0).then_some(())
+    });
+    let took = killed.elapsed();
+    println!("leader killed → other operator leads: {took:?}");
+    assert!(
+        took <= LEASE + LEASE / 3 + Duration::from_secs(1),
+        "takeover took {took:?}"
+    );
+    let out = cluster.apply(&monitor_yaml("after-failover", &target.url, ""));
+    assert!(out.status.success());
+    wait_for(Duration::from_secs(30), "Ready after failover", || {
+        let m = cluster.get("monitor", "default", "after-failover")?;
+        (condition(&m, "Ready").as_deref() == Some("True")).then_some(())
+    });
+
+    // SIGTERM: graceful stop, lease released.
+    let mut second = second;
+    let status = second.process.terminate(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "operator-b did not stop cleanly: {status:?}\n{}",
+        support::tail(&second.process.output())
+    );
+    let lease = cluster
+        .get("lease", "vedette", "vedette-operator")
+        .expect("lease");
+    assert!(lease["spec"]["holderIdentity"].is_null(), "{lease:#}");
+    let _ = first.process.running();
+}
