@@ -122,15 +122,11 @@ fn convert(
     {
         out.insert("maxLength".into(), MAX_DURATION_LEN.into());
     }
-    if out.get("type").and_then(Value::as_str) == Some("integer")
-        && out
-            .get("minimum")
-            .and_then(Value::as_u64)
-            .is_some_and(|m| m == 0)
+    if object.get("format").and_then(Value::as_str) == Some("uint32")
         && out.get("maximum").is_none()
     {
-        // Unsigned fields: the largest integer a CRD can hold keeps CEL cost estimates finite.
-        out.insert("maximum".into(), i64::MAX.into());
+        // The bound schemars' `uint32` format carried, which Kubernetes does not know.
+        out.insert("maximum".into(), u32::MAX.into());
     }
     Ok(Value::Object(out))
 }
@@ -280,7 +276,7 @@ mod tests {
         );
         assert_eq!(
             out["properties"]["u"],
-            json!({"type": "integer", "minimum": 0, "maximum": i64::MAX})
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
         );
         assert_eq!(
             out["properties"]["t"]["x-kubernetes-validations"][0]["rule"],
