@@ -127,15 +127,17 @@ impl Context {
     }
 }
 
-/// Runs the controller until `shutdown` resolves; `wake` carries resources to reconcile because
-/// Vedette reported about their monitors.
+/// Runs the controller until `shutdown` resolves, at most `concurrency` reconciles at once;
+/// `wake` carries resources to reconcile because Vedette reported about their monitors.
 pub async fn run(
     context: Arc<Context>,
     wake: UnboundedReceiver<ObjectRef<Monitor>>,
+    concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let monitors: Api<Monitor> = Api::all(context.kube.clone());
     Controller::new(monitors, watcher::Config::default().any_semantic())
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .reconcile_on(wake)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)

@@ -30,6 +30,7 @@ pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,127}$";
     kind = "Monitor",
     namespaced,
     status = "MonitorStatus",
+    derive = "PartialEq",
     shortname = "vmon",
     category = "vedette",
     doc = "A Vedette monitor: spec is the monitor document Vedette's files and API take.",

@@ -3,6 +3,7 @@
 
 mod controller;
 mod crd;
+mod discovery;
 mod follow;
 mod http;
 mod leader;
@@ -73,6 +74,9 @@ struct RunArgs {
     /// Seconds between resyncs that notice monitors deleted or changed in Vedette.
     #[arg(long, default_value_t = 60)]
     resync_seconds: u64,
+    /// Most resources reconciled at once (bounds the load on Vedette and the API server).
+    #[arg(long, default_value_t = 16)]
+    concurrency: u16,
     /// Log line format.
     #[arg(long, value_enum, default_value = "json")]
     log_format: LogFormat,
@@ -193,6 +197,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             instance: Some(identity.clone()),
         },
     );
+    let discovery = Arc::new(discovery::Discovery {
+        kube: kube.clone(),
+        metrics: metrics.clone(),
+    });
+    let http_routes = discovery::http_route_resource(&kube).await;
     let context = Arc::new(Context::new(
         kube,
         vedette,
@@ -202,14 +211,34 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     ));
 
     let (stop, stopped) = futures::channel::oneshot::channel::<()>();
-    let controller = tokio::spawn(controller::run(context, woken, stopped.map(|_| ())));
+    let stopped = stopped.map(|_| ()).shared();
+    let mut discoverers = vec![tokio::spawn(discovery::ingresses(
+        discovery.clone(),
+        stopped.clone(),
+    ))];
+    match http_routes {
+        Some(resource) => discoverers.push(tokio::spawn(discovery::http_routes(
+            discovery,
+            resource,
+            stopped.clone(),
+        ))),
+        None => tracing::info!("the cluster serves no Gateway API HTTPRoute: not watching them"),
+    }
+    let controller = tokio::spawn(controller::run(
+        context,
+        woken,
+        args.concurrency.max(1),
+        stopped,
+    ));
     let lost = tokio::select! {
         () = elector.hold() => true,
         _ = terminate.recv() => false,
     };
     let _ = stop.send(());
-    if let Err(e) = controller.await {
-        tracing::error!(error = %e, "controller task failed");
+    for task in std::iter::once(controller).chain(discoverers) {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "controller task failed");
+        }
     }
     for follower in followers {
         follower.abort();

@@ -67,8 +67,9 @@ fn operator_against_a_real_api_server() {
     // The operator's role is enough (every case below runs under it) and not more.
     for (verb, resource) in [
         ("list", "secrets"),
-        ("delete", "monitors.vedette.dev"),
-        ("create", "monitors.vedette.dev"),
+        ("update", "monitors.vedette.dev"),
+        ("create", "ingresses.networking.k8s.io"),
+        ("patch", "httproutes.gateway.networking.k8s.io"),
         ("update", "monitors.vedette.dev/status"),
         ("delete", "leases.coordination.k8s.io"),
         ("list", "pods"),
@@ -249,6 +250,92 @@ fn operator_against_a_real_api_server() {
     cluster.ok(&["delete", "monitor", "-n", "default", "web", "--timeout=30s"]);
     assert!(cluster.get("monitor", "default", "web").is_none());
     assert!(vedette_monitor(&vedette, "default.web").is_none());
+
+    // Discovery: an annotated Ingress and HTTPRoute get an owned Monitor; without the
+    // annotation it goes.
+    let ingress = r#"
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  namespace: default
+  annotations:
+    vedette.dev/monitor: "true"
+    vedette.dev/path: /health
+    vedette.dev/interval: 5s
+spec:
+  rules:
+  - host: shop.example.invalid
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: shop
+            port:
+              number: 80
+"#;
+    let out = cluster.apply(ingress);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let owned = wait_for(Duration::from_secs(20), "the Ingress's Monitor", || {
+        cluster.get("monitor", "default", "ingress-shop")
+    });
+    let ingress_uid =
+        cluster.get("ingress", "default", "shop").expect("ingress")["metadata"]["uid"].clone();
+    assert_eq!(owned["metadata"]["ownerReferences"][0]["kind"], "Ingress");
+    assert_eq!(owned["metadata"]["ownerReferences"][0]["uid"], ingress_uid);
+    assert_eq!(
+        owned["spec"]["http"]["url"],
+        "http://shop.example.invalid/health"
+    );
+    wait_for(
+        Duration::from_secs(20),
+        "the Ingress's monitor in Vedette",
+        || {
+            let m = vedette_monitor(&vedette, "default.ingress-shop")?;
+            (m.spec.interval.to_string() == "5s").then_some(())
+        },
+    );
+    let route = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: api
+  namespace: default
+  annotations:
+    vedette.dev/monitor: "true"
+spec:
+  hostnames:
+  - api.example.invalid
+"#;
+    assert!(cluster.apply(route).status.success());
+    let owned = wait_for(Duration::from_secs(20), "the HTTPRoute's Monitor", || {
+        cluster.get("monitor", "default", "httproute-api")
+    });
+    assert_eq!(owned["metadata"]["ownerReferences"][0]["kind"], "HTTPRoute");
+    assert_eq!(owned["spec"]["http"]["url"], "https://api.example.invalid/");
+    cluster.ok(&[
+        "annotate",
+        "ingress",
+        "-n",
+        "default",
+        "shop",
+        "vedette.dev/monitor-",
+    ]);
+    wait_for(
+        Duration::from_secs(30),
+        "the Ingress's Monitor and monitor to go",
+        || {
+            (cluster.get("monitor", "default", "ingress-shop").is_none()
+                && vedette_monitor(&vedette, "default.ingress-shop").is_none())
+            .then_some(())
+        },
+    );
 
     // Leader election: kill the leader without letting it release the lease; the other takes
     // over within one lease duration (plus one retry period to notice) and reconciles.

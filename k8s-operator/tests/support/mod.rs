@@ -195,7 +195,7 @@ impl Cluster {
             Command::new(tools.join("kine"))
                 .arg(format!("--listen-address=tcp://127.0.0.1:{etcd_port}"))
                 .arg("--metrics-bind-address=0")
-                .arg(format!("--endpoint=sqlite://{}/kine.db", path.display()))
+                // Kine's own SQLite settings (WAL, busy timeout), its file under `path`.
                 .current_dir(path),
             path,
         );
@@ -273,7 +273,9 @@ impl Cluster {
         let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
         let rbac = Path::new(env!("CARGO_MANIFEST_DIR")).join("rbac/clusterrole.yaml");
         cluster.ok(&["create", "namespace", "vedette"]);
+        let http_route = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/httproute-crd.yaml");
         cluster.ok(&["apply", "-f", crds.to_str().unwrap()]);
+        cluster.ok(&["apply", "-f", http_route.to_str().unwrap()]);
         cluster.ok(&["apply", "-f", rbac.to_str().unwrap()]);
         cluster.ok(&[
             "create",
@@ -287,6 +289,7 @@ impl Cluster {
             "--for=condition=Established",
             "--timeout=60s",
             "crd/monitors.vedette.dev",
+            "crd/httproutes.gateway.networking.k8s.io",
         ]);
         cluster
     }
