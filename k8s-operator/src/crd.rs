@@ -91,9 +91,84 @@ pub struct LastResult {
     pub latency_ms: Option<f64>,
 }
 
+/// A Vedette maintenance window declared in Kubernetes: `spec` is the maintenance document,
+/// plus an optional `id` (`<namespace>.<name>` when absent).
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "MaintenanceWindow",
+    namespaced,
+    status = "MaintenanceWindowStatus",
+    shortname = "vmw",
+    category = "vedette",
+    doc = "A Vedette maintenance window: spec is the maintenance document Vedette's files and API take.",
+    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct MaintenanceDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// What the operator reports about a [`MaintenanceWindow`].
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceWindowStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Synced`, in the `metav1.Condition` shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The window's id in Vedette.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_id: Option<String>,
+}
+
 /// Every CRD the operator serves, in the order they are written.
 pub fn all() -> Result<Vec<CustomResourceDefinition>, SchemaError> {
-    Ok(vec![monitor()?])
+    Ok(vec![monitor()?, maintenance_window()?])
+}
+
+/// The `MaintenanceWindow` CRD: its `spec` schema is the model's `MaintenanceSpec` made
+/// structural, with `id` and the schedule forms as CEL.
+pub fn maintenance_window() -> Result<CustomResourceDefinition, SchemaError> {
+    let model = serde_json::to_value(schemars::schema_for!(
+        vedette_model::maintenance::MaintenanceSpec
+    ))
+    .map_err(|e| SchemaError::Unsupported {
+        at: "spec".into(),
+        what: e.to_string(),
+    })?;
+    let mut spec = structural(&model)?;
+    spec["properties"]["id"] = json!({
+        "type": "string",
+        "pattern": ID_PATTERN,
+        "description": "The window's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
+    });
+    spec["x-kubernetes-validations"] = json!([
+        {
+            "rule": "(has(self.start) && has(self.end) && !has(self.cron) && !has(self.rrule)) || (has(self.cron) && has(self.duration) && !has(self.rrule) && !has(self.end)) || (has(self.rrule) && has(self.start) && has(self.duration) && !has(self.cron) && !has(self.end))",
+            "message": "set a one-off window (start and end) or a recurring one (cron and duration, or rrule, start and duration)",
+        },
+        {
+            "rule": "!has(self.start) || !has(self.end) || self.end > self.start",
+            "message": "end must be after start",
+            "fieldPath": ".end",
+        },
+        {
+            "rule": "(has(self.monitors) && size(self.monitors) > 0) || has(self.selector)",
+            "message": "at least one of monitors or selector must be set",
+        },
+        {
+            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+            "message": "id cannot change",
+            "fieldPath": ".id",
+        },
+    ]);
+    with_spec(MaintenanceWindow::crd(), spec)
 }
 
 /// The `Monitor` CRD: its `spec` schema is the model's `MonitorSpec` made structural, with `id`

@@ -7,6 +7,7 @@ mod discovery;
 mod follow;
 mod http;
 mod leader;
+mod maintenance;
 mod metrics;
 mod schema;
 mod status;
@@ -212,18 +213,22 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let (stop, stopped) = futures::channel::oneshot::channel::<()>();
     let stopped = stopped.map(|_| ()).shared();
-    let mut discoverers = vec![tokio::spawn(discovery::ingresses(
+    let mut tasks = vec![tokio::spawn(discovery::ingresses(
         discovery.clone(),
         stopped.clone(),
     ))];
     match http_routes {
-        Some(resource) => discoverers.push(tokio::spawn(discovery::http_routes(
+        Some(resource) => tasks.push(tokio::spawn(discovery::http_routes(
             discovery,
             resource,
             stopped.clone(),
         ))),
         None => tracing::info!("the cluster serves no Gateway API HTTPRoute: not watching them"),
     }
+    tasks.push(tokio::spawn(maintenance::run(
+        context.clone(),
+        stopped.clone(),
+    )));
     let controller = tokio::spawn(controller::run(
         context,
         woken,
@@ -235,7 +240,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         _ = terminate.recv() => false,
     };
     let _ = stop.send(());
-    for task in std::iter::once(controller).chain(discoverers) {
+    for task in std::iter::once(controller).chain(tasks) {
         if let Err(e) = task.await {
             tracing::error!(error = %e, "controller task failed");
         }

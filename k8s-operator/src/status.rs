@@ -101,7 +101,7 @@ fn degraded_condition(state: Option<&str>) -> (bool, &'static str, String) {
 }
 
 /// A condition, keeping the previous `lastTransitionTime` when its status did not change.
-fn condition(
+pub fn condition(
     type_: &str,
     (value, reason, message): (bool, &str, String),
     generation: Option<i64>,

@@ -251,6 +251,63 @@ fn operator_against_a_real_api_server() {
     assert!(cluster.get("monitor", "default", "web").is_none());
     assert!(vedette_monitor(&vedette, "default.web").is_none());
 
+    // A MaintenanceWindow → a window in Vedette; a bad schedule is refused at apply; delete → gone.
+    let window = r#"
+apiVersion: vedette.dev/v1
+kind: MaintenanceWindow
+metadata:
+  name: upgrade
+  namespace: default
+spec:
+  start: "2030-01-01T02:00:00Z"
+  end: "2030-01-01T04:00:00Z"
+  selector: team=shop
+"#;
+    let out = cluster.apply(window);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(Duration::from_secs(20), "the window in Vedette", || {
+        block_on(vedette.client().maintenance().find("default.upgrade")).expect("vedette get")
+    });
+    let synced = wait_for(Duration::from_secs(20), "the window Synced", || {
+        let w = cluster.get("maintenancewindow", "default", "upgrade")?;
+        (condition(&w, "Synced").as_deref() == Some("True")).then_some(w)
+    });
+    assert_eq!(synced["status"]["windowId"], "default.upgrade");
+    for (bad, expected) in [
+        (
+            window.replace("  end: \"2030-01-01T04:00:00Z\"\n", ""),
+            "set a one-off window",
+        ),
+        (
+            window.replace("04:00:00Z", "01:00:00Z"),
+            "end must be after start",
+        ),
+    ] {
+        let out = cluster.apply(&bad.replace("upgrade", "bad-window"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(expected),
+            "{stderr}"
+        );
+    }
+    cluster.ok(&[
+        "delete",
+        "maintenancewindow",
+        "-n",
+        "default",
+        "upgrade",
+        "--timeout=30s",
+    ]);
+    assert!(
+        block_on(vedette.client().maintenance().find("default.upgrade"))
+            .expect("vedette get")
+            .is_none()
+    );
+
     // Discovery: an annotated Ingress and HTTPRoute get an owned Monitor; without the
     // annotation it goes.
     let ingress = r#"

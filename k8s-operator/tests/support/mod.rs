@@ -289,6 +289,7 @@ impl Cluster {
             "--for=condition=Established",
             "--timeout=60s",
             "crd/monitors.vedette.dev",
+            "crd/maintenancewindows.vedette.dev",
             "crd/httproutes.gateway.networking.k8s.io",
         ]);
         cluster
