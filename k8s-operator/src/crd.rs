@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::schema::{SchemaError, structural};
+use crate::schema::{SchemaError, structural, structural_in};
 
 /// The finalizer the operator puts on what it mirrors into Vedette.
 pub const FINALIZER: &str = "vedette.dev/cleanup";
@@ -127,9 +127,99 @@ pub struct MaintenanceWindowStatus {
     pub window_id: Option<String>,
 }
 
+/// A Vedette webhook endpoint declared in Kubernetes: `spec` is the webhook document without
+/// its signing secrets, which come from a Secret (`secretRef`), never inline.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "WebhookEndpoint",
+    namespaced,
+    status = "WebhookEndpointStatus",
+    shortname = "vwh",
+    category = "vedette",
+    doc = "A Vedette webhook endpoint: spec is the webhook document, its signing secret from a Secret.",
+    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct WebhookDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// What the operator reports about a [`WebhookEndpoint`].
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpointStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Synced`, in the `metav1.Condition` shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The endpoint's id in Vedette.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<String>,
+    /// A digest of the signing secret last written (not the secret): a new one means rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_digest: Option<String>,
+}
+
+/// The OpenAPI document, whose schemas schemars derived from the types the server reads.
+const OPENAPI: &str = include_str!("../../api/openapi.json");
+
+/// The `WebhookEndpoint` CRD: its `spec` schema is the model's `EndpointSpec` (from the OpenAPI
+/// document) made structural, without inline `secrets`, with `secretRef` and `id`.
+pub fn webhook_endpoint() -> Result<CustomResourceDefinition, SchemaError> {
+    let unsupported = |what: String| SchemaError::Unsupported {
+        at: "spec".into(),
+        what,
+    };
+    let document: Value = serde_json::from_str(OPENAPI).map_err(|e| unsupported(e.to_string()))?;
+    let defs = document["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .ok_or_else(|| unsupported("the OpenAPI document has no schemas".into()))?;
+    let mut spec = structural_in(&defs["EndpointSpec"], &defs)?;
+    let properties = spec["properties"]
+        .as_object_mut()
+        .ok_or_else(|| unsupported("EndpointSpec has no properties".into()))?;
+    properties.remove("secrets");
+    properties.insert(
+        "secretRef".into(),
+        json!({
+            "type": "object",
+            "description": "The Secret (in the resource's namespace) holding the signing secret (`whsec_...` or `whsk_...`); changing it rotates the endpoint's secret.",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "description": "The Secret's name."},
+                "key": {"type": "string", "default": "secret", "description": "The key in the Secret."},
+            },
+        }),
+    );
+    properties.insert(
+        "id".into(),
+        json!({
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": "The endpoint's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
+        }),
+    );
+    spec["required"] = json!(["secretRef"]);
+    spec["x-kubernetes-validations"] = json!([
+        {
+            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+            "message": "id cannot change",
+            "fieldPath": ".id",
+        },
+    ]);
+    with_spec(WebhookEndpoint::crd(), spec)
+}
+
 /// Every CRD the operator serves, in the order they are written.
 pub fn all() -> Result<Vec<CustomResourceDefinition>, SchemaError> {
-    Ok(vec![monitor()?, maintenance_window()?])
+    Ok(vec![monitor()?, maintenance_window()?, webhook_endpoint()?])
 }
 
 /// The `MaintenanceWindow` CRD: its `spec` schema is the model's `MaintenanceSpec` made

@@ -12,6 +12,7 @@ mod metrics;
 mod schema;
 mod status;
 mod telemetry;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -229,6 +230,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         context.clone(),
         stopped.clone(),
     )));
+    tasks.push(tokio::spawn(webhook::run(context.clone(), stopped.clone())));
     let controller = tokio::spawn(controller::run(
         context,
         woken,

@@ -41,6 +41,12 @@ pub fn structural(root: &Value) -> Result<Value, SchemaError> {
     convert(root, &defs, "spec", 0)
 }
 
+/// The structural form of `schema`, whose `$ref`s name entries of `defs` (an OpenAPI
+/// document's `components.schemas`).
+pub fn structural_in(schema: &Value, defs: &Map<String, Value>) -> Result<Value, SchemaError> {
+    convert(schema, defs, "spec", 0)
+}
+
 /// Deepest nesting of `$ref`s followed: the model's specs are far shallower; a cycle stops here.
 const MAX_DEPTH: usize = 32;
 
@@ -128,6 +134,13 @@ fn convert(
         // The bound schemars' `uint32` format carried, which Kubernetes does not know.
         out.insert("maximum".into(), u32::MAX.into());
     }
+    if !out.contains_key("type") && !out.contains_key("x-kubernetes-preserve-unknown-fields") {
+        // Any JSON value (e.g. an integration's parameters, checked against the catalog).
+        out.insert(
+            "x-kubernetes-preserve-unknown-fields".into(),
+            Value::Bool(true),
+        );
+    }
     Ok(Value::Object(out))
 }
 
@@ -168,13 +181,68 @@ fn alternatives(
         out.insert("type".into(), "string".into());
         out.insert("enum".into(), Value::Array(values));
         out
-    } else {
+    } else if let Some(tag) = internal_tag(&rest) {
+        internally_tagged(&rest, &tag, defs, at, depth)?
+    } else if rest.iter().all(|v| v.get("type") == Some(&json!("object"))) {
         tagged_union(&rest, defs, at, depth)?
+    } else {
+        // Alternatives of different types (`"text" | {secret: ...}`): the one place where
+        // Kubernetes must keep what it cannot describe; Vedette validates it.
+        let mut out = Map::new();
+        out.insert(
+            "x-kubernetes-preserve-unknown-fields".into(),
+            Value::Bool(true),
+        );
+        out
     };
     if nullable {
         out.insert("nullable".into(), Value::Bool(true));
     }
     Ok(Value::Object(out))
+}
+
+/// The property every alternative fixes with a `const` (serde's internally tagged enums).
+fn internal_tag(variants: &[&Value]) -> Option<String> {
+    let first = variants.first()?.get("properties")?.as_object()?;
+    first
+        .iter()
+        .filter(|(_, schema)| schema.get("const").is_some())
+        .map(|(name, _)| name.clone())
+        .find(|name| {
+            variants
+                .iter()
+                .all(|v| v["properties"][name.as_str()].get("const").is_some())
+        })
+}
+
+/// An internally tagged enum as one object: every variant's properties, the tag an `enum` of
+/// the variants' names and required; Vedette checks which properties go with which tag.
+fn internally_tagged(
+    variants: &[&Value],
+    tag: &str,
+    defs: &Map<String, Value>,
+    at: &str,
+    depth: usize,
+) -> Result<Map<String, Value>, SchemaError> {
+    let mut properties = Map::new();
+    let mut names = Vec::new();
+    for variant in variants {
+        names.push(variant["properties"][tag]["const"].clone());
+        let converted = as_map(convert(variant, defs, at, depth + 1)?);
+        if let Some(keys) = converted.get("properties").and_then(Value::as_object) {
+            for (key, schema) in keys {
+                properties
+                    .entry(key.clone())
+                    .or_insert_with(|| schema.clone());
+            }
+        }
+    }
+    properties.insert(tag.to_owned(), json!({"type": "string", "enum": names}));
+    let mut out = Map::new();
+    out.insert("type".into(), "object".into());
+    out.insert("required".into(), json!([tag]));
+    out.insert("properties".into(), Value::Object(properties));
+    Ok(out)
 }
 
 /// An externally tagged enum as one object: every variant's key as an optional property, and a

@@ -66,7 +66,7 @@ fn operator_against_a_real_api_server() {
 
     // The operator's role is enough (every case below runs under it) and not more.
     for (verb, resource) in [
-        ("list", "secrets"),
+        ("create", "secrets"),
         ("update", "monitors.vedette.dev"),
         ("create", "ingresses.networking.k8s.io"),
         ("patch", "httproutes.gateway.networking.k8s.io"),
@@ -306,6 +306,110 @@ spec:
         block_on(vedette.client().maintenance().find("default.upgrade"))
             .expect("vedette get")
             .is_none()
+    );
+
+    // A WebhookEndpoint takes its signing secret from a Secret (never inline) and rotates it
+    // when the Secret changes.
+    let signing = |key: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hook-signing\n  namespace: default\n\
+             stringData:\n  secret: whsec_{key}\n"
+        )
+    };
+    let out = cluster.apply(&signing("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hook = format!(
+        r#"
+apiVersion: vedette.dev/v1
+kind: WebhookEndpoint
+metadata:
+  name: hook
+  namespace: default
+spec:
+  url: {}
+  event_types: ["monitor.*"]
+  secretRef:
+    name: hook-signing
+"#,
+        target.url
+    );
+    let out = cluster.apply(&hook);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first_digest = wait_for(
+        Duration::from_secs(20),
+        "the WebhookEndpoint Synced",
+        || {
+            let w = cluster.get("webhookendpoint", "default", "hook")?;
+            (condition(&w, "Synced").as_deref() == Some("True"))
+                .then(|| w["status"]["secretDigest"].as_str().map(str::to_owned))
+                .flatten()
+        },
+    );
+    let written = block_on(
+        vedette
+            .client()
+            .resources::<vedette_client::Webhook>()
+            .get("default.hook"),
+    )
+    .expect("webhook in vedette");
+    assert_eq!(written.labels["managed-by"], "operator");
+    assert!(
+        !written.spec.to_string().contains("whsec_"),
+        "the API showed the secret"
+    );
+    let inline = hook.replace(
+        "  secretRef:\n    name: hook-signing\n",
+        "  secrets:\n  - secret: whsec_abc\n",
+    );
+    let out = cluster.apply(&inline.replace("name: hook\n", "name: inline\n"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("unknown field \"spec.secrets\""),
+        "{stderr}"
+    );
+    let out = cluster.apply(&signing("b3RoZXJrZXlvdGhlcmtleW90aGVya2V5b3RoZXJrZXk="));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(Duration::from_secs(20), "the secret to rotate", || {
+        let w = cluster.get("webhookendpoint", "default", "hook")?;
+        let digest = w["status"]["secretDigest"].as_str()?;
+        let now = block_on(
+            vedette
+                .client()
+                .resources::<vedette_client::Webhook>()
+                .get("default.hook"),
+        )
+        .ok()?;
+        (digest != first_digest && now.version > written.version).then_some(())
+    });
+    cluster.ok(&[
+        "delete",
+        "webhookendpoint",
+        "-n",
+        "default",
+        "hook",
+        "--timeout=30s",
+    ]);
+    assert!(
+        block_on(
+            vedette
+                .client()
+                .resources::<vedette_client::Webhook>()
+                .find("default.hook")
+        )
+        .expect("vedette get")
+        .is_none()
     );
 
     // Discovery: an annotated Ingress and HTTPRoute get an owned Monitor; without the

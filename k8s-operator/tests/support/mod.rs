@@ -290,6 +290,7 @@ impl Cluster {
             "--timeout=60s",
             "crd/monitors.vedette.dev",
             "crd/maintenancewindows.vedette.dev",
+            "crd/webhookendpoints.vedette.dev",
             "crd/httproutes.gateway.networking.k8s.io",
         ]);
         cluster
@@ -435,6 +436,8 @@ impl Vedette {
                 ])
                 .arg(&data)
                 .env("VEDETTE_BOOTSTRAP_TOKEN", ADMIN)
+                // Webhook endpoints of the tests point at 127.0.0.1.
+                .env("VEDETTE_WEBHOOK_ALLOW_PRIVATE", "true")
                 .env("RUST_LOG", "warn"),
             dir.path(),
         );
