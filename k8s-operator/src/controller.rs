@@ -19,9 +19,9 @@ use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use serde_json::{Value, json};
 use vedette_client::{Precondition, SeriesQuery, Upserted};
-use vedette_model::MonitorSpec;
 use vedette_model::decode::Decoder;
 use vedette_model::record::labels::MANAGED_BY;
+use vedette_model::{Audience, Check, MonitorSpec, Redact};
 
 use crate::crd::{FINALIZER, MANAGER, Monitor, MonitorStatus};
 use crate::metrics::Metrics;
@@ -277,13 +277,15 @@ async fn write(
                 .iter()
                 .any(|c| c.type_ == "Synced" && c.status == "True")
     });
+    let mut spec = spec.clone();
     let precondition = match &existing {
         None => Precondition::Absent,
         Some(current) => {
             if let Some(refused) = foreign(current) {
                 return Ok(Err(refused));
             }
-            if current.spec == *spec && current.labels == labels {
+            keep_generated(&mut spec, &current.spec);
+            if in_sync(&spec, &current.spec, was_synced) && current.labels == labels {
                 ctx.mirrors.set(id, object, current.version);
                 return Ok(Ok(current.clone()));
             }
@@ -291,7 +293,7 @@ async fn write(
         }
     };
     ctx.metrics.vedette_calls(1);
-    let written = match monitors.put(id, &labels, spec, precondition).await {
+    let written = match monitors.put(id, &labels, &spec, precondition).await {
         Ok(Upserted::Created(m) | Upserted::Replaced(m)) => m,
         Err(vedette_client::Error::Api(e)) if e.status == 422 || e.status == 409 => {
             return Ok(Err(NotSynced {
@@ -323,6 +325,23 @@ async fn write(
     }
     ctx.mirrors.set(id, object, written.version);
     Ok(Ok(written))
+}
+
+/// Keeps what the server generated and the resource leaves out: a heartbeat's push token.
+fn keep_generated(desired: &mut MonitorSpec, current: &MonitorSpec) {
+    if let (Check::Heartbeat(want), Check::Heartbeat(have)) = (&mut desired.check, &current.check)
+        && want.token.is_none()
+    {
+        want.token.clone_from(&have.token);
+    }
+}
+
+/// Whether the stored spec (its credentials shown as `********`) is the desired one. Credentials
+/// cannot be compared: a spec holding some is in sync only if the resource was synced at this
+/// generation (an edit of the resource writes them again).
+fn in_sync(desired: &MonitorSpec, stored: &MonitorSpec, synced_this_generation: bool) -> bool {
+    let redacted = desired.clone().redacted(Audience::Writer);
+    redacted == *stored && (redacted == *desired || synced_this_generation)
 }
 
 /// Why the operator must not write `current`: another writer owns it.
@@ -440,5 +459,50 @@ async fn publish(ctx: &Context, monitor: &Monitor, type_: EventType, reason: &st
     };
     if let Err(e) = ctx.recorder.publish(&event, &monitor.object_ref(&())).await {
         tracing::warn!(error = %e, reason, "could not publish an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vedette_model::spec::{HttpAuth, HttpCheck, Secret};
+
+    use super::*;
+
+    fn with_password(password: &str) -> MonitorSpec {
+        let mut http = HttpCheck::get("https://example.com/");
+        http.auth = Some(HttpAuth::Bearer {
+            token: Secret(password.to_owned()),
+        });
+        MonitorSpec::new(http)
+    }
+
+    #[test]
+    fn credentials_shown_redacted_are_in_sync_only_at_a_synced_generation() {
+        let desired = with_password("s3cret");
+        let stored = with_password(vedette_model::REDACTED);
+        assert!(in_sync(&desired, &stored, true));
+        assert!(!in_sync(&desired, &stored, false));
+        let plain = MonitorSpec::http("https://example.com/");
+        assert!(in_sync(&plain, &plain, false));
+        assert!(!in_sync(
+            &plain,
+            &MonitorSpec::http("https://example.com/x"),
+            true
+        ));
+    }
+
+    #[test]
+    fn a_generated_push_token_is_kept() {
+        let mut desired = MonitorSpec::new(vedette_model::spec::HeartbeatCheck {
+            schedule: None,
+            grace: vedette_model::Duration::from_secs(60),
+            token: None,
+        });
+        let mut stored = desired.clone();
+        if let Check::Heartbeat(h) = &mut stored.check {
+            h.token = Some(Secret("generated".into()));
+        }
+        keep_generated(&mut desired, &stored);
+        assert_eq!(desired, stored);
     }
 }
