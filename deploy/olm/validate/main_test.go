@@ -25,8 +25,13 @@ func TestBundleIsValid(t *testing.T) {
 	}
 }
 
-// The bundle's cluster permissions are the chart's ClusterRole rules, word for word.
-func TestClusterPermissionsAreTheChartsRules(t *testing.T) {
+// The bundle's cluster permissions, the chart's ClusterRole and the role the operator's
+// end-to-end test binds are one list of rules.
+func TestClusterPermissionsAreTheOperatorsRole(t *testing.T) {
+	var role struct {
+		Rules []map[string]any `json:"rules"`
+	}
+	readYAML(t, "../../../k8s-operator/rbac/clusterrole.yaml", &role)
 	var chartRules []map[string]any
 	readYAML(t, "../../helm/vedette/files/operator-rules.yaml", &chartRules)
 	var csv struct {
@@ -45,8 +50,11 @@ func TestClusterPermissionsAreTheChartsRules(t *testing.T) {
 	if len(perms) != 1 {
 		t.Fatalf("want one clusterPermissions entry, got %d", len(perms))
 	}
-	if !reflect.DeepEqual(perms[0].Rules, chartRules) {
-		t.Fatalf("CSV rules differ from the chart's files/operator-rules.yaml:\nCSV:   %v\nchart: %v", perms[0].Rules, chartRules)
+	if !reflect.DeepEqual(chartRules, role.Rules) {
+		t.Errorf("the chart's files/operator-rules.yaml differs from k8s-operator/rbac/clusterrole.yaml:\nchart: %v\nrole:  %v", chartRules, role.Rules)
+	}
+	if !reflect.DeepEqual(perms[0].Rules, role.Rules) {
+		t.Errorf("the CSV's clusterPermissions differ from k8s-operator/rbac/clusterrole.yaml:\nCSV:  %v\nrole: %v", perms[0].Rules, role.Rules)
 	}
 }
 
