@@ -68,7 +68,10 @@ pub fn router(app: AppState) -> Router {
         .route("/events", get(pages::events))
         .route("/ui/events", get(stream::events))
         .route("/logout", post(login::logout))
-        .layer(middleware::from_fn_with_state(state.clone(), require_session));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_session,
+        ));
     Router::new()
         .route("/login", get(login::form).post(login::submit))
         .route("/assets/{version}/{name}", get(assets::serve))
