@@ -3,6 +3,7 @@
 // exports `name` and a default async function taking the context below; adding a test is
 // adding a file. Prints one line per spec and "web: N passed, M failed"; exits 1 on a failure.
 //
+// `node run.mjs 03 live` runs only the specs whose file names contain one of the words.
 // Environment: VEDETTE_BIN (default ../target/debug/vedette), CHROMIUM (default
 // /usr/bin/chromium), SCREENSHOTS (directory for screenshots, default results/).
 import { spawn } from "node:child_process";
@@ -109,8 +110,9 @@ function context(errors, allowed) {
         throw new Error(`axe on ${label}:\n  ${lines.join("\n  ")}`);
       }
     },
-    async screenshot(page, name) {
-      await page.screenshot({ path: join(shots, `${name}.png`) });
+    // Saves a screenshot as <name>.png (the whole page with `fullPage`).
+    async screenshot(page, name, { fullPage = false } = {}) {
+      await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
     },
     // Prints a measured figure (not an assertion).
     figure(text) {
@@ -119,7 +121,10 @@ function context(errors, allowed) {
   };
 }
 
-const specs = readdirSync(join(here, "specs")).filter((f) => f.endsWith(".mjs")).sort();
+const only = process.argv.slice(2);
+const specs = readdirSync(join(here, "specs"))
+  .filter((f) => f.endsWith(".mjs") && (only.length === 0 || only.some((o) => f.includes(o))))
+  .sort();
 let passed = 0;
 let failed = 0;
 for (const file of specs) {

@@ -23,5 +23,6 @@ export default async function (t) {
   await page.waitForSelector('.ranges button[data-range="1h"][aria-pressed="true"]');
   await page.waitForSelector("#chart-percentiles canvas");
   await t.checkA11y(page, "/monitors/demo-slow");
-  await t.screenshot(page, "monitor");
+  await page.waitForTimeout(500);
+  await t.screenshot(page, "monitor", { fullPage: true });
 }

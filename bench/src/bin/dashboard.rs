@@ -94,7 +94,11 @@ async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String>
     let html = form.text().await?;
     let marker = "name=\"_csrf\" value=\"";
     let start = html.find(marker).context("no CSRF field")? + marker.len();
-    let csrf = html[start..].split('"').next().unwrap_or_default().to_owned();
+    let csrf = html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let response = client
         .post(format!("{base}/login"))
         .header("cookie", format!("vedette_login={login}"))
@@ -192,14 +196,17 @@ async fn main() -> anyhow::Result<()> {
         created.elapsed().as_secs_f64()
     );
     let cookie = sign_in(&client, &base).await?;
-    let last = args.monitors.div_ceil(vedette_server::web::overview::PAGE_SIZE);
+    let last = args
+        .monitors
+        .div_ceil(vedette_server::web::overview::PAGE_SIZE);
     for (label, path) in [
         ("overview, first page", "/".to_owned()),
         ("overview, last page", format!("/?page={last}")),
         ("overview, selector", "/?selector=team%3Db".to_owned()),
         ("overview, search", "/?q=bench-009".to_owned()),
     ] {
-        let (p50, p99, size) = measure(&client, &format!("{base}{path}"), &cookie, args.requests).await?;
+        let (p50, p99, size) =
+            measure(&client, &format!("{base}{path}"), &cookie, args.requests).await?;
         println!(
             "{label:<25} p50 {p50:.1} ms  p99 {p99:.1} ms  HTML {:.1} KiB",
             size as f64 / 1024.0

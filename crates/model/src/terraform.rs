@@ -16,8 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
 use crate::CheckKind;
+use serde_json::{Map, Value};
 
 /// The provider's source address in the Terraform Registry.
 pub const PROVIDER_SOURCE: &str = "vedette-dev/vedette";

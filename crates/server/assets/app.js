@@ -100,7 +100,7 @@
       title: title, width: width, height: 240,
       scales: { x: { time: true } },
       axes: [{ stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") } },
-        { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, values: function (u, v) { return v.map(function (x) { return x + " ms"; }); } }],
+        { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, size: 70, values: function (u, v) { return v.map(function (x) { return x + " ms"; }); } }],
       series: [{}].concat(series),
     };
   }

@@ -105,9 +105,7 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(form.next.as_deref()).to_owned();
     let expected = cookie(&headers, LOGIN_COOKIE);
-    if !same_origin(&headers)
-        || !expected.is_some_and(|c| session::same_secret(&c, &form.csrf))
-    {
+    if !same_origin(&headers) || !expected.is_some_and(|c| session::same_secret(&c, &form.csrf)) {
         return (
             StatusCode::FORBIDDEN,
             "the sign-in form is stale or was sent from another site: reload /login\n",
@@ -189,9 +187,8 @@ pub async fn logout(
         header::SET_COOKIE,
         set_cookie(COOKIE, "", is_https(&state.app, &headers), Some(0)),
     );
-    response.headers_mut().insert(
-        "clear-site-data",
-        HeaderValue::from_static("\"cache\""),
-    );
+    response
+        .headers_mut()
+        .insert("clear-site-data", HeaderValue::from_static("\"cache\""));
     response
 }

@@ -194,7 +194,11 @@ pub fn html<T: askama::Template>(template: &T) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "rendering a dashboard page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered\n").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered\n",
+            )
+                .into_response()
         }
     }
 }

@@ -92,9 +92,15 @@ struct OverviewPage {
 }
 
 /// The state a monitor is shown in: the engine's, else paused or pending.
-pub fn state_of(state: &WebState, monitor: &LiveMonitor, known: Option<MonitorState>) -> MonitorState {
+pub fn state_of(
+    state: &WebState,
+    monitor: &LiveMonitor,
+    known: Option<MonitorState>,
+) -> MonitorState {
     known.unwrap_or_else(|| {
-        if monitor.record.spec.paused || state.app.engine.runtime_pause(&monitor.record.id).is_some() {
+        if monitor.record.spec.paused
+            || state.app.engine.runtime_pause(&monitor.record.id).is_some()
+        {
             MonitorState::Paused
         } else {
             MonitorState::Pending
@@ -135,11 +141,7 @@ fn strip_label(outcomes: &[RecentOutcome]) -> String {
 }
 
 /// The figures of one row, read from the store.
-async fn row(
-    store: &Store,
-    monitor: &LiveMonitor,
-    shown: MonitorState,
-) -> Result<Row, StoreError> {
+async fn row(store: &Store, monitor: &LiveMonitor, shown: MonitorState) -> Result<Row, StoreError> {
     let now = Utc::now();
     let id = monitor.record.id.as_str();
     let (day, week, month, recent) = futures::try_join!(
@@ -200,9 +202,7 @@ pub async fn page(
             None
         }
     };
-    let wanted_state = STATES
-        .into_iter()
-        .find(|s| state_name(*s) == filters.state);
+    let wanted_state = STATES.into_iter().find(|s| state_name(*s) == filters.state);
     if !filters.state.is_empty() && wanted_state.is_none() {
         error = Some(format!("There is no state {:?}.", filters.state));
     }
@@ -292,8 +292,14 @@ mod tests {
         let paths = strip(&outcomes);
         assert_eq!(
             paths,
-            vec![("up", "M348 8h8".to_owned()), ("down", "M356 8h4".to_owned())]
+            vec![
+                ("up", "M348 8h8".to_owned()),
+                ("down", "M356 8h4".to_owned())
+            ]
         );
-        assert_eq!(strip_label(&outcomes), "last 3 checks: 2 up, 0 degraded, 1 down");
+        assert_eq!(
+            strip_label(&outcomes),
+            "last 3 checks: 2 up, 0 degraded, 1 down"
+        );
     }
 }

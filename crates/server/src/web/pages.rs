@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use vedette_model::document::{self, Resource};
-use vedette_model::record::{Audience, Redact};
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::record::{Audience, Redact};
 use vedette_model::{Event, selector};
 use vedette_store::{IncidentFilter, MessageFilter, RuntimePause, Store, StoreError};
 use vedette_webhooks::EndpointSpec;
@@ -112,7 +112,10 @@ async fn uptime_over(
     })
 }
 
-async fn incident_rows(store: &Store, filter: IncidentFilter) -> Result<Vec<IncidentRow>, StoreError> {
+async fn incident_rows(
+    store: &Store,
+    filter: IncidentFilter,
+) -> Result<Vec<IncidentRow>, StoreError> {
     let incidents = store.list_incidents(&filter).await?;
     let mut rows = Vec::with_capacity(incidents.len());
     for incident in incidents {
@@ -204,7 +207,9 @@ pub async fn monitor(
         .map(|w| {
             let name = w.spec.name.clone().unwrap_or_else(|| w.id.clone());
             match (&w.spec.start, &w.spec.end, &w.spec.cron, &w.spec.rrule) {
-                (Some(s), Some(e), _, _) => format!("{name}: {} to {}", view::when(s), view::when(e)),
+                (Some(s), Some(e), _, _) => {
+                    format!("{name}: {} to {}", view::when(s), view::when(e))
+                }
                 (_, _, Some(cron), _) => format!("{name}: cron {cron}"),
                 (_, _, _, Some(rrule)) => format!("{name}: {rrule}"),
                 _ => name,
@@ -397,7 +402,11 @@ async fn set_pause(state: &WebState, viewer: &Viewer, id: &str, pause: bool) -> 
     });
     if let Err(e) = engine.set_runtime_pause(id, value).await {
         tracing::error!(error = %e, monitor = %id, "dashboard: pausing failed");
-        return (StatusCode::SERVICE_UNAVAILABLE, "the pause could not be stored\n").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the pause could not be stored\n",
+        )
+            .into_response();
     }
     tracing::info!(monitor = %id, by = %viewer.name, pause, "runtime pause changed from the dashboard");
     Redirect::to(&format!("/monitors/{id}")).into_response()
@@ -434,7 +443,10 @@ struct IncidentsPage {
 }
 
 /// `GET /incidents`: the newest incidents with their timelines.
-pub async fn incidents(State(state): State<WebState>, Extension(viewer): Extension<Viewer>) -> Response {
+pub async fn incidents(
+    State(state): State<WebState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Response {
     let filter = IncidentFilter {
         limit: 50,
         ..IncidentFilter::default()
@@ -465,7 +477,10 @@ struct MaintenancePage {
 }
 
 /// `GET /maintenance`: every window, and which is in force now.
-pub async fn maintenance(State(state): State<WebState>, Extension(viewer): Extension<Viewer>) -> Response {
+pub async fn maintenance(
+    State(state): State<WebState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Response {
     let windows = match state.app.engine.store().list::<MaintenanceSpec>().await {
         Ok(w) => w,
         Err(e) => return store_failed(&e),
@@ -541,7 +556,10 @@ fn without_query(url: &str) -> String {
 }
 
 /// `GET /webhooks`: endpoints with their newest deliveries and a replay button.
-pub async fn webhooks(State(state): State<WebState>, Extension(viewer): Extension<Viewer>) -> Response {
+pub async fn webhooks(
+    State(state): State<WebState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Response {
     let store = state.app.engine.store();
     let endpoints = match store.list::<EndpointSpec>().await {
         Ok(e) => e,
@@ -642,7 +660,10 @@ struct TokensPage {
 }
 
 /// `GET /tokens`: active tokens, for admin tokens only (403 otherwise).
-pub async fn tokens(State(state): State<WebState>, Extension(viewer): Extension<Viewer>) -> Response {
+pub async fn tokens(
+    State(state): State<WebState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Response {
     if !viewer.is_admin() {
         return not_allowed(&viewer, "admin");
     }
@@ -701,7 +722,10 @@ pub fn summary(event: &Event) -> String {
 }
 
 /// `GET /events`: the newest events, then new ones live from `/ui/events`.
-pub async fn events(State(state): State<WebState>, Extension(viewer): Extension<Viewer>) -> Response {
+pub async fn events(
+    State(state): State<WebState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Response {
     let store = state.app.engine.store();
     let last = match store.last_event_seq().await {
         Ok(l) => l,
@@ -730,4 +754,3 @@ pub async fn events(State(state): State<WebState>, Extension(viewer): Extension<
         after_seq,
     })
 }
-

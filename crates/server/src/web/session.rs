@@ -95,7 +95,9 @@ impl Sessions {
     pub fn start(&self, viewer: Viewer) -> String {
         let now = Utc::now();
         let id = random_token();
-        let expires = viewer.expires_at.map_or(now + MAX_AGE, |at| at.min(now + MAX_AGE));
+        let expires = viewer
+            .expires_at
+            .map_or(now + MAX_AGE, |at| at.min(now + MAX_AGE));
         let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
         if table.len() >= MAX_SESSIONS {
             table.retain(|_, s| s.live(now));
@@ -222,7 +224,10 @@ mod tests {
     fn a_started_session_is_found_and_ends_on_sign_out() {
         let sessions = Sessions::default();
         let id = sessions.start(viewer());
-        assert_eq!(sessions.touch(&id).map(|v| v.token_id), Some("tok_1".into()));
+        assert_eq!(
+            sessions.touch(&id).map(|v| v.token_id),
+            Some("tok_1".into())
+        );
         assert!(sessions.touch("other").is_none());
         sessions.end(&id);
         assert!(sessions.touch(&id).is_none());
@@ -252,7 +257,10 @@ mod tests {
     #[test]
     fn cookies_are_parsed_and_flagged() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; vedette_session=xyz"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; vedette_session=xyz"),
+        );
         assert_eq!(cookie(&headers, COOKIE).as_deref(), Some("xyz"));
         let set = set_cookie(COOKIE, "v", true, None);
         let text = set.to_str().unwrap();

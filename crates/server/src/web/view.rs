@@ -46,7 +46,11 @@ impl Frame {
 
     /// `aria-current="page"` for the current entry, else nothing.
     pub fn aria(&self, entry: &str) -> &'static str {
-        if entry == self.current { "page" } else { "false" }
+        if entry == self.current {
+            "page"
+        } else {
+            "false"
+        }
     }
 }
 

@@ -101,7 +101,12 @@ impl Server {
 
     /// The sign-in form's cookie and CSRF field.
     async fn login_form(&self) -> (String, String) {
-        let response = self.http.get(self.url("/login")).send().await.expect("GET /login");
+        let response = self
+            .http
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("GET /login");
         assert_eq!(response.status(), 200);
         let cookie = set_cookie(&response, "vedette_login").expect("login cookie");
         let body = response.text().await.expect("body");
@@ -191,20 +196,27 @@ fn set_cookie(response: &Response, name: &str) -> Option<String> {
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).expect("hidden field") + marker.len();
-    html[start..]
-        .split('"')
-        .next()
-        .expect("value")
-        .to_owned()
+    html[start..].split('"').next().expect("value").to_owned()
 }
 
 #[tokio::test]
 async fn pages_redirect_to_sign_in_without_a_session() {
     let server = Server::start(false).await;
-    for path in ["/", "/monitors/x", "/incidents", "/maintenance", "/webhooks", "/tokens", "/events"] {
+    for path in [
+        "/",
+        "/monitors/x",
+        "/incidents",
+        "/maintenance",
+        "/webhooks",
+        "/tokens",
+        "/events",
+    ] {
         let response = server.http.get(server.url(path)).send().await.expect("GET");
         assert_eq!(response.status(), 303, "{path}");
-        let location = response.headers()[LOCATION].to_str().expect("location").to_owned();
+        let location = response.headers()[LOCATION]
+            .to_str()
+            .expect("location")
+            .to_owned();
         assert!(location.starts_with("/login?next="), "{path}: {location}");
     }
     let forged = server
@@ -215,11 +227,28 @@ async fn pages_redirect_to_sign_in_without_a_session() {
         .await
         .expect("GET");
     assert_eq!(forged.status(), 303);
-    let stream = server.http.get(server.url("/ui/events")).header("hx-request", "true").send().await.expect("GET");
+    let stream = server
+        .http
+        .get(server.url("/ui/events"))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(stream.status(), 401);
-    let login = server.http.get(server.url("/login")).send().await.expect("GET");
-    let csp = login.headers()["content-security-policy"].to_str().expect("csp").to_owned();
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let login = server
+        .http
+        .get(server.url("/login"))
+        .send()
+        .await
+        .expect("GET");
+    let csp = login.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     server.stop().await;
 }
 
@@ -233,7 +262,10 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_never_echoes_the_secret()
     let cookie = set_cookie(&response, "vedette_session").expect("session cookie");
     assert!(!cookie.contains(&secret) && !secret.contains(&cookie));
     assert!(!format!("{:?}", response.headers()).contains(&secret));
-    let browser = Browser { cookie, csrf: String::new() };
+    let browser = Browser {
+        cookie,
+        csrf: String::new(),
+    };
     let page = server.page(&browser, "/").await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["cache-control"], "no-store");
@@ -241,7 +273,9 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_never_echoes_the_secret()
     assert!(body.contains("viewer") && !body.contains(&secret));
 
     // A wrong token shows the form again with why; a forged form is refused.
-    let wrong = server.sign_in_response(&vedette_server::api::auth::generate_secret()).await;
+    let wrong = server
+        .sign_in_response(&vedette_server::api::auth::generate_secret())
+        .await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().await.expect("body").contains("not valid"));
     let (_, csrf) = server.login_form().await;
@@ -324,8 +358,20 @@ async fn posts_need_the_csrf_token_and_this_origin() {
     server.monitor("web", json!({})).await;
     let secret = server.token("writer", &["write"]).await;
     let browser = server.sign_in(&secret).await;
-    assert_eq!(server.post(&browser, "/monitors/web/pause", "wrong").await.status(), 403);
-    assert_eq!(server.post(&browser, "/monitors/web/pause", "").await.status(), 403);
+    assert_eq!(
+        server
+            .post(&browser, "/monitors/web/pause", "wrong")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        server
+            .post(&browser, "/monitors/web/pause", "")
+            .await
+            .status(),
+        403
+    );
     let cross = server
         .http
         .post(server.url("/monitors/web/pause"))
@@ -336,13 +382,25 @@ async fn posts_need_the_csrf_token_and_this_origin() {
         .await
         .expect("POST");
     assert_eq!(cross.status(), 403);
-    let page = server.page(&browser, "/monitors/web").await.text().await.expect("body");
+    let page = server
+        .page(&browser, "/monitors/web")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(!page.contains("Paused by"), "nothing was paused");
 
     // With both, the pause happens; the header form (htmx) works too.
-    let paused = server.post(&browser, "/monitors/web/pause", &browser.csrf).await;
+    let paused = server
+        .post(&browser, "/monitors/web/pause", &browser.csrf)
+        .await;
     assert_eq!(paused.status(), 303);
-    let page = server.page(&browser, "/monitors/web").await.text().await.expect("body");
+    let page = server
+        .page(&browser, "/monitors/web")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(page.contains("Paused by writer"), "{page}");
     let resumed = server
         .http
@@ -353,7 +411,12 @@ async fn posts_need_the_csrf_token_and_this_origin() {
         .await
         .expect("POST");
     assert_eq!(resumed.status(), 303);
-    let page = server.page(&browser, "/monitors/web").await.text().await.expect("body");
+    let page = server
+        .page(&browser, "/monitors/web")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(!page.contains("Paused by"));
     server.stop().await;
 }
@@ -362,22 +425,63 @@ async fn posts_need_the_csrf_token_and_this_origin() {
 async fn a_read_token_sees_but_cannot_act_and_only_admin_sees_tokens() {
     let server = Server::start(false).await;
     server.monitor("web", json!({})).await;
-    let reader = server.sign_in(&server.token("reader", &["read"]).await).await;
-    let page = server.page(&reader, "/monitors/web").await.text().await.expect("body");
+    let reader = server
+        .sign_in(&server.token("reader", &["read"]).await)
+        .await;
+    let page = server
+        .page(&reader, "/monitors/web")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(!page.contains("Run now") && !page.contains("/monitors/web/pause"));
-    for path in ["/monitors/web/pause", "/monitors/web/resume", "/monitors/web/run", "/messages/msg_x/replay"] {
-        assert_eq!(server.post(&reader, path, &reader.csrf).await.status(), 403, "{path}");
+    for path in [
+        "/monitors/web/pause",
+        "/monitors/web/resume",
+        "/monitors/web/run",
+        "/messages/msg_x/replay",
+    ] {
+        assert_eq!(
+            server.post(&reader, path, &reader.csrf).await.status(),
+            403,
+            "{path}"
+        );
     }
     assert_eq!(server.page(&reader, "/tokens").await.status(), 403);
-    assert!(!server.page(&reader, "/").await.text().await.expect("body").contains("href=\"/tokens\""));
+    assert!(
+        !server
+            .page(&reader, "/")
+            .await
+            .text()
+            .await
+            .expect("body")
+            .contains("href=\"/tokens\"")
+    );
 
-    let writer = server.sign_in(&server.token("writer", &["write"]).await).await;
-    let page = server.page(&writer, "/monitors/web").await.text().await.expect("body");
+    let writer = server
+        .sign_in(&server.token("writer", &["write"]).await)
+        .await;
+    let page = server
+        .page(&writer, "/monitors/web")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(page.contains("Run now"));
-    let ran = server.post(&writer, "/monitors/web/run", &writer.csrf).await;
+    let ran = server
+        .post(&writer, "/monitors/web/run", &writer.csrf)
+        .await;
     assert_eq!(ran.status(), 303);
-    let page = server.page(&writer, "/monitors/web").await.text().await.expect("body");
-    assert!(page.contains("connection refused") || page.contains("down"), "the run's result is listed");
+    let page = server
+        .page(&writer, "/monitors/web")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("connection refused") || page.contains("down"),
+        "the run's result is listed"
+    );
     assert_eq!(server.page(&writer, "/tokens").await.status(), 403);
 
     let admin = server.sign_in(&server.admin).await;
@@ -385,7 +489,10 @@ async fn a_read_token_sees_but_cannot_act_and_only_admin_sees_tokens() {
     assert_eq!(tokens.status(), 200);
     let body = tokens.text().await.expect("body");
     assert!(body.contains("reader") && body.contains("writer") && body.contains("bootstrap"));
-    assert!(!body.contains(&server.admin), "no secret on the tokens page");
+    assert!(
+        !body.contains(&server.admin),
+        "no secret on the tokens page"
+    );
     server.stop().await;
 }
 
@@ -394,7 +501,10 @@ async fn every_page_renders_for_a_signed_in_admin() {
     let server = Server::start(true).await;
     let admin = server.sign_in(&server.admin).await;
     let overview = server.page(&admin, "/").await.text().await.expect("body");
-    assert!(overview.contains("data-id=\"demo-"), "demo monitors are listed");
+    assert!(
+        overview.contains("data-id=\"demo-"),
+        "demo monitors are listed"
+    );
     let id = overview
         .split("data-id=\"")
         .nth(1)
@@ -413,8 +523,16 @@ async fn every_page_renders_for_a_signed_in_admin() {
         let response = server.page(&admin, &path).await;
         assert_eq!(response.status(), 200, "{path}");
     }
-    let monitor = server.page(&admin, &format!("/monitors/{id}")).await.text().await.expect("body");
-    assert!(monitor.contains("apiVersion: vedette.dev/v1") && monitor.contains("kind: Monitor"), "YAML export");
+    let monitor = server
+        .page(&admin, &format!("/monitors/{id}"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        monitor.contains("apiVersion: vedette.dev/v1") && monitor.contains("kind: Monitor"),
+        "YAML export"
+    );
     assert!(monitor.contains("required_providers"), "Terraform export");
     let chart: Value = server
         .page(&admin, &format!("/monitors/{id}/chart?range=24h"))
@@ -423,7 +541,13 @@ async fn every_page_renders_for_a_signed_in_admin() {
         .await
         .expect("chart JSON");
     assert!(chart["t"].is_array() && chart["p95"].is_array() && chart["dns"].is_array());
-    assert_eq!(server.page(&admin, &format!("/monitors/{id}/chart?range=2y")).await.status(), 400);
+    assert_eq!(
+        server
+            .page(&admin, &format!("/monitors/{id}/chart?range=2y"))
+            .await
+            .status(),
+        400
+    );
     assert_eq!(server.page(&admin, "/monitors/nope").await.status(), 404);
 
     // Static files: versioned URLs, long cache, 404 for another version.
@@ -435,8 +559,18 @@ async fn every_page_renders_for_a_signed_in_admin() {
         .to_owned();
     let asset = server.http.get(server.url(&css)).send().await.expect("GET");
     assert_eq!(asset.status(), 200);
-    assert!(asset.headers()["cache-control"].to_str().expect("cc").contains("immutable"));
-    let stale = server.http.get(server.url("/assets/000000000000/app.css")).send().await.expect("GET");
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .expect("cc")
+            .contains("immutable")
+    );
+    let stale = server
+        .http
+        .get(server.url("/assets/000000000000/app.css"))
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(stale.status(), 404);
     server.stop().await;
 }
@@ -446,7 +580,9 @@ async fn the_overview_pages_filters_and_counts() {
     let server = Server::start(false).await;
     for i in 0..120 {
         let team = if i % 3 == 0 { "payments" } else { "web" };
-        server.monitor(&format!("m{i:03}"), json!({ "team": team })).await;
+        server
+            .monitor(&format!("m{i:03}"), json!({ "team": team }))
+            .await;
     }
     let admin = server.sign_in(&server.admin).await;
     let rows = |body: &str| body.matches("<tr data-id=").count();
@@ -455,15 +591,35 @@ async fn the_overview_pages_filters_and_counts() {
     assert_eq!(rows(&first), 50);
     assert!(first.contains("120 matching · page 1 of 3"), "paged");
     assert!(first.contains("rel=\"next\""));
-    let last = server.page(&admin, "/?page=3").await.text().await.expect("body");
+    let last = server
+        .page(&admin, "/?page=3")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert_eq!(rows(&last), 20);
     assert!(last.contains("data-id=\"m119\"") && !last.contains("data-id=\"m000\""));
 
-    let team = server.page(&admin, "/?selector=team%3Dpayments").await.text().await.expect("body");
+    let team = server
+        .page(&admin, "/?selector=team%3Dpayments")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(team.contains("40 matching"), "selector filter");
-    let search = server.page(&admin, "/?q=m11").await.text().await.expect("body");
+    let search = server
+        .page(&admin, "/?q=m11")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(search.contains("10 matching"), "search");
-    let pending = server.page(&admin, "/?state=pending").await.text().await.expect("body");
+    let pending = server
+        .page(&admin, "/?state=pending")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert_eq!(
         rows(&pending),
         pending.matches("class=\"state pending\"").count(),
@@ -471,8 +627,18 @@ async fn the_overview_pages_filters_and_counts() {
     );
     let bad = server.page(&admin, "/?selector=%3D%3D").await;
     assert_eq!(bad.status(), 200);
-    assert!(bad.text().await.expect("body").contains("The label selector is not valid"));
-    let unknown = server.page(&admin, "/?state=sideways").await.text().await.expect("body");
+    assert!(
+        bad.text()
+            .await
+            .expect("body")
+            .contains("The label selector is not valid")
+    );
+    let unknown = server
+        .page(&admin, "/?state=sideways")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert!(unknown.contains("There is no state"));
     server.stop().await;
 }
@@ -492,7 +658,13 @@ async fn the_live_stream_needs_a_session_and_sends_events() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     // The run makes the monitor fail (a closed port); its events reach the stream.
-    assert_eq!(server.post(&admin, "/monitors/web/run", &admin.csrf).await.status(), 303);
+    assert_eq!(
+        server
+            .post(&admin, "/monitors/web/run", &admin.csrf)
+            .await
+            .status(),
+        303
+    );
     let mut response = response;
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
@@ -500,7 +672,13 @@ async fn the_live_stream_needs_a_session_and_sends_events() {
         match tokio::time::timeout(Duration::from_secs(5), response.chunk()).await {
             Ok(Ok(Some(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
             _ => {
-                assert_eq!(server.post(&admin, "/monitors/web/run", &admin.csrf).await.status(), 303);
+                assert_eq!(
+                    server
+                        .post(&admin, "/monitors/web/run", &admin.csrf)
+                        .await
+                        .status(),
+                    303
+                );
             }
         }
     }
