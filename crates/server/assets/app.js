@@ -95,10 +95,10 @@
     return getComputedStyle(root).getPropertyValue(name).trim();
   }
 
-  function chartOptions(title, width, series) {
+  function chartOptions(title, width, range, series) {
     return {
       title: title, width: width, height: 240,
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: range } },
       axes: [{ stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") } },
         { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, size: 70, values: function (u, v) { return v.map(function (x) { return x + " ms"; }); } }],
       series: [{}].concat(series),
@@ -117,12 +117,12 @@
           plots.forEach(function (p) { p.destroy(); });
           const width = Math.max(280, box.clientWidth);
           plots = [
-            new uPlot(chartOptions("Latency percentiles", width, [
+            new uPlot(chartOptions("Latency percentiles", width, [d.from, d.to], [
               { label: "p50", stroke: cssVar("--up"), width: 2 },
               { label: "p95", stroke: cssVar("--degraded"), width: 2 },
               { label: "p99", stroke: cssVar("--down"), width: 2 },
             ]), [d.t, d.p50, d.p95, d.p99], box),
-            new uPlot(chartOptions("Phases", width, [
+            new uPlot(chartOptions("Phases", width, [d.from, d.to], [
               { label: "DNS", stroke: "#8250df", width: 1.5 },
               { label: "connect", stroke: "#0969da", width: 1.5 },
               { label: "TLS", stroke: "#bf3989", width: 1.5 },

@@ -280,6 +280,10 @@ pub struct ChartRange {
 pub struct ChartData {
     /// The range drawn.
     range: &'static str,
+    /// Start of the range, seconds since the epoch (the x axis spans it even when sparse).
+    from: i64,
+    /// End of the range.
+    to: i64,
     /// Bucket starts.
     t: Vec<i64>,
     /// Median latency per bucket.
@@ -338,6 +342,8 @@ pub async fn chart(
     };
     let mut data = ChartData {
         range,
+        from: from.timestamp(),
+        to: now.timestamp(),
         t: Vec::new(),
         p50: Vec::new(),
         p95: Vec::new(),

@@ -541,6 +541,10 @@ async fn every_page_renders_for_a_signed_in_admin() {
         .await
         .expect("chart JSON");
     assert!(chart["t"].is_array() && chart["p95"].is_array() && chart["dns"].is_array());
+    assert!(
+        chart["from"].as_i64().expect("from") + 86_400 <= chart["to"].as_i64().expect("to") + 1,
+        "the axis spans the range: {chart}"
+    );
     assert_eq!(
         server
             .page(&admin, &format!("/monitors/{id}/chart?range=2y"))
