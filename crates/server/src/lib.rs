@@ -20,6 +20,7 @@ pub mod stats;
 pub mod subscriptions;
 pub mod tasks;
 pub mod verifications;
+pub mod web;
 pub mod writer;
 
 pub use serve::{ServeConfig, serve};

@@ -644,3 +644,9 @@ pub fn all() -> &'static [Route] {
         routes
     })
 }
+
+/// The dashboard's pages (HTML for people, signed in with a session cookie): outside the API
+/// and its document, see [`crate::web`].
+pub fn pages(state: app::AppState) -> axum::Router {
+    crate::web::router(state)
+}
