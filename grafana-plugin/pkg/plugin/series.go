@@ -100,10 +100,10 @@ func chunks(ids []string, n int) [][]string {
 
 // fetchSeries calls `/series` for the monitors in groups that stay under maxPoints, a few at
 // once, and returns every monitor's buckets by id.
-func (d *Datasource) fetchSeries(ctx context.Context, ids []string, tr backend.TimeRange, s time.Duration, metrics []string) (map[string][]vedette.Bucket, error) {
+func (d *Datasource) fetchSeries(ctx context.Context, ids []string, tr backend.TimeRange, s time.Duration, metric string) (map[string]vedette.MonitorSeries, error) {
 	perCall := max(1, int(maxPoints/max(buckets(tr, s), 1)))
 	groups := chunks(ids, perCall)
-	out := make(map[string][]vedette.Bucket, len(ids))
+	out := make(map[string]vedette.MonitorSeries, len(ids))
 	var mu sync.Mutex
 	var firstErr error
 	sem := make(chan struct{}, seriesConcurrency)
@@ -114,7 +114,7 @@ func (d *Datasource) fetchSeries(ctx context.Context, ids []string, tr backend.T
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			got, err := d.client.Series(ctx, vedette.SeriesQuery{IDs: group, From: tr.From, To: tr.To, Step: s, Metrics: metrics})
+			got, err := d.client.Series(ctx, vedette.SeriesQuery{IDs: group, From: tr.From, To: tr.To, Step: s, Metric: metric})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -124,7 +124,7 @@ func (d *Datasource) fetchSeries(ctx context.Context, ids []string, tr backend.T
 				return
 			}
 			for _, series := range got.Series {
-				out[series.MonitorID] = series.Buckets
+				out[series.MonitorID] = series
 			}
 		}()
 	}
@@ -153,7 +153,7 @@ func (d *Datasource) series(ctx context.Context, q Query, dq backend.DataQuery) 
 	for i, mon := range monitors {
 		ids[i] = mon.ID
 	}
-	byID, err := d.fetchSeries(ctx, ids, dq.TimeRange, s, []string{m.Server})
+	byID, err := d.fetchSeries(ctx, ids, dq.TimeRange, s, m.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -166,12 +166,10 @@ func (d *Datasource) series(ctx context.Context, q Query, dq backend.DataQuery) 
 
 // seriesFrame is one monitor's frame: `time` and `value`, the value labelled with the
 // monitor's id, name and labels so alert rules fire per monitor.
-func seriesFrame(mon *vedette.Monitor, m metric, bs []vedette.Bucket, legend string) *data.Frame {
-	times := make([]time.Time, len(bs))
-	values := make([]*float64, len(bs))
-	for i, b := range bs {
-		times[i] = b.Start
-		values[i] = b.Metrics[m.Server]
+func seriesFrame(mon *vedette.Monitor, m metric, series vedette.MonitorSeries, legend string) *data.Frame {
+	times, values := series.Times, series.Values
+	if times == nil {
+		times, values = []time.Time{}, []*float64{}
 	}
 	labels := monitorLabels(mon)
 	value := data.NewField("value", labels, values)

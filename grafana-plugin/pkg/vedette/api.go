@@ -85,47 +85,20 @@ func (c *Client) Monitors(ctx context.Context, selector string) ([]Monitor, erro
 	return list[Monitor](ctx, c, "/monitors", q, 0)
 }
 
-// Series is `GET /series`.
+// Series is `GET /series` for one metric.
 type Series struct {
-	From   time.Time       `json:"from"`
-	To     time.Time       `json:"to"`
-	Step   string          `json:"step"`
-	Series []MonitorSeries `json:"series"`
+	From   time.Time
+	To     time.Time
+	Step   string
+	Series []MonitorSeries
 }
 
-// MonitorSeries is one monitor's buckets; each bucket is kept as decoded JSON numbers.
+// MonitorSeries is one monitor's buckets: their starts, oldest first, and the metric's value
+// in each (nil when no check made one).
 type MonitorSeries struct {
-	MonitorID string   `json:"monitor_id"`
-	Buckets   []Bucket `json:"buckets"`
-}
-
-// Bucket is one bucket: its start and the metrics asked for (null when no check made one).
-type Bucket struct {
-	Start   time.Time
-	Metrics map[string]*float64
-}
-
-// UnmarshalJSON reads `start` and every other key as a nullable number.
-func (b *Bucket) UnmarshalJSON(raw []byte) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return err
-	}
-	b.Metrics = make(map[string]*float64, len(fields))
-	for key, value := range fields {
-		if key == "start" {
-			if err := json.Unmarshal(value, &b.Start); err != nil {
-				return err
-			}
-			continue
-		}
-		var v *float64
-		if err := json.Unmarshal(value, &v); err != nil {
-			return err
-		}
-		b.Metrics[key] = v
-	}
-	return nil
+	MonitorID string
+	Times     []time.Time
+	Values    []*float64
 }
 
 // SeriesQuery is what `GET /series` takes.
@@ -133,22 +106,23 @@ type SeriesQuery struct {
 	IDs      []string
 	From, To time.Time
 	Step     time.Duration
-	Metrics  []string
+	// Metric is the one metric asked for, as `/series` names it.
+	Metric string
 }
 
-// Series is `GET /series` for the given monitors.
+// Series is `GET /series` for the given monitors and one metric.
 func (c *Client) Series(ctx context.Context, q SeriesQuery) (*Series, error) {
 	v := url.Values{}
 	v.Set("ids", strings.Join(q.IDs, ","))
 	v.Set("from", q.From.UTC().Format(time.RFC3339))
 	v.Set("to", q.To.UTC().Format(time.RFC3339))
 	v.Set("step", Minutes(q.Step))
-	v.Set("metrics", strings.Join(q.Metrics, ","))
-	var out Series
-	if err := c.get(ctx, "/series", v, &out); err != nil {
+	v.Set("metrics", q.Metric)
+	var raw json.RawMessage
+	if err := c.get(ctx, "/series", v, &raw); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return decodeSeries(raw, q.Metric)
 }
 
 // Minutes writes a whole number of minutes as Vedette reads a step (`90m`).

@@ -54,8 +54,9 @@ func Binary() string {
 
 var listening = regexp.MustCompile(`vedette listening on (http://\S+)`)
 
-// Start starts the target and the server and makes the read and write tokens.
-func Start() (*Env, error) {
+// Start starts the target and the server (with extra `vedette serve` flags) and makes the
+// read and write tokens.
+func Start(serveFlags ...string) (*Env, error) {
 	bin := Binary()
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("no vedette binary at %s (build it with `cargo build -p vedette-cli` or set VEDETTE_BIN): %w", bin, err)
@@ -80,7 +81,8 @@ func Start() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"))
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}, serveFlags...)
+	e.cmd = exec.Command(bin, args...)
 	e.cmd.Env = append(os.Environ(), "VEDETTE_BOOTSTRAP_TOKEN="+AdminToken, "VEDETTE_LOG_FORMAT=text", "NO_COLOR=1")
 	e.cmd.Stdout = logFile
 	stderr, err := e.cmd.StderrPipe()
