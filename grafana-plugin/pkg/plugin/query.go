@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -21,12 +22,40 @@ type Query struct {
 	Selector         string   `json:"selector"`
 	MonitorIDs       []string `json:"monitorIds"`
 	LegendFormat     string   `json:"legendFormat"`
-	SLOTarget        float64  `json:"sloTarget"`
+	SLOTarget        Number   `json:"sloTarget"`
 	SLOWindow        string   `json:"sloWindow"`
 	AnnotationSource string   `json:"annotationSource"`
 	VariableKind     string   `json:"variableKind"`
 	VariableLabel    string   `json:"variableLabel"`
-	Limit            int      `json:"limit"`
+	Limit            Number   `json:"limit"`
+}
+
+// Number is a JSON number, or a string holding one (what a template variable interpolated
+// into a numeric field becomes); an empty string is 0.
+type Number float64
+
+// UnmarshalJSON reads a number or a numeric string.
+func (n *Number) UnmarshalJSON(raw []byte) error {
+	var f float64
+	if err := json.Unmarshal(raw, &f); err == nil {
+		*n = Number(f)
+		return nil
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		return fmt.Errorf("expected a number, got %s", raw)
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		*n = 0
+		return nil
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return fmt.Errorf("expected a number, got %q", text)
+	}
+	*n = Number(f)
+	return nil
 }
 
 // Query types.
@@ -68,8 +97,8 @@ func parseQuery(q backend.DataQuery) (Query, error) {
 		out.QueryType = TypeSeries
 	}
 	switch {
-	case out.Limit < 0 || out.Limit > maxLimit:
-		return out, badQuery("limit must be between 1 and %d, got %d", maxLimit, out.Limit)
+	case out.Limit < 0 || out.Limit > maxLimit || out.Limit != Number(int(out.Limit)):
+		return out, badQuery("limit must be a whole number between 1 and %d, got %v", maxLimit, float64(out.Limit))
 	case out.Limit == 0:
 		out.Limit = defaultLimit
 	}

@@ -35,7 +35,7 @@ func sloWindow(text string) (string, error) {
 // window ending at the range's end, and beside it (the same on every row, for stat panels and
 // alert rules reducing to the last value) uptime, target, budget_remaining and burn_rate.
 func (d *Datasource) slo(ctx context.Context, q Query, dq backend.DataQuery) (data.Frames, error) {
-	target := q.SLOTarget
+	target := float64(q.SLOTarget)
 	if target == 0 {
 		target = defaultSLOTarget
 	}

@@ -85,9 +85,9 @@ func (d *Datasource) pickedIncidents(ctx context.Context, q Query, tr backend.Ti
 	if err != nil {
 		return nil, nil, err
 	}
-	picked := make([]vedette.Incident, 0, min(len(all), q.Limit))
+	picked := make([]vedette.Incident, 0, min(len(all), int(q.Limit)))
 	for _, inc := range all {
-		if _, ok := byID[inc.MonitorID]; ok && len(picked) < q.Limit {
+		if _, ok := byID[inc.MonitorID]; ok && len(picked) < int(q.Limit) {
 			picked = append(picked, inc)
 		}
 	}
@@ -138,7 +138,7 @@ func (d *Datasource) results(ctx context.Context, q Query, tr backend.TimeRange)
 	}
 	var all []vedette.Result
 	for i := range monitors {
-		got, err := d.client.Results(ctx, monitors[i].ID, tr.From, tr.To, q.Limit)
+		got, err := d.client.Results(ctx, monitors[i].ID, tr.From, tr.To, int(q.Limit))
 		if err != nil {
 			return nil, err
 		}
@@ -150,8 +150,8 @@ func (d *Datasource) results(ctx context.Context, q Query, tr backend.TimeRange)
 		}
 		return strings.Compare(a.MonitorID, b.MonitorID)
 	})
-	if len(all) > q.Limit {
-		all = all[:q.Limit]
+	if len(all) > int(q.Limit) {
+		all = all[:int(q.Limit)]
 	}
 	n := len(all)
 	at, monitorIDs, outcomes, messages := make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
