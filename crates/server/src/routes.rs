@@ -17,7 +17,9 @@ use crate::api::route::{
 };
 use crate::api::verifications::{self, Verifications};
 use crate::api::webhooks::{self, Webhooks};
-use crate::api::{event_types, events, incidents, integrations, results, series, status, tokens};
+use crate::api::{
+    event_types, events, incidents, integrations, labels, results, series, slo, status, tokens,
+};
 use crate::{app, metrics};
 
 const PUSH_PARAMS: [Param; 3] = [
@@ -121,8 +123,8 @@ const BEFORE_MAINTENANCE: &[Route] = &[
             query("step", "Bucket width: `1m`, `1h`, `1d`, ..."),
             query(
                 "metrics",
-                "Comma-separated: uptime, latency_avg, latency_p50, latency_p95, latency_p99, \
-                 checks, failures.",
+                "Comma-separated: uptime, uptime_all, latency_avg, latency_p50, latency_p90, \
+                 latency_p95, latency_p99, checks, failures.",
             ),
         ],
         request: Body::Empty,
@@ -131,6 +133,68 @@ const BEFORE_MAINTENANCE: &[Route] = &[
         errors: &[400, 422],
         created: None,
         handler: || get(series::get),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/slo",
+        operation_id: "getSlo",
+        summary: "Error budget and burn rate per monitor for an availability target",
+        tag: "slo",
+        scope: READ,
+        params: &[
+            SELECTOR,
+            query("ids", "Comma-separated monitor ids."),
+            query(
+                "target",
+                "Availability target in percent, above 0 and below 100; 99.9 by default.",
+            ),
+            query(
+                "window",
+                "Length of the window ending at `to`: `30d` by default.",
+            ),
+            TO,
+            query("step", "Bucket width of `budget_spent`: `1d` by default."),
+            query(
+                "burn_window",
+                "Span ending at `to` the burn rate is measured over: `1h` by default.",
+            ),
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("SloResponse"),
+        errors: &[400, 422],
+        created: None,
+        handler: || get(slo::get),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/labels",
+        operation_id: "listLabelKeys",
+        summary: "Label keys of the monitors a selector picks",
+        tag: "labels",
+        scope: READ,
+        params: &[SELECTOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("LabelKeys"),
+        errors: &[400],
+        created: None,
+        handler: || get(labels::keys),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/labels/{key}/values",
+        operation_id: "listLabelValues",
+        summary: "Values of one label key among the monitors a selector picks; 404 when no monitor has the key",
+        tag: "labels",
+        scope: READ,
+        params: &[path("key", "Label key."), SELECTOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("LabelValues"),
+        errors: &[400, 404],
+        created: None,
+        handler: || get(labels::values),
     },
     Route {
         method: "GET",

@@ -94,6 +94,12 @@ impl Bucket {
         (counted > 0).then(|| counted.saturating_sub(self.failures) as f64 / counted as f64)
     }
 
+    /// Share of all checks, maintenance included, that did not fail (`0.0..=1.0`): a check
+    /// that was down during maintenance counts as down here; `None` without checks.
+    pub fn uptime_all(&self) -> Option<f64> {
+        (self.checks > 0).then(|| self.histogram.count() as f64 / self.checks as f64)
+    }
+
     /// The `q`-quantile (`0.0..=1.0`) of the latency of checks that did not fail, within the
     /// histogram's relative error and inside `[latency_min_ms, latency_max_ms]`.
     pub fn percentile(&self, q: f64) -> Option<f64> {

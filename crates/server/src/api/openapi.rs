@@ -26,12 +26,14 @@ use super::event_types::EventTypeInfo;
 use super::events::SequencedEvent;
 use super::incidents::IncidentSummary;
 use super::integrations::Integration;
+use super::labels::{LabelKeys, LabelValues};
 use super::maintenance::Maintenance;
 use super::monitors::{Monitors, PauseRequest};
 use super::pagination::Page;
 use super::problem::{PROBLEM_JSON, Problem};
 use super::route::{Body, In, Route};
 use super::series::SeriesResponse;
+use super::slo::SloResponse;
 use super::status::StatusSummary;
 use super::tokens::{CreateToken, CreatedToken, Token};
 use super::verifications::Verifications;
@@ -221,6 +223,7 @@ pub type Bodies = (
         Page<Integration>,
     ),
     (ResourceBodies<Deployments>, FinishRequest),
+    (SloResponse, LabelKeys, LabelValues),
 );
 
 /// The generator of the component schemas: JSON Schema 2020-12 (which OpenAPI 3.1 uses as
@@ -274,6 +277,8 @@ pub fn document() -> Value {
         "tags": [
             { "name": "monitors", "description": "Monitors, their results and manual runs" },
             { "name": "series", "description": "Uptime and latency over time, from rollups" },
+            { "name": "slo", "description": "Error budgets against an availability target" },
+            { "name": "labels", "description": "Label keys and values of monitors, for editors" },
             { "name": "incidents", "description": "Incidents opened and resolved by state changes" },
             { "name": "maintenance", "description": "Maintenance windows" },
             { "name": "deployments", "description": "Deployments recorded by pipelines" },

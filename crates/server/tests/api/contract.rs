@@ -593,6 +593,9 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("rotatePushToken", &["beat"], 200),
         Call::new("listResults", &["web"], 200).query("from=-1h&limit=5"),
         Call::new("getSeries", &[], 200).query("ids=web&from=-1h&step=1m&metrics=uptime,checks"),
+        Call::new("getSlo", &[], 200).query("ids=web&target=99.5&window=1d&step=1h"),
+        Call::new("listLabelKeys", &[], 200).query("selector="),
+        Call::new("listLabelValues", &["team"], 200),
         Call::new("listIncidents", &[], 200).query("state=open&from=-1d&limit=5"),
         Call::new("getIncident", &[&f.incident], 200),
         Call::new("listMaintenance", &[], 200).query("limit=5&selector="),
@@ -705,6 +708,7 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("getSeries", &[], 422).query("metrics=bogus"),
         Call::new("getSeries", &[], 422).query("step=5x"),
         Call::new("getSeries", &[], 422).query("ids=nope"),
+        Call::new("getSlo", &[], 422).query("target=100"),
         Call::new("getSeries", &[], 422).query("from=-1000d&step=1m"),
         Call::new("createToken", &[], 422).json(&json!({"name": "x", "scopes": ["root"]})),
         Call::new("previewWebhook", &[], 422)
@@ -712,6 +716,9 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         // Bad parameters.
         Call::new("listResults", &["web"], 400).query("from=now&to=-1d"),
         Call::new("getSeries", &[], 400).query("from=yesterday"),
+        Call::new("getSlo", &[], 400).query("to=yesterday"),
+        Call::new("listLabelKeys", &[], 400).query("selector=%3D%3D"),
+        Call::new("listLabelValues", &["team"], 400).query("selector=%3D%3D"),
         Call::new("listIncidents", &[], 400).query("state=sleeping"),
         Call::new("listEvents", &[], 400).query("type=monitor.sideways"),
         Call::new("listEvents", &[], 400).query("after=x"),
