@@ -23,6 +23,7 @@ pub mod results;
 pub mod route;
 pub mod series;
 pub mod status;
+pub mod status_pages;
 pub mod time;
 pub mod tokens;
 pub mod verification_report;
