@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -85,7 +86,13 @@ fn atom(page: &Rendered) -> Response {
 }
 
 /// `GET /status/{slug}`: the page as HTML; `GET /status/{slug}.json`: as JSON.
-pub async fn page(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    slug: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(slug)) = slug else {
+        return not_found();
+    };
     match slug.strip_suffix(".json") {
         Some(slug) => rendered(&state, slug)
             .await
@@ -97,7 +104,13 @@ pub async fn page(State(state): State<AppState>, Path(slug): Path<String>) -> Re
 }
 
 /// `GET /status/{slug}/feed.atom`: the page's incidents as Atom.
-pub async fn feed(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+pub async fn feed(
+    State(state): State<AppState>,
+    slug: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(slug)) = slug else {
+        return not_found();
+    };
     rendered(&state, &slug)
         .await
         .map_or_else(not_found, |p| atom(&p))
@@ -113,7 +126,13 @@ fn svg(label: &str, value: &str, colour: Colour) -> Response {
 }
 
 /// `GET /badge/{slug}/status.svg`: the page's overall state.
-pub async fn page_badge(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+pub async fn page_badge(
+    State(state): State<AppState>,
+    slug: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(slug)) = slug else {
+        return not_found();
+    };
     let Some(page) = rendered(&state, &slug).await else {
         return not_found();
     };
@@ -160,8 +179,11 @@ fn monitor_of(page: &Rendered, g: usize, m: usize) -> &PublicMonitor {
 /// `GET /badge/{slug}/{monitor}/status.svg`: a listed monitor's state.
 pub async fn monitor_status(
     State(state): State<AppState>,
-    Path((slug, monitor)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
+    let Ok(Path((slug, monitor))) = path else {
+        return not_found();
+    };
     let Some((page, g, m)) = listed(&state, &slug, &monitor).await else {
         return not_found();
     };
@@ -186,9 +208,12 @@ pub struct WindowQuery {
 /// monitor's uptime, when the page shows uptime.
 pub async fn monitor_uptime(
     State(state): State<AppState>,
-    Path((slug, monitor)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     Query(query): Query<WindowQuery>,
 ) -> Response {
+    let Ok(Path((slug, monitor))) = path else {
+        return not_found();
+    };
     let window = query.window.as_deref().unwrap_or("30d");
     let Some((page, g, m)) = listed(&state, &slug, &monitor).await else {
         return not_found();
@@ -213,8 +238,11 @@ pub async fn monitor_uptime(
 /// 24 hours, when the page shows latency.
 pub async fn monitor_response(
     State(state): State<AppState>,
-    Path((slug, monitor)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
+    let Ok(Path((slug, monitor))) = path else {
+        return not_found();
+    };
     let Some((page, g, m)) = listed(&state, &slug, &monitor).await else {
         return not_found();
     };
