@@ -36,7 +36,7 @@ fn not_found() -> Response {
 }
 
 fn answer(
-    body: String,
+    body: impl IntoResponse,
     content_type: &'static str,
     cache: &'static str,
     csp: &'static str,

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::status_page::StatusPageSpec;
 use vedette_model::{FieldError, MonitorSpec, Record};
@@ -33,12 +34,12 @@ pub const REFRESH: Duration = Duration::from_secs(5);
 pub struct Rendered {
     /// The data the forms were rendered from (badges are drawn from it).
     pub page: PublicPage,
-    /// `text/html`.
-    pub html: String,
+    /// `text/html` (shared, not copied, by every answer).
+    pub html: Bytes,
     /// `application/json`.
-    pub json: String,
+    pub json: Bytes,
     /// `application/atom+xml`.
-    pub atom: String,
+    pub atom: Bytes,
     built: Instant,
     generation: u64,
 }
@@ -182,9 +183,9 @@ impl StatusPages {
             }
         };
         let rendered = Arc::new(Rendered {
-            html: html::render(&page),
-            json: serde_json::to_string(&page).unwrap_or_default(),
-            atom: atom::render(&page),
+            html: Bytes::from(html::render(&page)),
+            json: Bytes::from(serde_json::to_vec(&page).unwrap_or_default()),
+            atom: Bytes::from(atom::render(&page)),
             page,
             built: Instant::now(),
             generation,
