@@ -1,8 +1,8 @@
 //! `vedette apply -f FILE|DIR [--prune] [--dry-run]`: makes the server hold what the files say.
 //!
-//! The server's current monitors, windows and webhook endpoints are read with paginated lists
+//! The server's current monitors, windows, webhook endpoints and status pages are read with paginated lists
 //! (rather than one `GET` per document), which also gives `--prune` what it needs. For each
-//! Monitor, MaintenanceWindow and WebhookEndpoint in the files: absent on the server → `PUT` with
+//! Monitor, MaintenanceWindow, WebhookEndpoint and StatusPage in the files: absent on the server → `PUT` with
 //! `If-None-Match: *`; different → `PUT` with `If-Match: "<version>"`; identical → nothing.
 //! "Identical" compares labels and spec as JSON after the same normalisation on both sides (the
 //! server returns specs with every default filled in; parsing a file fills the same defaults).
@@ -27,7 +27,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use serde_json::Value;
-use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, Webhook};
+use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, StatusPage, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
 use vedette_model::record::labels::{APPLY_SET, MANAGED_BY};
 use vedette_model::{REDACTED, Source, Version};
@@ -151,6 +151,7 @@ impl Change {
             Resource::Monitor { .. } => "monitor",
             Resource::MaintenanceWindow { .. } => "maintenance",
             Resource::WebhookEndpoint { .. } => "webhook",
+            Resource::StatusPage { .. } => "status-page",
         };
         format!("{kind}/{}", self.id())
     }
@@ -301,6 +302,15 @@ pub fn window_resource(w: &MaintenanceWindow) -> Resource {
     }
 }
 
+/// A server status page as a document resource (ownership label dropped).
+pub fn page_resource(p: &StatusPage) -> Resource {
+    Resource::StatusPage {
+        id: p.id.clone(),
+        labels: without_owner(&p.labels),
+        spec: p.spec.clone(),
+    }
+}
+
 /// A server webhook endpoint as a document resource (ownership label dropped, secrets as the
 /// server shows them).
 pub fn webhook_resource(w: &Webhook) -> Resource {
@@ -398,7 +408,8 @@ fn strip_owner(resource: &Resource) -> Resource {
     match &mut resource {
         Resource::Monitor { labels, .. }
         | Resource::MaintenanceWindow { labels, .. }
-        | Resource::WebhookEndpoint { labels, .. } => {
+        | Resource::WebhookEndpoint { labels, .. }
+        | Resource::StatusPage { labels, .. } => {
             *labels = without_owner(labels);
         }
     }
@@ -411,6 +422,7 @@ fn normalised(resource: &Resource) -> serde_json::Value {
         Resource::Monitor { spec, .. } => serde_json::to_value(spec),
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec),
         Resource::WebhookEndpoint { spec, .. } => Ok(webhook_spec_normalised(spec)),
+        Resource::StatusPage { spec, .. } => serde_json::to_value(spec),
     }
     .unwrap_or(serde_json::Value::Null);
     serde_json::json!({"labels": resource.labels(), "spec": spec})
@@ -487,11 +499,26 @@ fn plan_against(
 /// prunes of that set. `monitors`, `windows` and `webhooks` are the server's resources (all of
 /// them, or at least every one owned by apply); what is written joins `apply_set`, else keeps
 /// the set it has.
+#[cfg(test)]
 pub fn plan_with_webhooks(
     desired: &[Resource],
     monitors: &[Monitor],
     windows: &[MaintenanceWindow],
     webhooks: &[Webhook],
+    apply_set: Option<&str>,
+    prune: Option<&str>,
+) -> Vec<Change> {
+    plan_all(desired, monitors, windows, webhooks, &[], apply_set, prune)
+}
+
+/// [`plan_with_webhooks`] with the server's status pages too (created after monitors, pruned
+/// before them).
+pub fn plan_all(
+    desired: &[Resource],
+    monitors: &[Monitor],
+    windows: &[MaintenanceWindow],
+    webhooks: &[Webhook],
+    pages: &[StatusPage],
     apply_set: Option<&str>,
     prune: Option<&str>,
 ) -> Vec<Change> {
@@ -514,6 +541,12 @@ pub fn plan_with_webhooks(
             (
                 (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
                 (webhook_resource(w), w.version, set_of(&w.labels)),
+            )
+        }))
+        .chain(pages.iter().map(|p| {
+            (
+                (document::KIND_STATUS_PAGE, p.id.as_str()),
+                (page_resource(p), p.version, set_of(&p.labels)),
             )
         }))
         .collect();
@@ -592,6 +625,13 @@ pub fn plan_with_webhooks(
                     .filter(|w| !wanted.contains(&(document::KIND_WEBHOOK_ENDPOINT, w.id.as_str())))
                     .map(|w| (webhook_resource(w), w.version)),
             )
+            .chain(
+                pages
+                    .iter()
+                    .filter(|p| owned(&p.labels, p.managed_by))
+                    .filter(|p| !wanted.contains(&(document::KIND_STATUS_PAGE, p.id.as_str())))
+                    .map(|p| (page_resource(p), p.version)),
+            )
             .map(|(before, version)| Change {
                 action: Action::Prune,
                 before: Some(before),
@@ -639,6 +679,7 @@ async fn plan_loaded(
     let _spinner = Spinner::start("reading the server");
     let monitors = client.monitors().all(None).await?;
     let windows = client.maintenance().all(None).await?;
+    let pages = client.status_pages().all(None).await?;
     // Only servers with webhooks enabled list them; without, there is nothing to compare with.
     let needs_webhooks = prune.is_some()
         || desired
@@ -661,7 +702,9 @@ async fn plan_loaded(
         Vec::new()
     };
     Ok((
-        plan_with_webhooks(&desired, &monitors, &windows, &webhooks, apply_set, prune),
+        plan_all(
+            &desired, &monitors, &windows, &webhooks, &pages, apply_set, prune,
+        ),
         origins,
     ))
 }
@@ -692,6 +735,11 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
                 .put(id, &with_owner(labels, set), spec, precondition)
                 .await
                 .map(drop),
+            Resource::StatusPage { id, labels, spec } => client
+                .status_pages()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
         },
         (Action::Prune, _, Some(before)) => match before {
             Resource::Monitor { id, .. } => client.monitors().delete(id, precondition).await,
@@ -701,6 +749,7 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
             Resource::WebhookEndpoint { id, .. } => {
                 client.webhooks().delete(id, precondition).await
             }
+            Resource::StatusPage { id, .. } => client.status_pages().delete(id, precondition).await,
         },
         _ => Ok(()),
     }

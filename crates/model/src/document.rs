@@ -2,7 +2,7 @@
 //!
 //! ```yaml
 //! apiVersion: vedette.dev/v1
-//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint
+//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint, StatusPage
 //! metadata: {id: payments-api, labels: {team: payments}}
 //! spec: {...}
 //! ```
@@ -23,6 +23,7 @@ use crate::decode::Decoder;
 use crate::field_path::{self, Seg};
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
+use crate::status_page::StatusPageSpec;
 use crate::validate::{FieldError, check_id, check_label};
 
 /// The `apiVersion` every document carries.
@@ -33,6 +34,8 @@ pub const KIND_MONITOR: &str = "Monitor";
 pub const KIND_MAINTENANCE: &str = "MaintenanceWindow";
 /// The `kind` of a webhook endpoint document.
 pub const KIND_WEBHOOK_ENDPOINT: &str = "WebhookEndpoint";
+/// The `kind` of a status page document.
+pub const KIND_STATUS_PAGE: &str = "StatusPage";
 /// Largest file read, in bytes (4 MiB).
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents read from one file.
@@ -89,6 +92,15 @@ pub enum Resource {
         /// The endpoint spec (`url`, `event_types`, `secrets`, ...), as written.
         spec: Value,
     },
+    /// `kind: StatusPage`.
+    StatusPage {
+        /// The page's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// What the page shows.
+        spec: StatusPageSpec,
+    },
 }
 
 impl Resource {
@@ -97,16 +109,18 @@ impl Resource {
         match self {
             Self::Monitor { id, .. }
             | Self::MaintenanceWindow { id, .. }
-            | Self::WebhookEndpoint { id, .. } => id,
+            | Self::WebhookEndpoint { id, .. }
+            | Self::StatusPage { id, .. } => id,
         }
     }
 
-    /// The document `kind`: `Monitor`, `MaintenanceWindow` or `WebhookEndpoint`.
+    /// The document `kind`: `Monitor`, `MaintenanceWindow`, `WebhookEndpoint` or `StatusPage`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Monitor { .. } => KIND_MONITOR,
             Self::MaintenanceWindow { .. } => KIND_MAINTENANCE,
             Self::WebhookEndpoint { .. } => KIND_WEBHOOK_ENDPOINT,
+            Self::StatusPage { .. } => KIND_STATUS_PAGE,
         }
     }
 
@@ -115,7 +129,8 @@ impl Resource {
         match self {
             Self::Monitor { labels, .. }
             | Self::MaintenanceWindow { labels, .. }
-            | Self::WebhookEndpoint { labels, .. } => labels,
+            | Self::WebhookEndpoint { labels, .. }
+            | Self::StatusPage { labels, .. } => labels,
         }
     }
 }
@@ -254,6 +269,7 @@ pub fn to_documents(resources: &[Resource]) -> String {
             Resource::WebhookEndpoint { id, labels, spec } => {
                 one(KIND_WEBHOOK_ENDPOINT, id, labels, spec)
             }
+            Resource::StatusPage { id, labels, spec } => one(KIND_STATUS_PAGE, id, labels, spec),
         };
         out.push_str(&text);
         if !text.ends_with('\n') {
@@ -615,14 +631,21 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             format!("expected {API_VERSION:?}, got {}", describe(&other)),
         ),
     }
-    let kinds = format!("{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}");
+    let kinds =
+        format!("{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}, {KIND_STATUS_PAGE}");
     let kind = match map.remove("kind") {
         None => {
             decoder.add("kind", format!("required: expected one of {kinds}"));
             None
         }
         Some(Value::String(k))
-            if k == KIND_MONITOR || k == KIND_MAINTENANCE || k == KIND_WEBHOOK_ENDPOINT =>
+            if [
+                KIND_MONITOR,
+                KIND_MAINTENANCE,
+                KIND_WEBHOOK_ENDPOINT,
+                KIND_STATUS_PAGE,
+            ]
+            .contains(&k.as_str()) =>
         {
             Some(k)
         }
@@ -686,6 +709,14 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             return None;
         };
         Some(Resource::WebhookEndpoint {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    } else if kind == KIND_STATUS_PAGE {
+        let spec = decoder.decode_checked::<StatusPageSpec>(spec, "spec")?;
+        let id = resolve_id(metadata.as_ref(), Some(&spec.slug), decoder)?;
+        Some(Resource::StatusPage {
             id,
             labels: metadata?.labels,
             spec,

@@ -18,6 +18,7 @@ pub mod scope;
 pub mod selector;
 pub mod spec;
 pub mod state;
+pub mod status_page;
 pub mod terraform;
 pub mod validate;
 pub mod verification;

@@ -39,6 +39,8 @@ pub struct AppState {
     /// The server's public base URL without a trailing `/` (`--public-url`): push URLs are
     /// absolute under it, relative (`/push/<token>`) without it.
     pub public_url: Option<Arc<str>>,
+    /// The status pages this server follows and their rendered snapshots.
+    pub status_pages: Arc<crate::status_page::StatusPages>,
 }
 
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under
@@ -53,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", crate::api::router(state.clone()))
         .with_state(state.clone())
         .merge(crate::routes::pages(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::status_page::handlers::custom_domain,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.engine.metrics().clone(),
             crate::metrics::track_http,

@@ -1,4 +1,4 @@
-//! Monitors and maintenance windows from `--config` files: loaded at start, reloaded on
+//! Monitors, maintenance windows and status pages from `--config` files: loaded at start, reloaded on
 //! SIGHUP. File-managed resources are stored with source `file` and label `managed-by: file`;
 //! the files are their truth, so a resource removed from the files is removed from Vedette.
 //! Only the store is written; the engine follows it ([`crate::follow`]).
@@ -8,6 +8,7 @@ use std::path::Path;
 use vedette_model::document::{self, Resource};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::labels::MANAGED_BY;
+use vedette_model::status_page::StatusPageSpec;
 use vedette_model::{Record, Source};
 use vedette_store::Store;
 
@@ -23,6 +24,8 @@ pub struct Applied {
     pub monitors_removed: usize,
     /// Maintenance windows in the files.
     pub maintenance_windows: usize,
+    /// Status pages in the files.
+    pub status_pages: usize,
 }
 
 /// Loads `path` (file or directory) and makes the store match it. Nothing changes when any
@@ -52,6 +55,7 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
     let mut applied = Applied::default();
     let mut monitor_ids = Vec::new();
     let mut window_ids = Vec::new();
+    let mut page_ids = Vec::new();
     for item in loaded {
         match item.resource {
             Resource::Monitor {
@@ -101,6 +105,23 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                     .await?;
                 applied.maintenance_windows += 1;
             }
+            Resource::StatusPage {
+                id,
+                mut labels,
+                spec,
+            } => {
+                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
+                page_ids.push(id.clone());
+                store
+                    .put(
+                        &Record::new(id, spec)
+                            .with_labels(labels)
+                            .with_source(Source::File),
+                        None,
+                    )
+                    .await?;
+                applied.status_pages += 1;
+            }
             // Refused above, before anything was written.
             Resource::WebhookEndpoint { .. } => {}
         }
@@ -119,6 +140,11 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
     for stale in store.list::<MaintenanceSpec>().await? {
         if stale.source == Source::File && !window_ids.contains(&stale.id) {
             store.delete::<MaintenanceSpec>(&stale.id).await?;
+        }
+    }
+    for stale in store.list::<StatusPageSpec>().await? {
+        if stale.source == Source::File && !page_ids.contains(&stale.id) {
+            store.delete::<StatusPageSpec>(&stale.id).await?;
         }
     }
     Ok(applied)

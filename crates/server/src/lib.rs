@@ -17,6 +17,7 @@ pub mod scheduler;
 pub mod serve;
 pub mod state_machine;
 pub mod stats;
+pub mod status_page;
 pub mod subscriptions;
 pub mod tasks;
 pub mod verifications;

@@ -15,11 +15,13 @@ use crate::api::route::{
     ADMIN, Body, CURSOR, EVENT_TYPES, FROM, ID, IF_MATCH, In, LIMIT, Param, READ, REASON, Route,
     SELECTOR, TO, WRITE, path, query,
 };
+use crate::api::status_pages::StatusPages;
 use crate::api::verifications::{self, Verifications};
 use crate::api::webhooks::{self, Webhooks};
 use crate::api::{
     event_types, events, incidents, integrations, labels, results, series, slo, status, tokens,
 };
+use crate::status_page::handlers as public;
 use crate::{app, metrics};
 
 const PUSH_PARAMS: [Param; 3] = [
@@ -690,6 +692,112 @@ const VERIFICATION_REPORT: &[Route] = &[Route {
     handler: || get(verifications::report),
 }];
 
+const SLUG: Param = path("slug", "The status page's slug.");
+const SLUG_OR_JSON: Param = path(
+    "slug",
+    "The status page's slug for the HTML page; `<slug>.json` for the JSON.",
+);
+const MONITOR: Param = path("monitor", "The id of a monitor the page lists.");
+
+/// The public pages and badges of status pages: no token; a miss of any kind is one 404.
+const PUBLIC_STATUS: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/status/{slug}",
+        operation_id: "getPublicStatusPage",
+        summary: "A public status page: HTML at `/status/<slug>`, JSON at `/status/<slug>.json`",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG_OR_JSON],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Formats("PublicStatusPage", &["text/html"]),
+        errors: &[404],
+        created: None,
+        handler: || get(public::page),
+    },
+    Route {
+        method: "GET",
+        path: "/status/{slug}/feed.atom",
+        operation_id: "getPublicStatusFeed",
+        summary: "A status page's incidents as an Atom feed",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("application/atom+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::feed),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/status.svg",
+        operation_id: "getStatusPageBadge",
+        summary: "SVG badge of a status page's overall state",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::page_badge),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/{monitor}/status.svg",
+        operation_id: "getMonitorStatusBadge",
+        summary: "SVG badge of the state of a monitor a status page lists",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG, MONITOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::monitor_status),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/{monitor}/uptime.svg",
+        operation_id: "getMonitorUptimeBadge",
+        summary: "SVG badge of the uptime of a monitor a status page lists (when it shows uptime)",
+        tag: "status-pages",
+        scope: None,
+        params: &[
+            SLUG,
+            MONITOR,
+            query("window", "`24h`, `7d`, `30d` (default) or `90d`."),
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[400, 404],
+        created: None,
+        handler: || get(public::monitor_uptime),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/{monitor}/response.svg",
+        operation_id: "getMonitorResponseBadge",
+        summary: "SVG badge of the mean response time over 24 h of a monitor a status page \
+                  lists (when it shows latency)",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG, MONITOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::monitor_response),
+    },
+];
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -705,6 +813,8 @@ pub fn all() -> &'static [Route] {
         routes.push(FINISH_DEPLOYMENT);
         routes.extend(crud::routes::<Verifications>());
         routes.extend_from_slice(VERIFICATION_REPORT);
+        routes.extend(crud::routes::<StatusPages>());
+        routes.extend_from_slice(PUBLIC_STATUS);
         routes
     })
 }

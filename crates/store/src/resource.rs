@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::status_page::StatusPageSpec;
 use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
@@ -61,6 +62,11 @@ impl Stored for MaintenanceSpec {
 impl Stored for VerificationSpec {
     const TABLE: &'static str = "verifications";
     const KIND: &'static str = "verification";
+}
+
+impl Stored for StatusPageSpec {
+    const TABLE: &'static str = "status_pages";
+    const KIND: &'static str = "status page";
 }
 
 /// A maintenance window as stored.

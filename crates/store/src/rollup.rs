@@ -385,6 +385,44 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Day rows of each of `monitor_ids` for the UTC days overlapping `[from, to)`, oldest
+    /// first (days without checks are absent): the 90-day bars of a status page, read in one
+    /// query per [`MAX_BINDS`] monitors.
+    pub async fn daily(
+        &self,
+        monitor_ids: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<Bucket>>, StoreError> {
+        let mut days: BTreeMap<String, Vec<Bucket>> = BTreeMap::new();
+        let (start, end) = (floor_to(to_ms(from), DAY_MS), to_ms(to));
+        for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
+            let ids = (0..chunk.len())
+                .map(|i| format!("${}", i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM rollups WHERE resolution_ms = $1 AND bucket_start >= $2 \
+                 AND bucket_start < $3 AND monitor_id IN ({ids}) \
+                 ORDER BY monitor_id, bucket_start"
+            )))
+            .persistent(false)
+            .bind(DAY_MS)
+            .bind(start)
+            .bind(end);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let ((monitor_id, _, _), bucket) = decode(&row)?;
+                days.entry(monitor_id).or_default().push(bucket);
+            }
+        }
+        Ok(days)
+    }
+}
+
 /// Splits `[start, end)` (whole minutes) into the fewest rollup ranges: whole days in the
 /// middle, whole hours beside them, minutes at the edges. Empty ranges are left out.
 fn cover(start: i64, end: i64) -> Vec<(Resolution, i64, i64)> {

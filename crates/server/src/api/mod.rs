@@ -25,6 +25,7 @@ pub mod route;
 pub mod series;
 pub mod slo;
 pub mod status;
+pub mod status_pages;
 pub mod time;
 pub mod tokens;
 pub mod verification_report;

@@ -35,12 +35,14 @@ use super::route::{Body, In, Route};
 use super::series::SeriesResponse;
 use super::slo::SloResponse;
 use super::status::StatusSummary;
+use super::status_pages::StatusPages;
 use super::tokens::{CreateToken, CreatedToken, Token};
 use super::verifications::Verifications;
 use super::webhooks::{
     CreatedWebhookView, DeliveryView, PreviewRequest, PreviewResponse, Recovered, TestEventSent,
     Webhooks,
 };
+use crate::status_page::PublicPage;
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -222,7 +224,12 @@ pub type Bodies = (
         Integration,
         Page<Integration>,
     ),
-    (ResourceBodies<Deployments>, FinishRequest),
+    (
+        ResourceBodies<Deployments>,
+        FinishRequest,
+        ResourceBodies<StatusPages>,
+        PublicPage,
+    ),
     (SloResponse, LabelKeys, LabelValues),
 );
 
@@ -283,6 +290,7 @@ pub fn document() -> Value {
             { "name": "maintenance", "description": "Maintenance windows" },
             { "name": "deployments", "description": "Deployments recorded by pipelines" },
             { "name": "verifications", "description": "Verifications: deployment gates and their reports" },
+            { "name": "status-pages", "description": "Status pages, their public pages, feeds and badges (no sign-in)" },
             { "name": "events", "description": "The events outbox, listed or streamed, and the event types" },
             { "name": "status", "description": "Overall status" },
             { "name": "webhooks", "description": "Webhook endpoints, previews, test events and the delivery log" },

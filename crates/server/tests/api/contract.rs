@@ -31,6 +31,14 @@ spec:
   start: 2030-01-01T00:00:00Z
   end: 2030-01-01T01:00:00Z
   monitors: [from-file]
+---
+apiVersion: vedette.dev/v1
+kind: StatusPage
+metadata: {id: page-file}
+spec:
+  title: From the files
+  slug: page-file
+  groups: [{name: Files, monitors: [{id: from-file}]}]
 ";
 
 /// An id no resource has.
@@ -557,6 +565,11 @@ fn deployment_body() -> Value {
     json!({"spec": {"service": "payments", "version": "v1", "environment": "prod", "selector": "team=payments"}})
 }
 
+/// A status page at `slug` listing `web`, showing response times too.
+fn status_page(slug: &str) -> Value {
+    json!({"spec": {"title": "Status", "slug": slug, "show": {"latency": true}, "groups": [{"name": "Web", "monitors": [{"id": "web"}]}]}})
+}
+
 /// A verification of `web` that waits for its schedule (so it runs through the test).
 fn verification() -> Value {
     json!({"spec": {"ids": ["web"], "timeout": "10m", "run_now": false}})
@@ -630,6 +643,24 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("getVerificationReport", &["ver"], 200).query("format=junit"),
         Call::new("getVerificationReport", &["ver"], 200).query("format=markdown"),
         Call::new("getVerificationReport", &["ver"], 200).query("format=json"),
+        Call::new("listStatusPages", &[], 200).query("limit=5&selector="),
+        Call::new("createStatusPage", &[], 201).json(&status_page("page-created")),
+        Call::new("getStatusPage", &["page"], 200),
+        Call::new("putStatusPage", &["page"], 200).json(&status_page("page")),
+        Call::new("putStatusPage", &["page-new"], 201).json(&status_page("page-new")),
+        Call::new("patchStatusPage", &["page"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("getPublicStatusPage", &["page"], 200).who(Who::Nobody),
+        Call::new("getPublicStatusPage", &["page.json"], 200).who(Who::Nobody),
+        Call::new("getPublicStatusFeed", &["page"], 200).who(Who::Nobody),
+        Call::new("getStatusPageBadge", &["page"], 200).who(Who::Nobody),
+        Call::new("getMonitorStatusBadge", &["page", "web"], 200).who(Who::Nobody),
+        Call::new("getMonitorUptimeBadge", &["page", "web"], 200)
+            .who(Who::Nobody)
+            .query("window=7d"),
+        Call::new("getMonitorResponseBadge", &["page", "web"], 200).who(Who::Nobody),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),
@@ -661,6 +692,7 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteDeployment", &["dep-doomed"], 204),
         Call::new("deleteVerification", &["ver-doomed"], 204),
         Call::new("deleteWebhook", &["hook-doomed"], 204),
+        Call::new("deleteStatusPage", &["page-doomed"], 204),
         Call::new("revokeToken", &[&f.doomed_token], 204),
     ]
 }
@@ -693,6 +725,14 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("createVerification", &[], 409)
             .json(&json!({"id": "ver", "spec": verification()["spec"]})),
         Call::new("getVerificationReport", &["ver"], 400).query("format=pdf"),
+        Call::new("putStatusPage", &["page-file"], 409).json(&status_page("page-file")),
+        Call::new("patchStatusPage", &["page-file"], 409).raw(merge, patch()),
+        Call::new("deleteStatusPage", &["page-file"], 409),
+        Call::new("createStatusPage", &[], 409)
+            .json(&json!({"id": "page", "spec": status_page("page")["spec"]})),
+        Call::new("getMonitorUptimeBadge", &["page", "web"], 400)
+            .who(Who::Nobody)
+            .query("window=1y"),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -811,6 +851,11 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
             .put(&format!("/verifications/{id}"), &verification())
             .await);
     }
+    for id in ["page", "page-doomed"] {
+        ok(server
+            .put(&format!("/status-pages/{id}"), &status_page(id))
+            .await);
+    }
     for (id, enabled) in [("hook", true), ("hook-doomed", true), ("hook-off", false)] {
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
         ok(server.put(&format!("/webhooks/{id}"), &spec).await);
@@ -920,12 +965,14 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         "getWebhook",
         "getWebhook",
         "getVerification",
+        "getStatusPage",
     ] {
         let id = match op {
             "getMonitor" => "web",
             "getMaintenance" => "mw",
             "getDeployment" => "dep",
             "getVerification" => "ver",
+            "getStatusPage" => "page",
             _ => "hook",
         };
         let current = harness.call(&Call::new(op, &[id], 200)).await;

@@ -37,5 +37,6 @@ mod maintenance;
 mod monitors;
 mod preview_pool;
 mod secrets;
+mod status_pages;
 mod verifications;
 mod webhooks;
