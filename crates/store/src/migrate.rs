@@ -82,10 +82,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_verifications.sql"),
         postgres: include_str!("../migrations/postgres/0010_verifications.sql"),
     },
+    Migration {
+        version: 11,
+        name: "discovery_sources",
+        sqlite: include_str!("../migrations/sqlite/0011_discovery_sources.sql"),
+        postgres: include_str!("../migrations/postgres/0011_discovery_sources.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
+use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
@@ -61,6 +62,12 @@ impl Stored for MaintenanceSpec {
 impl Stored for VerificationSpec {
     const TABLE: &'static str = "verifications";
     const KIND: &'static str = "verification";
+}
+
+impl Stored for DiscoverySourceSpec {
+    const TABLE: &'static str = "discovery_sources";
+    const KIND: &'static str = "discovery source";
+    const OWNED: &'static [(&'static str, &'static str)] = &[("discovery_statuses", "id")];
 }
 
 /// A maintenance window as stored.
