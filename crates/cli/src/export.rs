@@ -61,6 +61,7 @@ fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
         Resource::Monitor { spec, .. } => serde_json::to_value(spec)?,
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec)?,
         Resource::WebhookEndpoint { spec, .. } => spec.clone(),
+        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec)?,
     };
     Ok(Envelope {
         api_version: document::API_VERSION,

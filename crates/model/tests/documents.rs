@@ -79,7 +79,9 @@ fn examples_load_clean() {
         .iter()
         .filter_map(|l| match &l.resource {
             Resource::Monitor { spec, .. } => Some(spec.kind().as_str()),
-            Resource::MaintenanceWindow { .. } | Resource::WebhookEndpoint { .. } => None,
+            Resource::MaintenanceWindow { .. }
+            | Resource::WebhookEndpoint { .. }
+            | Resource::DiscoverySource { .. } => None,
         })
         .collect();
     assert_eq!(kinds, vec!["http", "tcp", "dns", "tls", "heartbeat"]);
