@@ -340,8 +340,7 @@ pub struct MonitorTemplate {
     /// The status the route must answer (adds `status == N` to the assertions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_status: Option<u16>,
-    /// Assertion expressions, as a monitor's (`gateway.healthy == true` uses the gateway's
-    /// upstream health).
+    /// Assertion expressions, as a monitor's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<String>,
     /// Labels of the monitor (values may hold placeholders; `discovered-by` is set by the
@@ -738,7 +737,11 @@ impl DiscoverySourceSpec {
                             .bytes()
                             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
                     if !valid {
-                        errs.add(at, "aws_sigv4.region", "expected a region such as eu-west-1");
+                        errs.add(
+                            at,
+                            "aws_sigv4.region",
+                            "expected a region such as eu-west-1",
+                        );
                     }
                     access_key_id.check(at, "aws_sigv4.access_key_id", &mut errs);
                     secret_access_key.check(at, "aws_sigv4.secret_access_key", &mut errs);
@@ -809,7 +812,11 @@ impl DiscoverySourceSpec {
             ("opt_out_tag", &self.selection.opt_out_tag),
         ] {
             if tag.is_empty() || tag.len() > 256 {
-                errs.add(prefix, &format!("selection.{field}"), "expected 1 to 256 bytes");
+                errs.add(
+                    prefix,
+                    &format!("selection.{field}"),
+                    "expected 1 to 256 bytes",
+                );
             }
         }
         for (key, value) in &self.template.labels {
@@ -1010,9 +1017,7 @@ mod tests {
     fn a_template_renders_placeholders_into_a_monitor() {
         let mut s = DiscoverySourceSpec::new(GatewayType::Envoy, "http://127.0.0.1:9901");
         s.template.expected_status = Some(200);
-        s.template
-            .headers
-            .insert("Host".into(), "{host}".into());
+        s.template.headers.insert("Host".into(), "{host}".into());
         s.template
             .labels
             .insert("service".into(), "{service}".into());

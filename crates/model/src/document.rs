@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::Decoder;
-use crate::field_path::{self, Seg};
 use crate::discovery::DiscoverySourceSpec;
+use crate::field_path::{self, Seg};
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
 use crate::validate::{FieldError, check_id, check_label};

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use vedette_model::document::{self, Resource};
 use vedette_model::discovery::DiscoverySourceSpec;
+use vedette_model::document::{self, Resource};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::{Record, Source};

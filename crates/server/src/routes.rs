@@ -647,6 +647,22 @@ const DISCOVERY: &[Route] = &[
         handler: || get(discovery::preview),
     },
     Route {
+        method: "POST",
+        path: "/api/v1/discovery-sources/{id}/run",
+        operation_id: "runDiscoverySource",
+        summary: "Run the source now: list its gateway and create, update and delete the \
+                  monitors it owns (plan only in dry run); returns it with its new status",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[ID],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("DiscoverySource"),
+        errors: &[404],
+        created: None,
+        handler: || post(discovery::run),
+    },
+    Route {
         method: "GET",
         path: "/api/v1/discovery/http_sd",
         operation_id: "discoveryHttpSd",

@@ -617,7 +617,9 @@ fn deployment(data: &serde_json::Value) -> String {
 
 /// A whole number of `data`, `0` when absent.
 fn number(data: &serde_json::Value, key: &str) -> u64 {
-    data.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
+    data.get(key)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
 }
 
 /// The verification and, when it gates one, its deployment.

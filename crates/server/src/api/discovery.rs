@@ -150,6 +150,20 @@ pub async fn preview(
     Ok(Json(preview))
 }
 
+/// `POST /discovery-sources/{id}/run`: runs the source now (writing, unless it is in dry run)
+/// and answers with it and its new status.
+pub async fn run(
+    State(state): State<ApiState>,
+    PathId(id): PathId,
+) -> ApiResult<Json<DiscoverySourceView>> {
+    let record = crud::current::<DiscoverySources>(&state, &id).await?;
+    crate::discovery::run_and_record(state.engine.store(), &id, &record.spec).await?;
+    state.feed.caught_up().await;
+    Ok(Json(
+        DiscoverySources::view(&state, record, Audience::Writer).await?,
+    ))
+}
+
 /// One target group of Prometheus HTTP service discovery.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct HttpSdGroup {

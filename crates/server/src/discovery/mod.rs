@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
-use vedette_model::discovery::{DiscoveryStatus, DiscoverySourceSpec, RunState};
+use vedette_model::discovery::{DiscoverySourceSpec, DiscoveryStatus, GatewayHealth, RunState};
 use vedette_model::event::DiscoveryEvent;
 use vedette_model::{Event, EventType, Record, Source};
 use vedette_store::{Store, StoreError};
@@ -33,6 +33,10 @@ use crate::engine::Engine;
 
 /// How often the runner looks for sources that are due.
 const TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Held by every run that writes: the background runner's and `POST .../run`, so two runs
+/// never plan over the same monitors at once.
+static RUNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// What one run found and did.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -47,6 +51,8 @@ pub struct RunReport {
     pub dry_run: bool,
     /// Writes that failed (a monitor changed meanwhile); they are retried next run.
     pub write_errors: Vec<String>,
+    /// Upstream health the gateway reported, by monitor id, for the selected routes.
+    pub health: BTreeMap<String, GatewayHealth>,
 }
 
 /// Why a run did not complete.
@@ -95,6 +101,10 @@ pub async fn run(
         });
     }
     let routes_selected = desired.len() as u32;
+    let health = desired
+        .iter()
+        .filter_map(|d| Some((d.id.clone(), d.health.clone()?)))
+        .collect();
     let monitors = store.list_monitors().await?;
     let (owned, others): (Vec<_>, Vec<_>) = monitors
         .into_iter()
@@ -132,6 +142,7 @@ pub async fn run(
         plan,
         dry_run,
         write_errors,
+        health,
     })
 }
 
@@ -143,6 +154,7 @@ pub async fn run_and_record(
     id: &str,
     spec: &DiscoverySourceSpec,
 ) -> Result<DiscoveryStatus, StoreError> {
+    let _one_at_a_time = RUNS.lock().await;
     let mut status = store.discovery_status(id).await?.unwrap_or_default();
     let started = Instant::now();
     let outcome = run(store, id, spec, &status.missing_since, true).await;
@@ -171,12 +183,7 @@ pub async fn run_and_record(
                 status.missing_since = plan.missing_since.clone();
             }
             status.conflicts = plan.conflicts.clone();
-            status.health = plan
-                .create
-                .iter()
-                .chain(&plan.update)
-                .filter_map(|d| Some((d.id.clone(), d.health.clone()?)))
-                .collect();
+            status.health = report.health;
             let changed = !plan.is_empty() || previous.0 == RunState::Failed;
             changed.then_some(EventType::DiscoveryCompleted)
         }
@@ -212,11 +219,16 @@ pub async fn run_and_record(
             updated: status.updated,
             deleted: status.deleted,
             dry_run: spec.dry_run,
-            error: status.error.clone().filter(|_| t == EventType::DiscoveryFailed),
+            error: status
+                .error
+                .clone()
+                .filter(|_| t == EventType::DiscoveryFailed),
         })
         .unwrap_or_default(),
     });
-    store.save_discovery_status(id, &status, event.as_ref()).await?;
+    store
+        .save_discovery_status(id, &status, event.as_ref())
+        .await?;
     match &status.error {
         Some(error) => tracing::warn!(source = id, %error, "discovery run failed"),
         None => tracing::debug!(

@@ -170,15 +170,43 @@ mod tests {
         let grace = chrono::Duration::seconds(60);
         let mut monitors = BTreeMap::new();
         let none = BTreeMap::new();
-        let first = plan(vec![desired(1), desired(2)], &[], &BTreeSet::new(), &none, at(0), grace);
+        let first = plan(
+            vec![desired(1), desired(2)],
+            &[],
+            &BTreeSet::new(),
+            &none,
+            at(0),
+            grace,
+        );
         assert_eq!(apply(&mut monitors, &first), 2);
-        let missing = plan(vec![desired(1)], &owned(&monitors), &BTreeSet::new(), &none, at(10), grace);
+        let missing = plan(
+            vec![desired(1)],
+            &owned(&monitors),
+            &BTreeSet::new(),
+            &none,
+            at(10),
+            grace,
+        );
         assert!(missing.is_empty(), "{missing:?}");
         let id2 = desired(2).id;
         assert_eq!(missing.missing_since[&id2], at(10));
-        let still = plan(vec![desired(1)], &owned(&monitors), &BTreeSet::new(), &missing.missing_since, at(69), grace);
+        let still = plan(
+            vec![desired(1)],
+            &owned(&monitors),
+            &BTreeSet::new(),
+            &missing.missing_since,
+            at(69),
+            grace,
+        );
         assert!(still.is_empty());
-        let gone = plan(vec![desired(1)], &owned(&monitors), &BTreeSet::new(), &still.missing_since, at(70), grace);
+        let gone = plan(
+            vec![desired(1)],
+            &owned(&monitors),
+            &BTreeSet::new(),
+            &still.missing_since,
+            at(70),
+            grace,
+        );
         assert_eq!(gone.delete, [id2]);
         assert!(gone.missing_since.is_empty());
     }
@@ -188,10 +216,27 @@ mod tests {
         let grace = chrono::Duration::seconds(60);
         let mut monitors = BTreeMap::new();
         let none = BTreeMap::new();
-        apply(&mut monitors, &plan(vec![desired(1)], &[], &BTreeSet::new(), &none, at(0), grace));
-        let missing = plan(vec![], &owned(&monitors), &BTreeSet::new(), &none, at(1), grace);
+        apply(
+            &mut monitors,
+            &plan(vec![desired(1)], &[], &BTreeSet::new(), &none, at(0), grace),
+        );
+        let missing = plan(
+            vec![],
+            &owned(&monitors),
+            &BTreeSet::new(),
+            &none,
+            at(1),
+            grace,
+        );
         assert_eq!(missing.missing_since.len(), 1);
-        let back = plan(vec![desired(1)], &owned(&monitors), &BTreeSet::new(), &missing.missing_since, at(2), grace);
+        let back = plan(
+            vec![desired(1)],
+            &owned(&monitors),
+            &BTreeSet::new(),
+            &missing.missing_since,
+            at(2),
+            grace,
+        );
         assert!(back.is_empty() && back.missing_since.is_empty());
         assert_eq!(back.unchanged, 1);
     }
@@ -202,7 +247,14 @@ mod tests {
         foreign.labels.clear();
         let foreign = Record::new(foreign.id.clone(), foreign.spec);
         let taken = BTreeSet::from([foreign.id.clone()]);
-        let p = plan(vec![desired(1)], &[], &taken, &BTreeMap::new(), at(0), chrono::Duration::zero());
+        let p = plan(
+            vec![desired(1)],
+            &[],
+            &taken,
+            &BTreeMap::new(),
+            at(0),
+            chrono::Duration::zero(),
+        );
         assert!(p.is_empty());
         assert_eq!(p.conflicts, [foreign.id]);
     }
@@ -212,10 +264,20 @@ mod tests {
         let mut monitors = BTreeMap::new();
         let none = BTreeMap::new();
         let grace = chrono::Duration::zero();
-        apply(&mut monitors, &plan(vec![desired(1)], &[], &BTreeSet::new(), &none, at(0), grace));
+        apply(
+            &mut monitors,
+            &plan(vec![desired(1)], &[], &BTreeSet::new(), &none, at(0), grace),
+        );
         let mut changed = desired(1);
         changed.spec.interval = vedette_model::Duration::from_secs(30);
-        let p = plan(vec![changed], &owned(&monitors), &BTreeSet::new(), &none, at(1), grace);
+        let p = plan(
+            vec![changed],
+            &owned(&monitors),
+            &BTreeSet::new(),
+            &none,
+            at(1),
+            grace,
+        );
         assert_eq!((p.create.len(), p.update.len(), p.delete.len()), (0, 1, 0));
     }
 

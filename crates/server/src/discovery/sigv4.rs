@@ -145,9 +145,19 @@ mod tests {
             session_token: Some("tok".into()),
         };
         let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let headers = sign(&keys, "GET", "http://127.0.0.1:5000/restapis?limit=500", at, b"")
-            .unwrap();
-        let auth = &headers.iter().find(|(k, _)| *k == "authorization").unwrap().1;
+        let headers = sign(
+            &keys,
+            "GET",
+            "http://127.0.0.1:5000/restapis?limit=500",
+            at,
+            b"",
+        )
+        .unwrap();
+        let auth = &headers
+            .iter()
+            .find(|(k, _)| *k == "authorization")
+            .unwrap()
+            .1;
         assert!(auth.starts_with(
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/eu-west-1/apigateway/aws4_request, \
              SignedHeaders=host;x-amz-date;x-amz-security-token, Signature="

@@ -69,7 +69,8 @@ impl ListError {
 pub trait GatewaySource {
     /// Every route the gateway serves, each with the upstream health it reports; an error
     /// when any part of the listing failed (a partial listing is never returned).
-    fn list(&self, gateway: &Gateway) -> impl Future<Output = Result<Vec<Route>, ListError>> + Send;
+    fn list(&self, gateway: &Gateway)
+    -> impl Future<Output = Result<Vec<Route>, ListError>> + Send;
 }
 
 /// A credential's value, read at the start of a listing.
@@ -161,7 +162,10 @@ impl Gateway {
             Some(Credentials::Basic { username, password }) => {
                 use base64_lite::encode;
                 let pair = format!("{username}:{}", read_secret(password)?);
-                header("authorization", &format!("Basic {}", encode(pair.as_bytes())))?
+                header(
+                    "authorization",
+                    &format!("Basic {}", encode(pair.as_bytes())),
+                )?
             }
             Some(Credentials::Header { name, value }) => header(name, &read_secret(value)?)?,
             Some(Credentials::AwsSigv4 {
@@ -203,17 +207,13 @@ impl Gateway {
             Auth::None => {}
             Auth::Header(name, value) => request = request.header(name, value.clone()),
             Auth::Sigv4(keys) => {
-                for (name, value) in crate::discovery::sigv4::sign(
-                    keys,
-                    "GET",
-                    &url,
-                    chrono::Utc::now(),
-                    b"",
-                )
-                .map_err(|reason| ListError::Request {
-                    path: shown.clone(),
-                    reason,
-                })? {
+                for (name, value) in
+                    crate::discovery::sigv4::sign(keys, "GET", &url, chrono::Utc::now(), b"")
+                        .map_err(|reason| ListError::Request {
+                            path: shown.clone(),
+                            reason,
+                        })?
+                {
                     request = request.header(name, value);
                 }
             }
@@ -288,8 +288,7 @@ fn describe(e: reqwest::Error) -> String {
 
 /// Base64 (standard alphabet, padded) for HTTP Basic credentials.
 mod base64_lite {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     /// `bytes` in base64.
     pub fn encode(bytes: &[u8]) -> String {

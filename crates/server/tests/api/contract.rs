@@ -31,6 +31,14 @@ spec:
   start: 2030-01-01T00:00:00Z
   end: 2030-01-01T01:00:00Z
   monitors: [from-file]
+---
+apiVersion: vedette.dev/v1
+kind: DiscoverySource
+metadata: {id: dsc-file}
+spec:
+  type: envoy
+  connection: {url: 'http://127.0.0.1:9'}
+  interval: 1d
 ";
 
 /// An id no resource has.
@@ -557,6 +565,11 @@ fn deployment_body() -> Value {
     json!({"spec": {"service": "payments", "version": "v1", "environment": "prod", "selector": "team=payments"}})
 }
 
+/// A discovery source of an Envoy admin at `url`, listed once a day.
+fn discovery_source(url: &str) -> Value {
+    json!({"spec": {"type": "envoy", "connection": {"url": url, "timeout": "2s"}, "interval": "1d"}})
+}
+
 /// A verification of `web` that waits for its schedule (so it runs through the test).
 fn verification() -> Value {
     json!({"spec": {"ids": ["web"], "timeout": "10m", "run_now": false}})
@@ -627,6 +640,18 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("getVerificationReport", &["ver"], 200).query("format=junit"),
         Call::new("getVerificationReport", &["ver"], 200).query("format=markdown"),
         Call::new("getVerificationReport", &["ver"], 200).query("format=json"),
+        Call::new("listDiscoverySources", &[], 200).query("limit=5&selector="),
+        Call::new("createDiscoverySource", &[], 201).json(&discovery_source(&f.target_url)),
+        Call::new("getDiscoverySource", &["dsc"], 200),
+        Call::new("putDiscoverySource", &["dsc"], 200).json(&discovery_source(&f.target_url)),
+        Call::new("putDiscoverySource", &["dsc-new"], 201).json(&discovery_source(&f.target_url)),
+        Call::new("patchDiscoverySource", &["dsc"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("previewDiscoverySource", &["dsc"], 200),
+        Call::new("runDiscoverySource", &["dsc"], 200),
+        Call::new("discoveryHttpSd", &[], 200),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),
@@ -657,6 +682,7 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteMaintenance", &["mw-doomed"], 204),
         Call::new("deleteDeployment", &["dep-doomed"], 204),
         Call::new("deleteVerification", &["ver-doomed"], 204),
+        Call::new("deleteDiscoverySource", &["dsc-doomed"], 204),
         Call::new("deleteWebhook", &["hook-doomed"], 204),
         Call::new("revokeToken", &[&f.doomed_token], 204),
     ]
@@ -690,6 +716,12 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("createVerification", &[], 409)
             .json(&json!({"id": "ver", "spec": verification()["spec"]})),
         Call::new("getVerificationReport", &["ver"], 400).query("format=pdf"),
+        Call::new("putDiscoverySource", &["dsc-file"], 409)
+            .json(&discovery_source("http://127.0.0.1:9")),
+        Call::new("patchDiscoverySource", &["dsc-file"], 409).raw(merge, patch()),
+        Call::new("deleteDiscoverySource", &["dsc-file"], 409),
+        Call::new("createDiscoverySource", &[], 409)
+            .json(&json!({"id": "dsc", "spec": discovery_source("http://127.0.0.1:9")["spec"]})),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -804,6 +836,14 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
             .put(&format!("/verifications/{id}"), &verification())
             .await);
     }
+    for id in ["dsc", "dsc-doomed"] {
+        ok(server
+            .put(
+                &format!("/discovery-sources/{id}"),
+                &discovery_source(&target_url),
+            )
+            .await);
+    }
     for (id, enabled) in [("hook", true), ("hook-doomed", true), ("hook-off", false)] {
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
         ok(server.put(&format!("/webhooks/{id}"), &spec).await);
@@ -913,12 +953,14 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         "getWebhook",
         "getWebhook",
         "getVerification",
+        "getDiscoverySource",
     ] {
         let id = match op {
             "getMonitor" => "web",
             "getMaintenance" => "mw",
             "getDeployment" => "dep",
             "getVerification" => "ver",
+            "getDiscoverySource" => "dsc",
             _ => "hook",
         };
         let current = harness.call(&Call::new(op, &[id], 200)).await;

@@ -46,7 +46,11 @@ fn configs<'a>(dump: &'a Value, kind: &str) -> impl Iterator<Item = &'a Value> {
 }
 
 fn list<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    value.get(key).and_then(Value::as_array).into_iter().flatten()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
@@ -298,7 +302,11 @@ mod tests {
         let keys: Vec<&str> = routes.iter().map(|r| r.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["edge/shop/prefix:/api", "edge/shop/path:/internal", "rds/any/prefix:/"]
+            [
+                "edge/shop/prefix:/api",
+                "edge/shop/path:/internal",
+                "rds/any/prefix:/"
+            ]
         );
         assert_eq!(routes[0].host, "shop.local");
         assert_eq!(routes[0].base.as_deref(), Some("http://127.0.0.1:10000"));
