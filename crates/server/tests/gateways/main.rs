@@ -111,7 +111,7 @@ impl Envoy {
                     "endpoint": {"address": {"socket_address": {
                         "address": host, "port_value": target_port.parse::<u16>().expect("port")}}}}]}]},
                 "health_checks": [{
-                    "timeout": "1s", "interval": "0.2s",
+                    "timeout": "1s", "interval": "0.2s", "no_traffic_interval": "0.2s",
                     "unhealthy_threshold": 1, "healthy_threshold": 1,
                     "http_health_check": {"path": "/switch"}}]
             }]}
