@@ -152,6 +152,7 @@ impl Change {
             Resource::MaintenanceWindow { .. } => "maintenance",
             Resource::WebhookEndpoint { .. } => "webhook",
             Resource::StatusPage { .. } => "status-page",
+            Resource::DiscoverySource { .. } => "discovery-source",
         };
         format!("{kind}/{}", self.id())
     }
@@ -230,6 +231,15 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
                 problems.push(format!(
                     "{here}: metadata.labels.{MANAGED_BY}: {owner:?} is reserved: apply marks \
                      what it writes with {MANAGED_BY}: {OWNER}; remove the label"
+                ));
+                continue;
+            }
+            if let Resource::DiscoverySource { .. } = item.resource {
+                problems.push(format!(
+                    "{here}: kind: {}: vedette apply does not write discovery sources yet \
+                     (issue 15); put them in the server's --config files or write them \
+                     through the API (/api/v1/discovery-sources)",
+                    document::KIND_DISCOVERY_SOURCE
                 ));
                 continue;
             }
@@ -409,7 +419,8 @@ fn strip_owner(resource: &Resource) -> Resource {
         Resource::Monitor { labels, .. }
         | Resource::MaintenanceWindow { labels, .. }
         | Resource::WebhookEndpoint { labels, .. }
-        | Resource::StatusPage { labels, .. } => {
+        | Resource::StatusPage { labels, .. }
+        | Resource::DiscoverySource { labels, .. } => {
             *labels = without_owner(labels);
         }
     }
@@ -423,6 +434,7 @@ fn normalised(resource: &Resource) -> serde_json::Value {
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec),
         Resource::WebhookEndpoint { spec, .. } => Ok(webhook_spec_normalised(spec)),
         Resource::StatusPage { spec, .. } => serde_json::to_value(spec),
+        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec),
     }
     .unwrap_or(serde_json::Value::Null);
     serde_json::json!({"labels": resource.labels(), "spec": spec})
@@ -740,6 +752,11 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
                 .put(id, &with_owner(labels, set), spec, precondition)
                 .await
                 .map(drop),
+            Resource::DiscoverySource { id, labels, spec } => client
+                .discovery_sources()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
         },
         (Action::Prune, _, Some(before)) => match before {
             Resource::Monitor { id, .. } => client.monitors().delete(id, precondition).await,
@@ -750,6 +767,9 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
                 client.webhooks().delete(id, precondition).await
             }
             Resource::StatusPage { id, .. } => client.status_pages().delete(id, precondition).await,
+            Resource::DiscoverySource { id, .. } => {
+                client.discovery_sources().delete(id, precondition).await
+            }
         },
         _ => Ok(()),
     }

@@ -62,6 +62,7 @@ fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec)?,
         Resource::WebhookEndpoint { spec, .. } => spec.clone(),
         Resource::StatusPage { spec, .. } => serde_json::to_value(spec)?,
+        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec)?,
     };
     Ok(Envelope {
         api_version: document::API_VERSION,

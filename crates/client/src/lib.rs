@@ -19,6 +19,7 @@
 
 mod client;
 mod deployments;
+mod discovery;
 mod error;
 mod events;
 mod ids;
@@ -38,6 +39,7 @@ mod webhooks;
 
 pub use client::{CONNECT_TIMEOUT, Client, DEFAULT_TIMEOUT};
 pub use deployments::{Deployment, DeploymentQuery};
+pub use discovery::DiscoverySource;
 pub use error::{ApiError, Error, FieldError};
 pub use events::{EventRecord, EventsQuery};
 pub use incidents::IncidentQuery;

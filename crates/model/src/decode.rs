@@ -83,6 +83,16 @@ impl Checked for crate::status_page::StatusPageSpec {
     }
 }
 
+impl Checked for crate::discovery::DiscoverySourceSpec {
+    type Draft = Self;
+    fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {
+        draft.validate(prefix)
+    }
+    fn from_draft(draft: Self) -> Option<Self> {
+        Some(draft)
+    }
+}
+
 impl Checked for crate::verification::VerificationSpec {
     type Draft = Self;
     fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {

@@ -2,7 +2,7 @@
 //!
 //! ```yaml
 //! apiVersion: vedette.dev/v1
-//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint, StatusPage
+//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint, StatusPage, DiscoverySource
 //! metadata: {id: payments-api, labels: {team: payments}}
 //! spec: {...}
 //! ```
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::Decoder;
+use crate::discovery::DiscoverySourceSpec;
 use crate::field_path::{self, Seg};
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
@@ -36,6 +37,8 @@ pub const KIND_MAINTENANCE: &str = "MaintenanceWindow";
 pub const KIND_WEBHOOK_ENDPOINT: &str = "WebhookEndpoint";
 /// The `kind` of a status page document.
 pub const KIND_STATUS_PAGE: &str = "StatusPage";
+/// The `kind` of a discovery source document.
+pub const KIND_DISCOVERY_SOURCE: &str = "DiscoverySource";
 /// Largest file read, in bytes (4 MiB).
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents read from one file.
@@ -101,6 +104,15 @@ pub enum Resource {
         /// What the page shows.
         spec: StatusPageSpec,
     },
+    /// `kind: DiscoverySource`.
+    DiscoverySource {
+        /// The source's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// The gateway, filters and monitor template.
+        spec: DiscoverySourceSpec,
+    },
 }
 
 impl Resource {
@@ -110,17 +122,20 @@ impl Resource {
             Self::Monitor { id, .. }
             | Self::MaintenanceWindow { id, .. }
             | Self::WebhookEndpoint { id, .. }
-            | Self::StatusPage { id, .. } => id,
+            | Self::StatusPage { id, .. }
+            | Self::DiscoverySource { id, .. } => id,
         }
     }
 
-    /// The document `kind`: `Monitor`, `MaintenanceWindow`, `WebhookEndpoint` or `StatusPage`.
+    /// The document `kind`: `Monitor`, `MaintenanceWindow`, `WebhookEndpoint`, `StatusPage` or
+    /// `DiscoverySource`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Monitor { .. } => KIND_MONITOR,
             Self::MaintenanceWindow { .. } => KIND_MAINTENANCE,
             Self::WebhookEndpoint { .. } => KIND_WEBHOOK_ENDPOINT,
             Self::StatusPage { .. } => KIND_STATUS_PAGE,
+            Self::DiscoverySource { .. } => KIND_DISCOVERY_SOURCE,
         }
     }
 
@@ -130,7 +145,8 @@ impl Resource {
             Self::Monitor { labels, .. }
             | Self::MaintenanceWindow { labels, .. }
             | Self::WebhookEndpoint { labels, .. }
-            | Self::StatusPage { labels, .. } => labels,
+            | Self::StatusPage { labels, .. }
+            | Self::DiscoverySource { labels, .. } => labels,
         }
     }
 }
@@ -270,6 +286,9 @@ pub fn to_documents(resources: &[Resource]) -> String {
                 one(KIND_WEBHOOK_ENDPOINT, id, labels, spec)
             }
             Resource::StatusPage { id, labels, spec } => one(KIND_STATUS_PAGE, id, labels, spec),
+            Resource::DiscoverySource { id, labels, spec } => {
+                one(KIND_DISCOVERY_SOURCE, id, labels, spec)
+            }
         };
         out.push_str(&text);
         if !text.ends_with('\n') {
@@ -631,8 +650,10 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             format!("expected {API_VERSION:?}, got {}", describe(&other)),
         ),
     }
-    let kinds =
-        format!("{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}, {KIND_STATUS_PAGE}");
+    let kinds = format!(
+        "{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}, {KIND_STATUS_PAGE}, \
+         {KIND_DISCOVERY_SOURCE}"
+    );
     let kind = match map.remove("kind") {
         None => {
             decoder.add("kind", format!("required: expected one of {kinds}"));
@@ -644,6 +665,7 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
                 KIND_MAINTENANCE,
                 KIND_WEBHOOK_ENDPOINT,
                 KIND_STATUS_PAGE,
+                KIND_DISCOVERY_SOURCE,
             ]
             .contains(&k.as_str()) =>
         {
@@ -717,6 +739,14 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
         let spec = decoder.decode_checked::<StatusPageSpec>(spec, "spec")?;
         let id = resolve_id(metadata.as_ref(), Some(&spec.slug), decoder)?;
         Some(Resource::StatusPage {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    } else if kind == KIND_DISCOVERY_SOURCE {
+        let spec = decoder.decode_checked::<DiscoverySourceSpec>(spec, "spec")?;
+        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
+        Some(Resource::DiscoverySource {
             id,
             labels: metadata?.labels,
             spec,

@@ -5,6 +5,7 @@ pub mod assertion;
 pub mod check;
 pub mod decode;
 pub mod deployment;
+pub mod discovery;
 pub mod document;
 pub mod duration;
 pub mod event;

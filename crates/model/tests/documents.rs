@@ -82,6 +82,7 @@ fn examples_load_clean() {
             Resource::MaintenanceWindow { .. }
             | Resource::WebhookEndpoint { .. }
             | Resource::StatusPage { .. } => None,
+            Resource::DiscoverySource { .. } => None,
         })
         .collect();
     assert_eq!(kinds, vec!["http", "tcp", "dns", "tls", "heartbeat"]);
@@ -177,7 +178,7 @@ fn envelope_errors() {
     assert_eq!((field.as_str(), line), ("kind", 2));
     assert_eq!(
         message,
-        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, got \"Probe\""
+        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, DiscoverySource, got \"Probe\""
     );
 
     let (field, line, message) = one_error(&GOOD.replace("kind: Monitor\n", ""));

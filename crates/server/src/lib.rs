@@ -6,6 +6,7 @@ pub mod app;
 pub mod claims;
 pub mod demo;
 pub mod deployments;
+pub mod discovery;
 pub mod engine;
 pub mod files;
 pub mod follow;

@@ -8,6 +8,7 @@ use axum::routing::{delete, get, post};
 
 use crate::api::crud;
 use crate::api::deployments::{self, Deployments};
+use crate::api::discovery::{self, DiscoverySources};
 use crate::api::maintenance::Maintenance;
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
@@ -798,6 +799,59 @@ const PUBLIC_STATUS: &[Route] = &[
     },
 ];
 
+/// A discovery source's preview and the Prometheus export of discovered monitors, beside the
+/// sources' shared operations.
+const DISCOVERY: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/api/v1/discovery-sources/{id}/preview",
+        operation_id: "previewDiscoverySource",
+        summary: "List the source's gateway now and show the monitors a run would create, \
+                  update and delete (nothing is written; a failed listing shows its error)",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[ID],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("DiscoveryPreview"),
+        errors: &[404],
+        created: None,
+        handler: || get(discovery::preview),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/discovery-sources/{id}/run",
+        operation_id: "runDiscoverySource",
+        summary: "Run the source now: list its gateway and create, update and delete the \
+                  monitors it owns (plan only in dry run); returns it with its new status",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[ID],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("DiscoverySource"),
+        errors: &[404],
+        created: None,
+        handler: || post(discovery::run),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/discovery/http_sd",
+        operation_id: "discoveryHttpSd",
+        summary: "Discovered monitors in Prometheus HTTP service discovery format (one target \
+                  group per monitor, its URL as the target)",
+        tag: "discovery-sources",
+        scope: READ,
+        params: &[],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("HttpSdTargets"),
+        errors: &[],
+        created: None,
+        handler: || get(discovery::http_sd),
+    },
+];
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -815,6 +869,8 @@ pub fn all() -> &'static [Route] {
         routes.extend_from_slice(VERIFICATION_REPORT);
         routes.extend(crud::routes::<StatusPages>());
         routes.extend_from_slice(PUBLIC_STATUS);
+        routes.extend(crud::routes::<DiscoverySources>());
+        routes.extend_from_slice(DISCOVERY);
         routes
     })
 }

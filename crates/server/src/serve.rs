@@ -335,6 +335,13 @@ pub async fn serve(
         crate::verifications::run(engine.clone(), app_stop.clone()),
     );
 
+    supervise(
+        &health,
+        "discovery",
+        app_stop.clone(),
+        crate::discovery::run_sources(engine.clone(), app_stop.clone()),
+    );
+
     let checks_stop = CancellationToken::new();
     let scheduler_task = supervise(
         &health,

@@ -10,6 +10,7 @@ mod batch;
 mod changes;
 mod db;
 mod deployments;
+mod discovery;
 mod error;
 mod events;
 mod heartbeat;

@@ -88,10 +88,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_status_pages.sql"),
         postgres: include_str!("../migrations/postgres/0011_status_pages.sql"),
     },
+    Migration {
+        version: 12,
+        name: "discovery_sources",
+        sqlite: include_str!("../migrations/sqlite/0012_discovery_sources.sql"),
+        postgres: include_str!("../migrations/postgres/0012_discovery_sources.sql"),
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
+use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::status_page::StatusPageSpec;
 use vedette_model::verification::VerificationSpec;
@@ -67,6 +68,12 @@ impl Stored for VerificationSpec {
 impl Stored for StatusPageSpec {
     const TABLE: &'static str = "status_pages";
     const KIND: &'static str = "status page";
+}
+
+impl Stored for DiscoverySourceSpec {
+    const TABLE: &'static str = "discovery_sources";
+    const KIND: &'static str = "discovery source";
+    const OWNED: &'static [(&'static str, &'static str)] = &[("discovery_statuses", "id")];
 }
 
 /// A maintenance window as stored.

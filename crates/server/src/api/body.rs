@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use vedette_model::decode::{Checked, Decoder};
 use vedette_model::deployment::DeploymentSpec;
+use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::status_page::StatusPageSpec;
 use vedette_model::validate::{check_id, check_label};
@@ -41,6 +42,7 @@ impl Spec for DeploymentSpec {}
 impl Spec for VerificationSpec {}
 
 impl Spec for StatusPageSpec {}
+impl Spec for DiscoverySourceSpec {}
 
 /// A valid write body.
 #[derive(Debug, Clone, JsonSchema)]

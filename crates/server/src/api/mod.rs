@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod crud;
 pub mod deployments;
+pub mod discovery;
 pub mod event_types;
 pub mod events;
 pub mod extract;

@@ -22,6 +22,7 @@ use vedette_store::{Incident, Scope, StoredResult};
 use super::body::{MergePatch, WriteBody};
 use super::crud::ApiResource;
 use super::deployments::{Deployments, FinishRequest};
+use super::discovery::{DiscoveryPreview, DiscoverySources, HttpSdTargets};
 use super::event_types::EventTypeInfo;
 use super::events::SequencedEvent;
 use super::incidents::IncidentSummary;
@@ -231,6 +232,11 @@ pub type Bodies = (
         PublicPage,
     ),
     (SloResponse, LabelKeys, LabelValues),
+    (
+        ResourceBodies<DiscoverySources>,
+        DiscoveryPreview,
+        HttpSdTargets,
+    ),
 );
 
 /// The generator of the component schemas: JSON Schema 2020-12 (which OpenAPI 3.1 uses as
@@ -291,6 +297,7 @@ pub fn document() -> Value {
             { "name": "deployments", "description": "Deployments recorded by pipelines" },
             { "name": "verifications", "description": "Verifications: deployment gates and their reports" },
             { "name": "status-pages", "description": "Status pages, their public pages, feeds and badges (no sign-in)" },
+            { "name": "discovery-sources", "description": "Gateways whose routes become monitors, their previews and the Prometheus export" },
             { "name": "events", "description": "The events outbox, listed or streamed, and the event types" },
             { "name": "status", "description": "Overall status" },
             { "name": "webhooks", "description": "Webhook endpoints, previews, test events and the delivery log" },

@@ -39,6 +39,14 @@ spec:
   title: From the files
   slug: page-file
   groups: [{name: Files, monitors: [{id: from-file}]}]
+---
+apiVersion: vedette.dev/v1
+kind: DiscoverySource
+metadata: {id: dsc-file}
+spec:
+  type: envoy
+  connection: {url: 'http://127.0.0.1:9'}
+  interval: 1d
 ";
 
 /// An id no resource has.
@@ -570,6 +578,11 @@ fn status_page(slug: &str) -> Value {
     json!({"spec": {"title": "Status", "slug": slug, "show": {"latency": true}, "groups": [{"name": "Web", "monitors": [{"id": "web"}]}]}})
 }
 
+/// A discovery source of an Envoy admin at `url`, listed once a day.
+fn discovery_source(url: &str) -> Value {
+    json!({"spec": {"type": "envoy", "connection": {"url": url, "timeout": "2s"}, "interval": "1d"}})
+}
+
 /// A verification of `web` that waits for its schedule (so it runs through the test).
 fn verification() -> Value {
     json!({"spec": {"ids": ["web"], "timeout": "10m", "run_now": false}})
@@ -661,6 +674,18 @@ fn successes(f: &Fixtures) -> Vec<Call> {
             .who(Who::Nobody)
             .query("window=7d"),
         Call::new("getMonitorResponseBadge", &["page", "web"], 200).who(Who::Nobody),
+        Call::new("listDiscoverySources", &[], 200).query("limit=5&selector="),
+        Call::new("createDiscoverySource", &[], 201).json(&discovery_source(&f.target_url)),
+        Call::new("getDiscoverySource", &["dsc"], 200),
+        Call::new("putDiscoverySource", &["dsc"], 200).json(&discovery_source(&f.target_url)),
+        Call::new("putDiscoverySource", &["dsc-new"], 201).json(&discovery_source(&f.target_url)),
+        Call::new("patchDiscoverySource", &["dsc"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("previewDiscoverySource", &["dsc"], 200),
+        Call::new("runDiscoverySource", &["dsc"], 200),
+        Call::new("discoveryHttpSd", &[], 200),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),
@@ -691,6 +716,7 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteMaintenance", &["mw-doomed"], 204),
         Call::new("deleteDeployment", &["dep-doomed"], 204),
         Call::new("deleteVerification", &["ver-doomed"], 204),
+        Call::new("deleteDiscoverySource", &["dsc-doomed"], 204),
         Call::new("deleteWebhook", &["hook-doomed"], 204),
         Call::new("deleteStatusPage", &["page-doomed"], 204),
         Call::new("revokeToken", &[&f.doomed_token], 204),
@@ -733,6 +759,12 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("getMonitorUptimeBadge", &["page", "web"], 400)
             .who(Who::Nobody)
             .query("window=1y"),
+        Call::new("putDiscoverySource", &["dsc-file"], 409)
+            .json(&discovery_source("http://127.0.0.1:9")),
+        Call::new("patchDiscoverySource", &["dsc-file"], 409).raw(merge, patch()),
+        Call::new("deleteDiscoverySource", &["dsc-file"], 409),
+        Call::new("createDiscoverySource", &[], 409)
+            .json(&json!({"id": "dsc", "spec": discovery_source("http://127.0.0.1:9")["spec"]})),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -856,6 +888,14 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
             .put(&format!("/status-pages/{id}"), &status_page(id))
             .await);
     }
+    for id in ["dsc", "dsc-doomed"] {
+        ok(server
+            .put(
+                &format!("/discovery-sources/{id}"),
+                &discovery_source(&target_url),
+            )
+            .await);
+    }
     for (id, enabled) in [("hook", true), ("hook-doomed", true), ("hook-off", false)] {
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
         ok(server.put(&format!("/webhooks/{id}"), &spec).await);
@@ -966,6 +1006,7 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         "getWebhook",
         "getVerification",
         "getStatusPage",
+        "getDiscoverySource",
     ] {
         let id = match op {
             "getMonitor" => "web",
@@ -973,6 +1014,7 @@ async fn every_operation_answers_as_documented(kind: Kind) {
             "getDeployment" => "dep",
             "getVerification" => "ver",
             "getStatusPage" => "page",
+            "getDiscoverySource" => "dsc",
             _ => "hook",
         };
         let current = harness.call(&Call::new(op, &[id], 200)).await;

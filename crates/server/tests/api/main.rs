@@ -30,6 +30,7 @@ mod common;
 mod contract;
 mod data;
 mod deployments;
+mod discovery;
 mod errors;
 mod events;
 mod follow;
