@@ -631,11 +631,11 @@ impl DiscoverySourceSpec {
             return false;
         }
         let include = self.filters.include.matches(route);
-        if include.iter().any(|m| *m == Some(false)) {
+        if include.contains(&Some(false)) {
             return false;
         }
         let exclude = self.filters.exclude.matches(route);
-        !exclude.iter().any(|m| *m == Some(true))
+        !exclude.contains(&Some(true))
     }
 
     /// The monitor for `route` of source `source` (its id): labels (with `discovered-by`)

@@ -339,7 +339,7 @@ async fn runs_reconcile_only_owned_monitors_with_a_grace_period(kind: Kind) {
         missing["status"]["missing_since"][&carts].is_string(),
         "{missing:#}"
     );
-    assert_eq!(owned(&server, "edge").await, [carts.clone()]);
+    assert_eq!(owned(&server, "edge").await, std::slice::from_ref(&carts));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     run(&server, "edge").await;
     assert!(owned(&server, "edge").await.is_empty());
