@@ -223,8 +223,8 @@ async fn discovery_sources_crud_and_validation(kind: Kind) {
     assert_eq!(
         bad.error_fields(),
         [
-            "spec.connection.url",
             "spec.connection.credentials.bearer.token.env",
+            "spec.connection.url",
             "spec.interval",
             "spec.template.url"
         ],
