@@ -241,16 +241,16 @@ async fn discovery_sources_crud_and_validation(kind: Kind) {
     assert_eq!(long.error_fields(), ["id"]);
 
     // A gateway type this server cannot list yet fails its runs and says so.
-    let mut kong = source("http://127.0.0.1:9", "0s");
-    kong["spec"]["type"] = json!("kong");
-    server.put("/discovery-sources/kong", &kong).await;
-    let ran = run(&server, "kong").await;
+    let mut traefik = source("http://127.0.0.1:9", "0s");
+    traefik["spec"]["type"] = json!("traefik");
+    server.put("/discovery-sources/traefik", &traefik).await;
+    let ran = run(&server, "traefik").await;
     assert_eq!(ran["status"]["state"], "failed");
     assert!(
         ran["status"]["error"]
             .as_str()
             .unwrap()
-            .contains("cannot list kong gateways yet"),
+            .contains("cannot list traefik gateways yet"),
         "{:#}",
         ran
     );

@@ -10,6 +10,7 @@
 )]
 #[path = "../api/common.rs"]
 mod common;
+mod istio;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,6 +2,8 @@
 //! type.
 
 pub mod envoy;
+pub mod istio;
+pub mod kong;
 
 use vedette_model::discovery::{GatewayType, Route};
 
@@ -11,6 +13,8 @@ use super::source::{Gateway, GatewaySource, ListError};
 pub async fn list(gateway: GatewayType, api: &Gateway) -> Result<Vec<Route>, ListError> {
     match gateway {
         GatewayType::Envoy => envoy::Envoy.list(api).await,
+        GatewayType::Kong => kong::Kong.list(api).await,
+        GatewayType::Istio => istio::Istio.list(api).await,
         other => Err(ListError::Unsupported(other.as_str())),
     }
 }
