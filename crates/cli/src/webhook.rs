@@ -309,17 +309,7 @@ fn print_table(hooks: &[Webhook]) {
     let now = Utc::now();
     let mut table = Table::new(&["id", "target", "events", "enabled", "deliveries", "updated"]);
     for h in hooks {
-        let events = h
-            .spec
-            .get("event_types")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
+        let events = h.spec.event_types.join(",");
         let enabled = match (&h.disabled_reason, h.enabled()) {
             (Some(reason), false) => Cell::painted(format!("no: {reason}"), Some(Paint::Red)),
             (None, false) => Cell::painted("no", Some(Paint::Yellow)),

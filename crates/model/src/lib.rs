@@ -20,6 +20,7 @@ pub mod spec;
 pub mod state;
 pub mod validate;
 pub mod verification;
+pub mod webhook;
 
 pub use check::{Check, CheckKind};
 pub use duration::Duration;
