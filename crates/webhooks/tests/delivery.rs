@@ -76,7 +76,7 @@ async fn databases() -> Vec<TestDb> {
 }
 
 fn rand_u64() -> u64 {
-    use rand::Rng;
+    use rand::RngExt;
     rand::rng().random()
 }
 

@@ -378,7 +378,7 @@ fn event(t: EventType, monitor: &str, message: &str) -> Event {
 }
 
 fn uuid_like() -> String {
-    use rand::Rng;
+    use rand::RngExt;
     format!("{:016x}", rand::rng().random::<u64>())
 }
 
