@@ -259,7 +259,8 @@ async fn write(
             }));
         }
         Some(current)
-            if same_spec(&current.spec, &desired)
+            if serde_json::to_value(&current.spec)
+                .is_ok_and(|stored| same_spec(&stored, &desired))
                 && current.labels == labels
                 && endpoint
                     .status

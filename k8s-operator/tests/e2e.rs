@@ -362,7 +362,9 @@ spec:
     .expect("webhook in vedette");
     assert_eq!(written.labels["managed-by"], "operator");
     assert!(
-        !written.spec.to_string().contains("whsec_"),
+        !serde_json::to_string(&written.spec)
+            .expect("a webhook spec serializes")
+            .contains("whsec_"),
         "the API showed the secret"
     );
     let inline = hook.replace(

@@ -30,7 +30,9 @@ use serde_json::Value;
 use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, StatusPage, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
 use vedette_model::record::labels::{APPLY_SET, MANAGED_BY};
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{REDACTED, Source, Version};
+use vedette_webhooks::EndpointRules;
 
 use crate::context::{self, Connection};
 use crate::diff;
@@ -327,14 +329,14 @@ pub fn webhook_resource(w: &Webhook) -> Resource {
     Resource::WebhookEndpoint {
         id: w.id.clone(),
         labels: without_owner(&w.labels),
-        spec: w.spec.clone(),
+        spec: serde_json::to_value(&w.spec).unwrap_or_default(),
     }
 }
 
 /// A webhook endpoint spec with every default filled in (through the endpoint type of the
 /// server); as it is when it does not parse (the server will say why on apply).
 pub fn webhook_spec_normalised(spec: &Value) -> Value {
-    let mut out = serde_json::from_value::<vedette_webhooks::EndpointSpec>(spec.clone())
+    let mut out = serde_json::from_value::<EndpointSpec>(spec.clone())
         .ok()
         .and_then(|s| serde_json::to_value(s).ok())
         .unwrap_or_else(|| spec.clone());
@@ -402,7 +404,7 @@ pub fn mask_like(local: &Value, redacted: &Value) -> Value {
 /// A webhook endpoint spec as a diff shows it: defaults filled in, secrets as `********`.
 pub fn webhook_spec_shown(spec: &Value) -> Value {
     let normalised = webhook_spec_normalised(spec);
-    let redacted = serde_json::from_value::<vedette_webhooks::EndpointSpec>(normalised.clone())
+    let redacted = serde_json::from_value::<EndpointSpec>(normalised.clone())
         .ok()
         .zip(vedette_webhooks::Catalog::builtin().ok())
         .and_then(|(s, catalog)| serde_json::to_value(s.redacted(&catalog)).ok());

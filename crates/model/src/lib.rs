@@ -23,6 +23,7 @@ pub mod status_page;
 pub mod terraform;
 pub mod validate;
 pub mod verification;
+pub mod webhook;
 
 pub use check::{Check, CheckKind};
 pub use duration::Duration;

@@ -77,7 +77,7 @@ pub fn not_modified(version: i64) -> Response {
 /// `<prefix>-<random>` when the name gives none.
 pub fn id_candidates(name: Option<&str>, prefix: &str) -> Vec<String> {
     let random = || {
-        use rand::Rng;
+        use rand::RngExt;
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut rng = rand::rng();
         (0..8)

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use vedette_model::document::{self, Resource};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::{Audience, Redact};
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, selector};
 use vedette_store::{IncidentFilter, MessageFilter, RuntimePause, Store, StoreError};
-use vedette_webhooks::EndpointSpec;
 
 use super::overview::state_of;
 use super::session::Viewer;

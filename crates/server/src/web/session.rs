@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
+use rand::RngExt;
 use sha2::{Digest, Sha256};
 use vedette_store::{Scope, Store};
 
