@@ -35,6 +35,7 @@ mod events;
 mod follow;
 mod maintenance;
 mod monitors;
+mod ownership;
 mod preview_pool;
 mod secrets;
 mod verifications;
