@@ -127,7 +127,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             args.vedette_token_file.display()
         );
     }
-    let vedette = vedette_client::Client::new(&args.vedette_url, token).context("--vedette-url")?;
+    let vedette = vedette_client::Client::new(&args.vedette_url, token)
+        .context("--vedette-url")?
+        .acting_as(crd::MANAGER);
     let metrics = Arc::new(Metrics::default());
     let ready = Arc::new(AtomicBool::new(false));
     let listener = tokio::net::TcpListener::bind(args.listen)

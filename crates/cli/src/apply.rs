@@ -723,8 +723,9 @@ async fn plan_loaded(
     ))
 }
 
-/// Carries out one change.
+/// Carries out one change. Acts as [`OWNER`], so what apply labelled may be replaced and pruned.
 async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client::Error> {
+    let client = &client.clone().acting_as(OWNER);
     let set = change.apply_set.as_deref();
     let precondition = match (change.action, change.version) {
         (Action::Create, _) => Precondition::Absent,

@@ -13,8 +13,8 @@ use crate::api::maintenance::Maintenance;
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
 use crate::api::route::{
-    ADMIN, Body, CURSOR, EVENT_TYPES, FROM, ID, IF_MATCH, In, LIMIT, Param, READ, REASON, Route,
-    SELECTOR, TO, WRITE, path, query,
+    ADMIN, Body, CURSOR, EVENT_TYPES, FORCE, FROM, ID, IF_MATCH, In, LIMIT, MANAGER, Param, READ,
+    REASON, Route, SELECTOR, TO, WRITE, path, query,
 };
 use crate::api::status_pages::StatusPages;
 use crate::api::verifications::{self, Verifications};
@@ -88,7 +88,7 @@ const BEFORE_MAINTENANCE: &[Route] = &[
         summary: "Give a heartbeat monitor a new push token (the old one stops working); returns it",
         tag: "monitors",
         scope: WRITE,
-        params: &[ID, IF_MATCH],
+        params: &[ID, IF_MATCH, MANAGER, FORCE],
         request: Body::Empty,
         status: 200,
         response: Body::Json("Monitor"),
@@ -660,7 +660,7 @@ const FINISH_DEPLOYMENT: Route = Route {
     summary: "Finish a deployment (status succeeded, failed or rolled_back; sets finished_at); returns it",
     tag: "deployments",
     scope: WRITE,
-    params: &[ID, IF_MATCH],
+    params: &[ID, IF_MATCH, MANAGER, FORCE],
     request: Body::Json("FinishRequest"),
     status: 200,
     response: Body::Json("Deployment"),

@@ -164,7 +164,6 @@ impl ApiResource for Webhooks {
     const NAMES: &'static str = "Webhooks";
     const CREATED: &'static str = "CreatedWebhook";
     const RESERVED_IDS: &'static [&'static str] = &["preview"];
-    const FROM_FILES: bool = false;
 
     /// Read-only fields of a webhook answer are ignored too, and type errors of signing
     /// secrets do not quote the value.

@@ -765,6 +765,7 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteDiscoverySource", &["dsc-file"], 409),
         Call::new("createDiscoverySource", &[], 409)
             .json(&json!({"id": "dsc", "spec": discovery_source("http://127.0.0.1:9")["spec"]})),
+        Call::new("deleteWebhook", &["hook-owned"], 409),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -900,6 +901,12 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
         ok(server.put(&format!("/webhooks/{id}"), &spec).await);
     }
+    ok(server
+        .put(
+            "/webhooks/hook-owned",
+            &json!({"labels": {"managed-by": "operator"}, "spec": {"url": target_url, "enabled": false}}),
+        )
+        .await);
     let mut messages = Vec::new();
     for id in ["hook", "hook-doomed"] {
         let sent = ok(server

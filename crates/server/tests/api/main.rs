@@ -36,6 +36,7 @@ mod events;
 mod follow;
 mod maintenance;
 mod monitors;
+mod ownership;
 mod preview_pool;
 mod secrets;
 mod status_pages;
