@@ -178,7 +178,7 @@ fn envelope_errors() {
     assert_eq!((field.as_str(), line), ("kind", 2));
     assert_eq!(
         message,
-        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, DiscoverySource, got \"Probe\""
+        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, StatusPage, DiscoverySource, got \"Probe\""
     );
 
     let (field, line, message) = one_error(&GOOD.replace("kind: Monitor\n", ""));
