@@ -167,11 +167,23 @@ fn operator_against_a_real_api_server() {
     );
     assert!(cluster.get("monitor", "default", "bad").is_none());
 
-    // Deleted in Vedette behind the operator's back → recreated, with an Event.
+    // Another writer cannot delete what the operator manages: 409 naming the manager.
     let before = vedette_monitor(&vedette, "default.web").expect("monitor");
+    let refused = block_on(
+        vedette
+            .client()
+            .monitors()
+            .delete("default.web", Precondition::Version(before.version)),
+    )
+    .expect_err("a delete by another writer");
+    assert_eq!(refused.status(), Some(409), "{refused}");
+
+    // Deleted in Vedette behind the operator's back (by a writer claiming to be it) →
+    // recreated, with an Event.
     block_on(
         vedette
             .client()
+            .acting_as("operator")
             .monitors()
             .delete("default.web", Precondition::Version(before.version)),
     )
@@ -195,7 +207,7 @@ fn operator_against_a_real_api_server() {
     // Changed in Vedette behind the operator's back → restored, with an Event.
     let current = vedette_monitor(&vedette, "default.web").expect("monitor");
     let patch = serde_json::json!({"spec": {"retries": 3}});
-    block_on(vedette.client().monitors().patch(
+    block_on(vedette.client().acting_as("operator").monitors().patch(
         "default.web",
         &patch,
         Precondition::Version(current.version),
