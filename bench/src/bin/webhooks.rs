@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, EventType, Record};
 use vedette_store::{MessageStatus, Store, StoreConfig};
 use vedette_webhooks::samples::sample_event;
-use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointSpec};
+use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointRules};
 
 /// Benchmark options.
 #[derive(Debug, Parser)]

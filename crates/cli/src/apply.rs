@@ -1,8 +1,8 @@
 //! `vedette apply -f FILE|DIR [--prune] [--dry-run]`: makes the server hold what the files say.
 //!
-//! The server's current monitors, windows and webhook endpoints are read with paginated lists
+//! The server's current monitors, windows, webhook endpoints and status pages are read with paginated lists
 //! (rather than one `GET` per document), which also gives `--prune` what it needs. For each
-//! Monitor, MaintenanceWindow and WebhookEndpoint in the files: absent on the server → `PUT` with
+//! Monitor, MaintenanceWindow, WebhookEndpoint and StatusPage in the files: absent on the server → `PUT` with
 //! `If-None-Match: *`; different → `PUT` with `If-Match: "<version>"`; identical → nothing.
 //! "Identical" compares labels and spec as JSON after the same normalisation on both sides (the
 //! server returns specs with every default filled in; parsing a file fills the same defaults).
@@ -27,10 +27,12 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use serde_json::Value;
-use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, Webhook};
+use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, StatusPage, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
 use vedette_model::record::labels::{APPLY_SET, MANAGED_BY};
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{REDACTED, Source, Version};
+use vedette_webhooks::EndpointRules;
 
 use crate::context::{self, Connection};
 use crate::diff;
@@ -151,6 +153,8 @@ impl Change {
             Resource::Monitor { .. } => "monitor",
             Resource::MaintenanceWindow { .. } => "maintenance",
             Resource::WebhookEndpoint { .. } => "webhook",
+            Resource::StatusPage { .. } => "status-page",
+            Resource::DiscoverySource { .. } => "discovery-source",
         };
         format!("{kind}/{}", self.id())
     }
@@ -232,6 +236,15 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
                 ));
                 continue;
             }
+            if let Resource::DiscoverySource { .. } = item.resource {
+                problems.push(format!(
+                    "{here}: kind: {}: vedette apply does not write discovery sources yet \
+                     (issue 15); put them in the server's --config files or write them \
+                     through the API (/api/v1/discovery-sources)",
+                    document::KIND_DISCOVERY_SOURCE
+                ));
+                continue;
+            }
             if item.resource.labels().contains_key(APPLY_SET) {
                 problems.push(format!(
                     "{here}: metadata.labels.{APPLY_SET}: reserved: apply sets it from \
@@ -301,20 +314,29 @@ pub fn window_resource(w: &MaintenanceWindow) -> Resource {
     }
 }
 
+/// A server status page as a document resource (ownership label dropped).
+pub fn page_resource(p: &StatusPage) -> Resource {
+    Resource::StatusPage {
+        id: p.id.clone(),
+        labels: without_owner(&p.labels),
+        spec: p.spec.clone(),
+    }
+}
+
 /// A server webhook endpoint as a document resource (ownership label dropped, secrets as the
 /// server shows them).
 pub fn webhook_resource(w: &Webhook) -> Resource {
     Resource::WebhookEndpoint {
         id: w.id.clone(),
         labels: without_owner(&w.labels),
-        spec: w.spec.clone(),
+        spec: serde_json::to_value(&w.spec).unwrap_or_default(),
     }
 }
 
 /// A webhook endpoint spec with every default filled in (through the endpoint type of the
 /// server); as it is when it does not parse (the server will say why on apply).
 pub fn webhook_spec_normalised(spec: &Value) -> Value {
-    let mut out = serde_json::from_value::<vedette_webhooks::EndpointSpec>(spec.clone())
+    let mut out = serde_json::from_value::<EndpointSpec>(spec.clone())
         .ok()
         .and_then(|s| serde_json::to_value(s).ok())
         .unwrap_or_else(|| spec.clone());
@@ -382,7 +404,7 @@ pub fn mask_like(local: &Value, redacted: &Value) -> Value {
 /// A webhook endpoint spec as a diff shows it: defaults filled in, secrets as `********`.
 pub fn webhook_spec_shown(spec: &Value) -> Value {
     let normalised = webhook_spec_normalised(spec);
-    let redacted = serde_json::from_value::<vedette_webhooks::EndpointSpec>(normalised.clone())
+    let redacted = serde_json::from_value::<EndpointSpec>(normalised.clone())
         .ok()
         .zip(vedette_webhooks::Catalog::builtin().ok())
         .and_then(|(s, catalog)| serde_json::to_value(s.redacted(&catalog)).ok());
@@ -398,7 +420,9 @@ fn strip_owner(resource: &Resource) -> Resource {
     match &mut resource {
         Resource::Monitor { labels, .. }
         | Resource::MaintenanceWindow { labels, .. }
-        | Resource::WebhookEndpoint { labels, .. } => {
+        | Resource::WebhookEndpoint { labels, .. }
+        | Resource::StatusPage { labels, .. }
+        | Resource::DiscoverySource { labels, .. } => {
             *labels = without_owner(labels);
         }
     }
@@ -411,6 +435,8 @@ fn normalised(resource: &Resource) -> serde_json::Value {
         Resource::Monitor { spec, .. } => serde_json::to_value(spec),
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec),
         Resource::WebhookEndpoint { spec, .. } => Ok(webhook_spec_normalised(spec)),
+        Resource::StatusPage { spec, .. } => serde_json::to_value(spec),
+        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec),
     }
     .unwrap_or(serde_json::Value::Null);
     serde_json::json!({"labels": resource.labels(), "spec": spec})
@@ -487,11 +513,26 @@ fn plan_against(
 /// prunes of that set. `monitors`, `windows` and `webhooks` are the server's resources (all of
 /// them, or at least every one owned by apply); what is written joins `apply_set`, else keeps
 /// the set it has.
+#[cfg(test)]
 pub fn plan_with_webhooks(
     desired: &[Resource],
     monitors: &[Monitor],
     windows: &[MaintenanceWindow],
     webhooks: &[Webhook],
+    apply_set: Option<&str>,
+    prune: Option<&str>,
+) -> Vec<Change> {
+    plan_all(desired, monitors, windows, webhooks, &[], apply_set, prune)
+}
+
+/// [`plan_with_webhooks`] with the server's status pages too (created after monitors, pruned
+/// before them).
+pub fn plan_all(
+    desired: &[Resource],
+    monitors: &[Monitor],
+    windows: &[MaintenanceWindow],
+    webhooks: &[Webhook],
+    pages: &[StatusPage],
     apply_set: Option<&str>,
     prune: Option<&str>,
 ) -> Vec<Change> {
@@ -514,6 +555,12 @@ pub fn plan_with_webhooks(
             (
                 (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
                 (webhook_resource(w), w.version, set_of(&w.labels)),
+            )
+        }))
+        .chain(pages.iter().map(|p| {
+            (
+                (document::KIND_STATUS_PAGE, p.id.as_str()),
+                (page_resource(p), p.version, set_of(&p.labels)),
             )
         }))
         .collect();
@@ -592,6 +639,13 @@ pub fn plan_with_webhooks(
                     .filter(|w| !wanted.contains(&(document::KIND_WEBHOOK_ENDPOINT, w.id.as_str())))
                     .map(|w| (webhook_resource(w), w.version)),
             )
+            .chain(
+                pages
+                    .iter()
+                    .filter(|p| owned(&p.labels, p.managed_by))
+                    .filter(|p| !wanted.contains(&(document::KIND_STATUS_PAGE, p.id.as_str())))
+                    .map(|p| (page_resource(p), p.version)),
+            )
             .map(|(before, version)| Change {
                 action: Action::Prune,
                 before: Some(before),
@@ -639,6 +693,7 @@ async fn plan_loaded(
     let _spinner = Spinner::start("reading the server");
     let monitors = client.monitors().all(None).await?;
     let windows = client.maintenance().all(None).await?;
+    let pages = client.status_pages().all(None).await?;
     // Only servers with webhooks enabled list them; without, there is nothing to compare with.
     let needs_webhooks = prune.is_some()
         || desired
@@ -661,13 +716,16 @@ async fn plan_loaded(
         Vec::new()
     };
     Ok((
-        plan_with_webhooks(&desired, &monitors, &windows, &webhooks, apply_set, prune),
+        plan_all(
+            &desired, &monitors, &windows, &webhooks, &pages, apply_set, prune,
+        ),
         origins,
     ))
 }
 
-/// Carries out one change.
+/// Carries out one change. Acts as [`OWNER`], so what apply labelled may be replaced and pruned.
 async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client::Error> {
+    let client = &client.clone().acting_as(OWNER);
     let set = change.apply_set.as_deref();
     let precondition = match (change.action, change.version) {
         (Action::Create, _) => Precondition::Absent,
@@ -692,6 +750,16 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
                 .put(id, &with_owner(labels, set), spec, precondition)
                 .await
                 .map(drop),
+            Resource::StatusPage { id, labels, spec } => client
+                .status_pages()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
+            Resource::DiscoverySource { id, labels, spec } => client
+                .discovery_sources()
+                .put(id, &with_owner(labels, set), spec, precondition)
+                .await
+                .map(drop),
         },
         (Action::Prune, _, Some(before)) => match before {
             Resource::Monitor { id, .. } => client.monitors().delete(id, precondition).await,
@@ -700,6 +768,10 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
             }
             Resource::WebhookEndpoint { id, .. } => {
                 client.webhooks().delete(id, precondition).await
+            }
+            Resource::StatusPage { id, .. } => client.status_pages().delete(id, precondition).await,
+            Resource::DiscoverySource { id, .. } => {
+                client.discovery_sources().delete(id, precondition).await
             }
         },
         _ => Ok(()),

@@ -204,11 +204,13 @@ impl Config {
     }
 }
 
-/// The client of the server this invocation targets.
+/// The client of the server this invocation targets, acting as `vedette-cli` (the manager
+/// `apply` labels resources with).
 pub fn client(connection: &Connection) -> anyhow::Result<vedette_client::Client> {
     let config = Config::load(&config_path()?)?;
     let target = config.resolve(connection)?;
     vedette_client::Client::new(&with_scheme(&target.url), &target.token)
+        .map(|client| client.acting_as(crate::apply::OWNER))
         .map_err(|e| UsageError(e.to_string()).into())
 }
 

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use vedette_model::document::{self, Metadata, Resource};
 
-use crate::apply::{monitor_resource, read_only, webhook_resource, window_resource};
+use crate::apply::{monitor_resource, page_resource, read_only, webhook_resource, window_resource};
 use crate::context::{self, Connection};
 
 /// Output formats of `export`.
@@ -61,6 +61,8 @@ fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
         Resource::Monitor { spec, .. } => serde_json::to_value(spec)?,
         Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec)?,
         Resource::WebhookEndpoint { spec, .. } => spec.clone(),
+        Resource::StatusPage { spec, .. } => serde_json::to_value(spec)?,
+        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec)?,
     };
     Ok(Envelope {
         api_version: document::API_VERSION,
@@ -132,6 +134,16 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
         };
         webhooks.sort_by(|a, b| a.id().cmp(b.id()));
         resources.extend(webhooks);
+        let mut pages: Vec<Resource> = client
+            .status_pages()
+            .all(selector)
+            .await?
+            .iter()
+            .filter(|p| !read_only(p.managed_by))
+            .map(page_resource)
+            .collect();
+        pages.sort_by(|a, b| a.id().cmp(b.id()));
+        resources.extend(pages);
     }
     if args.output == ExportFormat::Json {
         let docs = resources

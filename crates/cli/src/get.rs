@@ -1,4 +1,4 @@
-//! `vedette get monitors|incidents|results|maintenance`: lists and single resources as tables,
+//! `vedette get monitors|incidents|results|maintenance|status-pages`: lists and single resources as tables,
 //! JSON or YAML.
 
 use std::process::ExitCode;
@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 use vedette_client::{
     Client, Incident, IncidentQuery, IncidentState, MaintenanceWindow, Monitor, ResultRecord,
+    StatusPage,
 };
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{Check, MonitorSpec, MonitorState};
@@ -86,6 +87,18 @@ pub enum Resource {
         /// output is one object per line). Stop with Ctrl-C.
         #[arg(short, long)]
         watch: bool,
+    },
+    /// Status pages, or one page.
+    #[command(visible_aliases = ["status-page", "sp"])]
+    StatusPages {
+        /// One page's id.
+        id: Option<String>,
+        /// Only pages whose labels match.
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
     },
 }
 
@@ -262,6 +275,20 @@ fn maintenance_table(windows: &[MaintenanceWindow]) -> Table {
             schedule(&w.spec).into(),
             w.spec.monitors.join(",").into(),
             w.spec.selector.clone().unwrap_or_default().into(),
+        ]);
+    }
+    table
+}
+
+fn pages_table(pages: &[StatusPage]) -> Table {
+    let mut table = Table::new(&["id", "title", "path", "groups", "custom domain"]);
+    for p in pages {
+        table.row(vec![
+            p.id.as_str().into(),
+            p.spec.title.as_str().into(),
+            format!("/status/{}", p.spec.slug).into(),
+            p.spec.groups.len().to_string().into(),
+            p.spec.custom_domain.clone().unwrap_or_default().into(),
         ]);
     }
     table
@@ -486,6 +513,17 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
                 maintenance_table,
                 "no maintenance windows",
             )?;
+        }
+        Resource::StatusPages {
+            id,
+            selector,
+            output,
+        } => {
+            let pages = match id {
+                Some(id) => vec![client.status_pages().get(id).await?],
+                None => client.status_pages().all(selector.as_deref()).await?,
+            };
+            show(*output, pages, id.is_some(), pages_table, "no status pages")?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -20,7 +20,7 @@ mod logging;
 mod output;
 mod serve;
 mod status;
-mod terraform;
+use vedette_model::terraform;
 mod token;
 mod validate;
 mod verify;

@@ -28,6 +28,7 @@ use vedette_webhooks::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::UsageError;
 use crate::context::{self, Connection};
 use crate::output::{self, Cell, Format, Paint, Style, Table, print_data};
+use crate::watch::{Watched, watch};
 
 /// Largest body `listen` accepts and `verify` reads.
 const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -43,6 +44,10 @@ pub enum Command {
         /// Output format.
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
+        /// Keep watching: print endpoints again whenever they or their delivery counts change
+        /// (polls every 2 s; JSON output is one object per line). Stop with Ctrl-C.
+        #[arg(short, long)]
+        watch: bool,
     },
     /// Show one endpoint (secrets redacted) with its delivery counts.
     Get {
@@ -203,22 +208,33 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
     }
     let client = context::client(connection)?;
     match command {
-        Command::List { selector, output } => {
+        Command::List {
+            selector,
+            output,
+            watch: true,
+        } => {
+            return watch(*output, || async {
+                let mut hooks = client.webhooks().all(selector.as_deref()).await?;
+                with_deliveries(&client, &mut hooks).await?;
+                Ok(hooks)
+            })
+            .await;
+        }
+        Command::List {
+            selector,
+            output,
+            watch: false,
+        } => {
             let mut hooks = client.webhooks().all(selector.as_deref()).await?;
             if !print_data(*output, &hooks)? {
-                // Lists carry no delivery counts; each endpoint's own answer does.
-                for hook in &mut hooks {
-                    if hook.deliveries.is_none() {
-                        hook.deliveries = client.webhooks().get(&hook.id).await?.deliveries;
-                    }
-                }
-                print_table(&hooks);
+                with_deliveries(&client, &mut hooks).await?;
+                webhooks_table(&hooks).print();
             }
         }
         Command::Get { id, output } => {
             let hook = client.webhooks().get(id).await?;
             if !print_data(*output, &hook)? {
-                print_table(std::slice::from_ref(&hook));
+                webhooks_table(std::slice::from_ref(&hook)).print();
             }
         }
         Command::Create(args) => {
@@ -305,21 +321,35 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(hooks: &[Webhook]) {
+/// Fills in each endpoint's delivery counts: lists carry none, each endpoint's own answer does.
+async fn with_deliveries(
+    client: &vedette_client::Client,
+    hooks: &mut [Webhook],
+) -> anyhow::Result<()> {
+    for hook in hooks {
+        if hook.deliveries.is_none() {
+            hook.deliveries = client.webhooks().get(&hook.id).await?.deliveries;
+        }
+    }
+    Ok(())
+}
+
+impl Watched for Webhook {
+    const KIND: &'static str = "webhook";
+    const GONE: Option<&'static str> = Some("deleted");
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn table(items: &[Self]) -> Table {
+        webhooks_table(items)
+    }
+}
+
+fn webhooks_table(hooks: &[Webhook]) -> Table {
     let now = Utc::now();
     let mut table = Table::new(&["id", "target", "events", "enabled", "deliveries", "updated"]);
     for h in hooks {
-        let events = h
-            .spec
-            .get("event_types")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
+        let events = h.spec.event_types.join(",");
         let enabled = match (&h.disabled_reason, h.enabled()) {
             (Some(reason), false) => Cell::painted(format!("no: {reason}"), Some(Paint::Red)),
             (None, false) => Cell::painted("no", Some(Paint::Yellow)),
@@ -340,7 +370,7 @@ fn print_table(hooks: &[Webhook]) {
             output::ago(Some(h.updated_at), now).into(),
         ]);
     }
-    table.print();
+    table
 }
 
 fn status_paint(status: &str) -> Option<Paint> {

@@ -1166,6 +1166,34 @@ fn get_watch_follows_windows_incidents_and_results() {
     }
 }
 
+/// `webhook list --watch` prints the endpoints, then one again when it changes and a line when
+/// it is deleted.
+#[test]
+fn webhook_list_watch_follows_endpoints() {
+    let env = Env::start();
+    env.ok(&[
+        "webhook",
+        "create",
+        "--id",
+        "hook",
+        "--url",
+        "http://127.0.0.1:9/hook",
+    ]);
+    let watch = Watch::spawn(&env, &["webhook", "list", "--watch", "-o", "json"]);
+    watch.wait("the first listing", |l| l.contains(r#""id":"hook""#));
+    env.ok(&[
+        "webhook",
+        "create",
+        "--id",
+        "later",
+        "--url",
+        "http://127.0.0.1:9/later",
+    ]);
+    watch.wait("the new endpoint", |l| l.contains(r#""id":"later""#));
+    env.ok(&["delete", "webhook", "hook"]);
+    watch.wait("the deletion", |l| l == "webhook/hook deleted");
+}
+
 /// `serve --public-url` makes a heartbeat's push URL absolute, and `describe` shows it so.
 #[test]
 fn describe_shows_the_absolute_push_url_under_public_url() {

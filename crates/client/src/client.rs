@@ -22,6 +22,7 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     token: String,
+    manager: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -57,7 +58,15 @@ impl Client {
             http,
             base,
             token: token.to_owned(),
+            manager: None,
         })
+    }
+
+    /// The same client acting as `manager` (header `Vedette-Manager`), so it may write and
+    /// delete resources labelled `managed-by: <manager>`, which other writers get 409 for.
+    pub fn acting_as(mut self, manager: &str) -> Self {
+        self.manager = Some(manager.to_owned());
+        self
     }
 
     /// The server's base URL.
@@ -83,10 +92,15 @@ impl Client {
 
     /// An authenticated request asking for JSON.
     pub(crate) fn request(&self, method: Method, url: Url) -> RequestBuilder {
-        self.http
+        let request = self
+            .http
             .request(method, url)
             .bearer_auth(&self.token)
-            .header(header::ACCEPT, "application/json")
+            .header(header::ACCEPT, "application/json");
+        match &self.manager {
+            Some(manager) => request.header("vedette-manager", manager),
+            None => request,
+        }
     }
 
     /// An unauthenticated request.

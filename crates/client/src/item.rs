@@ -55,6 +55,8 @@ impl<T> ItemStatus for Option<T> {
 /// A verification's status is always shown.
 impl ItemStatus for vedette_model::verification::VerificationStatus {}
 
+impl ItemStatus for vedette_model::discovery::DiscoveryStatus {}
+
 /// The status of kinds the server computes none for; whatever a server sends is ignored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NoStatus;

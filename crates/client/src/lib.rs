@@ -19,6 +19,7 @@
 
 mod client;
 mod deployments;
+mod discovery;
 mod error;
 mod events;
 mod ids;
@@ -31,12 +32,14 @@ mod resources;
 mod series;
 mod server;
 mod sse;
+mod status_pages;
 mod tokens;
 mod verifications;
 mod webhooks;
 
 pub use client::{CONNECT_TIMEOUT, Client, DEFAULT_TIMEOUT};
 pub use deployments::{Deployment, DeploymentQuery};
+pub use discovery::DiscoverySource;
 pub use error::{ApiError, Error, FieldError};
 pub use events::{EventRecord, EventsQuery};
 pub use incidents::IncidentQuery;
@@ -48,6 +51,7 @@ pub use resources::{Kind, ListQuery, Precondition, Resources, Upserted, Write};
 pub use series::{Bucket, MonitorSeries, Series, SeriesQuery};
 pub use server::{StateCounts, Status};
 pub use sse::{EventStream, StreamedEvent};
+pub use status_pages::StatusPage;
 pub use tokens::{CreatedToken, NewToken, TokenInfo};
 pub use vedette_model::{Incident, IncidentState, Scope, Source, TimelineEntry, Version};
 pub use verifications::{ReportFormat, Verification};

@@ -1,8 +1,9 @@
 //! Webhook endpoints, their delivery log, and the event-type and integration catalogs
 //! (`/api/v1/webhooks`, `/api/v1/messages`, `/api/v1/event-types`, `/api/v1/integrations`).
 //!
-//! Endpoint specs are carried as JSON: the server validates them (answering 422 with field
-//! paths) and redacts their secrets as `********`, which a write may send back unchanged.
+//! Endpoint specs are the model's [`EndpointSpec`]: the server validates them (answering 422
+//! with field paths) and redacts their secrets as `********`, which a write may send back
+//! unchanged.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +13,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, Version};
 
 use crate::{Client, Error, Kind, ListQuery, Page, Precondition, Resources};
@@ -36,7 +38,7 @@ pub struct Webhook {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// The endpoint spec (`url`, `event_types`, `integration`, ...), secrets as `********`.
-    pub spec: Value,
+    pub spec: EndpointSpec,
     /// Version (the ETag).
     pub version: Version,
     /// First written.
@@ -60,21 +62,17 @@ pub struct Webhook {
 impl Webhook {
     /// Where it delivers: its URL, or `integration:<name>`.
     pub fn target(&self) -> String {
-        match (
-            self.spec.get("url").and_then(Value::as_str),
-            self.spec
-                .pointer("/integration/name")
-                .and_then(Value::as_str),
-        ) {
-            (Some(url), _) => url.to_owned(),
-            (None, Some(name)) => format!("integration:{name}"),
-            (None, None) => String::new(),
+        match (&self.spec.url, &self.spec.integration, &self.spec.email) {
+            (Some(url), _, _) => url.clone(),
+            (None, Some(integration), _) => format!("integration:{}", integration.name),
+            (None, None, Some(email)) => format!("email:{}", email.to.join(",")),
+            (None, None, None) => String::new(),
         }
     }
 
     /// Whether deliveries are made.
     pub fn enabled(&self) -> bool {
-        self.spec.get("enabled").and_then(Value::as_bool) != Some(false)
+        self.spec.enabled
     }
 }
 

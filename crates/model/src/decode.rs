@@ -73,6 +73,26 @@ impl Checked for crate::deployment::DeploymentSpec {
     }
 }
 
+impl Checked for crate::status_page::StatusPageSpec {
+    type Draft = Self;
+    fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {
+        draft.validate(prefix)
+    }
+    fn from_draft(draft: Self) -> Option<Self> {
+        Some(draft)
+    }
+}
+
+impl Checked for crate::discovery::DiscoverySourceSpec {
+    type Draft = Self;
+    fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {
+        draft.validate(prefix)
+    }
+    fn from_draft(draft: Self) -> Option<Self> {
+        Some(draft)
+    }
+}
+
 impl Checked for crate::verification::VerificationSpec {
     type Draft = Self;
     fn problems(draft: &Self, prefix: &str) -> Vec<FieldError> {

@@ -2,7 +2,7 @@
 //!
 //! ```yaml
 //! apiVersion: vedette.dev/v1
-//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint
+//! kind: Monitor            # or MaintenanceWindow, WebhookEndpoint, StatusPage, DiscoverySource
 //! metadata: {id: payments-api, labels: {team: payments}}
 //! spec: {...}
 //! ```
@@ -20,9 +20,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::Decoder;
+use crate::discovery::DiscoverySourceSpec;
 use crate::field_path::{self, Seg};
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
+use crate::status_page::StatusPageSpec;
 use crate::validate::{FieldError, check_id, check_label};
 
 /// The `apiVersion` every document carries.
@@ -33,6 +35,10 @@ pub const KIND_MONITOR: &str = "Monitor";
 pub const KIND_MAINTENANCE: &str = "MaintenanceWindow";
 /// The `kind` of a webhook endpoint document.
 pub const KIND_WEBHOOK_ENDPOINT: &str = "WebhookEndpoint";
+/// The `kind` of a status page document.
+pub const KIND_STATUS_PAGE: &str = "StatusPage";
+/// The `kind` of a discovery source document.
+pub const KIND_DISCOVERY_SOURCE: &str = "DiscoverySource";
 /// Largest file read, in bytes (4 MiB).
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents read from one file.
@@ -89,6 +95,24 @@ pub enum Resource {
         /// The endpoint spec (`url`, `event_types`, `secrets`, ...), as written.
         spec: Value,
     },
+    /// `kind: StatusPage`.
+    StatusPage {
+        /// The page's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// What the page shows.
+        spec: StatusPageSpec,
+    },
+    /// `kind: DiscoverySource`.
+    DiscoverySource {
+        /// The source's id.
+        id: String,
+        /// Its labels.
+        labels: BTreeMap<String, String>,
+        /// The gateway, filters and monitor template.
+        spec: DiscoverySourceSpec,
+    },
 }
 
 impl Resource {
@@ -97,16 +121,21 @@ impl Resource {
         match self {
             Self::Monitor { id, .. }
             | Self::MaintenanceWindow { id, .. }
-            | Self::WebhookEndpoint { id, .. } => id,
+            | Self::WebhookEndpoint { id, .. }
+            | Self::StatusPage { id, .. }
+            | Self::DiscoverySource { id, .. } => id,
         }
     }
 
-    /// The document `kind`: `Monitor`, `MaintenanceWindow` or `WebhookEndpoint`.
+    /// The document `kind`: `Monitor`, `MaintenanceWindow`, `WebhookEndpoint`, `StatusPage` or
+    /// `DiscoverySource`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Monitor { .. } => KIND_MONITOR,
             Self::MaintenanceWindow { .. } => KIND_MAINTENANCE,
             Self::WebhookEndpoint { .. } => KIND_WEBHOOK_ENDPOINT,
+            Self::StatusPage { .. } => KIND_STATUS_PAGE,
+            Self::DiscoverySource { .. } => KIND_DISCOVERY_SOURCE,
         }
     }
 
@@ -115,7 +144,9 @@ impl Resource {
         match self {
             Self::Monitor { labels, .. }
             | Self::MaintenanceWindow { labels, .. }
-            | Self::WebhookEndpoint { labels, .. } => labels,
+            | Self::WebhookEndpoint { labels, .. }
+            | Self::StatusPage { labels, .. }
+            | Self::DiscoverySource { labels, .. } => labels,
         }
     }
 }
@@ -253,6 +284,10 @@ pub fn to_documents(resources: &[Resource]) -> String {
             }
             Resource::WebhookEndpoint { id, labels, spec } => {
                 one(KIND_WEBHOOK_ENDPOINT, id, labels, spec)
+            }
+            Resource::StatusPage { id, labels, spec } => one(KIND_STATUS_PAGE, id, labels, spec),
+            Resource::DiscoverySource { id, labels, spec } => {
+                one(KIND_DISCOVERY_SOURCE, id, labels, spec)
             }
         };
         out.push_str(&text);
@@ -615,14 +650,24 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             format!("expected {API_VERSION:?}, got {}", describe(&other)),
         ),
     }
-    let kinds = format!("{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}");
+    let kinds = format!(
+        "{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}, {KIND_STATUS_PAGE}, \
+         {KIND_DISCOVERY_SOURCE}"
+    );
     let kind = match map.remove("kind") {
         None => {
             decoder.add("kind", format!("required: expected one of {kinds}"));
             None
         }
         Some(Value::String(k))
-            if k == KIND_MONITOR || k == KIND_MAINTENANCE || k == KIND_WEBHOOK_ENDPOINT =>
+            if [
+                KIND_MONITOR,
+                KIND_MAINTENANCE,
+                KIND_WEBHOOK_ENDPOINT,
+                KIND_STATUS_PAGE,
+                KIND_DISCOVERY_SOURCE,
+            ]
+            .contains(&k.as_str()) =>
         {
             Some(k)
         }
@@ -686,6 +731,22 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             return None;
         };
         Some(Resource::WebhookEndpoint {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    } else if kind == KIND_STATUS_PAGE {
+        let spec = decoder.decode_checked::<StatusPageSpec>(spec, "spec")?;
+        let id = resolve_id(metadata.as_ref(), Some(&spec.slug), decoder)?;
+        Some(Resource::StatusPage {
+            id,
+            labels: metadata?.labels,
+            spec,
+        })
+    } else if kind == KIND_DISCOVERY_SOURCE {
+        let spec = decoder.decode_checked::<DiscoverySourceSpec>(spec, "spec")?;
+        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
+        Some(Resource::DiscoverySource {
             id,
             labels: metadata?.labels,
             spec,

@@ -49,11 +49,17 @@ pub enum EventType {
     /// A verification failed, timed out or matched no monitor.
     #[serde(rename = "deployment.verification.failed")]
     VerificationFailed,
+    /// A discovery source listed its gateway and reconciled its monitors.
+    #[serde(rename = "discovery.completed")]
+    DiscoveryCompleted,
+    /// A discovery source could not list its gateway; its monitors were left as they were.
+    #[serde(rename = "discovery.failed")]
+    DiscoveryFailed,
 }
 
 impl EventType {
     /// Every event type, for catalogs.
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 13] = [
         Self::MonitorDown,
         Self::MonitorUp,
         Self::MonitorDegraded,
@@ -65,6 +71,8 @@ impl EventType {
         Self::DeploymentFinished,
         Self::VerificationPassed,
         Self::VerificationFailed,
+        Self::DiscoveryCompleted,
+        Self::DiscoveryFailed,
     ];
 
     /// The dotted name, e.g. `monitor.down`.
@@ -81,6 +89,8 @@ impl EventType {
             Self::DeploymentFinished => "deployment.finished",
             Self::VerificationPassed => "deployment.verification.passed",
             Self::VerificationFailed => "deployment.verification.failed",
+            Self::DiscoveryCompleted => "discovery.completed",
+            Self::DiscoveryFailed => "discovery.failed",
         }
     }
 
@@ -115,6 +125,14 @@ impl EventType {
             Self::VerificationFailed => {
                 "A verification did not pass (`outcome`: failed, timed_out or no_monitors)."
             }
+            Self::DiscoveryCompleted => {
+                "A discovery source listed its gateway and created, updated or deleted the \
+                 monitors it owns (or planned to, in dry run)."
+            }
+            Self::DiscoveryFailed => {
+                "A discovery source could not list its gateway (`error`); every monitor it owns \
+                 was kept as it was."
+            }
         }
     }
 
@@ -132,6 +150,9 @@ impl EventType {
             }
             Self::VerificationPassed | Self::VerificationFailed => {
                 schemars::schema_for!(VerificationEvent)
+            }
+            Self::DiscoveryCompleted | Self::DiscoveryFailed => {
+                schemars::schema_for!(DiscoveryEvent)
             }
         };
         serde_json::to_value(schema).unwrap_or_default()
@@ -299,4 +320,28 @@ pub struct VerificationEvent {
     pub monitors: u32,
     /// Of those, how many passed.
     pub passed: u32,
+}
+
+/// Payload of `discovery.completed` and `discovery.failed`. Never carries credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DiscoveryEvent {
+    /// Discovery source id.
+    pub source_id: String,
+    /// The gateway type (`envoy`, `kong`, ...).
+    pub gateway: String,
+    /// Routes the gateway listed (0 on a failure).
+    pub routes_seen: u32,
+    /// Monitors the source owns after the run.
+    pub monitors_owned: u32,
+    /// Monitors created.
+    pub created: u32,
+    /// Monitors updated.
+    pub updated: u32,
+    /// Monitors deleted (their routes missing for longer than the grace period).
+    pub deleted: u32,
+    /// Whether the run only planned (dry run).
+    pub dry_run: bool,
+    /// Why the run failed; absent on `discovery.completed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

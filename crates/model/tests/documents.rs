@@ -79,7 +79,10 @@ fn examples_load_clean() {
         .iter()
         .filter_map(|l| match &l.resource {
             Resource::Monitor { spec, .. } => Some(spec.kind().as_str()),
-            Resource::MaintenanceWindow { .. } | Resource::WebhookEndpoint { .. } => None,
+            Resource::MaintenanceWindow { .. }
+            | Resource::WebhookEndpoint { .. }
+            | Resource::StatusPage { .. } => None,
+            Resource::DiscoverySource { .. } => None,
         })
         .collect();
     assert_eq!(kinds, vec!["http", "tcp", "dns", "tls", "heartbeat"]);
@@ -175,7 +178,7 @@ fn envelope_errors() {
     assert_eq!((field.as_str(), line), ("kind", 2));
     assert_eq!(
         message,
-        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, got \"Probe\""
+        "expected one of Monitor, MaintenanceWindow, WebhookEndpoint, StatusPage, DiscoverySource, got \"Probe\""
     );
 
     let (field, line, message) = one_error(&GOOD.replace("kind: Monitor\n", ""));
@@ -684,4 +687,56 @@ fn hosts_of_tcp_tls_and_dns_checks_are_validated() {
         let (_, errors) = parse(&doc(check));
         assert!(errors.is_empty(), "{check}: {errors:?}");
     }
+}
+
+#[test]
+fn status_pages_parse_round_trip_and_report_field_paths_with_lines() {
+    let text = "apiVersion: vedette.dev/v1
+kind: StatusPage
+metadata: {labels: {team: web}}
+spec:
+  title: Acme status
+  slug: acme
+  groups:
+    - name: API
+      monitors: [{id: api, name: Public API}]
+      selector: tier=public
+";
+    let (loaded, errors) = parse_str(text, Path::new("pages.yaml"));
+    assert!(errors.is_empty(), "{errors:?}");
+    let Resource::StatusPage { id, spec, .. } = &loaded[0].resource else {
+        panic!("{:?}", loaded[0].resource);
+    };
+    assert_eq!(id, "acme", "the id comes from the slug");
+    assert_eq!(
+        spec.groups[0].monitors[0].name.as_deref(),
+        Some("Public API")
+    );
+    let written = to_documents(&[loaded[0].resource.clone()]);
+    assert!(written.contains("kind: StatusPage"), "{written}");
+    let (again, errors) = parse_str(&written, Path::new("again.yaml"));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(again[0].resource, loaded[0].resource);
+
+    let bad = "apiVersion: vedette.dev/v1
+kind: StatusPage
+metadata: {id: acme}
+spec:
+  title: Acme status
+  slug: Acme!
+  groups:
+    - name: API
+      monitors: [{id: api, colour: red}]
+";
+    let (_, errors) = parse_str(bad, Path::new("bad.yaml"));
+    let found: Vec<(String, Option<usize>)> =
+        errors.iter().map(|e| (e.field.clone(), e.line)).collect();
+    assert_eq!(
+        found,
+        [
+            ("spec.slug".to_owned(), Some(6)),
+            ("spec.groups[0].monitors[0].colour".to_owned(), Some(9)),
+        ],
+        "{errors:?}"
+    );
 }

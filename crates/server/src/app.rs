@@ -39,10 +39,13 @@ pub struct AppState {
     /// The server's public base URL without a trailing `/` (`--public-url`): push URLs are
     /// absolute under it, relative (`/push/<token>`) without it.
     pub public_url: Option<Arc<str>>,
+    /// The status pages this server follows and their rendered snapshots.
+    pub status_pages: Arc<crate::status_page::StatusPages>,
 }
 
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under
-/// `/api/v1` and its reference at `/api/docs`; every request is timed for `/metrics`.
+/// `/api/v1`, its reference at `/api/docs` and the dashboard's pages; every request is timed
+/// for `/metrics`.
 pub fn router(state: AppState) -> Router {
     let outside_api = crate::routes::all()
         .iter()
@@ -50,11 +53,16 @@ pub fn router(state: AppState) -> Router {
     route::router(outside_api, "")
         .merge(crate::api::openapi::docs())
         .nest("/api/v1", crate::api::router(state.clone()))
+        .with_state(state.clone())
+        .merge(crate::routes::pages(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::status_page::handlers::custom_domain,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.engine.metrics().clone(),
             crate::metrics::track_http,
         ))
-        .with_state(state)
 }
 
 /// `GET /healthz`: `ok` while the process serves.

@@ -615,7 +615,7 @@ impl Runner for Engine {
 
 /// A random push token: 32 URL-safe characters.
 pub fn new_token() -> String {
-    use rand::Rng;
+    use rand::RngExt;
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::rng();
     (0..32)

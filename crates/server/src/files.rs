@@ -1,14 +1,16 @@
-//! Monitors and maintenance windows from `--config` files: loaded at start, reloaded on
-//! SIGHUP. File-managed resources are stored with source `file` and label `managed-by: file`;
+//! Monitors, maintenance windows, status pages and discovery sources from `--config` files:
+//! loaded at start, reloaded on SIGHUP. File-managed resources are stored with source `file` and label `managed-by: file`;
 //! the files are their truth, so a resource removed from the files is removed from Vedette.
 //! Only the store is written; the engine follows it ([`crate::follow`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::document::{self, Resource};
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::labels::MANAGED_BY;
+use vedette_model::status_page::StatusPageSpec;
 use vedette_model::{Record, Source};
 use vedette_store::{MonitorRecord, Store};
 
@@ -27,6 +29,10 @@ pub struct Applied {
     pub monitors_removed: usize,
     /// Maintenance windows in the files.
     pub maintenance_windows: usize,
+    /// Status pages in the files.
+    pub status_pages: usize,
+    /// Discovery sources in the files.
+    pub discovery_sources: usize,
 }
 
 /// Loads `path` (file or directory) and makes the store match it. Nothing changes when any
@@ -63,6 +69,8 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
         .map(|m| (m.id.clone(), m))
         .collect();
     let mut changed = Vec::new();
+    let mut page_ids = Vec::new();
+    let mut source_ids = Vec::new();
     for item in loaded {
         match item.resource {
             Resource::Monitor {
@@ -109,6 +117,55 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                     .await?;
                 applied.maintenance_windows += 1;
             }
+            Resource::StatusPage {
+                id,
+                mut labels,
+                spec,
+            } => {
+                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
+                page_ids.push(id.clone());
+                store
+                    .put(
+                        &Record::new(id, spec)
+                            .with_labels(labels)
+                            .with_source(Source::File),
+                        None,
+                    )
+                    .await?;
+                applied.status_pages += 1;
+            }
+            Resource::DiscoverySource {
+                id,
+                mut labels,
+                spec,
+            } => {
+                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
+                source_ids.push(id.clone());
+                let existing = store.get::<DiscoverySourceSpec>(&id).await?;
+                if existing.as_ref().is_some_and(|s| s.source != Source::File) {
+                    return Err(ServerError::Config(format!(
+                        "{}:{}: discovery source {id:?} already exists and is managed through the API; rename it or delete the API one",
+                        item.file.display(),
+                        item.line
+                    )));
+                }
+                if id.len() > vedette_model::discovery::MAX_SOURCE_ID_LEN {
+                    return Err(ServerError::Config(format!(
+                        "{}:{}: metadata.id: discovery source ids are at most 63 characters (they label the source's monitors)",
+                        item.file.display(),
+                        item.line
+                    )));
+                }
+                store
+                    .put(
+                        &Record::new(id, spec)
+                            .with_labels(labels)
+                            .with_source(Source::File),
+                        None,
+                    )
+                    .await?;
+                applied.discovery_sources += 1;
+            }
             // Refused above, before anything was written.
             Resource::WebhookEndpoint { .. } => {}
         }
@@ -132,6 +189,16 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
     for stale in store.list::<MaintenanceSpec>().await? {
         if stale.source == Source::File && !window_ids.contains(&stale.id) {
             store.delete::<MaintenanceSpec>(&stale.id).await?;
+        }
+    }
+    for stale in store.list::<StatusPageSpec>().await? {
+        if stale.source == Source::File && !page_ids.contains(&stale.id) {
+            store.delete::<StatusPageSpec>(&stale.id).await?;
+        }
+    }
+    for stale in store.list::<DiscoverySourceSpec>().await? {
+        if stale.source == Source::File && !source_ids.contains(&stale.id) {
+            store.delete::<DiscoverySourceSpec>(&stale.id).await?;
         }
     }
     Ok(applied)

@@ -8,16 +8,21 @@ use axum::routing::{delete, get, post};
 
 use crate::api::crud;
 use crate::api::deployments::{self, Deployments};
+use crate::api::discovery::{self, DiscoverySources};
 use crate::api::maintenance::Maintenance;
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
 use crate::api::route::{
-    ADMIN, Body, CURSOR, EVENT_TYPES, FROM, ID, IF_MATCH, In, LIMIT, Param, READ, REASON, Route,
-    SELECTOR, TO, WRITE, path, query,
+    ADMIN, Body, CURSOR, EVENT_TYPES, FORCE, FROM, ID, IF_MATCH, In, LIMIT, MANAGER, Param, READ,
+    REASON, Route, SELECTOR, TO, WRITE, path, query,
 };
+use crate::api::status_pages::StatusPages;
 use crate::api::verifications::{self, Verifications};
 use crate::api::webhooks::{self, Webhooks};
-use crate::api::{event_types, events, incidents, integrations, results, series, status, tokens};
+use crate::api::{
+    event_types, events, incidents, integrations, labels, results, series, slo, status, tokens,
+};
+use crate::status_page::handlers as public;
 use crate::{app, metrics};
 
 const PUSH_PARAMS: [Param; 3] = [
@@ -83,7 +88,7 @@ const BEFORE_MAINTENANCE: &[Route] = &[
         summary: "Give a heartbeat monitor a new push token (the old one stops working); returns it",
         tag: "monitors",
         scope: WRITE,
-        params: &[ID, IF_MATCH],
+        params: &[ID, IF_MATCH, MANAGER, FORCE],
         request: Body::Empty,
         status: 200,
         response: Body::Json("Monitor"),
@@ -121,8 +126,8 @@ const BEFORE_MAINTENANCE: &[Route] = &[
             query("step", "Bucket width: `1m`, `1h`, `1d`, ..."),
             query(
                 "metrics",
-                "Comma-separated: uptime, latency_avg, latency_p50, latency_p95, latency_p99, \
-                 checks, failures.",
+                "Comma-separated: uptime, uptime_all, latency_avg, latency_p50, latency_p90, \
+                 latency_p95, latency_p99, checks, failures.",
             ),
         ],
         request: Body::Empty,
@@ -131,6 +136,68 @@ const BEFORE_MAINTENANCE: &[Route] = &[
         errors: &[400, 422],
         created: None,
         handler: || get(series::get),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/slo",
+        operation_id: "getSlo",
+        summary: "Error budget and burn rate per monitor for an availability target",
+        tag: "slo",
+        scope: READ,
+        params: &[
+            SELECTOR,
+            query("ids", "Comma-separated monitor ids."),
+            query(
+                "target",
+                "Availability target in percent, above 0 and below 100; 99.9 by default.",
+            ),
+            query(
+                "window",
+                "Length of the window ending at `to`: `30d` by default.",
+            ),
+            TO,
+            query("step", "Bucket width of `budget_spent`: `1d` by default."),
+            query(
+                "burn_window",
+                "Span ending at `to` the burn rate is measured over: `1h` by default.",
+            ),
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("SloResponse"),
+        errors: &[400, 422],
+        created: None,
+        handler: || get(slo::get),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/labels",
+        operation_id: "listLabelKeys",
+        summary: "Label keys of the monitors a selector picks",
+        tag: "labels",
+        scope: READ,
+        params: &[SELECTOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("LabelKeys"),
+        errors: &[400],
+        created: None,
+        handler: || get(labels::keys),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/labels/{key}/values",
+        operation_id: "listLabelValues",
+        summary: "Values of one label key among the monitors a selector picks; 404 when no monitor has the key",
+        tag: "labels",
+        scope: READ,
+        params: &[path("key", "Label key."), SELECTOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("LabelValues"),
+        errors: &[400, 404],
+        created: None,
+        handler: || get(labels::values),
     },
     Route {
         method: "GET",
@@ -593,7 +660,7 @@ const FINISH_DEPLOYMENT: Route = Route {
     summary: "Finish a deployment (status succeeded, failed or rolled_back; sets finished_at); returns it",
     tag: "deployments",
     scope: WRITE,
-    params: &[ID, IF_MATCH],
+    params: &[ID, IF_MATCH, MANAGER, FORCE],
     request: Body::Json("FinishRequest"),
     status: 200,
     response: Body::Json("Deployment"),
@@ -626,6 +693,165 @@ const VERIFICATION_REPORT: &[Route] = &[Route {
     handler: || get(verifications::report),
 }];
 
+const SLUG: Param = path("slug", "The status page's slug.");
+const SLUG_OR_JSON: Param = path(
+    "slug",
+    "The status page's slug for the HTML page; `<slug>.json` for the JSON.",
+);
+const MONITOR: Param = path("monitor", "The id of a monitor the page lists.");
+
+/// The public pages and badges of status pages: no token; a miss of any kind is one 404.
+const PUBLIC_STATUS: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/status/{slug}",
+        operation_id: "getPublicStatusPage",
+        summary: "A public status page: HTML at `/status/<slug>`, JSON at `/status/<slug>.json`",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG_OR_JSON],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Formats("PublicStatusPage", &["text/html"]),
+        errors: &[404],
+        created: None,
+        handler: || get(public::page),
+    },
+    Route {
+        method: "GET",
+        path: "/status/{slug}/feed.atom",
+        operation_id: "getPublicStatusFeed",
+        summary: "A status page's incidents as an Atom feed",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("application/atom+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::feed),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/status.svg",
+        operation_id: "getStatusPageBadge",
+        summary: "SVG badge of a status page's overall state",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::page_badge),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/{monitor}/status.svg",
+        operation_id: "getMonitorStatusBadge",
+        summary: "SVG badge of the state of a monitor a status page lists",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG, MONITOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::monitor_status),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/{monitor}/uptime.svg",
+        operation_id: "getMonitorUptimeBadge",
+        summary: "SVG badge of the uptime of a monitor a status page lists (when it shows uptime)",
+        tag: "status-pages",
+        scope: None,
+        params: &[
+            SLUG,
+            MONITOR,
+            query("window", "`24h`, `7d`, `30d` (default) or `90d`."),
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[400, 404],
+        created: None,
+        handler: || get(public::monitor_uptime),
+    },
+    Route {
+        method: "GET",
+        path: "/badge/{slug}/{monitor}/response.svg",
+        operation_id: "getMonitorResponseBadge",
+        summary: "SVG badge of the mean response time over 24 h of a monitor a status page \
+                  lists (when it shows latency)",
+        tag: "status-pages",
+        scope: None,
+        params: &[SLUG, MONITOR],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Text("image/svg+xml"),
+        errors: &[404],
+        created: None,
+        handler: || get(public::monitor_response),
+    },
+];
+
+/// A discovery source's preview and the Prometheus export of discovered monitors, beside the
+/// sources' shared operations.
+const DISCOVERY: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/api/v1/discovery-sources/{id}/preview",
+        operation_id: "previewDiscoverySource",
+        summary: "List the source's gateway now and show the monitors a run would create, \
+                  update and delete (nothing is written; a failed listing shows its error)",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[ID],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("DiscoveryPreview"),
+        errors: &[404],
+        created: None,
+        handler: || get(discovery::preview),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/discovery-sources/{id}/run",
+        operation_id: "runDiscoverySource",
+        summary: "Run the source now: list its gateway and create, update and delete the \
+                  monitors it owns (plan only in dry run); returns it with its new status",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[ID],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("DiscoverySource"),
+        errors: &[404],
+        created: None,
+        handler: || post(discovery::run),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/discovery/http_sd",
+        operation_id: "discoveryHttpSd",
+        summary: "Discovered monitors in Prometheus HTTP service discovery format (one target \
+                  group per monitor, its URL as the target)",
+        tag: "discovery-sources",
+        scope: READ,
+        params: &[],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("HttpSdTargets"),
+        errors: &[],
+        created: None,
+        handler: || get(discovery::http_sd),
+    },
+];
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -641,6 +867,16 @@ pub fn all() -> &'static [Route] {
         routes.push(FINISH_DEPLOYMENT);
         routes.extend(crud::routes::<Verifications>());
         routes.extend_from_slice(VERIFICATION_REPORT);
+        routes.extend(crud::routes::<StatusPages>());
+        routes.extend_from_slice(PUBLIC_STATUS);
+        routes.extend(crud::routes::<DiscoverySources>());
+        routes.extend_from_slice(DISCOVERY);
         routes
     })
+}
+
+/// The dashboard's pages (HTML for people, signed in with a session cookie): outside the API
+/// and its document, see [`crate::web`].
+pub fn pages(state: app::AppState) -> axum::Router {
+    crate::web::router(state)
 }

@@ -27,6 +27,7 @@ use crate::engine::Engine;
 use crate::follow::{FeedPosition, Follower};
 use crate::limits::{Guards, HttpLimits};
 use crate::scheduler::Scheduler;
+use crate::status_page::StatusPages;
 use crate::subscriptions::{
     EngineDeployments, EngineMaintenance, EngineMonitors, EngineVerifications,
 };
@@ -296,7 +297,7 @@ pub async fn serve(
     if config.demo {
         demo::start(&store, app_stop.clone()).await?;
     }
-    let mut follower = Follower::new(store.clone())
+    let follower = Follower::new(store.clone())
         .subscribe(EngineMonitors {
             engine: engine.clone(),
             sources: followed_sources(&config),
@@ -304,6 +305,8 @@ pub async fn serve(
         .subscribe(EngineMaintenance(engine.clone()))
         .subscribe(EngineDeployments(engine.clone()))
         .subscribe(EngineVerifications(engine.clone()));
+    let status_pages = Arc::new(StatusPages::new());
+    let mut follower = crate::status_page::subscribe(follower, &status_pages);
     follower.load().await?;
     let feed = follower.position();
     supervise(
@@ -330,6 +333,13 @@ pub async fn serve(
         "verifications",
         app_stop.clone(),
         crate::verifications::run(engine.clone(), app_stop.clone()),
+    );
+
+    supervise(
+        &health,
+        "discovery",
+        app_stop.clone(),
+        crate::discovery::run_sources(engine.clone(), app_stop.clone()),
     );
 
     let checks_stop = CancellationToken::new();
@@ -378,6 +388,7 @@ pub async fn serve(
         guards: Arc::new(Guards::new(&config.http, connection_cap)),
         tasks: health.clone(),
         public_url: config.public_base_url().map(Arc::from),
+        status_pages,
     });
     tracing::info!(%addr, "listening");
     on_listen(addr);

@@ -179,6 +179,7 @@ mod tests {
             guards: Arc::default(),
             tasks: health.clone(),
             public_url: None,
+            status_pages: Arc::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::deployment::DeploymentRef;
 use vedette_model::{CheckResult, Event, FailureReason};
 
-use crate::db::{fetch_by_key, from_json, from_ms, from_opt_ms, parse_name, to_ms};
+use crate::db::{MAX_BINDS, fetch_by_key, from_json, from_ms, from_opt_ms, parse_name, to_ms};
 use crate::{Store, StoreError};
 
 /// Incidents live in the model, shared with the API's clients.
@@ -260,6 +260,42 @@ impl Store {
             .iter()
             .map(decode)
             .collect()
+    }
+
+    /// The incidents of `monitor_ids` still open or opened at or after `since`, newest first,
+    /// at most `limit` (capped at [`MAX_INCIDENTS_PAGE`]), without timelines: a status page's
+    /// current incidents and history, in one query per [`MAX_BINDS`] monitors.
+    pub async fn incidents_of(
+        &self,
+        monitor_ids: &[String],
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let limit = limit.clamp(1, MAX_INCIDENTS_PAGE);
+        let mut found = Vec::new();
+        for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
+            let ids = (0..chunk.len())
+                .map(|i| format!("${}", i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM incidents WHERE (state = $1 OR opened_at >= $2) \
+                 AND monitor_id IN ({ids}) ORDER BY opened_at DESC, id DESC LIMIT $3"
+            )))
+            .persistent(false)
+            .bind(IncidentState::Open.as_str())
+            .bind(to_ms(since))
+            .bind(i64::from(limit));
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(decode(&row)?);
+            }
+        }
+        found.sort_by(|a: &Incident, b: &Incident| (b.opened_at, &b.id).cmp(&(a.opened_at, &a.id)));
+        found.truncate(limit as usize);
+        Ok(found)
     }
 
     /// One incident with its timeline.

@@ -84,14 +84,26 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 11,
+        name: "status_pages",
+        sqlite: include_str!("../migrations/sqlite/0011_status_pages.sql"),
+        postgres: include_str!("../migrations/postgres/0011_status_pages.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "discovery_sources",
+        sqlite: include_str!("../migrations/sqlite/0012_discovery_sources.sql"),
+        postgres: include_str!("../migrations/postgres/0012_discovery_sources.sql"),
+    },
+    Migration {
+        version: 13,
         name: "rollup_folding",
-        sqlite: include_str!("../migrations/sqlite/0011_rollup_folding.sql"),
-        postgres: include_str!("../migrations/postgres/0011_rollup_folding.sql"),
+        sqlite: include_str!("../migrations/sqlite/0013_rollup_folding.sql"),
+        postgres: include_str!("../migrations/postgres/0013_rollup_folding.sql"),
     },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Applies every migration the database has not seen yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

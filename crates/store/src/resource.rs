@@ -11,7 +11,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
+use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::status_page::StatusPageSpec;
 use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
@@ -61,6 +63,17 @@ impl Stored for MaintenanceSpec {
 impl Stored for VerificationSpec {
     const TABLE: &'static str = "verifications";
     const KIND: &'static str = "verification";
+}
+
+impl Stored for StatusPageSpec {
+    const TABLE: &'static str = "status_pages";
+    const KIND: &'static str = "status page";
+}
+
+impl Stored for DiscoverySourceSpec {
+    const TABLE: &'static str = "discovery_sources";
+    const KIND: &'static str = "discovery source";
+    const OWNED: &'static [(&'static str, &'static str)] = &[("discovery_statuses", "id")];
 }
 
 /// A maintenance window as stored.

@@ -101,6 +101,12 @@ impl Bucket {
         (counted > 0).then(|| counted.saturating_sub(self.failures) as f64 / counted as f64)
     }
 
+    /// Share of all checks, maintenance included, that did not fail (`0.0..=1.0`): a check
+    /// that was down during maintenance counts as down here; `None` without checks.
+    pub fn uptime_all(&self) -> Option<f64> {
+        (self.checks > 0).then(|| self.histogram.count() as f64 / self.checks as f64)
+    }
+
     /// The `q`-quantile (`0.0..=1.0`) of the latency of checks that did not fail, within the
     /// histogram's relative error and inside `[latency_min_ms, latency_max_ms]`.
     pub fn percentile(&self, q: f64) -> Option<f64> {
@@ -225,16 +231,17 @@ fn outcome(name: &str) -> Result<Outcome, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("outcome {name:?}")))
 }
 
-/// The raw results of monitor `$1` started in `[$from, $to)` that are not folded yet, as rows
-/// of [`COLUMNS`] (see [`decode`]). Its range starts at `pending_from` at the earliest (no row
-/// when nothing is pending), so it reads about a minute of the monitor's results.
-fn pending(from: usize, to: usize) -> String {
+/// The raw results of the monitors `which` selects (`monitor_id = $1`) started in
+/// `[$from, $to)` that are not folded yet, as rows of [`COLUMNS`] (see [`decode`]). Its range
+/// starts at `pending_from` at the earliest (no row when nothing is pending), so it reads about
+/// a minute of each monitor's results.
+fn pending(which: &str, from: usize, to: usize) -> String {
     format!(
         "SELECT monitor_id, 0 AS resolution_ms, started_at AS bucket_start, 1 AS checks, \
          0 AS failures, 0 AS degraded, in_maintenance AS maintenance, \
          latency_ms AS latency_sum_ms, NULL AS latency_min_ms, NULL AS latency_max_ms, \
          outcome AS histogram FROM results \
-         WHERE monitor_id = $1 AND started_at < ${to} \
+         WHERE {which} AND started_at < ${to} \
          AND started_at >= (SELECT CASE WHEN COALESCE(pending_from, {NONE}) > ${from} \
            THEN COALESCE(pending_from, {NONE}) ELSE ${from} END \
            FROM rollup_progress WHERE id = 1) \
@@ -440,7 +447,7 @@ impl Store {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM rollups WHERE monitor_id = $1 AND resolution_ms = $2 \
              AND bucket_start >= $3 AND bucket_start < $4 UNION ALL {} ORDER BY bucket_start",
-            pending(3, 5)
+            pending("monitor_id = $1", 3, 5)
         )))
         .bind(monitor_id)
         .bind(resolution.millis())
@@ -496,7 +503,11 @@ impl Store {
                     p + 2
                 )
             })
-            .chain([pending(ranges.len() * 3 + 2, ranges.len() * 3 + 3)])
+            .chain([pending(
+                "monitor_id = $1",
+                ranges.len() * 3 + 2,
+                ranges.len() * 3 + 3,
+            )])
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         let mut query = sqlx::query(AssertSqlSafe(parts))
@@ -513,6 +524,56 @@ impl Store {
             total.merge(&decode(&row)?.1);
         }
         Ok(total)
+    }
+}
+
+impl Store {
+    /// Day buckets of each of `monitor_ids` for the UTC days overlapping `[from, to)`, oldest
+    /// first (days without checks are absent), with the results not folded yet: the 90-day
+    /// bars of a status page, read in one query per [`MAX_BINDS`] monitors.
+    pub async fn daily(
+        &self,
+        monitor_ids: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, Vec<Bucket>>, StoreError> {
+        let mut days: BTreeMap<String, Vec<Bucket>> = BTreeMap::new();
+        // Whole days: the pending results of the last day are read up to its end too.
+        let (start, end) = (floor_to(to_ms(from), DAY_MS), ceil_to(to_ms(to), DAY_MS));
+        for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
+            let ids = (0..chunk.len())
+                .map(|i| format!("${}", i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let which = format!("monitor_id IN ({ids})");
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM rollups WHERE resolution_ms = $1 AND bucket_start >= $2 \
+                 AND bucket_start < $3 AND {which} UNION ALL {} \
+                 ORDER BY monitor_id, bucket_start",
+                pending(&which, 2, 3)
+            )))
+            .persistent(false)
+            .bind(DAY_MS)
+            .bind(start)
+            .bind(end);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let ((monitor_id, _, row_start), row_bucket) = decode(&row)?;
+                let day = floor_to(row_start, DAY_MS);
+                let buckets = days.entry(monitor_id).or_default();
+                match buckets.last_mut() {
+                    Some(last) if to_ms(last.start) == day => last.merge(&row_bucket),
+                    _ => {
+                        let mut bucket = Bucket::empty(from_ms(day)?);
+                        bucket.merge(&row_bucket);
+                        buckets.push(bucket);
+                    }
+                }
+            }
+        }
+        Ok(days)
     }
 }
 

@@ -42,8 +42,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vedette_model::Event;
 
-use crate::endpoint::type_pattern_matches;
 use crate::templates::{Engine, TemplateError, context};
+use vedette_model::webhook::type_pattern_matches;
 
 /// Manifests shipped with Vedette, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
@@ -397,7 +397,7 @@ fn validate(schema: &Value, value: &mut Value, path: &str, errors: &mut Vec<Para
                 }
             }
             if schema.get("format").and_then(Value::as_str) == Some("uri")
-                && let Err(message) = crate::endpoint::check_url(s)
+                && let Err(message) = vedette_model::webhook::check_url(s)
             {
                 fail(format!("must be an http(s) URL: {message}"));
             }

@@ -36,10 +36,11 @@ use vedette_store::{
 use crate::catalog::{Catalog, CatalogError};
 pub use crate::channel::http::{RenderError, render_request, render_request_blocking};
 use crate::channel::{ChannelSettings, Channels, Delivery, Verdict};
-use crate::endpoint::EndpointSpec;
+use crate::endpoint::EndpointRules;
 use crate::retry::RetryPolicy;
 use crate::samples;
 use crate::templates::{Engine, TemplateLimits};
+use vedette_model::webhook::EndpointSpec;
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -541,12 +542,7 @@ impl Dispatcher {
         if let Some(reason) = disable_reason {
             let event = disabled_event(&m.endpoint_id, &reason, now);
             if store
-                .disable_webhook_endpoint::<EndpointSpec>(
-                    &m.endpoint_id,
-                    &reason,
-                    now,
-                    Some(&event),
-                )
+                .disable_webhook_endpoint(&m.endpoint_id, &reason, now, Some(&event))
                 .await?
                 .is_some()
             {

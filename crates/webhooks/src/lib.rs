@@ -1,6 +1,6 @@
 //! Vedette's webhook ecosystem: Standard Webhooks signing ([`signing`]), sandboxed payload
 //! templates ([`templates`]), email endpoints ([`smtp`]), the integration catalog ([`catalog`]),
-//! webhook endpoint specs ([`endpoint`]) and the durable delivery engine ([`delivery`]) fed from
+//! what the catalog and templates add to endpoint specs ([`endpoint`]) and the durable delivery engine ([`delivery`]) fed from
 //! the events outbox, which sends through one channel per transport (HTTP, SMTP).
 
 pub mod catalog;
@@ -16,7 +16,7 @@ pub mod templates;
 
 pub use catalog::{Catalog, Manifest, RenderedRequest};
 pub use delivery::{Dispatcher, DispatcherConfig, EndpointDisabled};
-pub use endpoint::{EndpointSpec, Secret};
+pub use endpoint::EndpointRules;
 pub use retry::RetryPolicy;
 pub use signing::{Signer, Verifier};
 pub use templates::{Engine, TemplateError, TemplateLimits};

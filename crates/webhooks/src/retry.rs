@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
+use rand::RngExt;
 
 /// Delays before each attempt: the first entry is the delay before the first attempt, the
 /// second the delay after the first failure, and so on; a message fails for good when the

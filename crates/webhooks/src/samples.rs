@@ -155,13 +155,44 @@ pub fn sample_event(event_type: EventType) -> Event {
                 "passed": 2,
             }),
         ),
+        EventType::DiscoveryCompleted => (
+            "evt_01JPAB7A8B9C0D1E2F3G4H5J6K",
+            at(9, 25, 0),
+            json!({
+                "source_id": "edge-envoy",
+                "gateway": "envoy",
+                "routes_seen": 42,
+                "monitors_owned": 41,
+                "created": 2,
+                "updated": 1,
+                "deleted": 1,
+                "dry_run": false,
+            }),
+        ),
+        EventType::DiscoveryFailed => (
+            "evt_01JPAB7M8N9P0Q1R2S3T4V5W6X",
+            at(9, 26, 0),
+            json!({
+                "source_id": "edge-envoy",
+                "gateway": "envoy",
+                "routes_seen": 0,
+                "monitors_owned": 41,
+                "created": 0,
+                "updated": 0,
+                "deleted": 0,
+                "dry_run": false,
+                "error": "the gateway answered 503 Service Unavailable",
+            }),
+        ),
     };
     let monitor_id = match event_type {
         EventType::WebhookEndpointDisabled
         | EventType::DeploymentStarted
         | EventType::DeploymentFinished
         | EventType::VerificationPassed
-        | EventType::VerificationFailed => None,
+        | EventType::VerificationFailed
+        | EventType::DiscoveryCompleted
+        | EventType::DiscoveryFailed => None,
         _ => Some("payments-api".to_owned()),
     };
     Event {

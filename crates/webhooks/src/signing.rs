@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signer as _, Verifier as _};
 use hmac::{Mac, digest::KeyInit};
-use rand::RngCore;
+use rand::Rng;
 use sha2::Sha256;
 
 /// Header carrying the message id.

@@ -15,8 +15,8 @@ use serde_json::json;
 use vedette_model::Event;
 use vedette_model::validate::FieldError;
 
-use crate::endpoint::{EmailSpec, EndpointSpec, MAX_RECIPIENTS, SmtpSecurity};
 use crate::templates::{Engine, TemplateError};
+use vedette_model::webhook::{EmailSpec, EndpointSpec, MAX_RECIPIENTS, SmtpSecurity};
 
 /// Subject when the endpoint sets none.
 pub const DEFAULT_SUBJECT: &str = "[Vedette] {{ title }}{% if message %}: {{ message }}{% endif %}";

@@ -615,6 +615,13 @@ fn deployment(data: &serde_json::Value) -> String {
     )
 }
 
+/// A whole number of `data`, `0` when absent.
+fn number(data: &serde_json::Value, key: &str) -> u64 {
+    data.get(key)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
 /// The verification and, when it gates one, its deployment.
 fn verification(data: &serde_json::Value) -> String {
     match data.get("deployment_id").and_then(|v| v.as_str()) {
@@ -689,6 +696,23 @@ fn present(event: &Event, name: &str) -> Presentation {
             "critical",
             false,
         ),
+        EventType::DiscoveryCompleted => (
+            format!(
+                "Discovery {}: {} routes, {} created, {} updated, {} deleted",
+                field(data, "source_id"),
+                number(data, "routes_seen"),
+                number(data, "created"),
+                number(data, "updated"),
+                number(data, "deleted")
+            ),
+            "info",
+            true,
+        ),
+        EventType::DiscoveryFailed => (
+            format!("Discovery {} failed", field(data, "source_id")),
+            "warning",
+            false,
+        ),
     };
     let (color, emoji) = match severity {
         "critical" => ("#d93025", "🔴"),
@@ -731,6 +755,7 @@ pub fn context(event: &Event, params: &serde_json::Value) -> serde_json::Value {
     let message = text("message")
         .or_else(|| match event.event_type {
             EventType::WebhookEndpointDisabled | EventType::VerificationFailed => text("reason"),
+            EventType::DiscoveryFailed => text("error"),
             _ => None,
         })
         .unwrap_or_default();
@@ -749,6 +774,9 @@ pub fn context(event: &Event, params: &serde_json::Value) -> serde_json::Value {
             }
             EventType::VerificationPassed | EventType::VerificationFailed => {
                 text("verification_id").map(|v| format!("verification-{v}"))
+            }
+            EventType::DiscoveryCompleted | EventType::DiscoveryFailed => {
+                text("source_id").map(|s| format!("discovery-{s}"))
             }
             _ => None,
         })

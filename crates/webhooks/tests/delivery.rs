@@ -15,13 +15,13 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::EVENT_VERSION;
+use vedette_model::webhook::{Auth, EndpointSpec, HeaderValueSpec, IntegrationRef, Secret};
 use vedette_model::{Event, EventType, MonitorSpec, Record};
 use vedette_store::{
     MessageFilter, MessageStatus, MonitorRecord, NewWebhookMessage, Store, StoreConfig,
     WebhookMessage,
 };
-use vedette_webhooks::endpoint::{Auth, HeaderValueSpec, Secret};
-use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointSpec, RetryPolicy};
+use vedette_webhooks::{Dispatcher, DispatcherConfig, EndpointRules, RetryPolicy};
 
 #[path = "../../store/tests/support/postgres.rs"]
 mod postgres;
@@ -76,7 +76,7 @@ async fn databases() -> Vec<TestDb> {
 }
 
 fn rand_u64() -> u64 {
-    use rand::Rng;
+    use rand::RngExt;
     rand::rng().random()
 }
 
@@ -743,7 +743,7 @@ async fn integrations_and_test_events_are_delivered() {
         let rx = Receiver::start().await;
         let mut spec = EndpointSpec::new(rx.url("/"));
         spec.url = None;
-        spec.integration = Some(vedette_webhooks::endpoint::IntegrationRef {
+        spec.integration = Some(IntegrationRef {
             name: "pagerduty".to_owned(),
             params: serde_json::json!({
                 "routing_key": "R0ABCDEFGHIJKLMNOPQRSTUVWXYZ0123",

@@ -6,11 +6,12 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::json;
 use vedette_model::EventType;
-use vedette_webhooks::endpoint::{
-    Auth, HeaderValueSpec, IntegrationRef, REDACTED, Secret, TemplateSpec,
+use vedette_model::REDACTED;
+use vedette_model::webhook::{
+    Auth, EndpointSpec, HeaderValueSpec, IntegrationRef, Secret, TemplateSpec,
 };
 use vedette_webhooks::samples::sample_event;
-use vedette_webhooks::{Catalog, EndpointSpec, Engine};
+use vedette_webhooks::{Catalog, EndpointRules, Engine};
 
 fn errors(spec: &mut EndpointSpec) -> Vec<(String, String)> {
     let catalog = Catalog::builtin().expect("catalog");
@@ -220,7 +221,7 @@ fn matching_uses_types_selector_and_integration_support() {
 /// Issue 8 item 13: an endpoint took 12,000 signing secrets (each delivery signs with all).
 #[test]
 fn signing_secrets_are_capped() {
-    use vedette_webhooks::endpoint::{MAX_SIGNING_SECRETS, SigningSecret};
+    use vedette_model::webhook::{MAX_SIGNING_SECRETS, SigningSecret};
     let mut spec = EndpointSpec::new("https://x.example");
     let secret = spec.secrets[0].clone();
     spec.secrets = vec![secret.clone(); MAX_SIGNING_SECRETS];
@@ -249,7 +250,7 @@ fn signing_secrets_are_capped() {
 
 #[test]
 fn rotation_never_keeps_more_than_the_cap() {
-    use vedette_webhooks::endpoint::MAX_SIGNING_SECRETS;
+    use vedette_model::webhook::MAX_SIGNING_SECRETS;
     let mut spec = EndpointSpec::new("https://x.example");
     let now = Utc::now();
     let mut newest = String::new();
@@ -265,7 +266,7 @@ fn rotation_never_keeps_more_than_the_cap() {
 
 #[test]
 fn event_type_filters_and_headers_are_capped() {
-    use vedette_webhooks::endpoint::{MAX_EVENT_TYPES, MAX_HEADERS};
+    use vedette_model::webhook::{MAX_EVENT_TYPES, MAX_HEADERS};
     let mut spec = EndpointSpec::new("https://x.example");
     spec.event_types = vec!["monitor.*".to_owned(); 10_000];
     spec.headers = (0..10_000)
@@ -287,7 +288,7 @@ fn event_type_filters_and_headers_are_capped() {
 
 #[test]
 fn email_recipients_are_capped() {
-    use vedette_webhooks::endpoint::{EmailSpec, MAX_RECIPIENTS, SmtpSecurity, SmtpSpec};
+    use vedette_model::webhook::{EmailSpec, MAX_RECIPIENTS, SmtpSecurity, SmtpSpec};
     let mut spec = EndpointSpec::email(EmailSpec {
         smtp: SmtpSpec {
             host: "smtp.example.com".to_owned(),

@@ -16,11 +16,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use vedette_model::event::EVENT_VERSION;
+use vedette_model::webhook::{
+    EmailSpec, EndpointSpec, Secret, SmtpSecurity, SmtpSpec, TemplateSpec,
+};
 use vedette_model::{Event, EventType};
 use vedette_store::{MessageFilter, MessageStatus, Store, WebhookMessage};
-use vedette_webhooks::endpoint::{EmailSpec, SmtpSecurity, SmtpSpec, TemplateSpec};
-use vedette_webhooks::{Catalog, Dispatcher, EndpointSpec, Engine, RetryPolicy};
-use vedette_webhooks::{Secret, smtp};
+use vedette_webhooks::smtp;
+use vedette_webhooks::{Catalog, Dispatcher, EndpointRules, Engine, RetryPolicy};
 
 mod support;
 use support::{config, fast_retry, put_endpoint, sqlite_store};
@@ -376,7 +378,7 @@ fn event(t: EventType, monitor: &str, message: &str) -> Event {
 }
 
 fn uuid_like() -> String {
-    use rand::Rng;
+    use rand::RngExt;
     format!("{:016x}", rand::rng().random::<u64>())
 }
 

@@ -32,7 +32,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use rand::Rng;
+use rand::RngExt;
 use vedette_store::{NewToken, Scope, Store};
 
 use super::problem::Problem;

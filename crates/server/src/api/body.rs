@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use vedette_model::decode::{Checked, Decoder};
 use vedette_model::deployment::DeploymentSpec;
+use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::status_page::StatusPageSpec;
 use vedette_model::validate::{check_id, check_label};
 use vedette_model::verification::VerificationSpec;
 use vedette_model::{FieldError, MonitorSpec};
@@ -38,6 +40,9 @@ impl Spec for MaintenanceSpec {}
 impl Spec for DeploymentSpec {}
 
 impl Spec for VerificationSpec {}
+
+impl Spec for StatusPageSpec {}
+impl Spec for DiscoverySourceSpec {}
 
 /// A valid write body.
 #[derive(Debug, Clone, JsonSchema)]

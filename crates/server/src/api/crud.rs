@@ -1,6 +1,6 @@
 //! The handlers every versioned resource shares — list, get, create, put, patch, delete — with
 //! their conventions written once: label selectors and cursor pages, `ETag` / `If-Match` /
-//! `If-None-Match`, ownership (`managed_by`), secrets sent back as `********`, and the
+//! `If-None-Match`, ownership (`managed_by`, the `managed-by` label and `Vedette-Manager`), secrets sent back as `********`, and the
 //! read-derive-write loop that retries when another writer got in between.
 //!
 //! A kind plugs in with one [`ApiResource`] impl: its spec type, how it is shown, and the few
@@ -28,10 +28,10 @@ use super::body::{self, Envelope, Spec};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::pagination::{self, DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
-use super::resource::{self, WRITE_ATTEMPTS, audience_of, ensure_api_managed};
+use super::resource::{self, WRITE_ATTEMPTS, audience_of, ensure_api_managed, ensure_manager};
 use super::route::{
-    Body, CREATE_ERRORS, CURSOR, ID, IF_MATCH, IF_NONE_MATCH, IF_NONE_MATCH_READ, LIMIT, Param,
-    READ, Route, SELECTOR, WRITE, WRITE_ERRORS,
+    Body, CREATE_ERRORS, CURSOR, FORCE, ID, IF_MATCH, IF_NONE_MATCH, IF_NONE_MATCH_READ, LIMIT,
+    MANAGER, Param, READ, Route, SELECTOR, WRITE, WRITE_ERRORS,
 };
 
 /// A versioned resource kind served by the shared handlers.
@@ -55,9 +55,6 @@ pub trait ApiResource: Sized + Send + Sync + 'static {
     const CREATED: &'static str = Self::NAME;
     /// Ids this kind may not take (they are paths of routes of its own).
     const RESERVED_IDS: &'static [&'static str] = &[];
-    /// Whether resources of this kind may also come from config files or the demo, which the
-    /// API refuses to change (409); `false` when only the API writes them.
-    const FROM_FILES: bool = true;
 
     /// Reads a write body (`{"id"?, "labels"?, "spec"}`); 422 listing every problem.
     fn parse(body: Value) -> ApiResult<Envelope<Self::Spec>> {
@@ -322,6 +319,7 @@ pub async fn put<R: ApiResource>(
         let existing = state.engine.store().get::<R::Spec>(&id).await?;
         if let Some(existing) = &existing {
             ensure_api_managed(R::KIND, &id, existing.source)?;
+            ensure_manager(R::KIND, &id, &existing.labels, Some(&wanted.labels), &pre)?;
         }
         pre.check_write(&what::<R>(&id), existing.as_ref().map(|r| r.version))?;
         if let Some(stored) = commit::<R>(&state, wanted.clone(), existing.as_ref()).await? {
@@ -400,6 +398,7 @@ pub async fn modified<R: ApiResource>(
             .await?
             .ok_or_else(|| not_found::<R>(id))?;
         ensure_api_managed(R::KIND, id, existing.source)?;
+        ensure_manager(R::KIND, id, &existing.labels, None, pre)?;
         pre.check_write(&what::<R>(id), Some(existing.version))?;
         let wanted = change(&existing)?;
         if let Some(stored) = commit::<R>(state, wanted, Some(&existing)).await? {
@@ -422,6 +421,7 @@ pub async fn delete<R: ApiResource>(
         .await?
         .ok_or_else(|| not_found::<R>(&id))?;
     ensure_api_managed(R::KIND, &id, existing.source)?;
+    ensure_manager(R::KIND, &id, &existing.labels, None, &pre)?;
     pre.check_write(&what::<R>(&id), Some(existing.version))?;
     R::remove(&state, &existing).await?;
     state.feed.caught_up().await;
@@ -450,7 +450,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
         summary: "",
         tag: R::COLLECTION,
         scope: WRITE,
-        params: &[ID, IF_MATCH],
+        params: &[ID, IF_MATCH, MANAGER, FORCE],
         request: Body::Empty,
         status: 200,
         response: Body::Json(schema),
@@ -501,7 +501,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
                 "Create or replace a {} (201 created, 200 replaced)",
                 R::KIND
             )),
-            params: &[ID, IF_MATCH, IF_NONE_MATCH],
+            params: &[ID, IF_MATCH, IF_NONE_MATCH, MANAGER, FORCE],
             request: Body::Json(write),
             created: Some(Body::Json(created)),
             errors: WRITE_ERRORS,
@@ -526,11 +526,7 @@ pub fn routes<R: ApiResource>() -> [Route; 6] {
             summary: text(format!("Delete a {}", R::KIND)),
             status: 204,
             response: Body::Empty,
-            errors: if R::FROM_FILES {
-                &[404, 409, 412]
-            } else {
-                &[404, 412]
-            },
+            errors: &[404, 409, 412],
             handler: || routing::delete(delete::<R>),
             ..base
         },

@@ -217,7 +217,15 @@ pub struct Preconditions {
     pub if_match: Option<Tags>,
     /// `If-None-Match`.
     pub if_none_match: Option<Tags>,
+    /// `Vedette-Manager`: the manager (`managed-by` label value) the writer acts as.
+    pub manager: Option<String>,
+    /// `?force=true`: take over a resource another manager owns, deliberately.
+    pub force: bool,
 }
+
+/// The header naming the manager a writer acts as, checked against a resource's
+/// `managed-by` label.
+pub const MANAGER_HEADER: &str = "vedette-manager";
 
 impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
     type Rejection = Infallible;
@@ -226,6 +234,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
         Ok(Preconditions {
             if_match: Tags::parse("if-match", &parts.headers),
             if_none_match: Tags::parse("if-none-match", &parts.headers),
+            manager: parts
+                .headers
+                .get(MANAGER_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            force: parts
+                .uri
+                .query()
+                .unwrap_or_default()
+                .split('&')
+                .any(|pair| pair == "force=true"),
         })
     }
 }

@@ -22,23 +22,28 @@ use vedette_store::{Incident, Scope, StoredResult};
 use super::body::{MergePatch, WriteBody};
 use super::crud::ApiResource;
 use super::deployments::{Deployments, FinishRequest};
+use super::discovery::{DiscoveryPreview, DiscoverySources, HttpSdTargets};
 use super::event_types::EventTypeInfo;
 use super::events::SequencedEvent;
 use super::incidents::IncidentSummary;
 use super::integrations::Integration;
+use super::labels::{LabelKeys, LabelValues};
 use super::maintenance::Maintenance;
 use super::monitors::{Monitors, PauseRequest};
 use super::pagination::Page;
 use super::problem::{PROBLEM_JSON, Problem};
 use super::route::{Body, In, Route};
 use super::series::SeriesResponse;
+use super::slo::SloResponse;
 use super::status::StatusSummary;
+use super::status_pages::StatusPages;
 use super::tokens::{CreateToken, CreatedToken, Token};
 use super::verifications::Verifications;
 use super::webhooks::{
     CreatedWebhookView, DeliveryView, PreviewRequest, PreviewResponse, Recovered, TestEventSent,
     Webhooks,
 };
+use crate::status_page::PublicPage;
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -220,7 +225,18 @@ pub type Bodies = (
         Integration,
         Page<Integration>,
     ),
-    (ResourceBodies<Deployments>, FinishRequest),
+    (
+        ResourceBodies<Deployments>,
+        FinishRequest,
+        ResourceBodies<StatusPages>,
+        PublicPage,
+    ),
+    (SloResponse, LabelKeys, LabelValues),
+    (
+        ResourceBodies<DiscoverySources>,
+        DiscoveryPreview,
+        HttpSdTargets,
+    ),
 );
 
 /// The generator of the component schemas: JSON Schema 2020-12 (which OpenAPI 3.1 uses as
@@ -274,10 +290,14 @@ pub fn document() -> Value {
         "tags": [
             { "name": "monitors", "description": "Monitors, their results and manual runs" },
             { "name": "series", "description": "Uptime and latency over time, from rollups" },
+            { "name": "slo", "description": "Error budgets against an availability target" },
+            { "name": "labels", "description": "Label keys and values of monitors, for editors" },
             { "name": "incidents", "description": "Incidents opened and resolved by state changes" },
             { "name": "maintenance", "description": "Maintenance windows" },
             { "name": "deployments", "description": "Deployments recorded by pipelines" },
             { "name": "verifications", "description": "Verifications: deployment gates and their reports" },
+            { "name": "status-pages", "description": "Status pages, their public pages, feeds and badges (no sign-in)" },
+            { "name": "discovery-sources", "description": "Gateways whose routes become monitors, their previews and the Prometheus export" },
             { "name": "events", "description": "The events outbox, listed or streamed, and the event types" },
             { "name": "status", "description": "Overall status" },
             { "name": "webhooks", "description": "Webhook endpoints, previews, test events and the delivery log" },

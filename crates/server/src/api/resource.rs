@@ -10,7 +10,11 @@ use vedette_model::document::slugify;
 use vedette_model::validate::check_id;
 use vedette_store::Scope;
 
+use std::collections::BTreeMap;
+use vedette_model::record::labels::MANAGED_BY;
+
 use super::auth::Principal;
+use super::extract::Preconditions;
 use super::problem::{ApiResult, Problem};
 use vedette_model::Source;
 use vedette_model::{Audience, REDACTED};
@@ -45,6 +49,31 @@ pub fn ensure_api_managed(kind: &str, id: &str, source: Source) -> ApiResult<()>
     }
 }
 
+/// 409 when the stored resource's `managed-by` label names a manager and the write does not
+/// act as it: neither `written` labels keeping that value (a replace), nor the
+/// `Vedette-Manager` header naming it, nor `?force=true` (a deliberate take-over).
+pub fn ensure_manager(
+    kind: &str,
+    id: &str,
+    stored: &BTreeMap<String, String>,
+    written: Option<&BTreeMap<String, String>>,
+    pre: &Preconditions,
+) -> ApiResult<()> {
+    let Some(manager) = stored.get(MANAGED_BY) else {
+        return Ok(());
+    };
+    let keeps = written.and_then(|w| w.get(MANAGED_BY)) == Some(manager);
+    if pre.force || keeps || pre.manager.as_ref() == Some(manager) {
+        return Ok(());
+    }
+    Err(Problem::conflict(format!(
+        "{kind} {id:?} is managed by {manager:?} (label managed-by): change it through \
+         {manager}; a writer acting as that manager sends the header `Vedette-Manager: \
+         {manager}` (or keeps the label in a replace), and `?force=true` takes it over \
+         deliberately"
+    )))
+}
+
 /// `ETag: "<version>"` for a resource version.
 pub fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
@@ -77,7 +106,7 @@ pub fn not_modified(version: i64) -> Response {
 /// `<prefix>-<random>` when the name gives none.
 pub fn id_candidates(name: Option<&str>, prefix: &str) -> Vec<String> {
     let random = || {
-        use rand::Rng;
+        use rand::RngExt;
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut rng = rand::rng();
         (0..8)

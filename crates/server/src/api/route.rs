@@ -202,6 +202,21 @@ pub const IF_MATCH: Param = Param {
                   a version matches none); `*`: must exist.",
     kind: "string",
 };
+/// The manager a writer acts as.
+pub const MANAGER: Param = Param {
+    name: "Vedette-Manager",
+    location: In::Header,
+    description: "The manager the writer acts as: a resource labelled `managed-by: <manager>` \
+                  is written or deleted only by a request naming that manager here (or, \
+                  in a replace, keeping the label); 409 otherwise.",
+    kind: "string",
+};
+/// Take over a resource another manager owns.
+pub const FORCE: Param = query(
+    "force",
+    "`true`: write even though the resource's `managed-by` label names another manager (a \
+     deliberate take-over).",
+);
 /// Create only.
 pub const IF_NONE_MATCH: Param = Param {
     name: "If-None-Match",

@@ -20,10 +20,12 @@ pub const MAX_POINTS: i64 = 10_000;
 const DEFAULT_STEP: &str = "1h";
 
 /// The metrics a bucket can carry, in response order.
-const METRICS: [&str; 7] = [
+const METRICS: [&str; 9] = [
     "uptime",
+    "uptime_all",
     "latency_avg",
     "latency_p50",
+    "latency_p90",
     "latency_p95",
     "latency_p99",
     "checks",
@@ -64,12 +66,19 @@ struct SeriesBucket {
     /// Share of the checks outside maintenance that were up or degraded, 0 to 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     uptime: Option<Option<f64>>,
+    /// Share of all checks, maintenance included, that did not fail, 0 to 1: a check down
+    /// during maintenance counts as down here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uptime_all: Option<Option<f64>>,
     /// Mean latency of the checks that did not fail, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     latency_avg: Option<Option<f64>>,
     /// Median latency of the checks that did not fail, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     latency_p50: Option<Option<f64>>,
+    /// 90th percentile of that latency, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_p90: Option<Option<f64>>,
     /// 95th percentile of that latency, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     latency_p95: Option<Option<f64>>,
@@ -92,8 +101,10 @@ impl SeriesBucket {
         Self {
             start: bucket.start,
             uptime: float("uptime", bucket.uptime()),
+            uptime_all: float("uptime_all", bucket.uptime_all()),
             latency_avg: float("latency_avg", bucket.mean_latency_ms()),
             latency_p50: float("latency_p50", bucket.percentile(0.50)),
+            latency_p90: float("latency_p90", bucket.percentile(0.90)),
             latency_p95: float("latency_p95", bucket.percentile(0.95)),
             latency_p99: float("latency_p99", bucket.percentile(0.99)),
             checks: wanted("checks").then_some(bucket.checks),
@@ -102,8 +113,9 @@ impl SeriesBucket {
     }
 }
 
-fn parse_step(params: &Params) -> ApiResult<(String, Duration)> {
-    let text = params.get("step").unwrap_or(DEFAULT_STEP);
+/// `?step=` (or `default`): a whole number of minutes, as text and as a duration.
+pub(super) fn parse_step(params: &Params, default: &str) -> ApiResult<(String, Duration)> {
+    let text = params.get("step").unwrap_or(default);
     let invalid = || {
         Problem::invalid(
             "step",
@@ -137,12 +149,9 @@ fn parse_metrics(params: &Params) -> ApiResult<Vec<&'static str>> {
     Ok(METRICS.into_iter().filter(|m| wanted.contains(m)).collect())
 }
 
-/// `GET /series?selector=&ids=&from=&to=&step=&metrics=`.
-pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Json<SeriesResponse>> {
-    let now = Utc::now();
-    let (step_text, step) = parse_step(&params)?;
-    let metrics = parse_metrics(&params)?;
-    let (from, to) = params.range(now, now - Duration::days(1), now)?;
+/// The ids of the monitors `?ids=` and `?selector=` pick together (every monitor when both
+/// are absent), in id order; an unknown id is a 422 on `ids`.
+pub(super) fn select_monitors(state: &ApiState, params: &Params) -> ApiResult<Vec<String>> {
     let selector = selector::parse(params.get("selector").unwrap_or_default())
         .map_err(|e| Problem::bad_param("selector", e.to_string()))?;
     let ids: BTreeSet<&str> = params.list("ids").into_iter().collect();
@@ -151,7 +160,7 @@ pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Jso
             return Err(Problem::invalid("ids", format!("no monitor {id:?}")));
         }
     }
-    let monitors: Vec<String> = state
+    Ok(state
         .engine
         .monitors_page(None, usize::MAX, |m| {
             (ids.is_empty() || ids.contains(m.record.id.as_str()))
@@ -159,8 +168,17 @@ pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Jso
         })
         .iter()
         .map(|m| m.record.id.clone())
-        .collect();
+        .collect())
+}
 
+/// The start of the first bucket of `step` at or before `from` and how many buckets reach
+/// `to`; a 422 on `step` when `monitors` series of them exceed [`MAX_POINTS`].
+pub(super) fn buckets(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    step: Duration,
+    monitors: usize,
+) -> ApiResult<(DateTime<Utc>, i64)> {
     let step_ms = step.num_milliseconds();
     let start_ms = from.timestamp_millis().div_euclid(step_ms) * step_ms;
     let span = to.timestamp_millis() - start_ms;
@@ -169,19 +187,29 @@ pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Jso
     } else {
         (span + step_ms - 1) / step_ms
     };
-    let points = buckets.saturating_mul(i64::try_from(monitors.len()).unwrap_or(i64::MAX));
+    let points = buckets.saturating_mul(i64::try_from(monitors).unwrap_or(i64::MAX));
     if points > MAX_POINTS {
         return Err(Problem::invalid(
             "step",
             format!(
-                "{buckets} buckets × {} monitors is {points} points; at most {MAX_POINTS} per \
-                 request: use a larger step, a shorter range or fewer monitors",
-                monitors.len()
+                "{buckets} buckets × {monitors} monitors is {points} points; at most \
+                 {MAX_POINTS} per request: use a larger step, a shorter range or fewer monitors"
             ),
         ));
     }
     let start = DateTime::from_timestamp_millis(start_ms)
         .ok_or_else(|| Problem::bad_param("from", "out of range"))?;
+    Ok((start, buckets))
+}
+
+/// `GET /series?selector=&ids=&from=&to=&step=&metrics=`.
+pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Json<SeriesResponse>> {
+    let now = Utc::now();
+    let (step_text, step) = parse_step(&params, DEFAULT_STEP)?;
+    let metrics = parse_metrics(&params)?;
+    let (from, to) = params.range(now, now - Duration::days(1), now)?;
+    let monitors = select_monitors(&state, &params)?;
+    let (start, buckets) = buckets(from, to, step, monitors.len())?;
 
     let mut series = Vec::with_capacity(monitors.len());
     for monitor_id in monitors {

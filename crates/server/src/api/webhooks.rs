@@ -18,13 +18,13 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use vedette_model::webhook::{EndpointSpec, IntegrationRef, Secret, SigningSecret, TemplateSpec};
 use vedette_model::{Audience, Event, EventType, FieldError, REDACTED, Record};
 use vedette_store::{MessageFilter, MessageStatus, WebhookAttempt, WebhookMessage};
 use vedette_webhooks::catalog::Catalog;
 use vedette_webhooks::delivery::{self, RenderError};
-use vedette_webhooks::endpoint::{IntegrationRef, SigningSecret, TemplateSpec};
 use vedette_webhooks::templates::{Admission, TemplateErrorKind};
-use vedette_webhooks::{EndpointSpec, Engine, Secret, TemplateLimits, samples, signing};
+use vedette_webhooks::{EndpointRules, Engine, TemplateLimits, samples, signing};
 
 use super::ApiState;
 use super::body::{self, Envelope, Spec};
@@ -164,7 +164,6 @@ impl ApiResource for Webhooks {
     const NAMES: &'static str = "Webhooks";
     const CREATED: &'static str = "CreatedWebhook";
     const RESERVED_IDS: &'static [&'static str] = &["preview"];
-    const FROM_FILES: bool = false;
 
     /// Read-only fields of a webhook answer are ignored too, and type errors of signing
     /// secrets do not quote the value.

@@ -31,6 +31,22 @@ spec:
   start: 2030-01-01T00:00:00Z
   end: 2030-01-01T01:00:00Z
   monitors: [from-file]
+---
+apiVersion: vedette.dev/v1
+kind: StatusPage
+metadata: {id: page-file}
+spec:
+  title: From the files
+  slug: page-file
+  groups: [{name: Files, monitors: [{id: from-file}]}]
+---
+apiVersion: vedette.dev/v1
+kind: DiscoverySource
+metadata: {id: dsc-file}
+spec:
+  type: envoy
+  connection: {url: 'http://127.0.0.1:9'}
+  interval: 1d
 ";
 
 /// An id no resource has.
@@ -557,6 +573,16 @@ fn deployment_body() -> Value {
     json!({"spec": {"service": "payments", "version": "v1", "environment": "prod", "selector": "team=payments"}})
 }
 
+/// A status page at `slug` listing `web`, showing response times too.
+fn status_page(slug: &str) -> Value {
+    json!({"spec": {"title": "Status", "slug": slug, "show": {"latency": true}, "groups": [{"name": "Web", "monitors": [{"id": "web"}]}]}})
+}
+
+/// A discovery source of an Envoy admin at `url`, listed once a day.
+fn discovery_source(url: &str) -> Value {
+    json!({"spec": {"type": "envoy", "connection": {"url": url, "timeout": "2s"}, "interval": "1d"}})
+}
+
 /// A verification of `web` that waits for its schedule (so it runs through the test).
 fn verification() -> Value {
     json!({"spec": {"ids": ["web"], "timeout": "10m", "run_now": false}})
@@ -593,6 +619,9 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("rotatePushToken", &["beat"], 200),
         Call::new("listResults", &["web"], 200).query("from=-1h&limit=5"),
         Call::new("getSeries", &[], 200).query("ids=web&from=-1h&step=1m&metrics=uptime,checks"),
+        Call::new("getSlo", &[], 200).query("ids=web&target=99.5&window=1d&step=1h"),
+        Call::new("listLabelKeys", &[], 200).query("selector="),
+        Call::new("listLabelValues", &["team"], 200),
         Call::new("listIncidents", &[], 200).query("state=open&from=-1d&limit=5"),
         Call::new("getIncident", &[&f.incident], 200),
         Call::new("listMaintenance", &[], 200).query("limit=5&selector="),
@@ -627,6 +656,36 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("getVerificationReport", &["ver"], 200).query("format=junit"),
         Call::new("getVerificationReport", &["ver"], 200).query("format=markdown"),
         Call::new("getVerificationReport", &["ver"], 200).query("format=json"),
+        Call::new("listStatusPages", &[], 200).query("limit=5&selector="),
+        Call::new("createStatusPage", &[], 201).json(&status_page("page-created")),
+        Call::new("getStatusPage", &["page"], 200),
+        Call::new("putStatusPage", &["page"], 200).json(&status_page("page")),
+        Call::new("putStatusPage", &["page-new"], 201).json(&status_page("page-new")),
+        Call::new("patchStatusPage", &["page"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("getPublicStatusPage", &["page"], 200).who(Who::Nobody),
+        Call::new("getPublicStatusPage", &["page.json"], 200).who(Who::Nobody),
+        Call::new("getPublicStatusFeed", &["page"], 200).who(Who::Nobody),
+        Call::new("getStatusPageBadge", &["page"], 200).who(Who::Nobody),
+        Call::new("getMonitorStatusBadge", &["page", "web"], 200).who(Who::Nobody),
+        Call::new("getMonitorUptimeBadge", &["page", "web"], 200)
+            .who(Who::Nobody)
+            .query("window=7d"),
+        Call::new("getMonitorResponseBadge", &["page", "web"], 200).who(Who::Nobody),
+        Call::new("listDiscoverySources", &[], 200).query("limit=5&selector="),
+        Call::new("createDiscoverySource", &[], 201).json(&discovery_source(&f.target_url)),
+        Call::new("getDiscoverySource", &["dsc"], 200),
+        Call::new("putDiscoverySource", &["dsc"], 200).json(&discovery_source(&f.target_url)),
+        Call::new("putDiscoverySource", &["dsc-new"], 201).json(&discovery_source(&f.target_url)),
+        Call::new("patchDiscoverySource", &["dsc"], 200).raw(
+            "application/merge-patch+json",
+            b"{\"labels\": {\"tier\": \"one\"}}".to_vec(),
+        ),
+        Call::new("previewDiscoverySource", &["dsc"], 200),
+        Call::new("runDiscoverySource", &["dsc"], 200),
+        Call::new("discoveryHttpSd", &[], 200),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),
@@ -657,7 +716,9 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("deleteMaintenance", &["mw-doomed"], 204),
         Call::new("deleteDeployment", &["dep-doomed"], 204),
         Call::new("deleteVerification", &["ver-doomed"], 204),
+        Call::new("deleteDiscoverySource", &["dsc-doomed"], 204),
         Call::new("deleteWebhook", &["hook-doomed"], 204),
+        Call::new("deleteStatusPage", &["page-doomed"], 204),
         Call::new("revokeToken", &[&f.doomed_token], 204),
     ]
 }
@@ -690,6 +751,21 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("createVerification", &[], 409)
             .json(&json!({"id": "ver", "spec": verification()["spec"]})),
         Call::new("getVerificationReport", &["ver"], 400).query("format=pdf"),
+        Call::new("putStatusPage", &["page-file"], 409).json(&status_page("page-file")),
+        Call::new("patchStatusPage", &["page-file"], 409).raw(merge, patch()),
+        Call::new("deleteStatusPage", &["page-file"], 409),
+        Call::new("createStatusPage", &[], 409)
+            .json(&json!({"id": "page", "spec": status_page("page")["spec"]})),
+        Call::new("getMonitorUptimeBadge", &["page", "web"], 400)
+            .who(Who::Nobody)
+            .query("window=1y"),
+        Call::new("putDiscoverySource", &["dsc-file"], 409)
+            .json(&discovery_source("http://127.0.0.1:9")),
+        Call::new("patchDiscoverySource", &["dsc-file"], 409).raw(merge, patch()),
+        Call::new("deleteDiscoverySource", &["dsc-file"], 409),
+        Call::new("createDiscoverySource", &[], 409)
+            .json(&json!({"id": "dsc", "spec": discovery_source("http://127.0.0.1:9")["spec"]})),
+        Call::new("deleteWebhook", &["hook-owned"], 409),
         Call::new("createWebhook", &[], 409)
             .json(&json!({"id": "hook", "spec": {"url": f.target_url}})),
         Call::new("runMonitor", &["beat"], 409),
@@ -705,6 +781,7 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("getSeries", &[], 422).query("metrics=bogus"),
         Call::new("getSeries", &[], 422).query("step=5x"),
         Call::new("getSeries", &[], 422).query("ids=nope"),
+        Call::new("getSlo", &[], 422).query("target=100"),
         Call::new("getSeries", &[], 422).query("from=-1000d&step=1m"),
         Call::new("createToken", &[], 422).json(&json!({"name": "x", "scopes": ["root"]})),
         Call::new("previewWebhook", &[], 422)
@@ -712,6 +789,9 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         // Bad parameters.
         Call::new("listResults", &["web"], 400).query("from=now&to=-1d"),
         Call::new("getSeries", &[], 400).query("from=yesterday"),
+        Call::new("getSlo", &[], 400).query("to=yesterday"),
+        Call::new("listLabelKeys", &[], 400).query("selector=%3D%3D"),
+        Call::new("listLabelValues", &["team"], 400).query("selector=%3D%3D"),
         Call::new("listIncidents", &[], 400).query("state=sleeping"),
         Call::new("listEvents", &[], 400).query("type=monitor.sideways"),
         Call::new("listEvents", &[], 400).query("after=x"),
@@ -804,10 +884,29 @@ async fn fixtures(server: &Server, target: &Target) -> (Fixtures, String, String
             .put(&format!("/verifications/{id}"), &verification())
             .await);
     }
+    for id in ["page", "page-doomed"] {
+        ok(server
+            .put(&format!("/status-pages/{id}"), &status_page(id))
+            .await);
+    }
+    for id in ["dsc", "dsc-doomed"] {
+        ok(server
+            .put(
+                &format!("/discovery-sources/{id}"),
+                &discovery_source(&target_url),
+            )
+            .await);
+    }
     for (id, enabled) in [("hook", true), ("hook-doomed", true), ("hook-off", false)] {
         let spec = json!({"spec": {"url": target_url, "enabled": enabled}});
         ok(server.put(&format!("/webhooks/{id}"), &spec).await);
     }
+    ok(server
+        .put(
+            "/webhooks/hook-owned",
+            &json!({"labels": {"managed-by": "operator"}, "spec": {"url": target_url, "enabled": false}}),
+        )
+        .await);
     let mut messages = Vec::new();
     for id in ["hook", "hook-doomed"] {
         let sent = ok(server
@@ -913,12 +1012,16 @@ async fn every_operation_answers_as_documented(kind: Kind) {
         "getWebhook",
         "getWebhook",
         "getVerification",
+        "getStatusPage",
+        "getDiscoverySource",
     ] {
         let id = match op {
             "getMonitor" => "web",
             "getMaintenance" => "mw",
             "getDeployment" => "dep",
             "getVerification" => "ver",
+            "getStatusPage" => "page",
+            "getDiscoverySource" => "dsc",
             _ => "hook",
         };
         let current = harness.call(&Call::new(op, &[id], 200)).await;

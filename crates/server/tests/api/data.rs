@@ -1,5 +1,6 @@
 //! Checks through the API: run now, results, the scheduler picking up changes, series against
-//! raw results (maintenance excluded from uptime), incidents and the status summary.
+//! raw results (maintenance excluded from uptime), error budgets, label listings, incidents and
+//! the status summary.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,6 +14,7 @@ api_tests!(
     run_now_and_results,
     changes_reach_the_scheduler,
     series_match_raw_results,
+    labels_of_picked_monitors,
     incidents_and_status,
 );
 
@@ -260,6 +262,56 @@ async fn series_match_raw_results(kind: Kind) {
     // Up at creation, then 4 of the pattern's 6 (the maintenance run does not count).
     assert!((uptime - 5.0 / 7.0).abs() < 1e-9, "{uptime}");
 
+    // Maintenance included: the run in maintenance was down, so 5 of 8 checks did not fail.
+    let all = server
+        .get("/series?ids=s1&from=-1h&step=1d&metrics=uptime_all,latency_p90")
+        .await;
+    let bucket = all.body["series"][0]["buckets"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| !b["uptime_all"].is_null()))
+        .expect("a bucket with checks");
+    let uptime_all = bucket["uptime_all"].as_f64().expect("uptime_all");
+    assert!((uptime_all - 5.0 / 8.0).abs() < 1e-9, "{bucket:#}");
+    assert!(bucket["latency_p90"].as_f64().is_some(), "{bucket:#}");
+
+    // Error budget at 50 %: 3.5 of the 7 checks outside maintenance may fail, 2 did.
+    let slo = server
+        .get("/slo?ids=s1&target=50&window=1d&step=1h&burn_window=1h")
+        .await;
+    assert_eq!(slo.status, 200, "{:#}", slo.body);
+    assert_eq!(slo.body["target"], 50.0);
+    assert_eq!(slo.body["window"], "1d");
+    let s1 = &slo.body["monitors"][0];
+    assert_eq!(s1["monitor_id"], "s1");
+    assert_eq!(s1["checks"], 8);
+    assert_eq!(s1["failures"], 2);
+    let close = |field: &str, want: f64| {
+        let got = s1[field].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (got - want).abs() < 1e-9,
+            "{field}: {got} != {want}: {s1:#}"
+        );
+    };
+    close("uptime", 5.0 / 7.0);
+    close("budget_remaining", 1.0 - 2.0 / 3.5);
+    close("burn_rate", (2.0 / 7.0) / 0.5);
+    let spent = s1["budget_spent"].as_array().expect("budget_spent");
+    assert!((24..=25).contains(&spent.len()), "{}", spent.len());
+    let last = spent.last().and_then(|p| p["spent"].as_f64());
+    assert!(
+        last.is_some_and(|v| (v - 2.0 / 3.5).abs() < 1e-9),
+        "{spent:?}"
+    );
+    for (query, field) in [
+        ("target=100", "target"),
+        ("window=30s", "window"),
+        ("window=1h&burn_window=2h", "burn_window"),
+        ("step=1m", "step"),
+    ] {
+        let refused = server.get(&format!("/slo?{query}")).await;
+        assert_eq!(refused.problem(422)["errors"][0]["field"], field, "{query}");
+    }
+
     let too_many = server.get("/series?from=-30d&step=1m").await;
     assert_eq!(too_many.problem(422)["errors"][0]["field"], "step");
     let bad_step = server.get("/series?step=90s").await;
@@ -267,6 +319,44 @@ async fn series_match_raw_results(kind: Kind) {
     let bad_metric = server.get("/series?metrics=uptime,nines").await;
     assert_eq!(bad_metric.problem(422)["errors"][0]["field"], "metrics");
     server.get("/series?ids=nope").await.problem(422);
+    server.finish().await;
+}
+
+async fn labels_of_picked_monitors(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    for (id, team, env) in [
+        ("a", "payments", "prod"),
+        ("b", "payments", "stage"),
+        ("c", "search", "prod"),
+    ] {
+        let mut body = http_monitor(&target.url("/"), "1d");
+        body["labels"] = json!({"team": team, "env": env});
+        if id == "c" {
+            body["labels"]["tier"] = json!("one");
+        }
+        let created = server.put_checked(&format!("/monitors/{id}"), &body).await;
+        assert_eq!(created.status, 201, "{:#}", created.body);
+    }
+    let keys = server.get("/labels").await;
+    assert_eq!(keys.status, 200, "{:#}", keys.body);
+    assert_eq!(keys.body, json!({"keys": ["env", "team", "tier"]}));
+    let payments = server.get("/labels?selector=team=payments").await;
+    assert_eq!(payments.body, json!({"keys": ["env", "team"]}));
+    let envs = server.get("/labels/env/values").await;
+    assert_eq!(
+        envs.body,
+        json!({"key": "env", "values": ["prod", "stage"]})
+    );
+    let prod_teams = server.get("/labels/team/values?selector=env=prod").await;
+    assert_eq!(prod_teams.body["values"], json!(["payments", "search"]));
+    let left_out = server
+        .get("/labels/tier/values?selector=team=payments")
+        .await;
+    assert_eq!(left_out.body["values"], json!([]));
+    server.get("/labels/nothing/values").await.problem(404);
+    let bad = server.get("/labels?selector=team%3Dpayments%2C").await;
+    assert_eq!(bad.problem(400)["errors"][0]["field"], "selector");
     server.finish().await;
 }
 

@@ -1,36 +1,35 @@
 //! Webhook endpoints beside their specs: the endpoints themselves are versioned resources
-//! ([`crate::resource`], table `webhook_endpoints`; the spec type is the webhooks crate's
-//! `EndpointSpec`), and this module keeps the health the dispatcher records beside them (the
-//! failure run, a disablement), which is not part of the spec and bumps no version.
+//! ([`crate::resource`], table `webhook_endpoints`, spec type the model's [`EndpointSpec`]), and
+//! this module keeps the health the dispatcher records beside them (the failure run, a
+//! disablement), which is not part of the spec and bumps no version.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, Record};
 
 use crate::db::{from_opt_ms, to_ms};
 use crate::resource::{self, Stored};
 use crate::{Store, StoreError};
 
-/// The table of webhook endpoints, for the `Stored` impl of their spec type.
-pub const ENDPOINTS_TABLE: &str = "webhook_endpoints";
-
 /// Columns of `webhook_endpoints` kept beside the spec: the delivery health. Writing a spec that
 /// is enabled resets them ([`Stored::resets`]).
-pub const HEALTH_COLUMNS: &[&str] = &["failing_since", "disabled_at", "disabled_reason"];
+const HEALTH_COLUMNS: &[&str] = &["failing_since", "disabled_at", "disabled_reason"];
 
-/// Rows that go with an endpoint when it is deleted: its delivery log and its messages
-/// ([`Stored::OWNED`]).
-pub const OWNED_ROWS: &[(&str, &str)] = &[
-    ("webhook_attempts", "endpoint_id"),
-    ("webhook_messages", "endpoint_id"),
-];
+/// Endpoints are versioned resources, stored with their delivery health beside them.
+impl Stored for EndpointSpec {
+    const TABLE: &'static str = "webhook_endpoints";
+    const KIND: &'static str = "webhook endpoint";
+    /// Its delivery log and its messages go with an endpoint.
+    const OWNED: &'static [(&'static str, &'static str)] = &[
+        ("webhook_attempts", "endpoint_id"),
+        ("webhook_messages", "endpoint_id"),
+    ];
 
-/// A webhook endpoint spec as the store needs to know it: whether it takes deliveries.
-pub trait Endpoint: Stored {
-    /// Whether deliveries are made.
-    fn enabled(&self) -> bool;
-    /// The same spec, taking no deliveries.
-    fn disabled(self) -> Self;
+    /// Enabling an endpoint (again) clears its failure run and a disablement.
+    fn resets(&self) -> &'static [&'static str] {
+        if self.enabled { HEALTH_COLUMNS } else { &[] }
+    }
 }
 
 /// An endpoint's delivery health, as the dispatcher records it.
@@ -72,24 +71,27 @@ impl Store {
     /// `webhook.endpoint.disabled` event), when given, is appended to the outbox, all in one
     /// transaction. Returns the record, or `None` when the endpoint does not exist, was
     /// already disabled or was written meanwhile (then nothing is written).
-    pub async fn disable_webhook_endpoint<S: Endpoint>(
+    pub async fn disable_webhook_endpoint(
         &self,
         id: &str,
         reason: &str,
         at: DateTime<Utc>,
         event: Option<&Event>,
-    ) -> Result<Option<Record<S>>, StoreError> {
+    ) -> Result<Option<Record<EndpointSpec>>, StoreError> {
         // The outbox is written in event order: take the same lock as every event writer.
         let mut tx = self.begin_write().await?;
-        let Some(current) = resource::get_in::<S>(&mut tx, id).await? else {
+        let Some(current) = resource::get_in::<EndpointSpec>(&mut tx, id).await? else {
             return Ok(None);
         };
-        if !current.spec.enabled() {
+        if !current.spec.enabled {
             return Ok(None);
         }
         let expected = current.version;
         let wanted = Record {
-            spec: current.spec.disabled(),
+            spec: EndpointSpec {
+                enabled: false,
+                ..current.spec
+            },
             ..current
         };
         let written = match resource::put_once(&mut tx, self.backend(), &wanted, expected).await {

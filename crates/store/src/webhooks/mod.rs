@@ -18,7 +18,7 @@ mod endpoints;
 mod log;
 mod queue;
 
-pub use endpoints::{ENDPOINTS_TABLE, Endpoint, EndpointHealth, HEALTH_COLUMNS, OWNED_ROWS};
+pub use endpoints::EndpointHealth;
 pub use log::WebhookAttempt;
 pub use queue::{
     MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, WebhookMessage,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
+use rand::RngExt;
 use vedette_model::{
     CheckResult, Event, EventType, FailureReason, MonitorSpec, MonitorState, Outcome, Phases,
 };

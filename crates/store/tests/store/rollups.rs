@@ -255,6 +255,28 @@ async fn reads_match(store: &Store, results: &[CheckResult]) {
             assert_matches(bucket, group, &format!("step {step} bucket {start}"));
         }
     }
+
+    // Day bars (status pages) read day rows of several monitors at once; `other` has none.
+    let ids = ["api".to_owned(), "other".to_owned()];
+    let days = store
+        .daily(&ids, at_ms(from), at_ms(to))
+        .await
+        .expect("daily");
+    assert_eq!(days.keys().collect::<Vec<_>>(), ["api"]);
+    let covered = in_range(results, floor_to(from, DAY), ceil_to(to, DAY));
+    let mut groups: Vec<(i64, Vec<&CheckResult>)> = Vec::new();
+    for r in covered {
+        let start = floor_to(r.started_at.timestamp_millis(), DAY);
+        match groups.last_mut() {
+            Some((s, group)) if *s == start => group.push(r),
+            _ => groups.push((start, vec![r])),
+        }
+    }
+    assert_eq!(days["api"].len(), groups.len(), "daily: day count");
+    for (bucket, (start, group)) in days["api"].iter().zip(&groups) {
+        assert_eq!(bucket.start, at_ms(*start), "daily: start");
+        assert_matches(bucket, group, &format!("daily bucket {start}"));
+    }
 }
 
 async fn series_rejects_bad_steps(db: &TestDb) {

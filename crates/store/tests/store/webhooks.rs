@@ -3,12 +3,11 @@
 //! replay or a disablement ends the claim.
 
 use chrono::Duration;
-use serde::{Deserialize, Serialize};
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{EventType, Record};
-use vedette_store::webhooks::{ENDPOINTS_TABLE, HEALTH_COLUMNS, OWNED_ROWS};
 use vedette_store::{
-    MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, Store, Stored,
-    WebhookAttempt, WebhookMessage,
+    MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage, Store, WebhookAttempt,
+    WebhookMessage,
 };
 
 use crate::common::{TestDb, event, now_ms};
@@ -20,43 +19,13 @@ backend_tests!(
     an_attempt_replay_or_disablement_ends_the_claim
 );
 
-/// A webhook endpoint spec as this crate sees it (the real one is the webhooks crate's): where
-/// it sends, and whether it does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Endpoint {
-    url: String,
-    enabled: bool,
-}
-
-impl Stored for Endpoint {
-    const TABLE: &'static str = ENDPOINTS_TABLE;
-    const KIND: &'static str = "webhook endpoint";
-    const OWNED: &'static [(&'static str, &'static str)] = OWNED_ROWS;
-
-    fn resets(&self) -> &'static [&'static str] {
-        if self.enabled { HEALTH_COLUMNS } else { &[] }
-    }
-}
-
-impl vedette_store::webhooks::Endpoint for Endpoint {
-    fn enabled(&self) -> bool {
-        self.enabled
-    }
-
-    fn disabled(self) -> Self {
-        Self {
-            enabled: false,
-            ..self
-        }
-    }
-}
-
-fn endpoint(id: &str, enabled: bool) -> Record<Endpoint> {
+fn endpoint(id: &str, enabled: bool) -> Record<EndpointSpec> {
     Record::new(
         id,
-        Endpoint {
-            url: "https://example.com/hook".to_owned(),
+        EndpointSpec {
+            url: Some("https://example.com/hook".to_owned()),
             enabled,
+            ..EndpointSpec::default()
         },
     )
 }
@@ -110,7 +79,7 @@ async fn an_endpoint_is_versioned_with_its_health_beside_it(db: &TestDb) {
     // A disablement is a new version, on the change feed, with its reason beside it.
     let seq = store.last_change_seq().await.expect("seq");
     let disabled = store
-        .disable_webhook_endpoint::<Endpoint>("e", "gone", now, None)
+        .disable_webhook_endpoint("e", "gone", now, None)
         .await
         .expect("disable")
         .expect("disabled");
@@ -125,7 +94,7 @@ async fn an_endpoint_is_versioned_with_its_health_beside_it(db: &TestDb) {
     assert_eq!(health.disabled_reason.as_deref(), Some("gone"));
     assert!(
         store
-            .disable_webhook_endpoint::<Endpoint>("e", "again", now, None)
+            .disable_webhook_endpoint("e", "again", now, None)
             .await
             .expect("disable")
             .is_none(),
@@ -137,7 +106,7 @@ async fn an_endpoint_is_versioned_with_its_health_beside_it(db: &TestDb) {
     let health = store.webhook_endpoint_health("e").await.expect("health");
     assert_eq!(health, Some(Default::default()));
     // Deleting it takes its messages along.
-    assert!(store.delete::<Endpoint>("e").await.expect("delete"));
+    assert!(store.delete::<EndpointSpec>("e").await.expect("delete"));
     assert!(messages(&store, "e").await.is_empty());
     assert_eq!(
         store.webhook_endpoint_health("e").await.expect("health"),
@@ -308,7 +277,7 @@ async fn an_attempt_replay_or_disablement_ends_the_claim(db: &TestDb) {
         .await
         .expect("claim");
     store
-        .disable_webhook_endpoint::<Endpoint>("e", "gone", now, None)
+        .disable_webhook_endpoint("e", "gone", now, None)
         .await
         .expect("disable")
         .expect("disabled");

@@ -16,11 +16,11 @@ use super::{
     Attempted, ChannelSettings, Delivery, REDACTED_LOG, Verdict, redact_secrets, truncate,
 };
 use crate::catalog::{Catalog, RenderedRequest};
-use crate::endpoint::{Auth, EndpointSpec, HeaderValueSpec};
 use crate::retry::parse_retry_after;
 use crate::signing::Signer;
 use crate::ssrf;
 use crate::templates::{Admission, Engine, TemplateError};
+use vedette_model::webhook::{Auth, EndpointSpec, HeaderValueSpec};
 
 /// Why a request could not be built for an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,7 +131,7 @@ impl HttpChannel {
             Ok(r) => r,
             Err(e) => return fail(json!({}), e.to_string()),
         };
-        let url = match crate::endpoint::check_url(&rendered.url) {
+        let url = match vedette_model::webhook::check_url(&rendered.url) {
             Ok(u) => u,
             Err(e) => {
                 return fail(

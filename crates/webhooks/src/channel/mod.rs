@@ -15,8 +15,8 @@ use futures::future::BoxFuture;
 use vedette_model::Event;
 
 use crate::catalog::Catalog;
-use crate::endpoint::EndpointSpec;
 use crate::templates::Engine;
+use vedette_model::webhook::EndpointSpec;
 
 /// Shown in the delivery log in place of a secret.
 const REDACTED_LOG: &str = "[redacted]";

@@ -16,9 +16,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::json;
 
 use super::{Attempted, ChannelSettings, Delivery, Verdict, redact_secrets, truncate};
-use crate::endpoint::{EmailSpec, SmtpSecurity, SmtpSpec};
 use crate::smtp::{RenderedEmail, mail_message_id, render_email};
 use crate::templates::Admission;
+use vedette_model::webhook::{EmailSpec, SmtpSecurity, SmtpSpec};
 
 /// Delivers messages of email endpoints, one SMTP connection per attempt.
 pub(crate) struct SmtpChannel {

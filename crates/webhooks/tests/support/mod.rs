@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use vedette_model::Record;
+use vedette_model::webhook::EndpointSpec;
 use vedette_store::{Store, StoreConfig};
-use vedette_webhooks::{DispatcherConfig, EndpointSpec, RetryPolicy};
+use vedette_webhooks::{DispatcherConfig, RetryPolicy};
 
 /// A SQLite store in a fresh temporary directory, which lives as long as the returned guard.
 pub async fn sqlite_store() -> (Store, tempfile::TempDir) {

@@ -1,4 +1,5 @@
-//! `vedette export --format terraform`: monitors and maintenance windows as Terraform
+//! Terraform configuration for monitors (`vedette export --format terraform`, and the
+//! dashboard's "copy as Terraform"): monitors and maintenance windows as Terraform
 //! configuration for the `vedette-dev/vedette` provider, each resource with an `import {}` block,
 //! so that existing objects are adopted by `terraform plan`/`apply` without a change.
 //!
@@ -15,8 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::CheckKind;
 use serde_json::{Map, Value};
-use vedette_model::CheckKind;
 
 /// The provider's source address in the Terraform Registry.
 pub const PROVIDER_SOURCE: &str = "vedette-dev/vedette";

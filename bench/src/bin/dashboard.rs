@@ -1,0 +1,218 @@
+//! Dashboard benchmark: 10,000 monitors, 30 days of results (one every 15 minutes) for the
+//! monitors of the first page; signs in through `/login` like a browser and times the overview
+//! (first page, last page, a label selector, a search) on the server's side of the socket.
+//! Prints p50/p99 per page and the HTML size.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+use vedette_model::spec::Secret;
+use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
+use vedette_server::ServeConfig;
+use vedette_store::{CheckRecord, MonitorStatus, Store, StoreConfig};
+
+/// Benchmark options.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Monitors created (paused, so they are not checked).
+    #[arg(long, default_value_t = 10_000)]
+    monitors: usize,
+    /// Monitors given 30 days of history (the first page's).
+    #[arg(long, default_value_t = 50)]
+    with_history: usize,
+    /// Requests per measured page.
+    #[arg(long, default_value_t = 50)]
+    requests: usize,
+}
+
+const TOKEN: &str = "vdt_bench-admin-token-0123456789abcdefghijkl";
+
+fn quantile(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// 30 days of one result every 15 minutes for `id`, written the way the engine writes them.
+async fn history(store: &Store, id: &str) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let start = now - chrono::Duration::days(30);
+    let mut batch = Vec::with_capacity(1000);
+    for m in 0..(30 * 96) {
+        let at = start + chrono::Duration::minutes(15 * m);
+        let down = m % 97 == 0;
+        let mut status = MonitorStatus::pending(id, at);
+        status.state = MonitorState::Up;
+        batch.push(CheckRecord {
+            result: CheckResult {
+                monitor_id: id.into(),
+                started_at: at,
+                outcome: if down { Outcome::Down } else { Outcome::Up },
+                reason: None,
+                message: String::new(),
+                phases: Phases {
+                    total_ms: 5.0 + (m % 50) as f64,
+                    ..Phases::default()
+                },
+                status_code: Some(200),
+                cert_not_after: None,
+                assertions: Vec::new(),
+                attempts: 1,
+                in_maintenance: false,
+            },
+            status,
+            incident: None,
+            events: Vec::new(),
+        });
+        if batch.len() == 1000 {
+            store.write_batch(&batch).await?;
+            batch.clear();
+        }
+    }
+    store.write_batch(&batch).await?;
+    Ok(())
+}
+
+/// The value of cookie `name` set by `response`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .map(str::to_owned)
+}
+
+/// Signs in through the form as a browser does; returns the session cookie.
+async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let form = client.get(format!("{base}/login")).send().await?;
+    let login = set_cookie(&form, "vedette_login").context("no login cookie")?;
+    let html = form.text().await?;
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).context("no CSRF field")? + marker.len();
+    let csrf = html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let response = client
+        .post(format!("{base}/login"))
+        .header("cookie", format!("vedette_login={login}"))
+        .form(&[("token", TOKEN), ("_csrf", csrf.as_str())])
+        .send()
+        .await?;
+    anyhow::ensure!(response.status() == 303, "sign-in: {}", response.status());
+    set_cookie(&response, "vedette_session").context("no session cookie")
+}
+
+/// Times `requests` GETs of `url` with the session; returns p50, p99 (ms) and the size.
+async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    requests: usize,
+) -> anyhow::Result<(f64, f64, usize)> {
+    let mut times = Vec::with_capacity(requests);
+    let mut size = 0;
+    for _ in 0..requests {
+        let t = Instant::now();
+        let response = client
+            .get(url)
+            .header("cookie", format!("vedette_session={cookie}"))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status() == 200, "{url}: {}", response.status());
+        size = response.bytes().await?.len();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok((quantile(&times, 0.5), quantile(&times, 0.99), size))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&StoreConfig {
+        data_dir: dir.path().to_path_buf(),
+        database_url: None,
+    })
+    .await
+    .context("opening the store")?;
+    for n in 0..args.with_history {
+        history(&store, &format!("bench-{n:05}")).await?;
+    }
+    store.close().await;
+
+    let stop = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(vedette_server::serve(
+        ServeConfig {
+            listen: "127.0.0.1:0".parse()?,
+            data_dir: dir.path().to_path_buf(),
+            bootstrap_token: Some(Secret(TOKEN.into())),
+            http: vedette_server::limits::HttpLimits {
+                writes_per_second: 0,
+                ..Default::default()
+            },
+            ..ServeConfig::default()
+        },
+        stop.clone(),
+        move |addr| {
+            let _ = tx.send(addr);
+        },
+    ));
+    let addr = rx.await.context("server did not start")?;
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let created = Instant::now();
+    for n in 0..args.monitors {
+        let body = serde_json::json!({
+            "labels": {"team": if n % 2 == 0 { "a" } else { "b" }},
+            "spec": {"http": {"url": "http://127.0.0.1:9/"}, "paused": true}
+        });
+        let response = client
+            .put(format!("{base}/api/v1/monitors/bench-{n:05}"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "PUT bench-{n}: {}",
+            response.status()
+        );
+    }
+    println!(
+        "monitors                  {} ({} with 30 days of results every 15 min), created in {:.1} s",
+        args.monitors,
+        args.with_history,
+        created.elapsed().as_secs_f64()
+    );
+    let cookie = sign_in(&client, &base).await?;
+    let last = args
+        .monitors
+        .div_ceil(vedette_server::web::overview::PAGE_SIZE);
+    for (label, path) in [
+        ("overview, first page", "/".to_owned()),
+        ("overview, last page", format!("/?page={last}")),
+        ("overview, selector", "/?selector=team%3Db".to_owned()),
+        ("overview, search", "/?q=bench-009".to_owned()),
+    ] {
+        let (p50, p99, size) =
+            measure(&client, &format!("{base}{path}"), &cookie, args.requests).await?;
+        println!(
+            "{label:<25} p50 {p50:.1} ms  p99 {p99:.1} ms  HTML {:.1} KiB",
+            size as f64 / 1024.0
+        );
+    }
+    stop.cancel();
+    server.await??;
+    Ok(())
+}

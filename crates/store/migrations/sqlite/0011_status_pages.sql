@@ -1,0 +1,11 @@
+-- Status pages: a versioned resource like monitors; the public pages are rendered from them.
+
+CREATE TABLE status_pages (
+    id          TEXT PRIMARY KEY NOT NULL,
+    labels      TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);

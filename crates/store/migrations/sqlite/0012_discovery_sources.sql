@@ -1,0 +1,20 @@
+-- Discovery sources (gateways whose routes become monitors): the spec as a versioned
+-- resource, and what the reconciler keeps beside it (its last run, errors, and since when each
+-- owned monitor's route has been missing), kept apart so the spec's version never moves
+-- when a run ends. SQLite flavour.
+
+CREATE TABLE discovery_sources (
+    id          TEXT PRIMARY KEY NOT NULL,
+    labels      TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE discovery_statuses (
+    id          TEXT PRIMARY KEY NOT NULL,
+    status      TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+);

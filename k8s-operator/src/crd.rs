@@ -1,0 +1,375 @@
+//! The custom resources of group `vedette.dev`, version `v1`, and their CRDs. A resource's `spec`
+//! is the model's document for that kind (the same one a file or the API takes), so its CRD
+//! schema is generated from the model's JSON Schema ([`crate::schema`]) plus CEL rules for what
+//! the model checks across fields.
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, JSONSchemaProps,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, CustomResourceExt};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::schema::{SchemaError, structural, structural_in};
+
+/// The finalizer the operator puts on what it mirrors into Vedette.
+pub const FINALIZER: &str = "vedette.dev/cleanup";
+/// The value of `managed-by` on the monitors the operator writes.
+pub const MANAGER: &str = "operator";
+/// The model's id pattern: a slug of at most 128 characters.
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,127}$";
+
+/// A Vedette monitor declared in Kubernetes: `spec` is the monitor document, plus an optional
+/// `id` (`<namespace>.<name>` when absent).
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "Monitor",
+    namespaced,
+    status = "MonitorStatus",
+    derive = "PartialEq",
+    shortname = "vmon",
+    category = "vedette",
+    doc = "A Vedette monitor: spec is the monitor document Vedette's files and API take.",
+    printcolumn = r#"{"name": "State", "type": "string", "jsonPath": ".status.state"}"#,
+    printcolumn = r#"{"name": "Uptime", "type": "string", "jsonPath": ".status.uptime24h"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct MonitorDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// What the operator reports about a [`Monitor`].
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Synced` and `Degraded`, in the `metav1.Condition` shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The monitor's id in Vedette.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
+    /// `up`, `down`, `degraded`, `pending` or `paused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Since when the monitor is in that state (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// The newest result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_result: Option<LastResult>,
+    /// The id of the open incident, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_incident: Option<String>,
+    /// Uptime over the last 24 hours, e.g. `99.95%`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime24h: Option<String>,
+}
+
+/// A summary of the newest check result.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastResult {
+    /// When the check started (RFC 3339).
+    pub at: String,
+    /// Its verdict: `up`, `degraded` or `down`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Human summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Latency in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+}
+
+/// A Vedette maintenance window declared in Kubernetes: `spec` is the maintenance document,
+/// plus an optional `id` (`<namespace>.<name>` when absent).
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "MaintenanceWindow",
+    namespaced,
+    status = "MaintenanceWindowStatus",
+    shortname = "vmw",
+    category = "vedette",
+    doc = "A Vedette maintenance window: spec is the maintenance document Vedette's files and API take.",
+    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct MaintenanceDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// What the operator reports about a [`MaintenanceWindow`].
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceWindowStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Synced`, in the `metav1.Condition` shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The window's id in Vedette.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_id: Option<String>,
+}
+
+/// A Vedette webhook endpoint declared in Kubernetes: `spec` is the webhook document without
+/// its signing secrets, which come from a Secret (`secretRef`), never inline.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "WebhookEndpoint",
+    namespaced,
+    status = "WebhookEndpointStatus",
+    shortname = "vwh",
+    category = "vedette",
+    doc = "A Vedette webhook endpoint: spec is the webhook document, its signing secret from a Secret.",
+    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct WebhookDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// What the operator reports about a [`WebhookEndpoint`].
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpointStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Synced`, in the `metav1.Condition` shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The endpoint's id in Vedette.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<String>,
+    /// A digest of the signing secret last written (not the secret): a new one means rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_digest: Option<String>,
+}
+
+/// The OpenAPI document, whose schemas schemars derived from the types the server reads.
+const OPENAPI: &str = include_str!("../../api/openapi.json");
+
+/// The `WebhookEndpoint` CRD: its `spec` schema is the model's `EndpointSpec` (from the OpenAPI
+/// document) made structural, without inline `secrets`, with `secretRef` and `id`.
+pub fn webhook_endpoint() -> Result<CustomResourceDefinition, SchemaError> {
+    let unsupported = |what: String| SchemaError::Unsupported {
+        at: "spec".into(),
+        what,
+    };
+    let document: Value = serde_json::from_str(OPENAPI).map_err(|e| unsupported(e.to_string()))?;
+    let defs = document["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .ok_or_else(|| unsupported("the OpenAPI document has no schemas".into()))?;
+    let mut spec = structural_in(&defs["EndpointSpec"], &defs)?;
+    let properties = spec["properties"]
+        .as_object_mut()
+        .ok_or_else(|| unsupported("EndpointSpec has no properties".into()))?;
+    properties.remove("secrets");
+    properties.insert(
+        "secretRef".into(),
+        json!({
+            "type": "object",
+            "description": "The Secret (in the resource's namespace) holding the signing secret (`whsec_...` or `whsk_...`); changing it rotates the endpoint's secret.",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "description": "The Secret's name."},
+                "key": {"type": "string", "default": "secret", "description": "The key in the Secret."},
+            },
+        }),
+    );
+    properties.insert(
+        "id".into(),
+        json!({
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": "The endpoint's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
+        }),
+    );
+    spec["required"] = json!(["secretRef"]);
+    spec["x-kubernetes-validations"] = json!([
+        {
+            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+            "message": "id cannot change",
+            "fieldPath": ".id",
+        },
+    ]);
+    with_spec(WebhookEndpoint::crd(), spec)
+}
+
+/// Every CRD the operator serves, in the order they are written.
+pub fn all() -> Result<Vec<CustomResourceDefinition>, SchemaError> {
+    Ok(vec![monitor()?, maintenance_window()?, webhook_endpoint()?])
+}
+
+/// The `MaintenanceWindow` CRD: its `spec` schema is the model's `MaintenanceSpec` made
+/// structural, with `id` and the schedule forms as CEL.
+pub fn maintenance_window() -> Result<CustomResourceDefinition, SchemaError> {
+    let model = serde_json::to_value(schemars::schema_for!(
+        vedette_model::maintenance::MaintenanceSpec
+    ))
+    .map_err(|e| SchemaError::Unsupported {
+        at: "spec".into(),
+        what: e.to_string(),
+    })?;
+    let mut spec = structural(&model)?;
+    spec["properties"]["id"] = json!({
+        "type": "string",
+        "pattern": ID_PATTERN,
+        "description": "The window's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
+    });
+    spec["x-kubernetes-validations"] = json!([
+        {
+            "rule": "(has(self.start) && has(self.end) && !has(self.cron) && !has(self.rrule)) || (has(self.cron) && has(self.duration) && !has(self.rrule) && !has(self.end)) || (has(self.rrule) && has(self.start) && has(self.duration) && !has(self.cron) && !has(self.end))",
+            "message": "set a one-off window (start and end) or a recurring one (cron and duration, or rrule, start and duration)",
+        },
+        {
+            "rule": "!has(self.start) || !has(self.end) || self.end > self.start",
+            "message": "end must be after start",
+            "fieldPath": ".end",
+        },
+        {
+            "rule": "(has(self.monitors) && size(self.monitors) > 0) || has(self.selector)",
+            "message": "at least one of monitors or selector must be set",
+        },
+        {
+            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+            "message": "id cannot change",
+            "fieldPath": ".id",
+        },
+    ]);
+    with_spec(MaintenanceWindow::crd(), spec)
+}
+
+/// The `Monitor` CRD: its `spec` schema is the model's `MonitorSpec` made structural, with `id`
+/// and the model's cross-field rules as CEL.
+pub fn monitor() -> Result<CustomResourceDefinition, SchemaError> {
+    let model =
+        serde_json::to_value(schemars::schema_for!(vedette_model::MonitorSpec)).map_err(|e| {
+            SchemaError::Unsupported {
+                at: "spec".into(),
+                what: e.to_string(),
+            }
+        })?;
+    let mut spec = structural(&model)?;
+    spec["properties"]["id"] = json!({
+        "type": "string",
+        "pattern": ID_PATTERN,
+        "description": "The monitor's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
+    });
+    spec["x-kubernetes-validations"] = json!([
+        {
+            "rule": "(has(self.http) ? 1 : 0) + (has(self.tcp) ? 1 : 0) + (has(self.dns) ? 1 : 0) + (has(self.tls) ? 1 : 0) + (has(self.heartbeat) ? 1 : 0) == 1",
+            "message": "exactly one of http, tcp, dns, tls, heartbeat must be set",
+        },
+        {
+            "rule": "has(self.heartbeat) || !has(self.timeout) || !has(self.interval) || self.timeout.contains('d') || self.interval.contains('d') || duration(self.timeout) <= duration(self.interval)",
+            "message": "timeout must not exceed interval",
+            "fieldPath": ".timeout",
+        },
+        {
+            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+            "message": "id cannot change",
+            "fieldPath": ".id",
+        },
+    ]);
+    with_spec(Monitor::crd(), spec)
+}
+
+/// `crd` with `spec` as the schema of its `spec` and `spec` required.
+fn with_spec(
+    mut crd: CustomResourceDefinition,
+    spec: Value,
+) -> Result<CustomResourceDefinition, SchemaError> {
+    let spec: JSONSchemaProps =
+        serde_json::from_value(spec).map_err(|e| SchemaError::Unsupported {
+            at: "spec".into(),
+            what: e.to_string(),
+        })?;
+    for version in &mut crd.spec.versions {
+        if let Some(root) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            root.properties
+                .get_or_insert_with(Default::default)
+                .insert("spec".into(), spec.clone());
+            root.required = Some(vec!["spec".into()]);
+        }
+    }
+    Ok(crd)
+}
+
+/// Every CRD as one YAML stream, as committed under `k8s-operator/crds/`.
+pub fn yaml(crd: &CustomResourceDefinition) -> Result<String, serde_saphyr::ser::Error> {
+    serde_saphyr::to_string(crd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed CRDs are what the model generates; `VEDETTE_UPDATE_CRDS=1` rewrites them.
+    #[test]
+    fn committed_crds_match_the_model() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
+        let update = std::env::var_os("VEDETTE_UPDATE_CRDS").is_some();
+        for crd in all().unwrap() {
+            let name = crd.metadata.name.clone().unwrap();
+            let path = dir.join(format!("{name}.yaml"));
+            let generated = yaml(&crd).unwrap();
+            if update {
+                std::fs::write(&path, &generated).unwrap();
+                continue;
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == generated,
+                "{} is not what the model generates: run \
+                 VEDETTE_UPDATE_CRDS=1 cargo test -p vedette-operator -- committed_crds and commit it",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn the_monitor_crd_is_structural_with_rules() {
+        let crd = serde_json::to_value(monitor().unwrap()).unwrap();
+        let text = crd.to_string();
+        assert!(!text.contains("$ref"), "a $ref is left");
+        assert!(!text.contains("\"oneOf\"") && !text.contains("\"anyOf\""));
+        let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+        assert_eq!(spec["properties"]["interval"]["default"], "1m");
+        assert_eq!(
+            spec["properties"]["http"]["properties"]["method"]["enum"][0],
+            "GET"
+        );
+        assert!(
+            spec["x-kubernetes-validations"][1]["rule"]
+                .as_str()
+                .unwrap()
+                .contains("duration(self.timeout) <= duration(self.interval)")
+        );
+    }
+}
