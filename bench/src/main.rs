@@ -52,6 +52,8 @@ fn main() -> anyhow::Result<()> {
         return vedette_bench::serve_counting_target();
     }
     let args = Args::parse();
+    // reqwest is built without a TLS provider of its own (the workspace picks ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     anyhow::ensure!(
         args.vedette.is_file(),
         "{} not found: build it with `cargo build --release -p vedette-cli` or pass --vedette",
@@ -65,7 +67,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let (mut target, target_addr) = vedette_bench::spawn_self(TARGET_ENV)?;
+    // The target is stopped however the run ends (an error included).
+    let (target, target_addr) = vedette_bench::spawn_self(TARGET_ENV)?;
+    let target = KillOnDrop(target);
     let target_url = format!("http://{target_addr}");
     let config = dir.path().join("monitors.yaml");
     std::fs::write(&config, monitors_yaml(&args, &target_url))?;
@@ -180,8 +184,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let rss_peak = ProcessCpu::rss_kib(pid, "VmHWM");
     let rss_end = ProcessCpu::rss_kib(pid, "VmRSS");
     serve.stop();
-    target.kill()?;
-    target.wait()?;
+    drop(target);
 
     let checks = checks_after - checks_before;
     let per_check_ms = |cpu_s: f64| cpu_s * 1000.0 / checks.max(1) as f64;

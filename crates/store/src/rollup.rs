@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use chrono::{DateTime, Duration, Utc};
+use futures::TryStreamExt;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -273,19 +274,20 @@ pub(crate) async fn note_pending(
 }
 
 /// Adds `rows` (aggregated in memory) to the stored rollup rows inside `conn`'s transaction:
-/// reads the rows that exist by key, per bucket, and writes them back merged.
+/// per bucket (resolution and start), reads the rows that exist and writes them back merged,
+/// so only one bucket's stored rows are held at a time.
 async fn merge(conn: &mut AnyConnection, rows: BTreeMap<Key, Bucket>) -> Result<(), StoreError> {
-    // Keys per (resolution, bucket start): a fold touches few distinct buckets, many monitors.
-    let mut by_bucket: BTreeMap<(i64, i64), Vec<String>> = BTreeMap::new();
-    for (monitor_id, resolution, start) in rows.keys() {
+    // Rows per (resolution, bucket start): a fold touches few distinct buckets, many monitors.
+    let mut by_bucket: BTreeMap<(i64, i64), Vec<(String, Bucket)>> = BTreeMap::new();
+    for ((monitor_id, resolution, start), bucket) in rows {
         by_bucket
-            .entry((*resolution, *start))
+            .entry((resolution, start))
             .or_default()
-            .push(monitor_id.clone());
+            .push((monitor_id, bucket));
     }
-    let mut existing: BTreeMap<Key, Bucket> = BTreeMap::new();
-    for ((resolution, start), ids) in &by_bucket {
-        for chunk in ids.chunks(MAX_BINDS - 2) {
+    for ((resolution, start), group) in by_bucket {
+        let mut existing: BTreeMap<String, Bucket> = BTreeMap::new();
+        for chunk in group.chunks(MAX_BINDS - 2) {
             let list = (0..chunk.len())
                 .map(|i| format!("${}", i + 3))
                 .collect::<Vec<_>>()
@@ -295,21 +297,31 @@ async fn merge(conn: &mut AnyConnection, rows: BTreeMap<Key, Bucket>) -> Result<
                  AND monitor_id IN ({list})"
             )))
             .persistent(false)
-            .bind(*resolution)
-            .bind(*start);
-            for id in chunk {
+            .bind(resolution)
+            .bind(start);
+            for (id, _) in chunk {
                 query = query.bind(id.as_str());
             }
             for row in query.fetch_all(&mut *conn).await? {
-                let (key, bucket) = decode(&row)?;
-                existing.insert(key, bucket);
+                let ((monitor_id, _, _), bucket) = decode(&row)?;
+                existing.insert(monitor_id, bucket);
             }
         }
+        write(conn, resolution, start, group, existing).await?;
     }
+    Ok(())
+}
 
-    let rows: Vec<(Key, Bucket)> = rows.into_iter().collect();
+/// Writes the rows of one bucket, each merged with its stored row from `existing` if any.
+async fn write(
+    conn: &mut AnyConnection,
+    resolution: i64,
+    start: i64,
+    group: Vec<(String, Bucket)>,
+    mut existing: BTreeMap<String, Bucket>,
+) -> Result<(), StoreError> {
     const COLS: usize = 11;
-    for chunk in rows.chunks(MAX_BINDS / COLS) {
+    for chunk in group.chunks(MAX_BINDS / COLS) {
         let sql = format!(
             "INSERT INTO rollups ({COLUMNS}) VALUES {} \
              ON CONFLICT (monitor_id, resolution_ms, bucket_start) DO UPDATE SET \
@@ -321,8 +333,8 @@ async fn merge(conn: &mut AnyConnection, rows: BTreeMap<Key, Bucket>) -> Result<
             values_rows(chunk.len(), COLS, 1)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for (key, fresh) in chunk {
-            let merged = match existing.remove(key) {
+        for (monitor_id, fresh) in chunk {
+            let merged = match existing.remove(monitor_id) {
                 Some(mut old) => {
                     old.merge(fresh);
                     old
@@ -330,9 +342,9 @@ async fn merge(conn: &mut AnyConnection, rows: BTreeMap<Key, Bucket>) -> Result<
                 None => fresh.clone(),
             };
             query = query
-                .bind(key.0.as_str())
-                .bind(key.1)
-                .bind(key.2)
+                .bind(monitor_id.as_str())
+                .bind(resolution)
+                .bind(start)
                 .bind(from_count(merged.checks))
                 .bind(from_count(merged.failures))
                 .bind(from_count(merged.degraded))
@@ -370,17 +382,18 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(folded);
             }
-            let results = sqlx::query(
+            // Streamed: a page of results is aggregated as it is read, never held at once.
+            let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
+            let (mut last, mut read) = (through, 0_i64);
+            let mut results = sqlx::query(
                 "SELECT id, monitor_id, started_at, outcome, latency_ms, in_maintenance \
                  FROM results WHERE id > $1 ORDER BY id LIMIT $2",
             )
             .bind(through)
             .bind(FOLD_PAGE)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
-            let mut last = through;
-            for result in &results {
+            .fetch(&mut *tx);
+            while let Some(result) = results.try_next().await? {
+                read += 1;
                 last = result.try_get("id")?;
                 let monitor_id: String = result.try_get("monitor_id")?;
                 let at: i64 = result.try_get("started_at")?;
@@ -397,9 +410,10 @@ impl Store {
                     bucket.count(outcome, ms, in_maintenance);
                 }
             }
+            drop(results);
             merge(&mut tx, rows).await?;
             // A full page leaves results behind: `pending_from` stays a bound for them.
-            let more = results.len() as i64 == FOLD_PAGE;
+            let more = read == FOLD_PAGE;
             sqlx::query(
                 "UPDATE rollup_progress SET folded_through = $1, \
                  pending_from = CASE WHEN $2 = 1 THEN pending_from ELSE NULL END WHERE id = 1",
@@ -409,7 +423,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            folded += results.len() as u64;
+            folded += read as u64;
             if !more {
                 return Ok(folded);
             }
