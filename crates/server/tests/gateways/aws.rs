@@ -41,6 +41,7 @@ v1.create_base_path_mapping(domainName="api.example.com", basePath="shop", restA
 legacy = v1.create_rest_api(name="legacy", tags={"vedette": "off"})["id"]
 lroot = [r for r in v1.get_resources(restApiId=legacy)["items"] if r["path"] == "/"][0]["id"]
 v1.put_method(restApiId=legacy, resourceId=lroot, httpMethod="GET", authorizationType="NONE")
+v1.put_integration(restApiId=legacy, resourceId=lroot, httpMethod="GET", type="MOCK")
 v1.create_deployment(restApiId=legacy, stageName="prod")
 v2 = boto3.client("apigatewayv2", **kw)
 pets = v2.create_api(Name="pets", ProtocolType="HTTP")["ApiId"]
@@ -170,7 +171,7 @@ async fn names(server: &Server) -> Vec<String> {
         .as_array()
         .expect("items")
         .iter()
-        .map(|m| m["name"].as_str().expect("name").to_owned())
+        .map(|m| m["spec"]["name"].as_str().expect("name").to_owned())
         .collect();
     names.sort();
     names

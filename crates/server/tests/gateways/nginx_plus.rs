@@ -107,7 +107,7 @@ async fn owned(server: &Server) -> Vec<String> {
         .as_array()
         .expect("items")
         .iter()
-        .map(|m| m["name"].as_str().expect("name").to_owned())
+        .map(|m| m["spec"]["name"].as_str().expect("name").to_owned())
         .collect();
     ids.sort();
     ids
@@ -149,7 +149,7 @@ async fn nginx_plus_zones_become_monitors_with_peer_health_and_bad_answers_delet
     let ran = run(&server).await;
     let status = &ran["status"];
     assert_eq!(status["state"], "succeeded", "{ran:#}");
-    // `catch-all` and `static_files` do not name where they serve.
+    // `catch_all` and `static_files` do not name where they serve.
     assert_eq!(status["routes_seen"], 3, "{status:#}");
     let kept = owned(&server).await;
     assert_eq!(
