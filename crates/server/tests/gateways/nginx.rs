@@ -29,7 +29,8 @@ fn nginx_binary() -> PathBuf {
     path
 }
 
-/// A running nginx, stopped when dropped.
+/// A running nginx, stopped when dropped (one process: `master_process off`, so killing it
+/// leaves no orphaned workers).
 struct Nginx {
     child: Child,
     dir: tempfile::TempDir,
@@ -59,7 +60,7 @@ impl Nginx {
         let dir = tempfile::tempdir().expect("temporary directory");
         let d = dir.path().display();
         let main = format!(
-            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+            "master_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
              daemon off;\nevents {{ worker_connections 64; }}\nhttp {{\n    access_log off;\n\
              client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n\
              fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n\
