@@ -197,6 +197,14 @@ impl Gateway {
         &self.base
     }
 
+    /// The AWS region of SigV4 credentials, if the source has them.
+    pub fn aws_region(&self) -> Option<&str> {
+        match &self.auth {
+            Auth::Sigv4(keys) => Some(&keys.region),
+            _ => None,
+        }
+    }
+
     /// The body of `GET <base><path>` (a path with its query), within the deadline and the
     /// byte budget; an error status fails.
     pub async fn get(&self, path: &str) -> Result<Vec<u8>, ListError> {
@@ -251,6 +259,48 @@ impl Gateway {
                 body.extend_from_slice(&chunk);
             }
             Ok(body)
+        };
+        tokio::time::timeout(left, work)
+            .await
+            .map_err(|_| ListError::Timeout(self.timeout))?
+    }
+
+    /// The text of the local file the base URL names (`file:///...`), within the deadline
+    /// and the byte budget.
+    pub async fn read_file(&self) -> Result<String, ListError> {
+        let path = self
+            .base
+            .strip_prefix("file://")
+            .ok_or_else(|| ListError::malformed(&self.base, "expected a file:///... URL"))?;
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let work = async {
+            use tokio::io::AsyncReadExt;
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| ListError::Request {
+                    path: path.to_owned(),
+                    reason: e.kind().to_string(),
+                })?;
+            let budget = *self
+                .budget
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut body = Vec::new();
+            file.take(budget.saturating_add(1))
+                .read_to_end(&mut body)
+                .await
+                .map_err(|e| ListError::Request {
+                    path: path.to_owned(),
+                    reason: e.kind().to_string(),
+                })?;
+            if body.len() as u64 > budget {
+                return Err(ListError::TooLarge(self.max_bytes));
+            }
+            *self
+                .budget
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) -= body.len() as u64;
+            String::from_utf8(body).map_err(|_| ListError::malformed(path, "not UTF-8 text"))
         };
         tokio::time::timeout(left, work)
             .await

@@ -3,6 +3,8 @@
 //! names in `VEDETTE_ENVOY`): its admin API is listed, a route added by a listener reload
 //! appears as a monitor whose checks pass through Envoy, one removed is deleted after the
 //! grace period, and the active health check of its cluster flows through to the status.
+//! AWS API Gateway (moto), NGINX OSS (Debian nginx) and NGINX Plus (recorded API answers)
+//! each have a module.
 
 #[allow(
     dead_code,
@@ -10,7 +12,11 @@
 )]
 #[path = "../api/common.rs"]
 mod common;
+
+mod aws;
 mod istio;
+mod nginx;
+mod nginx_plus;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
