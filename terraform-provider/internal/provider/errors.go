@@ -28,6 +28,10 @@ var fieldRenames = map[string][]string{
 	"auth.value":     {"auth", "secret"},
 	"secrets":        {"signing_secret"},
 	"secrets.secret": {"signing_secret"},
+	// vedette_discovery_source (`connection` is reserved by Terraform)
+	"connection":             {"endpoint"},
+	"connection.tls":         {"endpoint"},
+	"connection.tls.ca_cert": {"endpoint", "ca_cert"},
 }
 
 // leafAttributes are attributes holding a whole JSON document: a field inside one names the
