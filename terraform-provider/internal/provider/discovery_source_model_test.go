@@ -35,7 +35,7 @@ func TestDiscoverySourceRoundTrip(t *testing.T) {
 				Selection: &client.Selection{OptIn: true, OptInTag: "monitor", OptOutTag: "vedette:off"},
 				Template: &client.MonitorTemplate{Name: "{service}", URL: "{base}{path}", Method: "HEAD",
 					Headers: map[string]string{"Host": "{host}"}, Interval: "2m", Timeout: "5s", ExpectedStatus: ptr(int64(204)),
-					Assertions: []string{"latency < 500ms"}, Labels: map[string]string{"gateway": "{gateway}"},
+					Assertions: []string{"response_time < 500ms"}, Labels: map[string]string{"gateway": "{gateway}"},
 					TLSVerify: false, FailureThreshold: 3},
 				MaxRoutes: 500,
 			},

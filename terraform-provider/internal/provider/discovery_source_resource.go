@@ -598,7 +598,7 @@ func (r *discoverySourceResource) Schema(_ context.Context, _ resource.SchemaReq
 					"assertions": schema.ListAttribute{
 						ElementType: types.StringType, Optional: true, Computed: true,
 						Default:             listdefault.StaticValue(listValue(nil)),
-						MarkdownDescription: "Assertion expressions, as a monitor's (`status == 200`, `latency < 500ms`).",
+						MarkdownDescription: "Assertion expressions, as a monitor's (`status == 200`, `response_time < 500ms`).",
 					},
 					"labels": func() schema.MapAttribute {
 						a := defaultEmptyMap("Labels of the monitors (values may hold placeholders); `discovered-by` is set by the source.")

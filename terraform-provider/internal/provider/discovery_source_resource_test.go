@@ -76,7 +76,7 @@ resource "vedette_discovery_source" "d" {
   template = {
     name       = "{service} {path}"
     method     = "HEAD"
-    assertions = ["latency < 500ms"]
+    assertions = ["response_time < 500ms"]
   }
   max_routes = 100
 }
@@ -161,6 +161,7 @@ func TestAccDiscoverySourceResource(t *testing.T) {
 			},
 			{ConfigVariables: vars, Config: discoveryUpdate, PlanOnly: true},
 			{
+				ConfigVariables:         vars,
 				ResourceName:            addr,
 				ImportState:             true,
 				ImportStateVerify:       true,

@@ -202,7 +202,7 @@ resource "vedette_status_page" "two" {
   groups     = [{ name = "G", selector = "team=x" }]
   depends_on = [vedette_status_page.one]
 }`,
-				ExpectError: regexp.MustCompile(`(?s)conflict.*acc-same`),
+				ExpectError: regexp.MustCompile(`(?s)conflict.*spec\.slug: status page\s+"acc-page-one" already has this slug`),
 			},
 		},
 	})
