@@ -297,7 +297,12 @@ fn source_body(d: &Map<String, Value>) -> Result<Block, String> {
         opt_string(&mut endpoint, tls, "ca_cert");
     }
     non_default(&mut endpoint, connection, "timeout", &Value::from("10s"));
-    non_default(&mut endpoint, connection, "max_bytes", &Value::from(33_554_432));
+    non_default(
+        &mut endpoint,
+        connection,
+        "max_bytes",
+        &Value::from(33_554_432),
+    );
     b.attr("endpoint", endpoint.render());
 
     non_default(&mut b.obj, spec, "interval", &Value::from("1m"));
@@ -325,7 +330,12 @@ fn source_body(d: &Map<String, Value>) -> Result<Block, String> {
         let mut o = Obj::at(1);
         non_default(&mut o, selection, "opt_in", &Value::from(false));
         non_default(&mut o, selection, "opt_in_tag", &Value::from("vedette:on"));
-        non_default(&mut o, selection, "opt_out_tag", &Value::from("vedette:off"));
+        non_default(
+            &mut o,
+            selection,
+            "opt_out_tag",
+            &Value::from("vedette:off"),
+        );
         if !o.attrs.is_empty() {
             b.attr("selection", o.render());
         }
@@ -811,7 +821,10 @@ resource "vedette_monitor" "payments_api" {
                                 {"name": "Rest", "selector": "team=web"}],
                      "show": {"uptime": true, "latency": true, "incidents": true, "maintenance": true, "messages": false}}});
         let out = render_all(&[], &[], &[p], &[]);
-        assert!(out.contains("import {\n  to = vedette_status_page.acme\n  id = \"acme\"\n}\n"), "{out}");
+        assert!(
+            out.contains("import {\n  to = vedette_status_page.acme\n  id = \"acme\"\n}\n"),
+            "{out}"
+        );
         assert!(out.contains("  groups = [\n    {\n      name = \"API\"\n      monitors = [\n        { id = \"api\", name = \"Public $${x} API\" },\n        { id = \"auth\" },\n      ]\n    },\n    {\n      name     = \"Rest\"\n      selector = \"team=web\"\n    },\n  ]\n"), "{out}");
         assert!(out.contains("  show = {\n    latency = true\n  }\n  custom_domain = \"status.acme.example\"\n}\n"), "{out}");
     }
