@@ -1,6 +1,6 @@
 //! `vedette export [--selector S] [-o yaml|json|terraform]`: the server's monitors,
 //! maintenance windows and webhook endpoints as config documents, or as Terraform resources with
-//! `import {}` blocks (monitors and windows only).
+//! `import {}` blocks (monitors, windows, status pages and discovery sources).
 //!
 //! The rule that makes `export | apply` a no-op and `apply -f F; export` reproduce F:
 //! - read-only fields (`status`, `version`, `managed_by`, timestamps) are left out;
@@ -103,7 +103,24 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
             .iter()
             .map(serde_json::to_value)
             .collect::<Result<Vec<_>, _>>()?;
-        print!("{}", crate::terraform::render(&monitors, &windows));
+        let pages = client
+            .status_pages()
+            .all(selector)
+            .await?
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        let sources = client
+            .discovery_sources()
+            .all(selector)
+            .await?
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        print!(
+            "{}",
+            crate::terraform::render_all(&monitors, &windows, &pages, &sources)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let skipped = monitors.iter().filter(|m| read_only(m.managed_by)).count()

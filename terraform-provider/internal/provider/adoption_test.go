@@ -86,3 +86,52 @@ func TestAccAdoptionExport(t *testing.T) {
 		},
 	})
 }
+
+// A status page and a discovery source made through the API are adopted from the export: the
+// plan imports them with no change.
+func TestAccAdoptionExportPagesAndSources(t *testing.T) {
+	skipUnlessAcc(t)
+	testAccPreCheck(t)
+	requireTerraform(t)
+	ctx := context.Background()
+	c := testClient(t)
+	labels := map[string]string{"adopt": "acc-pages"}
+	desc, sel, name, domain := "Our \"public\" ${services}", "team=payments", "Payments API", "status.adopt.example.com"
+	page := client.StatusPageSpec{Title: "Adopted status", Slug: "acc-adopted", Description: &desc, CustomDomain: &domain,
+		Groups: []client.StatusGroup{
+			{Name: "API", Monitors: []client.PageMonitor{{ID: "acc-adopt-api", Name: &name}, {ID: "acc-adopt-auth"}}},
+			{Name: "Backends", Selector: &sel},
+		},
+		Show: &client.ShowFigures{Uptime: true, Latency: true, Incidents: false, Maintenance: true}}
+	if _, err := client.StatusPages.Put(ctx, c, "acc-adopt-page", client.StatusPageWrite{Labels: labels, Spec: page}, client.IfAbsent()); err != nil {
+		t.Fatal(err)
+	}
+	env, status := "VEDETTE_DISCOVERY_ADOPT_TOKEN", int64(204)
+	source := client.DiscoverySourceSpec{Type: "kong", Interval: "90s", GracePeriod: "1h",
+		Connection: client.Connection{URL: "http://127.0.0.1:9", Timeout: "3s",
+			Credentials: &client.Credentials{Header: &client.HeaderCredentials{Name: "Kong-Admin-Token", Value: client.SecretRef{Env: &env}}}},
+		Filters: client.Filters{Include: client.RouteFilter{Hosts: []string{"*.example.com"}}, Exclude: client.RouteFilter{Tags: []string{"internal"}}},
+		Template: &client.MonitorTemplate{Name: "{service}", URL: "{base}{path}", Method: "HEAD", Interval: "2m", Timeout: "5s",
+			ExpectedStatus: &status, Labels: map[string]string{"team": "edge"}, TLSVerify: true, FailureThreshold: 2}}
+	if _, err := client.DiscoverySources.Put(ctx, c, "acc-adopt-kong", client.DiscoverySourceWrite{Labels: labels, Spec: source}, client.IfAbsent()); err != nil {
+		t.Fatal(err)
+	}
+	config := exportTerraform(t, "adopt=acc-pages")
+	t.Logf("exported configuration:\n%s", config)
+	for _, want := range []string{`resource "vedette_status_page" "acc_adopt_page"`, `resource "vedette_discovery_source" "acc_adopt_kong"`} {
+		if !strings.Contains(config, want) {
+			t.Errorf("export lacks %s", want)
+		}
+	}
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}

@@ -28,6 +28,10 @@ var fieldRenames = map[string][]string{
 	"auth.value":     {"auth", "secret"},
 	"secrets":        {"signing_secret"},
 	"secrets.secret": {"signing_secret"},
+	// vedette_discovery_source (`connection` is reserved by Terraform)
+	"connection":             {"endpoint"},
+	"connection.tls":         {"endpoint"},
+	"connection.tls.ca_cert": {"endpoint", "ca_cert"},
 }
 
 // leafAttributes are attributes holding a whole JSON document: a field inside one names the
@@ -127,8 +131,9 @@ func addAPIError(diags *diag.Diagnostics, action string, err error) {
 		return
 	case http.StatusConflict:
 		diags.AddError(action+": conflict",
-			"The API refused the write with 409 Conflict. Monitors loaded from `vedette serve --config` files "+
-				"(managed_by = file) can only be changed in those files.\n\n"+apiErr.Error())
+			"The API refused the write with 409 Conflict: objects loaded from `vedette serve --config` files "+
+				"(managed_by = file) can only be changed in those files, objects labelled `managed-by` are written only "+
+				"by that manager, and a status page's slug and custom domain are unique. The API's reason:\n\n"+apiErr.Error())
 		return
 	case http.StatusUnauthorized:
 		diags.AddError(action+": unauthorized", "Check the provider's token (VEDETTE_TOKEN).\n\n"+apiErr.Error())

@@ -36,6 +36,11 @@ func TestAttributePath(t *testing.T) {
 		{"spec.integration.params.webhook_url", path.Root("integration").AtName("params"), true},
 		{"spec.auth.token", path.Root("auth").AtName("secret"), true},
 		{"spec.secrets[0].secret", path.Root("signing_secret"), true},
+		{"spec.connection.url", path.Root("endpoint").AtName("url"), true},
+		{"spec.connection.tls.ca_cert", path.Root("endpoint").AtName("ca_cert"), true},
+		{"spec.connection.credentials.header.value.env",
+			path.Root("endpoint").AtName("credentials").AtName("header").AtName("value").AtName("env"), true},
+		{"spec.groups[0].monitors[1].id", path.Root("groups").AtListIndex(0).AtName("monitors").AtListIndex(1).AtName("id"), true},
 		{"spec", path.Empty(), false},
 		{"", path.Empty(), false},
 	} {

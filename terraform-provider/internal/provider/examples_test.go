@@ -22,7 +22,9 @@ func readExample(t *testing.T, rel string) string {
 // The examples shown in the registry documentation apply as written, and plan nothing afterwards.
 func TestAccExamples(t *testing.T) {
 	resources := readExample(t, "resources/vedette_monitor/resource.tf") + "\n" +
-		readExample(t, "resources/vedette_maintenance_window/resource.tf")
+		readExample(t, "resources/vedette_maintenance_window/resource.tf") + "\n" +
+		readExample(t, "resources/vedette_status_page/resource.tf") + "\n" +
+		readExample(t, "resources/vedette_discovery_source/resource.tf")
 	withData := resources + "\n" +
 		readExample(t, "data-sources/vedette_monitor/data-source.tf") + "\n" +
 		readExample(t, "data-sources/vedette_monitors/data-source.tf")
@@ -36,6 +38,8 @@ func TestAccExamples(t *testing.T) {
 					resource.TestCheckResourceAttr("vedette_monitor.payments_api", "assertions.#", "3"),
 					resource.TestCheckResourceAttrSet("vedette_monitor.nightly_backup", "push_url"),
 					resource.TestCheckResourceAttr("vedette_maintenance_window.weekly_patching", "duration", "1h30m"),
+					resource.TestCheckResourceAttr("vedette_status_page.payments", "public_path", "/status/payments"),
+					resource.TestCheckResourceAttr("vedette_discovery_source.kong", "selection.opt_in", "true"),
 				),
 			},
 			{Config: resources, ConfigVariables: vars, PlanOnly: true},

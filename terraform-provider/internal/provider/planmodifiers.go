@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -86,20 +87,23 @@ func (pushURLPlan) PlanModifyString(ctx context.Context, req planmodifier.String
 // turns out to change nothing. The framework marks computed attributes unknown as soon as the
 // configuration differs textually from the state (`60s` against a stored `1m`), before the
 // attribute plan modifiers have planned the equivalent stored value; without this, such a
-// resource would show a perpetual update of its version alone.
-func keepVersionWhenUnchanged(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+// resource would show a perpetual update of its version alone. Further computed attributes that
+// only the server changes (a discovery source's `status`) are given in also.
+func keepVersionWhenUnchanged(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, also ...path.Path) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
-	var version types.Int64
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("version"), &version)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	candidate := resp.Plan
-	resp.Diagnostics.Append(candidate.SetAttribute(ctx, path.Root("version"), version)...)
-	if resp.Diagnostics.HasError() {
-		return
+	for _, p := range append([]path.Path{path.Root("version")}, also...) {
+		var stored attr.Value
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, p, &stored)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		resp.Diagnostics.Append(candidate.SetAttribute(ctx, p, stored)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	if candidate.Raw.Equal(req.State.Raw) {
 		resp.Plan = candidate

@@ -133,6 +133,8 @@ func (p *vedetteProvider) Resources(context.Context) []func() resource.Resource 
 		NewMonitorResource,
 		NewMaintenanceWindowResource,
 		NewWebhookEndpointResource,
+		NewStatusPageResource,
+		NewDiscoverySourceResource,
 	}
 }
 

@@ -219,6 +219,8 @@ func checkDestroyed(t *testing.T) resource.TestCheckFunc {
 		"vedette_monitor":            readObject(client.Monitors),
 		"vedette_maintenance_window": readObject(client.MaintenanceWindows),
 		"vedette_webhook_endpoint":   readObject(client.Webhooks),
+		"vedette_status_page":        readObject(client.StatusPages),
+		"vedette_discovery_source":   readObject(client.DiscoverySources),
 	}
 	return func(s *terraform.State) error {
 		c := testClient(t)
@@ -272,7 +274,8 @@ func TestProviderSchema(t *testing.T) {
 	for _, d := range resp.Diagnostics {
 		t.Errorf("%s: %s: %s", d.Severity, d.Summary, d.Detail)
 	}
-	for _, name := range []string{"vedette_monitor", "vedette_maintenance_window", "vedette_webhook_endpoint"} {
+	for _, name := range []string{"vedette_monitor", "vedette_maintenance_window", "vedette_webhook_endpoint",
+		"vedette_status_page", "vedette_discovery_source"} {
 		if _, ok := resp.ResourceSchemas[name]; !ok {
 			t.Errorf("resource %s missing", name)
 		}
@@ -410,6 +413,92 @@ func TestValidation(t *testing.T) {
   url                       = "https://hooks.example.com/x"
   secret_headers_wo_version = 1
 }`, `(?s)Invalid Attribute Combination`},
+		{"page slug", `resource "vedette_status_page" "p" {
+  id     = "p"
+  title  = "Status"
+  slug   = "Our.Status"
+  groups = [{ name = "API", selector = "team=api" }]
+}`, `(?s)slug.*must be 1 to 64 characters of a-z, 0-9 or '-'`},
+		{"page group without monitors", `resource "vedette_status_page" "p" {
+  id     = "p"
+  title  = "Status"
+  slug   = "status"
+  groups = [{ name = "API" }]
+}`, `(?s)groups\[0\]\.(monitors|selector).*Invalid Attribute Combination|Invalid Attribute Combination.*groups\[0\]`},
+		{"page empty monitors", `resource "vedette_status_page" "p" {
+  id     = "p"
+  title  = "Status"
+  slug   = "status"
+  groups = [{ name = "API", monitors = [], selector = "team=api" }]
+}`, `(?s)groups\[0\]\.monitors.*at least 1`},
+		{"page no groups", `resource "vedette_status_page" "p" {
+  id     = "p"
+  title  = "Status"
+  slug   = "status"
+  groups = []
+}`, `(?s)groups list must contain at least 1 elements and at most 50`},
+		{"page domain", `resource "vedette_status_page" "p" {
+  id            = "p"
+  title         = "Status"
+  slug          = "status"
+  custom_domain = "https://status.example.com"
+  groups        = [{ name = "API", selector = "team=api" }]
+}`, `(?s)custom_domain.*lower-case host name`},
+		{"page blank title", `resource "vedette_status_page" "p" {
+  id     = "p"
+  title  = "   "
+  slug   = "status"
+  groups = [{ name = "API", selector = "team=api" }]
+}`, `(?s)title.*must not be blank`},
+		{"discovery type", `resource "vedette_discovery_source" "d" {
+  id       = "d"
+  type     = "haproxy"
+  endpoint = { url = "http://127.0.0.1:9901" }
+}`, `(?s)type.*value must be one of`},
+		{"discovery interval", `resource "vedette_discovery_source" "d" {
+  id       = "d"
+  type     = "envoy"
+  interval = "1s"
+  endpoint = { url = "http://127.0.0.1:9901" }
+}`, `(?s)Duration out of range.*interval.*between 5s and 1d`},
+		{"discovery id length", `resource "vedette_discovery_source" "d" {
+  id       = "a-very-long-discovery-source-id-that-does-not-fit-in-a-label-value"
+  type     = "envoy"
+  endpoint = { url = "http://127.0.0.1:9901" }
+}`, `(?s)id.*length must be at most 63`},
+		{"discovery secret ref", `resource "vedette_discovery_source" "d" {
+  id       = "d"
+  type     = "kong"
+  endpoint = {
+    url         = "http://127.0.0.1:8001"
+    credentials = { header = { name = "Kong-Admin-Token", value = { env = "DATABASE_URL" } } }
+  }
+}`, `(?s)endpoint\.credentials\.header\.value\.env.*VEDETTE_DISCOVERY_`},
+		{"discovery env and file", `resource "vedette_discovery_source" "d" {
+  id       = "d"
+  type     = "traefik"
+  endpoint = {
+    url         = "http://127.0.0.1:8080"
+    credentials = { bearer = { token = { env = "VEDETTE_DISCOVERY_T", file = "/run/secrets/t" } } }
+  }
+}`, `(?s)Invalid Attribute Combination`},
+		{"discovery two credentials", `resource "vedette_discovery_source" "d" {
+  id       = "d"
+  type     = "traefik"
+  endpoint = {
+    url         = "http://127.0.0.1:8080"
+    credentials = {
+      bearer = { token = { env = "VEDETTE_DISCOVERY_T" } }
+      basic  = { username = "u", password = { env = "VEDETTE_DISCOVERY_P" } }
+    }
+  }
+}`, `(?s)Invalid Attribute Combination`},
+		{"discovery owner label", `resource "vedette_discovery_source" "d" {
+  id       = "d"
+  type     = "envoy"
+  endpoint = { url = "http://127.0.0.1:9901" }
+  template = { labels = { "discovered-by" = "me" } }
+}`, `(?s)template\.labels.*discovered-by`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{

@@ -1,0 +1,4 @@
+import {
+  to = vedette_status_page.payments
+  id = "payments"
+}
