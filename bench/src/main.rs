@@ -71,8 +71,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (target, target_addr) = vedette_bench::spawn_self(TARGET_ENV)?;
     let target = KillOnDrop(target);
     let target_url = format!("http://{target_addr}");
-    let config = dir.path().join("monitors.yaml");
-    std::fs::write(&config, monitors_yaml(&args, &target_url))?;
+    let config = dir.path().join("monitors");
+    std::fs::create_dir(&config)?;
+    // A config file may not pass 4 MiB: 100,000 monitors need several.
+    for (i, yaml) in monitors_yaml(&args, &target_url).iter().enumerate() {
+        std::fs::write(config.join(format!("monitors-{i:03}.yaml")), yaml)?;
+    }
     let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let base = format!("http://{listen}");
     let client = reqwest::Client::new();
@@ -263,21 +267,26 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A config file of `args.monitors` HTTP monitors, each with its own query string so the
-/// target can tell them apart.
-fn monitors_yaml(args: &Args, target: &str) -> String {
-    let mut yaml = String::new();
-    for n in 0..args.monitors {
-        let _ = write!(
-            yaml,
-            "---\napiVersion: vedette.dev/v1\nkind: Monitor\nmetadata:\n  id: bench-{n}\n  \
-             labels: {{team: t{}}}\nspec:\n  http:\n    url: {target}/health?m={n}\n  \
-             interval: {}\n  timeout: 5s\n  assertions:\n    - status == 200\n",
-            n % 10,
-            args.interval
-        );
-    }
-    yaml
+/// Config files of 5,000 of the `args.monitors` HTTP monitors each, every monitor with its own
+/// query string so the target can tell them apart.
+fn monitors_yaml(args: &Args, target: &str) -> Vec<String> {
+    (0..args.monitors)
+        .step_by(5_000)
+        .map(|first| {
+            let mut yaml = String::new();
+            for n in first..(first + 5_000).min(args.monitors) {
+                let _ = write!(
+                    yaml,
+                    "---\napiVersion: vedette.dev/v1\nkind: Monitor\nmetadata:\n  id: bench-{n}\n  \
+                     labels: {{team: t{}}}\nspec:\n  http:\n    url: {target}/health?m={n}\n  \
+                     interval: {}\n  timeout: 5s\n  assertions:\n    - status == 200\n",
+                    n % 10,
+                    args.interval
+                );
+            }
+            yaml
+        })
+        .collect()
 }
 
 /// The scheduler lag histogram from `/metrics`: cumulative count per upper bound (seconds),
