@@ -67,6 +67,9 @@ pub struct MaintenanceSpec {
     pub selector: Option<String>,
 }
 
+/// One occurrence of a window: its start and (exclusive) end.
+pub type Occurrence = (DateTime<Utc>, DateTime<Utc>);
+
 /// The schedule of a valid window, ready to evaluate.
 #[derive(Debug)]
 enum Plan {
@@ -421,7 +424,7 @@ impl MaintenanceSpec {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         limit: usize,
-    ) -> (Vec<(DateTime<Utc>, DateTime<Utc>)>, bool) {
+    ) -> (Vec<Occurrence>, bool) {
         let mut found = Vec::new();
         let Some(plan) = self.plan() else {
             return (found, false);
