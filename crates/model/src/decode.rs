@@ -377,6 +377,14 @@ fn render(prefix: &str, path: &[Seg]) -> String {
 /// The field and message people read: ``missing field `url` `` at `spec.http` becomes
 /// `required` at `spec.http.url`; unknown fields and variants list the choices unquoted. The
 /// last item says whether the error is an unknown field.
+/// Whether a decoding message may quote the offending value (`expected a string, got the
+/// number 123`, `unknown value "x"`): a credential field's message must then be replaced.
+pub fn quotes_a_value(message: &str) -> bool {
+    message.starts_with("invalid")
+        || message.starts_with("unknown value")
+        || message.contains(", got ")
+}
+
 fn humanize(prefix: &str, path: &[Seg], message: &str) -> (String, String, bool) {
     let field = render(prefix, path);
     let unquote = |s: &str| s.replace('`', "");
@@ -415,7 +423,7 @@ fn humanize(prefix: &str, path: &[Seg], message: &str) -> (String, String, bool)
             false,
         );
     }
-    (field, message.to_owned(), false)
+    (field, crate::serde_text::in_user_terms(message), false)
 }
 
 #[cfg(test)]
@@ -498,7 +506,7 @@ mod tests {
             problems(json!("x")),
             [(
                 "spec".to_owned(),
-                "invalid type: string \"x\", expected struct MonitorSpec".to_owned()
+                "expected a mapping of fields, got the text \"x\"".to_owned()
             )]
         );
     }

@@ -17,6 +17,7 @@ pub mod result;
 pub mod schedule;
 pub mod scope;
 pub mod selector;
+mod serde_text;
 pub mod spec;
 pub mod state;
 pub mod status_page;

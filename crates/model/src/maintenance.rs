@@ -67,6 +67,9 @@ pub struct MaintenanceSpec {
     pub selector: Option<String>,
 }
 
+/// One occurrence of a window: its start and (exclusive) end.
+pub type Occurrence = (DateTime<Utc>, DateTime<Utc>);
+
 /// The schedule of a valid window, ready to evaluate.
 #[derive(Debug)]
 enum Plan {
@@ -413,6 +416,43 @@ impl MaintenanceSpec {
         starts(&plan, at).find(|s| *s > at)
     }
 
+    /// The occurrences of the window overlapping `[from, to)`, as `(start, end)` in start
+    /// order, at most `limit`; the flag tells whether more were left out (past `limit`, or
+    /// past the bounded work of one question). An invalid window has none.
+    pub fn occurrences(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> (Vec<Occurrence>, bool) {
+        let mut found = Vec::new();
+        let Some(plan) = self.plan() else {
+            return (found, false);
+        };
+        let length = plan.length();
+        // An occurrence that started up to one length before `from` may still overlap it.
+        let earliest = from.checked_sub_signed(length).unwrap_or(from);
+        let mut steps = 0;
+        for start in starts(&plan, earliest) {
+            steps += 1;
+            if start >= to {
+                return (found, false);
+            }
+            let end = start
+                .checked_add_signed(length)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            if end > from {
+                if found.len() == limit {
+                    return (found, true);
+                }
+                found.push((start, end));
+            }
+        }
+        // The iterator ended: the schedule has no more occurrences, or the step bound cut it.
+        let cut = steps >= MAX_STEPS;
+        (found, cut)
+    }
+
     /// Whether the window covers this monitor: listed by id, or matched by the selector.
     pub fn applies_to(&self, monitor_id: &str, labels: &BTreeMap<String, String>) -> bool {
         self.monitors.iter().any(|m| m == monitor_id)
@@ -566,6 +606,57 @@ mod tests {
         assert_eq!(
             w.next_start_after(at(2024, 5, 5, 2, 0)),
             Some(at(2024, 5, 12, 2, 0))
+        );
+    }
+
+    #[test]
+    fn occurrences_in_a_range() {
+        let weekly = MaintenanceSpec {
+            cron: Some("0 2 * * SUN".into()),
+            duration: Some("2h".parse().unwrap()),
+            ..base()
+        };
+        // 2024-05-05 and 2024-05-12 are Sundays; the range starts inside the first occurrence.
+        let (list, more) = weekly.occurrences(at(2024, 5, 5, 3, 0), at(2024, 5, 19, 2, 0), 10);
+        assert_eq!(
+            list,
+            [
+                (at(2024, 5, 5, 2, 0), at(2024, 5, 5, 4, 0)),
+                (at(2024, 5, 12, 2, 0), at(2024, 5, 12, 4, 0)),
+            ]
+        );
+        assert!(!more);
+        let (list, more) = weekly.occurrences(at(2024, 5, 1, 0, 0), at(2024, 6, 1, 0, 0), 2);
+        assert_eq!(list.len(), 2);
+        assert!(more, "four Sundays in the range, two asked for");
+
+        let rrule = MaintenanceSpec {
+            start: Some(at(2024, 1, 7, 0, 0)),
+            rrule: Some("FREQ=WEEKLY;BYDAY=SU;BYHOUR=2".into()),
+            duration: Some("1h".parse().unwrap()),
+            ..base()
+        };
+        let (list, _) = rrule.occurrences(at(2024, 5, 4, 0, 0), at(2024, 5, 13, 0, 0), 10);
+        assert_eq!(
+            list,
+            [
+                (at(2024, 5, 5, 2, 0), at(2024, 5, 5, 3, 0)),
+                (at(2024, 5, 12, 2, 0), at(2024, 5, 12, 3, 0)),
+            ]
+        );
+
+        let one_off = MaintenanceSpec {
+            start: Some(at(2024, 5, 1, 2, 0)),
+            end: Some(at(2024, 5, 1, 4, 0)),
+            ..base()
+        };
+        assert_eq!(
+            one_off.occurrences(at(2024, 5, 1, 3, 0), at(2024, 5, 2, 0, 0), 10),
+            (vec![(at(2024, 5, 1, 2, 0), at(2024, 5, 1, 4, 0))], false)
+        );
+        assert_eq!(
+            one_off.occurrences(at(2024, 5, 1, 4, 0), at(2024, 5, 2, 0, 0), 10),
+            (vec![], false)
         );
     }
 

@@ -41,8 +41,13 @@ pub fn parse_cron(expr: &str) -> Result<CronSchedule, String> {
         .seconds(Seconds::Disallowed)
         .year(Year::Disallowed)
         .build();
-    let cron = parser.parse(trimmed).map_err(|e| {
-        out_of_range(trimmed).unwrap_or_else(|| format!("invalid cron expression {trimmed:?}: {e}"))
+    // croner's own texts ("Component error: ...") name its internals, not the expression.
+    let cron = parser.parse(trimmed).map_err(|_| {
+        out_of_range(trimmed).unwrap_or_else(|| {
+            format!(
+                "invalid cron expression {trimmed:?}: {CRON_FIELD_SYNTAX}, or a macro such as @daily"
+            )
+        })
     })?;
     let schedule = CronSchedule {
         source: trimmed.to_owned(),
@@ -55,6 +60,11 @@ pub fn parse_cron(expr: &str) -> Result<CronSchedule, String> {
     }
     Ok(schedule)
 }
+
+/// What each field of a cron expression may hold, for messages.
+pub const CRON_FIELD_SYNTAX: &str = "each of the 5 fields (minute hour day-of-month month \
+     day-of-week) takes *, a number, a range (1-5), a list (1,3), a step (*/15) or a name \
+     (MON, JAN)";
 
 /// The fields of a 5-field expression with their names and allowed ranges.
 const FIELDS: [(&str, u32, u32); 5] = [
@@ -208,6 +218,17 @@ mod tests {
             "0 0 30 2 *",
         ] {
             assert!(parse_cron(bad).is_err(), "{bad:?} should be refused");
+        }
+        for (bad, field) in [
+            ("hello world foo bar baz", "minute hour day-of-month"),
+            ("*/0 * * * *", "a step (*/15)"),
+            ("0 0 * * FUNDAY", "a name (MON, JAN)"),
+        ] {
+            let err = parse_cron(bad).unwrap_err();
+            assert!(err.contains(field), "{bad}: {err}");
+            for internal in ["Component error", "Invalid pattern", "out of bounds"] {
+                assert!(!err.contains(internal), "{bad}: {err}");
+            }
         }
         let long = format!("0 0 * * {}", "1,".repeat(200));
         assert!(parse_cron(&long).unwrap_err().contains("at most 256 bytes"));

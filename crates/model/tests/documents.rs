@@ -353,7 +353,7 @@ fn type_errors_name_the_path() {
     ));
     assert_eq!((field.as_str(), line), ("spec.assertions[1]", 9));
     assert!(
-        message.starts_with("invalid type: sequence, expected a string"),
+        message.starts_with("expected a string, got a list"),
         "{message}"
     );
 }

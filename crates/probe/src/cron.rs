@@ -12,9 +12,12 @@ pub struct Schedule(Cron);
 impl Schedule {
     /// Parses a cron expression such as `*/5 * * * *`.
     pub fn parse(expr: &str) -> Result<Self, String> {
-        Cron::from_str(expr)
-            .map(Self)
-            .map_err(|e| format!("invalid schedule {expr:?}: {e}"))
+        Cron::from_str(expr).map(Self).map_err(|_| {
+            format!(
+                "invalid schedule {expr:?}: {}",
+                vedette_model::schedule::CRON_FIELD_SYNTAX
+            )
+        })
     }
 
     /// The latest scheduled time at or before `at`.

@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post};
 use crate::api::crud;
 use crate::api::deployments::{self, Deployments};
 use crate::api::discovery::{self, DiscoverySources};
-use crate::api::maintenance::Maintenance;
+use crate::api::maintenance::{self, Maintenance};
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
 use crate::api::route::{
@@ -113,6 +113,30 @@ const BEFORE_MAINTENANCE: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/api/v1/results",
+        operation_id: "listResultsOfMonitors",
+        summary: "The check results of several monitors in one table, newest first",
+        tag: "monitors",
+        scope: READ,
+        params: &[
+            query(
+                "ids",
+                "Monitor ids, comma-separated (1–1000); an id naming no monitor adds nothing.",
+            ),
+            FROM,
+            TO,
+            LIMIT,
+            CURSOR,
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("StoredResultList"),
+        errors: &[400],
+        created: None,
+        handler: || get(results::list_many),
+    },
+    Route {
+        method: "GET",
         path: "/api/v1/series",
         operation_id: "getSeries",
         summary: "Uptime and latency in aligned buckets, from rollups",
@@ -209,8 +233,25 @@ const BEFORE_MAINTENANCE: &[Route] = &[
         params: &[
             query("monitor", "Only this monitor's."),
             query("state", "`open` or `resolved`."),
-            FROM,
-            TO,
+            query(
+                "from",
+                "Only those opened at or after this: RFC 3339, or relative such as `-30d`.",
+            ),
+            query(
+                "to",
+                "Only those opened before this: RFC 3339, or relative.",
+            ),
+            query(
+                "overlaps_from",
+                "Only those in progress at or after this (still open, or resolved after it), \
+                 including ones opened earlier: RFC 3339, or relative. With `overlaps_to`, the \
+                 incidents overlapping a range, as a graph's annotations need.",
+            ),
+            query(
+                "overlaps_to",
+                "Only those opened before this (the end of the `overlaps_from` range): RFC 3339, \
+                 or relative.",
+            ),
             LIMIT,
             CURSOR,
         ],
@@ -238,8 +279,38 @@ const BEFORE_MAINTENANCE: &[Route] = &[
     },
 ];
 
-/// Events and status.
+/// Maintenance occurrences, events and status.
 const AFTER_MAINTENANCE: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/api/v1/maintenance/occurrences",
+        operation_id: "listMaintenanceOccurrences",
+        summary: "The occurrences of every maintenance window (one-off, cron or rrule) \
+                  overlapping a time range, by start time",
+        tag: "maintenance",
+        scope: READ,
+        params: &[
+            query(
+                "from",
+                "Start of the range: RFC 3339, or relative such as `-30d`; 24 hours ago by \
+                 default. An occurrence that started earlier and ends after it is included.",
+            ),
+            TO,
+            Param {
+                name: "limit",
+                location: In::Query,
+                description: "Most occurrences answered, 1–10000 (default 1000); `truncated` \
+                              says when more were left out.",
+                kind: "integer",
+            },
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("MaintenanceOccurrences"),
+        errors: &[400],
+        created: None,
+        handler: || get(maintenance::occurrences),
+    },
     Route {
         method: "GET",
         path: "/api/v1/events",

@@ -74,7 +74,10 @@ pub enum StoreError {
     #[error("cannot encode JSON: {0}")]
     Encode(#[from] serde_json::Error),
     /// A write expected a resource version that is no longer current.
-    #[error("version conflict on {id:?}: expected version {expected}, found {found:?}")]
+    #[error(
+        "version conflict on {id:?}: expected version {expected}, {}",
+        .found.map_or_else(|| "but it does not exist".to_owned(), |v| format!("found version {v}"))
+    )]
     VersionConflict {
         /// Resource id.
         id: String,
@@ -93,4 +96,31 @@ pub enum StoreError {
     /// An argument is outside what the store accepts (e.g. a step that is not whole minutes).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn version_conflicts_read_without_rust_options() {
+        let missing = StoreError::VersionConflict {
+            id: "api".into(),
+            expected: 2,
+            found: None,
+        };
+        assert_eq!(
+            missing.to_string(),
+            "version conflict on \"api\": expected version 2, but it does not exist"
+        );
+        let moved = StoreError::VersionConflict {
+            id: "api".into(),
+            expected: 2,
+            found: Some(3),
+        };
+        assert_eq!(
+            moved.to_string(),
+            "version conflict on \"api\": expected version 2, found version 3"
+        );
+    }
 }

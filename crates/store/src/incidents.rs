@@ -60,6 +60,10 @@ pub struct IncidentFilter {
     pub opened_after: Option<DateTime<Utc>>,
     /// Only those opened before this.
     pub opened_before: Option<DateTime<Utc>>,
+    /// Only those still in progress after this: open, or resolved after it. With
+    /// `opened_before` it picks the incidents overlapping a time range, including one opened
+    /// before the range.
+    pub active_after: Option<DateTime<Utc>>,
     /// At most this many ([`MAX_INCIDENTS_PAGE`] when 0 or above it).
     pub limit: u32,
     /// Only those after this `(opened_at, id)` in list order (older, or as old with a smaller
@@ -218,6 +222,12 @@ impl Store {
         if filter.opened_before.is_some() {
             conditions.push(format!("opened_at < ${}", next()));
         }
+        if filter.active_after.is_some() {
+            conditions.push(format!(
+                "(resolved_at IS NULL OR resolved_at > ${})",
+                next()
+            ));
+        }
         if filter.older_than.is_some() {
             let (at, id) = (next(), next());
             conditions.push(format!(
@@ -245,6 +255,9 @@ impl Store {
         }
         if let Some(before) = filter.opened_before {
             query = query.bind(to_ms(before));
+        }
+        if let Some(after) = filter.active_after {
+            query = query.bind(to_ms(after));
         }
         if let Some((at, id)) = &filter.older_than {
             query = query.bind(to_ms(*at)).bind(id.as_str());

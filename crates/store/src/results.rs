@@ -111,6 +111,67 @@ impl Store {
         Ok((page, next))
     }
 
+    /// Results of several monitors started in `[from, to)`, newest first (then by id,
+    /// descending), at most `limit` (1 to [`MAX_RESULTS_PAGE`]), after `older_than` (the
+    /// `(started_at, id)` of the last result of the previous page) when given: one table over
+    /// many monitors, read in one query per [`MAX_BINDS`] monitors. The flag tells whether
+    /// more follow.
+    pub async fn list_results_of(
+        &self,
+        monitor_ids: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+        older_than: Option<(DateTime<Utc>, i64)>,
+    ) -> Result<(Vec<StoredResult>, bool), StoreError> {
+        let limit = limit.clamp(1, MAX_RESULTS_PAGE);
+        let after = if older_than.is_some() {
+            "AND (started_at < $4 OR (started_at = $4 AND id < $5))"
+        } else {
+            ""
+        };
+        let first_id = if older_than.is_some() { 6 } else { 4 };
+        let mut found: Vec<(i64, StoredResult)> = Vec::new();
+        for chunk in monitor_ids.chunks(MAX_BINDS - 5) {
+            let ids = (0..chunk.len())
+                .map(|i| format!("${}", i + first_id))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, started_at, body FROM results \
+                 WHERE started_at >= $1 AND started_at < $2 {after} AND monitor_id IN ({ids}) \
+                 ORDER BY started_at DESC, id DESC LIMIT $3"
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(to_ms(from))
+                .bind(to_ms(to))
+                .bind(i64::from(limit) + 1);
+            if let Some((at, id)) = older_than {
+                query = query.bind(to_ms(at)).bind(id);
+            }
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in &query.fetch_all(&self.pool).await? {
+                let id: i64 = row.try_get("id")?;
+                let started_at: i64 = row.try_get("started_at")?;
+                let body: String = row.try_get("body")?;
+                found.push((
+                    started_at,
+                    StoredResult {
+                        id,
+                        result: from_json(&body, &format!("result {id}"))?,
+                    },
+                ));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.id.cmp(&a.1.id)));
+        let more = found.len() > limit as usize;
+        found.truncate(limit as usize);
+        Ok((found.into_iter().map(|(_, r)| r).collect(), more))
+    }
+
     /// The outcomes of a monitor's newest `limit` results (at most [`MAX_RESULTS_PAGE`]),
     /// oldest first, each with when it started: the
     /// dashboard's history strip, read without decoding result bodies.

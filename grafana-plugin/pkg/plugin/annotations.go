@@ -25,11 +25,16 @@ type annotation struct {
 func (d *Datasource) annotations(ctx context.Context, q Query, tr backend.TimeRange) (data.Frames, error) {
 	var list []annotation
 	var err error
+	var notices []data.Notice
 	switch q.AnnotationSource {
 	case "", "incidents":
 		list, err = d.incidentAnnotations(ctx, q, tr)
 	case "maintenance":
-		list, err = d.maintenanceAnnotations(ctx, q, tr)
+		var truncated bool
+		list, truncated, err = d.maintenanceAnnotations(ctx, q, tr)
+		if truncated {
+			notices = append(notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: "Vedette left out some maintenance occurrences: the range holds more than it answers at once; narrow the time range"})
+		}
 	case "deployments":
 		list, err = d.deploymentAnnotations(ctx, tr)
 	default:
@@ -55,6 +60,9 @@ func (d *Datasource) annotations(ctx context.Context, q Query, tr backend.TimeRa
 		data.NewField("text", nil, texts),
 		data.NewField("tags", nil, tags),
 	)
+	if len(notices) > 0 {
+		frame.AppendNotices(notices...)
+	}
 	return data.Frames{frame}, nil
 }
 
@@ -85,42 +93,39 @@ func (d *Datasource) incidentAnnotations(ctx context.Context, q Query, tr backen
 	return out, nil
 }
 
-// maintenanceAnnotations are the one-off maintenance windows (`start` and `end`) overlapping
-// the range whose monitors include a picked one, or any window when the query picks none.
-// Recurring windows (cron, rrule) are left out: their occurrences are Vedette's to compute.
-func (d *Datasource) maintenanceAnnotations(ctx context.Context, q Query, tr backend.TimeRange) ([]annotation, error) {
-	windows, err := d.client.MaintenanceWindows(ctx)
+// maintenanceAnnotations are the occurrences of maintenance windows (one-off, cron and
+// rrule, expanded by Vedette) overlapping the range whose monitors include a picked one, or
+// of any window when the query picks none or the window selects by label only.
+// The flag tells whether Vedette left some occurrences out.
+func (d *Datasource) maintenanceAnnotations(ctx context.Context, q Query, tr backend.TimeRange) ([]annotation, bool, error) {
+	occurrences, truncated, err := d.client.MaintenanceOccurrences(ctx, tr.From, tr.To)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ids := cleanIDs(q.MonitorIDs)
 	var out []annotation
-	for _, w := range windows {
-		s := w.Spec
-		if s.Start == nil || s.End == nil || s.Start.After(tr.To) || s.End.Before(tr.From) {
+	for _, o := range occurrences {
+		if len(ids) > 0 && len(o.Monitors) > 0 && !slices.ContainsFunc(o.Monitors, func(m string) bool { return slices.Contains(ids, m) }) {
 			continue
 		}
-		if len(ids) > 0 && len(s.Monitors) > 0 && !slices.ContainsFunc(s.Monitors, func(m string) bool { return slices.Contains(ids, m) }) {
-			continue
-		}
-		title := w.ID
-		if s.Name != nil && *s.Name != "" {
-			title = *s.Name
+		title := o.WindowID
+		if o.Name != nil && *o.Name != "" {
+			title = *o.Name
 		}
 		text := ""
-		if s.Description != nil {
-			text = *s.Description
+		if o.Description != nil {
+			text = *o.Description
 		}
-		scope := strings.Join(s.Monitors, ", ")
-		if s.Selector != nil && *s.Selector != "" {
-			scope = strings.TrimPrefix(scope+", "+*s.Selector, ", ")
+		scope := strings.Join(o.Monitors, ", ")
+		if o.Selector != nil && *o.Selector != "" {
+			scope = strings.TrimPrefix(scope+", "+*o.Selector, ", ")
 		}
 		if scope != "" {
 			text = strings.TrimSpace(text + "\nMonitors: " + scope)
 		}
-		out = append(out, annotation{at: *s.Start, end: *s.End, title: "Maintenance: " + title, text: text, tags: []string{"vedette", "maintenance", w.ID}})
+		out = append(out, annotation{at: o.Start, end: o.End, title: "Maintenance: " + title, text: text, tags: []string{"vedette", "maintenance", o.WindowID}})
 	}
-	return out, nil
+	return out, truncated, nil
 }
 
 // deploymentAnnotations are the deployments started in the range, as regions to their finish

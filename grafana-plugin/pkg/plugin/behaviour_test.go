@@ -3,13 +3,17 @@ package plugin_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/vedette-dev/vedette/grafana-plugin/pkg/internal/testenv"
 )
 
 // recentRange is the last hour, as Grafana sends it for a dashboard or an alert rule.
@@ -273,5 +277,94 @@ func checkResources(t *testing.T, h backend.CallResourceHandler) {
 	}
 	if s := resource(t, h, "nothing", "nothing", &msg); s != 404 {
 		t.Errorf("unknown resource: %d %q", s, msg.Message)
+	}
+}
+
+// TestIncidentsOverlappingRange: an incident opened before the range and resolved inside it
+// is in the incidents table and the annotations (it overlaps the range); a range after it
+// resolved has none.
+func TestIncidentsOverlappingRange(t *testing.T) {
+	var listed struct {
+		Items []struct {
+			OpenedAt   time.Time  `json:"opened_at"`
+			ResolvedAt *time.Time `json:"resolved_at"`
+		} `json:"items"`
+	}
+	if err := env.Call("GET", "/api/v1/incidents?monitor=pay-web", env.ReadToken, nil, 200, &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed.Items) != 1 || listed.Items[0].ResolvedAt == nil {
+		t.Fatalf("want one resolved pay-web incident, got %+v", listed.Items)
+	}
+	opened, resolved := listed.Items[0].OpenedAt, *listed.Items[0].ResolvedAt
+	if resolved.Sub(opened) < 2*time.Millisecond {
+		t.Fatalf("incident too short to start a range inside it: %v to %v", opened, resolved)
+	}
+	now := time.Now().UTC()
+	inside := backend.TimeRange{From: opened.Add(resolved.Sub(opened) / 2), To: now}
+	after := backend.TimeRange{From: resolved.Add(time.Millisecond), To: now}
+	ds := newDatasource(t, env.URL, env.ReadToken)
+	pick := map[string]any{"monitorIds": []string{"pay-web"}}
+	for _, c := range []struct {
+		name  string
+		model map[string]any
+		tr    backend.TimeRange
+		rows  int
+	}{
+		{"table, opened before the range", map[string]any{"queryType": "incidents"}, inside, 1},
+		{"annotations, opened before the range", map[string]any{"queryType": "annotations", "annotationSource": "incidents"}, inside, 1},
+		{"table, resolved before the range", map[string]any{"queryType": "incidents"}, after, 0},
+		{"annotations, resolved before the range", map[string]any{"queryType": "annotations", "annotationSource": "incidents"}, after, 0},
+	} {
+		for k, v := range pick {
+			c.model[k] = v
+		}
+		resp := query(t, ds, c.model, c.tr, nil, time.Minute)
+		if resp.Error != nil || len(resp.Frames) != 1 {
+			t.Fatalf("%s: %v, %d frames", c.name, resp.Error, len(resp.Frames))
+		}
+		if rows, _ := resp.Frames[0].RowLen(); rows != c.rows {
+			t.Errorf("%s: %d rows, want %d", c.name, rows, c.rows)
+		}
+	}
+}
+
+// TestRecurringMaintenanceAnnotations: a cron window gives one annotation per occurrence in
+// the range (the one in force at its start included), expanded by the server; windows of
+// other monitors are left out.
+func TestRecurringMaintenanceAnnotations(t *testing.T) {
+	window := map[string]any{"spec": map[string]any{
+		"name": "Nightly backup", "cron": "0 3 * * *", "duration": "1h", "monitors": []string{"search"},
+	}}
+	if err := env.Call("PUT", "/api/v1/maintenance/nightly-backup", testenv.AdminToken, window, 201, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Call("DELETE", "/api/v1/maintenance/nightly-backup", testenv.AdminToken, nil, 204, nil); err != nil {
+			t.Error(err)
+		}
+	})
+	ds := newDatasource(t, env.URL, env.ReadToken)
+	tr := backend.TimeRange{From: time.Date(2025, 3, 1, 3, 30, 0, 0, time.UTC), To: time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)}
+	model := map[string]any{"queryType": "annotations", "annotationSource": "maintenance", "monitorIds": []string{"search"}}
+	resp := query(t, ds, model, tr, nil, time.Minute)
+	if resp.Error != nil || len(resp.Frames) != 1 {
+		t.Fatalf("%v, %d frames", resp.Error, len(resp.Frames))
+	}
+	frame := resp.Frames[0]
+	var got []string
+	for i := 0; i < frame.Rows(); i++ {
+		at, _ := frame.Fields[0].ConcreteAt(i)
+		end, _ := frame.Fields[1].ConcreteAt(i)
+		title, _ := frame.Fields[2].ConcreteAt(i)
+		got = append(got, fmt.Sprintf("%s %s–%s", title, at.(time.Time).Format(time.RFC3339), end.(time.Time).Format("15:04")))
+	}
+	want := []string{
+		"Maintenance: Nightly backup 2025-03-01T03:00:00Z–04:00",
+		"Maintenance: Nightly backup 2025-03-02T03:00:00Z–04:00",
+		"Maintenance: Nightly backup 2025-03-03T03:00:00Z–04:00",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("annotations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -136,22 +136,13 @@ func (d *Datasource) results(ctx context.Context, q Query, tr backend.TimeRange)
 	if err != nil {
 		return nil, err
 	}
-	var all []vedette.Result
+	ids := make([]string, len(monitors))
 	for i := range monitors {
-		got, err := d.client.Results(ctx, monitors[i].ID, tr.From, tr.To, int(q.Limit))
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, got...)
+		ids[i] = monitors[i].ID
 	}
-	slices.SortStableFunc(all, func(a, b vedette.Result) int {
-		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.MonitorID, b.MonitorID)
-	})
-	if len(all) > int(q.Limit) {
-		all = all[:int(q.Limit)]
+	all, err := d.client.Results(ctx, ids, tr.From, tr.To, int(q.Limit))
+	if err != nil {
+		return nil, err
 	}
 	n := len(all)
 	at, monitorIDs, outcomes, messages := make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)

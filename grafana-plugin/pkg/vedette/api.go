@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,11 +221,12 @@ type Incident struct {
 	ResolvedAt *time.Time `json:"resolved_at"`
 }
 
-// Incidents lists incidents touching [from, to], newest first, at most limit.
+// Incidents lists the incidents in progress at some time of [from, to) (including those opened
+// before it and still open or resolved inside it), newest first, at most limit.
 func (c *Client) Incidents(ctx context.Context, from, to time.Time, limit int) ([]Incident, error) {
 	v := url.Values{}
-	v.Set("from", from.UTC().Format(time.RFC3339))
-	v.Set("to", to.UTC().Format(time.RFC3339))
+	v.Set("overlaps_from", from.UTC().Format(time.RFC3339Nano))
+	v.Set("overlaps_to", to.UTC().Format(time.RFC3339Nano))
 	return list[Incident](ctx, c, "/incidents", v, limit)
 }
 
@@ -243,33 +245,68 @@ type Result struct {
 	} `json:"phases"`
 }
 
-// Results lists one monitor's results in [from, to], newest first, at most limit.
-func (c *Client) Results(ctx context.Context, monitorID string, from, to time.Time, limit int) ([]Result, error) {
+// resultIDsPerCall is how many monitor ids one `GET /results` names, keeping its URL short.
+const resultIDsPerCall = 200
+
+// Results lists the results of monitorIDs in [from, to] in one table, newest first (then by
+// monitor id), at most limit over all of them: one `GET /results?ids=` per 200 monitors
+// rather than one call per monitor.
+func (c *Client) Results(ctx context.Context, monitorIDs []string, from, to time.Time, limit int) ([]Result, error) {
+	var all []Result
+	for chunk := range slices.Chunk(monitorIDs, resultIDsPerCall) {
+		v := url.Values{}
+		v.Set("ids", strings.Join(chunk, ","))
+		v.Set("from", from.UTC().Format(time.RFC3339))
+		v.Set("to", to.UTC().Format(time.RFC3339))
+		got, err := list[Result](ctx, c, "/results", v, limit)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, got...)
+	}
+	slices.SortStableFunc(all, func(a, b Result) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.MonitorID, b.MonitorID)
+	})
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+// MaintenanceOccurrence is one occurrence of a maintenance window (one-off, cron or rrule),
+// expanded by the server.
+type MaintenanceOccurrence struct {
+	WindowID    string    `json:"window_id"`
+	Name        *string   `json:"name"`
+	Description *string   `json:"description"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Monitors    []string  `json:"monitors"`
+	Selector    *string   `json:"selector"`
+}
+
+// maxOccurrences is how many occurrences one call asks for (the server's maximum).
+const maxOccurrences = 10000
+
+// MaintenanceOccurrences lists the occurrences of every maintenance window overlapping
+// [from, to), by start time, and whether the server left some out (a range too dense for
+// its bound).
+func (c *Client) MaintenanceOccurrences(ctx context.Context, from, to time.Time) ([]MaintenanceOccurrence, bool, error) {
 	v := url.Values{}
-	v.Set("from", from.UTC().Format(time.RFC3339))
-	v.Set("to", to.UTC().Format(time.RFC3339))
-	return list[Result](ctx, c, "/monitors/"+url.PathEscape(monitorID)+"/results", v, limit)
-}
-
-// Maintenance is a maintenance window as listed.
-type Maintenance struct {
-	ID     string `json:"id"`
-	Active bool   `json:"active"`
-	Spec   struct {
-		Name        *string    `json:"name"`
-		Description *string    `json:"description"`
-		Start       *time.Time `json:"start"`
-		End         *time.Time `json:"end"`
-		Cron        *string    `json:"cron"`
-		RRule       *string    `json:"rrule"`
-		Monitors    []string   `json:"monitors"`
-		Selector    *string    `json:"selector"`
-	} `json:"spec"`
-}
-
-// MaintenanceWindows lists every maintenance window.
-func (c *Client) MaintenanceWindows(ctx context.Context) ([]Maintenance, error) {
-	return list[Maintenance](ctx, c, "/maintenance", url.Values{}, 0)
+	v.Set("from", from.UTC().Format(time.RFC3339Nano))
+	v.Set("to", to.UTC().Format(time.RFC3339Nano))
+	v.Set("limit", strconv.Itoa(maxOccurrences))
+	var out struct {
+		Items     []MaintenanceOccurrence `json:"items"`
+		Truncated bool                    `json:"truncated"`
+	}
+	if err := c.get(ctx, "/maintenance/occurrences", v, &out); err != nil {
+		return nil, false, err
+	}
+	return out.Items, out.Truncated, nil
 }
 
 // Deployment is a deployment as listed.

@@ -196,7 +196,7 @@ fn is_sensitive(field: &str) -> bool {
 /// Messages of credential fields that would quote the value say only what was expected.
 fn hide_values(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     for e in &mut errors {
-        if is_sensitive(&e.field) && e.message.starts_with("invalid") {
+        if is_sensitive(&e.field) && vedette_model::decode::quotes_a_value(&e.message) {
             e.message = "invalid value (not shown): expected a string".to_owned();
         }
     }

@@ -67,7 +67,21 @@ fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<Utc>, String)> {
         .ok_or_else(|| Problem::bad_param("cursor", "not a cursor of this list"))
 }
 
-/// `GET /incidents?monitor=&state=&from=&to=&limit=&cursor=`: without timelines.
+/// A time parameter when given.
+fn optional_time(
+    params: &Params,
+    name: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    params
+        .get(name)
+        .map(|_| params.time(name, now, now))
+        .transpose()
+}
+
+/// `GET /incidents?monitor=&state=&from=&to=&overlaps_from=&overlaps_to=&limit=&cursor=`:
+/// without timelines. `from`/`to` bound when an incident opened; `overlaps_from`/`overlaps_to`
+/// pick those in progress at some time of the range, including one opened before it.
 pub async fn list(
     State(state): State<ApiState>,
     params: Params,
@@ -79,14 +93,22 @@ pub async fn list(
         Some("resolved") => Some(IncidentState::Resolved),
         Some(_) => return Err(Problem::bad_param("state", "expected open or resolved")),
     };
-    let opened_after = params
-        .get("from")
-        .map(|_| params.time("from", now, now))
-        .transpose()?;
-    let opened_before = params
-        .get("to")
-        .map(|_| params.time("to", now, now))
-        .transpose()?;
+    let opened_after = optional_time(&params, "from", now)?;
+    let to = optional_time(&params, "to", now)?;
+    let overlaps_to = optional_time(&params, "overlaps_to", now)?;
+    let opened_before = match (to, overlaps_to) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let active_after = optional_time(&params, "overlaps_from", now)?;
+    if let (Some(start), Some(end)) = (active_after, overlaps_to)
+        && start > end
+    {
+        return Err(Problem::bad_param(
+            "overlaps_from",
+            "must not be after overlaps_to",
+        ));
+    }
     let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
     let older_than = params.get("cursor").map(parse_cursor).transpose()?;
     let fetch = u32::try_from(limit + 1)
@@ -100,6 +122,7 @@ pub async fn list(
             state: incident_state,
             opened_after,
             opened_before,
+            active_after,
             limit: fetch,
             older_than,
         })

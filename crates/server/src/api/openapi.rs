@@ -29,6 +29,7 @@ use super::incidents::IncidentSummary;
 use super::integrations::Integration;
 use super::labels::{LabelKeys, LabelValues};
 use super::maintenance::Maintenance;
+use super::maintenance::MaintenanceOccurrences;
 use super::monitors::{Monitors, PauseRequest};
 use super::pagination::Page;
 use super::problem::{PROBLEM_JSON, Problem};
@@ -231,7 +232,7 @@ pub type Bodies = (
         ResourceBodies<StatusPages>,
         PublicPage,
     ),
-    (SloResponse, LabelKeys, LabelValues),
+    (SloResponse, LabelKeys, LabelValues, MaintenanceOccurrences),
     (
         ResourceBodies<DiscoverySources>,
         DiscoveryPreview,

@@ -16,6 +16,7 @@ api_tests!(
     series_match_raw_results,
     labels_of_picked_monitors,
     incidents_and_status,
+    results_of_several_monitors,
 );
 
 /// Waits until `id` has `n` stored results and returns them, newest first.
@@ -410,6 +411,38 @@ async fn incidents_and_status(kind: Kind) {
     let future = server.get("/incidents?from=now").await;
     assert_eq!(future.body["items"], json!([]));
 
+    // After i1 resolved, only i2 is in progress: `from` misses it (it opened earlier),
+    // `overlaps_from` keeps it.
+    let resolved_at: DateTime<Utc> = resolved["items"][0]["resolved_at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("resolved_at");
+    let after = (resolved_at + chrono::Duration::milliseconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let opened_since = server.get(&format!("/incidents?from={after}")).await;
+    assert_eq!(opened_since.body["items"], json!([]));
+    let in_progress = server
+        .get(&format!("/incidents?overlaps_from={after}&overlaps_to=now"))
+        .await;
+    assert_eq!(in_progress.status, 200, "{:#}", in_progress.body);
+    let ids: Vec<&Value> = in_progress.body["items"]
+        .as_array()
+        .map(|i| i.iter().map(|i| &i["monitor_id"]).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, [&json!("i2")], "{:#}", in_progress.body);
+    let both = server
+        .get("/incidents?overlaps_from=-1h&overlaps_to=now")
+        .await;
+    assert_eq!(both.body["items"].as_array().map(Vec::len), Some(2));
+    let before = server
+        .get("/incidents?overlaps_from=-2h&overlaps_to=-1h")
+        .await;
+    assert_eq!(before.body["items"], json!([]));
+    let reversed = server
+        .get("/incidents?overlaps_from=now&overlaps_to=-1h")
+        .await;
+    assert_eq!(reversed.problem(400)["errors"][0]["field"], "overlaps_from");
+
     let status = server.get("/status").await;
     assert_eq!(status.status, 200);
     assert_eq!(status.body["monitors"]["total"], 2);
@@ -417,5 +450,57 @@ async fn incidents_and_status(kind: Kind) {
     assert_eq!(status.body["monitors"]["down"], 1);
     assert_eq!(status.body["monitors"]["paused"], 0);
     assert_eq!(status.body["open_incidents"][0]["id"], id);
+    server.finish().await;
+}
+
+/// `GET /results?ids=` reads several monitors' results as one table, newest first, in pages.
+async fn results_of_several_monitors(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    for id in ["r1", "r2", "r3"] {
+        server
+            .put_checked(
+                &format!("/monitors/{id}"),
+                &http_monitor(&target.url("/switch"), "1d"),
+            )
+            .await;
+        run(&server, id).await;
+    }
+    for id in ["r1", "r2", "r3"] {
+        results(&server, id, 2).await;
+    }
+    let both = server.get("/results?ids=r1,r2,nobody").await;
+    assert_eq!(both.status, 200, "{:#}", both.body);
+    let items = both.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "{:#}", both.body);
+    assert!(items.iter().all(|r| r["monitor_id"] != "r3"));
+    let starts: Vec<&str> = items
+        .iter()
+        .filter_map(|r| r["started_at"].as_str())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "{starts:?}");
+
+    // Pages of 3 over all six results, none repeated.
+    let mut seen = Vec::new();
+    let mut path = "/results?ids=r1,r2,r3&limit=3".to_owned();
+    for _ in 0..5 {
+        let page = server.get(&path).await;
+        assert_eq!(page.status, 200, "{:#}", page.body);
+        for r in page.body["items"].as_array().expect("items") {
+            seen.push(r["id"].as_i64().expect("id"));
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/results?ids=r1,r2,r3&limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 6, "{seen:?}");
+
+    let none = server.get("/results").await;
+    assert_eq!(none.problem(400)["errors"][0]["field"], "ids");
+    let bad = server.get("/results?ids=r1&cursor=xyz").await;
+    assert_eq!(bad.problem(400)["errors"][0]["field"], "cursor");
     server.finish().await;
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::common::{Kind, Server};
 
-api_tests!(error_bodies_are_problems);
+api_tests!(error_bodies_are_problems, field_errors_read_in_user_terms);
 
 async fn error_bodies_are_problems(kind: Kind) {
     let server = Server::start(kind).await;
@@ -67,5 +67,65 @@ async fn error_bodies_are_problems(kind: Kind) {
         .await
         .problem(400);
     server.get("/monitors/missing/results").await.problem(404);
+    server.finish().await;
+}
+
+/// A body of the wrong shapes gets one error per field in user terms: what was expected and
+/// what came, with no Rust type names (`u16`, `struct`) or serde phrasing (`invalid type`).
+async fn field_errors_read_in_user_terms(kind: Kind) {
+    let server = Server::start(kind).await;
+    let body = json!({
+        "labels": {"team": 5},
+        "spec": {
+            "tcp": {"host": ["db"], "port": "x"},
+            "interval": 30,
+            "failure_threshold": -1,
+            "assertions": "status == 200",
+        },
+    });
+    let answer = server.put("/monitors/shapes", &body).await;
+    let problem = answer.problem(422);
+    let errors: Vec<(String, String)> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (text("field"), text("message"))
+        })
+        .collect();
+    let expected = [
+        ("labels.team", "expected a string, got the number 5"),
+        (
+            "spec.assertions",
+            "expected a list, got the text \"status == 200\"",
+        ),
+        (
+            "spec.failure_threshold",
+            "expected a whole number from 0 to 4294967295, got the number -1",
+        ),
+        ("spec.interval", "30 has no unit: write a duration like 30s"),
+        ("spec.tcp.host", "expected a string, got a list"),
+    ];
+    for (field, message) in expected {
+        assert!(
+            errors
+                .iter()
+                .any(|(f, m)| f == field && m.starts_with(message)),
+            "{field}: {message}\n{errors:#?}"
+        );
+    }
+    for (field, message) in &errors {
+        for internal in [
+            "invalid type",
+            "invalid value",
+            "u16",
+            "u32",
+            "struct ",
+            "Some(",
+        ] {
+            assert!(!message.contains(internal), "{field}: {message}");
+        }
+    }
     server.finish().await;
 }

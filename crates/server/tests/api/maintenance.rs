@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Kind, Server};
 
-api_tests!(maintenance_crud);
+api_tests!(maintenance_crud, occurrences_of_recurring_windows);
 
 async fn maintenance_crud(kind: Kind) {
     let server = Server::start(kind).await;
@@ -91,5 +91,80 @@ async fn maintenance_crud(kind: Kind) {
 
     assert_eq!(server.delete("/maintenance/other").await.status, 204);
     server.get("/maintenance/other").await.problem(404);
+    server.finish().await;
+}
+
+/// `GET /maintenance/occurrences` expands cron and rrule windows in the range (with the one
+/// in force at its start), merges them with one-off windows in start order and bounds the
+/// count.
+async fn occurrences_of_recurring_windows(kind: Kind) {
+    let server = Server::start(kind).await;
+    let windows = [
+        (
+            "nightly",
+            json!({"cron": "0 2 * * *", "duration": "1h", "monitors": ["api"]}),
+        ),
+        (
+            "sundays",
+            json!({"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=3", "start": "2024-01-07T00:00:00Z", "duration": "2h", "selector": "team=payments"}),
+        ),
+        (
+            "upgrade",
+            json!({"name": "DB upgrade", "start": "2024-05-06T10:00:00Z", "end": "2024-05-06T12:00:00Z", "monitors": ["db"]}),
+        ),
+    ];
+    for (id, spec) in windows {
+        let put = server
+            .put(&format!("/maintenance/{id}"), &json!({"spec": spec}))
+            .await;
+        assert_eq!(put.status, 201, "{:#}", put.body);
+    }
+    // 2024-05-05 is a Sunday; the range opens inside the nightly 02:00–03:00.
+    let got = server
+        .get("/maintenance/occurrences?from=2024-05-05T02:30:00Z&to=2024-05-07T00:00:00Z")
+        .await;
+    assert_eq!(got.status, 200, "{:#}", got.body);
+    let items: Vec<(String, String, String)> = got.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| {
+            let text = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
+            (text("window_id"), text("start"), text("end"))
+        })
+        .collect();
+    let expected = [
+        ("nightly", "2024-05-05T02:00:00Z", "2024-05-05T03:00:00Z"),
+        ("sundays", "2024-05-05T03:00:00Z", "2024-05-05T05:00:00Z"),
+        ("nightly", "2024-05-06T02:00:00Z", "2024-05-06T03:00:00Z"),
+        ("upgrade", "2024-05-06T10:00:00Z", "2024-05-06T12:00:00Z"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(items, expected, "{:#}", got.body);
+    assert_eq!(got.body["truncated"], false);
+    assert_eq!(got.body["items"][0]["monitors"], json!(["api"]));
+    assert_eq!(got.body["items"][1]["selector"], "team=payments");
+    assert_eq!(got.body["items"][3]["name"], "DB upgrade");
+
+    let capped = server
+        .get("/maintenance/occurrences?from=2024-05-01T00:00:00Z&to=2024-06-01T00:00:00Z&limit=3")
+        .await;
+    assert_eq!(capped.body["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(capped.body["truncated"], true);
+
+    let reversed = server
+        .get("/maintenance/occurrences?from=2024-05-07T00:00:00Z&to=2024-05-01T00:00:00Z")
+        .await;
+    assert_eq!(reversed.problem(400)["errors"][0]["field"], "from");
+    let too_many = server.get("/maintenance/occurrences?limit=10001").await;
+    assert_eq!(too_many.problem(400)["errors"][0]["field"], "limit");
+    // The path is the occurrences' own: no window can take it as its id.
+    let reserved = server
+        .post(
+            "/maintenance",
+            &json!({"id": "occurrences", "spec": {"start": "2024-05-06T10:00:00Z", "end": "2024-05-06T12:00:00Z", "monitors": ["db"]}}),
+        )
+        .await;
+    assert_eq!(reserved.problem(422)["errors"][0]["field"], "id");
     server.finish().await;
 }
