@@ -13,12 +13,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::decode::Decoder;
+use crate::decode::{Decoder, hide_secret_values};
 use crate::discovery::DiscoverySourceSpec;
 use crate::document::Resource;
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
 use crate::status_page::StatusPageSpec;
+use crate::validate::FieldError;
+use crate::webhook::EndpointSpec;
 
 /// Labels as documents carry them.
 pub type Labels = BTreeMap<String, String>;
@@ -94,8 +96,9 @@ impl DocumentKind for MaintenanceKind {
     }
 }
 
-/// `kind: WebhookEndpoint`. The spec is kept as written (JSON): whether a file sets
-/// `secrets` at all decides how `vedette apply` compares it with the server.
+/// `kind: WebhookEndpoint`. The spec is kept as written (JSON) once it decodes as an
+/// [`EndpointSpec`]: whether a file sets `secrets` at all, and which values it writes as
+/// `********` (keep the stored one), decide how `vedette apply` compares it with the server.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookEndpointKind;
 
@@ -105,10 +108,12 @@ impl DocumentKind for WebhookEndpointKind {
     const RANK: u8 = 2;
     type Spec = Value;
 
+    /// Decoded as an [`EndpointSpec`] and checked as far as the spec alone allows (the server
+    /// checks the rest: catalog, templates, signing keys), every problem at its field path and
+    /// no credential quoted; the value as written is kept. Without `secrets`, none is required
+    /// (the server keeps the stored ones, or makes one).
     fn decode(spec: Value, decoder: &mut Decoder) -> Option<Value> {
-        if spec.is_object() {
-            Some(spec)
-        } else {
+        if !spec.is_object() {
             decoder.add(
                 "spec",
                 format!(
@@ -116,8 +121,28 @@ impl DocumentKind for WebhookEndpointKind {
                     crate::document::describe(&spec)
                 ),
             );
-            None
+            return None;
         }
+        let mut typed = Decoder::new();
+        let decoded = typed.decode::<EndpointSpec>(spec.clone(), "spec");
+        if let Some(decoded) = &decoded {
+            let secrets_set = spec.get("secrets").is_some();
+            typed.check(
+                decoded
+                    .value
+                    .check_fields()
+                    .into_iter()
+                    .filter(|e| {
+                        secrets_set || !(e.field == "secrets" && decoded.value.secrets.is_empty())
+                    })
+                    .map(|e| FieldError::new(format!("spec.{}", e.field), e.message)),
+            );
+        }
+        let complete = decoded.is_some_and(|d| d.complete) && typed.is_empty();
+        for e in hide_secret_values(typed.finish()) {
+            decoder.add(e.field, e.message);
+        }
+        complete.then_some(spec)
     }
     fn id_source(_: &Value) -> IdSource<'_> {
         IdSource::Required
@@ -181,6 +206,8 @@ macro_rules! with_kind {
                 labels: $labels,
                 spec: $spec,
             } => {
+                #[allow(unused_imports, reason = "a body need not name its kind")]
+                use $crate::kinds::DocumentKind as _;
                 #[allow(dead_code, reason = "a body need not name its kind")]
                 type $K = $crate::kinds::MonitorKind;
                 $body
@@ -190,6 +217,8 @@ macro_rules! with_kind {
                 labels: $labels,
                 spec: $spec,
             } => {
+                #[allow(unused_imports, reason = "a body need not name its kind")]
+                use $crate::kinds::DocumentKind as _;
                 #[allow(dead_code, reason = "a body need not name its kind")]
                 type $K = $crate::kinds::MaintenanceKind;
                 $body
@@ -199,6 +228,8 @@ macro_rules! with_kind {
                 labels: $labels,
                 spec: $spec,
             } => {
+                #[allow(unused_imports, reason = "a body need not name its kind")]
+                use $crate::kinds::DocumentKind as _;
                 #[allow(dead_code, reason = "a body need not name its kind")]
                 type $K = $crate::kinds::WebhookEndpointKind;
                 $body
@@ -208,6 +239,8 @@ macro_rules! with_kind {
                 labels: $labels,
                 spec: $spec,
             } => {
+                #[allow(unused_imports, reason = "a body need not name its kind")]
+                use $crate::kinds::DocumentKind as _;
                 #[allow(dead_code, reason = "a body need not name its kind")]
                 type $K = $crate::kinds::StatusPageKind;
                 $body
@@ -217,6 +250,8 @@ macro_rules! with_kind {
                 labels: $labels,
                 spec: $spec,
             } => {
+                #[allow(unused_imports, reason = "a body need not name its kind")]
+                use $crate::kinds::DocumentKind as _;
                 #[allow(dead_code, reason = "a body need not name its kind")]
                 type $K = $crate::kinds::DiscoverySourceKind;
                 $body
@@ -231,26 +266,36 @@ macro_rules! with_kind {
 macro_rules! for_each_kind {
     ($K:ident => $body:expr) => {{
         {
+            #[allow(unused_imports, reason = "a body need not name its kind")]
+            use $crate::kinds::DocumentKind as _;
             #[allow(dead_code, reason = "a body need not name its kind")]
             type $K = $crate::kinds::MonitorKind;
             $body
         }
         {
+            #[allow(unused_imports, reason = "a body need not name its kind")]
+            use $crate::kinds::DocumentKind as _;
             #[allow(dead_code, reason = "a body need not name its kind")]
             type $K = $crate::kinds::MaintenanceKind;
             $body
         }
         {
+            #[allow(unused_imports, reason = "a body need not name its kind")]
+            use $crate::kinds::DocumentKind as _;
             #[allow(dead_code, reason = "a body need not name its kind")]
             type $K = $crate::kinds::WebhookEndpointKind;
             $body
         }
         {
+            #[allow(unused_imports, reason = "a body need not name its kind")]
+            use $crate::kinds::DocumentKind as _;
             #[allow(dead_code, reason = "a body need not name its kind")]
             type $K = $crate::kinds::StatusPageKind;
             $body
         }
         {
+            #[allow(unused_imports, reason = "a body need not name its kind")]
+            use $crate::kinds::DocumentKind as _;
             #[allow(dead_code, reason = "a body need not name its kind")]
             type $K = $crate::kinds::DiscoverySourceKind;
             $body
@@ -289,5 +334,50 @@ mod tests {
         );
         let noun = with_kind!(&resource, K, (id, _, _) => format!("{}/{id}", K::NOUN));
         assert_eq!(noun, "webhook/ops");
+    }
+
+    #[test]
+    fn webhook_endpoint_documents_are_decoded_as_endpoint_specs() {
+        let text = "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata: {id: ops}\nspec:\n  url: ftp://127.0.0.1/x\n  timeout: soon\n  colour: red\n  secrets: whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n  auth: {type: bearer, token: [whsk_hidden]}\n";
+        let (loaded, errors) = crate::document::parse_str(text, std::path::Path::new("w.yaml"));
+        assert!(loaded.is_empty());
+        let fields: Vec<(&str, Option<usize>)> =
+            errors.iter().map(|e| (e.field.as_str(), e.line)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("spec.timeout", Some(6)),
+                ("spec.colour", Some(7)),
+                ("spec.secrets", Some(8)),
+                ("spec.auth.token", Some(9)),
+            ],
+            "{errors:?}"
+        );
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(
+            shown[0].starts_with("w.yaml:6: spec.timeout: "),
+            "{shown:?}"
+        );
+        for e in &shown {
+            assert!(!e.contains("whsec_") && !e.contains("whsk_"), "{e}");
+        }
+
+        // Once the types are right, the spec's own rules: here the url scheme.
+        let text = "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata: {id: ops}\nspec:\n  url: ftp://127.0.0.1/x\n";
+        let (_, errors) = crate::document::parse_str(text, std::path::Path::new("w.yaml"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].line),
+            ("spec.url", Some(5))
+        );
+
+        // No `secrets` is no error (the server keeps or makes them); `********` keeps one.
+        let text = "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata: {id: ops}\nspec:\n  url: http://127.0.0.1/x\n---\napiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata: {id: kept}\nspec:\n  url: http://127.0.0.1/x\n  secrets: [{secret: '********'}]\n";
+        let (loaded, errors) = crate::document::parse_str(text, std::path::Path::new("w.yaml"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let Resource::WebhookEndpoint { spec, .. } = &loaded[1].resource else {
+            panic!("{loaded:?}");
+        };
+        assert_eq!(spec["secrets"][0]["secret"], "********");
     }
 }
