@@ -514,7 +514,10 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     let out = env.run(&["apply", "-f", bad.to_str().unwrap()]);
     expect(&out, 1, &["apply bad webhook"]);
     let err = stderr(&out);
-    assert!(err.contains("hook.yaml:7: spec.nope: unknown field"), "{err}");
+    assert!(
+        err.contains("hook.yaml:7: spec.nope: unknown field"),
+        "{err}"
+    );
     assert!(err.contains("nothing was changed"), "{err}");
     write(
         &bad,
