@@ -356,7 +356,7 @@ mod tests {
         );
         let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert!(
-            shown[0].starts_with("w.yaml:6: spec.timeout: "),
+            shown[1].starts_with("w.yaml:6: spec.timeout: "),
             "{shown:?}"
         );
         for e in &shown {
