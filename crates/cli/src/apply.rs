@@ -27,16 +27,21 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use serde_json::Value;
-use vedette_client::{Client, MaintenanceWindow, Monitor, Precondition, StatusPage, Webhook};
+use vedette_client::{Client, Precondition};
+#[cfg(test)]
+use vedette_client::{MaintenanceWindow, Monitor, Webhook};
 use vedette_model::document::{self, Loaded, Resource};
+#[cfg(test)]
+use vedette_model::kinds::MonitorKind;
 use vedette_model::record::labels::{APPLY_SET, MANAGED_BY};
 use vedette_model::webhook::EndpointSpec;
-use vedette_model::{REDACTED, Source, Version};
+use vedette_model::{REDACTED, Source, Version, for_each_kind, with_kind};
 use vedette_webhooks::EndpointRules;
 
 use crate::context::{self, Connection};
 use crate::diff;
 use crate::output::{Paint, Spinner, Style};
+use crate::server_kind::{self, Listed, ServerKind};
 
 /// The value of the ownership label ([`MANAGED_BY`]) on what `vedette apply` writes.
 pub const OWNER: &str = "vedette-cli";
@@ -149,14 +154,7 @@ impl Change {
 
     /// `monitor/ID` or `maintenance/ID`.
     pub fn name(&self) -> String {
-        let kind = match self.resource() {
-            Resource::Monitor { .. } => "monitor",
-            Resource::MaintenanceWindow { .. } => "maintenance",
-            Resource::WebhookEndpoint { .. } => "webhook",
-            Resource::StatusPage { .. } => "status-page",
-            Resource::DiscoverySource { .. } => "discovery-source",
-        };
-        format!("{kind}/{}", self.id())
+        with_kind!(self.resource(), K, (id, _, _) => format!("{}/{id}", K::NOUN))
     }
 }
 
@@ -297,40 +295,9 @@ pub fn with_owner(
 }
 
 /// A server monitor as a document resource (ownership label dropped).
-pub fn monitor_resource(m: &Monitor) -> Resource {
-    Resource::Monitor {
-        id: m.id.clone(),
-        labels: without_owner(&m.labels),
-        spec: m.spec.clone(),
-    }
-}
-
-/// A server window as a document resource (ownership label dropped).
-pub fn window_resource(w: &MaintenanceWindow) -> Resource {
-    Resource::MaintenanceWindow {
-        id: w.id.clone(),
-        labels: without_owner(&w.labels),
-        spec: w.spec.clone(),
-    }
-}
-
-/// A server status page as a document resource (ownership label dropped).
-pub fn page_resource(p: &StatusPage) -> Resource {
-    Resource::StatusPage {
-        id: p.id.clone(),
-        labels: without_owner(&p.labels),
-        spec: p.spec.clone(),
-    }
-}
-
-/// A server webhook endpoint as a document resource (ownership label dropped, secrets as the
-/// server shows them).
-pub fn webhook_resource(w: &Webhook) -> Resource {
-    Resource::WebhookEndpoint {
-        id: w.id.clone(),
-        labels: without_owner(&w.labels),
-        spec: serde_json::to_value(&w.spec).unwrap_or_default(),
-    }
+#[cfg(test)]
+fn monitor_resource(m: &Monitor) -> Resource {
+    MonitorKind::listed(m).resource
 }
 
 /// A webhook endpoint spec with every default filled in (through the endpoint type of the
@@ -417,28 +384,14 @@ pub fn webhook_spec_shown(spec: &Value) -> Value {
 /// The resource with its labels [`without_owner`].
 fn strip_owner(resource: &Resource) -> Resource {
     let mut resource = resource.clone();
-    match &mut resource {
-        Resource::Monitor { labels, .. }
-        | Resource::MaintenanceWindow { labels, .. }
-        | Resource::WebhookEndpoint { labels, .. }
-        | Resource::StatusPage { labels, .. }
-        | Resource::DiscoverySource { labels, .. } => {
-            *labels = without_owner(labels);
-        }
-    }
+    let labels = resource.labels_mut();
+    *labels = without_owner(labels);
     resource
 }
 
 /// The resource as JSON after serialising the parsed spec (which fills every default).
 fn normalised(resource: &Resource) -> serde_json::Value {
-    let spec = match resource {
-        Resource::Monitor { spec, .. } => serde_json::to_value(spec),
-        Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec),
-        Resource::WebhookEndpoint { spec, .. } => Ok(webhook_spec_normalised(spec)),
-        Resource::StatusPage { spec, .. } => serde_json::to_value(spec),
-        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec),
-    }
-    .unwrap_or(serde_json::Value::Null);
+    let spec = with_kind!(resource, K, (_, _, spec) => K::normalised(spec));
     serde_json::json!({"labels": resource.labels(), "spec": spec})
 }
 
@@ -509,10 +462,7 @@ fn plan_against(
     plan_with_webhooks(desired, monitors, windows, &[], None, prune)
 }
 
-/// One planned change per resource of `desired`, then, with `prune` naming an apply set, the
-/// prunes of that set. `monitors`, `windows` and `webhooks` are the server's resources (all of
-/// them, or at least every one owned by apply); what is written joins `apply_set`, else keeps
-/// the set it has.
+/// [`plan_all`] with the server's monitors, windows and webhook endpoints.
 #[cfg(test)]
 pub fn plan_with_webhooks(
     desired: &[Resource],
@@ -522,60 +472,44 @@ pub fn plan_with_webhooks(
     apply_set: Option<&str>,
     prune: Option<&str>,
 ) -> Vec<Change> {
-    plan_all(desired, monitors, windows, webhooks, &[], apply_set, prune)
+    use vedette_model::kinds::{MaintenanceKind, WebhookEndpointKind};
+    let current: Vec<Listed> = monitors
+        .iter()
+        .map(MonitorKind::listed)
+        .chain(windows.iter().map(MaintenanceKind::listed))
+        .chain(webhooks.iter().map(WebhookEndpointKind::listed))
+        .collect();
+    plan_all(desired, &current, apply_set, prune)
 }
 
-/// [`plan_with_webhooks`] with the server's status pages too (created after monitors, pruned
-/// before them).
+/// One planned change per resource of `desired` (monitors first, then windows, which may name
+/// them, then the rest), then, with `prune` naming an apply set, the prunes of that set in the
+/// reverse order. `current` is what the server holds (all of it, or at least every resource
+/// owned by apply); what is written joins `apply_set`, else keeps the set it has.
 pub fn plan_all(
     desired: &[Resource],
-    monitors: &[Monitor],
-    windows: &[MaintenanceWindow],
-    webhooks: &[Webhook],
-    pages: &[StatusPage],
+    current: &[Listed],
     apply_set: Option<&str>,
     prune: Option<&str>,
 ) -> Vec<Change> {
     let set_of = |labels: &BTreeMap<String, String>| labels.get(APPLY_SET).cloned();
-    let current: HashMap<(&str, &str), (Resource, Version, Option<String>)> = monitors
+    let by_key: HashMap<(&str, &str), (&Resource, Version, Option<String>)> = current
         .iter()
-        .map(|m| {
+        .map(|l| {
             (
-                (document::KIND_MONITOR, m.id.as_str()),
-                (monitor_resource(m), m.version, set_of(&m.labels)),
+                (l.resource.kind(), l.resource.id()),
+                (&l.resource, l.version, set_of(&l.labels)),
             )
         })
-        .chain(windows.iter().map(|w| {
-            (
-                (document::KIND_MAINTENANCE, w.id.as_str()),
-                (window_resource(w), w.version, set_of(&w.labels)),
-            )
-        }))
-        .chain(webhooks.iter().map(|w| {
-            (
-                (document::KIND_WEBHOOK_ENDPOINT, w.id.as_str()),
-                (webhook_resource(w), w.version, set_of(&w.labels)),
-            )
-        }))
-        .chain(pages.iter().map(|p| {
-            (
-                (document::KIND_STATUS_PAGE, p.id.as_str()),
-                (page_resource(p), p.version, set_of(&p.labels)),
-            )
-        }))
         .collect();
-    let rank = |kind: &str| match kind {
-        document::KIND_MONITOR => 0,
-        document::KIND_MAINTENANCE => 1,
-        _ => 2,
-    };
+    let rank = |r: &Resource| with_kind!(r, K, (_, _, _) => K::RANK);
     let mut ordered: Vec<&Resource> = desired.iter().collect();
     // Monitors first: windows may name them.
-    ordered.sort_by_key(|r| rank(r.kind()));
+    ordered.sort_by_key(|r| rank(r));
     let mut changes = Vec::new();
     for resource in ordered {
         let mut after = strip_owner(resource);
-        let change = match current.get(&(resource.kind(), resource.id())) {
+        let change = match by_key.get(&(resource.kind(), resource.id())) {
             None => Change {
                 action: Action::Create,
                 before: None,
@@ -586,6 +520,7 @@ pub fn plan_all(
             Some((before, version, set)) => {
                 adopt_server_fields(&mut after, before);
                 let before = &webhook_before(before, &after);
+                let version = *version;
                 let same = if matches!(after, Resource::WebhookEndpoint { .. }) {
                     same_webhook(before, &after)
                 } else {
@@ -604,7 +539,7 @@ pub fn plan_all(
                     action,
                     before: Some(before.clone()),
                     after: Some(after),
-                    version: Some(*version),
+                    version: Some(version),
                     apply_set: apply_set.map(str::to_owned).or_else(|| set.clone()),
                 }
             }
@@ -613,55 +548,34 @@ pub fn plan_all(
     }
     if let Some(prune_set) = prune {
         let wanted: HashSet<(&str, &str)> = desired.iter().map(|r| (r.kind(), r.id())).collect();
-        let labels_owned = |labels: &BTreeMap<String, String>| {
+        let owned = |labels: &BTreeMap<String, String>, managed_by: Option<Source>| {
             labels.get(MANAGED_BY).map(String::as_str) == Some(OWNER)
                 && labels.get(APPLY_SET).map(String::as_str) == Some(prune_set)
+                && !read_only(managed_by)
         };
-        let owned = |labels: &BTreeMap<String, String>, managed_by: Option<Source>| {
-            labels_owned(labels) && !read_only(managed_by)
-        };
-        let mut prunes: Vec<Change> = windows
+        let mut prunes: Vec<Change> = current
             .iter()
-            .filter(|w| owned(&w.labels, w.managed_by))
-            .filter(|w| !wanted.contains(&(document::KIND_MAINTENANCE, w.id.as_str())))
-            .map(|w| (window_resource(w), w.version))
-            .chain(
-                monitors
-                    .iter()
-                    .filter(|m| owned(&m.labels, m.managed_by))
-                    .filter(|m| !wanted.contains(&(document::KIND_MONITOR, m.id.as_str())))
-                    .map(|m| (monitor_resource(m), m.version)),
-            )
-            .chain(
-                webhooks
-                    .iter()
-                    .filter(|w| labels_owned(&w.labels))
-                    .filter(|w| !wanted.contains(&(document::KIND_WEBHOOK_ENDPOINT, w.id.as_str())))
-                    .map(|w| (webhook_resource(w), w.version)),
-            )
-            .chain(
-                pages
-                    .iter()
-                    .filter(|p| owned(&p.labels, p.managed_by))
-                    .filter(|p| !wanted.contains(&(document::KIND_STATUS_PAGE, p.id.as_str())))
-                    .map(|p| (page_resource(p), p.version)),
-            )
-            .map(|(before, version)| Change {
+            .filter(|l| owned(&l.labels, l.managed_by))
+            .filter(|l| !wanted.contains(&(l.resource.kind(), l.resource.id())))
+            .map(|l| Change {
                 action: Action::Prune,
-                before: Some(before),
+                before: Some(l.resource.clone()),
                 after: None,
-                version: Some(version),
+                version: Some(l.version),
                 apply_set: Some(prune_set.to_owned()),
             })
             .collect();
         // Webhook endpoints, then windows, then monitors (windows may name them), each by id.
-        prunes.sort_by(|a, b| (2 - rank(a.kind()), a.id()).cmp(&(2 - rank(b.kind()), b.id())));
+        prunes.sort_by(|a, b| {
+            (std::cmp::Reverse(rank(a.resource())), a.id())
+                .cmp(&(std::cmp::Reverse(rank(b.resource())), b.id()))
+        });
         changes.extend(prunes);
     }
     changes
 }
 
-/// Loads the files, reads the server and plans (see [`plan_with_webhooks`]).
+/// Loads the files, reads the server and plans (see [`plan_all`]).
 pub async fn plan(
     client: &Client,
     paths: &[PathBuf],
@@ -691,36 +605,20 @@ async fn plan_loaded(
         .collect();
     let desired: Vec<Resource> = loaded.into_iter().map(|l| l.resource).collect();
     let _spinner = Spinner::start("reading the server");
-    let monitors = client.monitors().all(None).await?;
-    let windows = client.maintenance().all(None).await?;
-    let pages = client.status_pages().all(None).await?;
-    // Only servers with webhooks enabled list them; without, there is nothing to compare with.
-    let needs_webhooks = prune.is_some()
-        || desired
-            .iter()
-            .any(|r| matches!(r, Resource::WebhookEndpoint { .. }));
-    let webhooks = if needs_webhooks {
-        match client.webhooks().all(None).await {
-            Ok(w) => w,
-            Err(e)
-                if e.status() == Some(404)
-                    && !desired
-                        .iter()
-                        .any(|r| matches!(r, Resource::WebhookEndpoint { .. })) =>
-            {
-                Vec::new()
+    let mut current = Vec::new();
+    for_each_kind!(K => if K::APPLIED {
+        // An optional kind (webhooks) is read only when needed, and a server that does not
+        // serve it holds none, unless the files want one.
+        let wanted = desired.iter().any(|r| r.kind() == K::KIND);
+        if !K::OPTIONAL || wanted || prune.is_some() {
+            match server_kind::list::<K>(client, None).await {
+                Ok(listed) => current.extend(listed),
+                Err(e) if !wanted && server_kind::not_served::<K>(&e) => {}
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         }
-    } else {
-        Vec::new()
-    };
-    Ok((
-        plan_all(
-            &desired, &monitors, &windows, &webhooks, &pages, apply_set, prune,
-        ),
-        origins,
-    ))
+    });
+    Ok((plan_all(&desired, &current, apply_set, prune), origins))
 }
 
 /// Carries out one change. Acts as [`OWNER`], so what apply labelled may be replaced and pruned.
@@ -734,46 +632,14 @@ async fn execute(client: &Client, change: &Change) -> Result<(), vedette_client:
     };
     match (change.action, change.after.as_ref(), change.before.as_ref()) {
         (Action::Unchanged, _, _) => Ok(()),
-        (Action::Create | Action::Update, Some(after), _) => match after {
-            Resource::Monitor { id, labels, spec } => client
-                .monitors()
-                .put(id, &with_owner(labels, set), spec, precondition)
-                .await
-                .map(drop),
-            Resource::MaintenanceWindow { id, labels, spec } => client
-                .maintenance()
-                .put(id, &with_owner(labels, set), spec, precondition)
-                .await
-                .map(drop),
-            Resource::WebhookEndpoint { id, labels, spec } => client
-                .webhooks()
-                .put(id, &with_owner(labels, set), spec, precondition)
-                .await
-                .map(drop),
-            Resource::StatusPage { id, labels, spec } => client
-                .status_pages()
-                .put(id, &with_owner(labels, set), spec, precondition)
-                .await
-                .map(drop),
-            Resource::DiscoverySource { id, labels, spec } => client
-                .discovery_sources()
-                .put(id, &with_owner(labels, set), spec, precondition)
-                .await
-                .map(drop),
-        },
-        (Action::Prune, _, Some(before)) => match before {
-            Resource::Monitor { id, .. } => client.monitors().delete(id, precondition).await,
-            Resource::MaintenanceWindow { id, .. } => {
-                client.maintenance().delete(id, precondition).await
-            }
-            Resource::WebhookEndpoint { id, .. } => {
-                client.webhooks().delete(id, precondition).await
-            }
-            Resource::StatusPage { id, .. } => client.status_pages().delete(id, precondition).await,
-            Resource::DiscoverySource { id, .. } => {
-                client.discovery_sources().delete(id, precondition).await
-            }
-        },
+        (Action::Create | Action::Update, Some(after), _) => {
+            with_kind!(after, K, (id, labels, spec) => {
+                server_kind::put::<K>(client, id, &with_owner(labels, set), spec, precondition).await
+            })
+        }
+        (Action::Prune, _, Some(before)) => with_kind!(before, K, (id, _, _) => {
+            server_kind::delete::<K>(client, id, precondition).await
+        }),
         _ => Ok(()),
     }
 }

@@ -20,8 +20,11 @@ use std::process::ExitCode;
 use serde::Serialize;
 use vedette_model::document::{self, Metadata, Resource};
 
-use crate::apply::{monitor_resource, page_resource, read_only, webhook_resource, window_resource};
+use vedette_model::{for_each_kind, with_kind};
+
+use crate::apply::read_only;
 use crate::context::{self, Connection};
+use crate::server_kind::{self, Listed, ServerKind};
 
 /// Output formats of `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -57,13 +60,7 @@ struct Envelope<'a> {
 }
 
 fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
-    let spec = match resource {
-        Resource::Monitor { spec, .. } => serde_json::to_value(spec)?,
-        Resource::MaintenanceWindow { spec, .. } => serde_json::to_value(spec)?,
-        Resource::WebhookEndpoint { spec, .. } => spec.clone(),
-        Resource::StatusPage { spec, .. } => serde_json::to_value(spec)?,
-        Resource::DiscoverySource { spec, .. } => serde_json::to_value(spec)?,
-    };
+    let spec = with_kind!(resource, K, (_, _, spec) => serde_json::to_value(spec)?);
     Ok(Envelope {
         api_version: document::API_VERSION,
         kind: resource.kind(),
@@ -75,24 +72,13 @@ fn envelope(resource: &Resource) -> anyhow::Result<Envelope<'_>> {
     })
 }
 
-/// A webhook endpoint without `spec.secrets`: the server shows only `********` for them, and
-/// applying the export back without them keeps the stored ones.
-fn without_signing_secrets(mut resource: Resource) -> Resource {
-    if let Resource::WebhookEndpoint { spec, .. } = &mut resource
-        && let Some(map) = spec.as_object_mut()
-    {
-        map.remove("secrets");
-    }
-    resource
-}
-
 /// Runs `vedette export`.
 pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
     let selector = args.selector.as_deref();
-    let monitors = client.monitors().all(selector).await?;
-    let windows = client.maintenance().all(selector).await?;
     if args.output == ExportFormat::Terraform {
+        let monitors = client.monitors().all(selector).await?;
+        let windows = client.maintenance().all(selector).await?;
         // The renderer takes the API objects as they are and lists file-managed ones in a
         // comment instead of exporting them.
         let monitors = monitors
@@ -123,45 +109,21 @@ pub async fn run(args: &Args, connection: &Connection) -> anyhow::Result<ExitCod
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let skipped = monitors.iter().filter(|m| read_only(m.managed_by)).count()
-        + windows.iter().filter(|w| read_only(w.managed_by)).count();
-    let mut resources: Vec<Resource> = monitors
-        .iter()
-        .filter(|m| !read_only(m.managed_by))
-        .map(monitor_resource)
-        .collect();
-    resources.sort_by(|a, b| a.id().cmp(b.id()));
-    let mut windows: Vec<Resource> = windows
-        .iter()
-        .filter(|w| !read_only(w.managed_by))
-        .map(window_resource)
-        .collect();
-    windows.sort_by(|a, b| a.id().cmp(b.id()));
-    resources.extend(windows);
-    if args.output != ExportFormat::Terraform {
-        // Servers without webhooks (404) have none to export.
-        let mut webhooks: Vec<Resource> = match client.webhooks().all(selector).await {
-            Ok(w) => w
-                .iter()
-                .map(webhook_resource)
-                .map(without_signing_secrets)
-                .collect(),
-            Err(e) if e.status() == Some(404) => Vec::new(),
+    let mut skipped = 0;
+    let mut resources: Vec<Resource> = Vec::new();
+    for_each_kind!(K => if K::APPLIED {
+        let listed = match server_kind::list::<K>(&client, selector).await {
+            Ok(listed) => listed,
+            // A server that does not serve an optional kind (webhooks) has none to export.
+            Err(e) if server_kind::not_served::<K>(&e) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        webhooks.sort_by(|a, b| a.id().cmp(b.id()));
-        resources.extend(webhooks);
-        let mut pages: Vec<Resource> = client
-            .status_pages()
-            .all(selector)
-            .await?
-            .iter()
-            .filter(|p| !read_only(p.managed_by))
-            .map(page_resource)
-            .collect();
-        pages.sort_by(|a, b| a.id().cmp(b.id()));
-        resources.extend(pages);
-    }
+        let (skip, mut writable): (Vec<Listed>, Vec<Listed>) =
+            listed.into_iter().partition(|l| read_only(l.managed_by));
+        skipped += skip.len();
+        writable.sort_by(|a, b| a.resource.id().cmp(b.resource.id()));
+        resources.extend(writable.into_iter().map(|l| K::exported(l.resource)));
+    });
     if args.output == ExportFormat::Json {
         let docs = resources
             .iter()

@@ -19,6 +19,7 @@ mod get;
 mod logging;
 mod output;
 mod serve;
+mod server_kind;
 mod status;
 use vedette_model::terraform;
 mod token;

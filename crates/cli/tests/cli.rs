@@ -502,7 +502,8 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
         "{stored}"
     );
 
-    // A spec the server refuses is reported with the file and line.
+    // A spec that does not decode is reported at its file, line and field before the server
+    // is asked; one the server refuses (an integration its catalog lacks), with file and line.
     let bad = env.dir.path().join("bad");
     std::fs::create_dir(&bad).unwrap();
     write(
@@ -513,8 +514,21 @@ fn webhook_endpoints_apply_diff_export_and_prune() {
     let out = env.run(&["apply", "-f", bad.to_str().unwrap()]);
     expect(&out, 1, &["apply bad webhook"]);
     let err = stderr(&out);
+    assert!(
+        err.contains("hook.yaml:7: spec.nope: unknown field"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    write(
+        &bad,
+        "hook.yaml",
+        "apiVersion: vedette.dev/v1\nkind: WebhookEndpoint\nmetadata: {id: bad-hook}\nspec:\n  integration: {name: no-such-integration}\n  enabled: false\n",
+    );
+    let out = env.run(&["apply", "-f", bad.to_str().unwrap()]);
+    expect(&out, 1, &["apply webhook the server refuses"]);
+    let err = stderr(&out);
     assert!(err.contains("hook.yaml:1: webhook/bad-hook:"), "{err}");
-    assert!(err.contains("nope"), "{err}");
+    assert!(err.contains("no-such-integration"), "{err}");
 
     // Removed from the files, it is pruned.
     write_files("second", false);

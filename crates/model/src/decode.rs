@@ -103,6 +103,26 @@ impl Checked for crate::verification::VerificationSpec {
     }
 }
 
+/// Whether a field holds a credential whose value must never be echoed in a message.
+fn is_sensitive(field: &str) -> bool {
+    field.ends_with("password")
+        || field.ends_with("token")
+        || field.contains(".headers")
+        || field.contains(".auth")
+        || field.contains(".secrets")
+}
+
+/// `errors` with the messages of credential fields that would quote the value (type errors)
+/// saying only what was expected.
+pub fn hide_secret_values(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    for e in &mut errors {
+        if is_sensitive(&e.field) && e.message.starts_with("invalid") {
+            e.message = "invalid value (not shown): expected a string".to_owned();
+        }
+    }
+    errors
+}
+
 /// Collects every problem of one document: type errors found by decoding its parts, problems
 /// its caller finds in the envelope, then semantic ones.
 #[derive(Debug, Default)]

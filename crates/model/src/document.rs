@@ -22,6 +22,10 @@ use serde_json::Value;
 use crate::decode::Decoder;
 use crate::discovery::DiscoverySourceSpec;
 use crate::field_path::{self, Seg};
+use crate::kinds::{
+    DiscoverySourceKind, DocumentKind, IdSource, MaintenanceKind, MonitorKind, StatusPageKind,
+    WebhookEndpointKind,
+};
 use crate::maintenance::MaintenanceSpec;
 use crate::spec::MonitorSpec;
 use crate::status_page::StatusPageSpec;
@@ -30,15 +34,15 @@ use crate::validate::{FieldError, check_id, check_label};
 /// The `apiVersion` every document carries.
 pub const API_VERSION: &str = "vedette.dev/v1";
 /// The `kind` of a monitor document.
-pub const KIND_MONITOR: &str = "Monitor";
+pub const KIND_MONITOR: &str = MonitorKind::KIND;
 /// The `kind` of a maintenance window document.
-pub const KIND_MAINTENANCE: &str = "MaintenanceWindow";
+pub const KIND_MAINTENANCE: &str = MaintenanceKind::KIND;
 /// The `kind` of a webhook endpoint document.
-pub const KIND_WEBHOOK_ENDPOINT: &str = "WebhookEndpoint";
+pub const KIND_WEBHOOK_ENDPOINT: &str = WebhookEndpointKind::KIND;
 /// The `kind` of a status page document.
-pub const KIND_STATUS_PAGE: &str = "StatusPage";
+pub const KIND_STATUS_PAGE: &str = StatusPageKind::KIND;
 /// The `kind` of a discovery source document.
-pub const KIND_DISCOVERY_SOURCE: &str = "DiscoverySource";
+pub const KIND_DISCOVERY_SOURCE: &str = DiscoverySourceKind::KIND;
 /// Largest file read, in bytes (4 MiB).
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents read from one file.
@@ -118,36 +122,23 @@ pub enum Resource {
 impl Resource {
     /// The resource's id.
     pub fn id(&self) -> &str {
-        match self {
-            Self::Monitor { id, .. }
-            | Self::MaintenanceWindow { id, .. }
-            | Self::WebhookEndpoint { id, .. }
-            | Self::StatusPage { id, .. }
-            | Self::DiscoverySource { id, .. } => id,
-        }
+        crate::with_kind!(self, K, (id, _, _) => id)
     }
 
     /// The document `kind`: `Monitor`, `MaintenanceWindow`, `WebhookEndpoint`, `StatusPage` or
     /// `DiscoverySource`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Monitor { .. } => KIND_MONITOR,
-            Self::MaintenanceWindow { .. } => KIND_MAINTENANCE,
-            Self::WebhookEndpoint { .. } => KIND_WEBHOOK_ENDPOINT,
-            Self::StatusPage { .. } => KIND_STATUS_PAGE,
-            Self::DiscoverySource { .. } => KIND_DISCOVERY_SOURCE,
-        }
+        crate::with_kind!(self, K, (_, _, _) => K::KIND)
     }
 
     /// The resource's labels.
     pub fn labels(&self) -> &BTreeMap<String, String> {
-        match self {
-            Self::Monitor { labels, .. }
-            | Self::MaintenanceWindow { labels, .. }
-            | Self::WebhookEndpoint { labels, .. }
-            | Self::StatusPage { labels, .. }
-            | Self::DiscoverySource { labels, .. } => labels,
-        }
+        crate::with_kind!(self, K, (_, labels, _) => labels)
+    }
+
+    /// The resource's labels, to change.
+    pub fn labels_mut(&mut self) -> &mut BTreeMap<String, String> {
+        crate::with_kind!(self, K, (_, labels, _) => labels)
     }
 }
 
@@ -277,19 +268,8 @@ pub fn to_documents(resources: &[Resource]) -> String {
     let mut out = String::new();
     for resource in resources {
         out.push_str("---\n");
-        let text = match resource {
-            Resource::Monitor { id, labels, spec } => one(KIND_MONITOR, id, labels, spec),
-            Resource::MaintenanceWindow { id, labels, spec } => {
-                one(KIND_MAINTENANCE, id, labels, spec)
-            }
-            Resource::WebhookEndpoint { id, labels, spec } => {
-                one(KIND_WEBHOOK_ENDPOINT, id, labels, spec)
-            }
-            Resource::StatusPage { id, labels, spec } => one(KIND_STATUS_PAGE, id, labels, spec),
-            Resource::DiscoverySource { id, labels, spec } => {
-                one(KIND_DISCOVERY_SOURCE, id, labels, spec)
-            }
-        };
+        let text =
+            crate::with_kind!(resource, K, (id, labels, spec) => one(K::KIND, id, labels, spec));
         out.push_str(&text);
         if !text.ends_with('\n') {
             out.push('\n');
@@ -620,7 +600,8 @@ impl Document<'_> {
     }
 }
 
-fn describe(v: &Value) -> String {
+/// How a value is named in an error: a string quoted, a number as is, `a list`, `a mapping`.
+pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         Value::Null => "null".to_owned(),
@@ -650,27 +631,13 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
             format!("expected {API_VERSION:?}, got {}", describe(&other)),
         ),
     }
-    let kinds = format!(
-        "{KIND_MONITOR}, {KIND_MAINTENANCE}, {KIND_WEBHOOK_ENDPOINT}, {KIND_STATUS_PAGE}, \
-         {KIND_DISCOVERY_SOURCE}"
-    );
+    let kinds = crate::kinds::names().join(", ");
     let kind = match map.remove("kind") {
         None => {
             decoder.add("kind", format!("required: expected one of {kinds}"));
             None
         }
-        Some(Value::String(k))
-            if [
-                KIND_MONITOR,
-                KIND_MAINTENANCE,
-                KIND_WEBHOOK_ENDPOINT,
-                KIND_STATUS_PAGE,
-                KIND_DISCOVERY_SOURCE,
-            ]
-            .contains(&k.as_str()) =>
-        {
-            Some(k)
-        }
+        Some(Value::String(k)) if crate::kinds::names().contains(&k.as_str()) => Some(k),
         Some(other) => {
             decoder.add(
                 "kind",
@@ -708,58 +675,33 @@ fn build(value: Value, decoder: &mut Decoder) -> Option<Resource> {
         return None;
     };
     let kind = kind?;
-    if kind == KIND_MONITOR {
-        let spec = decoder.decode_checked::<MonitorSpec>(spec, "spec")?;
-        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
-        Some(Resource::Monitor {
-            id,
-            labels: metadata?.labels,
-            spec,
-        })
-    } else if kind == KIND_WEBHOOK_ENDPOINT {
-        let Value::Object(_) = &spec else {
-            decoder.add(
-                "spec",
-                format!("expected a mapping, got {}", describe(&spec)),
-            );
-            return None;
-        };
-        let Some(id) = metadata.as_ref().and_then(|m| m.id.clone()) else {
-            if metadata.is_some() {
+    let mut parts = Some((spec, metadata));
+    let mut built = None;
+    crate::for_each_kind!(K => if kind == K::KIND && let Some((spec, metadata)) = parts.take() {
+        built = build_kind::<K>(spec, metadata, decoder);
+    });
+    built
+}
+
+/// The resource of kind `K` from its spec and metadata, recording every problem.
+fn build_kind<K: DocumentKind>(
+    spec: Value,
+    metadata: Option<Metadata>,
+    decoder: &mut Decoder,
+) -> Option<Resource> {
+    let spec = K::decode(spec, decoder)?;
+    let id = match K::id_source(&spec) {
+        IdSource::Name(name) => resolve_id(metadata.as_ref(), name, decoder)?,
+        IdSource::Required => match metadata.as_ref().map(|m| m.id.clone()) {
+            Some(Some(id)) => id,
+            Some(None) => {
                 decoder.add("metadata.id", "required");
+                return None;
             }
-            return None;
-        };
-        Some(Resource::WebhookEndpoint {
-            id,
-            labels: metadata?.labels,
-            spec,
-        })
-    } else if kind == KIND_STATUS_PAGE {
-        let spec = decoder.decode_checked::<StatusPageSpec>(spec, "spec")?;
-        let id = resolve_id(metadata.as_ref(), Some(&spec.slug), decoder)?;
-        Some(Resource::StatusPage {
-            id,
-            labels: metadata?.labels,
-            spec,
-        })
-    } else if kind == KIND_DISCOVERY_SOURCE {
-        let spec = decoder.decode_checked::<DiscoverySourceSpec>(spec, "spec")?;
-        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
-        Some(Resource::DiscoverySource {
-            id,
-            labels: metadata?.labels,
-            spec,
-        })
-    } else {
-        let spec = decoder.decode_checked::<MaintenanceSpec>(spec, "spec")?;
-        let id = resolve_id(metadata.as_ref(), spec.name.as_deref(), decoder)?;
-        Some(Resource::MaintenanceWindow {
-            id,
-            labels: metadata?.labels,
-            spec,
-        })
-    }
+            None => return None,
+        },
+    };
+    Some(K::resource(id, metadata?.labels, spec))
 }
 
 /// The id of a resource: `metadata.id`, else derived from `spec.name`.

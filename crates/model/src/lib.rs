@@ -11,6 +11,7 @@ pub mod duration;
 pub mod event;
 mod field_path;
 pub mod incident;
+pub mod kinds;
 pub mod maintenance;
 pub mod record;
 pub mod result;

@@ -3,7 +3,7 @@
 //! the files are their truth, so a resource removed from the files is removed from Vedette.
 //! Only the store is written; the engine follows it ([`crate::follow`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use vedette_model::discovery::DiscoverySourceSpec;
@@ -12,7 +12,7 @@ use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::status_page::StatusPageSpec;
 use vedette_model::{Record, Source};
-use vedette_store::{MonitorRecord, Store};
+use vedette_store::{MonitorRecord, Store, Stored};
 
 use crate::ServerError;
 use crate::state_machine;
@@ -61,7 +61,7 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
     }
     let mut applied = Applied::default();
     let mut monitor_ids = HashSet::new();
-    let mut window_ids = HashSet::new();
+    let mut window_ids = Vec::new();
     let mut stored: HashMap<String, MonitorRecord> = store
         .list_monitors()
         .await?
@@ -100,46 +100,17 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                         .with_source(Source::File),
                 );
             }
-            Resource::MaintenanceWindow {
-                id,
-                mut labels,
-                spec,
-            } => {
-                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
-                window_ids.insert(id.clone());
-                store
-                    .put(
-                        &Record::new(id, spec)
-                            .with_labels(labels)
-                            .with_source(Source::File),
-                        None,
-                    )
-                    .await?;
+            Resource::MaintenanceWindow { id, labels, spec } => {
+                window_ids.push(id.clone());
+                put_file(store, id, labels, spec).await?;
                 applied.maintenance_windows += 1;
             }
-            Resource::StatusPage {
-                id,
-                mut labels,
-                spec,
-            } => {
-                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
+            Resource::StatusPage { id, labels, spec } => {
                 page_ids.push(id.clone());
-                store
-                    .put(
-                        &Record::new(id, spec)
-                            .with_labels(labels)
-                            .with_source(Source::File),
-                        None,
-                    )
-                    .await?;
+                put_file(store, id, labels, spec).await?;
                 applied.status_pages += 1;
             }
-            Resource::DiscoverySource {
-                id,
-                mut labels,
-                spec,
-            } => {
-                labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
+            Resource::DiscoverySource { id, labels, spec } => {
                 source_ids.push(id.clone());
                 let existing = store.get::<DiscoverySourceSpec>(&id).await?;
                 if existing.as_ref().is_some_and(|s| s.source != Source::File) {
@@ -156,14 +127,7 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                         item.line
                     )));
                 }
-                store
-                    .put(
-                        &Record::new(id, spec)
-                            .with_labels(labels)
-                            .with_source(Source::File),
-                        None,
-                    )
-                    .await?;
+                put_file(store, id, labels, spec).await?;
                 applied.discovery_sources += 1;
             }
             // Refused above, before anything was written.
@@ -186,20 +150,33 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
             applied.monitors_removed += 1;
         }
     }
-    for stale in store.list::<MaintenanceSpec>().await? {
-        if stale.source == Source::File && !window_ids.contains(&stale.id) {
-            store.delete::<MaintenanceSpec>(&stale.id).await?;
-        }
-    }
-    for stale in store.list::<StatusPageSpec>().await? {
-        if stale.source == Source::File && !page_ids.contains(&stale.id) {
-            store.delete::<StatusPageSpec>(&stale.id).await?;
-        }
-    }
-    for stale in store.list::<DiscoverySourceSpec>().await? {
-        if stale.source == Source::File && !source_ids.contains(&stale.id) {
-            store.delete::<DiscoverySourceSpec>(&stale.id).await?;
-        }
-    }
+    remove_stale::<MaintenanceSpec>(store, &window_ids).await?;
+    remove_stale::<StatusPageSpec>(store, &page_ids).await?;
+    remove_stale::<DiscoverySourceSpec>(store, &source_ids).await?;
     Ok(applied)
+}
+
+/// Stores a resource of the files: source `file`, label `managed-by: file`.
+async fn put_file<S: Stored>(
+    store: &Store,
+    id: String,
+    mut labels: BTreeMap<String, String>,
+    spec: S,
+) -> Result<(), ServerError> {
+    labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
+    let record = Record::new(id, spec)
+        .with_labels(labels)
+        .with_source(Source::File);
+    store.put(&record, None).await?;
+    Ok(())
+}
+
+/// Deletes the resources of kind `S` the files made that they no longer hold (`kept`).
+async fn remove_stale<S: Stored>(store: &Store, kept: &[String]) -> Result<(), ServerError> {
+    for stale in store.list::<S>().await? {
+        if stale.source == Source::File && !kept.contains(&stale.id) {
+            store.delete::<S>(&stale.id).await?;
+        }
+    }
+    Ok(())
 }
