@@ -116,8 +116,13 @@ fn is_sensitive(field: &str) -> bool {
 /// saying only what was expected.
 pub fn hide_secret_values(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     for e in &mut errors {
-        if is_sensitive(&e.field) && e.message.starts_with("invalid") {
-            e.message = "invalid value (not shown): expected a string".to_owned();
+        if is_sensitive(&e.field) && quotes_a_value(&e.message) {
+            e.message = match e.message.split_once(", got ") {
+                Some((expected, _)) if expected.starts_with("expected ") => {
+                    format!("invalid value (not shown): {expected}")
+                }
+                _ => "invalid value (not shown)".to_owned(),
+            };
         }
     }
     errors
