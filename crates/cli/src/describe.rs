@@ -1,13 +1,14 @@
 //! `vedette describe monitor ID`: state, spec summary, the last results with each assertion's
-//! actual value, and open and recent incidents.
+//! actual value, and open and recent incidents. `vedette describe status-page ID`: the page's
+//! public address, what it shows, and each group's monitors with their current state.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use vedette_client::{Incident, IncidentQuery, Monitor, ResultRecord};
-use vedette_model::AssertionResult;
+use vedette_client::{Client, Incident, IncidentQuery, Monitor, ResultRecord, StatusPage};
+use vedette_model::{AssertionResult, MonitorState};
 
 use crate::context::{self, Connection};
 use crate::get;
@@ -30,6 +31,52 @@ pub enum Resource {
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
     },
+    /// One status page: its address, what it shows and the monitors it lists.
+    #[command(name = "status-page", visible_aliases = ["status-pages", "sp"])]
+    StatusPage {
+        /// The status page's id.
+        id: String,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
+    },
+}
+
+/// Everything `describe status-page` shows, for `-o json|yaml`.
+#[derive(Debug, Serialize)]
+pub struct PageDescription {
+    /// The status page.
+    pub page: StatusPage,
+    /// Where the public page is served.
+    pub url: String,
+    /// Its groups with the monitors each lists now.
+    pub groups: Vec<GroupDescription>,
+}
+
+/// A group of a status page and what it lists now.
+#[derive(Debug, Serialize)]
+pub struct GroupDescription {
+    /// The group's name.
+    pub name: String,
+    /// Its label selector, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Its monitors: those named, then those the selector matches.
+    pub monitors: Vec<ListedMonitor>,
+}
+
+/// A monitor a status page lists.
+#[derive(Debug, Serialize)]
+pub struct ListedMonitor {
+    /// The monitor's id.
+    pub id: String,
+    /// The name the page shows (the page's, else the monitor's own).
+    pub name: String,
+    /// Its current state; `None` when it has none yet or does not exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<MonitorState>,
+    /// Whether the monitor exists (a page may name one that does not, yet).
+    pub exists: bool,
 }
 
 /// Everything `describe monitor` shows, for `-o json|yaml`.
@@ -190,10 +237,130 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
     out
 }
 
+/// The text form of a status page.
+pub fn render_page(d: &PageDescription, style: &Style) -> String {
+    let spec = &d.page.spec;
+    let mut out = String::new();
+    let mut field = |name: &str, value: String| {
+        let _ = writeln!(out, "{:<14}{value}", format!("{name}:"));
+    };
+    field("Status page", d.page.id.clone());
+    field("Title", spec.title.clone());
+    field("URL", d.url.clone());
+    if let Some(description) = &spec.description {
+        field("Description", description.clone());
+    }
+    if let Some(announcement) = &spec.announcement {
+        field("Announcement", announcement.clone());
+    }
+    if let Some(logo) = &spec.logo_url {
+        field("Logo", logo.clone());
+    }
+    let show = &spec.show;
+    let shown: Vec<&str> = [
+        ("uptime", show.uptime),
+        ("latency", show.latency),
+        ("incidents", show.incidents),
+        ("maintenance", show.maintenance),
+        ("messages", show.messages),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    field(
+        "Shows",
+        if shown.is_empty() {
+            "states only".to_owned()
+        } else {
+            shown.join(", ")
+        },
+    );
+    if let Some(by) = d.page.managed_by {
+        field("Managed by", by.to_string());
+    }
+    out.push_str("\nGroups:\n");
+    for group in &d.groups {
+        let _ = match &group.selector {
+            Some(selector) => writeln!(out, "  {} (selector {selector})", group.name),
+            None => writeln!(out, "  {}", group.name),
+        };
+        if group.monitors.is_empty() {
+            out.push_str("    no monitors\n");
+        }
+        for m in &group.monitors {
+            let state = match (m.exists, m.state) {
+                (false, _) => style.paint("missing", Some(Paint::Red)),
+                (true, Some(state)) => style.paint(state.as_str(), Paint::state(state)),
+                (true, None) => "-".to_owned(),
+            };
+            let _ = writeln!(out, "    {:<24} {:<30} {state}", m.id, m.name);
+        }
+    }
+    out
+}
+
+/// The monitors of each group of `page`, with their states.
+async fn page_groups(client: &Client, page: &StatusPage) -> anyhow::Result<Vec<GroupDescription>> {
+    let mut groups = Vec::with_capacity(page.spec.groups.len());
+    for group in &page.spec.groups {
+        let mut monitors = Vec::new();
+        for named in &group.monitors {
+            let found = client.monitors().find(&named.id).await?;
+            monitors.push(ListedMonitor {
+                id: named.id.clone(),
+                name: named
+                    .name
+                    .clone()
+                    .or_else(|| found.as_ref().and_then(|m| m.spec.name.clone()))
+                    .unwrap_or_else(|| named.id.clone()),
+                state: found
+                    .as_ref()
+                    .and_then(|m| m.status.as_ref())
+                    .map(|s| s.state),
+                exists: found.is_some(),
+            });
+        }
+        if let Some(selector) = &group.selector {
+            for m in client.monitors().all(Some(selector.as_str())).await? {
+                if monitors.iter().any(|l| l.id == m.id) {
+                    continue;
+                }
+                monitors.push(ListedMonitor {
+                    name: m.spec.name.clone().unwrap_or_else(|| m.id.clone()),
+                    state: m.status.as_ref().map(|s| s.state),
+                    id: m.id,
+                    exists: true,
+                });
+            }
+        }
+        groups.push(GroupDescription {
+            name: group.name.clone(),
+            selector: group.selector.clone(),
+            monitors,
+        });
+    }
+    Ok(groups)
+}
+
 /// Runs `vedette describe`.
 pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
-    let Resource::Monitor { id, output } = resource;
+    let (id, output) = match resource {
+        Resource::Monitor { id, output } => (id, output),
+        Resource::StatusPage { id, output } => {
+            let page = client.status_pages().get(id).await?;
+            let url = match &page.spec.custom_domain {
+                Some(domain) => format!("https://{domain}/"),
+                None => format!("{}/status/{}", client.base_url(), page.spec.slug),
+            };
+            let groups = page_groups(&client, &page).await?;
+            let description = PageDescription { page, url, groups };
+            if !print_data(*output, &description)? {
+                print!("{}", render_page(&description, &Style::stdout()));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let monitor = client.monitors().get(id).await?;
     let results = client.monitors().recent_results(id, Some(RESULTS)).await?;
     let query = IncidentQuery {
@@ -255,5 +422,57 @@ mod tests {
         assert!(text.contains("HTTP 503 in 3 ms"), "{text}");
         assert!(text.contains("      ✗ status (503) == 200\n"), "{text}");
         assert!(text.contains("Incidents:\n  none\n"), "{text}");
+    }
+
+    #[test]
+    fn a_page_description_shows_its_address_and_groups() {
+        let page: StatusPage = serde_json::from_value(serde_json::json!({
+            "id": "acme", "version": 1,
+            "spec": {"title": "Acme status", "slug": "acme",
+                     "groups": [{"name": "API", "monitors": [{"id": "api", "name": "Payments"}],
+                                 "selector": "tier=public"}]}
+        }))
+        .unwrap();
+        let d = PageDescription {
+            page,
+            url: "http://h/status/acme".to_owned(),
+            groups: vec![GroupDescription {
+                name: "API".to_owned(),
+                selector: Some("tier=public".to_owned()),
+                monitors: vec![
+                    ListedMonitor {
+                        id: "api".to_owned(),
+                        name: "Payments".to_owned(),
+                        state: Some(MonitorState::Up),
+                        exists: true,
+                    },
+                    ListedMonitor {
+                        id: "gone".to_owned(),
+                        name: "gone".to_owned(),
+                        state: None,
+                        exists: false,
+                    },
+                ],
+            }],
+        };
+        let text = render_page(&d, &Style::plain());
+        assert!(text.contains("Status page:  acme\n"), "{text}");
+        assert!(
+            text.contains("URL:          http://h/status/acme\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Shows:        uptime, incidents, maintenance\n"),
+            "{text}"
+        );
+        assert!(text.contains("  API (selector tier=public)\n"), "{text}");
+        assert!(
+            text.contains("    api ") && text.contains("Payments"),
+            "{text}"
+        );
+        assert!(
+            text.contains(" up\n") && text.contains(" missing\n"),
+            "{text}"
+        );
     }
 }

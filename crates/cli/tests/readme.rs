@@ -249,4 +249,39 @@ fn the_tour_works_as_written() {
     );
     let tf = std::fs::read_to_string(work.join("monitors.tf")).unwrap();
     assert!(tf.contains("resource \"vedette_monitor\""), "{tf}");
+
+    // The status-page section: its document applies, `describe` shows it over the tour's
+    // monitor, and each URL it fetches answers.
+    let pages = section("## Status pages");
+    let doc = blocks(pages, "yaml")
+        .into_iter()
+        .next()
+        .expect("the status page document");
+    std::fs::write(work.join("pages.yaml"), doc).unwrap();
+    let commands = blocks(pages, "sh")
+        .into_iter()
+        .next()
+        .expect("the status page commands");
+    let mut fetched = 0;
+    for line in commands.lines().filter(|l| !l.trim().is_empty()) {
+        let line = line.replace(README_SERVER, &server.base_url());
+        if let Some(rest) = line.strip_prefix("curl ") {
+            let url = rest.split_whitespace().next().expect("a URL");
+            let response = reqwest::blocking::get(url).expect("fetch");
+            assert_eq!(response.status(), 200, "{url}");
+            fetched += 1;
+            continue;
+        }
+        let (args, _) = command_line(&line);
+        let out = vedette(&home, &work, &args).output().unwrap();
+        assert_success(&args, &out);
+        if args[0] == "describe" {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("Title:        Acme status") && text.contains("payments-api"),
+                "{text}"
+            );
+        }
+    }
+    assert_eq!(fetched, 2, "the JSON and the feed");
 }

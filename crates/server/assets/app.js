@@ -37,7 +37,7 @@
       "verification.passed", "verification.failed"];
     types.forEach(function (t) {
       source.addEventListener(t, function (m) {
-        try { onEvent(t, JSON.parse(m.data), m.lastEventId); } catch (err) { /* a malformed event is skipped */ }
+        try { onEvent(t, JSON.parse(m.data), m.lastEventId); } catch { /* a malformed event is skipped */ }
       });
     });
     window.addEventListener("pagehide", function () { source.close(); });
@@ -105,6 +105,22 @@
     };
   }
 
+  // A uPlot hook shading the buckets starting at `starts` (each `step` seconds long) in the
+  // maintenance colour, under the lines.
+  function maintenanceBands(starts, step) {
+    return [function (u) {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = cssVar("--maintenance-bg");
+      starts.forEach(function (s) {
+        const x0 = u.valToPos(s, "x", true);
+        const x1 = u.valToPos(s + step, "x", true);
+        ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height);
+      });
+      ctx.restore();
+    }];
+  }
+
   function monitorPage(page) {
     const box = document.getElementById("chart-percentiles");
     const phases = document.getElementById("chart-phases");
@@ -116,12 +132,15 @@
           if (typeof uPlot === "undefined") return;
           plots.forEach(function (p) { p.destroy(); });
           const width = Math.max(280, box.clientWidth);
+          const title = d.maintenance.length ? "Latency percentiles (maintenance shaded)" : "Latency percentiles";
+          const latency = chartOptions(title, width, [d.from, d.to], [
+            { label: "p50", stroke: cssVar("--up"), width: 2 },
+            { label: "p95", stroke: cssVar("--degraded"), width: 2 },
+            { label: "p99", stroke: cssVar("--down"), width: 2 },
+          ]);
+          latency.hooks = { drawClear: maintenanceBands(d.maintenance, d.step) };
           plots = [
-            new uPlot(chartOptions("Latency percentiles", width, [d.from, d.to], [
-              { label: "p50", stroke: cssVar("--up"), width: 2 },
-              { label: "p95", stroke: cssVar("--degraded"), width: 2 },
-              { label: "p99", stroke: cssVar("--down"), width: 2 },
-            ]), [d.t, d.p50, d.p95, d.p99], box),
+            new uPlot(latency, [d.t, d.p50, d.p95, d.p99], box),
             new uPlot(chartOptions("Phases", width, [d.from, d.to], [
               { label: "DNS", stroke: "#8250df", width: 1.5 },
               { label: "connect", stroke: "#0969da", width: 1.5 },

@@ -46,7 +46,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use monitors::MonitorRecord;
 pub use pauses::{MAX_PAUSE_REASON_CHARS, RuntimePause};
 pub use resource::{MaintenanceRecord, Stored};
-pub use results::{MAX_RESULTS_PAGE, RecentOutcome, StoredResult};
+pub use results::{MAX_RESULTS_PAGE, StoredResult};
 pub use retention::{Retention, RetentionReport};
 pub use rollup::{Bucket, Resolution};
 pub use status::MonitorStatus;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use vedette_model::{CheckResult, Outcome};
+use vedette_model::CheckResult;
 
 use crate::db::{MAX_BINDS, from_json, to_ms, values_rows};
 use crate::{Store, StoreError};
@@ -22,15 +22,6 @@ pub struct StoredResult {
     /// The result.
     #[serde(flatten)]
     pub result: CheckResult,
-}
-
-/// When a result started and its verdict, without the rest of its body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecentOutcome {
-    /// When the check started.
-    pub started_at: DateTime<Utc>,
-    /// Its verdict.
-    pub outcome: Outcome,
 }
 
 /// Inserts results inside `conn`'s transaction.
@@ -170,41 +161,5 @@ impl Store {
         let more = found.len() > limit as usize;
         found.truncate(limit as usize);
         Ok((found.into_iter().map(|(_, r)| r).collect(), more))
-    }
-
-    /// The outcomes of a monitor's newest `limit` results (at most [`MAX_RESULTS_PAGE`]),
-    /// oldest first, each with when it started: the
-    /// dashboard's history strip, read without decoding result bodies.
-    pub async fn recent_outcomes(
-        &self,
-        monitor_id: &str,
-        limit: u32,
-    ) -> Result<Vec<RecentOutcome>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT started_at, outcome FROM results WHERE monitor_id = $1 \
-             ORDER BY started_at DESC, id DESC LIMIT $2",
-        )
-        .bind(monitor_id)
-        .bind(i64::from(limit.clamp(1, MAX_RESULTS_PAGE)))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows.iter().rev() {
-            let outcome: String = row.try_get("outcome")?;
-            out.push(RecentOutcome {
-                started_at: crate::db::from_ms(row.try_get("started_at")?)?,
-                outcome: match outcome.as_str() {
-                    "up" => Outcome::Up,
-                    "degraded" => Outcome::Degraded,
-                    "down" => Outcome::Down,
-                    other => {
-                        return Err(StoreError::Corrupt(format!(
-                            "result outcome {other:?} of {monitor_id}"
-                        )));
-                    }
-                },
-            });
-        }
-        Ok(out)
     }
 }

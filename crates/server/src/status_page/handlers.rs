@@ -1,7 +1,7 @@
 //! The public routes of status pages and badges, and a page's custom domain. Every miss — no
 //! such page, a monitor the page does not list, no such monitor — is the same 404.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, Request, State};
@@ -20,9 +20,15 @@ use crate::app::AppState;
 const PAGE_CACHE: &str = "public, max-age=10";
 /// `Cache-Control` of badges.
 const BADGE_CACHE: &str = "public, max-age=60";
-/// Pages load nothing but their logo: no script, no other origin for anything else.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; base-uri 'none'; \
-     form-action 'none'; frame-ancestors 'none'";
+/// Pages load nothing but their logo and run only their refresh script (by its hash); no other
+/// origin for anything else.
+static PAGE_CSP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src {}; \
+         img-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        super::html::SCRIPT_SOURCE.as_str()
+    )
+});
 /// Badges are pictures only.
 const BADGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
 
@@ -68,12 +74,17 @@ fn html(page: &Rendered) -> Response {
         page.html.clone(),
         "text/html; charset=utf-8",
         PAGE_CACHE,
-        PAGE_CSP,
+        PAGE_CSP.as_str(),
     )
 }
 
 fn json(page: &Rendered) -> Response {
-    answer(page.json.clone(), "application/json", PAGE_CACHE, PAGE_CSP)
+    answer(
+        page.json.clone(),
+        "application/json",
+        PAGE_CACHE,
+        PAGE_CSP.as_str(),
+    )
 }
 
 fn atom(page: &Rendered) -> Response {
@@ -81,7 +92,7 @@ fn atom(page: &Rendered) -> Response {
         page.atom.clone(),
         "application/atom+xml; charset=utf-8",
         PAGE_CACHE,
-        PAGE_CSP,
+        PAGE_CSP.as_str(),
     )
 }
 

@@ -1,13 +1,36 @@
 //! The HTML of a public status page: one askama template (`templates/status/page.html`,
 //! compiled in) with its CSS inlined, readable without JavaScript, refreshing itself.
 
+use std::sync::LazyLock;
+
 use askama::Template;
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use super::snapshot::{PublicIncident, PublicPage};
 
-/// Seconds between the page's own refreshes (`<meta http-equiv=refresh>`).
+/// Seconds between the page's own refreshes.
 pub const REFRESH_SECS: u32 = 60;
+
+/// The page's only script: reloads it every [`REFRESH_SECS`] (the checkbox's `data-secs`) unless the reader unticks "refresh
+/// automatically" (remembered in the browser), so the refresh can be turned off (WCAG 2.2.1).
+/// Without JavaScript a `<noscript>` meta refresh does the reloading instead.
+const REFRESH_SCRIPT: &str = "(function(){var box=document.getElementById('auto');\
+if(!box)return;var key='vedette-status-refresh',timer;box.parentNode.hidden=false;\
+try{box.checked=localStorage.getItem(key)!=='off'}catch(e){box.checked=true}\
+function arm(){clearTimeout(timer);if(box.checked)timer=setTimeout(function(){location.reload()},(+box.dataset.secs||60)*1000)}\
+box.addEventListener('change',function(){try{localStorage.setItem(key,box.checked?'on':'off')}catch(e){}arm()});\
+arm()})();";
+
+/// The `Content-Security-Policy` source allowing [`REFRESH_SCRIPT`] and no other script.
+pub static SCRIPT_SOURCE: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(REFRESH_SCRIPT.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+});
 
 #[derive(Template)]
 #[template(path = "status/page.html")]
@@ -15,6 +38,7 @@ struct PageTemplate<'a> {
     page: &'a PublicPage,
     base: String,
     refresh_secs: u32,
+    script: &'static str,
     updated: String,
     updated_iso: String,
     groups: Vec<GroupView>,
@@ -173,6 +197,7 @@ pub fn render(page: &PublicPage) -> String {
         page,
         base: format!("/status/{}", page.slug),
         refresh_secs: REFRESH_SECS,
+        script: REFRESH_SCRIPT,
         updated: when(now),
         updated_iso: now.to_rfc3339(),
         groups,

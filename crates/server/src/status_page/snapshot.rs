@@ -471,8 +471,9 @@ fn uptimes(summary: Option<&Bucket>, days: &[Bucket], today: NaiveDate) -> Uptim
     }
 }
 
-/// One [`Day`] for each of the [`DAYS`] days from `first_day`.
-fn bars(days: &[Bucket], first_day: NaiveDate) -> Vec<Day> {
+/// One [`Day`] for each of the [`DAYS`] days from `first_day`, from the day rows `days`
+/// (days without a row have no data).
+pub fn bars(days: &[Bucket], first_day: NaiveDate) -> Vec<Day> {
     let by_date: HashMap<NaiveDate, &Bucket> =
         days.iter().map(|d| (d.start.date_naive(), d)).collect();
     first_day

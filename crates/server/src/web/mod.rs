@@ -64,6 +64,7 @@ pub fn router(app: AppState) -> Router {
         .route("/maintenance", get(pages::maintenance))
         .route("/webhooks", get(pages::webhooks))
         .route("/messages/{id}/replay", post(pages::replay))
+        .route("/webhooks/{id}/recover", post(pages::recover))
         .route("/tokens", get(pages::tokens))
         .route("/events", get(pages::events))
         .route("/ui/events", get(stream::events))

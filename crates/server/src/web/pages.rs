@@ -294,6 +294,10 @@ pub struct ChartData {
     p99: Vec<Option<f64>>,
     /// Uptime per bucket, 0 to 1.
     uptime: Vec<Option<f64>>,
+    /// Length of a bucket in seconds.
+    step: i64,
+    /// Starts of the buckets holding checks made during maintenance (drawn as a band).
+    maintenance: Vec<i64>,
     /// Start of each recent result in the range.
     phase_t: Vec<i64>,
     /// Name resolution.
@@ -349,6 +353,8 @@ pub async fn chart(
         p95: Vec::new(),
         p99: Vec::new(),
         uptime: Vec::new(),
+        step: step.num_seconds(),
+        maintenance: Vec::new(),
         phase_t: Vec::new(),
         dns: Vec::new(),
         connect: Vec::new(),
@@ -362,6 +368,9 @@ pub async fn chart(
         data.p95.push(b.percentile(0.95));
         data.p99.push(b.percentile(0.99));
         data.uptime.push(b.uptime());
+        if b.maintenance > 0 {
+            data.maintenance.push(b.start.timestamp());
+        }
     }
     for r in results.iter().rev() {
         let p = &r.result.phases;
@@ -472,7 +481,10 @@ struct WindowRow {
     name: String,
     when: String,
     covers: String,
-    active: bool,
+    /// In force now (`Some`), with until when when that is known.
+    now: Option<String>,
+    /// When a recurring window next starts.
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -482,7 +494,8 @@ struct MaintenancePage {
     windows: Vec<WindowRow>,
 }
 
-/// `GET /maintenance`: every window, and which is in force now.
+/// `GET /maintenance`: every window, which is in force now (one-off, cron or rrule) and until
+/// when, and when a recurring one next starts.
 pub async fn maintenance(
     State(state): State<WebState>,
     Extension(viewer): Extension<Viewer>,
@@ -497,7 +510,9 @@ pub async fn maintenance(
         .map(|w| {
             let s = &w.spec;
             let when = match (&s.start, &s.end, &s.cron, &s.rrule, &s.duration) {
-                (Some(a), Some(b), None, None, _) => format!("{} to {}", view::when(a), view::when(b)),
+                (Some(a), Some(b), None, None, _) => {
+                    format!("{} to {}", view::when(a), view::when(b))
+                }
                 (_, _, Some(cron), _, d) => format!(
                     "cron {cron}{}",
                     d.map(|d| format!(" for {d}")).unwrap_or_default()
@@ -516,7 +531,15 @@ pub async fn maintenance(
                 covers.push_str(&format!("selector {sel}"));
             }
             WindowRow {
-                active: matches!((&s.start, &s.end, &s.cron, &s.rrule), (Some(a), Some(b), None, None) if *a <= now && now < *b),
+                now: match s.active_until(now) {
+                    Some(until) => Some(format!("until {}", view::when(&until))),
+                    None if s.is_active(now) => Some(String::new()),
+                    None => None,
+                },
+                next: s
+                    .next_start_after(now)
+                    .filter(|_| s.cron.is_some() || s.rrule.is_some())
+                    .map(|at| view::when(&at)),
                 name: s.name.clone().unwrap_or_else(|| w.id.clone()),
                 id: w.id,
                 when,
@@ -561,7 +584,8 @@ fn without_query(url: &str) -> String {
         .map_or_else(|| url.to_owned(), |(base, _)| format!("{base}?…"))
 }
 
-/// `GET /webhooks`: endpoints with their newest deliveries and a replay button.
+/// `GET /webhooks`: endpoints with their newest deliveries, a replay button on each and a
+/// recover form per endpoint.
 pub async fn webhooks(
     State(state): State<WebState>,
     Extension(viewer): Extension<Viewer>,
@@ -644,6 +668,58 @@ pub async fn replay(
             Redirect::to("/webhooks").into_response()
         }
         Ok(false) => not_found(&format!("webhook message {id:?}")),
+        Err(e) => store_failed(&e),
+    }
+}
+
+/// The recover form: failed deliveries queued within `since` (`1h`, `24h` or `7d`) ago.
+#[derive(Debug, Deserialize)]
+pub struct RecoverForm {
+    since: String,
+}
+
+/// `POST /webhooks/{id}/recover`: queues again every failed delivery of an enabled endpoint
+/// queued within the chosen span, as the API's `recover` does (write scope).
+pub async fn recover(
+    State(state): State<WebState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<RecoverForm>,
+) -> Response {
+    if !viewer.can_write() {
+        return not_allowed(&viewer, "write");
+    }
+    let span = match form.since.as_str() {
+        "1h" => Duration::hours(1),
+        "24h" => Duration::days(1),
+        "7d" => Duration::days(7),
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("since: expected 1h, 24h or 7d, got {other:?}\n"),
+            )
+                .into_response();
+        }
+    };
+    let store = state.app.engine.store();
+    match store.get::<EndpointSpec>(&id).await {
+        Ok(Some(endpoint)) if endpoint.spec.enabled => {}
+        Ok(Some(_)) => {
+            return (
+                StatusCode::CONFLICT,
+                format!("webhook endpoint {id:?} is disabled; enable it first\n"),
+            )
+                .into_response();
+        }
+        Ok(None) => return not_found(&format!("webhook endpoint {id:?}")),
+        Err(e) => return store_failed(&e),
+    }
+    let now = Utc::now();
+    match store.recover_webhook_messages(&id, now - span, now).await {
+        Ok(recovered) => {
+            tracing::info!(webhook = %id, recovered, by = %viewer.name, "failed webhook messages queued again from the dashboard");
+            Redirect::to("/webhooks").into_response()
+        }
         Err(e) => store_failed(&e),
     }
 }

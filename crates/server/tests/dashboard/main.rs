@@ -505,6 +505,10 @@ async fn every_page_renders_for_a_signed_in_admin() {
         overview.contains("data-id=\"demo-"),
         "demo monitors are listed"
     );
+    assert!(
+        overview.contains("aria-label=\"last 90 days: "),
+        "a 90-day strip per row"
+    );
     let id = overview
         .split("data-id=\"")
         .nth(1)
@@ -541,6 +545,8 @@ async fn every_page_renders_for_a_signed_in_admin() {
         .await
         .expect("chart JSON");
     assert!(chart["t"].is_array() && chart["p95"].is_array() && chart["dns"].is_array());
+    assert!(chart["maintenance"].is_array(), "{chart}");
+    assert_eq!(chart["step"], 900, "24h in 15-minute buckets");
     assert!(
         chart["from"].as_i64().expect("from") + 86_400 <= chart["to"].as_i64().expect("to") + 1,
         "the axis spans the range: {chart}"
@@ -576,6 +582,105 @@ async fn every_page_renders_for_a_signed_in_admin() {
         .await
         .expect("GET");
     assert_eq!(stale.status(), 404);
+    server.stop().await;
+}
+
+/// A recurring window whose occurrence covers now is marked in force with its end; one that
+/// does not shows when it next starts.
+#[tokio::test]
+async fn recurring_maintenance_in_force_is_marked() {
+    let server = Server::start(false).await;
+    for (id, spec) in [
+        (
+            "hourly",
+            json!({"name": "Always on", "cron": "0 * * * *", "duration": "1h", "monitors": ["a"]}),
+        ),
+        (
+            "new-year",
+            json!({"name": "New year", "cron": "0 0 1 1 *", "duration": "1m", "monitors": ["a"]}),
+        ),
+    ] {
+        let response = server
+            .http
+            .put(server.url(&format!("/api/v1/maintenance/{id}")))
+            .bearer_auth(&server.admin)
+            .json(&json!({ "spec": spec }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    }
+    let admin = server.sign_in(&server.admin).await;
+    let html = server
+        .page(&admin, "/maintenance")
+        .await
+        .text()
+        .await
+        .expect("body");
+    let row = |name: &str| {
+        html.split("<tr>")
+            .find(|r| r.contains(name))
+            .unwrap_or_else(|| panic!("no row {name} in {html}"))
+            .to_owned()
+    };
+    let always = row("Always on");
+    assert!(always.contains("in force</span> until "), "{always}");
+    let new_year = row("New year");
+    assert!(!new_year.contains("in force"), "{new_year}");
+    assert!(new_year.contains("-01-01 00:00:00 UTC"), "{new_year}");
+    server.stop().await;
+}
+
+/// The webhooks page's recover form: write scope, a known enabled endpoint and a span it
+/// offers; then back to the page.
+#[tokio::test]
+async fn recovering_failed_deliveries_from_the_webhooks_page() {
+    let server = Server::start(false).await;
+    let response = server
+        .http
+        .put(server.url("/api/v1/webhooks/ops"))
+        .bearer_auth(&server.admin)
+        .json(&json!({"spec": {"url": "https://hooks.example.com/ops", "description": "ops hook"}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let admin = server.sign_in(&server.admin).await;
+    let page = server
+        .page(&admin, "/webhooks")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("action=\"/webhooks/ops/recover\""), "{page}");
+    let recover = |browser: &Browser, path: &str, since: &str| {
+        server
+            .http
+            .request(Method::POST, server.url(path))
+            .header(COOKIE, format!("vedette_session={}", browser.cookie))
+            .header(ORIGIN, server.origin())
+            .form(&[("_csrf", browser.csrf.as_str()), ("since", since)])
+            .send()
+    };
+    let done = recover(&admin, "/webhooks/ops/recover", "24h")
+        .await
+        .expect("POST");
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/webhooks");
+    let bad = recover(&admin, "/webhooks/ops/recover", "2y")
+        .await
+        .expect("POST");
+    assert_eq!(bad.status(), 400);
+    let missing = recover(&admin, "/webhooks/nope/recover", "1h")
+        .await
+        .expect("POST");
+    assert_eq!(missing.status(), 404);
+    let reader = server.token("reader", &["read"]).await;
+    let reader = server.sign_in(&reader).await;
+    let refused = recover(&reader, "/webhooks/ops/recover", "1h")
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), 403);
     server.stop().await;
 }
 

@@ -217,6 +217,21 @@ async fn reads_match(store: &Store, results: &[CheckResult]) {
         assert_matches(&got, &covered, &format!("summary {from}..{to}"));
     }
 
+    // The same spans for several monitors at once, one of them without checks.
+    let ranges: Vec<_> = spans.iter().map(|(f, t)| (at_ms(*f), at_ms(*t))).collect();
+    let many = store
+        .summaries(&["api".to_owned(), "absent".to_owned()], &ranges)
+        .await
+        .expect("summaries");
+    assert_eq!(many.len(), 2);
+    for (got, (from, to)) in many["api"].iter().zip(spans) {
+        assert_eq!(got.start, at_ms(floor_to(from, MINUTE)));
+        let covered = in_range(&results, floor_to(from, MINUTE), ceil_to(to, MINUTE));
+        assert_matches(got, &covered, &format!("summaries {from}..{to}"));
+    }
+    assert_eq!(many["api"].len(), spans.len());
+    assert!(many["absent"].iter().all(|b| b.checks == 0));
+
     // Series at steps read from each resolution; the range edges are unaligned.
     let (from, to) = (
         DAY0 + 5 * HOUR + 59 * MINUTE + 1,
