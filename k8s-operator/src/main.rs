@@ -1,5 +1,6 @@
-//! `vedette-operator`: keeps Vedette's monitors in step with `Monitor` resources in a
-//! Kubernetes cluster (`run`), and prints or writes its CRDs (`crds`).
+//! `vedette-operator`: keeps Vedette's monitors, maintenance windows, webhook endpoints, status
+//! pages and discovery sources in step with their custom resources in a Kubernetes cluster
+//! (`run`), and prints or writes its CRDs (`crds`).
 
 mod controller;
 mod crd;
