@@ -144,6 +144,12 @@ pub trait Mirrored:
     /// sync at this generation (credentials shown redacted cannot be compared otherwise).
     fn in_sync(&self, desired: &mut Spec<Self>, stored: &Self::Remote, synced: bool) -> bool;
 
+    /// When to look again though nothing woke the resource (a state Vedette announces with no
+    /// event, such as a monitor's first verdict); `None`: only when woken.
+    fn look_again(_status: &Self::Status) -> Option<Duration> {
+        None
+    }
+
     /// The resource from the answer to a create.
     fn created(created: <Self::Remote as Kind>::Created) -> Self::Remote;
 
@@ -405,7 +411,7 @@ async fn apply<K: Mirrored>(resource: &K, ctx: &KindContext<K>) -> Result<Action
     if let Ok(mut failures) = ctx.failures.lock() {
         failures.remove(&ObjectRef::from_obj(resource));
     }
-    Ok(Action::await_change())
+    Ok(K::look_again(&status).map_or_else(Action::await_change, Action::requeue))
 }
 
 /// Why the operator must not write `current`: another writer owns it.

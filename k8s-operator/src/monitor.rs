@@ -22,6 +22,8 @@ use crate::status::{self, NotSynced};
 pub const NAMESPACE_LABEL: &str = "k8s.vedette.dev/namespace";
 /// Label on a monitor naming the resource it mirrors.
 pub const NAME_LABEL: &str = "k8s.vedette.dev/name";
+/// How often a pending monitor is looked at until its first verdict.
+const PENDING_LOOK_AGAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Mirrored for Monitor {
     type Remote = vedette_client::Monitor;
@@ -66,6 +68,16 @@ impl Mirrored for Monitor {
     ) -> bool {
         keep_generated(desired, &stored.spec);
         in_sync(desired, &stored.spec, synced)
+    }
+
+    /// A monitor's first verdict comes with no event (a quiet start): look while pending.
+    fn look_again(status: &MonitorStatus) -> Option<std::time::Duration> {
+        let synced = status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Synced" && c.status == "True");
+        (synced && status.state.as_deref().is_none_or(|s| s == "pending"))
+            .then_some(PENDING_LOOK_AGAIN)
     }
 
     fn created(created: <Self::Remote as Kind>::Created) -> Self::Remote {
