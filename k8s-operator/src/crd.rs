@@ -99,7 +99,7 @@ pub struct LastResult {
     version = "v1",
     kind = "MaintenanceWindow",
     namespaced,
-    status = "MaintenanceWindowStatus",
+    status = "SyncStatus",
     shortname = "vmw",
     category = "vedette",
     doc = "A Vedette maintenance window: spec is the maintenance document Vedette's files and API take.",
@@ -112,19 +112,63 @@ pub struct MaintenanceDocument {
     pub fields: Map<String, Value>,
 }
 
-/// What the operator reports about a [`MaintenanceWindow`].
+/// What the operator reports about a resource it mirrors as written: `MaintenanceWindow`,
+/// `StatusPage`, `DiscoverySource`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct MaintenanceWindowStatus {
+pub struct SyncStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// `Synced`, in the `metav1.Condition` shape.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
-    /// The window's id in Vedette.
+    /// The resource's id in Vedette.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window_id: Option<String>,
+    pub vedette_id: Option<String>,
+}
+
+/// A Vedette status page declared in Kubernetes: `spec` is the status page document, plus an
+/// optional `id` (`<namespace>.<name>` when absent).
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "StatusPage",
+    namespaced,
+    status = "SyncStatus",
+    shortname = "vsp",
+    category = "vedette",
+    doc = "A Vedette status page: spec is the status page document Vedette's files and API take.",
+    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct StatusPageDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// A Vedette discovery source declared in Kubernetes: `spec` is the discovery source document
+/// (its credentials are `env:`/`file:` references on the server, never values), plus an
+/// optional `id` (`<namespace>.<name>` when absent).
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "vedette.dev",
+    version = "v1",
+    kind = "DiscoverySource",
+    namespaced,
+    status = "SyncStatus",
+    shortname = "vds",
+    category = "vedette",
+    doc = "A Vedette discovery source: spec is the discovery source document Vedette's files and API take.",
+    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+)]
+pub struct DiscoverySourceDocument {
+    /// The document's fields as written; the CRD schema (not this type) is what validates them.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
 }
 
 /// A Vedette webhook endpoint declared in Kubernetes: `spec` is the webhook document without
@@ -169,6 +213,44 @@ pub struct WebhookEndpointStatus {
 /// The OpenAPI document, whose schemas schemars derived from the types the server reads.
 const OPENAPI: &str = include_str!("../../api/openapi.json");
 
+/// The rule that keeps `spec.id` as first written.
+fn immutable_id() -> Value {
+    json!({
+        "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
+        "message": "id cannot change",
+        "fieldPath": ".id",
+    })
+}
+
+/// The structural schema of the model's `T`.
+fn model<T: JsonSchema>() -> Result<Value, SchemaError> {
+    let schema =
+        serde_json::to_value(schemars::schema_for!(T)).map_err(|e| SchemaError::Unsupported {
+            at: "spec".into(),
+            what: e.to_string(),
+        })?;
+    structural(&schema)
+}
+
+/// `crd` whose `spec` is the structural `spec` plus an optional immutable `id` (the `noun`'s id
+/// in Vedette), with `rules` (CEL) for what the model checks across fields.
+fn mirrored(
+    crd: CustomResourceDefinition,
+    mut spec: Value,
+    noun: &str,
+    rules: Vec<Value>,
+) -> Result<CustomResourceDefinition, SchemaError> {
+    spec["properties"]["id"] = json!({
+        "type": "string",
+        "pattern": ID_PATTERN,
+        "description": format!("The {noun}'s id in Vedette; `<namespace>.<name>` when absent. Cannot change."),
+    });
+    let mut rules = rules;
+    rules.push(immutable_id());
+    spec["x-kubernetes-validations"] = Value::Array(rules);
+    with_spec(crd, spec)
+}
+
 /// The `WebhookEndpoint` CRD: its `spec` schema is the model's `EndpointSpec` (from the OpenAPI
 /// document) made structural, without inline `secrets`, with `secretRef` and `id`.
 pub fn webhook_endpoint() -> Result<CustomResourceDefinition, SchemaError> {
@@ -198,102 +280,73 @@ pub fn webhook_endpoint() -> Result<CustomResourceDefinition, SchemaError> {
             },
         }),
     );
-    properties.insert(
-        "id".into(),
-        json!({
-            "type": "string",
-            "pattern": ID_PATTERN,
-            "description": "The endpoint's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
-        }),
-    );
     spec["required"] = json!(["secretRef"]);
-    spec["x-kubernetes-validations"] = json!([
-        {
-            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
-            "message": "id cannot change",
-            "fieldPath": ".id",
-        },
-    ]);
-    with_spec(WebhookEndpoint::crd(), spec)
+    mirrored(WebhookEndpoint::crd(), spec, "endpoint", vec![])
 }
 
 /// Every CRD the operator serves, in the order they are written.
 pub fn all() -> Result<Vec<CustomResourceDefinition>, SchemaError> {
-    Ok(vec![monitor()?, maintenance_window()?, webhook_endpoint()?])
+    Ok(vec![
+        monitor()?,
+        maintenance_window()?,
+        webhook_endpoint()?,
+        status_page()?,
+        discovery_source()?,
+    ])
 }
 
 /// The `MaintenanceWindow` CRD: its `spec` schema is the model's `MaintenanceSpec` made
 /// structural, with `id` and the schedule forms as CEL.
 pub fn maintenance_window() -> Result<CustomResourceDefinition, SchemaError> {
-    let model = serde_json::to_value(schemars::schema_for!(
-        vedette_model::maintenance::MaintenanceSpec
-    ))
-    .map_err(|e| SchemaError::Unsupported {
-        at: "spec".into(),
-        what: e.to_string(),
-    })?;
-    let mut spec = structural(&model)?;
-    spec["properties"]["id"] = json!({
-        "type": "string",
-        "pattern": ID_PATTERN,
-        "description": "The window's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
-    });
-    spec["x-kubernetes-validations"] = json!([
-        {
+    let rules = vec![
+        json!({
             "rule": "(has(self.start) && has(self.end) && !has(self.cron) && !has(self.rrule)) || (has(self.cron) && has(self.duration) && !has(self.rrule) && !has(self.end)) || (has(self.rrule) && has(self.start) && has(self.duration) && !has(self.cron) && !has(self.end))",
             "message": "set a one-off window (start and end) or a recurring one (cron and duration, or rrule, start and duration)",
-        },
-        {
+        }),
+        json!({
             "rule": "!has(self.start) || !has(self.end) || self.end > self.start",
             "message": "end must be after start",
             "fieldPath": ".end",
-        },
-        {
+        }),
+        json!({
             "rule": "(has(self.monitors) && size(self.monitors) > 0) || has(self.selector)",
             "message": "at least one of monitors or selector must be set",
-        },
-        {
-            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
-            "message": "id cannot change",
-            "fieldPath": ".id",
-        },
-    ]);
-    with_spec(MaintenanceWindow::crd(), spec)
+        }),
+    ];
+    let spec = model::<vedette_model::maintenance::MaintenanceSpec>()?;
+    mirrored(MaintenanceWindow::crd(), spec, "window", rules)
 }
 
 /// The `Monitor` CRD: its `spec` schema is the model's `MonitorSpec` made structural, with `id`
 /// and the model's cross-field rules as CEL.
 pub fn monitor() -> Result<CustomResourceDefinition, SchemaError> {
-    let model =
-        serde_json::to_value(schemars::schema_for!(vedette_model::MonitorSpec)).map_err(|e| {
-            SchemaError::Unsupported {
-                at: "spec".into(),
-                what: e.to_string(),
-            }
-        })?;
-    let mut spec = structural(&model)?;
-    spec["properties"]["id"] = json!({
-        "type": "string",
-        "pattern": ID_PATTERN,
-        "description": "The monitor's id in Vedette; `<namespace>.<name>` when absent. Cannot change.",
-    });
-    spec["x-kubernetes-validations"] = json!([
-        {
+    let rules = vec![
+        json!({
             "rule": "(has(self.http) ? 1 : 0) + (has(self.tcp) ? 1 : 0) + (has(self.dns) ? 1 : 0) + (has(self.tls) ? 1 : 0) + (has(self.heartbeat) ? 1 : 0) == 1",
             "message": "exactly one of http, tcp, dns, tls, heartbeat must be set",
-        },
-        {
+        }),
+        json!({
             "rule": "has(self.heartbeat) || !has(self.timeout) || !has(self.interval) || self.timeout.contains('d') || self.interval.contains('d') || duration(self.timeout) <= duration(self.interval)",
             "message": "timeout must not exceed interval",
             "fieldPath": ".timeout",
-        },
-        {
-            "rule": "!has(oldSelf.id) || (has(self.id) && self.id == oldSelf.id)",
-            "message": "id cannot change",
-            "fieldPath": ".id",
-        },
-    ]);
-    with_spec(Monitor::crd(), spec)
+        }),
+    ];
+    let spec = model::<vedette_model::MonitorSpec>()?;
+    mirrored(Monitor::crd(), spec, "monitor", rules)
+}
+
+/// The `StatusPage` CRD: its `spec` schema is the model's `StatusPageSpec` made structural,
+/// with `id`.
+pub fn status_page() -> Result<CustomResourceDefinition, SchemaError> {
+    let spec = model::<vedette_model::status_page::StatusPageSpec>()?;
+    mirrored(StatusPage::crd(), spec, "status page", vec![])
+}
+
+/// The `DiscoverySource` CRD: its `spec` schema is the model's `DiscoverySourceSpec` made
+/// structural, with `id`.
+pub fn discovery_source() -> Result<CustomResourceDefinition, SchemaError> {
+    let spec = model::<vedette_model::discovery::DiscoverySourceSpec>()?;
+    mirrored(DiscoverySource::crd(), spec, "discovery source", vec![])
 }
 
 /// `crd` with `spec` as the schema of its `spec` and `spec` required.

@@ -1,47 +1,48 @@
-//! Follows Vedette so that a resource is reconciled when something happens to its monitor:
-//! the event stream (SSE) wakes the resource whose monitor changed state or opened an incident,
-//! so its status stays live without polling each monitor; a resync lists the operator's
-//! monitors (one request for up to 1,000) and wakes the resources whose monitor was deleted or
-//! changed behind the operator's back, which the event stream does not report.
+//! Follows Vedette so that a resource is reconciled when something happens to what it mirrors:
+//! the event stream (SSE) wakes the `Monitor` whose monitor changed state or opened an
+//! incident, so its status stays live without polling each monitor, and, through its
+//! `resource.changed` / `resource.deleted` events, the resource of any kind whose mirror was
+//! written or deleted by someone else (its own writes come back at the version it wrote and
+//! wake nothing). Those events are live only, so a resync per kind lists the operator's
+//! resources (one request for up to 1,000) as a safety net and wakes those that differ.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::channel::mpsc::UnboundedSender;
-use kube::runtime::reflector::ObjectRef;
-use vedette_client::{ListQuery, Monitor as VedetteMonitor};
+use serde_json::Value;
+use vedette_client::{ListQuery, StreamedEvent};
+use vedette_model::Version;
 use vedette_model::record::labels::MANAGED_BY;
 
-use crate::controller::Mirrors;
+use crate::controller::{Mirrored, Mirrors, Stored, Wake};
 use crate::crd::{MANAGER, Monitor};
 use crate::metrics::Metrics;
 
 /// Longest wait before reconnecting to a failing event stream.
 const MAX_RECONNECT: Duration = Duration::from_secs(30);
 
-/// Follows the event stream until the process stops, waking resources through `wake`.
+/// Follows the event stream until the process stops, waking the `Monitor` a state event names
+/// and the resource whose mirror of kind `kinds` (by change-feed name) a resource event names.
 pub async fn events(
     vedette: vedette_client::Client,
-    mirrors: Arc<Mirrors>,
+    monitors: Arc<Mirrors<Monitor>>,
+    kinds: HashMap<&'static str, Arc<dyn Wake>>,
     metrics: Arc<Metrics>,
-    wake: UnboundedSender<ObjectRef<Monitor>>,
 ) {
+    let resources: Vec<&str> = kinds.keys().copied().collect();
     let mut after = None;
     let mut delay = Duration::from_millis(500);
     loop {
         metrics.vedette_calls(1);
-        match vedette.event_stream(after).await {
+        match vedette.event_stream_with(after, &resources).await {
             Ok(mut stream) => {
                 delay = Duration::from_millis(500);
                 loop {
                     match stream.next().await {
                         Ok(Some(event)) => {
                             after = event.seq.or(after);
-                            let id = event.data.get("monitor_id").and_then(|v| v.as_str());
-                            if let Some(mirror) = id.and_then(|id| mirrors.get(id)) {
-                                let _ = wake.unbounded_send(mirror.object);
-                            }
+                            wake(&event, &monitors, &kinds);
                         }
                         Ok(None) => break,
                         Err(e) => {
@@ -58,13 +59,33 @@ pub async fn events(
     }
 }
 
-/// Every `every`, lists the operator's monitors and wakes each resource whose monitor is gone
-/// or at another version than the operator last wrote.
-pub async fn resync(
+/// Wakes what `event` is about: a resource event's mirror, or a state event's monitor.
+fn wake(
+    event: &StreamedEvent,
+    monitors: &Mirrors<Monitor>,
+    kinds: &HashMap<&'static str, Arc<dyn Wake>>,
+) {
+    let field = |name: &str| event.data.get(name);
+    if event.event_type.starts_with("resource.") {
+        let kind = field("kind").and_then(Value::as_str).unwrap_or_default();
+        let id = field("id").and_then(Value::as_str);
+        let version = field("version").and_then(Value::as_i64);
+        if let (Some(waker), Some(id)) = (kinds.get(kind), id)
+            && waker.wake(id, version)
+        {
+            tracing::info!(kind, id, "changed or deleted in Vedette by another writer");
+        }
+    } else if let Some(id) = field("monitor_id").and_then(Value::as_str) {
+        monitors.wake(id, None);
+    }
+}
+
+/// Every `every`, lists the operator's resources of kind `K` and wakes each custom resource
+/// whose mirror is gone or at another version than the operator last wrote.
+pub async fn resync<K: Mirrored>(
     vedette: vedette_client::Client,
-    mirrors: Arc<Mirrors>,
+    mirrors: Arc<Mirrors<K>>,
     metrics: Arc<Metrics>,
-    wake: UnboundedSender<ObjectRef<Monitor>>,
     every: Duration,
 ) {
     let selector = format!("{MANAGED_BY}={MANAGER}");
@@ -77,41 +98,42 @@ pub async fn resync(
         if known.is_empty() {
             continue;
         }
-        let current = match list(&vedette, &selector, &metrics).await {
+        let current = match list::<K>(&vedette, &selector, &metrics).await {
             Ok(current) => current,
             Err(e) => {
-                tracing::warn!(error = %e, "resync: cannot list monitors");
+                tracing::warn!(error = %e, kind = K::NOUN, "resync: cannot list");
                 continue;
             }
         };
         for (id, mirror) in known {
-            if current.get(&id) != Some(&mirror.version) {
-                tracing::info!(monitor = %id, "resync: monitor changed or deleted in Vedette");
-                let _ = wake.unbounded_send(mirror.object);
+            let version = current.get(&id).copied();
+            if version != Some(mirror.version) {
+                tracing::info!(id = %id, kind = K::NOUN, "resync: changed or deleted in Vedette");
+                mirrors.wake(&id, Some(version.unwrap_or_default()));
             }
         }
     }
 }
 
-/// The versions of the monitors matching `selector`, by id.
-async fn list(
+/// The versions of the resources of kind `K` matching `selector`, by id.
+async fn list<K: Mirrored>(
     vedette: &vedette_client::Client,
     selector: &str,
     metrics: &Metrics,
-) -> Result<HashMap<String, i64>, vedette_client::Error> {
-    let monitors = vedette.resources::<VedetteMonitor>();
+) -> Result<HashMap<String, Version>, vedette_client::Error> {
+    let remote = vedette.resources::<K::Remote>();
     let mut versions = HashMap::new();
     let mut cursor = None;
     for _ in 0..vedette_client::MAX_PAGES {
         metrics.vedette_calls(1);
-        let page = monitors
+        let page = remote
             .list(&ListQuery {
                 selector: Some(selector.to_owned()),
                 limit: Some(1000),
                 cursor,
             })
             .await?;
-        versions.extend(page.items.into_iter().map(|m| (m.id, m.version)));
+        versions.extend(page.items.iter().map(|r| (r.id().to_owned(), r.version())));
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,

@@ -1,19 +1,22 @@
-//! `vedette-operator`: keeps Vedette's monitors in step with `Monitor` resources in a
-//! Kubernetes cluster (`run`), and prints or writes its CRDs (`crds`).
+//! `vedette-operator`: keeps Vedette's monitors, maintenance windows, webhook endpoints, status
+//! pages and discovery sources in step with their custom resources in a Kubernetes cluster
+//! (`run`), and prints or writes its CRDs (`crds`).
 
 mod controller;
 mod crd;
 mod discovery;
 mod follow;
 mod http;
+mod kinds;
 mod leader;
-mod maintenance;
 mod metrics;
+mod monitor;
 mod schema;
 mod status;
 mod telemetry;
 mod webhook;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,7 +28,8 @@ use clap::{Parser, Subcommand};
 use futures::FutureExt;
 use kube::runtime::events::{Recorder, Reporter};
 
-use crate::controller::{Context, Mirrors};
+use crate::controller::{Context, Mirrored, Mirrors, Wake};
+use crate::crd::{DiscoverySource, MaintenanceWindow, Monitor, StatusPage, WebhookEndpoint};
 use crate::leader::Elector;
 use crate::metrics::Metrics;
 use crate::telemetry::LogFormat;
@@ -177,23 +181,6 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     metrics.set_leader(true);
     ready.store(true, Ordering::Relaxed);
 
-    let mirrors = Arc::new(Mirrors::default());
-    let (wake, woken) = futures::channel::mpsc::unbounded();
-    let followers = [
-        tokio::spawn(follow::events(
-            vedette.clone(),
-            mirrors.clone(),
-            metrics.clone(),
-            wake.clone(),
-        )),
-        tokio::spawn(follow::resync(
-            vedette.clone(),
-            mirrors.clone(),
-            metrics.clone(),
-            wake,
-            Duration::from_secs(args.resync_seconds.max(1)),
-        )),
-    ];
     let recorder = Recorder::new(
         kube.clone(),
         Reporter {
@@ -206,13 +193,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         metrics: metrics.clone(),
     });
     let http_routes = discovery::http_route_resource(&kube).await;
-    let context = Arc::new(Context::new(
-        kube,
-        vedette,
+    let context = Arc::new(Context {
+        kube: kube.clone(),
+        vedette: vedette.clone(),
         recorder,
-        metrics.clone(),
-        mirrors,
-    ));
+        metrics: metrics.clone(),
+    });
 
     let (stop, stopped) = futures::channel::oneshot::channel::<()>();
     let stopped = stopped.map(|_| ()).shared();
@@ -228,23 +214,38 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         ))),
         None => tracing::info!("the cluster serves no Gateway API HTTPRoute: not watching them"),
     }
-    tasks.push(tokio::spawn(maintenance::run(
-        context.clone(),
-        stopped.clone(),
-    )));
-    tasks.push(tokio::spawn(webhook::run(context.clone(), stopped.clone())));
-    let controller = tokio::spawn(controller::run(
+    let mut kinds = Kinds {
         context,
-        woken,
-        args.concurrency.max(1),
+        concurrency: args.concurrency.max(1),
+        every: Duration::from_secs(args.resync_seconds.max(1)),
         stopped,
-    ));
+        tasks,
+        followers: Vec::new(),
+        wakers: HashMap::new(),
+    };
+    let monitors = kinds.spawn::<Monitor>(|c| c);
+    kinds.spawn::<WebhookEndpoint>(webhook::watch_secrets(kube));
+    kinds.spawn::<MaintenanceWindow>(|c| c);
+    kinds.spawn::<StatusPage>(|c| c);
+    kinds.spawn::<DiscoverySource>(|c| c);
+    let Kinds {
+        tasks,
+        mut followers,
+        wakers,
+        ..
+    } = kinds;
+    followers.push(tokio::spawn(follow::events(
+        vedette,
+        monitors,
+        wakers,
+        metrics.clone(),
+    )));
     let lost = tokio::select! {
         () = elector.hold() => true,
         _ = terminate.recv() => false,
     };
     let _ = stop.send(());
-    for task in std::iter::once(controller).chain(tasks) {
+    for task in tasks {
         if let Err(e) = task.await {
             tracing::error!(error = %e, "controller task failed");
         }
@@ -262,6 +263,45 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         .context("releasing the leader lease")?;
     tracing::info!("stopped; lease released");
     Ok(())
+}
+
+/// Starts the controller of each kind with its resync, collecting their tasks.
+struct Kinds<S> {
+    context: Arc<Context>,
+    concurrency: u16,
+    every: Duration,
+    stopped: S,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    followers: Vec<tokio::task::JoinHandle<()>>,
+    /// Each kind's mirrors, by change-feed name, for the event stream.
+    wakers: HashMap<&'static str, Arc<dyn Wake>>,
+}
+
+impl<S: std::future::Future<Output = ()> + Clone + Send + Sync + 'static> Kinds<S> {
+    /// Starts the controller of kind `K` (with the watches `with` adds) and its resync; the
+    /// map of its mirrors.
+    fn spawn<K: Mirrored>(
+        &mut self,
+        with: impl FnOnce(kube::runtime::Controller<K>) -> kube::runtime::Controller<K> + Send + 'static,
+    ) -> Arc<Mirrors<K>> {
+        let (mirrors, woken) = Mirrors::<K>::new();
+        self.tasks.push(tokio::spawn(controller::run(
+            self.context.clone(),
+            mirrors.clone(),
+            woken,
+            self.concurrency,
+            with,
+            self.stopped.clone(),
+        )));
+        self.followers.push(tokio::spawn(follow::resync(
+            self.context.vedette.clone(),
+            mirrors.clone(),
+            self.context.metrics.clone(),
+            self.every,
+        )));
+        self.wakers.insert(K::FEED_KIND, mirrors.clone());
+        mirrors
+    }
 }
 
 /// SIGTERM or SIGINT.

@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use vedette_client::Monitor as VedetteMonitor;
 use vedette_model::MonitorState;
 
-use crate::crd::{LastResult, MonitorStatus};
+use crate::crd::{LastResult, MonitorStatus, SyncStatus};
 
 /// Why a monitor is not in sync with its resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,18 +123,6 @@ pub fn condition(
     }
 }
 
-/// Whether two statuses say the same, ignoring when conditions last changed.
-pub fn same(a: &MonitorStatus, b: &MonitorStatus) -> bool {
-    let strip = |s: &MonitorStatus| {
-        let mut s = s.clone();
-        for c in &mut s.conditions {
-            c.last_transition_time = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
-        }
-        s
-    };
-    strip(a) == strip(b)
-}
-
 /// The uptime fraction over a series' buckets, weighted by their checks.
 pub fn uptime(buckets: &[vedette_client::Bucket]) -> Option<f64> {
     let (mut up, mut total) = (0.0, 0u64);
@@ -145,4 +133,40 @@ pub fn uptime(buckets: &[vedette_client::Bucket]) -> Option<f64> {
         }
     }
     (total > 0).then(|| up / total as f64)
+}
+
+impl SyncStatus {
+    /// The conditions of `status`, none when there is none.
+    pub fn conditions_of(status: Option<&Self>) -> &[Condition] {
+        status.map(|s| s.conditions.as_slice()).unwrap_or_default()
+    }
+
+    /// The status of a resource at `generation` mirrored as `noun` `id`: written (`Ok`) or why
+    /// not, keeping when `Synced` last changed from `previous`.
+    pub fn report(
+        generation: Option<i64>,
+        previous: Option<&Self>,
+        noun: &str,
+        id: &str,
+        outcome: Result<(), &NotSynced>,
+    ) -> Self {
+        let synced = match outcome {
+            Ok(()) => (
+                true,
+                "Synced",
+                format!("{noun} {id} is up to date in Vedette"),
+            ),
+            Err(e) => (false, e.reason, e.message.clone()),
+        };
+        Self {
+            observed_generation: generation,
+            conditions: vec![condition(
+                "Synced",
+                synced,
+                generation,
+                Self::conditions_of(previous),
+            )],
+            vedette_id: Some(id.to_owned()),
+        }
+    }
 }

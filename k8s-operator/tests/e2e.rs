@@ -48,8 +48,9 @@ fn operator_against_a_real_api_server() {
     let args = [
         "--lease-seconds",
         "4",
+        // Changes in Vedette must arrive through its event stream, not the resync.
         "--resync-seconds",
-        "1",
+        "600",
         "--log-format",
         "text",
     ];
@@ -207,6 +208,7 @@ fn operator_against_a_real_api_server() {
     // Changed in Vedette behind the operator's back → restored, with an Event.
     let current = vedette_monitor(&vedette, "default.web").expect("monitor");
     let patch = serde_json::json!({"spec": {"retries": 3}});
+    let drifted = Instant::now();
     block_on(vedette.client().acting_as("operator").monitors().patch(
         "default.web",
         &patch,
@@ -217,6 +219,12 @@ fn operator_against_a_real_api_server() {
         let m = vedette_monitor(&vedette, "default.web")?;
         (m.spec.retries == 0 && m.version > current.version + 1).then_some(())
     });
+    let took = drifted.elapsed();
+    println!("monitor drift restored in {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "drift restored only after {took:?}"
+    );
     wait_for(Duration::from_secs(20), "a DriftCorrected event", || {
         (!cluster.events("default", "DriftCorrected").is_empty()).then_some(())
     });
@@ -288,7 +296,26 @@ spec:
         let w = cluster.get("maintenancewindow", "default", "upgrade")?;
         (condition(&w, "Synced").as_deref() == Some("True")).then_some(w)
     });
-    assert_eq!(synced["status"]["windowId"], "default.upgrade");
+    assert_eq!(synced["status"]["vedetteId"], "default.upgrade");
+
+    // Changed in Vedette behind the operator's back → restored at once (the event stream), with
+    // an Event.
+    let stored = block_on(vedette.client().maintenance().get("default.upgrade")).expect("window");
+    let drifted = Instant::now();
+    block_on(vedette.client().acting_as("operator").maintenance().patch(
+        "default.upgrade",
+        &serde_json::json!({"spec": {"selector": "team=other"}}),
+        Precondition::Version(stored.version),
+    ))
+    .expect("patch the window in vedette");
+    wait_for(Duration::from_secs(10), "the window restored", || {
+        let w = block_on(vedette.client().maintenance().get("default.upgrade")).ok()?;
+        (w.version > stored.version + 1 && w.spec == stored.spec).then_some(())
+    });
+    println!(
+        "maintenance window drift restored in {:?}",
+        drifted.elapsed()
+    );
     for (bad, expected) in [
         (
             window.replace("  end: \"2030-01-01T04:00:00Z\"\n", ""),
@@ -424,6 +451,107 @@ spec:
         )
         .expect("vedette get")
         .is_none()
+    );
+
+    // A StatusPage and a DiscoverySource → the same in Vedette; delete → gone.
+    let page = r#"
+apiVersion: vedette.dev/v1
+kind: StatusPage
+metadata:
+  name: shop
+  namespace: default
+spec:
+  title: Shop status
+  slug: shop
+  groups:
+  - name: Checkout
+    selector: team=shop
+"#;
+    let source = r#"
+apiVersion: vedette.dev/v1
+kind: DiscoverySource
+metadata:
+  name: edge
+  namespace: default
+spec:
+  type: envoy
+  dry_run: true
+  connection:
+    url: http://127.0.0.1:9
+"#;
+    for yaml in [page, source] {
+        let out = cluster.apply(yaml);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let client = vedette.client();
+    wait_for(
+        Duration::from_secs(20),
+        "the status page in Vedette",
+        || block_on(client.status_pages().find("default.shop")).expect("vedette get"),
+    );
+    wait_for(
+        Duration::from_secs(20),
+        "the discovery source in Vedette",
+        || block_on(client.discovery_sources().find("default.edge")).expect("vedette get"),
+    );
+    for (kind, name) in [("statuspage", "shop"), ("discoverysource", "edge")] {
+        wait_for(Duration::from_secs(20), "Synced", || {
+            let r = cluster.get(kind, "default", name)?;
+            (condition(&r, "Synced").as_deref() == Some("True")).then_some(())
+        });
+    }
+    let out = cluster.apply(&source.replace("type: envoy", "type: haproxy"));
+    assert!(!out.status.success(), "accepted an unknown gateway type");
+    cluster.ok(&[
+        "delete",
+        "statuspage",
+        "-n",
+        "default",
+        "shop",
+        "--timeout=30s",
+    ]);
+    cluster.ok(&[
+        "delete",
+        "discoverysource",
+        "-n",
+        "default",
+        "edge",
+        "--timeout=30s",
+    ]);
+    assert!(
+        block_on(client.status_pages().find("default.shop"))
+            .expect("vedette get")
+            .is_none()
+    );
+    assert!(
+        block_on(client.discovery_sources().find("default.edge"))
+            .expect("vedette get")
+            .is_none()
+    );
+
+    // Idle: nothing changes for 30 s; count what the two operators ask of each API.
+    let kube_before = cluster.operator_requests().len();
+    let vedette_before = first
+        .metric("vedette_operator_vedette_requests_total")
+        .unwrap_or(0.0);
+    std::thread::sleep(Duration::from_secs(30));
+    let idle: Vec<String> = cluster.operator_requests()[kube_before..].to_vec();
+    let vedette_idle = first
+        .metric("vedette_operator_vedette_requests_total")
+        .unwrap_or(0.0)
+        - vedette_before;
+    println!(
+        "30 s idle: {} Kubernetes requests {idle:?}; {vedette_idle} Vedette requests",
+        idle.len()
+    );
+    assert!(
+        idle.iter()
+            .all(|r| r.ends_with(" leases") || r.ends_with(" events") || r.starts_with("watch ")),
+        "idle requests other than the lease and watches: {idle:?}"
     );
 
     // Discovery: an annotated Ingress and HTTPRoute get an owned Monitor; without the

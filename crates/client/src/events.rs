@@ -41,7 +41,21 @@ impl Client {
 
     /// `GET /api/v1/events/stream`: Server-Sent Events from after `after` (or from now).
     pub async fn event_stream(&self, after: Option<u64>) -> Result<EventStream, Error> {
-        let url = self.api(&["events", "stream"]);
+        self.event_stream_with(after, &[]).await
+    }
+
+    /// [`Client::event_stream`], with the live `resource.changed` / `resource.deleted` events
+    /// of the resource kinds `resources` (change-feed names such as `monitors`, or `*`) too.
+    pub async fn event_stream_with(
+        &self,
+        after: Option<u64>,
+        resources: &[&str],
+    ) -> Result<EventStream, Error> {
+        let mut url = self.api(&["events", "stream"]);
+        if !resources.is_empty() {
+            url.query_pairs_mut()
+                .append_pair("resources", &resources.join(","));
+        }
         let mut request = self
             .request(Method::GET, url.clone())
             .header(header::ACCEPT, "text/event-stream")

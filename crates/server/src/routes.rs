@@ -346,7 +346,10 @@ const AFTER_MAINTENANCE: &[Route] = &[
         path: "/api/v1/events/stream",
         operation_id: "streamEvents",
         summary: "Server-Sent Events (`id: <seq>`, `event: <type>`, `data: <Event>`), \
-                  resuming after Last-Event-ID; heartbeat comment every 15 s",
+                  resuming after Last-Event-ID; heartbeat comment every 15 s. With \
+                  `resources` (or `type=resource.changed`/`resource.deleted`), also live \
+                  resource writes and deletes (`data: {kind, id, version, change_seq}`, no \
+                  `id:`, not replayed, never delivered to webhooks)",
         tag: "events",
         scope: READ,
         params: &[
@@ -363,6 +366,15 @@ const AFTER_MAINTENANCE: &[Route] = &[
                 kind: "string",
             },
             EVENT_TYPES,
+            Param {
+                name: "resources",
+                location: In::Query,
+                description: "Comma-separated resource kinds (`monitors`, `maintenance_windows`, \
+                              `webhook_endpoints`, `status_pages`, `discovery_sources`, \
+                              `verifications`, `deployments`) or `*`: also stream their \
+                              `resource.changed` and `resource.deleted` events.",
+                kind: "string",
+            },
         ],
         request: Body::Empty,
         status: 200,

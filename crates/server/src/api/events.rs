@@ -1,6 +1,14 @@
 //! `/events`: the outbox in ascending sequence order, as pages (`?after=`) and as a
 //! Server-Sent Events stream that resumes after `Last-Event-ID`.
 //!
+//! The stream also carries, when asked (`?resources=<kinds>` or `?type=resource.changed`),
+//! the writes and deletes of versioned resources from the store's change feed:
+//! `resource.changed` / `resource.deleted` with the kind, id and version — never the spec, so
+//! never a secret. They are live only: sent without an SSE `id` (so `Last-Event-ID` keeps
+//! naming the outbox) and not replayed after a reconnect, when a follower reloads what it
+//! follows. They are not outbox events: not in the `/event-types` catalog, not deliverable to
+//! webhooks.
+//!
 //! A stream lives no longer than its token: it ends when the token is revoked through this
 //! server (at once), when the token expires (at its expiry), and when a periodic look at the
 //! store ([`TOKEN_RECHECK_EVERY`]) finds it revoked or gone (revoked by another server on the
@@ -22,8 +30,15 @@ use futures::Stream;
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+use vedette_model::MonitorSpec;
+use vedette_model::deployment::DeploymentSpec;
+use vedette_model::discovery::DiscoverySourceSpec;
+use vedette_model::maintenance::MaintenanceSpec;
+use vedette_model::status_page::StatusPageSpec;
+use vedette_model::verification::VerificationSpec;
+use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, EventType};
-use vedette_store::Store;
+use vedette_store::{Store, Stored};
 
 use super::ApiState;
 use super::auth::{Principal, too_many_requests};
@@ -47,6 +62,117 @@ fn parse_types(params: &Params) -> ApiResult<Vec<EventType>> {
         .into_iter()
         .map(|t| EventType::from_str(t).map_err(|m| Problem::bad_param("type", m)))
         .collect()
+}
+
+/// SSE type of a resource written (created or replaced).
+pub const RESOURCE_CHANGED: &str = "resource.changed";
+/// SSE type of a resource deleted.
+pub const RESOURCE_DELETED: &str = "resource.deleted";
+/// Changes read from the feed at a time by the stream.
+const CHANGES_BATCH: u32 = 500;
+
+/// The kinds resource events name: each versioned kind's change-feed name.
+pub const RESOURCE_KINDS: [&str; 7] = [
+    <MonitorSpec as Stored>::TABLE,
+    <MaintenanceSpec as Stored>::TABLE,
+    <EndpointSpec as Stored>::TABLE,
+    <StatusPageSpec as Stored>::TABLE,
+    <DiscoverySourceSpec as Stored>::TABLE,
+    <VerificationSpec as Stored>::TABLE,
+    <DeploymentSpec as Stored>::TABLE,
+];
+
+/// What a stream carries.
+#[derive(Debug, Default)]
+struct StreamFilter {
+    /// Outbox types (empty: all); `None`: no outbox events.
+    outbox: Option<Vec<EventType>>,
+    /// Resource events: of which kinds (empty: all); `None`: none.
+    kinds: Option<Vec<String>>,
+    /// Whether `resource.changed` is wanted.
+    changed: bool,
+    /// Whether `resource.deleted` is wanted.
+    deleted: bool,
+}
+
+impl StreamFilter {
+    /// `?type=` (outbox types and `resource.changed`, `resource.deleted`, `resource.*`) and
+    /// `?resources=` (kinds, or `*`).
+    fn parse(params: &Params) -> ApiResult<Self> {
+        let (mut types, mut changed, mut deleted) = (Vec::new(), false, false);
+        for t in params.list("type") {
+            match t {
+                RESOURCE_CHANGED => changed = true,
+                RESOURCE_DELETED => deleted = true,
+                "resource.*" => (changed, deleted) = (true, true),
+                _ => types.push(EventType::from_str(t).map_err(|m| Problem::bad_param("type", m))?),
+            }
+        }
+        let only_resources = (changed || deleted) && types.is_empty();
+        let listed = params.list("resources");
+        for kind in &listed {
+            if *kind != "*" && !RESOURCE_KINDS.contains(kind) {
+                return Err(Problem::bad_param(
+                    "resources",
+                    format!("expected `*` or kinds among {}", RESOURCE_KINDS.join(", ")),
+                ));
+            }
+        }
+        if !listed.is_empty() && !changed && !deleted {
+            (changed, deleted) = (true, true);
+        }
+        let kinds = (changed || deleted).then(|| {
+            if listed.contains(&"*") {
+                Vec::new()
+            } else {
+                listed.iter().map(|k| (*k).to_owned()).collect()
+            }
+        });
+        Ok(Self {
+            outbox: (!only_resources).then_some(types),
+            kinds,
+            changed,
+            deleted,
+        })
+    }
+
+    /// The SSE event for `change`, when the stream carries it.
+    fn resource_event(&self, change: &vedette_store::Change) -> Option<SseEvent> {
+        let kinds = self.kinds.as_ref()?;
+        if !kinds.is_empty() && !kinds.contains(&change.kind) {
+            return None;
+        }
+        let event_type = match change.is_delete() {
+            true if self.deleted => RESOURCE_DELETED,
+            false if self.changed => RESOURCE_CHANGED,
+            _ => return None,
+        };
+        let data = ResourceEvent {
+            kind: &change.kind,
+            id: &change.id,
+            version: change.version,
+            change_seq: change.seq,
+        };
+        Some(
+            SseEvent::default()
+                .event(event_type)
+                .data(serde_json::to_string(&data).unwrap_or_default()),
+        )
+    }
+}
+
+/// The `data` of a `resource.changed` / `resource.deleted` event: which resource, at which
+/// version — never its spec.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ResourceEvent<'a> {
+    /// The kind, e.g. `monitors`, `maintenance_windows`.
+    pub kind: &'a str,
+    /// The resource's id.
+    pub id: &'a str,
+    /// The version written; 0 for a delete.
+    pub version: i64,
+    /// The change's place in the store's change feed.
+    pub change_seq: i64,
 }
 
 /// A sequence number from `?name=`.
@@ -104,8 +230,12 @@ pub async fn list(
 struct Tail {
     store: Store,
     after: i64,
-    types: Vec<EventType>,
+    filter: StreamFilter,
     pending: VecDeque<(i64, Event)>,
+    /// The last change of the feed looked at (resource events only).
+    changes_after: i64,
+    /// Resource events read but not yet sent.
+    pending_changes: VecDeque<SseEvent>,
     stop: CancellationToken,
     /// The stream's place under the caps; cancelled when its token is revoked here.
     permit: StreamPermit,
@@ -166,23 +296,61 @@ impl Tail {
                         .data(data),
                 );
             }
-            match self
-                .store
-                .list_events_of(Some(self.after), STREAM_BATCH, &self.types)
-                .await
-            {
-                Ok(events) if !events.is_empty() => {
-                    self.pending.extend(events);
-                    continue;
+            if let Some(event) = self.pending_changes.pop_front() {
+                return Some(event);
+            }
+            if let Some(types) = &self.filter.outbox {
+                match self
+                    .store
+                    .list_events_of(Some(self.after), STREAM_BATCH, types)
+                    .await
+                {
+                    Ok(events) if !events.is_empty() => {
+                        self.pending.extend(events);
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event stream: reading the outbox failed");
+                    }
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "event stream: reading the outbox failed"),
+            }
+            if self.filter.kinds.is_some() && self.read_changes().await {
+                continue;
             }
             tokio::select! {
                 () = self.stop.cancelled() => return None,
                 () = self.permit.revoked.cancelled() => return None,
                 () = sleep_until(self.expires_at) => return None,
                 () = tokio::time::sleep(POLL_EVERY) => {}
+            }
+        }
+    }
+}
+
+impl Tail {
+    /// Reads the next changes of the feed into `pending_changes`; whether any was read.
+    async fn read_changes(&mut self) -> bool {
+        match self
+            .store
+            .changes_after(self.changes_after, CHANGES_BATCH)
+            .await
+        {
+            Ok(page) if !page.changes.is_empty() => {
+                if let Some(last) = page.changes.last() {
+                    self.changes_after = last.seq;
+                }
+                let events = page
+                    .changes
+                    .iter()
+                    .filter_map(|c| self.filter.resource_event(c));
+                self.pending_changes.extend(events);
+                true
+            }
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "event stream: reading the change feed failed");
+                false
             }
         }
     }
@@ -237,8 +405,12 @@ async fn open_stream(
                 })?,
         ),
     };
-    let types = parse_types(&params)?;
+    let filter = StreamFilter::parse(&params)?;
     let store = state.engine.store().clone();
+    let changes_after = match filter.kinds {
+        Some(_) => store.last_change_seq().await?,
+        None => 0,
+    };
     let after = match last_id.or(parse_seq(&params, "after")?) {
         Some(after) => after,
         None => store.last_event_seq().await?,
@@ -246,8 +418,10 @@ async fn open_stream(
     let tail = Tail {
         store,
         after,
-        types,
+        filter,
         pending: VecDeque::new(),
+        changes_after,
+        pending_changes: VecDeque::new(),
         stop: state.shutdown.clone(),
         permit,
         token_id: principal.token_id,

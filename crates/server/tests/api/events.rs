@@ -1,5 +1,5 @@
 //! The events outbox: pages with `after` and `type`, and the SSE stream resuming after
-//! `Last-Event-ID`.
+//! `Last-Event-ID`; the stream's live resource events.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 use crate::common::{Kind, Server, Target, http_monitor};
 
-api_tests!(events_list_and_stream_resume);
+api_tests!(
+    events_list_and_stream_resume,
+    resource_events_name_kind_id_and_version
+);
 
 /// One Server-Sent Event: (id, event, data).
 pub(crate) type Sse = (String, String, Value);
@@ -135,5 +138,80 @@ async fn events_list_and_stream_resume(kind: Kind) {
     assert!(fresh[0].0.parse::<i64>().expect("seq") > seqs[7]);
     drop(live);
     drop(resumed);
+    server.finish().await;
+}
+
+/// Reads `n` events without an SSE id (the live resource events) from an open stream.
+async fn read_unnumbered(response: &mut reqwest::Response, n: usize) -> Vec<(String, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, response.chunk())
+            .await
+            .expect("events arrive in time")
+            .expect("stream")
+            .expect("stream still open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let has_id = block.lines().any(|l| l.starts_with("id:"));
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+            };
+            if let (false, Some(event), Some(data)) = (has_id, field("event:"), field("data:")) {
+                events.push((event, serde_json::from_str(&data).expect("event JSON")));
+            }
+        }
+    }
+    events
+}
+
+async fn resource_events_name_kind_id_and_version(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    let bad = server.get("/events/stream?resources=nope").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.to_string().contains("resources"), "{}", bad.body);
+
+    let mut stream = server
+        .client
+        .get(server.url("/events/stream?resources=monitors"))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), 200);
+    let monitor = json!({
+        "labels": {},
+        "spec": {
+            "http": {"url": target.url("/switch")},
+            "interval": "1d",
+        },
+    });
+    server.put_checked("/monitors/watched", &monitor).await;
+    let window = json!({"spec": {
+        "start": "2030-01-01T00:00:00Z",
+        "end": "2030-01-01T01:00:00Z",
+        "selector": "a=b",
+    }});
+    let other = server.put("/maintenance/other-kind", &window).await;
+    assert!(other.status < 300, "{:#}", other.body);
+    let deleted = server.delete("/monitors/watched").await;
+    assert!(deleted.status < 300, "{:#}", deleted.body);
+    let events = read_unnumbered(&mut stream, 2).await;
+    assert_eq!(events[0].0, "resource.changed");
+    assert_eq!(events[0].1["kind"], "monitors");
+    assert_eq!(events[0].1["id"], "watched");
+    assert_eq!(events[0].1["version"], 1);
+    assert!(events[0].1.get("spec").is_none());
+    assert!(!events[0].1.to_string().contains("/switch"));
+    assert_eq!(events[1].0, "resource.deleted");
+    assert_eq!(events[1].1["id"], "watched");
+    assert_eq!(events[1].1["version"], 0);
+    drop(stream);
     server.finish().await;
 }
