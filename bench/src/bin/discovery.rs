@@ -229,6 +229,20 @@ async fn main() -> anyhow::Result<()> {
         second_requests,
         second_writes
     );
+    let started = Instant::now();
+    let listed = vedette_server::discovery::run(&store, &source, &spec, &BTreeMap::new(), false)
+        .await
+        .context("listing and planning")?;
+    let plan_time = started.elapsed();
+    ensure!(listed.plan.is_empty(), "the preview planned writes");
+    let started = Instant::now();
+    let monitors = store.list_monitors().await?.len();
+    let read_time = started.elapsed();
+    println!(
+        "of which:   {:>8.3} s  list and plan without writing (a preview); {:.3} s reading the {monitors} monitors back",
+        plan_time.as_secs_f64(),
+        read_time.as_secs_f64()
+    );
     println!(
         "unhealthy routes reported: {}",
         second.health.values().filter(|h| !h.healthy).count()
