@@ -38,6 +38,7 @@ fn http_obs() -> Observation {
         }),
         dns: None,
         tcp_response: None,
+        gateway: None,
     }
 }
 
