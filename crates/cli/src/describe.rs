@@ -150,6 +150,26 @@ pub fn render(d: &Description, now: DateTime<Utc>, style: &Style) -> String {
             if let Some(push) = &status.push_url {
                 field("Push URL", push.clone());
             }
+            if let Some(g) = &status.gateway {
+                let (word, paint) = match g.healthy {
+                    Some(true) => ("healthy", Paint::Green),
+                    Some(false) => ("unhealthy", Paint::Red),
+                    None => ("unknown", Paint::Yellow),
+                };
+                let seen = g.observed_at.map_or_else(String::new, |at| {
+                    format!(", seen {}", output::ago(Some(at), now))
+                });
+                field(
+                    "Gateway",
+                    format!(
+                        "{} ({} source {}: {}{seen})",
+                        style.paint(word, Some(paint)),
+                        g.gateway,
+                        g.source,
+                        g.detail
+                    ),
+                );
+            }
         }
         None => field("State", "-".to_owned()),
     }
@@ -390,7 +410,10 @@ mod tests {
             "id": "api", "version": 2, "labels": {"team": "a"}, "managed_by": "api",
             "spec": {"http": {"url": "http://a/"}, "interval": "30s",
                      "assertions": ["status == 200"]},
-            "status": {"state": "down", "since": "2026-11-26T09:55:00Z", "open_incident": "inc_1"}
+            "status": {"state": "down", "since": "2026-11-26T09:55:00Z", "open_incident": "inc_1",
+                       "gateway": {"source": "edge", "gateway": "envoy", "healthy": false,
+                                   "detail": "cluster backend: 0/1 healthy",
+                                   "observed_at": "2026-11-26T09:58:00Z"}}
         }))
         .unwrap();
         let result: ResultRecord = serde_json::from_value(serde_json::json!({
@@ -417,6 +440,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Incident:    inc_1\n"), "{text}");
+        assert!(
+            text.contains(
+                "Gateway:     unhealthy (envoy source edge: cluster backend: 0/1 healthy, seen 2m ago)\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("Check:       http GET http://a/\n"), "{text}");
         assert!(text.contains("every 30s, timeout 10s, retries 0"), "{text}");
         assert!(text.contains("HTTP 503 in 3 ms"), "{text}");

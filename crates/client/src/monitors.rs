@@ -38,6 +38,9 @@ pub struct MonitorStatus {
     /// The runtime pause (`vedette pause`), beside the spec's own `paused`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<RuntimePause>,
+    /// For a discovered monitor, the latest upstream health its gateway reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<vedette_model::discovery::GatewayReading>,
 }
 
 /// Who paused a monitor at runtime, when and why.

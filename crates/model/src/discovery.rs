@@ -25,6 +25,10 @@ pub const ENV_PREFIX: &str = "VEDETTE_DISCOVERY_";
 /// Folders a credential file must be under, for the same reason (Kubernetes and Docker
 /// secrets are mounted there).
 pub const SECRET_DIRS: [&str; 2] = ["/run/secrets/", "/var/run/secrets/"];
+/// Why `gateway.healthy` cannot be read: said when a template of a gateway type without
+/// health uses it, and when a check's monitor has no such gateway.
+pub const GATEWAY_HEALTH_NEEDED: &str =
+    "gateway.healthy needs a monitor discovered from a gateway that reports health";
 /// Shortest interval between two listings.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest interval between two listings (1 day).
@@ -83,6 +87,15 @@ impl GatewayType {
             Self::Nginx => "nginx",
             Self::Traefik => "traefik",
         }
+    }
+
+    /// Whether sources of this type report upstream health per route (Kong targets, Envoy
+    /// cluster health, NGINX Plus peers, Traefik service status), which `gateway.healthy` reads.
+    pub fn reports_health(self) -> bool {
+        matches!(
+            self,
+            Self::Kong | Self::Envoy | Self::NginxPlus | Self::Traefik
+        )
     }
 }
 
@@ -462,6 +475,25 @@ pub struct GatewayHealth {
     pub detail: String,
 }
 
+/// The latest upstream health a gateway reported for one discovered monitor, kept beside the
+/// monitor's own result (its status) and read by the assertion field `gateway.healthy`.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct GatewayReading {
+    /// The discovery source that found the monitor.
+    pub source: String,
+    /// The source's gateway type (`envoy`, `kong`, ...).
+    pub gateway: GatewayType,
+    /// Whether the route's upstream is healthy; absent when unknown (the gateway reports no
+    /// health for the route, or no listing of the source has succeeded yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy: Option<bool>,
+    /// The gateway's own words (`cluster backend: 0/1 healthy`), or why health is unknown.
+    pub detail: String,
+    /// When the listing that reported it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<DateTime<Utc>>,
+}
+
 /// One route as a source lists it.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -836,6 +868,20 @@ impl DiscoverySourceSpec {
                 );
             }
         }
+        if !self.gateway.reports_health() {
+            for (i, source) in self.template.assertions.iter().enumerate() {
+                if crate::assertion::parse(source).is_ok_and(|a| a.mentions_gateway()) {
+                    errs.add(
+                        prefix,
+                        &format!("template.assertions[{i}]"),
+                        format!(
+                            "{GATEWAY_HEALTH_NEEDED} ({} gateways report none)",
+                            self.gateway
+                        ),
+                    );
+                }
+            }
+        }
         // The template renders a valid monitor for a typical route.
         let sample = Route {
             base: None,
@@ -934,6 +980,26 @@ mod tests {
         let s = spec(json!({"type": "envoy", "connection": {"url": "http://127.0.0.1:9901"}}));
         assert!(fields(&s).is_empty(), "{:?}", s.validate("spec"));
         assert_eq!(s.grace_period, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn gateway_health_in_a_template_needs_a_gateway_that_reports_it() {
+        let with = |gateway: &str| {
+            spec(
+                json!({"type": gateway, "connection": {"url": "http://127.0.0.1:9901"},
+                        "template": {"assertions": ["status == 200", "gateway.healthy == true"]}}),
+            )
+        };
+        assert!(fields(&with("envoy")).is_empty());
+        assert!(fields(&with("kong")).is_empty());
+        let problems = with("istio").validate("spec");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].field, "spec.template.assertions[1]");
+        assert_eq!(
+            problems[0].message,
+            "gateway.healthy needs a monitor discovered from a gateway that reports health \
+             (istio gateways report none)"
+        );
     }
 
     #[test]

@@ -143,6 +143,8 @@ pub struct Observation {
     pub dns: Option<DnsInfo>,
     /// What a TCP peer replied.
     pub tcp_response: Option<String>,
+    /// The latest upstream health of the monitor's gateway, for a discovered monitor.
+    pub gateway: Option<crate::discovery::GatewayReading>,
 }
 
 /// One assertion as evaluated, with the actual value it saw.

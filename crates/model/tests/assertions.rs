@@ -38,6 +38,7 @@ fn http_obs() -> Observation {
         }),
         dns: None,
         tcp_response: None,
+        gateway: None,
     }
 }
 
@@ -651,7 +652,7 @@ fn fields_by_kind() {
     bad(
         r#"dns.rcode == "NOERROR""#,
         CheckKind::Http,
-        "field `dns.rcode` is not available for http monitors (available: status, response_time, dns_time, connect_time, tls_time, first_byte_time, headers, body, cert.expires_in, cert.issuer, cert.subject, cert.sans, cert.chain_valid, cert.hostname_match)",
+        "field `dns.rcode` is not available for http monitors (available: status, response_time, dns_time, connect_time, tls_time, first_byte_time, headers, body, cert.expires_in, cert.issuer, cert.subject, cert.sans, cert.chain_valid, cert.hostname_match, gateway.healthy)",
     );
     bad(
         "response_time < 1s",
@@ -817,4 +818,54 @@ fn documented_examples_parse() {
         count += 1;
     }
     assert!(count >= 15, "{count}");
+}
+
+/// `gateway.healthy` reads the gateway's reading: true, false, or null when unknown, shown with
+/// whose gateway it is; a monitor without a gateway gets a clear error.
+#[test]
+fn gateway_healthy_reads_the_gateway_and_names_it() {
+    use vedette_model::discovery::{GatewayReading, GatewayType};
+    let reading = |healthy| GatewayReading {
+        source: "edge".into(),
+        gateway: GatewayType::Envoy,
+        healthy,
+        detail: "cluster backend: 0/1 hosts healthy".into(),
+        observed_at: None,
+    };
+    let with = |healthy| Observation {
+        status: Some(200),
+        gateway: Some(reading(healthy)),
+        ..Observation::default()
+    };
+    let check = parse("gateway.healthy == true").unwrap();
+    assert!(check.mentions_gateway());
+    assert!(check.evaluate(&with(Some(true))).passed);
+    let down = check.evaluate(&with(Some(false)));
+    assert!(!down.passed && down.error.is_none(), "{down:?}");
+    assert_eq!(
+        down.actual,
+        "gateway.healthy (false; envoy source edge: cluster backend: 0/1 hosts healthy) == true"
+    );
+    let unknown = with(None);
+    assert!(!check.evaluate(&unknown).passed);
+    assert!(
+        parse("gateway.healthy != false")
+            .unwrap()
+            .evaluate(&unknown)
+            .passed
+    );
+    let plain = check.evaluate(&Observation::default());
+    assert!(!plain.passed);
+    assert_eq!(
+        plain.error.as_deref(),
+        Some("gateway.healthy needs a monitor discovered from a gateway that reports health")
+    );
+    assert_eq!(check_fields("gateway.healthy", CheckKind::Http), Ok(()));
+    assert!(check_fields("gateway.healthy", CheckKind::Tcp).is_err());
+    assert!(
+        parse("gateway.healthy == 1")
+            .unwrap_err()
+            .message
+            .contains("cannot compare boolean with integer")
+    );
 }

@@ -19,6 +19,7 @@ pub mod tls;
 use std::time::Instant;
 
 use vedette_model::assertion::AssertionSet;
+use vedette_model::discovery::GatewayReading;
 use vedette_model::spec::{DnsCheck, HeartbeatCheck, HttpCheck, TcpCheck, TlsCheck};
 use vedette_model::{
     AssertionResult, Check, CheckResult, FailureReason, MonitorSpec, Observation, Outcome, Phases,
@@ -59,19 +60,21 @@ impl<'a> Target<'a> {
 /// Runs one check of `target`, the check of `spec`: up to `1 + spec.retries` attempts, each bounded by `spec.timeout` (reason `timeout`), re-checking
 /// at once after a failed attempt; evaluates `assertions` on the observation; and decides the
 /// outcome: down on failure, degraded when up but slower than `degraded_after`, else up.
-/// Never panics.
+/// `gateway` is the latest upstream health of a discovered monitor's gateway, which the
+/// assertions see as `gateway.healthy`. Never panics.
 pub async fn run_check(
     monitor_id: &str,
     target: Target<'_>,
     spec: &MonitorSpec,
     assertions: &AssertionSet,
+    gateway: Option<&GatewayReading>,
     ctx: &ProbeContext,
 ) -> CheckResult {
     let attempts = spec.retries.saturating_add(1);
     let mut attempt = 1;
     loop {
         let started_at = ctx.now();
-        let result = run_attempt(target, spec, assertions, ctx).await;
+        let result = run_attempt(target, spec, assertions, gateway, ctx).await;
         // A spec that cannot run as written fails the same way on every attempt.
         let done = match &result {
             Ok(_) => true,
@@ -91,12 +94,13 @@ async fn run_attempt(
     target: Target<'_>,
     spec: &MonitorSpec,
     assertions: &AssertionSet,
+    gateway: Option<&GatewayReading>,
     ctx: &ProbeContext,
 ) -> AttemptResult {
     let start = Instant::now();
     let started_at = ctx.now();
     let probed = tokio::time::timeout(spec.timeout.std(), probe(target, assertions, ctx)).await;
-    let observation = match probed {
+    let mut observation = match probed {
         Ok(Ok(observation)) => observation,
         Ok(Err(failure)) => return Err((failure, Vec::new())),
         Err(_) => {
@@ -118,6 +122,7 @@ async fn run_attempt(
     if assertions.is_empty() {
         return Ok((observation, Vec::new()));
     }
+    observation.gateway = gateway.cloned();
     let results = assertions.evaluate(&observation);
     let failed: Vec<&AssertionResult> = results.iter().filter(|r| !r.passed).collect();
     let Some(first) = failed.first() else {

@@ -34,7 +34,7 @@ fn ctx() -> ProbeContext {
 async fn check(spec: &MonitorSpec, ctx: &ProbeContext) -> CheckResult {
     let assertions = AssertionSet::compile(&spec.assertions).expect("assertions compile");
     let target = Target::of(&spec.check).expect("a probed check");
-    run_check("test", target, spec, &assertions, ctx).await
+    run_check("test", target, spec, &assertions, None, ctx).await
 }
 
 #[test]

@@ -18,6 +18,7 @@ use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, Runti
 
 use crate::ServerError;
 use crate::deployments::RecentDeployments;
+use crate::discovery::health::HealthBook;
 use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
 use crate::state_machine::{self, Context};
@@ -57,6 +58,8 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     /// The verifications following the results of some monitors.
     verifications: Verifications,
+    /// The latest upstream health of each discovery source's gateway.
+    gateway_health: HealthBook,
 }
 
 impl Engine {
@@ -88,6 +91,7 @@ impl Engine {
             deployments: RwLock::new(RecentDeployments::default()),
             metrics: Arc::new(Metrics::default()),
             verifications: Verifications::default(),
+            gateway_health: HealthBook::default(),
         }))
     }
 
@@ -104,6 +108,12 @@ impl Engine {
     /// The verifications this server follows.
     pub fn verifications(&self) -> &Verifications {
         &self.verifications
+    }
+
+    /// The latest upstream health discovery sources reported, read by checks of discovered
+    /// monitors (`gateway.healthy`) and shown in their status.
+    pub fn gateway_health(&self) -> &HealthBook {
+        &self.gateway_health
     }
 
     /// Counters and histograms exported at `/metrics`.
@@ -391,16 +401,22 @@ impl Engine {
     async fn check(&self, monitor: &LiveMonitor, now: DateTime<Utc>) -> Option<CheckResult> {
         let spec = &monitor.record.spec;
         match Target::of(&spec.check) {
-            Ok(target) => Some(
-                vedette_probe::run_check(
-                    &monitor.record.id,
-                    target,
-                    spec,
-                    &monitor.assertions,
-                    &self.probe,
+            Ok(target) => {
+                let gateway = self
+                    .gateway_health
+                    .reading(&monitor.record.id, &monitor.record.labels);
+                Some(
+                    vedette_probe::run_check(
+                        &monitor.record.id,
+                        target,
+                        spec,
+                        &monitor.assertions,
+                        gateway.as_ref(),
+                        &self.probe,
+                    )
+                    .await,
                 )
-                .await,
-            ),
+            }
             Err(check) => {
                 let last = self
                     .store

@@ -142,7 +142,20 @@ impl<'c> Eval<'_, 'c, '_> {
             _ => return self.condition(e).map(Value::Bool).map_err(Fail::Error),
         };
         match &result {
-            Ok(v) => self.notes.push((e.end, v.render())),
+            Ok(v) => match (&e.kind, &self.ctx.obs.gateway) {
+                // The gateway's health is shown with whose it is and the gateway's own words.
+                (ExprKind::Field(Field::GatewayHealthy), Some(g)) => self.notes.push((
+                    e.end,
+                    format!(
+                        "{}; {} source {}: {}",
+                        v.render(),
+                        g.gateway,
+                        g.source,
+                        g.detail
+                    ),
+                )),
+                _ => self.notes.push((e.end, v.render())),
+            },
             Err(Fail::Absent(_)) => self.notes.push((e.end, "absent".to_owned())),
             Err(Fail::Error(_)) => {}
         }
@@ -264,6 +277,13 @@ impl<'c> Eval<'_, 'c, '_> {
                 .as_deref()
                 .map(|s| Value::Str(s.into()))
                 .ok_or_else(|| absent("no reply was read")),
+            // Unknown health is null: `== true` fails, `!= false` holds.
+            Field::GatewayHealthy => match &obs.gateway {
+                Some(g) => Ok(g.healthy.map_or(Value::Null, Value::Bool)),
+                None => Err(Fail::Absent(
+                    crate::discovery::GATEWAY_HEALTH_NEEDED.to_owned(),
+                )),
+            },
         }
     }
 }

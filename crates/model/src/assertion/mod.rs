@@ -42,6 +42,7 @@ pub struct Assertion {
     expr: parser::Expr,
     needs_body: bool,
     mentions_status: bool,
+    mentions_gateway: bool,
 }
 
 /// A parse error with its 1-based column (in characters).
@@ -76,10 +77,11 @@ pub fn parse(source: &str) -> Result<Assertion, ParseError> {
     }
     let tokens = lexer::lex(source)?;
     let expr = parser::parse(source, tokens)?;
-    let (mut needs_body, mut mentions_status) = (false, false);
+    let (mut needs_body, mut mentions_status, mut mentions_gateway) = (false, false, false);
     expr.for_each_field(&mut |f| match f {
         parser::Field::Body | parser::Field::BodyPath(..) => needs_body = true,
         parser::Field::Status => mentions_status = true,
+        parser::Field::GatewayHealthy => mentions_gateway = true,
         _ => {}
     });
     Ok(Assertion {
@@ -87,6 +89,7 @@ pub fn parse(source: &str) -> Result<Assertion, ParseError> {
         expr,
         needs_body,
         mentions_status,
+        mentions_gateway,
     })
 }
 
@@ -134,6 +137,12 @@ impl Assertion {
     /// Whether the assertion inspects `status` (the probe then does not fail on non-2xx itself).
     pub fn mentions_status(&self) -> bool {
         self.mentions_status
+    }
+
+    /// Whether the assertion reads `gateway.healthy` (the monitor must come from a gateway
+    /// that reports upstream health).
+    pub fn mentions_gateway(&self) -> bool {
+        self.mentions_gateway
     }
 
     /// Evaluates against an observation. Never panics.

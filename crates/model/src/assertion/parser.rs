@@ -37,10 +37,11 @@ pub(crate) enum Field {
     DnsAnswers,
     DnsRcode,
     TcpResponse,
+    GatewayHealthy,
 }
 
 /// Plain (dotted) field names, for parsing and error messages.
-const NAMED_FIELDS: [(&str, Field); 16] = [
+const NAMED_FIELDS: [(&str, Field); 17] = [
     ("status", Field::Status),
     ("response_time", Field::ResponseTime),
     ("dns_time", Field::DnsTime),
@@ -57,6 +58,7 @@ const NAMED_FIELDS: [(&str, Field); 16] = [
     ("dns.answers", Field::DnsAnswers),
     ("dns.rcode", Field::DnsRcode),
     ("tcp.response", Field::TcpResponse),
+    ("gateway.healthy", Field::GatewayHealthy),
 ];
 
 const KEYWORDS: [&str; 10] = [
@@ -97,7 +99,7 @@ impl Field {
             | Field::TcpResponse => Ty::Str,
             Field::BodyPath(..) => Ty::Any,
             Field::CertSans | Field::DnsAnswers => Ty::List,
-            Field::CertChainValid | Field::CertHostnameMatch => Ty::Bool,
+            Field::CertChainValid | Field::CertHostnameMatch | Field::GatewayHealthy => Ty::Bool,
         }
     }
 
@@ -133,6 +135,7 @@ pub(crate) fn available_fields(kind: CheckKind) -> &'static [&'static str] {
             CERT[3],
             CERT[4],
             CERT[5],
+            "gateway.healthy",
         ],
         CheckKind::Tcp => &["response_time", "connect_time", "tcp.response"],
         CheckKind::Dns => &["response_time", "dns.answers", "dns.rcode"],

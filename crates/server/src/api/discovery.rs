@@ -157,7 +157,7 @@ pub async fn run(
     PathId(id): PathId,
 ) -> ApiResult<Json<DiscoverySourceView>> {
     let record = crud::current::<DiscoverySources>(&state, &id).await?;
-    crate::discovery::run_and_record(state.engine.store(), &id, &record.spec).await?;
+    crate::discovery::run_for_engine(&state.engine, &id, &record.spec).await?;
     state.feed.caught_up().await;
     Ok(Json(
         DiscoverySources::view(&state, record, Audience::Writer).await?,

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use vedette_model::discovery::GatewayReading;
 use vedette_model::selector::Selector;
 use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{
@@ -77,6 +78,10 @@ struct StatusView {
     /// The runtime pause (`POST .../pause`), absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     paused: Option<PauseView>,
+    /// For a monitor found by a discovery source: the latest upstream health its gateway
+    /// reported (what `gateway.healthy` reads), beside the monitor's own result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gateway: Option<GatewayReading>,
 }
 
 /// Who paused a monitor at runtime, when and why.
@@ -146,6 +151,10 @@ async fn view(
                 by: p.by,
                 reason: p.reason,
             }),
+            gateway: state
+                .engine
+                .gateway_health()
+                .reading(&record.id, &record.labels),
         },
         id: record.id,
         labels: record.labels,

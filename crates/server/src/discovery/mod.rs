@@ -9,13 +9,14 @@
 //! any way (an error status, a timeout, garbage, a truncated or oversized body, too many
 //! routes) writes no monitor: the run fails, the status says why, every owned monitor stays.
 
+pub mod health;
 pub mod reconcile;
 pub mod sigv4;
 pub mod source;
 pub mod sources;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -34,9 +35,22 @@ use crate::engine::Engine;
 /// How often the runner looks for sources that are due.
 const TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Held by every run that writes: the background runner's and `POST .../run`, so two runs
-/// never plan over the same monitors at once.
-static RUNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Most runs of different sources the background runner makes at once; a source whose
+/// gateway is slow holds one slot, never the others' runs.
+pub const MAX_PARALLEL_RUNS: usize = 4;
+
+/// One lock per source, held by every run that writes (the background runner's and
+/// `POST .../run`), so two runs never plan over the same source's monitors at once while
+/// runs of different sources go on side by side (each owns only its own monitors).
+static RUNS: LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+/// The lock of source `id` (locks no run holds are dropped on the way).
+fn source_lock(id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut locks = RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+    locks.entry(id.to_owned()).or_default().clone()
+}
 
 /// What one run found and did.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -154,7 +168,8 @@ pub async fn run_and_record(
     id: &str,
     spec: &DiscoverySourceSpec,
 ) -> Result<DiscoveryStatus, StoreError> {
-    let _one_at_a_time = RUNS.lock().await;
+    let lock = source_lock(id);
+    let _one_at_a_time = lock.lock().await;
     let mut status = store.discovery_status(id).await?.unwrap_or_default();
     let started = Instant::now();
     let outcome = run(store, id, spec, &status.missing_since, true).await;
@@ -242,14 +257,51 @@ pub async fn run_and_record(
     Ok(status)
 }
 
+/// Runs source `id` ([`run_and_record`]) and hands the health it reported to the engine.
+pub async fn run_for_engine(
+    engine: &Engine,
+    id: &str,
+    spec: &DiscoverySourceSpec,
+) -> Result<DiscoveryStatus, StoreError> {
+    let status = run_and_record(engine.store(), id, spec).await?;
+    engine.gateway_health().record(id, spec.gateway, &status);
+    Ok(status)
+}
+
 /// Runs every discovery source on its interval until `stop`: each is listed once at start,
 /// then `interval` after its previous run ended. Sources are read from the store at every
-/// tick, so a new, changed or deleted source takes effect within a second.
+/// tick, so a new, changed or deleted source takes effect within a second. Runs of different
+/// sources go on at once (at most [`MAX_PARALLEL_RUNS`]), so a slow gateway delays no other.
 pub async fn run_sources(engine: Arc<Engine>, stop: CancellationToken) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_PARALLEL_RUNS));
+    let mut runs = tokio::task::JoinSet::new();
+    // Source id by the task running it, and (version, next run) by source id.
+    let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut next: HashMap<String, (i64, Instant)> = HashMap::new();
     loop {
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => {
+                runs.shutdown().await;
+                return;
+            }
+            Some(done) = runs.join_next_with_id() => {
+                let task = match &done {
+                    Ok((task, _)) => *task,
+                    Err(e) => e.id(),
+                };
+                let id = running.remove(&task);
+                match (done, id) {
+                    (Ok((_, (version, interval))), Some(id)) => {
+                        next.insert(id, (version, Instant::now() + interval));
+                    }
+                    (Err(e), Some(id)) => {
+                        tracing::warn!(source = %id, error = %e, "discovery run ended abnormally");
+                        next.remove(&id);
+                    }
+                    (_, None) => {}
+                }
+                continue;
+            }
             () = tokio::time::sleep(TICK) => {}
         }
         let store = engine.store();
@@ -261,24 +313,41 @@ pub async fn run_sources(engine: Arc<Engine>, stop: CancellationToken) {
             }
         };
         next.retain(|id, _| sources.iter().any(|s| &s.id == id));
+        engine
+            .gateway_health()
+            .retain(|id| sources.iter().any(|s| s.id == id));
         for source in sources {
+            if !engine.gateway_health().knows(&source.id) {
+                match store.discovery_status(&source.id).await {
+                    Ok(status) => engine.gateway_health().record(
+                        &source.id,
+                        source.spec.gateway,
+                        &status.unwrap_or_default(),
+                    ),
+                    Err(e) => {
+                        tracing::warn!(source = %source.id, error = %e, "discovery status could not be read");
+                    }
+                }
+            }
+            let busy = running.values().any(|id| id == &source.id);
             let due = next
                 .get(&source.id)
                 .is_none_or(|(version, at)| *version != source.version || *at <= Instant::now());
-            if !due {
+            if busy || !due {
                 continue;
             }
-            let run = run_and_record(store, &source.id, &source.spec);
-            tokio::select! {
-                () = stop.cancelled() => return,
-                result = run => if let Err(e) = result {
+            let engine = engine.clone();
+            let slots = slots.clone();
+            let id = source.id.clone();
+            let task = runs.spawn(async move {
+                // The semaphore is never closed, so a permit always comes.
+                let _slot = slots.acquire_owned().await;
+                if let Err(e) = run_for_engine(&engine, &source.id, &source.spec).await {
                     tracing::warn!(source = %source.id, error = %e, "discovery status could not be saved");
                 }
-            }
-            next.insert(
-                source.id.clone(),
-                (source.version, Instant::now() + source.spec.interval.std()),
-            );
+                (source.version, source.spec.interval.std())
+            });
+            running.insert(task.id(), id);
         }
     }
 }

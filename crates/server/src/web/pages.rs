@@ -85,6 +85,8 @@ struct MonitorPage {
     managed_by: &'static str,
     labels: Vec<String>,
     paused: Option<String>,
+    /// The latest upstream health the monitor's gateway reported (discovered monitors).
+    gateway: Option<String>,
     last_message: String,
     yaml: String,
     terraform: String,
@@ -253,6 +255,25 @@ pub async fn monitor(
                 p.reason.map(|r| format!(": {r}")).unwrap_or_default()
             )
         }),
+        gateway: engine
+            .gateway_health()
+            .reading(&id, &live.record.labels)
+            .map(|g| {
+                let health = match g.healthy {
+                    Some(true) => "healthy",
+                    Some(false) => "unhealthy",
+                    None => "unknown",
+                };
+                format!(
+                    "Gateway: {health} ({} source {}: {}{})",
+                    g.gateway,
+                    g.source,
+                    g.detail,
+                    g.observed_at
+                        .map(|at| format!(", seen {}", view::when(&at)))
+                        .unwrap_or_default()
+                )
+            }),
         last_message: status
             .as_ref()
             .and_then(|s| s.last_message.clone())

@@ -1,7 +1,8 @@
 //! Discovery sources: the shared resource conventions and validation, runs that create,
 //! update and delete only the monitors a source owns, the grace period, dry run and preview,
 //! the Prometheus export, and bad gateways (an error, a timeout, garbage, a truncated or a
-//! huge listing) that never delete anything nor show the credential. The gateway here is a
+//! huge listing) that never delete anything nor show the credential, and a hanging gateway
+//! that delays no other source's runs. The gateway here is a
 //! stand-in serving Envoy's admin answers, so that it can also answer badly; the real Envoy
 //! runs in the `gateways` test.
 
@@ -23,6 +24,7 @@ api_tests!(
     discovery_sources_crud_and_validation,
     runs_reconcile_only_owned_monitors_with_a_grace_period,
     bad_gateways_never_delete_and_never_show_the_credential,
+    a_hanging_gateway_delays_no_other_source,
 );
 
 /// The admin token the stand-in wants, read by the source from this variable.
@@ -417,4 +419,82 @@ async fn bad_gateways_never_delete_and_never_show_the_credential(kind: Kind) {
     assert_eq!(owned(&server, "edge").await, kept);
     server.finish().await;
     stop.cancel();
+}
+
+/// Runs of different sources are independent: while one gateway hangs (its run holds its
+/// source's lock for 6 s), another source's runs, the background runner's and `POST .../run`,
+/// finish at once.
+async fn a_hanging_gateway_delays_no_other_source(kind: Kind) {
+    set_token();
+    let (hanging, hanging_url, stop_hanging) = start_gateway().await;
+    hanging.set_paths(&["/slow"]);
+    hanging.set_mode(SLOW);
+    let (fast, fast_url, stop_fast) = start_gateway().await;
+    fast.set_paths(&["/a", "/b"]);
+    let server = Server::start(kind).await;
+    let mut slow_source = source(&hanging_url, "0s");
+    slow_source["spec"]["connection"]["timeout"] = json!("6s");
+    // Created first and first by id, so a runner taking sources one at a time would wait
+    // for it.
+    server
+        .put("/discovery-sources/a-hanging", &slow_source)
+        .await;
+    let created = std::time::Instant::now();
+    server
+        .put("/discovery-sources/b-fast", &source(&fast_url, "0s"))
+        .await;
+
+    // The background runner lists both at its next tick; the fast one is done long before
+    // the hanging one gives up.
+    loop {
+        let fast_view = server.get("/discovery-sources/b-fast").await;
+        if fast_view.body["status"]["state"] == "succeeded" {
+            break;
+        }
+        assert!(
+            created.elapsed() < Duration::from_secs(4),
+            "the fast source waited for the hanging one: {:#}",
+            fast_view.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(owned(&server, "b-fast").await.len(), 2);
+    let hanging_view = server.get("/discovery-sources/a-hanging").await;
+    assert_ne!(
+        hanging_view.body["status"]["state"], "failed",
+        "the hanging source's run should still be waiting: {:#}",
+        hanging_view.body
+    );
+
+    // An explicit run of the hanging source holds its lock; one of the fast source does not
+    // wait for it.
+    let slow_run = tokio::spawn(
+        server
+            .client
+            .post(server.url("/discovery-sources/a-hanging/run"))
+            .json(&json!({}))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let ran = run(&server, "b-fast").await;
+    assert_eq!(ran["status"]["state"], "succeeded", "{ran:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the fast source's run took {:?}",
+        started.elapsed()
+    );
+    let slow = slow_run.await.expect("join").expect("slow run answered");
+    assert_eq!(slow.status().as_u16(), 200);
+    let slow: Value = slow.json().await.expect("json");
+    assert_eq!(slow["status"]["state"], "failed", "{slow:#}");
+    assert!(
+        slow["status"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("took longer than")),
+        "{slow:#}"
+    );
+    server.finish().await;
+    stop_hanging.cancel();
+    stop_fast.cancel();
 }

@@ -2,9 +2,10 @@
 //! `scripts/test-gateways` installs into a virtual environment outside the repository and
 //! names in `VEDETTE_ENVOY`): its admin API is listed, a route added by a listener reload
 //! appears as a monitor whose checks pass through Envoy, one removed is deleted after the
-//! grace period, and the active health check of its cluster flows through to the status.
-//! AWS API Gateway (moto), NGINX OSS (Debian nginx) and NGINX Plus (recorded API answers)
-//! each have a module.
+//! grace period, and the active health check of its cluster flows through to the status, the
+//! monitor's status and its `gateway.healthy == true` assertion (an unhealthy cluster fails
+//! the check, naming the gateway and the cluster). AWS API Gateway (moto), NGINX OSS (Debian
+//! nginx) and NGINX Plus (recorded API answers) each have a module.
 
 #[allow(
     dead_code,
@@ -214,7 +215,8 @@ async fn envoy_routes_become_monitors_and_follow_reloads_and_health() {
                 "connection": {"url": envoy.admin, "timeout": "5s"},
                 "interval": "1h",
                 "grace_period": "2s",
-                "template": {"interval": "1h", "expected_status": 200},
+                "template": {"interval": "1h", "expected_status": 200,
+                             "assertions": ["gateway.healthy == true"]},
             }}),
         )
         .await;
@@ -226,18 +228,24 @@ async fn envoy_routes_become_monitors_and_follow_reloads_and_health() {
     let ok = monitors[0]["id"].as_str().expect("id").to_owned();
     assert_eq!(url_of(&monitors[0]), format!("http://127.0.0.1:{port}/ok"));
     assert_eq!(first["routes_seen"], 1);
-    let checked = server
-        .post(&format!("/monitors/{ok}/run"), &json!({}))
-        .await;
-    assert_eq!(checked.status, 200, "{:#}", checked.body);
-    assert_eq!(checked.body["outcome"], "up", "{:#}", checked.body);
 
-    // The cluster's active health check flows through.
+    // The cluster's active health check flows through, to the monitor's status too, and the
+    // check through Envoy passes with `gateway.healthy == true`.
     let healthy = run_until(&server, "a healthy cluster", |s| {
         s["health"][&ok]["healthy"] == true
     })
     .await;
     assert_eq!(healthy["health"][&ok]["upstreams"], 1);
+    let gateway = &server.get(&format!("/monitors/{ok}")).await.body["status"]["gateway"];
+    assert_eq!(gateway["healthy"], true, "{gateway:#}");
+    assert_eq!(gateway["source"], "envoy");
+    assert_eq!(gateway["gateway"], "envoy");
+    assert!(gateway["observed_at"].is_string(), "{gateway:#}");
+    let checked = server
+        .post(&format!("/monitors/{ok}/run"), &json!({}))
+        .await;
+    assert_eq!(checked.status, 200, "{:#}", checked.body);
+    assert_eq!(checked.body["outcome"], "up", "{:#}", checked.body);
 
     // A route added by a reload appears.
     envoy.serve(port, &["/ok", "/switch"]);
@@ -256,6 +264,23 @@ async fn envoy_routes_become_monitors_and_follow_reloads_and_health() {
     })
     .await;
     assert_eq!(unhealthy["health"][&switch]["healthy_upstreams"], 0);
+    // `/ok` still answers 200 through Envoy (one host, in panic mode), but its cluster is
+    // unhealthy: the check fails on `gateway.healthy`, naming the gateway and the cluster.
+    let gateway = &server.get(&format!("/monitors/{ok}")).await.body["status"]["gateway"];
+    assert_eq!(gateway["healthy"], false, "{gateway:#}");
+    let failed = server
+        .post(&format!("/monitors/{ok}/run"), &json!({}))
+        .await;
+    assert_eq!(failed.status, 200, "{:#}", failed.body);
+    assert_eq!(failed.body["outcome"], "down", "{:#}", failed.body);
+    assert_eq!(failed.body["reason"], "assertion", "{:#}", failed.body);
+    let message = failed.body["message"].as_str().expect("message");
+    assert!(
+        message.contains(
+            "gateway.healthy (false; envoy source envoy: cluster backend: 0/1 hosts healthy) == true"
+        ),
+        "{message}"
+    );
     target.set_up(true);
 
     // A route removed by a reload is kept through the grace period, then deleted.
