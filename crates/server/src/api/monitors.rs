@@ -77,6 +77,10 @@ struct StatusView {
     /// The runtime pause (`POST .../pause`), absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     paused: Option<PauseView>,
+    /// The route's real traffic as the gateway reported it over the last minutes
+    /// (`POST /ingest/kong...`), absent without reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passive: Option<crate::passive::PassiveView>,
 }
 
 /// Who paused a monitor at runtime, when and why.
@@ -146,6 +150,7 @@ async fn view(
                 by: p.by,
                 reason: p.reason,
             }),
+            passive: state.passive.view(&record.id, std::time::Instant::now()),
         },
         id: record.id,
         labels: record.labels,
