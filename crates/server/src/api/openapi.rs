@@ -23,11 +23,10 @@ use super::body::{MergePatch, WriteBody};
 use super::crud::ApiResource;
 use super::deployments::{Deployments, FinishRequest};
 use super::discovery::{DiscoveryPreview, DiscoverySources, HttpSdTargets};
-use super::ingest::{IngestReport, KongHttpLogPayload, KongPluginBatch};
-use crate::passive::IngestTotals;
 use super::event_types::EventTypeInfo;
 use super::events::SequencedEvent;
 use super::incidents::IncidentSummary;
+use super::ingest::{IngestReport, KongHttpLogPayload, KongPluginBatch};
 use super::integrations::Integration;
 use super::labels::{LabelKeys, LabelValues};
 use super::maintenance::Maintenance;
@@ -45,6 +44,7 @@ use super::webhooks::{
     CreatedWebhookView, DeliveryView, PreviewRequest, PreviewResponse, Recovered, TestEventSent,
     Webhooks,
 };
+use crate::passive::IngestTotals;
 use crate::status_page::PublicPage;
 
 /// Where the document is served.

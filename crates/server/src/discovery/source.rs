@@ -200,6 +200,15 @@ impl Gateway {
     /// The body of `GET <base><path>` (a path with its query), within the deadline and the
     /// byte budget; an error status fails.
     pub async fn get(&self, path: &str) -> Result<Vec<u8>, ListError> {
+        Ok(self.get_with_headers(path).await?.0)
+    }
+
+    /// [`Gateway::get`] with the answer's headers (paging headers such as Traefik's
+    /// `X-Next-Page`).
+    pub async fn get_with_headers(
+        &self,
+        path: &str,
+    ) -> Result<(Vec<u8>, reqwest::header::HeaderMap), ListError> {
         let shown = path.split('?').next().unwrap_or(path).to_owned();
         let url = format!("{}{path}", self.base);
         let mut request = self.client.get(&url);
@@ -234,6 +243,7 @@ impl Gateway {
                     status,
                 });
             }
+            let headers = response.headers().clone();
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| ListError::Request {
                 path: shown.clone(),
@@ -250,7 +260,7 @@ impl Gateway {
                 *budget -= n;
                 body.extend_from_slice(&chunk);
             }
-            Ok(body)
+            Ok((body, headers))
         };
         tokio::time::timeout(left, work)
             .await

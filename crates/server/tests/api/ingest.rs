@@ -172,7 +172,10 @@ async fn kong_plugin_batches_and_http_log_reach_discovered_monitors(kind: Kind) 
                "unknown_route_ids": ["(none)", GHOST]})
     );
     let p = passive(&server, &payments[0]).await;
-    assert_eq!((p["requests"].as_u64(), p["errors_5xx"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (p["requests"].as_u64(), p["errors_5xx"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(p["reported_by"], "kong-http-log");
     assert_eq!(p["latency_avg_ms"], 64.0);
     assert_eq!(passive(&server, &orders[1]).await["requests"], 11);
@@ -213,7 +216,10 @@ async fn kong_plugin_batches_and_http_log_reach_discovered_monitors(kind: Kind) 
     }
     let refused = refused.expect("50,000 entries at once were all taken");
     assert!(refused.header("retry-after").is_some());
-    assert_eq!(refused.body["type"], "https://vedette.dev/problems/rate-limited");
+    assert_eq!(
+        refused.body["type"],
+        "https://vedette.dev/problems/rate-limited"
+    );
     server.finish().await;
 }
 
@@ -237,7 +243,10 @@ async fn bad_reports_are_refused_naming_the_field(kind: Kind) {
         (batch(wrong_bound), "routes[1].latency_buckets_ms[11].le"),
         (batch(json!({"route_id": ORDERS})), "routes[1]"),
         (json!({"source": "http-log", "routes": []}), "source"),
-        (json!({"source": "vedette-kong-plugin", "routes": "all"}), "routes"),
+        (
+            json!({"source": "vedette-kong-plugin", "routes": "all"}),
+            "routes",
+        ),
     ] {
         let resp = server.post("/ingest/kong", &body).await;
         assert_eq!(resp.error_fields(), [field], "{:#}", resp.body);
@@ -247,7 +256,10 @@ async fn bad_reports_are_refused_naming_the_field(kind: Kind) {
     let mut negative = http_log(Some(ORDERS), 200, 1);
     negative["latencies"]["request"] = json!(-5);
     for (body, field) in [
-        (json!([http_log(Some(ORDERS), 200, 1), no_status]), "[1].response"),
+        (
+            json!([http_log(Some(ORDERS), 200, 1), no_status]),
+            "[1].response",
+        ),
         (json!([negative]), "[0].latencies.request"),
         (json!("GET /orders 200"), "body"),
     ] {
@@ -258,7 +270,10 @@ async fn bad_reports_are_refused_naming_the_field(kind: Kind) {
     let resp = server.post("/ingest/kong-http-log", &too_many).await;
     // Over 1 MiB before it is over 5,000 entries: the body cap answers first.
     assert_eq!(resp.status, 413, "{:#}", resp.body);
-    let too_many = Value::Array(vec![json!({"response": {"status": 200}, "latencies": {"request": 1}}); 5001]);
+    let too_many = Value::Array(vec![
+        json!({"response": {"status": 200}, "latencies": {"request": 1}});
+        5001
+    ]);
     let resp = server.post("/ingest/kong-http-log", &too_many).await;
     assert_eq!(resp.error_fields(), ["body"], "{:#}", resp.body);
     server.finish().await;

@@ -4,6 +4,8 @@
 pub mod envoy;
 pub mod istio;
 pub mod kong;
+pub mod traefik;
+pub mod traefik_rule;
 
 use vedette_model::discovery::{GatewayType, Route};
 
@@ -15,6 +17,7 @@ pub async fn list(gateway: GatewayType, api: &Gateway) -> Result<Vec<Route>, Lis
         GatewayType::Envoy => envoy::Envoy.list(api).await,
         GatewayType::Kong => kong::Kong.list(api).await,
         GatewayType::Istio => istio::Istio.list(api).await,
+        GatewayType::Traefik => traefik::Traefik.list(api).await,
         other => Err(ListError::Unsupported(other.as_str())),
     }
 }
