@@ -123,6 +123,9 @@ fn service_key(router_name: &str, service: &str) -> String {
     }
 }
 
+/// A router (or one alternative of its rule) left out: its name and why.
+pub type Skipped = (String, String);
+
 /// Routes of Traefik's `routers`, with health from `services` and schemes and ports from
 /// `entrypoints`; routes without `Host()` are reached at `api_host`. Also the routers (or
 /// their alternatives) left out, with why.
@@ -131,7 +134,7 @@ pub fn build(
     services: &[Value],
     entrypoints: &[Value],
     api_host: &str,
-) -> Result<(Vec<Route>, Vec<(String, String)>), ListError> {
+) -> Result<(Vec<Route>, Vec<Skipped>), ListError> {
     let mut health = HashMap::new();
     for service in services {
         let name = text(service, "name")

@@ -359,7 +359,7 @@ mod tests {
         }
         let deep = format!("{}Host(`a`){}", "(".repeat(40), ")".repeat(40));
         assert!(parse(&deep).unwrap_err().message.contains("nested"));
-        let wide = vec!["(Method(`GET`) || Method(`POST`))"; 7].join(" && ");
+        let wide = ["(Method(`GET`) || Method(`POST`))"; 7].join(" && ");
         assert!(parse(&wide).unwrap_err().message.contains("alternatives"));
         let long = "Path(`/".to_owned() + &"a".repeat(MAX_RULE_BYTES) + "`)";
         assert!(parse(&long).unwrap_err().message.contains("longer"));
