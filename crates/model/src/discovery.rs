@@ -14,6 +14,10 @@ use crate::Duration;
 use crate::spec::{HttpCheck, HttpMethod, MonitorSpec};
 use crate::validate::{Errors, FieldError, check_http_url, check_label};
 
+/// The label a Kong source puts on each monitor it makes, with the Kong route's id as value:
+/// the plugin's batches and Kong's `http-log` entries name routes by this id.
+pub const KONG_ROUTE_ID: &str = "kong-route-id";
+
 /// The label every monitor a source owns carries, with the source's id as value; the
 /// reconciler writes and deletes only monitors with it.
 pub const DISCOVERED_BY: &str = "discovered-by";
@@ -525,6 +529,11 @@ pub struct Route {
     /// Upstream health, where the gateway reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<GatewayHealth>,
+    /// Labels the source puts on the route's monitor, beside the template's: the gateway's
+    /// own id of the route ([`KONG_ROUTE_ID`]), by which passive health reported for the
+    /// route finds its monitor.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Route {
@@ -541,6 +550,7 @@ impl Route {
             stage: None,
             tags: Vec::new(),
             health: None,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -703,6 +713,9 @@ impl DiscoverySourceSpec {
         for (key, value) in &t.labels {
             let value = label_value(&fill(&format!("labels.{key}"), value)?);
             labels.insert(key.clone(), value);
+        }
+        for (key, value) in &route.labels {
+            labels.insert(key.clone(), label_value(value));
         }
         labels.insert(DISCOVERED_BY.to_owned(), source.to_owned());
         if let Some(problem) = spec.validate("").into_iter().next() {

@@ -41,6 +41,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// The status pages this server follows and their rendered snapshots.
     pub status_pages: Arc<crate::status_page::StatusPages>,
+    /// Passive health the gateways report per monitor (`POST /api/v1/ingest/...`).
+    pub passive: Arc<crate::passive::PassiveHealth>,
 }
 
 /// The router: `/healthz`, `/readyz`, `GET|POST /push/{token}`, `/metrics`, the API under

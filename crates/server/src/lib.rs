@@ -13,6 +13,7 @@ pub mod follow;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod passive;
 pub mod routes;
 pub mod scheduler;
 pub mod serve;

@@ -9,6 +9,7 @@ use axum::routing::{delete, get, post};
 use crate::api::crud;
 use crate::api::deployments::{self, Deployments};
 use crate::api::discovery::{self, DiscoverySources};
+use crate::api::ingest;
 use crate::api::maintenance::{self, Maintenance};
 use crate::api::monitors::{self, Monitors};
 use crate::api::openapi::{self, DOCUMENT_PATH};
@@ -935,6 +936,61 @@ const DISCOVERY: &[Route] = &[
     },
 ];
 
+/// Passive health from Kong (the Vedette plugin's batches, the `http-log` plugin's payload).
+const INGEST: &[Route] = &[
+    Route {
+        method: "POST",
+        path: "/api/v1/ingest/kong",
+        operation_id: "ingestKongPlugin",
+        summary: "Take a batch of the Vedette Kong plugin: per-route request counts, 5xx and \
+                  latency histograms, added to the passive health of the monitors labelled \
+                  with each route's id (`kong-route-id`); unknown routes are counted, never \
+                  create monitors",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[],
+        request: Body::Json("KongPluginBatch"),
+        status: 200,
+        response: Body::Json("IngestReport"),
+        errors: &[400, 413, 415, 422, 429],
+        created: None,
+        handler: || post(ingest::kong_plugin),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/ingest/kong-http-log",
+        operation_id: "ingestKongHttpLog",
+        summary: "Take the payload of Kong's bundled http-log plugin (one request's log \
+                  object or an array of them): each request is added to the passive health \
+                  of the monitors labelled with its route's id (`kong-route-id`)",
+        tag: "discovery-sources",
+        scope: WRITE,
+        params: &[],
+        request: Body::Json("KongHttpLogPayload"),
+        status: 200,
+        response: Body::Json("IngestReport"),
+        errors: &[400, 413, 415, 422, 429],
+        created: None,
+        handler: || post(ingest::kong_http_log),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/ingest/kong",
+        operation_id: "getKongIngestTotals",
+        summary: "What the ingest endpoints took since the server started: reports, \
+                  entries, matched and unknown routes (with up to 100 unknown route ids)",
+        tag: "discovery-sources",
+        scope: READ,
+        params: &[],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("IngestTotals"),
+        errors: &[],
+        created: None,
+        handler: || get(ingest::totals),
+    },
+];
+
 /// Every operation, in reference order.
 pub fn all() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
@@ -954,6 +1010,7 @@ pub fn all() -> &'static [Route] {
         routes.extend_from_slice(PUBLIC_STATUS);
         routes.extend(crud::routes::<DiscoverySources>());
         routes.extend_from_slice(DISCOVERY);
+        routes.extend_from_slice(INGEST);
         routes
     })
 }

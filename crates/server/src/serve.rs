@@ -389,6 +389,7 @@ pub async fn serve(
         tasks: health.clone(),
         public_url: config.public_base_url().map(Arc::from),
         status_pages,
+        passive: Arc::default(),
     });
     tracing::info!(%addr, "listening");
     on_listen(addr);

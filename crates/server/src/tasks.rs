@@ -180,6 +180,7 @@ mod tests {
             tasks: health.clone(),
             public_url: None,
             status_pages: Arc::default(),
+            passive: Arc::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await

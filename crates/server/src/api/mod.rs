@@ -13,6 +13,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod incidents;
+pub mod ingest;
 pub mod integrations;
 pub mod labels;
 pub mod maintenance;

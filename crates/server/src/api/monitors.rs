@@ -82,6 +82,10 @@ struct StatusView {
     /// reported (what `gateway.healthy` reads), beside the monitor's own result.
     #[serde(skip_serializing_if = "Option::is_none")]
     gateway: Option<GatewayReading>,
+    /// The route's real traffic as the gateway reported it over the last minutes
+    /// (`POST /ingest/kong...`), absent without reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passive: Option<crate::passive::PassiveView>,
 }
 
 /// Who paused a monitor at runtime, when and why.
@@ -155,6 +159,7 @@ async fn view(
                 .engine
                 .gateway_health()
                 .reading(&record.id, &record.labels),
+            passive: state.passive.view(&record.id, std::time::Instant::now()),
         },
         id: record.id,
         labels: record.labels,

@@ -26,6 +26,7 @@ use super::discovery::{DiscoveryPreview, DiscoverySources, HttpSdTargets};
 use super::event_types::EventTypeInfo;
 use super::events::SequencedEvent;
 use super::incidents::IncidentSummary;
+use super::ingest::{IngestReport, KongHttpLogPayload, KongPluginBatch};
 use super::integrations::Integration;
 use super::labels::{LabelKeys, LabelValues};
 use super::maintenance::Maintenance;
@@ -44,6 +45,7 @@ use super::webhooks::{
     CreatedWebhookView, DeliveryView, PreviewRequest, PreviewResponse, Recovered, TestEventSent,
     Webhooks,
 };
+use crate::passive::IngestTotals;
 use crate::status_page::PublicPage;
 
 /// Where the document is served.
@@ -238,6 +240,12 @@ pub type Bodies = (
         DiscoveryPreview,
         HttpSdTargets,
     ),
+    (
+        KongPluginBatch,
+        KongHttpLogPayload,
+        IngestReport,
+        IngestTotals,
+    ),
 );
 
 /// The generator of the component schemas: JSON Schema 2020-12 (which OpenAPI 3.1 uses as
@@ -298,7 +306,7 @@ pub fn document() -> Value {
             { "name": "deployments", "description": "Deployments recorded by pipelines" },
             { "name": "verifications", "description": "Verifications: deployment gates and their reports" },
             { "name": "status-pages", "description": "Status pages, their public pages, feeds and badges (no sign-in)" },
-            { "name": "discovery-sources", "description": "Gateways whose routes become monitors, their previews and the Prometheus export" },
+            { "name": "discovery-sources", "description": "Gateways whose routes become monitors, their previews, the Prometheus export and passive health reported by Kong" },
             { "name": "events", "description": "The events outbox, listed or streamed, and the event types" },
             { "name": "status", "description": "Overall status" },
             { "name": "webhooks", "description": "Webhook endpoints, previews, test events and the delivery log" },

@@ -13,9 +13,6 @@ use vedette_model::discovery::{Credentials, DiscoverySourceSpec, Route, SecretRe
 /// credential).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ListError {
-    /// This server has no source for the gateway type yet (issue 15).
-    #[error("this server cannot list {0} gateways yet (issue 15)")]
-    Unsupported(&'static str),
     /// A credential could not be read.
     #[error("credential {0} could not be read")]
     Credential(String),
@@ -208,6 +205,15 @@ impl Gateway {
     /// The body of `GET <base><path>` (a path with its query), within the deadline and the
     /// byte budget; an error status fails.
     pub async fn get(&self, path: &str) -> Result<Vec<u8>, ListError> {
+        Ok(self.get_with_headers(path).await?.0)
+    }
+
+    /// [`Gateway::get`] with the answer's headers (paging headers such as Traefik's
+    /// `X-Next-Page`).
+    pub async fn get_with_headers(
+        &self,
+        path: &str,
+    ) -> Result<(Vec<u8>, reqwest::header::HeaderMap), ListError> {
         let shown = path.split('?').next().unwrap_or(path).to_owned();
         let url = format!("{}{path}", self.base);
         let mut request = self.client.get(&url);
@@ -242,6 +248,7 @@ impl Gateway {
                     status,
                 });
             }
+            let headers = response.headers().clone();
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| ListError::Request {
                 path: shown.clone(),
@@ -258,7 +265,7 @@ impl Gateway {
                 *budget -= n;
                 body.extend_from_slice(&chunk);
             }
-            Ok(body)
+            Ok((body, headers))
         };
         tokio::time::timeout(left, work)
             .await

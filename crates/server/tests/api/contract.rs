@@ -686,6 +686,12 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("previewDiscoverySource", &["dsc"], 200),
         Call::new("runDiscoverySource", &["dsc"], 200),
         Call::new("discoveryHttpSd", &[], 200),
+        Call::new("ingestKongPlugin", &[], 200)
+            .json(&json!({"source": "vedette-kong-plugin", "dropped": 1, "routes": []})),
+        Call::new("ingestKongHttpLog", &[], 200).json(
+            &json!({"route": {"id": "r1"}, "response": {"status": 200}, "latencies": {"request": 4}}),
+        ),
+        Call::new("getKongIngestTotals", &[], 200),
         Call::new("listEvents", &[], 200).query("limit=5&type=monitor.down,monitor.up"),
         Call::new("streamEvents", &[], 200).query("after=0"),
         Call::new("getStatus", &[], 200),

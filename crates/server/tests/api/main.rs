@@ -34,6 +34,7 @@ mod discovery;
 mod errors;
 mod events;
 mod follow;
+mod ingest;
 mod maintenance;
 mod monitors;
 mod ownership;

@@ -226,7 +226,7 @@ async fn reads_match(store: &Store, results: &[CheckResult]) {
     assert_eq!(many.len(), 2);
     for (got, (from, to)) in many["api"].iter().zip(spans) {
         assert_eq!(got.start, at_ms(floor_to(from, MINUTE)));
-        let covered = in_range(&results, floor_to(from, MINUTE), ceil_to(to, MINUTE));
+        let covered = in_range(results, floor_to(from, MINUTE), ceil_to(to, MINUTE));
         assert_matches(got, &covered, &format!("summaries {from}..{to}"));
     }
     assert_eq!(many["api"].len(), spans.len());

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use url::Url;
-use vedette_model::discovery::{GatewayHealth, Route};
+use vedette_model::discovery::{GatewayHealth, KONG_ROUTE_ID, Route};
 
 use crate::discovery::source::{Gateway, GatewaySource, ListError};
 
@@ -187,6 +187,7 @@ pub fn build(
                 r.service = service_name.map(str::to_owned);
                 r.tags = tags.clone();
                 r.health = upstream.and_then(|u| health.get(u).cloned());
+                r.labels.insert(KONG_ROUTE_ID.to_owned(), id.to_owned());
                 out.push(r);
             }
         }
@@ -285,6 +286,7 @@ mod tests {
         let orders = &routes[0];
         assert_eq!(orders.scheme, "http");
         assert_eq!(orders.service.as_deref(), Some("orders"));
+        assert!(orders.labels.contains_key(KONG_ROUTE_ID));
         assert!(orders.tags.contains(&"team=shop".to_owned()));
         assert!(orders.tags.contains(&"kong.methods=GET,POST".to_owned()));
         let health = orders.health.as_ref().unwrap();

@@ -8,6 +8,8 @@ pub mod kong;
 pub mod nginx;
 pub mod nginx_conf;
 pub mod nginx_plus;
+pub mod traefik;
+pub mod traefik_rule;
 
 use vedette_model::discovery::{GatewayType, Route};
 
@@ -22,6 +24,6 @@ pub async fn list(gateway: GatewayType, api: &Gateway) -> Result<Vec<Route>, Lis
         GatewayType::AwsApigateway => aws::AwsApiGateway.list(api).await,
         GatewayType::Nginx => nginx::Nginx.list(api).await,
         GatewayType::NginxPlus => nginx_plus::NginxPlus.list(api).await,
-        other => Err(ListError::Unsupported(other.as_str())),
+        GatewayType::Traefik => traefik::Traefik.list(api).await,
     }
 }

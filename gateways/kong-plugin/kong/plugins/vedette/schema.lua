@@ -16,8 +16,9 @@ return {
           -- Seconds between flushes.
           { flush_interval = { type = "number", default = 10, between = { 1, 3600 } } },
           -- Most routes aggregated between flushes; requests of further routes are dropped
-          -- (and counted as dropped) until the next flush.
-          { max_routes = { type = "integer", default = 1000, between = { 1, 100000 } } },
+          -- (and counted as dropped) until the next flush. A batch of 1500 routes (about
+          -- 600 bytes each) stays under the 1 MiB Vedette takes in one request.
+          { max_routes = { type = "integer", default = 1000, between = { 1, 1500 } } },
           -- Most batches kept for retry while the endpoint fails; the oldest is dropped first.
           { max_pending = { type = "integer", default = 10, between = { 1, 1000 } } },
           -- Seconds before the first retry; doubled after each failure up to max_backoff.
