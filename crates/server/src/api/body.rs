@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use vedette_model::decode::{Checked, Decoder};
+use vedette_model::decode::{Checked, Decoder, hide_secret_values};
 use vedette_model::deployment::DeploymentSpec;
 use vedette_model::discovery::DiscoverySourceSpec;
 use vedette_model::maintenance::MaintenanceSpec;
@@ -140,7 +140,7 @@ pub fn parse<T: Spec>(body: Value) -> ApiResult<Envelope<T>> {
     }
     match spec {
         Some(spec) if decoder.is_empty() => Ok(Envelope { id, labels, spec }),
-        _ => Err(Problem::validation(hide_values(decoder.finish()))),
+        _ => Err(Problem::validation(hide_secret_values(decoder.finish()))),
     }
 }
 
@@ -185,24 +185,6 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Whether a field holds a credential whose value must never be echoed in a message.
-fn is_sensitive(field: &str) -> bool {
-    field.ends_with("password")
-        || field.ends_with("token")
-        || field.contains(".headers")
-        || field.contains(".auth")
-}
-
-/// Messages of credential fields that would quote the value say only what was expected.
-fn hide_values(mut errors: Vec<FieldError>) -> Vec<FieldError> {
-    for e in &mut errors {
-        if is_sensitive(&e.field) && vedette_model::decode::quotes_a_value(&e.message) {
-            e.message = "invalid value (not shown): expected a string".to_owned();
-        }
-    }
-    errors
-}
-
 /// Deserializes `value` into `T`, recording every problem at its field path under `prefix`;
 /// the value only when it decoded whole.
 pub fn typed<T: DeserializeOwned>(
@@ -212,7 +194,7 @@ pub fn typed<T: DeserializeOwned>(
 ) -> Option<T> {
     let mut decoder = Decoder::new();
     let decoded = decoder.decode::<T>(value, prefix);
-    errors.extend(hide_values(decoder.finish()));
+    errors.extend(hide_secret_values(decoder.finish()));
     decoded.filter(|d| d.complete).map(|d| d.value)
 }
 

@@ -399,12 +399,7 @@ fn hide_query(url: &str) -> String {
 
 /// Type errors of signing secrets would quote the value; say only what was expected.
 fn hide_secret_values(mut problem: Problem) -> Problem {
-    for e in &mut problem.errors {
-        if e.field.starts_with("spec.secrets") && vedette_model::decode::quotes_a_value(&e.message)
-        {
-            e.message = "invalid value (not shown): expected a string".to_owned();
-        }
-    }
+    problem.errors = vedette_model::decode::hide_secret_values(std::mem::take(&mut problem.errors));
     if problem.errors.len() == 1 {
         problem.detail = problem.errors[0].to_string();
     }
