@@ -51,7 +51,11 @@ func seed() error {
 			return err
 		}
 	}
-	// pay-web: up at creation, then down, down, up (one incident, resolved), then up.
+	// pay-web: up at creation, then down, down, up (one incident, resolved), then up. The check
+	// at creation runs in the background, so the target stays up until it is recorded.
+	if err := env.WaitResults("pay-web", 1); err != nil {
+		return err
+	}
 	for _, up := range []bool{false, false, true, true} {
 		env.SetUp(up)
 		if err := env.Run("pay-web"); err != nil {

@@ -196,6 +196,28 @@ func (e *Env) PutMonitor(id, name, path string, labels map[string]string) error 
 	return e.Call("PUT", "/api/v1/monitors/"+id, AdminToken, body, 201, nil)
 }
 
+// WaitResults waits (at most 10 s) until monitor id has n results recorded: the check at
+// creation runs in the background, and a test that flips the target before it lands would
+// record the flipped state instead.
+func (e *Env) WaitResults(id string, n int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := e.Call("GET", "/api/v1/monitors/"+id+"/results", AdminToken, nil, 200, &page); err != nil {
+			return err
+		}
+		if len(page.Items) >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("monitor %s has %d results after 10 s, want %d", id, len(page.Items), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Run runs a monitor's check now and records it.
 func (e *Env) Run(id string) error {
 	return e.Call("POST", "/api/v1/monitors/"+id+"/run", e.WriteToken, nil, 200, nil)
