@@ -115,8 +115,8 @@ type SeriesQuery struct {
 func (c *Client) Series(ctx context.Context, q SeriesQuery) (*Series, error) {
 	v := url.Values{}
 	v.Set("ids", strings.Join(q.IDs, ","))
-	v.Set("from", q.From.UTC().Format(time.RFC3339))
-	v.Set("to", q.To.UTC().Format(time.RFC3339))
+	v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
+	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	v.Set("step", Minutes(q.Step))
 	v.Set("metrics", q.Metric)
 	var raw json.RawMessage
@@ -171,7 +171,7 @@ func (c *Client) SLO(ctx context.Context, q SLOQuery) (*SLO, error) {
 	v.Set("ids", strings.Join(q.IDs, ","))
 	v.Set("target", strconv.FormatFloat(q.Target, 'f', -1, 64))
 	v.Set("window", q.Window)
-	v.Set("to", q.To.UTC().Format(time.RFC3339))
+	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	v.Set("step", Minutes(q.Step))
 	var out SLO
 	if err := c.get(ctx, "/slo", v, &out); err != nil {
@@ -256,8 +256,8 @@ func (c *Client) Results(ctx context.Context, monitorIDs []string, from, to time
 	for chunk := range slices.Chunk(monitorIDs, resultIDsPerCall) {
 		v := url.Values{}
 		v.Set("ids", strings.Join(chunk, ","))
-		v.Set("from", from.UTC().Format(time.RFC3339))
-		v.Set("to", to.UTC().Format(time.RFC3339))
+		v.Set("from", from.UTC().Format(time.RFC3339Nano))
+		v.Set("to", to.UTC().Format(time.RFC3339Nano))
 		got, err := list[Result](ctx, c, "/results", v, limit)
 		if err != nil {
 			return nil, err
