@@ -13,6 +13,8 @@ const results = await eslint.lintFiles([
   "web-tests/run.mjs",
   "web-tests/lint.mjs",
   "web-tests/eslint.config.mjs",
+  "web-tests/bench.mjs",
+  "web-tests/lib/*.mjs",
   "web-tests/specs/*.mjs",
 ]);
 const formatter = await eslint.loadFormatter("stylish");

@@ -6,14 +6,11 @@
 // `node run.mjs 03 live` runs only the specs whose file names contain one of the words.
 // Environment: VEDETTE_BIN (default ../target/debug/vedette), CHROMIUM (default
 // /usr/bin/chromium), SCREENSHOTS (directory for screenshots, default results/).
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
+import { signIn, startServer } from "./lib/server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(process.env.VEDETTE_BIN || join(here, "..", "target", "debug", "vedette"));
@@ -28,44 +25,13 @@ function fail(message) {
 if (!existsSync(bin)) fail(`the vedette binary is missing at ${bin} (cargo build -p vedette-cli, or set VEDETTE_BIN)`);
 if (!existsSync(chromiumPath)) fail(`chromium is missing at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`);
 
-function freePort() {
-  return new Promise((ok, ko) => {
-    const s = createServer();
-    s.on("error", ko);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
+let server;
+try {
+  server = await startServer(bin, ["--demo"]);
+} catch (e) {
+  fail(e.message);
 }
-
-async function waitReady(base, server) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) fail(`vedette serve exited with ${server.exitCode}`);
-    try {
-      const r = await fetch(`${base}/readyz`);
-      if (r.ok) return;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  fail("vedette serve did not become ready within 30 s");
-}
-
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const token = "vdt_" + randomBytes(32).toString("base64url");
-const dataDir = mkdtempSync(join(tmpdir(), "vedette-web-"));
-const server = spawn(bin, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], {
-  env: { ...process.env, VEDETTE_BOOTSTRAP_TOKEN: token, RUST_LOG: "warn" },
-  stdio: ["ignore", "ignore", "inherit"],
-});
-const cleanup = () => {
-  if (server.exitCode === null) server.kill("SIGTERM");
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on("exit", cleanup);
-await waitReady(base, server);
+const { base, token } = server;
 mkdirSync(shots, { recursive: true });
 
 const browser = await chromium.launch({
@@ -95,10 +61,7 @@ function context(errors, allowed) {
     },
     // Signs `page` in with `secret` (the admin token by default) and lands on the overview.
     async signIn(page, secret = token) {
-      await page.goto(`${base}/`);
-      if (!page.url().includes("/login")) throw new Error(`expected the sign-in page, got ${page.url()}`);
-      await page.fill("#token", secret);
-      await Promise.all([page.waitForURL(`${base}/`), page.click("button[type=submit]")]);
+      await signIn(page, base, secret);
     },
     // axe-core on the page as it is: no serious or critical violation.
     async checkA11y(page, label) {
@@ -143,6 +106,6 @@ for (const file of specs) {
   }
 }
 await browser.close();
-cleanup();
+server.stop();
 console.log(`web: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
