@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,9 @@ pub struct Context {
     pub recorder: Recorder,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Whether Vedette's event stream is open ([`crate::follow::events`] keeps it): while it
+    /// is, the stream wakes what changes and nothing is looked at again on a timer.
+    pub following: Arc<AtomicBool>,
 }
 
 /// A resource as Vedette returns it: what the shared reconcile reads of every kind.
@@ -144,8 +148,9 @@ pub trait Mirrored:
     /// sync at this generation (credentials shown redacted cannot be compared otherwise).
     fn in_sync(&self, desired: &mut Spec<Self>, stored: &Self::Remote, synced: bool) -> bool;
 
-    /// When to look again though nothing woke the resource (a state Vedette announces with no
-    /// event, such as a monitor's first verdict); `None`: only when woken.
+    /// When to look again though nothing woke the resource, while the event stream is down
+    /// (a monitor still pending, whose first verdict the stream would announce); `None`: only
+    /// when woken.
     fn look_again(_status: &Self::Status) -> Option<Duration> {
         None
     }
@@ -202,8 +207,17 @@ pub fn decode<S: Checked>(document: &Map<String, Value>) -> Result<S, NotSynced>
 #[derive(Debug)]
 pub struct Mirrors<K: Mirrored> {
     by_id: Mutex<HashMap<String, Mirror<K>>>,
+    /// Ids woken by a report about them before their mirror was known, and when: a new
+    /// resource's first verdict can arrive before the create that made it returns.
+    unclaimed: Mutex<HashMap<String, Instant>>,
     wake: UnboundedSender<ObjectRef<K>>,
 }
+
+/// How long a report about an id not (yet) mirrored is kept for a create in flight.
+const UNCLAIMED_FOR: Duration = Duration::from_secs(30);
+/// Most reports about ids not mirrored kept at once (reports about resources the operator
+/// does not manage are among them).
+const MAX_UNCLAIMED: usize = 4096;
 
 /// One mirrored resource.
 #[derive(Debug, Clone)]
@@ -220,14 +234,52 @@ impl<K: Mirrored> Mirrors<K> {
         let (wake, woken) = futures::channel::mpsc::unbounded();
         let mirrors = Self {
             by_id: Mutex::default(),
+            unclaimed: Mutex::default(),
             wake,
         };
         (Arc::new(mirrors), woken)
     }
 
+    /// Records `id`'s mirror; wakes it at once when a report about `id` came before.
     fn set(&self, id: &str, object: ObjectRef<K>, version: Version) {
+        let reported = self
+            .unclaimed
+            .lock()
+            .ok()
+            .and_then(|mut unclaimed| unclaimed.remove(id))
+            .is_some_and(|at| at.elapsed() < UNCLAIMED_FOR);
         if let Ok(mut map) = self.by_id.lock() {
             map.insert(id.to_owned(), Mirror { object, version });
+            if reported {
+                // Sent after the reconcile that called this has its mirror: it runs again
+                // once that one ends, and reads what the report was about.
+                let _ = self.wake.unbounded_send(map[id].object.clone());
+            }
+        }
+    }
+
+    /// Wakes the resource mirrored by `id` because Vedette reported about it (a state, an
+    /// incident); when `id` is not mirrored yet, the report is kept for a while so the create
+    /// in flight that will mirror it is woken once it is.
+    pub fn wake_reported(&self, id: &str) {
+        if self.wake(id, None) {
+            return;
+        }
+        if let Ok(mut unclaimed) = self.unclaimed.lock() {
+            if unclaimed.len() >= MAX_UNCLAIMED {
+                unclaimed.retain(|_, at| at.elapsed() < UNCLAIMED_FOR);
+                if unclaimed.len() >= MAX_UNCLAIMED {
+                    unclaimed.clear();
+                }
+            }
+            unclaimed.insert(id.to_owned(), Instant::now());
+        }
+    }
+
+    /// Wakes every mirrored resource (after the event stream was down: what it missed).
+    pub fn wake_all(&self) {
+        for (id, _) in self.snapshot() {
+            self.wake(&id, None);
         }
     }
 
@@ -411,7 +463,14 @@ async fn apply<K: Mirrored>(resource: &K, ctx: &KindContext<K>) -> Result<Action
     if let Ok(mut failures) = ctx.failures.lock() {
         failures.remove(&ObjectRef::from_obj(resource));
     }
-    Ok(K::look_again(&status).map_or_else(Action::await_change, Action::requeue))
+    let following = ctx.shared.following.load(Ordering::Relaxed);
+    match K::look_again(&status).filter(|_| !following) {
+        Some(wait) => {
+            ctx.shared.metrics.timed_lookup();
+            Ok(Action::requeue(wait))
+        }
+        None => Ok(Action::await_change()),
+    }
 }
 
 /// Why the operator must not write `current`: another writer owns it.

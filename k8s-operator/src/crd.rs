@@ -21,27 +21,57 @@ pub const MANAGER: &str = "operator";
 /// The model's id pattern: a slug of at most 128 characters.
 pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,127}$";
 
-/// A Vedette monitor declared in Kubernetes: `spec` is the monitor document, plus an optional
-/// `id` (`<namespace>.<name>` when absent).
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "vedette.dev",
-    version = "v1",
-    kind = "Monitor",
-    namespaced,
-    status = "MonitorStatus",
-    derive = "PartialEq",
-    shortname = "vmon",
-    category = "vedette",
-    doc = "A Vedette monitor: spec is the monitor document Vedette's files and API take.",
-    printcolumn = r#"{"name": "State", "type": "string", "jsonPath": ".status.state"}"#,
-    printcolumn = r#"{"name": "Uptime", "type": "string", "jsonPath": ".status.uptime24h"}"#,
-    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
-)]
-pub struct MonitorDocument {
-    /// The document's fields as written; the CRD schema (not this type) is what validates them.
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
+/// Declares the custom resource `kind` (group `vedette.dev`, version `v1`, namespaced, in the
+/// category `vedette`) whose spec is `$document`: the document's fields as written, which the
+/// CRD schema validates. Printer columns: the ones given (`synced`: the `Synced` condition),
+/// then the age.
+macro_rules! mirrored_resource {
+    (
+        $(#[$meta:meta])* $document:ident: kind $kind:tt, status $status:tt,
+        shortname $short:tt, doc $doc:tt, columns synced
+    ) => {
+        mirrored_resource! {
+            $(#[$meta])* $document: kind $kind, status $status, shortname $short, doc $doc,
+            columns [r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#]
+        }
+    };
+    (
+        $(#[$meta:meta])* $document:ident: kind $kind:tt, status $status:tt,
+        shortname $short:tt, doc $doc:tt, columns [$($column:tt),* $(,)?]
+    ) => {
+        $(#[$meta])*
+        #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+        #[kube(
+            group = "vedette.dev",
+            version = "v1",
+            kind = $kind,
+            namespaced,
+            status = $status,
+            derive = "PartialEq",
+            shortname = $short,
+            category = "vedette",
+            doc = $doc,
+            $(printcolumn = $column,)*
+            printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
+        )]
+        pub struct $document {
+            /// The document's fields as written; the CRD schema (not this type) is what
+            /// validates them.
+            #[serde(flatten)]
+            pub fields: Map<String, Value>,
+        }
+    };
+}
+
+mirrored_resource! {
+    /// A Vedette monitor declared in Kubernetes: `spec` is the monitor document, plus an optional
+    /// `id` (`<namespace>.<name>` when absent).
+    MonitorDocument: kind "Monitor", status "MonitorStatus", shortname "vmon",
+    doc "A Vedette monitor: spec is the monitor document Vedette's files and API take.",
+    columns [
+        r#"{"name": "State", "type": "string", "jsonPath": ".status.state"}"#,
+        r#"{"name": "Uptime", "type": "string", "jsonPath": ".status.uptime24h"}"#,
+    ]
 }
 
 /// What the operator reports about a [`Monitor`].
@@ -91,25 +121,12 @@ pub struct LastResult {
     pub latency_ms: Option<f64>,
 }
 
-/// A Vedette maintenance window declared in Kubernetes: `spec` is the maintenance document,
-/// plus an optional `id` (`<namespace>.<name>` when absent).
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "vedette.dev",
-    version = "v1",
-    kind = "MaintenanceWindow",
-    namespaced,
-    status = "SyncStatus",
-    shortname = "vmw",
-    category = "vedette",
-    doc = "A Vedette maintenance window: spec is the maintenance document Vedette's files and API take.",
-    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
-    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
-)]
-pub struct MaintenanceDocument {
-    /// The document's fields as written; the CRD schema (not this type) is what validates them.
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
+mirrored_resource! {
+    /// A Vedette maintenance window declared in Kubernetes: `spec` is the maintenance document,
+    /// plus an optional `id` (`<namespace>.<name>` when absent).
+    MaintenanceDocument: kind "MaintenanceWindow", status "SyncStatus", shortname "vmw",
+    doc "A Vedette maintenance window: spec is the maintenance document Vedette's files and API take.",
+    columns synced
 }
 
 /// What the operator reports about a resource it mirrors as written: `MaintenanceWindow`,
@@ -128,68 +145,29 @@ pub struct SyncStatus {
     pub vedette_id: Option<String>,
 }
 
-/// A Vedette status page declared in Kubernetes: `spec` is the status page document, plus an
-/// optional `id` (`<namespace>.<name>` when absent).
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "vedette.dev",
-    version = "v1",
-    kind = "StatusPage",
-    namespaced,
-    status = "SyncStatus",
-    shortname = "vsp",
-    category = "vedette",
-    doc = "A Vedette status page: spec is the status page document Vedette's files and API take.",
-    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
-    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
-)]
-pub struct StatusPageDocument {
-    /// The document's fields as written; the CRD schema (not this type) is what validates them.
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
+mirrored_resource! {
+    /// A Vedette status page declared in Kubernetes: `spec` is the status page document, plus an
+    /// optional `id` (`<namespace>.<name>` when absent).
+    StatusPageDocument: kind "StatusPage", status "SyncStatus", shortname "vsp",
+    doc "A Vedette status page: spec is the status page document Vedette's files and API take.",
+    columns synced
 }
 
-/// A Vedette discovery source declared in Kubernetes: `spec` is the discovery source document
-/// (its credentials are `env:`/`file:` references on the server, never values), plus an
-/// optional `id` (`<namespace>.<name>` when absent).
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "vedette.dev",
-    version = "v1",
-    kind = "DiscoverySource",
-    namespaced,
-    status = "SyncStatus",
-    shortname = "vds",
-    category = "vedette",
-    doc = "A Vedette discovery source: spec is the discovery source document Vedette's files and API take.",
-    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
-    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
-)]
-pub struct DiscoverySourceDocument {
-    /// The document's fields as written; the CRD schema (not this type) is what validates them.
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
+mirrored_resource! {
+    /// A Vedette discovery source declared in Kubernetes: `spec` is the discovery source document
+    /// (its credentials are `env:`/`file:` references on the server, never values), plus an
+    /// optional `id` (`<namespace>.<name>` when absent).
+    DiscoverySourceDocument: kind "DiscoverySource", status "SyncStatus", shortname "vds",
+    doc "A Vedette discovery source: spec is the discovery source document Vedette's files and API take.",
+    columns synced
 }
 
-/// A Vedette webhook endpoint declared in Kubernetes: `spec` is the webhook document without
-/// its signing secrets, which come from a Secret (`secretRef`), never inline.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "vedette.dev",
-    version = "v1",
-    kind = "WebhookEndpoint",
-    namespaced,
-    status = "WebhookEndpointStatus",
-    shortname = "vwh",
-    category = "vedette",
-    doc = "A Vedette webhook endpoint: spec is the webhook document, its signing secret from a Secret.",
-    printcolumn = r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
-    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
-)]
-pub struct WebhookDocument {
-    /// The document's fields as written; the CRD schema (not this type) is what validates them.
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
+mirrored_resource! {
+    /// A Vedette webhook endpoint declared in Kubernetes: `spec` is the webhook document without
+    /// its signing secrets, which come from a Secret (`secretRef`), never inline.
+    WebhookDocument: kind "WebhookEndpoint", status "WebhookEndpointStatus", shortname "vwh",
+    doc "A Vedette webhook endpoint: spec is the webhook document, its signing secret from a Secret.",
+    columns synced
 }
 
 /// What the operator reports about a [`WebhookEndpoint`].

@@ -1,13 +1,16 @@
 //! Follows Vedette so that a resource is reconciled when something happens to what it mirrors:
-//! the event stream (SSE) wakes the `Monitor` whose monitor changed state or opened an
-//! incident, so its status stays live without polling each monitor, and, through its
+//! the event stream (SSE) wakes the `Monitor` whose monitor changed state (`resource.status`,
+//! a first verdict included) or opened an incident, so its status stays live without polling
+//! each monitor, and, through its
 //! `resource.changed` / `resource.deleted` events, the resource of any kind whose mirror was
 //! written or deleted by someone else (its own writes come back at the version it wrote and
 //! wake nothing). Those events are live only, so a resync per kind lists the operator's
-//! resources (one request for up to 1,000) as a safety net and wakes those that differ.
+//! resources (one request for up to 1,000) as a safety net and wakes those that differ, and
+//! after the stream was down every `Monitor` is woken once, for the states it did not hear.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -23,21 +26,30 @@ use crate::metrics::Metrics;
 const MAX_RECONNECT: Duration = Duration::from_secs(30);
 
 /// Follows the event stream until the process stops, waking the `Monitor` a state event names
-/// and the resource whose mirror of kind `kinds` (by change-feed name) a resource event names.
+/// and the resource whose mirror of kind `kinds` (by change-feed name) a resource event names;
+/// `following` says whether the stream is open.
 pub async fn events(
     vedette: vedette_client::Client,
     monitors: Arc<Mirrors<Monitor>>,
     kinds: HashMap<&'static str, Arc<dyn Wake>>,
     metrics: Arc<Metrics>,
+    following: Arc<AtomicBool>,
 ) {
     let resources: Vec<&str> = kinds.keys().copied().collect();
     let mut after = None;
     let mut delay = Duration::from_millis(500);
+    let mut was_open = false;
     loop {
         metrics.vedette_calls(1);
         match vedette.event_stream_with(after, &resources).await {
             Ok(mut stream) => {
                 delay = Duration::from_millis(500);
+                following.store(true, Ordering::Relaxed);
+                metrics.set_stream_open(true);
+                if was_open {
+                    monitors.wake_all();
+                }
+                was_open = true;
                 loop {
                     match stream.next().await {
                         Ok(Some(event)) => {
@@ -54,6 +66,8 @@ pub async fn events(
             }
             Err(e) => tracing::warn!(error = %e, "cannot open Vedette's event stream"),
         }
+        following.store(false, Ordering::Relaxed);
+        metrics.set_stream_open(false);
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(MAX_RECONNECT);
     }
@@ -66,7 +80,11 @@ fn wake(
     kinds: &HashMap<&'static str, Arc<dyn Wake>>,
 ) {
     let field = |name: &str| event.data.get(name);
-    if event.event_type.starts_with("resource.") {
+    if event.event_type == "resource.status" {
+        if let Some(id) = field("id").and_then(Value::as_str) {
+            monitors.wake_reported(id);
+        }
+    } else if event.event_type.starts_with("resource.") {
         let kind = field("kind").and_then(Value::as_str).unwrap_or_default();
         let id = field("id").and_then(Value::as_str);
         let version = field("version").and_then(Value::as_i64);
@@ -76,7 +94,7 @@ fn wake(
             tracing::info!(kind, id, "changed or deleted in Vedette by another writer");
         }
     } else if let Some(id) = field("monitor_id").and_then(Value::as_str) {
-        monitors.wake(id, None);
+        monitors.wake_reported(id);
     }
 }
 

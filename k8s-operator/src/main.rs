@@ -198,7 +198,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         vedette: vedette.clone(),
         recorder,
         metrics: metrics.clone(),
+        following: Arc::default(),
     });
+    let following = context.following.clone();
 
     let (stop, stopped) = futures::channel::oneshot::channel::<()>();
     let stopped = stopped.map(|_| ()).shared();
@@ -239,6 +241,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         monitors,
         wakers,
         metrics.clone(),
+        following,
     )));
     let lost = tokio::select! {
         () = elector.hold() => true,

@@ -19,6 +19,8 @@ pub struct Metrics {
     kube_writes: AtomicU64,
     drift: AtomicU64,
     leader: AtomicU64,
+    stream_open: AtomicU64,
+    timed_lookups: AtomicU64,
 }
 
 impl Metrics {
@@ -51,6 +53,16 @@ impl Metrics {
     /// One monitor restored after it was changed or deleted behind the operator's back.
     pub fn drift_corrected(&self) {
         self.drift.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether Vedette's event stream is open.
+    pub fn set_stream_open(&self, open: bool) {
+        self.stream_open.store(u64::from(open), Ordering::Relaxed);
+    }
+
+    /// One resource looked at again on a timer, the event stream being down.
+    pub fn timed_lookup(&self) {
+        self.timed_lookups.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether this process holds the leader lease.
@@ -98,12 +110,20 @@ impl Metrics {
              vedette_operator_drift_corrections_total {}\n\
              # HELP vedette_operator_leader Whether this process holds the leader lease.\n\
              # TYPE vedette_operator_leader gauge\n\
-             vedette_operator_leader {}",
+             vedette_operator_leader {}\n\
+             # HELP vedette_operator_event_stream_open Whether Vedette's event stream is open.\n\
+             # TYPE vedette_operator_event_stream_open gauge\n\
+             vedette_operator_event_stream_open {}\n\
+             # HELP vedette_operator_timed_lookups_total Resources looked at again on a timer while the event stream was down.\n\
+             # TYPE vedette_operator_timed_lookups_total counter\n\
+             vedette_operator_timed_lookups_total {}",
             get(&self.duration_micros) as f64 / 1e6,
             get(&self.vedette_calls),
             get(&self.kube_writes),
             get(&self.drift),
             get(&self.leader),
+            get(&self.stream_open),
+            get(&self.timed_lookups),
         );
         out
     }

@@ -22,7 +22,8 @@ use crate::status::{self, NotSynced};
 pub const NAMESPACE_LABEL: &str = "k8s.vedette.dev/namespace";
 /// Label on a monitor naming the resource it mirrors.
 pub const NAME_LABEL: &str = "k8s.vedette.dev/name";
-/// How often a pending monitor is looked at until its first verdict.
+/// How often a pending monitor is looked at until its first verdict while the event stream,
+/// which announces it, is down.
 const PENDING_LOOK_AGAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Mirrored for Monitor {
@@ -70,7 +71,8 @@ impl Mirrored for Monitor {
         in_sync(desired, &stored.spec, synced)
     }
 
-    /// A monitor's first verdict comes with no event (a quiet start): look while pending.
+    /// While pending, the first verdict is awaited: the event stream announces it
+    /// (`resource.status`); when the stream is down, look again.
     fn look_again(status: &MonitorStatus) -> Option<std::time::Duration> {
         let synced = status
             .conditions

@@ -82,7 +82,11 @@ fn operator_against_a_real_api_server() {
     }
     assert!(cluster.operator_can("watch", "monitors.vedette.dev"));
 
-    // Apply → Ready, with the state Vedette reports.
+    // Apply → Ready, with the state Vedette reports: the first verdict arrives through the
+    // event stream (`resource.status`), not by looking again on a timer.
+    wait_for(Duration::from_secs(30), "operator-a's event stream", || {
+        (first.metric("vedette_operator_event_stream_open")? == 1.0).then_some(())
+    });
     let applied = Instant::now();
     let out = cluster.apply(&monitor_yaml("web", &target.url, ""));
     assert!(
@@ -97,6 +101,11 @@ fn operator_against_a_real_api_server() {
     let took = applied.elapsed();
     println!("apply → Ready with state: {took:?}");
     assert!(took < Duration::from_secs(15), "Ready took {took:?}");
+    assert_eq!(
+        first.metric("vedette_operator_timed_lookups_total"),
+        Some(0.0),
+        "a pending monitor was looked at again on a timer though the event stream was open"
+    );
     assert_eq!(ready["status"]["state"], "up", "{ready:#}");
     assert_eq!(ready["status"]["monitorId"], "default.web");
     assert_eq!(ready["status"]["observedGeneration"], 1);

@@ -45,7 +45,8 @@ impl Client {
     }
 
     /// [`Client::event_stream`], with the live `resource.changed` / `resource.deleted` events
-    /// of the resource kinds `resources` (change-feed names such as `monitors`, or `*`) too.
+    /// of the resource kinds `resources` (change-feed names such as `monitors`, or `*`) too,
+    /// and for `monitors` their `resource.status` events (a monitor's state changed).
     pub async fn event_stream_with(
         &self,
         after: Option<u64>,

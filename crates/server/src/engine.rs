@@ -22,6 +22,7 @@ use crate::discovery::health::HealthBook;
 use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
 use crate::state_machine::{self, Context};
+use crate::states::{StateChange, StateFeed};
 use crate::verifications::Verifications;
 use crate::writer::{Write, WriterTx};
 
@@ -60,6 +61,8 @@ pub struct Engine {
     verifications: Verifications,
     /// The latest upstream health of each discovery source's gateway.
     gateway_health: HealthBook,
+    /// State changes, published once committed, for the event stream.
+    states: StateFeed,
 }
 
 impl Engine {
@@ -92,7 +95,13 @@ impl Engine {
             metrics: Arc::new(Metrics::default()),
             verifications: Verifications::default(),
             gateway_health: HealthBook::default(),
+            states: StateFeed::default(),
         }))
+    }
+
+    /// The monitors' state changes, each published once committed.
+    pub fn states(&self) -> &StateFeed {
+        &self.states
     }
 
     /// The store.
@@ -156,6 +165,7 @@ impl Engine {
         {
             let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
             let fresh = state_machine::initial_status(&id, now, paused);
+            let statuses_had = statuses.contains_key(&id);
             let changed = match statuses.get(&id) {
                 None => Some(fresh),
                 Some(s) if paused && s.state != MonitorState::Paused => Some(MonitorStatus {
@@ -175,6 +185,15 @@ impl Engine {
             };
             if let Some(status) = changed {
                 statuses.insert(id.clone(), status.clone());
+                // A pause or resume is known at once (the API answers from memory); a new
+                // monitor is pending, which its creator already knows.
+                if statuses_had {
+                    self.states.publish(StateChange {
+                        monitor_id: id.clone(),
+                        state: status.state,
+                        since: status.since,
+                    });
+                }
                 // Sent under the lock so it is ordered with the results `record` sends.
                 let _ = self.writer.send(Write::Status(status));
             }
@@ -530,6 +549,18 @@ impl Engine {
                     .collect();
                 (types, result.message.clone(), transition.status.state)
             });
+        let written = if state == prev.state {
+            written
+        } else {
+            self.announce_when_written(
+                StateChange {
+                    monitor_id: id.clone(),
+                    state,
+                    since: transition.status.since,
+                },
+                written,
+            )
+        };
         // An unbounded channel send: it never blocks and takes no lock of ours.
         let _ = self.writer.send(Write::Check {
             record: Box::new(CheckRecord {
@@ -552,6 +583,30 @@ impl Engine {
                 tracing::info!(monitor = %id, from = %prev.state, to = %state, "state changed");
             }
         }
+    }
+
+    /// The acknowledgement to queue with a result that changed its monitor's state: once the
+    /// writer commits it, `change` is published, then `written` (the caller's) is told.
+    fn announce_when_written(
+        &self,
+        change: StateChange,
+        written: Option<oneshot::Sender<()>>,
+    ) -> Option<oneshot::Sender<()>> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.states.publish(change);
+            return written;
+        };
+        let (ack, committed) = oneshot::channel();
+        let states = self.states.clone();
+        runtime.spawn(async move {
+            if committed.await.is_ok() {
+                states.publish(change);
+                if let Some(written) = written {
+                    let _ = written.send(());
+                }
+            }
+        });
+        Some(ack)
     }
 
     fn cert_event(&self, result: &CheckResult, spec: &MonitorSpec) -> Option<vedette_model::Event> {

@@ -18,6 +18,7 @@ pub mod routes;
 pub mod scheduler;
 pub mod serve;
 pub mod state_machine;
+pub mod states;
 pub mod stats;
 pub mod status_page;
 pub mod subscriptions;

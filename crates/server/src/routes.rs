@@ -348,9 +348,11 @@ const AFTER_MAINTENANCE: &[Route] = &[
         operation_id: "streamEvents",
         summary: "Server-Sent Events (`id: <seq>`, `event: <type>`, `data: <Event>`), \
                   resuming after Last-Event-ID; heartbeat comment every 15 s. With \
-                  `resources` (or `type=resource.changed`/`resource.deleted`), also live \
-                  resource writes and deletes (`data: {kind, id, version, change_seq}`, no \
-                  `id:`, not replayed, never delivered to webhooks)",
+                  `resources` (or `type=resource.changed`/`resource.deleted`/\
+                  `resource.status`), also live resource writes and deletes (`data: {kind, \
+                  id, version, change_seq}`) and monitor state changes (`resource.status`, \
+                  `data: {kind, id, state, since}`), with no `id:`, not replayed, never \
+                  delivered to webhooks",
         tag: "events",
         scope: READ,
         params: &[
@@ -373,7 +375,8 @@ const AFTER_MAINTENANCE: &[Route] = &[
                 description: "Comma-separated resource kinds (`monitors`, `maintenance_windows`, \
                               `webhook_endpoints`, `status_pages`, `discovery_sources`, \
                               `verifications`, `deployments`) or `*`: also stream their \
-                              `resource.changed` and `resource.deleted` events.",
+                              `resource.changed` and `resource.deleted` events, and for \
+                              `monitors` their `resource.status` events.",
                 kind: "string",
             },
         ],

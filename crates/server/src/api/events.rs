@@ -9,6 +9,10 @@
 //! follows. They are not outbox events: not in the `/event-types` catalog, not deliverable to
 //! webhooks.
 //!
+//! With the resource events of `monitors` comes `resource.status`: a monitor's state changed
+//! (its first verdict too, which raises no outbox event), with the monitor's id, the state and
+//! since when — live only as well, from the engine's [`crate::states`] feed once committed.
+//!
 //! A stream lives no longer than its token: it ends when the token is revoked through this
 //! server (at once), when the token expires (at its expiry), and when a periodic look at the
 //! store ([`TOKEN_RECHECK_EVERY`]) finds it revoked or gone (revoked by another server on the
@@ -29,6 +33,8 @@ use chrono::{DateTime, Utc};
 use futures::Stream;
 use schemars::JsonSchema;
 use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use vedette_model::MonitorSpec;
 use vedette_model::deployment::DeploymentSpec;
@@ -46,6 +52,7 @@ use super::extract::Params;
 use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::problem::{ApiResult, Problem};
 use crate::limits::{RetryAfter, StreamPermit, StreamRefused};
+use crate::states::StateChange;
 
 /// How often the stream looks for new events.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
@@ -68,6 +75,8 @@ fn parse_types(params: &Params) -> ApiResult<Vec<EventType>> {
 pub const RESOURCE_CHANGED: &str = "resource.changed";
 /// SSE type of a resource deleted.
 pub const RESOURCE_DELETED: &str = "resource.deleted";
+/// SSE type of a monitor's state changed.
+pub const RESOURCE_STATUS: &str = "resource.status";
 /// Changes read from the feed at a time by the stream.
 const CHANGES_BATCH: u32 = 500;
 
@@ -93,22 +102,27 @@ struct StreamFilter {
     changed: bool,
     /// Whether `resource.deleted` is wanted.
     deleted: bool,
+    /// Whether `resource.status` is wanted.
+    status: bool,
 }
 
 impl StreamFilter {
-    /// `?type=` (outbox types and `resource.changed`, `resource.deleted`, `resource.*`) and
-    /// `?resources=` (kinds, or `*`).
+    /// `?type=` (outbox types and `resource.changed`, `resource.deleted`, `resource.status`,
+    /// `resource.*`) and `?resources=` (kinds, or `*`).
     fn parse(params: &Params) -> ApiResult<Self> {
-        let (mut types, mut changed, mut deleted) = (Vec::new(), false, false);
+        let mut types = Vec::new();
+        let (mut changed, mut deleted, mut status) = (false, false, false);
         for t in params.list("type") {
             match t {
                 RESOURCE_CHANGED => changed = true,
                 RESOURCE_DELETED => deleted = true,
-                "resource.*" => (changed, deleted) = (true, true),
+                RESOURCE_STATUS => status = true,
+                "resource.*" => (changed, deleted, status) = (true, true, true),
                 _ => types.push(EventType::from_str(t).map_err(|m| Problem::bad_param("type", m))?),
             }
         }
-        let only_resources = (changed || deleted) && types.is_empty();
+        let resource_events = changed || deleted || status;
+        let only_resources = resource_events && types.is_empty();
         let listed = params.list("resources");
         for kind in &listed {
             if *kind != "*" && !RESOURCE_KINDS.contains(kind) {
@@ -118,10 +132,10 @@ impl StreamFilter {
                 ));
             }
         }
-        if !listed.is_empty() && !changed && !deleted {
-            (changed, deleted) = (true, true);
+        if !listed.is_empty() && !resource_events {
+            (changed, deleted, status) = (true, true, true);
         }
-        let kinds = (changed || deleted).then(|| {
+        let kinds = (changed || deleted || status).then(|| {
             if listed.contains(&"*") {
                 Vec::new()
             } else {
@@ -133,7 +147,18 @@ impl StreamFilter {
             kinds,
             changed,
             deleted,
+            status,
         })
+    }
+
+    /// Whether the stream carries `resource.status` (monitors among its kinds).
+    fn wants_states(&self) -> bool {
+        let monitors = <MonitorSpec as Stored>::TABLE;
+        self.status
+            && self
+                .kinds
+                .as_ref()
+                .is_some_and(|k| k.is_empty() || k.iter().any(|k| k == monitors))
     }
 
     /// The SSE event for `change`, when the stream carries it.
@@ -173,6 +198,34 @@ pub struct ResourceEvent<'a> {
     pub version: i64,
     /// The change's place in the store's change feed.
     pub change_seq: i64,
+}
+
+/// The `data` of a `resource.status` event: a monitor's new state.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ResourceStatus<'a> {
+    /// The kind: `monitors`.
+    pub kind: &'a str,
+    /// The monitor's id.
+    pub id: &'a str,
+    /// Its new state.
+    pub state: vedette_model::MonitorState,
+    /// When it entered that state.
+    pub since: DateTime<Utc>,
+}
+
+impl ResourceStatus<'_> {
+    /// The SSE event of `change`.
+    fn event(change: &StateChange) -> SseEvent {
+        let data = ResourceStatus {
+            kind: <MonitorSpec as Stored>::TABLE,
+            id: &change.monitor_id,
+            state: change.state,
+            since: change.since,
+        };
+        SseEvent::default()
+            .event(RESOURCE_STATUS)
+            .data(serde_json::to_string(&data).unwrap_or_default())
+    }
 }
 
 /// A sequence number from `?name=`.
@@ -236,12 +289,24 @@ struct Tail {
     changes_after: i64,
     /// Resource events read but not yet sent.
     pending_changes: VecDeque<SseEvent>,
+    /// The engine's state changes, when the stream carries `resource.status`.
+    states: Option<broadcast::Receiver<StateChange>>,
     stop: CancellationToken,
     /// The stream's place under the caps; cancelled when its token is revoked here.
     permit: StreamPermit,
     token_id: String,
     expires_at: Option<DateTime<Utc>>,
     next_recheck: tokio::time::Instant,
+}
+
+/// The next state change of `states`, or never when there is no feed.
+async fn next_state(
+    states: &mut Option<broadcast::Receiver<StateChange>>,
+) -> Result<StateChange, RecvError> {
+    match states {
+        Some(states) => states.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits until `at`, or forever when `None`.
@@ -318,11 +383,19 @@ impl Tail {
             if self.filter.kinds.is_some() && self.read_changes().await {
                 continue;
             }
-            tokio::select! {
+            let state = tokio::select! {
                 () = self.stop.cancelled() => return None,
                 () = self.permit.revoked.cancelled() => return None,
                 () = sleep_until(self.expires_at) => return None,
-                () = tokio::time::sleep(POLL_EVERY) => {}
+                state = next_state(&mut self.states) => state,
+                () = tokio::time::sleep(POLL_EVERY) => continue,
+            };
+            match state {
+                Ok(change) => return Some(ResourceStatus::event(&change)),
+                Err(RecvError::Lagged(skipped)) => {
+                    tracing::warn!(skipped, "event stream: fell behind the state changes");
+                }
+                Err(RecvError::Closed) => self.states = None,
             }
         }
     }
@@ -406,6 +479,9 @@ async fn open_stream(
         ),
     };
     let filter = StreamFilter::parse(&params)?;
+    let states = filter
+        .wants_states()
+        .then(|| state.engine.states().follow());
     let store = state.engine.store().clone();
     let changes_after = match filter.kinds {
         Some(_) => store.last_change_seq().await?,
@@ -422,6 +498,7 @@ async fn open_stream(
         pending: VecDeque::new(),
         changes_after,
         pending_changes: VecDeque::new(),
+        states,
         stop: state.shutdown.clone(),
         permit,
         token_id: principal.token_id,

@@ -1,5 +1,5 @@
 //! The events outbox: pages with `after` and `type`, and the SSE stream resuming after
-//! `Last-Event-ID`; the stream's live resource events.
+//! `Last-Event-ID`; the stream's live resource events and monitor state changes.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,8 @@ use crate::common::{Kind, Server, Target, http_monitor};
 
 api_tests!(
     events_list_and_stream_resume,
-    resource_events_name_kind_id_and_version
+    resource_events_name_kind_id_and_version,
+    state_changes_stream_as_resource_status
 );
 
 /// One Server-Sent Event: (id, event, data).
@@ -180,7 +181,7 @@ async fn resource_events_name_kind_id_and_version(kind: Kind) {
 
     let mut stream = server
         .client
-        .get(server.url("/events/stream?resources=monitors"))
+        .get(server.url("/events/stream?resources=monitors&type=resource.changed,resource.deleted"))
         .send()
         .await
         .expect("stream");
@@ -213,5 +214,85 @@ async fn resource_events_name_kind_id_and_version(kind: Kind) {
     assert_eq!(events[1].1["id"], "watched");
     assert_eq!(events[1].1["version"], 0);
     drop(stream);
+    server.finish().await;
+}
+
+/// A monitor's first verdict (a quiet start, no outbox event) and a pause reach the stream as
+/// `resource.status`, once the state is what the API answers; `type=resource.status` alone
+/// carries only them, and a stream of other kinds none.
+async fn state_changes_stream_as_resource_status(kind: Kind) {
+    let target = Target::start().await;
+    let server = Server::start(kind).await;
+    let open = |query: &'static str| {
+        let request = server.client.get(server.url(query));
+        async move {
+            let stream = request.send().await.expect("stream");
+            assert_eq!(stream.status(), 200);
+            stream
+        }
+    };
+    let mut monitors = open("/events/stream?resources=monitors").await;
+    let mut states = open("/events/stream?type=resource.status").await;
+    let mut windows = open("/events/stream?resources=maintenance_windows").await;
+    let started = Instant::now();
+    let created = server
+        .put(
+            "/monitors/fresh",
+            &http_monitor(&target.url("/switch"), "1d"),
+        )
+        .await;
+    assert!(created.status < 300, "{:#}", created.body);
+
+    // Two feeds: the write (from the store's change feed) and the verdict, in either order.
+    let events = read_unnumbered(&mut monitors, 2).await;
+    let first_verdict = started.elapsed();
+    let of = |wanted: &str| {
+        events
+            .iter()
+            .find(|(event, _)| event == wanted)
+            .map(|(_, data)| data.clone())
+            .unwrap_or_else(|| panic!("no {wanted} in {events:?}"))
+    };
+    assert_eq!(of("resource.changed")["id"], "fresh");
+    let status = of("resource.status");
+    assert_eq!(status["kind"], "monitors");
+    assert_eq!(status["id"], "fresh");
+    assert_eq!(status["state"], "up");
+    assert!(status["since"].is_string(), "{status}");
+    assert!(first_verdict < Duration::from_secs(5), "{first_verdict:?}");
+    // Announced once committed: the API already says so.
+    let now = server.get("/monitors/fresh").await;
+    assert_eq!(now.body["status"]["state"], "up", "{:#}", now.body);
+    assert_eq!(now.body["status"]["since"], status["since"]);
+    let outbox = server.get("/events?type=monitor.up").await;
+    assert_eq!(outbox.body["items"], json!([]), "a quiet start stays quiet");
+
+    let paused = server.post("/monitors/fresh/pause", &json!({})).await;
+    assert_eq!(paused.status, 200, "{:#}", paused.body);
+    let events = read_unnumbered(&mut states, 2).await;
+    let kinds: Vec<(&str, &Value)> = events
+        .iter()
+        .map(|(event, data)| (event.as_str(), &data["state"]))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("resource.status", &json!("up")),
+            ("resource.status", &json!("paused"))
+        ]
+    );
+
+    // The window's own write comes through; no state change came before it.
+    let window = json!({"spec": {
+        "start": "2030-01-01T00:00:00Z",
+        "end": "2030-01-01T01:00:00Z",
+        "selector": "a=b",
+    }});
+    let put = server.put("/maintenance/after", &window).await;
+    assert!(put.status < 300, "{:#}", put.body);
+    let events = read_unnumbered(&mut windows, 1).await;
+    assert_eq!(events[0].0, "resource.changed");
+    assert_eq!(events[0].1["kind"], "maintenance_windows");
+    drop((monitors, states, windows));
     server.finish().await;
 }
