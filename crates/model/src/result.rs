@@ -199,8 +199,8 @@ pub struct CheckResult {
     pub gateway: Option<GatewaySeen>,
 }
 
-/// The gateway's upstream health as one check saw it: the compact part of a
-/// [`crate::discovery::GatewayReading`] worth keeping with every result.
+/// The gateway's upstream health as one check saw it: the part of the monitor's gateway
+/// reading (`status.gateway`) worth keeping with every result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GatewaySeen {
     /// Whether the route's upstream was healthy.

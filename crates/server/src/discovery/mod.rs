@@ -41,6 +41,11 @@ const TICK: std::time::Duration = std::time::Duration::from_secs(1);
 /// gateway is slow holds one slot, never the others' runs.
 pub const MAX_PARALLEL_RUNS: usize = 4;
 
+/// Monitor writes of a run committed together: one commit per batch instead of one per
+/// monitor (on PostgreSQL each commit is a flush), while the write lock, which the results
+/// writer also needs, is never held for more than a batch.
+const WRITE_BATCH: usize = 250;
+
 /// One lock per source, held by every run that writes (the background runner's and
 /// `POST .../run`), so two runs never plan over the same source's monitors at once while
 /// runs of different sources go on side by side (each owns only its own monitors).
@@ -135,15 +140,23 @@ pub async fn run(
     if !dry_run {
         let versions: HashMap<&str, i64> =
             owned.iter().map(|m| (m.id.as_str(), m.version)).collect();
-        for (d, expected) in plan
+        let writes: Vec<_> = plan
             .create
             .iter()
             .map(|d| (d, 0))
             .chain(plan.update.iter().map(|d| (d, versions[d.id.as_str()])))
-        {
-            let record = Record::new(d.id.clone(), d.spec.clone()).with_labels(d.labels.clone());
-            if let Err(e) = store.put_monitor_if(&record, Some(expected)).await {
-                write_errors.push(format!("monitor {}: {e}", d.id));
+            .map(|(d, expected)| {
+                let record =
+                    Record::new(d.id.clone(), d.spec.clone()).with_labels(d.labels.clone());
+                (record, expected)
+            })
+            .collect();
+        for batch in writes.chunks(WRITE_BATCH) {
+            let outcomes = store.put_monitors_if(batch).await?;
+            for ((record, _), outcome) in batch.iter().zip(outcomes) {
+                if let Err(e) = outcome {
+                    write_errors.push(format!("monitor {}: {e}", record.id));
+                }
             }
         }
         for id in &plan.delete {
