@@ -91,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
             assertions: Vec::new(),
             attempts: 1,
             in_maintenance: false,
+            gateway: None,
         };
         let mut status = MonitorStatus::pending("bench-0", at);
         status.state = MonitorState::Up;

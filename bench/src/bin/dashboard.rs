@@ -61,6 +61,7 @@ async fn history(store: &Store, id: &str) -> anyhow::Result<()> {
                 assertions: Vec::new(),
                 attempts: 1,
                 in_maintenance: false,
+                gateway: None,
             },
             status,
             incident: None,

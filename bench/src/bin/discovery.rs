@@ -16,6 +16,7 @@ use axum::response::IntoResponse;
 use clap::Parser;
 use serde_json::{Value, json};
 use vedette_model::discovery::{DISCOVERED_BY, DiscoverySourceSpec};
+use vedette_server::discovery::file_root::NO_FILE_ROOT;
 use vedette_server::discovery::run_and_record;
 use vedette_store::{Store, StoreConfig};
 
@@ -183,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let started = Instant::now();
-    let first = run_and_record(&store, &source, &spec).await?;
+    let first = run_and_record(&store, &source, &spec, &NO_FILE_ROOT).await?;
     let first_time = started.elapsed();
     let first_requests = kong.requests.swap(0, Ordering::Relaxed);
     ensure!(first.error.is_none(), "first run failed: {:?}", first.error);
@@ -208,7 +209,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let started = Instant::now();
-    let second = run_and_record(&store, &source, &spec).await?;
+    let second = run_and_record(&store, &source, &spec, &NO_FILE_ROOT).await?;
     let second_time = started.elapsed();
     let second_requests = kong.requests.swap(0, Ordering::Relaxed);
     ensure!(
@@ -230,9 +231,16 @@ async fn main() -> anyhow::Result<()> {
         second_writes
     );
     let started = Instant::now();
-    let listed = vedette_server::discovery::run(&store, &source, &spec, &BTreeMap::new(), false)
-        .await
-        .context("listing and planning")?;
+    let listed = vedette_server::discovery::run(
+        &store,
+        &source,
+        &spec,
+        &NO_FILE_ROOT,
+        &BTreeMap::new(),
+        false,
+    )
+    .await
+    .context("listing and planning")?;
     let plan_time = started.elapsed();
     ensure!(listed.plan.is_empty(), "the preview planned writes");
     let started = Instant::now();

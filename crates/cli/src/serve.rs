@@ -89,6 +89,10 @@ pub struct Args {
     #[arg(long, env = "VEDETTE_DEPLOYMENT_WINDOW", default_value = "30m",
           value_parser = duration_in(Duration::from_secs(1), Duration::from_secs(7 * 86_400)))]
     deployment_window: vedette_model::Duration,
+    /// The folder NGINX discovery sources may read saved `nginx -T` output under (`..` and
+    /// symlinks resolved); without it, file sources are refused.
+    #[arg(long, env = "VEDETTE_DISCOVERY_FILE_ROOT")]
+    discovery_file_root: Option<PathBuf>,
     /// Most HTTP connections open at once [default: half the open-file limit, 8 to 16384];
     /// at the cap a new connection replaces the longest-idle one.
     #[arg(long, env = "VEDETTE_MAX_CONNECTIONS")]
@@ -190,6 +194,7 @@ pub fn run(args: Args, token: Option<String>) -> anyhow::Result<ExitCode> {
         }),
         webhook_disable_after: args.webhook_disable_after.std(),
         deployment_window: args.deployment_window,
+        discovery_file_root: args.discovery_file_root,
         http: HttpLimits {
             max_connections: args.max_connections,
             header_read_timeout: args.header_read_timeout.std(),

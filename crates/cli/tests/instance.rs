@@ -234,6 +234,11 @@ fn out_of_range_flags_are_refused_naming_the_flag_and_range() {
             vec!["--webhook-disable-after", "too large"],
         ),
         (
+            vec!["--discovery-file-root", "/nonexistent/vedette-dumps"],
+            vec![],
+            vec!["--discovery-file-root", "must name an existing folder"],
+        ),
+        (
             vec!["--listen", "127.0.0.1:70000"],
             vec![],
             vec!["--listen", "invalid socket address"],

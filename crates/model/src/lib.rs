@@ -32,7 +32,9 @@ pub use duration::Duration;
 pub use event::{Event, EventType};
 pub use incident::{Incident, IncidentState, TimelineEntry};
 pub use record::{Audience, REDACTED, Record, Redact, Source, Version};
-pub use result::{AssertionResult, CheckResult, FailureReason, Observation, Outcome, Phases};
+pub use result::{
+    AssertionResult, CheckResult, FailureReason, GatewaySeen, Observation, Outcome, Phases,
+};
 pub use scope::Scope;
 pub use spec::{MonitorDraft, MonitorSpec};
 pub use state::MonitorState;

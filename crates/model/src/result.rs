@@ -192,6 +192,31 @@ pub struct CheckResult {
     /// does not count against uptime.
     #[serde(default, skip_serializing_if = "is_false")]
     pub in_maintenance: bool,
+    /// The upstream health the monitor's gateway reported when the check ran (a discovered
+    /// monitor whose gateway reports health), so a result shows why `gateway.healthy` held
+    /// or not; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewaySeen>,
+}
+
+/// The gateway's upstream health as one check saw it: the part of the monitor's gateway
+/// reading (`status.gateway`) worth keeping with every result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GatewaySeen {
+    /// Whether the route's upstream was healthy.
+    pub healthy: bool,
+    /// The gateway's own words (`cluster backend: 0/1 healthy`).
+    pub detail: String,
+}
+
+impl GatewaySeen {
+    /// What to keep of `reading`: nothing when the gateway's health was unknown.
+    pub fn of(reading: &crate::discovery::GatewayReading) -> Option<Self> {
+        Some(Self {
+            healthy: reading.healthy?,
+            detail: reading.detail.clone(),
+        })
+    }
 }
 
 fn is_false(b: &bool) -> bool {

@@ -54,6 +54,7 @@ pub fn evaluate(
                 assertions: Vec::new(),
                 attempts: 1,
                 in_maintenance: false,
+                gateway: None,
             }),
             next_due,
         };

@@ -22,7 +22,8 @@ use vedette_model::assertion::AssertionSet;
 use vedette_model::discovery::GatewayReading;
 use vedette_model::spec::{DnsCheck, HeartbeatCheck, HttpCheck, TcpCheck, TlsCheck};
 use vedette_model::{
-    AssertionResult, Check, CheckResult, FailureReason, MonitorSpec, Observation, Outcome, Phases,
+    AssertionResult, Check, CheckResult, FailureReason, GatewaySeen, MonitorSpec, Observation,
+    Outcome, Phases,
 };
 
 pub use context::{Clock, ProbeContext, ProbeError};
@@ -61,7 +62,7 @@ impl<'a> Target<'a> {
 /// at once after a failed attempt; evaluates `assertions` on the observation; and decides the
 /// outcome: down on failure, degraded when up but slower than `degraded_after`, else up.
 /// `gateway` is the latest upstream health of a discovered monitor's gateway, which the
-/// assertions see as `gateway.healthy`. Never panics.
+/// assertions see as `gateway.healthy` and the result keeps (when known). Never panics.
 pub async fn run_check(
     monitor_id: &str,
     target: Target<'_>,
@@ -81,7 +82,9 @@ pub async fn run_check(
             Err((failure, _)) => attempt >= attempts || failure.reason == FailureReason::Config,
         };
         if done {
-            return judge(monitor_id, target, spec, started_at, attempt, result);
+            let mut checked = judge(monitor_id, target, spec, started_at, attempt, result);
+            checked.gateway = gateway.and_then(GatewaySeen::of);
+            return checked;
         }
         attempt += 1;
     }
@@ -210,6 +213,7 @@ fn judge(
         assertions,
         attempts,
         in_maintenance: false,
+        gateway: None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! and events, to the batch writer. What it holds follows the store ([`crate::follow`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
@@ -18,6 +18,7 @@ use vedette_store::{CheckRecord, MonitorRecord, MonitorStatus, PingRecord, Runti
 
 use crate::ServerError;
 use crate::deployments::RecentDeployments;
+use crate::discovery::file_root::{FileRoot, NO_FILE_ROOT};
 use crate::discovery::health::HealthBook;
 use crate::metrics::Metrics;
 use crate::scheduler::{Runner, SchedulerHandle};
@@ -63,6 +64,8 @@ pub struct Engine {
     gateway_health: HealthBook,
     /// State changes, published once committed, for the event stream.
     states: StateFeed,
+    /// The folder file discovery sources may read under, set once at start.
+    discovery_file_root: OnceLock<FileRoot>,
 }
 
 impl Engine {
@@ -96,6 +99,7 @@ impl Engine {
             verifications: Verifications::default(),
             gateway_health: HealthBook::default(),
             states: StateFeed::default(),
+            discovery_file_root: OnceLock::new(),
         }))
     }
 
@@ -123,6 +127,17 @@ impl Engine {
     /// monitors (`gateway.healthy`) and shown in their status.
     pub fn gateway_health(&self) -> &HealthBook {
         &self.gateway_health
+    }
+
+    /// Lets file discovery sources read under `root` (`--discovery-file-root`); only the first
+    /// call counts, so the folder cannot change while the server runs.
+    pub fn set_discovery_file_root(&self, root: FileRoot) {
+        let _ = self.discovery_file_root.set(root);
+    }
+
+    /// The folder file discovery sources may read under (none: they read nothing).
+    pub fn discovery_file_root(&self) -> &FileRoot {
+        self.discovery_file_root.get().unwrap_or(&NO_FILE_ROOT)
     }
 
     /// Counters and histograms exported at `/metrics`.

@@ -23,6 +23,7 @@ use vedette_webhooks::{Catalog, Dispatcher, DispatcherConfig, RetryPolicy};
 use crate::api::auth::{self, Bootstrap};
 use crate::api::webhooks::WebhookServices;
 use crate::app::{AppState, router};
+use crate::discovery::file_root::FileRoot;
 use crate::engine::Engine;
 use crate::follow::{FeedPosition, Follower};
 use crate::limits::{Guards, HttpLimits};
@@ -95,6 +96,9 @@ pub struct ServeConfig {
     /// An incident opening on a deployment's monitor at most this long after the deployment
     /// started names it (`--deployment-window`, 30 minutes by default).
     pub deployment_window: vedette_model::Duration,
+    /// The folder file discovery sources (NGINX's saved `nginx -T` output) may read under
+    /// (`--discovery-file-root`); none: such sources are refused.
+    pub discovery_file_root: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -115,6 +119,7 @@ impl Default for ServeConfig {
             webhook_retry_schedule: None,
             webhook_disable_after: DispatcherConfig::default().disable_after,
             deployment_window: crate::deployments::DEFAULT_WINDOW,
+            discovery_file_root: None,
             http: HttpLimits::default(),
             public_url: None,
         }
@@ -181,6 +186,9 @@ impl ServeConfig {
                 "--webhook-disable-after must be 1m to 365d, got {}",
                 vedette_model::Duration::from(self.webhook_disable_after)
             ));
+        }
+        if let Some(dir) = &self.discovery_file_root {
+            FileRoot::new(dir).map_err(|e| ServerError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
@@ -249,6 +257,11 @@ pub async fn serve(
     let writer_stop = CancellationToken::new();
     let engine = Engine::new(store.clone(), probe, scheduler.handle(), writer_tx).await?;
     engine.set_deployment_window(config.deployment_window);
+    if let Some(dir) = &config.discovery_file_root {
+        let root = FileRoot::new(dir).map_err(|e| ServerError::Invalid(e.to_string()))?;
+        tracing::info!(root = %dir.display(), "file discovery sources read under this folder");
+        engine.set_discovery_file_root(root);
+    }
     let health = Arc::new(TaskHealth::default());
     let writer_task = supervise(
         &health,

@@ -317,6 +317,7 @@ mod tests {
             assertions: Vec::new(),
             attempts: 1,
             in_maintenance: false,
+            gateway: None,
         }
     }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use vedette_model::discovery::{
-    DISCOVERED_BY, DiscoverySourceSpec, DiscoveryStatus, MAX_SOURCE_ID_LEN,
+    DISCOVERED_BY, DiscoverySourceSpec, DiscoveryStatus, GatewayType, MAX_SOURCE_ID_LEN,
 };
 use vedette_model::{Audience, Record, Source, Version};
 
@@ -83,9 +83,9 @@ impl ApiResource for DiscoverySources {
     }
 
     /// The id is the value of the `discovered-by` label of the source's monitors, so at most
-    /// 63 characters.
+    /// 63 characters; a file source must name a file under the server's discovery file root.
     fn prepare(
-        _state: &ApiState,
+        state: &ApiState,
         wanted: &mut Record<DiscoverySourceSpec>,
         _stored: Option<&Record<DiscoverySourceSpec>>,
     ) -> ApiResult<()> {
@@ -97,6 +97,14 @@ impl ApiResource for DiscoverySources {
                      ({DISCOVERED_BY}=<id>); give a shorter id or name"
                 ),
             ));
+        }
+        if wanted.spec.gateway == GatewayType::Nginx
+            && let Some(reason) = state
+                .engine
+                .discovery_file_root()
+                .refuse_url(&wanted.spec.connection.url)
+        {
+            return Err(Problem::invalid("spec.connection.url", reason));
         }
         Ok(())
     }
@@ -138,7 +146,8 @@ pub async fn preview(
         plan: None,
         error: None,
     };
-    match crate::discovery::run(store, &id, &record.spec, &missing, false).await {
+    let files = state.engine.discovery_file_root();
+    match crate::discovery::run(store, &id, &record.spec, files, &missing, false).await {
         Ok(report) => {
             preview.routes_seen = report.routes_seen;
             preview.routes_selected = report.routes_selected;

@@ -9,6 +9,7 @@
 //! any way (an error status, a timeout, garbage, a truncated or oversized body, too many
 //! routes) writes no monitor: the run fails, the status says why, every owned monitor stays.
 
+pub mod file_root;
 pub mod health;
 pub mod reconcile;
 pub mod sigv4;
@@ -28,6 +29,7 @@ use vedette_model::event::DiscoveryEvent;
 use vedette_model::{Event, EventType, Record, Source};
 use vedette_store::{Store, StoreError};
 
+use self::file_root::FileRoot;
 use self::reconcile::{Desired, Plan, monitor_id, owned_by};
 use self::source::ListError;
 use crate::engine::Engine;
@@ -38,6 +40,11 @@ const TICK: std::time::Duration = std::time::Duration::from_secs(1);
 /// Most runs of different sources the background runner makes at once; a source whose
 /// gateway is slow holds one slot, never the others' runs.
 pub const MAX_PARALLEL_RUNS: usize = 4;
+
+/// Monitor writes of a run committed together: one commit per batch instead of one per
+/// monitor (on PostgreSQL each commit is a flush), while the write lock, which the results
+/// writer also needs, is never held for more than a batch.
+const WRITE_BATCH: usize = 250;
 
 /// One lock per source, held by every run that writes (the background runner's and
 /// `POST .../run`), so two runs never plan over the same source's monitors at once while
@@ -86,16 +93,18 @@ impl From<ListError> for RunError {
     }
 }
 
-/// Lists the gateway of source `id` and plans the writes; writes them unless `write` is
-/// false or the spec is in dry run. Saves nothing of its own (see [`run_and_record`]).
+/// Lists the gateway of source `id` (a file source reading only under `files`) and plans the
+/// writes; writes them unless `write` is false or the spec is in dry run. Saves nothing of
+/// its own (see [`run_and_record`]).
 pub async fn run(
     store: &Store,
     id: &str,
     spec: &DiscoverySourceSpec,
+    files: &FileRoot,
     missing_since: &BTreeMap<String, DateTime<Utc>>,
     write: bool,
 ) -> Result<RunReport, RunError> {
-    let gateway = source::Gateway::connect(spec)?;
+    let gateway = source::Gateway::connect(spec)?.confined_to(files);
     let routes = sources::list(spec.gateway, &gateway).await?;
     if routes.len() > spec.max_routes as usize {
         return Err(ListError::TooManyRoutes(spec.max_routes).into());
@@ -131,15 +140,23 @@ pub async fn run(
     if !dry_run {
         let versions: HashMap<&str, i64> =
             owned.iter().map(|m| (m.id.as_str(), m.version)).collect();
-        for (d, expected) in plan
+        let writes: Vec<_> = plan
             .create
             .iter()
             .map(|d| (d, 0))
             .chain(plan.update.iter().map(|d| (d, versions[d.id.as_str()])))
-        {
-            let record = Record::new(d.id.clone(), d.spec.clone()).with_labels(d.labels.clone());
-            if let Err(e) = store.put_monitor_if(&record, Some(expected)).await {
-                write_errors.push(format!("monitor {}: {e}", d.id));
+            .map(|(d, expected)| {
+                let record =
+                    Record::new(d.id.clone(), d.spec.clone()).with_labels(d.labels.clone());
+                (record, expected)
+            })
+            .collect();
+        for batch in writes.chunks(WRITE_BATCH) {
+            let outcomes = store.put_monitors_if(batch).await?;
+            for ((record, _), outcome) in batch.iter().zip(outcomes) {
+                if let Err(e) = outcome {
+                    write_errors.push(format!("monitor {}: {e}", record.id));
+                }
             }
         }
         for id in &plan.delete {
@@ -162,17 +179,18 @@ pub async fn run(
 
 /// Runs source `id` and saves its status, with a `discovery.completed` event when the run
 /// changed something or ended a failure, or `discovery.failed` when it failed anew (or
-/// failed differently).
+/// failed differently). A file source reads only under `files`.
 pub async fn run_and_record(
     store: &Store,
     id: &str,
     spec: &DiscoverySourceSpec,
+    files: &FileRoot,
 ) -> Result<DiscoveryStatus, StoreError> {
     let lock = source_lock(id);
     let _one_at_a_time = lock.lock().await;
     let mut status = store.discovery_status(id).await?.unwrap_or_default();
     let started = Instant::now();
-    let outcome = run(store, id, spec, &status.missing_since, true).await;
+    let outcome = run(store, id, spec, files, &status.missing_since, true).await;
     let now = Utc::now();
     let previous = (status.state, status.error.clone());
     status.last_run = Some(now);
@@ -263,7 +281,7 @@ pub async fn run_for_engine(
     id: &str,
     spec: &DiscoverySourceSpec,
 ) -> Result<DiscoveryStatus, StoreError> {
-    let status = run_and_record(engine.store(), id, spec).await?;
+    let status = run_and_record(engine.store(), id, spec, engine.discovery_file_root()).await?;
     engine.gateway_health().record(id, spec.gateway, &status);
     Ok(status)
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use vedette_model::discovery::{Credentials, DiscoverySourceSpec, Route, SecretRef};
 
+use crate::discovery::file_root::FileRoot;
+
 /// Why a listing failed. Its text names the request by path only (never a query or a
 /// credential).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -38,6 +40,10 @@ pub enum ListError {
     /// The answers were larger than `connection.max_bytes` in all.
     #[error("the listing is larger than {0} bytes (connection.max_bytes)")]
     TooLarge(u64),
+    /// A file source names a file the server may not read (outside its discovery file
+    /// root, or none is configured); the text names the field and what is allowed.
+    #[error("{0}")]
+    File(String),
     /// More routes than `max_routes`.
     #[error("the gateway listed more than {0} routes (max_routes)")]
     TooManyRoutes(u32),
@@ -88,6 +94,7 @@ pub struct Gateway {
     timeout: Duration,
     budget: std::sync::Mutex<u64>,
     max_bytes: u64,
+    file_root: FileRoot,
 }
 
 /// Reads a secret's value (a trailing newline of a file dropped).
@@ -186,7 +193,15 @@ impl Gateway {
             timeout,
             budget: std::sync::Mutex::new(spec.connection.max_bytes),
             max_bytes: spec.connection.max_bytes,
+            file_root: FileRoot::default(),
         })
+    }
+
+    /// This gateway with its files read only under `root` (a gateway reads no file until
+    /// it is given one).
+    pub fn confined_to(mut self, root: &FileRoot) -> Self {
+        self.file_root = root.clone();
+        self
     }
 
     /// The base URL (`http://127.0.0.1:9901`).
@@ -272,22 +287,14 @@ impl Gateway {
             .map_err(|_| ListError::Timeout(self.timeout))?
     }
 
-    /// The text of the local file the base URL names (`file:///...`), within the deadline
-    /// and the byte budget.
+    /// The text of the local file the base URL names (`file:///...`), which must be under
+    /// the file root ([`Gateway::confined_to`]), within the deadline and the byte budget.
     pub async fn read_file(&self) -> Result<String, ListError> {
-        let path = self
-            .base
-            .strip_prefix("file://")
-            .ok_or_else(|| ListError::malformed(&self.base, "expected a file:///... URL"))?;
         let left = self.deadline.saturating_duration_since(Instant::now());
         let work = async {
             use tokio::io::AsyncReadExt;
-            let file = tokio::fs::File::open(path)
-                .await
-                .map_err(|e| ListError::Request {
-                    path: path.to_owned(),
-                    reason: e.kind().to_string(),
-                })?;
+            let file = self.file_root.open(&self.base).await?;
+            let shown = self.base.trim_start_matches("file://");
             let budget = *self
                 .budget
                 .lock()
@@ -297,7 +304,7 @@ impl Gateway {
                 .read_to_end(&mut body)
                 .await
                 .map_err(|e| ListError::Request {
-                    path: path.to_owned(),
+                    path: shown.to_owned(),
                     reason: e.kind().to_string(),
                 })?;
             if body.len() as u64 > budget {
@@ -307,7 +314,7 @@ impl Gateway {
                 .budget
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) -= body.len() as u64;
-            String::from_utf8(body).map_err(|_| ListError::malformed(path, "not UTF-8 text"))
+            String::from_utf8(body).map_err(|_| ListError::malformed(shown, "not UTF-8 text"))
         };
         tokio::time::timeout(left, work)
             .await

@@ -4,8 +4,9 @@
 //! appears as a monitor whose checks pass through Envoy, one removed is deleted after the
 //! grace period, and the active health check of its cluster flows through to the status, the
 //! monitor's status and its `gateway.healthy == true` assertion (an unhealthy cluster fails
-//! the check, naming the gateway and the cluster). AWS API Gateway (moto), NGINX OSS (Debian
-//! nginx) and NGINX Plus (recorded API answers) each have a module.
+//! the check, naming the gateway and the cluster, and each stored result keeps the health it
+//! saw). AWS API Gateway (moto), NGINX OSS (Debian nginx) and NGINX Plus (recorded API
+//! answers) each have a module.
 
 #[allow(
     dead_code,
@@ -246,6 +247,12 @@ async fn envoy_routes_become_monitors_and_follow_reloads_and_health() {
         .await;
     assert_eq!(checked.status, 200, "{:#}", checked.body);
     assert_eq!(checked.body["outcome"], "up", "{:#}", checked.body);
+    assert_eq!(
+        checked.body["gateway"],
+        json!({"healthy": true, "detail": "cluster backend: 1/1 hosts healthy"}),
+        "{:#}",
+        checked.body
+    );
 
     // A route added by a reload appears.
     envoy.serve(port, &["/ok", "/switch"]);
@@ -274,6 +281,31 @@ async fn envoy_routes_become_monitors_and_follow_reloads_and_health() {
     assert_eq!(failed.status, 200, "{:#}", failed.body);
     assert_eq!(failed.body["outcome"], "down", "{:#}", failed.body);
     assert_eq!(failed.body["reason"], "assertion", "{:#}", failed.body);
+    assert_eq!(
+        failed.body["gateway"]["healthy"], false,
+        "{:#}",
+        failed.body
+    );
+    // The stored history keeps the gateway's health beside each result: the failed check
+    // (newest) and the passing one before it.
+    let history = server
+        .get(&format!("/monitors/{ok}/results?limit=20"))
+        .await;
+    let items = history.body["items"].as_array().expect("items");
+    assert_eq!(items[0]["outcome"], "down", "{:#}", history.body);
+    assert_eq!(
+        items[0]["gateway"],
+        json!({"healthy": false, "detail": "cluster backend: 0/1 hosts healthy"}),
+        "{:#}",
+        history.body
+    );
+    assert!(
+        items
+            .iter()
+            .any(|r| r["outcome"] == "up" && r["gateway"]["healthy"] == true),
+        "{:#}",
+        history.body
+    );
     let message = failed.body["message"].as_str().expect("message");
     assert!(
         message.contains(

@@ -2,7 +2,9 @@
 //! it and names it in `VEDETTE_NGINX`): a configuration with an include is written to a
 //! temporary directory, `nginx -T` prints it to the file the source reads, nginx serves it on
 //! a loopback port, and the discovered monitors check a local target through nginx. Garbage,
-//! truncated and oversized output fail the run and delete nothing.
+//! truncated and oversized output fail the run and delete nothing. The source reads only under
+//! the server's `--discovery-file-root`: `..`, a symlink out of it, a path outside it and a
+//! server without one are refused, naming `spec.connection.url`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -69,6 +71,7 @@ impl Nginx {
         );
         std::fs::write(dir.path().join("nginx.conf"), main).expect("write nginx.conf");
         std::fs::create_dir(dir.path().join("conf.d")).expect("conf.d");
+        std::fs::create_dir(dir.path().join("dumps")).expect("dumps");
         std::fs::write(dir.path().join("conf.d/shop.conf"), site(port, LOCATIONS))
             .expect("write site");
         let child = Command::new(nginx_binary())
@@ -90,6 +93,11 @@ impl Nginx {
         nginx
     }
 
+    /// The folder the `nginx -T` output is saved in: the server's discovery file root.
+    fn dumps(&self) -> PathBuf {
+        self.dir.path().join("dumps")
+    }
+
     /// Runs `nginx -T` and saves its output where the source reads it; that file's URL.
     fn dump(&self) -> String {
         let out = Command::new(nginx_binary())
@@ -102,7 +110,7 @@ impl Nginx {
             "nginx -T failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let path = self.dir.path().join("nginx-T.txt");
+        let path = self.dumps().join("nginx-T.txt");
         std::fs::write(&path, &out.stdout).expect("save nginx -T output");
         format!("file://{}", path.display())
     }
@@ -160,7 +168,10 @@ async fn nginx_t_output_becomes_monitors_checked_through_the_real_nginx() {
     let port = free_port();
     let nginx = Nginx::start(&target.addr.to_string(), port);
     let url = nginx.dump();
-    let server = Server::start(Kind::Sqlite).await;
+    let server = Server::start_configured(Kind::Sqlite, None, |cfg| {
+        cfg.discovery_file_root = Some(nginx.dumps());
+    })
+    .await;
     let spec = |url: &str, max_bytes: u64| {
         json!({"spec": {
             "type": "nginx",
@@ -203,7 +214,7 @@ async fn nginx_t_output_becomes_monitors_checked_through_the_real_nginx() {
 
     // Garbage, truncated or oversized output fails the run and deletes nothing.
     let text = std::fs::read_to_string(url.trim_start_matches("file://")).expect("dump");
-    let bad = nginx.dir.path().join("bad.txt");
+    let bad = nginx.dumps().join("bad.txt");
     let bad_url = format!("file://{}", bad.display());
     for (content, max_bytes, says) in [
         (
@@ -231,5 +242,109 @@ async fn nginx_t_output_becomes_monitors_checked_through_the_real_nginx() {
         "a missing file fails: {status:#}"
     );
     assert_eq!(urls(&server).await, kept);
+    server.finish().await;
+}
+
+/// A source of type `nginx` reading `url`.
+fn file_source(url: &str) -> Value {
+    json!({"spec": {
+        "type": "nginx",
+        "connection": {"url": url, "timeout": "5s"},
+        "interval": "1h",
+        "template": {"interval": "1h"},
+    }})
+}
+
+/// The answer to writing a source reading `url` is 422 naming `spec.connection.url` with
+/// `says`, and never shows the file's content.
+async fn refused(server: &Server, url: &str, says: &str) {
+    let resp = server
+        .put("/discovery-sources/files", &file_source(url))
+        .await;
+    let text = resp.body.to_string();
+    assert_eq!(resp.status, 422, "{url}: {text}");
+    assert!(text.contains("spec.connection.url"), "{url}: {text}");
+    assert!(text.contains(says), "{url}: {text}");
+    assert!(!text.contains("hunter2"), "{url}: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_source_reads_only_under_the_discovery_file_root() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path().join("dumps");
+    std::fs::create_dir(&root).expect("root");
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(
+        &secret,
+        "# configuration file /x:\nhttp { password hunter2; }\n",
+    )
+    .expect("secret");
+    let good = root.join("nginx-T.txt");
+    std::fs::write(
+        &good,
+        "# configuration file /etc/nginx/nginx.conf:\nhttp {\n  server {\n    listen \
+         127.0.0.1:8080;\n    server_name shop.test;\n    location /ok { }\n  }\n}\n",
+    )
+    .expect("dump");
+    let file_url = |p: &Path| format!("file://{}", p.display());
+
+    // Without --discovery-file-root every file source is refused.
+    let plain = Server::start(Kind::Sqlite).await;
+    refused(&plain, &file_url(&good), "--discovery-file-root").await;
+    plain.finish().await;
+
+    let server = Server::start_configured(Kind::Sqlite, None, |cfg| {
+        cfg.discovery_file_root = Some(root.clone());
+    })
+    .await;
+    // `..` out of the root, and an absolute path outside it.
+    refused(
+        &server,
+        &format!("{}/../secret.txt", file_url(&root)),
+        "'..'",
+    )
+    .await;
+    refused(&server, &file_url(&secret), "discovery file root").await;
+    refused(&server, "file:///etc/passwd", "discovery file root").await;
+
+    // A symlink under the root is accepted when written (its target may change) but never
+    // read through: the run fails, the preview says why, and neither shows the content.
+    let link = root.join("link.txt");
+    std::os::unix::fs::symlink(&secret, &link).expect("symlink");
+    let resp = server
+        .put("/discovery-sources/files", &file_source(&file_url(&link)))
+        .await;
+    assert_eq!(resp.status, 201, "{:#}", resp.body);
+    let resp = server
+        .post("/discovery-sources/files/run", &json!({}))
+        .await;
+    assert_eq!(resp.status, 200, "{:#}", resp.body);
+    let status = &resp.body["status"];
+    assert_eq!(status["state"], "failed", "{status:#}");
+    let error = status["error"].as_str().expect("error");
+    assert!(
+        error.contains("connection.url") && error.contains("leads outside"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("hunter2") && !error.contains("secret.txt"),
+        "{error}"
+    );
+    let preview = server.get("/discovery-sources/files/preview").await;
+    let shown = preview.body.to_string();
+    assert!(shown.contains("leads outside"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+
+    // The good case: a file under the root.
+    let resp = server
+        .put("/discovery-sources/files", &file_source(&file_url(&good)))
+        .await;
+    assert_eq!(resp.status, 200, "{:#}", resp.body);
+    let resp = server
+        .post("/discovery-sources/files/run", &json!({}))
+        .await;
+    let status = &resp.body["status"];
+    assert_eq!(status["state"], "succeeded", "{status:#}");
+    assert_eq!(status["routes_seen"], 1, "{status:#}");
     server.finish().await;
 }

@@ -128,6 +128,7 @@ pub fn result(
         assertions: Vec::new(),
         attempts: 1,
         in_maintenance: false,
+        gateway: None,
     }
 }
 

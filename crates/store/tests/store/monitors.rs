@@ -15,6 +15,7 @@ backend_tests!(
     maintenance_records_round_trip,
     runtime_pause_survives_reopen_and_spec_writes,
     monitors_and_statuses_are_written_many_at_once,
+    conditional_writes_of_many_fail_one_by_one,
 );
 
 async fn open_twice_is_idempotent(db: &TestDb) {
@@ -328,5 +329,58 @@ async fn monitors_and_statuses_are_written_many_at_once(db: &TestDb) {
         Some(vedette_model::MonitorState::Up)
     );
     assert!(store.monitor_status("gone").await.expect("read").is_none());
+    store.close().await;
+}
+
+async fn conditional_writes_of_many_fail_one_by_one(db: &TestDb) {
+    let store = db.open().await;
+    let existing = store.put_monitor(&monitor("m-0")).await.expect("put");
+    let mut changed = monitor("m-0");
+    changed.spec.interval = vedette_model::Duration::from_secs(30);
+    let writes = vec![
+        (changed.clone(), existing.version),
+        (monitor("m-1"), 0),
+        // Created meanwhile by someone else: expected absent, found version 1.
+        (monitor("m-0"), 0),
+        // Expected at a version it never had.
+        (monitor("m-2"), 4),
+        (monitor("m-3"), 0),
+    ];
+    let outcomes = store
+        .put_monitors_if(&writes)
+        .await
+        .expect("one transaction");
+    let versions: Vec<Result<i64, String>> = outcomes
+        .into_iter()
+        .map(|o| o.map(|m| m.version).map_err(|e| e.to_string()))
+        .collect();
+    assert!(
+        matches!(versions[0], Ok(v) if v == existing.version + 1),
+        "{versions:?}"
+    );
+    assert_eq!(versions[1], Ok(1));
+    assert!(
+        versions[2].as_ref().is_err_and(|e| e.contains("m-0")),
+        "{versions:?}"
+    );
+    assert!(
+        versions[3].as_ref().is_err_and(|e| e.contains("m-2")),
+        "{versions:?}"
+    );
+    assert_eq!(versions[4], Ok(1));
+    let mut ids: Vec<String> = store
+        .list_monitors()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["m-0", "m-1", "m-3"]);
+    let m0 = store.get_monitor("m-0").await.expect("get").expect("m-0");
+    assert_eq!(
+        m0.spec, changed.spec,
+        "the conflicting write left the first one alone"
+    );
     store.close().await;
 }

@@ -56,20 +56,20 @@ impl GatewaySource for AwsApiGateway {
         })?;
         let region = region.to_owned();
         let mut apis = Vec::new();
-        for api in v1_collection(gateway, "/restapis").await? {
+        for api in collection(gateway, "/restapis", &V1).await? {
             apis.push(rest_api(gateway, &api).await?);
         }
-        for api in v2_collection(gateway, "/v2/apis").await? {
+        for api in collection(gateway, "/v2/apis", &V2).await? {
             if text(&api, "protocolType") == Some("WEBSOCKET") {
                 continue;
             }
             apis.push(http_api(gateway, &api).await?);
         }
         let mut mappings = Vec::new();
-        for domain in v1_collection(gateway, "/domainnames").await? {
+        for domain in collection(gateway, "/domainnames", &V1).await? {
             let name = need(&domain, "domainName", "/domainnames")?;
             let path = format!("/domainnames/{}/basepathmappings", segment(name));
-            for m in v1_collection(gateway, &path).await? {
+            for m in collection(gateway, &path, &V1).await? {
                 let base = text(&m, "basePath").unwrap_or("(none)");
                 mappings.push(Mapping {
                     domain: name.to_owned(),
@@ -79,10 +79,10 @@ impl GatewaySource for AwsApiGateway {
                 });
             }
         }
-        for domain in v2_collection(gateway, "/v2/domainnames").await? {
+        for domain in collection(gateway, "/v2/domainnames", &V2).await? {
             let name = need(&domain, "domainName", "/v2/domainnames")?;
             let path = format!("/v2/domainnames/{}/apimappings", segment(name));
-            for m in v2_collection(gateway, &path).await? {
+            for m in collection(gateway, &path, &V2).await? {
                 let what = "/v2/domainnames/{name}/apimappings";
                 let mapping = Mapping {
                     domain: name.to_owned(),
@@ -109,7 +109,7 @@ async fn rest_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
     let id = need(api, "id", "/restapis")?;
     let base = format!("/restapis/{}", segment(id));
     let mut routes = Vec::new();
-    for resource in v1_collection(gateway, &format!("{base}/resources")).await? {
+    for resource in collection(gateway, &format!("{base}/resources"), &V1).await? {
         let path = need(&resource, "path", "/restapis/{id}/resources")?;
         let methods = match resource.get("resourceMethods") {
             Some(Value::Object(m)) => m.keys().cloned().collect::<Vec<_>>(),
@@ -125,9 +125,10 @@ async fn rest_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
             routes.push((methods.join(","), path.to_owned()));
         }
     }
-    let stages = v1_items(
+    let stages = page_items(
         &format!("{base}/stages"),
         &gateway.get_json(&format!("{base}/stages")).await?,
+        V1.items,
     )?;
     let endpoint = api
         .get("endpointConfiguration")
@@ -166,7 +167,7 @@ async fn http_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
     let id = need(api, "apiId", "/v2/apis")?;
     let base = format!("/v2/apis/{}", segment(id));
     let mut routes: Vec<(String, String)> = Vec::new();
-    for route in v2_collection(gateway, &format!("{base}/routes")).await? {
+    for route in collection(gateway, &format!("{base}/routes"), &V2).await? {
         let key = need(&route, "routeKey", "/v2/apis/{id}/routes")?;
         let (method, path) = match key.split_once(' ') {
             Some((method, path)) => (method, path),
@@ -186,7 +187,7 @@ async fn http_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
             None => routes.push((method.to_owned(), path.to_owned())),
         }
     }
-    let stages = v2_collection(gateway, &format!("{base}/stages"))
+    let stages = collection(gateway, &format!("{base}/stages"), &V2)
         .await?
         .iter()
         .map(|s| {
@@ -302,56 +303,55 @@ fn tags(tags: Option<&Value>) -> Vec<String> {
     out
 }
 
-/// Every item of a v1 collection, page by page through `position`.
-async fn v1_collection(gateway: &Gateway, path: &str) -> Result<Vec<Value>, ListError> {
-    let mut out = Vec::new();
-    let mut position: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let query = match &position {
-            None => format!("{path}?limit=500"),
-            Some(p) => format!("{path}?limit=500&position={}", query_value(p)),
-        };
-        let page = gateway.get_json(&query).await?;
-        out.extend(v1_items(path, &page)?);
-        match page.get("position") {
-            None | Some(Value::Null) => return Ok(out),
-            Some(Value::String(p)) if !p.is_empty() => position = Some(p.clone()),
-            Some(Value::String(_)) => return Ok(out),
-            Some(_) => return Err(ListError::malformed(path, "position is not a string")),
-        }
-    }
-    Err(ListError::malformed(
-        path,
-        format!("more than {MAX_PAGES} pages"),
-    ))
+/// How one API version pages a collection: the names of its page size, of its cursor (asked
+/// for and answered under the same name) and of its items.
+struct Paging {
+    size: &'static str,
+    cursor: &'static str,
+    items: &'static str,
 }
 
-/// Every item of a v2 collection, page by page through `nextToken`.
-async fn v2_collection(gateway: &Gateway, path: &str) -> Result<Vec<Value>, ListError> {
+/// REST APIs (v1): `?limit=&position=`, items in `item`.
+const V1: Paging = Paging {
+    size: "limit",
+    cursor: "position",
+    items: "item",
+};
+
+/// HTTP APIs (v2): `?maxResults=&nextToken=`, items in `items`.
+const V2: Paging = Paging {
+    size: "maxResults",
+    cursor: "nextToken",
+    items: "items",
+};
+
+/// Every item of a collection, page by page through its cursor (500 a page, at most
+/// [`MAX_PAGES`] pages).
+async fn collection(
+    gateway: &Gateway,
+    path: &str,
+    paging: &Paging,
+) -> Result<Vec<Value>, ListError> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
+    let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let query = match &token {
-            None => format!("{path}?maxResults=500"),
-            Some(t) => format!("{path}?maxResults=500&nextToken={}", query_value(t)),
-        };
+        let mut query = format!("{path}?{}=500", paging.size);
+        if let Some(c) = &cursor {
+            query.push_str(&format!("&{}={}", paging.cursor, query_value(c)));
+        }
         let page = gateway.get_json(&query).await?;
-        match page.get("items") {
-            Some(Value::Array(items)) => out.extend(items.iter().cloned()),
-            None | Some(Value::Null) if page.is_object() => {}
-            _ => {
+        out.extend(page_items(path, &page, paging.items)?);
+        match page.get(paging.cursor) {
+            None | Some(Value::Null) => return Ok(out),
+            Some(Value::String(c)) if !c.is_empty() => cursor = Some(c.clone()),
+            Some(Value::String(_)) => return Ok(out),
+            Some(_) => {
                 return Err(ListError::malformed(
                     path,
-                    "expected an object with `items`",
+                    format!("{} is not a string", paging.cursor),
                 ));
             }
         }
-        match page.get("nextToken") {
-            None | Some(Value::Null) => return Ok(out),
-            Some(Value::String(t)) if !t.is_empty() => token = Some(t.clone()),
-            Some(Value::String(_)) => return Ok(out),
-            Some(_) => return Err(ListError::malformed(path, "nextToken is not a string")),
-        }
     }
     Err(ListError::malformed(
         path,
@@ -359,12 +359,16 @@ async fn v2_collection(gateway: &Gateway, path: &str) -> Result<Vec<Value>, List
     ))
 }
 
-/// The items of one v1 answer (`{"item": [...]}`; an empty collection may leave `item` out).
-fn v1_items(path: &str, page: &Value) -> Result<Vec<Value>, ListError> {
-    match page.get("item") {
+/// The items of one answer, under `field` (`{"item": [...]}`; an empty collection may leave
+/// the field out).
+fn page_items(path: &str, page: &Value, field: &str) -> Result<Vec<Value>, ListError> {
+    match page.get(field) {
         Some(Value::Array(items)) => Ok(items.clone()),
         None | Some(Value::Null) if page.is_object() => Ok(Vec::new()),
-        _ => Err(ListError::malformed(path, "expected an object with `item`")),
+        _ => Err(ListError::malformed(
+            path,
+            format!("expected an object with `{field}`"),
+        )),
     }
 }
 
@@ -553,8 +557,8 @@ mod tests {
     fn tags_opt_out_and_garbage_is_an_error() {
         let t = tags(Some(&json!({"vedette": "off", "team": "shop", "bare": ""})));
         assert_eq!(t, ["bare", "team=shop", "vedette=off", "vedette:off"]);
-        assert!(v1_items("/restapis", &json!([1, 2])).is_err());
-        assert!(v1_items("/restapis", &json!({"item": "x"})).is_err());
+        assert!(page_items("/restapis", &json!([1, 2]), V1.items).is_err());
+        assert!(page_items("/restapis", &json!({"item": "x"}), V1.items).is_err());
         assert!(need(&json!({"name": "x"}), "id", "/restapis").is_err());
     }
 }
