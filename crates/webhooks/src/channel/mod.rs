@@ -6,6 +6,7 @@
 //! transport.
 
 pub(crate) mod http;
+mod http_failure;
 pub(crate) mod smtp;
 
 use std::sync::Arc;
