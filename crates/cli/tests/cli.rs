@@ -795,6 +795,38 @@ fn login_contexts_and_connection_errors() {
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
 }
 
+/// A broken contexts file stops every command with its file, line and field in user terms,
+/// never quoting the token, and exit code 2.
+#[test]
+fn a_broken_contexts_file_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "config.yaml",
+        "current-context: prod\ncontexts:\n  prod:\n    url: 8080\n    token: [vdt_not_shown]\n",
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["get", "monitors"])
+        .env_remove("VEDETTE_URL")
+        .env_remove("VEDETTE_TOKEN")
+        .env_remove("VEDETTE_CONTEXT")
+        .env("VEDETTE_CONFIG_FILE", &file)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run vedette");
+    expect(&out, 2, &["get monitors with a broken contexts file"]);
+    let f = file.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: invalid config file (contexts of `vedette context`):\n\
+             {f}:4: contexts.prod.url: expected a string, got the number 8080\n\
+             {f}:5: contexts.prod.token: invalid value (not shown): expected a string\n"
+        )
+    );
+}
+
 /// Offline recovery: with the server stopped, `token create --admin --data-dir` writes a new
 /// admin token into the store, printing its secret once; the restarted server accepts it.
 #[test]
