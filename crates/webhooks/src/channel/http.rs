@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde_json::json;
 use vedette_model::Event;
 
-use super::http_failure;
+use super::failure_text;
 use super::{
     Attempted, ChannelSettings, Delivery, REDACTED_LOG, Verdict, redact_secrets, truncate,
 };
@@ -167,7 +167,7 @@ impl HttpChannel {
         // What the receiver sends back may echo the URL's credentials as well as the
         // endpoint's secrets.
         let mut secrets = d.secrets.to_vec();
-        secrets.extend(http_failure::url_secrets(&url));
+        secrets.extend(failure_text::url_secrets(&url));
         let redact = |text: &str| redact_secrets(text, &secrets);
         let timeout = spec.timeout.to_string();
         let mut req = self
@@ -181,7 +181,7 @@ impl HttpChannel {
         let mut resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                let error = http_failure::transport(&e, &url, &timeout);
+                let error = failure_text::transport(&e, &url, &timeout);
                 return Attempted::failed(request_log, redact(&error));
             }
         };
@@ -227,14 +227,14 @@ impl HttpChannel {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    body_error = Some(http_failure::body(&e, &url, &timeout));
+                    body_error = Some(failure_text::body(&e, &url, &timeout));
                     break;
                 }
             }
         }
         let body = redact(&String::from_utf8_lossy(&body));
         let refused = (verdict != Verdict::Delivered)
-            .then(|| http_failure::status(status, &body, location.as_deref(), &url));
+            .then(|| failure_text::status(status, &body, location.as_deref(), &url));
         let error = match (refused, body_error) {
             (Some(refused), Some(broken)) => Some(format!("{refused}; {broken}")),
             (refused, broken) => refused.or(broken),

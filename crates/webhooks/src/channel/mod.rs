@@ -5,8 +5,8 @@
 //! ([`crate::delivery`]) keeps the queue, leases, retries, disabling and the log, and knows no
 //! transport.
 
+mod failure_text;
 pub(crate) mod http;
-mod http_failure;
 pub(crate) mod smtp;
 
 use std::sync::Arc;

@@ -1,8 +1,9 @@
-//! What a failed HTTP delivery says, in the terms of whoever runs the receiver: "connection
+//! What a failed delivery says, in the terms of whoever runs the receiver: "connection
 //! refused by hooks.example.com:443", "TLS certificate of hooks.example.com is not trusted",
 //! "no response from hooks.example.com:443 within 15s", "receiver answered 500 Internal
-//! Server Error: <the body's first line>", instead of the HTTP client's chain of causes
-//! ("client error (Connect)"). No text here ever holds the endpoint's URL (its path, query or
+//! Server Error: <the body's first line>", instead of the clients' chains of causes ("client
+//! error (Connect)"). HTTP uses all of it, SMTP the network and TLS part
+//! ([`network_cause`]). No text here ever holds the endpoint's URL (its path, query or
 //! userinfo may carry a token): only its host and port.
 
 use reqwest::Url;
@@ -172,6 +173,29 @@ fn causes(e: &reqwest::Error) -> Vec<&(dyn std::error::Error + 'static)> {
         source = s.source();
     }
     out
+}
+
+/// The network or TLS problem in `e` or its causes, in plain words naming `host` (the name
+/// the certificate must hold) and `target` (`host:port`), when there is one.
+pub(crate) fn network_cause(
+    e: &(dyn std::error::Error + 'static),
+    host: &str,
+    target: &str,
+) -> Option<String> {
+    let mut link = Some(e);
+    while let Some(cause) = link {
+        if let Some(tls) = rustls_error(cause) {
+            return Some(tls_text(tls, host, target));
+        }
+        if let Some(text) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io_text(io, target))
+        {
+            return Some(text);
+        }
+        link = cause.source();
+    }
+    None
 }
 
 /// Links of the client's chain that only say which layer failed.
