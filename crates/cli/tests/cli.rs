@@ -949,6 +949,33 @@ fn demo_monitors_stay_out_of_the_terraform_export() {
     assert!(!yaml.contains("demo-healthy"), "{yaml}");
 }
 
+/// `webhook test` shows why a delivery failed in the receiver's terms, never the URL's token.
+#[test]
+fn webhook_test_says_why_a_delivery_failed() {
+    let env = Env::start_with_args(&["--webhook-allow-private"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook?token=cli-s3cr3t-t0k3n");
+    env.ok(&["webhook", "create", "--id", "closed", "--url", &url]);
+    let out = env.run(&["webhook", "test", "closed", "--wait", "10"]);
+    expect(&out, 1, &["webhook test"]);
+    let shown = stdout(&out);
+    let attempt = shown
+        .lines()
+        .find(|l| l.starts_with("Attempt 1: failure (no answer, "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(
+        attempt.ends_with(&format!(
+            " ms): connection refused by 127.0.0.1:{port} (nothing listens on that port)"
+        )),
+        "{attempt}"
+    );
+    assert!(!shown.contains("cli-s3cr3t-t0k3n"), "{shown}");
+}
+
 #[test]
 fn server_flag_webhook_url_and_private_targets() {
     // The demo server with the SSRF guard on, as a newcomer starts it.
