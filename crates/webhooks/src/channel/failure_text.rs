@@ -8,6 +8,9 @@
 
 use reqwest::Url;
 
+/// How long the HTTP client waits for a connection to open, whatever the endpoint's timeout.
+pub(crate) const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Longest excerpt of a receiver's body quoted in an error, in characters.
 pub(crate) const BODY_EXCERPT_CHARS: usize = 200;
 
@@ -32,7 +35,10 @@ pub(crate) fn transport(e: &reqwest::Error, url: &Url, timeout: &str) -> String 
     }
     if e.is_timeout() {
         return if e.is_connect() {
-            format!("timed out connecting to {target}")
+            format!(
+                "timed out connecting to {target} (no answer within {}s)",
+                CONNECT_TIMEOUT.as_secs()
+            )
         } else {
             format!("no response from {target} within {timeout} (the endpoint's timeout)")
         };

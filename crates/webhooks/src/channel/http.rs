@@ -314,7 +314,7 @@ fn build_client(user_agent: &str, ssrf_guard: bool) -> Result<reqwest::Client, S
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .user_agent(user_agent)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(failure_text::CONNECT_TIMEOUT)
         .pool_idle_timeout(Duration::from_secs(60));
     if ssrf_guard {
         builder = builder.dns_resolver(Arc::new(ssrf::GuardedResolver));
