@@ -123,8 +123,14 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_saphyr::from_str(&text)
-            .map_err(|e| UsageError(format!("{}: invalid config file: {e}", path.display())).into())
+        vedette_model::document::decode_settings(&text, path).map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            UsageError(format!(
+                "invalid config file (contexts of `vedette context`):\n{}",
+                lines.join("\n")
+            ))
+            .into()
+        })
     }
 
     /// Writes the file atomically with mode 0600 (its directory is created with mode 0700).
@@ -468,6 +474,57 @@ mod tests {
                 .resolve(&conn(Some("http://x"), Some("t"), None))
                 .is_ok()
         );
+    }
+
+    /// The error `Config::load` gives for a file holding `text`, with the file's path as `F`.
+    fn load_error(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let error = Config::load(&path).expect_err("a broken file");
+        error.to_string().replace(&path.display().to_string(), "F")
+    }
+
+    #[test]
+    fn broken_files_name_file_line_and_field() {
+        for (text, want) in [
+            (
+                "current-context: prod\ncontexts:\n  prod:\n    url: https://v.example.com\n",
+                "F:3: contexts.prod.token: required",
+            ),
+            (
+                "contexts:\n  prod:\n    url: 8080\n    token: vdt_secret_value\n",
+                "F:3: contexts.prod.url: expected a string, got the number 8080",
+            ),
+            (
+                "contexts:\n  prod:\n    url: https://v.example.com\n    token: [vdt_secret_value]\n",
+                "F:4: contexts.prod.token: invalid value (not shown): expected a string",
+            ),
+            (
+                "contexts:\n  prod: {url: https://v.example.com, token: t, insecure: true}\n",
+                "F:2: contexts.prod.insecure: unknown field, expected url or token",
+            ),
+            (
+                "contexts:\n  - prod\n",
+                "F:1: contexts: expected a mapping, got a list",
+            ),
+            (
+                "current-context: [prod\n",
+                "F:1: invalid YAML: unclosed bracket '['",
+            ),
+            (
+                "curent-context: prod\n",
+                "F:1: curent-context: unknown field, expected current-context or contexts",
+            ),
+        ] {
+            let got = load_error(text);
+            assert_eq!(
+                got,
+                format!("invalid config file (contexts of `vedette context`):\n{want}")
+            );
+            assert!(!got.contains("vdt_secret_value"), "{got}");
+        }
     }
 
     #[test]

@@ -795,6 +795,38 @@ fn login_contexts_and_connection_errors() {
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
 }
 
+/// A broken contexts file stops every command with its file, line and field in user terms,
+/// never quoting the token, and exit code 2.
+#[test]
+fn a_broken_contexts_file_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "config.yaml",
+        "current-context: prod\ncontexts:\n  prod:\n    url: 8080\n    token: [vdt_not_shown]\n",
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(["get", "monitors"])
+        .env_remove("VEDETTE_URL")
+        .env_remove("VEDETTE_TOKEN")
+        .env_remove("VEDETTE_CONTEXT")
+        .env("VEDETTE_CONFIG_FILE", &file)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run vedette");
+    expect(&out, 2, &["get monitors with a broken contexts file"]);
+    let f = file.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: invalid config file (contexts of `vedette context`):\n\
+             {f}:4: contexts.prod.url: expected a string, got the number 8080\n\
+             {f}:5: contexts.prod.token: invalid value (not shown): expected a string\n"
+        )
+    );
+}
+
 /// Offline recovery: with the server stopped, `token create --admin --data-dir` writes a new
 /// admin token into the store, printing its secret once; the restarted server accepts it.
 #[test]
@@ -915,6 +947,33 @@ fn demo_monitors_stay_out_of_the_terraform_export() {
     );
     let yaml = env.ok(&["export"]);
     assert!(!yaml.contains("demo-healthy"), "{yaml}");
+}
+
+/// `webhook test` shows why a delivery failed in the receiver's terms, never the URL's token.
+#[test]
+fn webhook_test_says_why_a_delivery_failed() {
+    let env = Env::start_with_args(&["--webhook-allow-private"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook?token=cli-s3cr3t-t0k3n");
+    env.ok(&["webhook", "create", "--id", "closed", "--url", &url]);
+    let out = env.run(&["webhook", "test", "closed", "--wait", "10"]);
+    expect(&out, 1, &["webhook test"]);
+    let shown = stdout(&out);
+    let attempt = shown
+        .lines()
+        .find(|l| l.starts_with("Attempt 1: failure (no answer, "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(
+        attempt.ends_with(&format!(
+            " ms): connection refused by 127.0.0.1:{port} (nothing listens on that port)"
+        )),
+        "{attempt}"
+    );
+    assert!(!shown.contains("cli-s3cr3t-t0k3n"), "{shown}");
 }
 
 #[test]

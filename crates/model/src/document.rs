@@ -196,6 +196,35 @@ impl LoadError {
     }
 }
 
+/// Decodes a settings file that is not a resource document (the CLI's contexts file, say): one
+/// YAML document as `T`, every problem at its line and field path in user terms, and the values
+/// of credential fields never quoted.
+pub fn decode_settings<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<T, Vec<LoadError>> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(vec![LoadError::file_level(
+            file,
+            format!("file is larger than {MAX_FILE_BYTES} bytes (4 MiB)"),
+        )]);
+    }
+    let chunk = Chunk {
+        first_line: 1,
+        text: text.strip_prefix('\u{feff}').unwrap_or(text),
+    };
+    let doc = Document {
+        file,
+        chunk: &chunk,
+    };
+    let value = doc.parse_value(false).map_err(|e| vec![e])?;
+    let mut decoder = Decoder::new();
+    match decoder.decode::<T>(value, "") {
+        Some(decoded) if decoder.is_empty() => Ok(decoded.value),
+        _ => Err(doc.place(crate::decode::hide_secret_values(decoder.finish()))),
+    }
+}
+
 /// Parses every document in `text` (YAML, several documents separated by `---`; JSON when `file`
 /// ends in `.json`). `file` names the source in results and errors. Every error of every document
 /// is collected; a bad document does not stop the others. Duplicate ids are errors.

@@ -19,8 +19,8 @@ use vedette_model::{FailureReason, Observation};
 
 use crate::ProbeContext;
 use crate::failure::{Failure, Trace, ms_since};
-use crate::net;
 use crate::tls::{self, Alpn, TlsTarget};
+use crate::{net, stage};
 
 /// The `User-Agent` sent unless the check sets its own.
 pub const USER_AGENT: &str = concat!("Vedette/", env!("CARGO_PKG_VERSION"));
@@ -263,14 +263,17 @@ async fn exchange(
 
     let request =
         build_request(&hop, host, use_h2).map_err(|m| trace.fail(FailureReason::Config, m))?;
+    let peer = format!("{host}:{port}");
+    stage::enter(|| format!("waiting for the response from {peer}"));
     let start = Instant::now();
     let response = sender.send(request).await;
     match response {
         Ok(response) => {
+            stage::enter(|| format!("reading the response body from {peer}"));
             Trace::add(&mut trace.obs.phases.first_byte_ms, ms_since(start));
             Ok((response, guard))
         }
-        Err(e) => Err(trace.fail(FailureReason::Protocol, hyper_error(&e))),
+        Err(e) => Err(trace.fail(FailureReason::Protocol, exchange_error(&e, &peer))),
     }
 }
 
@@ -404,7 +407,17 @@ async fn read_body(
     let mut body = response.into_body();
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| trace.fail(FailureReason::Protocol, hyper_error(&e)))?;
+        let frame = frame.map_err(|e| {
+            let text = hyper_error(&e);
+            // hyper's kind for a body shorter than its length is not public; its text is.
+            let message =
+                if e.is_incomplete_message() || text.contains("end of file before message") {
+                    "the server closed the connection before sending the whole body".to_owned()
+                } else {
+                    format!("reading the body failed: {text}")
+                };
+            trace.fail(FailureReason::Protocol, message)
+        })?;
         if let Ok(data) = frame.into_data() {
             let total = buf.len() as u64 + data.len() as u64;
             if total > max {
@@ -423,6 +436,17 @@ fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
+    }
+}
+
+/// Why a request to `peer` got no response, in plain words.
+fn exchange_error(e: &hyper::Error, peer: &str) -> String {
+    if e.is_incomplete_message() {
+        format!("{peer} closed the connection without answering")
+    } else if e.is_parse() {
+        format!("{peer} did not answer in HTTP: {}", hyper_error(e))
+    } else {
+        format!("no response from {peer}: {}", hyper_error(e))
     }
 }
 

@@ -13,6 +13,7 @@ pub mod failure;
 pub mod heartbeat;
 pub mod http;
 mod net;
+mod stage;
 pub mod tcp;
 pub mod tls;
 
@@ -102,7 +103,12 @@ async fn run_attempt(
 ) -> AttemptResult {
     let start = Instant::now();
     let started_at = ctx.now();
-    let probed = tokio::time::timeout(spec.timeout.std(), probe(target, assertions, ctx)).await;
+    let stage = stage::Stage::default();
+    let probed = tokio::time::timeout(
+        spec.timeout.std(),
+        stage.run(probe(target, assertions, ctx)),
+    )
+    .await;
     let mut observation = match probed {
         Ok(Ok(observation)) => observation,
         Ok(Err(failure)) => return Err((failure, Vec::new())),
@@ -115,7 +121,10 @@ async fn run_attempt(
                 },
                 ..Observation::default()
             };
-            let message = format!("timed out after {}", spec.timeout);
+            let message = match stage.last() {
+                Some(step) => format!("timed out after {} {step}", spec.timeout),
+                None => format!("timed out after {}", spec.timeout),
+            };
             return Err((
                 Failure::new(FailureReason::Timeout, message, observation),
                 Vec::new(),

@@ -10,6 +10,7 @@ use vedette_model::FailureReason;
 
 use crate::ProbeContext;
 use crate::failure::{Failure, Trace, ms_since};
+use crate::stage;
 
 /// Resolves `host` to addresses. IP literals (bracketed IPv6 too) skip DNS and leave `dns_ms`
 /// untouched; names are looked up through the context's resolver and timed into `dns_ms`.
@@ -25,6 +26,7 @@ pub(crate) async fn resolve(
     if let Ok(ip) = literal.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
+    stage::enter(|| format!("resolving {host}"));
     let start = Instant::now();
     let lookup = ctx.resolver().lookup_ip(host).await;
     Trace::add(&mut trace.obs.phases.dns_ms, ms_since(start));
@@ -73,6 +75,7 @@ pub(crate) async fn connect(
     let mut last: Option<(SocketAddr, io::Error)> = None;
     for ip in addrs {
         let addr = SocketAddr::new(*ip, port);
+        stage::enter(|| format!("connecting to {addr}"));
         match TcpStream::connect(addr).await {
             Ok(stream) => {
                 Trace::add(&mut trace.obs.phases.connect_ms, ms_since(start));
@@ -94,15 +97,29 @@ pub(crate) async fn connect(
 }
 
 fn connect_error(addr: SocketAddr, e: &io::Error) -> String {
-    let what = match e.kind() {
+    match e.kind() {
+        io::ErrorKind::TimedOut => format!("connect timed out ({addr})"),
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable => format!("{} ({addr})", io_problem(e)),
+        _ => format!("connect failed: {e} ({addr})"),
+    }
+}
+
+/// An I/O error on a connection in plain words: `connection reset`, `connection refused`,
+/// `closed by the peer`, or the system's text for anything else.
+pub(crate) fn io_problem(e: &io::Error) -> String {
+    match e.kind() {
         io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
         io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+        io::ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::UnexpectedEof => "closed by the peer".to_owned(),
         io::ErrorKind::HostUnreachable => "host unreachable".to_owned(),
         io::ErrorKind::NetworkUnreachable => "network unreachable".to_owned(),
-        io::ErrorKind::TimedOut => "connect timed out".to_owned(),
-        _ => format!("connect failed: {e}"),
-    };
-    format!("{what} ({addr})")
+        io::ErrorKind::TimedOut => "timed out".to_owned(),
+        _ => e.to_string(),
+    }
 }
 
 #[cfg(test)]

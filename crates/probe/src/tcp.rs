@@ -7,7 +7,7 @@ use vedette_model::{FailureReason, Observation};
 
 use crate::ProbeContext;
 use crate::failure::{Failure, Trace};
-use crate::net;
+use crate::{net, stage};
 
 /// Most bytes of a reply that are read.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -26,17 +26,30 @@ pub async fn probe(check: &TcpCheck, ctx: &ProbeContext) -> Result<Observation, 
     };
     let addrs = net::resolve(&check.host, ctx, &mut trace).await?;
     let mut stream = net::connect(&addrs, check.port, &mut trace).await?;
+    let peer = stream.peer_addr().map_or_else(
+        |_| format!("{}:{}", check.host, check.port),
+        |a| a.to_string(),
+    );
 
     if let Some(send) = &check.send {
         let payload = decode_escapes(send);
         if let Err(e) = stream.write_all(payload.as_bytes()).await {
-            return Err(trace.fail(FailureReason::Connect, format!("send failed: {e}")));
+            return Err(trace.fail(
+                FailureReason::Connect,
+                format!("sending to {peer} failed: {}", net::io_problem(&e)),
+            ));
         }
     }
     let Some(expect) = expect else {
         return Ok(trace.finish());
     };
 
+    stage::enter(|| {
+        format!(
+            "waiting for a reply matching /{}/ from {peer}",
+            expect.as_str()
+        )
+    });
     let mut reply = Vec::new();
     let mut chunk = [0u8; 4096];
     let matched = loop {
@@ -46,7 +59,10 @@ pub async fn probe(check: &TcpCheck, ctx: &ProbeContext) -> Result<Observation, 
             Ok(n) => n,
             Err(e) => {
                 trace.obs.tcp_response = Some(String::from_utf8_lossy(&reply).into_owned());
-                return Err(trace.fail(FailureReason::Connect, format!("read failed: {e}")));
+                return Err(trace.fail(
+                    FailureReason::Connect,
+                    format!("reading from {peer} failed: {}", net::io_problem(&e)),
+                ));
             }
         };
         reply.extend_from_slice(&chunk[..n]);

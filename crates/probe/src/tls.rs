@@ -23,6 +23,7 @@ use crate::ProbeContext;
 use crate::cert;
 use crate::failure::{Failure, Trace, ms_since};
 use crate::net;
+use crate::stage;
 
 /// Application protocols offered through ALPN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,11 +166,14 @@ pub(crate) async fn handshake(
     trace: &mut Trace,
 ) -> Result<TlsStream<TcpStream>, Failure> {
     let connector = TlsConnector::from(ctx.tls_configs().get(alpn));
+    let peer = tcp
+        .peer_addr()
+        .map_or_else(|_| "the server".to_owned(), |a| a.to_string());
+    stage::enter(|| format!("in the TLS handshake with {peer}"));
     let start = Instant::now();
     let result = connector.connect(target.name.clone(), tcp).await;
     Trace::add(&mut trace.obs.phases.tls_ms, ms_since(start));
-    let stream =
-        result.map_err(|e| trace.fail(FailureReason::Tls, format!("TLS handshake failed: {e}")))?;
+    let stream = result.map_err(|e| trace.fail(FailureReason::Tls, handshake_error(&e, &peer)))?;
     let chain = stream.get_ref().1.peer_certificates().unwrap_or(&[]);
     let inspection = cert::inspect(
         chain,
@@ -186,6 +190,29 @@ pub(crate) async fn handshake(
         return Err(trace.fail(FailureReason::Tls, problem));
     }
     Ok(stream)
+}
+
+/// Why a handshake with `peer` failed, in plain words: a server that does not speak TLS, a
+/// refusal (the alert it sent), or the connection closing mid-way.
+fn handshake_error(e: &std::io::Error, peer: &str) -> String {
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls {
+        Some(rustls::Error::InvalidMessage(_)) => format!(
+            "TLS handshake with {peer} failed: the server did not answer in TLS (is it plain HTTP or another protocol on this port?)"
+        ),
+        Some(rustls::Error::AlertReceived(alert)) => {
+            format!("{peer} refused the TLS handshake (alert: {alert:?})")
+        }
+        Some(rustls::Error::PeerIncompatible(why)) => {
+            format!(
+                "TLS handshake with {peer} failed: no TLS version or cipher in common ({why:?})"
+            )
+        }
+        Some(other) => format!("TLS handshake with {peer} failed: {other}"),
+        None => format!("TLS handshake with {peer} failed: {}", net::io_problem(e)),
+    }
 }
 
 /// Connects to `check.host:check.port`, shakes hands with SNI `server_name` (or `host`) and

@@ -9,6 +9,8 @@ mod dns;
 mod heartbeat;
 #[path = "cases/http.rs"]
 mod http;
+#[path = "cases/messages.rs"]
+mod messages;
 #[path = "cases/tcp.rs"]
 mod tcp;
 #[path = "cases/tls.rs"]

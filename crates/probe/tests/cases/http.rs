@@ -252,7 +252,13 @@ async fn slow_handler_times_out_within_the_bound() {
     );
     assert_eq!(result.outcome, Outcome::Down);
     assert_eq!(result.reason, Some(FailureReason::Timeout));
-    assert_eq!(result.message, "timed out after 300ms");
+    assert_eq!(
+        result.message,
+        format!(
+            "timed out after 300ms waiting for the response from {}",
+            server.addr
+        )
+    );
     assert!(result.phases.total_ms >= 300.0, "{:?}", result.phases);
 }
 

@@ -142,9 +142,12 @@ async fn connect_failure_and_not_tls() {
         .await
         .expect_err("plain HTTP");
     assert_eq!(failure.reason, FailureReason::Tls);
-    assert!(
-        failure.message.starts_with("TLS handshake failed"),
-        "{}",
-        failure.message
+    assert_eq!(
+        failure.message,
+        format!(
+            "TLS handshake with {} failed: the server did not answer in TLS (is it plain HTTP \
+             or another protocol on this port?)",
+            plain.addr
+        )
     );
 }

@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use serde_json::json;
 use vedette_model::Event;
 
+use super::failure_text;
 use super::{
     Attempted, ChannelSettings, Delivery, REDACTED_LOG, Verdict, redact_secrets, truncate,
 };
@@ -163,9 +164,15 @@ impl HttpChannel {
         {
             return fail(request_log, e);
         }
+        // What the receiver sends back may echo the URL's credentials as well as the
+        // endpoint's secrets.
+        let mut secrets = d.secrets.to_vec();
+        secrets.extend(failure_text::url_secrets(&url));
+        let redact = |text: &str| redact_secrets(text, &secrets);
+        let timeout = spec.timeout.to_string();
         let mut req = self
             .client
-            .request(method, url)
+            .request(method, url.clone())
             .timeout(Duration::from_millis(spec.timeout.as_millis()))
             .body(rendered.body);
         for (k, v, _) in &headers {
@@ -173,10 +180,13 @@ impl HttpChannel {
         }
         let mut resp = match req.send().await {
             Ok(r) => r,
-            Err(e) => return fail(request_log, describe(e)),
+            Err(e) => {
+                let error = failure_text::transport(&e, &url, &timeout);
+                return Attempted::failed(request_log, redact(&error));
+            }
         };
-        let status = resp.status().as_u16();
-        let verdict = match status {
+        let status = resp.status();
+        let verdict = match status.as_u16() {
             200..=299 => Verdict::Delivered,
             410 => Verdict::Gone {
                 reason: "the receiver answered 410 Gone".to_owned(),
@@ -189,6 +199,11 @@ impl HttpChannel {
                     .and_then(|v| parse_retry_after(v, Utc::now())),
             },
         };
+        let location = resp
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let response_headers: serde_json::Map<String, serde_json::Value> = resp
             .headers()
             .iter()
@@ -212,20 +227,27 @@ impl HttpChannel {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    body_error = Some(describe(e));
+                    body_error = Some(failure_text::body(&e, &url, &timeout));
                     break;
                 }
             }
         }
+        let body = redact(&String::from_utf8_lossy(&body));
+        let refused = (verdict != Verdict::Delivered)
+            .then(|| failure_text::status(status, &body, location.as_deref(), &url));
+        let error = match (refused, body_error) {
+            (Some(refused), Some(broken)) => Some(format!("{refused}; {broken}")),
+            (refused, broken) => refused.or(broken),
+        };
         Attempted::answered(
             verdict,
             request_log,
-            status,
+            status.as_u16(),
             json!({
                 "headers": response_headers,
-                "body": truncate(&String::from_utf8_lossy(&body), limit),
+                "body": truncate(&body, limit),
             }),
-            body_error.map(|e| redact(&e)),
+            error.map(|e| redact(&e)),
         )
     }
 }
@@ -292,30 +314,10 @@ fn build_client(user_agent: &str, ssrf_guard: bool) -> Result<reqwest::Client, S
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .user_agent(user_agent)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(failure_text::CONNECT_TIMEOUT)
         .pool_idle_timeout(Duration::from_secs(60));
     if ssrf_guard {
         builder = builder.dns_resolver(Arc::new(ssrf::GuardedResolver));
     }
-    builder.build().map_err(describe)
-}
-
-/// An HTTP error without its URL (which may carry a token), with its causes.
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let e = e.without_url();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
+    builder.build().map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@
 //! ([`crate::delivery`]) keeps the queue, leases, retries, disabling and the log, and knows no
 //! transport.
 
+mod failure_text;
 pub(crate) mod http;
 pub(crate) mod smtp;
 

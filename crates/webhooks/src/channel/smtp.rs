@@ -15,7 +15,9 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::json;
 
-use super::{Attempted, ChannelSettings, Delivery, Verdict, redact_secrets, truncate};
+use super::{
+    Attempted, ChannelSettings, Delivery, Verdict, failure_text, redact_secrets, truncate,
+};
 use crate::smtp::{RenderedEmail, mail_message_id, render_email};
 use crate::templates::Admission;
 use vedette_model::webhook::{EmailSpec, SmtpSecurity, SmtpSpec};
@@ -95,7 +97,12 @@ impl SmtpChannel {
                     (code, text, error)
                 }
                 Ok(Err(e)) => {
-                    let text = redact(&describe(&e));
+                    let target = format!("{}:{}", smtp.host, smtp.port());
+                    let text = match failure_text::network_cause(&e, &smtp.host, &target) {
+                        Some(plain) if e.status().is_none() => plain,
+                        _ => describe(&e),
+                    };
+                    let text = redact(&text);
                     match e.status().map(u16::from) {
                         Some(code) => (code, text.clone(), Some(text)),
                         None => return Attempted::failed(request, text),
@@ -166,7 +173,8 @@ async fn transport(
         }
         if let Some(bad) = addrs.iter().find(|ip| crate::ssrf::is_forbidden(**ip)) {
             return Err(format!(
-                "{} resolves to {bad}, a private or local address (refused)",
+                "{} resolves to {bad}, a private or local address, which the SSRF guard \
+                 refuses (start the server with --webhook-allow-private to allow them)",
                 smtp.host
             ));
         }
