@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use vedette_client::{ListQuery, StreamedEvent};
+use vedette_client::{BySelector, ListQuery, StreamedEvent};
 use vedette_model::Version;
 use vedette_model::record::labels::MANAGED_BY;
 
@@ -146,7 +146,9 @@ async fn list<K: Mirrored>(
         metrics.vedette_calls(1);
         let page = remote
             .list(&ListQuery {
-                selector: Some(selector.to_owned()),
+                filter: BySelector {
+                    selector: Some(selector.to_owned()),
+                },
                 limit: Some(1000),
                 cursor,
             })

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use chrono::Utc;
-use vedette_client::{Deployment, DeploymentQuery, Write};
+use vedette_client::{Deployment, DeploymentFilter, ListQuery, Write};
 use vedette_model::deployment::{DeploymentSource, DeploymentSpec, DeploymentStatus};
 
 use crate::UsageError;
@@ -145,10 +145,13 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
             output,
         } => {
             let list = deployments
-                .filtered(&DeploymentQuery {
-                    service: service.clone(),
-                    environment: environment.clone(),
-                    ..DeploymentQuery::default()
+                .filtered(&ListQuery {
+                    filter: DeploymentFilter {
+                        service: service.clone(),
+                        environment: environment.clone(),
+                        ..DeploymentFilter::default()
+                    },
+                    ..ListQuery::default()
                 })
                 .await?;
             if !print_data(*output, &list)? {

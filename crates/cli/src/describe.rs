@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use vedette_client::{Client, Incident, IncidentQuery, Monitor, ResultRecord, StatusPage};
+use vedette_client::{
+    Client, Incident, IncidentFilter, ListQuery, Monitor, ResultRecord, StatusPage,
+};
 use vedette_model::{AssertionResult, MonitorState};
 
 use crate::context::{self, Connection};
@@ -383,10 +385,13 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
     };
     let monitor = client.monitors().get(id).await?;
     let results = client.monitors().recent_results(id, Some(RESULTS)).await?;
-    let query = IncidentQuery {
-        monitor: Some(id.clone()),
+    let query = ListQuery {
+        filter: IncidentFilter {
+            monitor: Some(id.clone()),
+            ..IncidentFilter::default()
+        },
         limit: Some(INCIDENTS as u32),
-        ..IncidentQuery::default()
+        cursor: None,
     };
     let incidents = client.all_incidents(&query, Some(INCIDENTS)).await?;
     let description = Description {

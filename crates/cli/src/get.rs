@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use vedette_client::{
-    Client, Incident, IncidentQuery, IncidentState, MaintenanceWindow, Monitor, ResultRecord,
-    StatusPage,
+    Client, Incident, IncidentFilter, IncidentState, ListQuery, MaintenanceWindow, Monitor,
+    ResultRecord, StatusPage,
 };
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{Check, MonitorSpec, MonitorState};
@@ -300,17 +300,20 @@ async fn incidents(
     state: Option<&str>,
     limit: usize,
 ) -> anyhow::Result<Vec<Incident>> {
-    let query = IncidentQuery {
-        monitor: monitor.map(str::to_owned),
-        state: state.map(|s| {
-            if s == "open" {
-                IncidentState::Open
-            } else {
-                IncidentState::Resolved
-            }
-        }),
+    let query = ListQuery {
+        filter: IncidentFilter {
+            monitor: monitor.map(str::to_owned),
+            state: state.map(|s| {
+                if s == "open" {
+                    IncidentState::Open
+                } else {
+                    IncidentState::Resolved
+                }
+            }),
+            ..IncidentFilter::default()
+        },
         limit: Some(limit.clamp(1, 1000) as u32),
-        ..IncidentQuery::default()
+        cursor: None,
     };
     Ok(client.all_incidents(&query, Some(limit)).await?)
 }

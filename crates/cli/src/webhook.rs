@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
-use vedette_client::{DeliveriesQuery, Delivery, Precondition, Webhook};
+use vedette_client::{Delivery, DeliveryFilter, ListQuery, Precondition, Webhook};
 use vedette_webhooks::Verifier;
 use vedette_webhooks::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
@@ -293,11 +293,14 @@ pub async fn run(command: &Command, connection: &Connection) -> anyhow::Result<E
                 .webhooks()
                 .deliveries(
                     id,
-                    &DeliveriesQuery {
-                        status: status.clone(),
-                        event_type: event.clone(),
+                    &ListQuery {
+                        filter: DeliveryFilter {
+                            status: status.clone(),
+                            event_type: event.clone(),
+                            ..DeliveryFilter::default()
+                        },
                         limit: Some(*limit),
-                        ..DeliveriesQuery::default()
+                        cursor: None,
                     },
                 )
                 .await?;

@@ -3,40 +3,17 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-use support::Server;
+use support::{Server, ok, text};
 
 /// Admin token the server is bootstrapped with.
 const ADMIN: &str = "vdt_deployment-test-admin-token-0123456789";
 
 /// The `vedette` CLI against `server`, with a config file of its own.
 fn cli(server: &Server, dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vedette"))
-        .args(args)
-        .env("VEDETTE_URL", server.base_url())
-        .env("VEDETTE_TOKEN", ADMIN)
-        .env_remove("VEDETTE_CONTEXT")
-        .env("VEDETTE_CONFIG_FILE", dir.join("cli-config.yaml"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
+    support::cli(server, ADMIN, dir, args)
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Server, Target, wait_for, write};
+use support::{Server, Target, text, wait_for, write};
 
 const TOKEN: &str = "vdt_verify-test-token-0123456789abcdefghij";
 
@@ -38,10 +38,6 @@ fn verify(dir: &Path, url: &str, token: &str, args: &[&str]) -> Output {
         .env_remove("VEDETTE_CONTEXT")
         .output()
         .expect("run vedette verify")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

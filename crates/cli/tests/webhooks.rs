@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, wait_for, write};
+use support::{Server, ok, wait_for, write};
 
 /// Admin token the servers are bootstrapped with.
 const ADMIN: &str = "vdt_webhook-test-admin-token-0123456789ab";
@@ -88,30 +88,11 @@ impl Api {
 
 /// The `vedette` CLI against `server`, with a config file of its own.
 fn cli(server: &Server, dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vedette"))
-        .args(args)
-        .env("VEDETTE_URL", server.base_url())
-        .env("VEDETTE_TOKEN", ADMIN)
-        .env_remove("VEDETTE_CONTEXT")
-        .env("VEDETTE_CONFIG_FILE", dir.join("cli-config.yaml"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    support::cli(server, ADMIN, dir, args)
 }
 
 fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        stdout(&output),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout(&output)
+    support::text(&output.stdout)
 }
 
 /// `vedette webhook listen`, its port, and its stdout collected line by line.

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Serialize;
 use vedette_model::deployment::{DeploymentSpec, DeploymentStatus};
 
-use crate::{Client, Error, Item, Kind, Precondition, Resources, all_pages};
+use crate::{Client, Error, Item, Kind, ListQuery, Precondition, Resources, all_pages};
 
 /// A deployment as the server returns it.
 pub type Deployment = Item<DeploymentSpec>;
@@ -15,9 +15,9 @@ impl Kind for Deployment {
     type Created = Deployment;
 }
 
-/// `?selector=&service=&environment=&limit=&cursor=` of the deployment list.
+/// `?selector=&service=&environment=` of the deployment list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DeploymentQuery {
+pub struct DeploymentFilter {
     /// Label selector.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
@@ -27,12 +27,6 @@ pub struct DeploymentQuery {
     /// Only those to this environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
-    /// Page size (1–1000).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -62,13 +56,12 @@ impl Resources<'_, Deployment> {
     }
 
     /// Every deployment `query` selects (its cursor ignored), by id.
-    pub async fn filtered(&self, query: &DeploymentQuery) -> Result<Vec<Deployment>, Error> {
-        all_pages(None, |cursor| {
-            let query = DeploymentQuery {
-                cursor,
-                ..query.clone()
-            };
-            async move { self.client.list(self.url(&[]), &query).await }
+    pub async fn filtered(
+        &self,
+        query: &ListQuery<DeploymentFilter>,
+    ) -> Result<Vec<Deployment>, Error> {
+        all_pages(None, |cursor| async move {
+            self.client.list(self.url(&[]), &query.at(cursor)).await
         })
         .await
     }

@@ -3,11 +3,11 @@
 use serde::Serialize;
 use vedette_model::{Incident, IncidentState};
 
-use crate::{Client, Error, Page, all_pages};
+use crate::{Client, Error, ListQuery, Page, all_pages};
 
-/// `?monitor=&state=&from=&to=&limit=&cursor=` of the incident list.
+/// `?monitor=&state=&from=&to=` of the incident list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct IncidentQuery {
+pub struct IncidentFilter {
     /// Only this monitor's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monitor: Option<String>,
@@ -20,32 +20,25 @@ pub struct IncidentQuery {
     /// Opened before (RFC 3339 or relative).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// Page size.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 impl Client {
     /// `GET /api/v1/incidents`: one page, newest first, without timelines.
-    pub async fn list_incidents(&self, query: &IncidentQuery) -> Result<Page<Incident>, Error> {
+    pub async fn list_incidents(
+        &self,
+        query: &ListQuery<IncidentFilter>,
+    ) -> Result<Page<Incident>, Error> {
         self.list(self.api(&["incidents"]), query).await
     }
 
     /// Incidents matching `query` (its cursor ignored), at most `max`, following cursors.
     pub async fn all_incidents(
         &self,
-        query: &IncidentQuery,
+        query: &ListQuery<IncidentFilter>,
         max: Option<usize>,
     ) -> Result<Vec<Incident>, Error> {
         all_pages(max, |cursor| async move {
-            let query = IncidentQuery {
-                cursor,
-                ..query.clone()
-            };
-            self.list_incidents(&query).await
+            self.list_incidents(&query.at(cursor)).await
         })
         .await
     }

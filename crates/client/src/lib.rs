@@ -38,16 +38,16 @@ mod verifications;
 mod webhooks;
 
 pub use client::{CONNECT_TIMEOUT, Client, DEFAULT_TIMEOUT};
-pub use deployments::{Deployment, DeploymentQuery};
+pub use deployments::{Deployment, DeploymentFilter};
 pub use discovery::DiscoverySource;
 pub use error::{ApiError, Error, FieldError};
 pub use events::{EventRecord, EventsQuery};
-pub use incidents::IncidentQuery;
+pub use incidents::IncidentFilter;
 pub use item::{Item, ItemStatus, NoStatus};
 pub use maintenance::MaintenanceWindow;
-pub use monitors::{LastResult, Monitor, MonitorStatus, ResultRecord, ResultsQuery, RuntimePause};
-pub use paging::{MAX_PAGES, Page, all_pages};
-pub use resources::{Kind, ListQuery, Precondition, Resources, Upserted, Write};
+pub use monitors::{LastResult, Monitor, MonitorStatus, ResultRecord, ResultsFilter, RuntimePause};
+pub use paging::{BySelector, ListQuery, MAX_PAGES, Page, all_pages};
+pub use resources::{Kind, Precondition, Resources, Upserted, Write};
 pub use series::{Bucket, MonitorSeries, Series, SeriesQuery};
 pub use server::{StateCounts, Status};
 pub use sse::{EventStream, StreamedEvent};
@@ -56,6 +56,6 @@ pub use tokens::{CreatedToken, NewToken, TokenInfo};
 pub use vedette_model::{Incident, IncidentState, Scope, Source, TimelineEntry, Version};
 pub use verifications::{ReportFormat, Verification};
 pub use webhooks::{
-    CreatedWebhook, DeliveriesQuery, Delivery, DeliveryAttempt, DeliveryCounts, EventTypeInfo,
+    CreatedWebhook, Delivery, DeliveryAttempt, DeliveryCounts, DeliveryFilter, EventTypeInfo,
     Integration, TestEventSent, Webhook,
 };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use vedette_model::{CheckResult, MonitorSpec, MonitorState, Outcome};
 
 use crate::ids::string_or_number;
-use crate::{Client, Error, Item, Kind, Page, Precondition, Resources, all_pages};
+use crate::{Client, Error, Item, Kind, ListQuery, Page, Precondition, Resources, all_pages};
 
 /// A monitor as the server returns it.
 pub type Monitor = Item<MonitorSpec, Option<MonitorStatus>>;
@@ -82,21 +82,15 @@ pub struct ResultRecord {
     pub result: CheckResult,
 }
 
-/// `?from=&to=&limit=&cursor=` of a monitor's results.
+/// `?from=&to=` of a monitor's results.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ResultsQuery {
+pub struct ResultsFilter {
     /// RFC 3339 time or relative (`-1h`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// RFC 3339 time or relative (`now`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// Page size.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 impl Client {
@@ -149,7 +143,7 @@ impl Resources<'_, Monitor> {
     pub async fn results(
         &self,
         id: &str,
-        query: &ResultsQuery,
+        query: &ListQuery<ResultsFilter>,
     ) -> Result<Page<ResultRecord>, Error> {
         self.client.list(self.url(&[id, "results"]), query).await
     }
@@ -162,10 +156,10 @@ impl Resources<'_, Monitor> {
     ) -> Result<Vec<ResultRecord>, Error> {
         let limit = max.map_or(1000, |m| m.clamp(1, 1000) as u32);
         all_pages(max, |cursor| async move {
-            let query = ResultsQuery {
+            let query = ListQuery {
+                filter: ResultsFilter::default(),
                 limit: Some(limit),
                 cursor,
-                ..ResultsQuery::default()
             };
             self.results(id, &query).await
         })

@@ -1,4 +1,5 @@
-//! Cursor pages: one [`Page`] of a list, and [`all_pages`] to follow `next_cursor` to the end.
+//! Cursor pages: the [`ListQuery`] that asks for one, one [`Page`] of a list, and [`all_pages`]
+//! to follow `next_cursor` to the end.
 
 use std::future::Future;
 
@@ -8,6 +9,39 @@ use crate::Error;
 
 /// Most pages [`all_pages`] follows before it stops with an error (a server loop guard).
 pub const MAX_PAGES: usize = 100_000;
+
+/// The query of every list call: the call's own filters `F` (a label selector for a resource
+/// list) and which page: `?<filters>&limit=&cursor=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ListQuery<F = BySelector> {
+    /// The call's filters.
+    #[serde(flatten)]
+    pub filter: F,
+    /// Page size (1–1000; the server's default is 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+impl<F: Clone> ListQuery<F> {
+    /// The same query for the page at `cursor` (the first one for `None`).
+    pub fn at(&self, cursor: Option<String>) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+}
+
+/// `?selector=`: the filter of a resource list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BySelector {
+    /// Label selector, e.g. `team=payments,env!=dev`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+}
 
 /// One page of a list: `{"items": [...], "next_cursor": "..." | null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,5 +129,36 @@ mod tests {
             })
         };
         assert_eq!(all_pages(None, stuck).await.unwrap(), vec![1, 1]);
+    }
+
+    #[test]
+    fn a_list_query_is_its_filters_then_the_page() {
+        let url = |query: &ListQuery<crate::IncidentFilter>| {
+            let client = crate::Client::new("http://127.0.0.1:1", "t").unwrap();
+            let request = client
+                .request(reqwest::Method::GET, client.api(&["incidents"]))
+                .query(query)
+                .build()
+                .unwrap();
+            request.url().query().map(str::to_owned)
+        };
+        let query = ListQuery {
+            filter: crate::IncidentFilter {
+                monitor: Some("api".to_owned()),
+                state: Some(crate::IncidentState::Open),
+                ..Default::default()
+            },
+            limit: Some(50),
+            cursor: None,
+        };
+        assert_eq!(
+            url(&query).as_deref(),
+            Some("monitor=api&state=open&limit=50")
+        );
+        assert_eq!(
+            url(&query.at(Some("c1".to_owned()))).as_deref(),
+            Some("monitor=api&state=open&limit=50&cursor=c1")
+        );
+        assert_eq!(url(&ListQuery::default()), None);
     }
 }

@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use vedette_model::Version;
 
 use crate::client::decode;
-use crate::{Client, Error, Page, all_pages};
+use crate::{BySelector, Client, Error, ListQuery, Page, all_pages};
 
 /// A kind of versioned resource served under `/api/v1/{COLLECTION}`, implemented by the type
 /// its answers decode to.
@@ -35,20 +35,6 @@ pub trait Kind: DeserializeOwned {
     type Spec: Serialize + Sync;
     /// The answer to a create: the resource, or the resource with a secret shown only then.
     type Created: DeserializeOwned;
-}
-
-/// `?selector=&limit=&cursor=` of a resource list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ListQuery {
-    /// Label selector, e.g. `team=payments,env!=dev`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
-    /// Page size (1–1000; the server's default is 100).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 /// The body of a create or replace: `{"id"?, "labels", "spec"}`.
@@ -133,7 +119,9 @@ impl<K: Kind> Resources<'_, K> {
     pub async fn all(&self, selector: Option<&str>) -> Result<Vec<K>, Error> {
         all_pages(None, |cursor| async move {
             let query = ListQuery {
-                selector: selector.map(str::to_owned),
+                filter: BySelector {
+                    selector: selector.map(str::to_owned),
+                },
                 limit: Some(1000),
                 cursor,
             };

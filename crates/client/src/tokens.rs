@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use vedette_model::Scope;
 
 use crate::ids::string_or_number;
-use crate::{Client, Error, ListQuery, Precondition, all_pages};
+use crate::{BySelector, Client, Error, ListQuery, Precondition, all_pages};
 
 /// The body of `POST /api/v1/tokens`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,8 +81,9 @@ impl Client {
             let url = self.api(&["tokens"]);
             async move {
                 let query = ListQuery {
+                    filter: BySelector::default(),
+                    limit: None,
                     cursor,
-                    ..ListQuery::default()
                 };
                 self.list(url, &query).await
             }

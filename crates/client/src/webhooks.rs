@@ -16,7 +16,7 @@ use serde_json::Value;
 use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, Version};
 
-use crate::{Client, Error, Kind, ListQuery, Page, Precondition, Resources};
+use crate::{BySelector, Client, Error, Kind, ListQuery, Page, Precondition, Resources};
 
 /// Messages of an endpoint per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,9 +164,9 @@ pub struct TestEventSent {
     pub event_type: String,
 }
 
-/// `?status=&event_type=&since=&limit=&cursor=` of the delivery log.
+/// `?status=&event_type=&since=` of the delivery log.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DeliveriesQuery {
+pub struct DeliveryFilter {
     /// `pending`, `succeeded` or `failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -176,12 +176,6 @@ pub struct DeliveriesQuery {
     /// Only queued since: RFC 3339 or relative (`-1h`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
-    /// Page size, 1–1000.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 /// An event type of the catalog.
@@ -266,7 +260,7 @@ impl Resources<'_, Webhook> {
     pub async fn deliveries(
         &self,
         id: &str,
-        query: &DeliveriesQuery,
+        query: &ListQuery<DeliveryFilter>,
     ) -> Result<Page<Delivery>, Error> {
         self.client.list(self.url(&[id, "deliveries"]), query).await
     }
@@ -310,7 +304,10 @@ impl Client {
     /// `GET /api/v1/event-types`.
     pub async fn event_types(&self) -> Result<Vec<EventTypeInfo>, Error> {
         let page: Page<EventTypeInfo> = self
-            .list(self.api(&["event-types"]), &ListQuery::default())
+            .list(
+                self.api(&["event-types"]),
+                &ListQuery::<BySelector>::default(),
+            )
             .await?;
         Ok(page.items)
     }
@@ -318,7 +315,10 @@ impl Client {
     /// `GET /api/v1/integrations`.
     pub async fn integrations(&self) -> Result<Vec<Integration>, Error> {
         let page: Page<Integration> = self
-            .list(self.api(&["integrations"]), &ListQuery::default())
+            .list(
+                self.api(&["integrations"]),
+                &ListQuery::<BySelector>::default(),
+            )
             .await?;
         Ok(page.items)
     }

@@ -4,7 +4,7 @@
 //! Code that must do something per kind matches a [`Resource`] through [`with_kind!`], which
 //! runs one body with `K` naming the kind's [`DocumentKind`] type, or walks every kind with
 //! [`for_each_kind!`]. Adding a kind is one [`Resource`] variant, one [`DocumentKind`] impl and
-//! one line in each of those two macros (the compiler names every other place).
+//! one line in the list of kinds those two macros share (the compiler names every other place).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -194,68 +194,60 @@ impl DocumentKind for DiscoverySourceKind {
     }
 }
 
+/// The one list of kinds, in [`DocumentKind::RANK`] order: each [`Resource`] variant with its
+/// [`DocumentKind`] type. Calls `$then!(args; Variant => KindType, ...)`; [`with_kind!`] and
+/// [`for_each_kind!`] are written over it, so a new kind is one line here.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kinds {
+    ($then:ident!($($args:tt)*)) => {
+        $crate::$then!($($args)*;
+            Monitor => MonitorKind,
+            MaintenanceWindow => MaintenanceKind,
+            WebhookEndpoint => WebhookEndpointKind,
+            StatusPage => StatusPageKind,
+            DiscoverySource => DiscoverySourceKind,
+        )
+    };
+}
+
+/// Names `$K` as the kind type `$Kind` for the body that follows (which need not use it).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __name_kind {
+    ($K:ident = $Kind:ident) => {
+        #[allow(unused_imports, reason = "a body need not name its kind")]
+        use $crate::kinds::DocumentKind as _;
+        #[allow(dead_code, reason = "a body need not name its kind")]
+        type $K = $crate::kinds::$Kind;
+    };
+}
+
 /// Matches a [`Resource`] (owned, `&` or `&mut`) and evaluates `$body` with `$K` naming its
 /// kind's [`DocumentKind`] type and the patterns bound to its id, labels and spec:
 /// `with_kind!(resource, K, (id, labels, spec) => format!("{}/{id}", K::NOUN))`.
 #[macro_export]
 macro_rules! with_kind {
     ($resource:expr, $K:ident, ($id:pat, $labels:pat, $spec:pat) => $body:expr) => {
+        $crate::__kinds!(__with_kind_arms!($resource, $K, ($id, $labels, $spec) => $body))
+    };
+}
+
+/// The match of [`with_kind!`], one arm per kind of [`__kinds!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_kind_arms {
+    ($resource:expr, $K:ident, ($id:pat, $labels:pat, $spec:pat) => $body:expr;
+     $($variant:ident => $Kind:ident,)+) => {
         match $resource {
-            $crate::document::Resource::Monitor {
+            $($crate::document::Resource::$variant {
                 id: $id,
                 labels: $labels,
                 spec: $spec,
             } => {
-                #[allow(unused_imports, reason = "a body need not name its kind")]
-                use $crate::kinds::DocumentKind as _;
-                #[allow(dead_code, reason = "a body need not name its kind")]
-                type $K = $crate::kinds::MonitorKind;
+                $crate::__name_kind!($K = $Kind);
                 $body
-            }
-            $crate::document::Resource::MaintenanceWindow {
-                id: $id,
-                labels: $labels,
-                spec: $spec,
-            } => {
-                #[allow(unused_imports, reason = "a body need not name its kind")]
-                use $crate::kinds::DocumentKind as _;
-                #[allow(dead_code, reason = "a body need not name its kind")]
-                type $K = $crate::kinds::MaintenanceKind;
-                $body
-            }
-            $crate::document::Resource::WebhookEndpoint {
-                id: $id,
-                labels: $labels,
-                spec: $spec,
-            } => {
-                #[allow(unused_imports, reason = "a body need not name its kind")]
-                use $crate::kinds::DocumentKind as _;
-                #[allow(dead_code, reason = "a body need not name its kind")]
-                type $K = $crate::kinds::WebhookEndpointKind;
-                $body
-            }
-            $crate::document::Resource::StatusPage {
-                id: $id,
-                labels: $labels,
-                spec: $spec,
-            } => {
-                #[allow(unused_imports, reason = "a body need not name its kind")]
-                use $crate::kinds::DocumentKind as _;
-                #[allow(dead_code, reason = "a body need not name its kind")]
-                type $K = $crate::kinds::StatusPageKind;
-                $body
-            }
-            $crate::document::Resource::DiscoverySource {
-                id: $id,
-                labels: $labels,
-                spec: $spec,
-            } => {
-                #[allow(unused_imports, reason = "a body need not name its kind")]
-                use $crate::kinds::DocumentKind as _;
-                #[allow(dead_code, reason = "a body need not name its kind")]
-                type $K = $crate::kinds::DiscoverySourceKind;
-                $body
-            }
+            })+
         }
     };
 }
@@ -264,42 +256,20 @@ macro_rules! with_kind {
 /// [`DocumentKind`] type: `for_each_kind!(K => names.push(K::KIND))`.
 #[macro_export]
 macro_rules! for_each_kind {
-    ($K:ident => $body:expr) => {{
-        {
-            #[allow(unused_imports, reason = "a body need not name its kind")]
-            use $crate::kinds::DocumentKind as _;
-            #[allow(dead_code, reason = "a body need not name its kind")]
-            type $K = $crate::kinds::MonitorKind;
+    ($K:ident => $body:expr) => {
+        $crate::__kinds!(__for_each_kind_blocks!($K => $body))
+    };
+}
+
+/// The blocks of [`for_each_kind!`], one per kind of [`__kinds!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __for_each_kind_blocks {
+    ($K:ident => $body:expr; $($variant:ident => $Kind:ident,)+) => {{
+        $({
+            $crate::__name_kind!($K = $Kind);
             $body
-        }
-        {
-            #[allow(unused_imports, reason = "a body need not name its kind")]
-            use $crate::kinds::DocumentKind as _;
-            #[allow(dead_code, reason = "a body need not name its kind")]
-            type $K = $crate::kinds::MaintenanceKind;
-            $body
-        }
-        {
-            #[allow(unused_imports, reason = "a body need not name its kind")]
-            use $crate::kinds::DocumentKind as _;
-            #[allow(dead_code, reason = "a body need not name its kind")]
-            type $K = $crate::kinds::WebhookEndpointKind;
-            $body
-        }
-        {
-            #[allow(unused_imports, reason = "a body need not name its kind")]
-            use $crate::kinds::DocumentKind as _;
-            #[allow(dead_code, reason = "a body need not name its kind")]
-            type $K = $crate::kinds::StatusPageKind;
-            $body
-        }
-        {
-            #[allow(unused_imports, reason = "a body need not name its kind")]
-            use $crate::kinds::DocumentKind as _;
-            #[allow(dead_code, reason = "a body need not name its kind")]
-            type $K = $crate::kinds::DiscoverySourceKind;
-            $body
-        }
+        })+
     }};
 }
 

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -192,6 +192,38 @@ pub fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The `vedette` CLI against `server` with `token`, a config file of its own in `dir`, no
+/// context chosen from the environment and no colours.
+pub fn cli(server: &Server, token: &str, dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vedette"))
+        .args(args)
+        .env("VEDETTE_URL", server.base_url())
+        .env("VEDETTE_TOKEN", token)
+        .env_remove("VEDETTE_CONTEXT")
+        .env("VEDETTE_CONFIG_FILE", dir.join("cli-config.yaml"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// A command's output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The stdout of a command that must have succeeded; else a failure showing its exit and both
+/// streams.
+pub fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
 }
 
 /// Writes `text` to `dir/name` and returns the path.

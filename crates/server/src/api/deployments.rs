@@ -21,6 +21,7 @@ use super::crud::{self, ApiResource};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::problem::{ApiResult, Problem};
 use super::route::{CURSOR, LIMIT, Param, SELECTOR, query};
+use super::view::record_view;
 
 /// The deployment kind of the API.
 pub struct Deployments;
@@ -82,15 +83,7 @@ impl ApiResource for Deployments {
         record: Record<DeploymentSpec>,
         _audience: Audience,
     ) -> ApiResult<DeploymentView> {
-        Ok(DeploymentView {
-            id: record.id,
-            labels: record.labels,
-            spec: record.spec,
-            managed_by: record.source,
-            version: record.version,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        })
+        Ok(record_view!(DeploymentView, record {}))
     }
 
     /// Sets `started_at` (kept from the stored deployment, else now) and `finished_at` when

@@ -20,6 +20,7 @@ use super::ApiState;
 use super::crud::{self, ApiResource};
 use super::extract::PathId;
 use super::problem::{ApiResult, Problem};
+use super::view::record_view;
 use crate::discovery::reconcile::Plan;
 
 /// The discovery source kind of the API.
@@ -65,21 +66,13 @@ impl ApiResource for DiscoverySources {
         record: Record<DiscoverySourceSpec>,
         _audience: Audience,
     ) -> ApiResult<DiscoverySourceView> {
-        Ok(DiscoverySourceView {
-            status: state
-                .engine
-                .store()
-                .discovery_status(&record.id)
-                .await?
-                .unwrap_or_default(),
-            id: record.id,
-            labels: record.labels,
-            spec: record.spec,
-            managed_by: record.source,
-            version: record.version,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        })
+        let status = state
+            .engine
+            .store()
+            .discovery_status(&record.id)
+            .await?
+            .unwrap_or_default();
+        Ok(record_view!(DiscoverySourceView, record { status: status }))
     }
 
     /// The id is the value of the `discovered-by` label of the source's monitors, so at most

@@ -1,12 +1,13 @@
 //! `/incidents`: newest first in cursor pages with filters, and one with its timeline.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
-use vedette_model::deployment::DeploymentRef;
-use vedette_model::{CheckResult, FailureReason};
+use serde_json::Value;
 use vedette_store::{Incident, IncidentFilter, IncidentState, MAX_INCIDENTS_PAGE};
 
 use super::ApiState;
@@ -16,44 +17,35 @@ use super::problem::{ApiResult, Problem};
 
 const CURSOR: &str = "incidents";
 
-/// An incident as lists and the status summary show it: without its timeline (see
-/// `GET /api/v1/incidents/{id}`).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct IncidentSummary {
-    /// Incident id.
-    pub id: String,
-    /// Monitor concerned.
-    pub monitor_id: String,
-    /// Open or resolved.
-    pub state: IncidentState,
-    /// When it opened.
-    pub opened_at: DateTime<Utc>,
-    /// When it resolved.
-    pub resolved_at: Option<DateTime<Utc>>,
-    /// Failure reason that opened it.
-    pub cause: Option<FailureReason>,
-    /// Message of the first failing result.
-    pub message: String,
-    /// The first failing result.
-    pub first_failure: Option<CheckResult>,
-    /// The deployment of the monitor that started shortly before it opened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployment: Option<DeploymentRef>,
-}
+/// The description of [`IncidentSummary`]'s schema.
+const SUMMARY_DESCRIPTION: &str = "An incident as lists and the status summary show it: \
+     without its timeline (see\n`GET /api/v1/incidents/{id}`).";
+
+/// An incident as lists and the status summary show it: the model's [`Incident`] with its
+/// timeline left out, so its schema is [`Incident`]'s without `timeline`.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct IncidentSummary(Incident);
 
 impl From<Incident> for IncidentSummary {
-    fn from(incident: Incident) -> Self {
-        Self {
-            id: incident.id,
-            monitor_id: incident.monitor_id,
-            state: incident.state,
-            opened_at: incident.opened_at,
-            resolved_at: incident.resolved_at,
-            cause: incident.cause,
-            message: incident.message,
-            first_failure: incident.first_failure,
-            deployment: incident.deployment,
+    fn from(mut incident: Incident) -> Self {
+        incident.timeline.clear();
+        Self(incident)
+    }
+}
+
+impl JsonSchema for IncidentSummary {
+    fn schema_name() -> Cow<'static, str> {
+        "IncidentSummary".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = Incident::json_schema(generator);
+        if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.remove("timeline");
         }
+        schema.insert("description".to_owned(), SUMMARY_DESCRIPTION.into());
+        schema
     }
 }
 

@@ -15,6 +15,7 @@ use super::ApiState;
 use super::crud::ApiResource;
 use super::extract::Params;
 use super::problem::ApiResult;
+use super::view::record_view;
 
 /// The maintenance window kind of the API.
 pub struct Maintenance;
@@ -60,16 +61,12 @@ impl ApiResource for Maintenance {
         record: Record<MaintenanceSpec>,
         _audience: Audience,
     ) -> ApiResult<WindowView> {
-        Ok(WindowView {
-            active: record.spec.is_active(Utc::now()),
-            id: record.id,
-            labels: record.labels,
-            spec: record.spec,
-            managed_by: record.source,
-            version: record.version,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        })
+        Ok(record_view!(
+            WindowView,
+            record {
+                active: record.spec.is_active(Utc::now()),
+            }
+        ))
     }
 }
 

@@ -32,6 +32,7 @@ pub mod time;
 pub mod tokens;
 pub mod verification_report;
 pub mod verifications;
+pub mod view;
 pub mod webhooks;
 
 use std::time::Duration;

@@ -20,8 +20,8 @@ use vedette_model::discovery::GatewayReading;
 use vedette_model::selector::Selector;
 use vedette_model::spec::{HttpAuth, Secret};
 use vedette_model::{
-    Audience, Check, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, REDACTED, Redact,
-    Source, Version,
+    Audience, Check, CheckKind, FieldError, MonitorSpec, MonitorState, Outcome, REDACTED, Record,
+    Redact, Source, Version,
 };
 use vedette_store::{
     MAX_PAUSE_REASON_CHARS, MonitorRecord, MonitorStatus, RuntimePause, StoreError,
@@ -34,6 +34,7 @@ use super::crud::{self, ApiResource};
 use super::extract::{JsonBody, Params, PathId, Preconditions};
 use super::problem::{ApiResult, Problem};
 use super::resource::{self, Destination};
+use super::view::record_view;
 use crate::engine::new_token;
 use crate::state_machine;
 
@@ -138,37 +139,33 @@ async fn view(
     } else {
         None
     };
-    Ok(MonitorView {
-        status: StatusView {
-            state: status.state,
-            since: status.since,
-            last_result: status.last_result_at.map(|at| LastResult {
-                at,
-                outcome: status.last_outcome,
-                message: status.last_message.clone(),
-                latency_ms: status.last_latency_ms,
-            }),
-            open_incident: status.open_incident,
-            push_url,
-            paused: pause.map(|p| PauseView {
-                at: p.at,
-                by: p.by,
-                reason: p.reason,
-            }),
-            gateway: state
-                .engine
-                .gateway_health()
-                .reading(&record.id, &record.labels),
-            passive: state.passive.view(&record.id, std::time::Instant::now()),
-        },
-        id: record.id,
-        labels: record.labels,
+    let status = StatusView {
+        state: status.state,
+        since: status.since,
+        last_result: status.last_result_at.map(|at| LastResult {
+            at,
+            outcome: status.last_outcome,
+            message: status.last_message.clone(),
+            latency_ms: status.last_latency_ms,
+        }),
+        open_incident: status.open_incident,
+        push_url,
+        paused: pause.map(|p| PauseView {
+            at: p.at,
+            by: p.by,
+            reason: p.reason,
+        }),
+        gateway: state
+            .engine
+            .gateway_health()
+            .reading(&record.id, &record.labels),
+        passive: state.passive.view(&record.id, std::time::Instant::now()),
+    };
+    let record = Record {
         spec: record.spec.redacted(audience),
-        managed_by: record.source,
-        version: record.version,
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-    })
+        ..record
+    };
+    Ok(record_view!(MonitorView, record { status: status }))
 }
 
 /// Puts the stored secret back where a write sent [`REDACTED`] (a GET body sent back as is):

@@ -13,6 +13,7 @@ use vedette_model::{Audience, FieldError, Record, Source, Version};
 use super::ApiState;
 use super::crud::ApiResource;
 use super::problem::{ApiResult, Problem};
+use super::view::record_view;
 
 /// The status page kind of the API.
 pub struct StatusPages;
@@ -57,16 +58,12 @@ impl ApiResource for StatusPages {
         record: Record<StatusPageSpec>,
         _audience: Audience,
     ) -> ApiResult<StatusPageView> {
-        Ok(StatusPageView {
-            public_path: format!("/status/{}", record.spec.slug),
-            id: record.id,
-            labels: record.labels,
-            spec: record.spec,
-            managed_by: record.source,
-            version: record.version,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        })
+        Ok(record_view!(
+            StatusPageView,
+            record {
+                public_path: format!("/status/{}", record.spec.slug),
+            }
+        ))
     }
 
     /// 409 when another page already has the slug or the custom domain (as this server

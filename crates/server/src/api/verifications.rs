@@ -19,6 +19,7 @@ use super::crud::{self, ApiResource};
 use super::extract::{Params, PathId};
 use super::problem::{ApiResult, Problem};
 use super::verification_report;
+use super::view::record_view;
 
 /// The verification kind of the API.
 pub struct Verifications;
@@ -77,16 +78,8 @@ impl ApiResource for Verifications {
         record: Record<VerificationSpec>,
         _audience: Audience,
     ) -> ApiResult<VerificationView> {
-        Ok(VerificationView {
-            status: status_of(state, &record.id).await?,
-            id: record.id,
-            labels: record.labels,
-            spec: record.spec,
-            managed_by: record.source,
-            version: record.version,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        })
+        let status = status_of(state, &record.id).await?;
+        Ok(record_view!(VerificationView, record { status: status }))
     }
 
     /// The spec is fixed at creation: a write over a stored verification may change its

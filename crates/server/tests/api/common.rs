@@ -13,13 +13,16 @@ use axum::routing::get;
 use rand::RngExt;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
-use vedette_server::{ServeConfig, ServerError, serve};
+use vedette_server::ServeConfig;
 
 #[path = "../../../store/tests/support/postgres.rs"]
 mod postgres;
+#[path = "../support/serving.rs"]
+mod serving;
+
+use serving::Serving;
 
 /// The admin token the server is started with (as `VEDETTE_BOOTSTRAP_TOKEN`).
 pub const ADMIN_TOKEN: &str = "vdt_test-admin-token-0123456789abcdefghij";
@@ -86,8 +89,7 @@ pub struct Server {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     cfg: ServeConfig,
-    stop: CancellationToken,
-    task: JoinHandle<Result<(), ServerError>>,
+    serving: Serving,
     dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
@@ -138,14 +140,8 @@ impl Server {
 
     /// Stops the server (it must stop cleanly) and starts it again on the same database and
     /// config files, as a restart of the process would.
-    pub async fn restart(mut self) -> Server {
-        self.stop.cancel();
-        let task = std::mem::replace(&mut self.task, tokio::spawn(async { Ok(()) }));
-        tokio::time::timeout(Duration::from_secs(30), task)
-            .await
-            .expect("server stops within 30 s")
-            .expect("server task")
-            .expect("server stopped cleanly");
+    pub async fn restart(self) -> Server {
+        self.serving.stop().await;
         Self::launch(self.cfg, self.dir, self.pg).await
     }
 
@@ -154,18 +150,7 @@ impl Server {
         dir: tempfile::TempDir,
         pg: Option<(String, String)>,
     ) -> Server {
-        let stop = CancellationToken::new();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(serve(cfg.clone(), stop.clone(), move |addr| {
-            let _ = tx.send(addr);
-        }));
-        let addr = match tokio::time::timeout(Duration::from_secs(30), rx).await {
-            Ok(Ok(addr)) => addr,
-            _ => {
-                stop.cancel();
-                panic!("the server did not start: {:?}", task.await);
-            }
-        };
+        let serving = Serving::start(cfg.clone()).await;
         let mut headers = HeaderMap::new();
         headers.insert(
             "authorization",
@@ -177,11 +162,10 @@ impl Server {
             .build()
             .expect("client");
         Server {
-            addr,
+            addr: serving.addr,
             client,
             cfg,
-            stop,
-            task,
+            serving,
             dir,
             pg,
         }
@@ -279,13 +263,7 @@ impl Server {
 
     /// Stops the server (it must stop cleanly) and drops the PostgreSQL database.
     pub async fn finish(self) {
-        self.stop.cancel();
-        let result = tokio::time::timeout(Duration::from_secs(30), self.task)
-            .await
-            .expect("server stops within 30 s");
-        result
-            .expect("server task")
-            .expect("server stopped cleanly");
+        self.serving.stop().await;
         drop(self.dir);
         if let Some((server, name)) = &self.pg {
             postgres::drop_database(server, name).await;

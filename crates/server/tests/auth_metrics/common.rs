@@ -5,11 +5,13 @@ use std::path::PathBuf;
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
-use vedette_server::{ServeConfig, ServerError, serve};
+use vedette_server::ServeConfig;
+
+#[path = "../support/serving.rs"]
+mod serving;
+
+use serving::Serving;
 
 /// A running server.
 pub struct Server {
@@ -18,8 +20,7 @@ pub struct Server {
     pub admin: String,
     pub data_dir: PathBuf,
     pub http: reqwest::Client,
-    stop: CancellationToken,
-    task: JoinHandle<Result<(), ServerError>>,
+    serving: Serving,
     _dir: tempfile::TempDir,
 }
 
@@ -41,25 +42,16 @@ impl Server {
         };
         adjust(&mut config);
         let data_dir = config.data_dir.clone();
-        let stop = CancellationToken::new();
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(serve(config, stop.clone(), move |addr| {
-            let _ = tx.send(addr);
-        }));
-        let addr = match rx.await {
-            Ok(addr) => addr,
-            Err(_) => panic!("server did not start: {:?}", task.await),
-        };
+        let serving = Serving::start(config).await;
         Server {
-            addr,
+            addr: serving.addr,
             admin,
             data_dir,
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(20))
                 .build()
                 .expect("client"),
-            stop,
-            task,
+            serving,
             _dir: dir,
         }
     }
@@ -110,11 +102,7 @@ impl Server {
 
     /// Stops the server and waits for it.
     pub async fn stop(self) {
-        self.stop.cancel();
-        self.task
-            .await
-            .expect("server task")
-            .expect("server stopped cleanly");
+        self.serving.stop().await;
     }
 }
 

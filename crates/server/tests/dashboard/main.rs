@@ -7,19 +7,20 @@ use std::time::Duration;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, Response, redirect};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
-use vedette_server::{ServeConfig, ServerError, serve};
+use vedette_server::ServeConfig;
+
+#[path = "../support/serving.rs"]
+mod serving;
+
+use serving::Serving;
 
 /// A running server and a client that follows no redirect and keeps no cookie by itself.
 struct Server {
     addr: SocketAddr,
     admin: String,
     http: reqwest::Client,
-    stop: CancellationToken,
-    task: JoinHandle<Result<(), ServerError>>,
+    serving: Serving,
     _dir: tempfile::TempDir,
 }
 
@@ -40,25 +41,16 @@ impl Server {
             demo,
             ..ServeConfig::default()
         };
-        let stop = CancellationToken::new();
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(serve(config, stop.clone(), move |addr| {
-            let _ = tx.send(addr);
-        }));
-        let addr = match rx.await {
-            Ok(addr) => addr,
-            Err(_) => panic!("server did not start: {:?}", task.await),
-        };
+        let serving = Serving::start(config).await;
         Server {
-            addr,
+            addr: serving.addr,
             admin,
             http: reqwest::Client::builder()
                 .redirect(redirect::Policy::none())
                 .timeout(Duration::from_secs(20))
                 .build()
                 .expect("client"),
-            stop,
-            task,
+            serving,
             _dir: dir,
         }
     }
@@ -163,11 +155,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        self.stop.cancel();
-        self.task
-            .await
-            .expect("server task")
-            .expect("server stopped cleanly");
+        self.serving.stop().await;
     }
 }
 
