@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -69,9 +69,35 @@ async fn rendered(state: &AppState, slug: &str) -> Option<Arc<Rendered>> {
     state.status_pages.page(&state.engine, slug).await
 }
 
-fn html(page: &Rendered) -> Response {
+/// Whether the reader asked for the page without its refresh: `?refresh=off` (the link a
+/// reader without JavaScript follows to stop it); `on`, absent or empty keep it. Any other
+/// value is a 400 naming the parameter.
+fn refresh_off(query: Option<&str>) -> Result<bool, Response> {
+    let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "refresh")
+        .last()
+        .map(|(_, v)| v.into_owned());
+    match asked.as_deref() {
+        None | Some("" | "on") => Ok(false),
+        Some("off") => Ok(true),
+        Some(_) => Err((
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "refresh: expected on or off\n",
+        )
+            .into_response()),
+    }
+}
+
+/// The page as HTML: still when `query` asks for `refresh=off`, else refreshing itself.
+fn html(page: &Rendered, query: Option<&str>) -> Response {
+    let body = match refresh_off(query) {
+        Ok(true) => page.html_still(),
+        Ok(false) => page.html.clone(),
+        Err(bad) => return bad,
+    };
     answer(
-        page.html.clone(),
+        body,
         "text/html; charset=utf-8",
         PAGE_CACHE,
         PAGE_CSP.as_str(),
@@ -96,10 +122,12 @@ fn atom(page: &Rendered) -> Response {
     )
 }
 
-/// `GET /status/{slug}`: the page as HTML; `GET /status/{slug}.json`: as JSON.
+/// `GET /status/{slug}`: the page as HTML (`?refresh=off`: without refreshing itself);
+/// `GET /status/{slug}.json`: as JSON.
 pub async fn page(
     State(state): State<AppState>,
     slug: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let Ok(Path(slug)) = slug else {
         return not_found();
@@ -110,7 +138,7 @@ pub async fn page(
             .map_or_else(not_found, |p| json(&p)),
         None => rendered(&state, &slug)
             .await
-            .map_or_else(not_found, |p| html(&p)),
+            .map_or_else(not_found, |p| html(&p, query.as_deref())),
     }
 }
 
@@ -283,11 +311,12 @@ pub async fn custom_domain(State(state): State<AppState>, req: Request, next: Ne
         return next.run(req).await;
     };
     let kind = path.to_owned();
+    let query = req.uri().query().map(str::to_owned);
     match rendered(&state, &slug).await {
         Some(page) => match kind.as_str() {
             "/index.json" => json(&page),
             "/feed.atom" => atom(&page),
-            _ => html(&page),
+            _ => html(&page, query.as_deref()),
         },
         None => next.run(req).await,
     }
