@@ -70,31 +70,34 @@ async fn rendered(state: &AppState, slug: &str) -> Option<Arc<Rendered>> {
 }
 
 /// Whether the reader asked for the page without its refresh: `?refresh=off` (the link a
-/// reader without JavaScript follows to stop it); `on`, absent or empty keep it. Any other
-/// value is a 400 naming the parameter.
-fn refresh_off(query: Option<&str>) -> Result<bool, Response> {
+/// reader without JavaScript follows to stop it); `on`, absent or empty keep it. `None` for
+/// any other value.
+fn refresh_off(query: Option<&str>) -> Option<bool> {
     let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .filter(|(k, _)| k == "refresh")
         .last()
         .map(|(_, v)| v.into_owned());
     match asked.as_deref() {
-        None | Some("" | "on") => Ok(false),
-        Some("off") => Ok(true),
-        Some(_) => Err((
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "refresh: expected on or off\n",
-        )
-            .into_response()),
+        None | Some("" | "on") => Some(false),
+        Some("off") => Some(true),
+        Some(_) => None,
     }
 }
 
-/// The page as HTML: still when `query` asks for `refresh=off`, else refreshing itself.
+/// The page as HTML: still when `query` asks for `refresh=off`, else refreshing itself; a
+/// 400 naming the parameter for another `refresh` value.
 fn html(page: &Rendered, query: Option<&str>) -> Response {
     let body = match refresh_off(query) {
-        Ok(true) => page.html_still(),
-        Ok(false) => page.html.clone(),
-        Err(bad) => return bad,
+        Some(true) => page.html_still(),
+        Some(false) => page.html.clone(),
+        None => {
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "refresh: expected on or off\n",
+            )
+                .into_response();
+        }
     };
     answer(
         body,
