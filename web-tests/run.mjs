@@ -50,8 +50,8 @@ function context(errors, allowed) {
     },
     // A new page in a new browser context (own cookies) of `width` × `height`; console
     // errors and uncaught exceptions are collected and fail the spec.
-    async newPage({ width = 1280, height = 900, colorScheme = "light" } = {}) {
-      const ctx = await browser.newContext({ viewport: { width, height }, colorScheme });
+    async newPage({ width = 1280, height = 900, colorScheme = "light", javaScriptEnabled = true } = {}) {
+      const ctx = await browser.newContext({ viewport: { width, height }, colorScheme, javaScriptEnabled });
       const page = await ctx.newPage();
       page.on("console", (m) => {
         if (m.type() === "error" && !allowed.some((p) => p.test(m.text()))) errors.push(`console: ${m.text()}`);

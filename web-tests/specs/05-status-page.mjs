@@ -1,4 +1,4 @@
-export const name = "a public status page without sign-in, in light and dark; its badges; a monitor it does not list never shows";
+export const name = "a public status page without sign-in, in light and dark; without JavaScript a link stops its refresh; its badges; a monitor it does not list never shows";
 
 // What must never appear on the public page, its JSON or its feed: the unlisted monitor (id,
 // name, target path), the targets' address, labels, and the listed monitors' own names (the
@@ -46,6 +46,36 @@ export default async function (t) {
     await t.checkA11y(page, `/status/demo (${colorScheme})`);
     await t.screenshot(page, colorScheme === "light" ? "status-page" : "status-page-dark", { fullPage: true });
   }
+
+  // Without JavaScript the page refreshes by a meta refresh, and a link turns that off (and
+  // another back on), so a reader can stop it (WCAG 2.2.1).
+  const still = await t.newPage({ javaScriptEnabled: false });
+  const first = await still.goto(`${t.base}/status/demo`);
+  if (first.status() !== 200) throw new Error(`/status/demo without JavaScript answered ${first.status()}`);
+  if ((await still.locator('meta[http-equiv="refresh"]').count()) !== 1) {
+    throw new Error("without JavaScript the page has no meta refresh");
+  }
+  const off = still.getByRole("link", { name: "stop refreshing" });
+  if (!(await off.isVisible())) throw new Error("without JavaScript no visible link stops the refresh");
+  await Promise.all([still.waitForURL(/\?refresh=off$/), off.click()]);
+  await still.getByText("Demo status").first().waitFor();
+  if ((await still.locator('meta[http-equiv="refresh"]').count()) !== 0) {
+    throw new Error("?refresh=off still has a meta refresh");
+  }
+  if ((await still.locator("script").count()) !== 0) throw new Error("?refresh=off still has its script");
+  noLeak("the still page", await still.content());
+  const on = still.getByRole("link", { name: "turn it back on" });
+  await Promise.all([still.waitForURL(/\?refresh=on$/), on.click()]);
+  if ((await still.locator('meta[http-equiv="refresh"]').count()) !== 1) {
+    throw new Error("turning the refresh back on gave no meta refresh");
+  }
+  // axe runs on timers, which do not fire without JavaScript: the still page (the same HTML
+  // whichever the reader has) is checked in a context with it.
+  const checked = await t.newPage();
+  await checked.goto(`${t.base}/status/demo?refresh=off`);
+  if ((await checked.locator("#auto").count()) !== 0) throw new Error("?refresh=off shows the refresh switch");
+  await checked.getByRole("link", { name: "turn it back on" }).waitFor();
+  await t.checkA11y(checked, "/status/demo?refresh=off");
 
   const badge = await fetch(`${t.base}/badge/demo/demo-healthy/status.svg`);
   if (badge.status !== 200 || !(badge.headers.get("content-type") || "").startsWith("image/svg+xml")) {

@@ -164,6 +164,33 @@ const BEFORE_MAINTENANCE: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/api/v1/series/columns",
+        operation_id: "getSeriesColumns",
+        summary: "The figures of /series as one array per metric and monitor, for many monitors \
+                  over long ranges (up to 50,000 points)",
+        tag: "series",
+        scope: READ,
+        params: &[
+            SELECTOR,
+            query("ids", "Comma-separated monitor ids."),
+            FROM,
+            TO,
+            query("step", "Bucket width: `1m`, `1h`, `1d`, ..."),
+            query(
+                "metrics",
+                "Comma-separated: uptime, uptime_all, latency_avg, latency_p50, latency_p90, \
+                 latency_p95, latency_p99, checks, failures.",
+            ),
+        ],
+        request: Body::Empty,
+        status: 200,
+        response: Body::Json("SeriesColumns"),
+        errors: &[400, 422],
+        created: None,
+        handler: || get(series::columns),
+    },
+    Route {
+        method: "GET",
         path: "/api/v1/slo",
         operation_id: "getSlo",
         summary: "Error budget and burn rate per monitor for an availability target",

@@ -24,6 +24,7 @@ mod resource;
 mod results;
 mod retention;
 mod rollup;
+mod series;
 mod status;
 mod tokens;
 mod verifications;

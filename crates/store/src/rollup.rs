@@ -27,7 +27,7 @@ use vedette_model::{CheckResult, Outcome};
 use crate::db::{MAX_BINDS, from_count, from_json, from_ms, to_count, to_ms, values_rows};
 use crate::{Histogram, Store, StoreError};
 
-const MINUTE_MS: i64 = 60_000;
+pub(crate) const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
@@ -173,12 +173,12 @@ fn min_opt(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<
 }
 
 /// `t` rounded down to a multiple of `step` (milliseconds since the epoch).
-fn floor_to(t: i64, step: i64) -> i64 {
+pub(crate) fn floor_to(t: i64, step: i64) -> i64 {
     t.div_euclid(step) * step
 }
 
 /// `t` rounded up to a multiple of `step`.
-fn ceil_to(t: i64, step: i64) -> i64 {
+pub(crate) fn ceil_to(t: i64, step: i64) -> i64 {
     -floor_to(-t, step)
 }
 
@@ -194,7 +194,7 @@ const FOLD_PAGE: i64 = 50_000;
 /// Decodes a row of [`COLUMNS`]: a rollup row, or a raw result not folded yet in the shape
 /// [`PENDING`] gives it (resolution 0, its outcome in `histogram`, its latency in
 /// `latency_sum_ms`).
-fn decode(row: &AnyRow) -> Result<(Key, Bucket), StoreError> {
+pub(crate) fn decode(row: &AnyRow) -> Result<(Key, Bucket), StoreError> {
     let monitor_id: String = row.try_get("monitor_id")?;
     let resolution: i64 = row.try_get("resolution_ms")?;
     let start: i64 = row.try_get("bucket_start")?;
@@ -236,7 +236,7 @@ fn outcome(name: &str) -> Result<Outcome, StoreError> {
 /// `[$from, $to)` that are not folded yet, as rows of [`COLUMNS`] (see [`decode`]). Its range
 /// starts at `pending_from` at the earliest (no row when nothing is pending), so it reads about
 /// a minute of each monitor's results.
-fn pending(which: &str, from: usize, to: usize) -> String {
+pub(crate) fn pending(which: &str, from: usize, to: usize) -> String {
     format!(
         "SELECT monitor_id, 0 AS resolution_ms, started_at AS bucket_start, 1 AS checks, \
          0 AS failures, 0 AS degraded, in_maintenance AS maintenance, \

@@ -4,7 +4,13 @@
 // the server, and once against the server's answers replayed from memory by a loopback proxy,
 // which leaves out the time Vedette takes to compute them (the backend's own share).
 //
-//	go run ./pkg/bench [-monitors 500] [-days 30] [-runs 10]
+// With -history (the default) every monitor gets an hourly rollup row for each hour of the
+// range, written straight into the server's SQLite database with the sqlite3 command-line
+// tool (checks every 5 minutes, a failure now and then), so the server reads 30 days of
+// history as it would after a month of checks; without it each monitor has only its check at
+// creation and most buckets are empty.
+//
+//	go run ./pkg/bench [-monitors 500] [-days 30] [-runs 10] [-history=false]
 package main
 
 import (
@@ -16,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"sync"
 	"syscall"
@@ -31,14 +38,15 @@ func main() {
 	monitors := flag.Int("monitors", 500, "monitors to create")
 	days := flag.Int("days", 30, "length of the queried range in days")
 	runs := flag.Int("runs", 10, "measured queries (after one warm-up)")
+	history := flag.Bool("history", true, "give every monitor an hourly rollup row for each hour of the range (needs sqlite3)")
 	flag.Parse()
-	if err := run(*monitors, *days, *runs); err != nil {
+	if err := run(*monitors, *days, *runs, *history); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(monitors, days, runs int) error {
+func run(monitors, days, runs int, history bool) error {
 	env, err := testenv.Start("--writes-per-second", "0")
 	if err != nil {
 		return err
@@ -70,6 +78,13 @@ func run(monitors, days, runs int) error {
 		return err
 	}
 	fmt.Printf("seeded %d monitors (each checked once at creation) in %s\n", monitors, time.Since(began).Round(time.Millisecond))
+	if history {
+		began = time.Now()
+		if err := seedHistory(env.Database(), monitors, days); err != nil {
+			return err
+		}
+		fmt.Printf("seeded %d days of hourly rollups per monitor in %s\n", days, time.Since(began).Round(time.Millisecond))
+	}
 
 	model, _ := json.Marshal(map[string]any{"queryType": "series", "metric": "availability"})
 	now := time.Now().UTC()
@@ -84,6 +99,31 @@ func run(monitors, days, runs int) error {
 	replay := newReplay(env.URL)
 	defer replay.Close()
 	return measure("answers replayed (backend only)", replay.URL, env.ReadToken, req, runs)
+}
+
+// seedHistory writes an hourly rollup row for each of the last days+1 days' hours and each
+// monitor mon-000… into the database at path: 12 checks, a failure in about one hour of 97,
+// latencies of 20–50 ms in the histogram's buckets for them.
+func seedHistory(path string, monitors, days int) error {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		return fmt.Errorf("-history needs the sqlite3 command-line tool (apt-get install sqlite3), or run with -history=false: %w", err)
+	}
+	hours := (days + 1) * 24
+	first := (time.Now().Unix()/3600 - int64(hours) + 1) * 3_600_000
+	sql := fmt.Sprintf(`PRAGMA busy_timeout = 10000;
+WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < %d),
+h(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM h WHERE j < %d)
+INSERT OR REPLACE INTO rollups (monitor_id, resolution_ms, bucket_start, checks, failures, degraded, maintenance,
+  latency_sum_ms, latency_min_ms, latency_max_ms, histogram)
+SELECT printf('mon-%%03d', i), 3600000, %d + j * 3600000, 12, CASE WHEN (i + j) %% 97 = 0 THEN 1 ELSE 0 END, 0, 0,
+  11 * (20.0 + (i + j) %% 30), 20.0 + (i + j) %% 30, 25.0 + (i + j) %% 30,
+  printf('[%%d,3,%%d,5,%%d,3]', 132 + (i + j) %% 20, 133 + (i + j) %% 20, 135 + (i + j) %% 20)
+FROM m, h;`, monitors-1, hours-1, first)
+	out, err := exec.Command("sqlite3", path, sql).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("seeding rollups with sqlite3: %v: %s", err, out)
+	}
+	return nil
 }
 
 // replay is a loopback proxy to the server that answers each URL from memory after its

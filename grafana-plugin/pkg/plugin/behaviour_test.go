@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,5 +371,53 @@ func TestRecurringMaintenanceAnnotations(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("annotations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestSeriesFromOlderServer: a server without `/series/columns` (simulated by a proxy to the
+// test server that answers 404 there, as such a server does) gets the same frames from
+// `/series`, and the data source stops asking for columns.
+func TestSeriesFromOlderServer(t *testing.T) {
+	var columnsAsked, rowsAsked atomic.Int32
+	target, err := url.Parse(env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	older := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/series/columns":
+			columnsAsked.Add(1)
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"title":"Not Found","status":404}`))
+			return
+		case "/api/v1/series":
+			rowsAsked.Add(1)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer older.Close()
+	model := map[string]any{"queryType": "series", "metric": "availability", "selector": "team=payments"}
+	want := query(t, newDatasource(t, env.URL, env.ReadToken), model, recentRange(), nil, time.Hour)
+	ds := newDatasource(t, older.URL, env.ReadToken)
+	for range 2 {
+		got := query(t, ds, model, recentRange(), nil, time.Hour)
+		if got.Error != nil || want.Error != nil {
+			t.Fatalf("errors: %v, %v", got.Error, want.Error)
+		}
+		if len(got.Frames) != len(want.Frames) || len(got.Frames) != 2 {
+			t.Fatalf("%d frames from /series, %d from /series/columns", len(got.Frames), len(want.Frames))
+		}
+		for i := range got.Frames {
+			a, errA := json.Marshal(want.Frames[i])
+			b, errB := json.Marshal(got.Frames[i])
+			if errA != nil || errB != nil || string(a) != string(b) {
+				t.Errorf("frame %d differs:\nfrom /series/columns %s\nfrom /series %s", i, a, b)
+			}
+		}
+	}
+	if columnsAsked.Load() != 1 || rowsAsked.Load() != 2 {
+		t.Errorf("asked /series/columns %d times and /series %d times, want 1 and 2", columnsAsked.Load(), rowsAsked.Load())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -56,6 +57,9 @@ type Datasource struct {
 	client    *vedette.Client
 	configErr error
 	token     bool
+	// rowsOnly is set once the server answered 404 to `/series/columns` (a server older than
+	// it): series are then read from `/series`.
+	rowsOnly atomic.Bool
 }
 
 // NewDatasource makes an instance from its settings; bad settings are kept and reported by

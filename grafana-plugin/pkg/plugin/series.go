@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -98,10 +100,25 @@ func chunks(ids []string, n int) [][]string {
 	return out
 }
 
-// fetchSeries calls `/series` for the monitors in groups that stay under maxPoints, a few at
-// once, and returns every monitor's buckets by id.
+// fetchSeries reads the monitors' buckets from `/series/columns` (or, from a server without
+// it, `/series`) in groups that stay under the call's point limit, a few calls at once, and
+// returns every monitor's buckets by id.
 func (d *Datasource) fetchSeries(ctx context.Context, ids []string, tr backend.TimeRange, s time.Duration, metric string) (map[string]vedette.MonitorSeries, error) {
-	perCall := max(1, int(maxPoints/max(buckets(tr, s), 1)))
+	if !d.rowsOnly.Load() {
+		out, err := d.fetchGroups(ctx, ids, tr, s, metric, vedette.MaxColumnPoints, d.client.SeriesColumns)
+		var apiErr *vedette.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
+			return out, err
+		}
+		d.rowsOnly.Store(true)
+	}
+	return d.fetchGroups(ctx, ids, tr, s, metric, maxPoints, d.client.Series)
+}
+
+// fetchGroups calls read for groups of ids of at most limit points, seriesConcurrency at once.
+func (d *Datasource) fetchGroups(ctx context.Context, ids []string, tr backend.TimeRange, s time.Duration, metric string, limit int,
+	read func(context.Context, vedette.SeriesQuery) (*vedette.Series, error)) (map[string]vedette.MonitorSeries, error) {
+	perCall := max(1, int(int64(limit)/max(buckets(tr, s), 1)))
 	groups := chunks(ids, perCall)
 	out := make(map[string]vedette.MonitorSeries, len(ids))
 	var mu sync.Mutex
@@ -114,7 +131,7 @@ func (d *Datasource) fetchSeries(ctx context.Context, ids []string, tr backend.T
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			got, err := d.client.Series(ctx, vedette.SeriesQuery{IDs: group, From: tr.From, To: tr.To, Step: s, Metric: metric})
+			got, err := read(ctx, vedette.SeriesQuery{IDs: group, From: tr.From, To: tr.To, Step: s, Metric: metric})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -3,6 +3,7 @@ package vedette
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -119,12 +120,40 @@ func (c *Client) Series(ctx context.Context, q SeriesQuery) (*Series, error) {
 	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	v.Set("step", Minutes(q.Step))
 	v.Set("metrics", q.Metric)
-	var raw json.RawMessage
-	if err := c.get(ctx, "/series", v, &raw); err != nil {
+	body, err := c.getBody(ctx, "/series", v)
+	if err != nil {
 		return nil, err
 	}
-	return decodeSeries(raw, q.Metric)
+	out, err := decodeSeries(body, q.Metric)
+	if err != nil {
+		return nil, fmt.Errorf("the answer of /series is not what Vedette sends: %w", err)
+	}
+	return out, nil
 }
+
+// SeriesColumns is `GET /series/columns` for the given monitors and one metric: the figures
+// of [Client.Series] as one array per monitor, about a tenth of the answer's size, with up to
+// [MaxColumnPoints] points per call. A server older than that endpoint answers 404.
+func (c *Client) SeriesColumns(ctx context.Context, q SeriesQuery) (*Series, error) {
+	v := url.Values{}
+	v.Set("ids", strings.Join(q.IDs, ","))
+	v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
+	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
+	v.Set("step", Minutes(q.Step))
+	v.Set("metrics", q.Metric)
+	body, err := c.getBody(ctx, "/series/columns", v)
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodeColumns(body, q.Metric, q.Step)
+	if err != nil {
+		return nil, fmt.Errorf("the answer of /series/columns is not what Vedette sends: %w", err)
+	}
+	return out, nil
+}
+
+// MaxColumnPoints is the most points (buckets × monitors) one `/series/columns` call answers.
+const MaxColumnPoints = 50_000
 
 // Minutes writes a whole number of minutes as Vedette reads a step (`90m`).
 func Minutes(d time.Duration) string {

@@ -130,9 +130,22 @@ func (c *Client) Raw(ctx context.Context, path string, query url.Values, auth bo
 
 // get sends an authenticated GET under /api/v1 and decodes a 2xx JSON answer into out.
 func (c *Client) get(ctx context.Context, path string, query url.Values, out any) error {
-	status, body, err := c.Raw(ctx, "/api/v1"+path, query, true)
+	body, err := c.getBody(ctx, path, query)
 	if err != nil {
 		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("the answer of %s is not what Vedette sends: %w", path, err)
+	}
+	return nil
+}
+
+// getBody sends an authenticated GET under /api/v1 and returns a 2xx answer's body as it
+// came (for the decoders of large answers); any other status is an [APIError].
+func (c *Client) getBody(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	status, body, err := c.Raw(ctx, "/api/v1"+path, query, true)
+	if err != nil {
+		return nil, err
 	}
 	if status < 200 || status > 299 {
 		apiErr := &APIError{Status: status}
@@ -144,10 +157,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, out any
 		if json.Unmarshal(body, &problem) == nil {
 			apiErr.Title, apiErr.Detail, apiErr.Errors = problem.Title, problem.Detail, problem.Errors
 		}
-		return apiErr
+		return nil, apiErr
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("the answer of %s is not what Vedette sends: %w", path, err)
-	}
-	return nil
+	return body, nil
 }

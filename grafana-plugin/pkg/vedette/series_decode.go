@@ -3,6 +3,7 @@ package vedette
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -280,5 +281,149 @@ func (s *seriesScanner) bucket(ms *MonitorSeries) error {
 	}
 	ms.Times = append(ms.Times, start)
 	ms.Values = append(ms.Values, value)
+	return nil
+}
+
+// decodeColumns reads a `/series/columns` answer holding metric, whose buckets last step:
+// bucket i of every monitor starts at from + i × step, so all monitors share one slice of
+// starts. The fixed shape is scanned as decodeSeries does, and anything else read with
+// encoding/json.
+func decodeColumns(body []byte, metric string, step time.Duration) (*Series, error) {
+	s := seriesScanner{b: body, metric: metric}
+	out, buckets, err := s.columns()
+	if err != nil {
+		out, buckets, err = decodeColumnsGeneric(body, metric)
+		if err != nil {
+			return nil, err
+		}
+	}
+	times := make([]time.Time, buckets)
+	for i := range times {
+		times[i] = out.From.Add(time.Duration(i) * step)
+	}
+	for i := range out.Series {
+		if len(out.Series[i].Values) != buckets {
+			return nil, fmt.Errorf("monitor %s has %d values of %s for %d buckets", out.Series[i].MonitorID, len(out.Series[i].Values), metric, buckets)
+		}
+		out.Series[i].Times = times
+	}
+	return out, nil
+}
+
+// decodeColumnsGeneric reads any valid `/series/columns` answer with encoding/json.
+func decodeColumnsGeneric(body []byte, metric string) (*Series, int, error) {
+	var generic struct {
+		From, To time.Time
+		Step     string
+		Buckets  int
+		Series   []struct {
+			MonitorID string                `json:"monitor_id"`
+			Values    map[string][]*float64 `json:"values"`
+		}
+	}
+	if err := json.Unmarshal(body, &generic); err != nil {
+		return nil, 0, err
+	}
+	out := &Series{From: generic.From, To: generic.To, Step: generic.Step, Series: make([]MonitorSeries, 0, len(generic.Series))}
+	for _, g := range generic.Series {
+		values, ok := g.Values[metric]
+		if !ok {
+			return nil, 0, fmt.Errorf("monitor %s has no values of %s", g.MonitorID, metric)
+		}
+		out.Series = append(out.Series, MonitorSeries{MonitorID: g.MonitorID, Values: values})
+	}
+	return out, generic.Buckets, nil
+}
+
+// columns scans the fixed shape of a `/series/columns` answer with only the metric asked.
+func (s *seriesScanner) columns() (*Series, int, error) {
+	out := &Series{}
+	buckets := -1
+	err := s.object(func(key string) error {
+		var err error
+		switch key {
+		case "from":
+			out.From, err = s.time()
+		case "to":
+			out.To, err = s.time()
+		case "step":
+			out.Step, err = s.str()
+		case "maintenance_excluded":
+			err = s.boolean()
+		case "buckets":
+			var n *float64
+			n, err = s.number()
+			if err == nil && n != nil && *n >= 0 && *n == float64(int(*n)) {
+				buckets = int(*n)
+			} else {
+				err = errShape
+			}
+		case "series":
+			out.Series = []MonitorSeries{}
+			err = s.array(func() error {
+				var ms MonitorSeries
+				if err := s.columnSeries(&ms, max(buckets, 0)); err != nil {
+					return err
+				}
+				out.Series = append(out.Series, ms)
+				return nil
+			})
+		default:
+			err = errShape
+		}
+		return err
+	})
+	if err != nil || buckets < 0 {
+		return nil, 0, errShape
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return nil, 0, errShape
+	}
+	return out, buckets, nil
+}
+
+// boolean reads true or false.
+func (s *seriesScanner) boolean() error {
+	s.ws()
+	switch {
+	case len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "true":
+		s.i += 4
+	case len(s.b)-s.i >= 5 && string(s.b[s.i:s.i+5]) == "false":
+		s.i += 5
+	default:
+		return errShape
+	}
+	return nil
+}
+
+// columnSeries reads one monitor's id and its one array of values (about buckets long).
+func (s *seriesScanner) columnSeries(ms *MonitorSeries, buckets int) error {
+	seen := false
+	err := s.object(func(key string) error {
+		switch key {
+		case "monitor_id":
+			var err error
+			ms.MonitorID, err = s.str()
+			return err
+		case "values":
+			return s.object(func(name string) error {
+				if name != s.metric || seen {
+					return errShape
+				}
+				seen = true
+				ms.Values = make([]*float64, 0, buckets)
+				return s.array(func() error {
+					v, err := s.number()
+					ms.Values = append(ms.Values, v)
+					return err
+				})
+			})
+		}
+		return errShape
+	})
+	if err != nil || !seen {
+		return errShape
+	}
 	return nil
 }

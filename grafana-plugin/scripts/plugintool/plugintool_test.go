@@ -45,7 +45,7 @@ func manifest() map[string]any {
 		"info": map[string]any{
 			"description": "Uptime from Vedette", "author": map[string]any{"name": "Vedette"},
 			"keywords": []string{"uptime"}, "logos": map[string]any{"small": "img/logo.svg", "large": "img/logo.svg"},
-			"links":       []map[string]string{{"name": "Docs", "url": "https://example.invalid"}},
+			"links":       []map[string]string{{"name": "Docs", "url": "https://github.com/vedette-dev/vedette"}},
 			"screenshots": []map[string]string{{"name": "Timeline", "path": "img/shot.png"}},
 			"version":     "0.1.0", "updated": "2026-11-28",
 		},
@@ -118,6 +118,18 @@ func TestRulesRefuse(t *testing.T) {
 		{"no keywords", func(m map[string]any) { m["info"].(map[string]any)["keywords"] = []string{} }, goodReadme, "", "info.keywords"},
 		{"no grafana dependency", func(m map[string]any) { m["dependencies"] = map[string]any{} }, goodReadme, "", "grafanaDependency is required"},
 		{"template readme", func(map[string]any) {}, goodReadme + "\nThis template is a starting point for a plugin", "", "create-plugin template"},
+		{"placeholder link", func(m map[string]any) {
+			m["info"].(map[string]any)["links"] = []map[string]string{{"name": "Docs", "url": "https://example.invalid/vedette"}}
+		}, goodReadme, "", "placeholder domain invalid"},
+		{"example.com link", func(m map[string]any) {
+			m["info"].(map[string]any)["links"] = []map[string]string{{"name": "Issues", "url": "https://www.example.com/issues"}}
+		}, goodReadme, "", "placeholder domain example.com"},
+		{"placeholder author url", func(m map[string]any) {
+			m["info"].(map[string]any)["author"] = map[string]any{"name": "Vedette", "url": "https://example.org"}
+		}, goodReadme, "", "info.author.url"},
+		{"plain http link", func(m map[string]any) {
+			m["info"].(map[string]any)["links"] = []map[string]string{{"name": "Docs", "url": "http://github.com/vedette-dev/vedette"}}
+		}, goodReadme, "", "absolute https URL"},
 		{"no source map", func(map[string]any) {}, goodReadme, "module.js.map", "module.js.map is missing"},
 		{"no screenshot", func(map[string]any) {}, goodReadme, "img/shot.png", "screenshot img/shot.png is missing"},
 		{"no binary", func(map[string]any) {}, goodReadme, "gpx_vedette_linux_amd64", "linux/amd64 backend binary"},

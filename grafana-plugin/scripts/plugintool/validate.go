@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -40,6 +41,7 @@ type Manifest struct {
 		Description string `json:"description"`
 		Author      struct {
 			Name string `json:"name"`
+			URL  string `json:"url"`
 		} `json:"author"`
 		Keywords []string `json:"keywords"`
 		Logos    struct {
@@ -217,6 +219,16 @@ func validate(fs files, root string) []string {
 	if len(m.Info.Links) == 0 {
 		bad("plugin.json: info.links must list at least one link (documentation, issues)")
 	}
+	if m.Info.Author.URL != "" {
+		if why := badLink(m.Info.Author.URL); why != "" {
+			bad("plugin.json: info.author.url %q %s", m.Info.Author.URL, why)
+		}
+	}
+	for i, link := range m.Info.Links {
+		if why := badLink(link.URL); why != "" {
+			bad("plugin.json: info.links[%d] (%s) url %q %s", i, link.Name, link.URL, why)
+		}
+	}
 	for _, logo := range []string{m.Info.Logos.Small, m.Info.Logos.Large} {
 		if logo != "" && !fs.exists(logo) {
 			bad("logo %s is missing", logo)
@@ -249,6 +261,26 @@ func validate(fs files, root string) []string {
 		problems = append(problems, checkBackend(fs, m.Executable)...)
 	}
 	return problems
+}
+
+// placeholderDomains are the names reserved for examples and tests (RFC 2606, RFC 6761): a
+// link to one is a placeholder left in, never the plugin's real home.
+var placeholderDomains = []string{"example", "example.com", "example.net", "example.org", "invalid", "test", "localhost"}
+
+// badLink says why a catalog link is unfit (empty when it is fit): it must be an absolute
+// https URL whose host is not a reserved example or test name.
+func badLink(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
+		return "must be an absolute https URL"
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	for _, d := range placeholderDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return fmt.Sprintf("points at the placeholder domain %s: use the project's real address", d)
+		}
+	}
+	return ""
 }
 
 // checkBackend checks the linux/amd64 binary the catalog needs: present, a static Go binary

@@ -35,7 +35,7 @@ use super::monitors::{Monitors, PauseRequest};
 use super::pagination::Page;
 use super::problem::{PROBLEM_JSON, Problem};
 use super::route::{Body, In, Route};
-use super::series::SeriesResponse;
+use super::series::{SeriesColumns, SeriesResponse};
 use super::slo::SloResponse;
 use super::status::StatusSummary;
 use super::status_pages::StatusPages;
@@ -207,6 +207,7 @@ pub type Bodies = (
         CheckResult,
         Page<StoredResult>,
         SeriesResponse,
+        SeriesColumns,
         Incident,
         Page<IncidentSummary>,
         Page<SequencedEvent>,

@@ -1,6 +1,8 @@
-//! `GET /series`: aligned buckets per monitor, computed from rollups, empty buckets included.
+//! `GET /series`: aligned buckets per monitor, computed from rollups, empty buckets included;
+//! `GET /series/columns`: the same figures as one array per metric, for clients that read many
+//! monitors over long ranges (the Grafana data source), about a tenth of the size.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::extract::State;
@@ -16,6 +18,9 @@ use super::problem::{ApiResult, Problem};
 
 /// Most points (buckets × monitors) one response holds.
 pub const MAX_POINTS: i64 = 10_000;
+/// Most points one `/series/columns` response holds: a point there is a number, not an
+/// object, so five times as many make a smaller answer than [`MAX_POINTS`] buckets.
+pub const MAX_COLUMN_POINTS: i64 = 50_000;
 /// Default step.
 const DEFAULT_STEP: &str = "1h";
 
@@ -96,21 +101,90 @@ struct SeriesBucket {
 impl SeriesBucket {
     /// The `metrics` of `bucket`.
     fn new(bucket: &Bucket, metrics: &[&str]) -> Self {
-        let wanted = |name: &str| metrics.contains(&name);
-        let float = |name: &str, value: Option<f64>| wanted(name).then_some(value);
+        let float = |name: &str| metrics.contains(&name).then(|| float_metric(bucket, name));
+        let count = |name: &str| metrics.contains(&name).then(|| count_metric(bucket, name));
         Self {
             start: bucket.start,
-            uptime: float("uptime", bucket.uptime()),
-            uptime_all: float("uptime_all", bucket.uptime_all()),
-            latency_avg: float("latency_avg", bucket.mean_latency_ms()),
-            latency_p50: float("latency_p50", bucket.percentile(0.50)),
-            latency_p90: float("latency_p90", bucket.percentile(0.90)),
-            latency_p95: float("latency_p95", bucket.percentile(0.95)),
-            latency_p99: float("latency_p99", bucket.percentile(0.99)),
-            checks: wanted("checks").then_some(bucket.checks),
-            failures: wanted("failures").then_some(bucket.failures),
+            uptime: float("uptime"),
+            uptime_all: float("uptime_all"),
+            latency_avg: float("latency_avg"),
+            latency_p50: float("latency_p50"),
+            latency_p90: float("latency_p90"),
+            latency_p95: float("latency_p95"),
+            latency_p99: float("latency_p99"),
+            checks: count("checks"),
+            failures: count("failures"),
         }
     }
+}
+
+/// Whether `metric` is a count (`checks`, `failures`: a number in every bucket, 0 when
+/// empty) rather than a figure that is null without checks.
+fn is_count(metric: &str) -> bool {
+    matches!(metric, "checks" | "failures")
+}
+
+/// The value of the figure `metric` (one of [`METRICS`] that is not a count) in `bucket`.
+fn float_metric(bucket: &Bucket, metric: &str) -> Option<f64> {
+    match metric {
+        "uptime" => bucket.uptime(),
+        "uptime_all" => bucket.uptime_all(),
+        "latency_avg" => bucket.mean_latency_ms(),
+        "latency_p50" => bucket.percentile(0.50),
+        "latency_p90" => bucket.percentile(0.90),
+        "latency_p95" => bucket.percentile(0.95),
+        "latency_p99" => bucket.percentile(0.99),
+        _ => None,
+    }
+}
+
+/// The value of the count `metric` in `bucket`.
+fn count_metric(bucket: &Bucket, metric: &str) -> u64 {
+    match metric {
+        "checks" => bucket.checks,
+        "failures" => bucket.failures,
+        _ => 0,
+    }
+}
+
+/// The answer of `GET /series/columns`: bucket `i` of every series starts at `from + i ×
+/// step`, so the starts are not repeated.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SeriesColumns {
+    /// Start of the first bucket: `from` rounded down to a multiple of `step`.
+    from: DateTime<Utc>,
+    /// End of the range.
+    to: DateTime<Utc>,
+    /// Length of each bucket.
+    #[schemars(example = &"1h")]
+    step: String,
+    /// Always true: checks made during maintenance do not count against uptime.
+    maintenance_excluded: bool,
+    /// How many buckets each array holds.
+    buckets: i64,
+    /// One entry per monitor, by id.
+    series: Vec<ColumnSeries>,
+}
+
+/// The columns of one monitor.
+#[derive(Debug, Serialize, JsonSchema)]
+struct ColumnSeries {
+    /// The monitor.
+    monitor_id: String,
+    /// One array per metric asked for (`?metrics=`, every one by default), `buckets` long,
+    /// oldest first; a figure is null in a bucket without checks to compute it from, a count
+    /// (`checks`, `failures`) is 0 there.
+    values: BTreeMap<&'static str, Column>,
+}
+
+/// One metric's values over the buckets.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+enum Column {
+    /// A figure per bucket, null without checks.
+    Figures(Vec<Option<f64>>),
+    /// A count per bucket.
+    Counts(Vec<u64>),
 }
 
 /// `?step=` (or `default`): a whole number of minutes, as text and as a duration.
@@ -172,12 +246,13 @@ pub(super) fn select_monitors(state: &ApiState, params: &Params) -> ApiResult<Ve
 }
 
 /// The start of the first bucket of `step` at or before `from` and how many buckets reach
-/// `to`; a 422 on `step` when `monitors` series of them exceed [`MAX_POINTS`].
+/// `to`; a 422 on `step` when `monitors` series of them exceed `max_points`.
 pub(super) fn buckets(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     step: Duration,
     monitors: usize,
+    max_points: i64,
 ) -> ApiResult<(DateTime<Utc>, i64)> {
     let step_ms = step.num_milliseconds();
     let start_ms = from.timestamp_millis().div_euclid(step_ms) * step_ms;
@@ -188,12 +263,12 @@ pub(super) fn buckets(
         (span + step_ms - 1) / step_ms
     };
     let points = buckets.saturating_mul(i64::try_from(monitors).unwrap_or(i64::MAX));
-    if points > MAX_POINTS {
+    if points > max_points {
         return Err(Problem::invalid(
             "step",
             format!(
                 "{buckets} buckets × {monitors} monitors is {points} points; at most \
-                 {MAX_POINTS} per request: use a larger step, a shorter range or fewer monitors"
+                 {max_points} per request: use a larger step, a shorter range or fewer monitors"
             ),
         ));
     }
@@ -202,42 +277,119 @@ pub(super) fn buckets(
     Ok((start, buckets))
 }
 
-/// `GET /series?selector=&ids=&from=&to=&step=&metrics=`.
-pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Json<SeriesResponse>> {
-    let now = Utc::now();
-    let (step_text, step) = parse_step(&params, DEFAULT_STEP)?;
-    let metrics = parse_metrics(&params)?;
-    let (from, to) = params.range(now, now - Duration::days(1), now)?;
-    let monitors = select_monitors(&state, &params)?;
-    let (start, buckets) = buckets(from, to, step, monitors.len())?;
+/// What both layouts read: the step, the metrics, the range and every picked monitor's
+/// stored buckets, checked against `max_points`.
+struct Read {
+    step_text: String,
+    step: Duration,
+    metrics: Vec<&'static str>,
+    start: DateTime<Utc>,
+    to: DateTime<Utc>,
+    buckets: i64,
+    stored: BTreeMap<String, Vec<Bucket>>,
+}
 
-    let mut series = Vec::with_capacity(monitors.len());
-    for monitor_id in monitors {
+impl Read {
+    async fn new(state: &ApiState, params: &Params, max_points: i64) -> ApiResult<Self> {
+        let now = Utc::now();
+        let (step_text, step) = parse_step(params, DEFAULT_STEP)?;
+        let metrics = parse_metrics(params)?;
+        let (from, to) = params.range(now, now - Duration::days(1), now)?;
+        let monitors = select_monitors(state, params)?;
+        let (start, buckets) = buckets(from, to, step, monitors.len(), max_points)?;
         let stored = state
             .engine
             .store()
-            .series(&monitor_id, from, to, step)
+            .series_of(&monitors, from, to, step)
             .await?;
+        Ok(Self {
+            step_text,
+            step,
+            metrics,
+            start,
+            to,
+            buckets,
+            stored,
+        })
+    }
+
+    /// Every bucket of one monitor's range, empty ones included, oldest first.
+    fn every_bucket(&self, stored: Vec<Bucket>) -> impl Iterator<Item = Bucket> + '_ {
         let mut stored = stored.into_iter().peekable();
-        let mut out = Vec::with_capacity(usize::try_from(buckets).unwrap_or(0));
-        for i in 0..buckets {
-            let at = start + step * i32::try_from(i).unwrap_or(i32::MAX);
-            let bucket = match stored.peek() {
+        (0..self.buckets).map(move |i| {
+            let at = self.start + self.step * i32::try_from(i).unwrap_or(i32::MAX);
+            match stored.peek() {
                 Some(b) if b.start == at => stored.next().unwrap_or_else(|| Bucket::empty(at)),
                 _ => Bucket::empty(at),
-            };
-            out.push(SeriesBucket::new(&bucket, &metrics));
-        }
-        series.push(Series {
-            monitor_id,
-            buckets: out,
-        });
+            }
+        })
     }
+}
+
+/// `GET /series?selector=&ids=&from=&to=&step=&metrics=`.
+pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Json<SeriesResponse>> {
+    let mut read = Read::new(&state, &params, MAX_POINTS).await?;
+    let stored = std::mem::take(&mut read.stored);
+    let series = stored
+        .into_iter()
+        .map(|(monitor_id, stored)| Series {
+            monitor_id,
+            buckets: read
+                .every_bucket(stored)
+                .map(|b| SeriesBucket::new(&b, &read.metrics))
+                .collect(),
+        })
+        .collect();
     Ok(Json(SeriesResponse {
-        from: start,
-        to,
-        step: step_text,
+        from: read.start,
+        to: read.to,
+        step: read.step_text,
         maintenance_excluded: true,
+        series,
+    }))
+}
+
+/// `GET /series/columns?selector=&ids=&from=&to=&step=&metrics=`: `/series` as one array
+/// per metric and monitor.
+pub async fn columns(
+    State(state): State<ApiState>,
+    params: Params,
+) -> ApiResult<Json<SeriesColumns>> {
+    let mut read = Read::new(&state, &params, MAX_COLUMN_POINTS).await?;
+    let stored = std::mem::take(&mut read.stored);
+    let len = usize::try_from(read.buckets).unwrap_or(0);
+    let series = stored
+        .into_iter()
+        .map(|(monitor_id, stored)| {
+            let mut values: BTreeMap<&'static str, Column> = read
+                .metrics
+                .iter()
+                .map(|&m| {
+                    let column = if is_count(m) {
+                        Column::Counts(Vec::with_capacity(len))
+                    } else {
+                        Column::Figures(Vec::with_capacity(len))
+                    };
+                    (m, column)
+                })
+                .collect();
+            for bucket in read.every_bucket(stored) {
+                for (metric, column) in &mut values {
+                    match column {
+                        Column::Figures(v) => v.push(float_metric(&bucket, metric)),
+                        Column::Counts(v) => v.push(count_metric(&bucket, metric)),
+                    }
+                }
+            }
+            ColumnSeries { monitor_id, values }
+        })
+        .collect();
+    Ok(Json(SeriesColumns {
+        from: read.start,
+        to: read.to,
+        step: read.step_text,
+        maintenance_excluded: true,
+        buckets: read.buckets,
         series,
     }))
 }

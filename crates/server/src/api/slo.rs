@@ -12,7 +12,7 @@ use vedette_store::Bucket;
 use super::ApiState;
 use super::extract::Params;
 use super::problem::{ApiResult, Problem};
-use super::series::{buckets, parse_step, select_monitors};
+use super::series::{MAX_POINTS, buckets, parse_step, select_monitors};
 
 /// Target when `?target=` is absent, in percent.
 const DEFAULT_TARGET: f64 = 99.9;
@@ -131,7 +131,7 @@ pub async fn get(State(state): State<ApiState>, params: Params) -> ApiResult<Jso
     let to = params.time("to", now, now)?;
     let from = to - window;
     let monitors = select_monitors(&state, &params)?;
-    let (start, count) = buckets(from, to, step, monitors.len())?;
+    let (start, count) = buckets(from, to, step, monitors.len(), MAX_POINTS)?;
     let allowed_share = 1.0 - target / 100.0;
     let store = state.engine.store();
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -69,9 +69,38 @@ async fn rendered(state: &AppState, slug: &str) -> Option<Arc<Rendered>> {
     state.status_pages.page(&state.engine, slug).await
 }
 
-fn html(page: &Rendered) -> Response {
+/// Whether the reader asked for the page without its refresh: `?refresh=off` (the link a
+/// reader without JavaScript follows to stop it); `on`, absent or empty keep it. `None` for
+/// any other value.
+fn refresh_off(query: Option<&str>) -> Option<bool> {
+    let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "refresh")
+        .last()
+        .map(|(_, v)| v.into_owned());
+    match asked.as_deref() {
+        None | Some("" | "on") => Some(false),
+        Some("off") => Some(true),
+        Some(_) => None,
+    }
+}
+
+/// The page as HTML: still when `query` asks for `refresh=off`, else refreshing itself; a
+/// 400 naming the parameter for another `refresh` value.
+fn html(page: &Rendered, query: Option<&str>) -> Response {
+    let body = match refresh_off(query) {
+        Some(true) => page.html_still(),
+        Some(false) => page.html.clone(),
+        None => {
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "refresh: expected on or off\n",
+            )
+                .into_response();
+        }
+    };
     answer(
-        page.html.clone(),
+        body,
         "text/html; charset=utf-8",
         PAGE_CACHE,
         PAGE_CSP.as_str(),
@@ -96,10 +125,12 @@ fn atom(page: &Rendered) -> Response {
     )
 }
 
-/// `GET /status/{slug}`: the page as HTML; `GET /status/{slug}.json`: as JSON.
+/// `GET /status/{slug}`: the page as HTML (`?refresh=off`: without refreshing itself);
+/// `GET /status/{slug}.json`: as JSON.
 pub async fn page(
     State(state): State<AppState>,
     slug: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let Ok(Path(slug)) = slug else {
         return not_found();
@@ -110,7 +141,7 @@ pub async fn page(
             .map_or_else(not_found, |p| json(&p)),
         None => rendered(&state, &slug)
             .await
-            .map_or_else(not_found, |p| html(&p)),
+            .map_or_else(not_found, |p| html(&p, query.as_deref())),
     }
 }
 
@@ -283,11 +314,12 @@ pub async fn custom_domain(State(state): State<AppState>, req: Request, next: Ne
         return next.run(req).await;
     };
     let kind = path.to_owned();
+    let query = req.uri().query().map(str::to_owned);
     match rendered(&state, &slug).await {
         Some(page) => match kind.as_str() {
             "/index.json" => json(&page),
             "/feed.atom" => atom(&page),
-            _ => html(&page),
+            _ => html(&page, query.as_deref()),
         },
         None => next.run(req).await,
     }

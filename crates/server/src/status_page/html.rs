@@ -1,5 +1,6 @@
 //! The HTML of a public status page: one askama template (`templates/status/page.html`,
-//! compiled in) with its CSS inlined, readable without JavaScript, refreshing itself.
+//! compiled in) with its CSS inlined, readable without JavaScript, refreshing itself unless
+//! the reader turned that off (`?refresh=off`, the switch readers without JavaScript have).
 
 use std::sync::LazyLock;
 
@@ -15,7 +16,8 @@ pub const REFRESH_SECS: u32 = 60;
 
 /// The page's only script: reloads it every [`REFRESH_SECS`] (the checkbox's `data-secs`) unless the reader unticks "refresh
 /// automatically" (remembered in the browser), so the refresh can be turned off (WCAG 2.2.1).
-/// Without JavaScript a `<noscript>` meta refresh does the reloading instead.
+/// Without JavaScript a `<noscript>` meta refresh does the reloading instead, beside a link to
+/// the page rendered without it ([`render`] with `refresh` false).
 const REFRESH_SCRIPT: &str = "(function(){var box=document.getElementById('auto');\
 if(!box)return;var key='vedette-status-refresh',timer;box.parentNode.hidden=false;\
 try{box.checked=localStorage.getItem(key)!=='off'}catch(e){box.checked=true}\
@@ -37,6 +39,9 @@ pub static SCRIPT_SOURCE: LazyLock<String> = LazyLock::new(|| {
 struct PageTemplate<'a> {
     page: &'a PublicPage,
     base: String,
+    /// Whether the page refreshes itself; false renders it still, with a link to turn the
+    /// refresh back on.
+    refresh: bool,
     refresh_secs: u32,
     script: &'static str,
     updated: String,
@@ -152,8 +157,9 @@ fn bar_label(m: &super::snapshot::PublicMonitor) -> String {
     label
 }
 
-/// The page as HTML.
-pub fn render(page: &PublicPage) -> String {
+/// The page as HTML: refreshing itself (script or, without JavaScript, meta refresh) when
+/// `refresh` is true, else still, with a link to turn the refresh back on.
+pub fn render(page: &PublicPage, refresh: bool) -> String {
     let now = page.updated_at;
     let groups = page
         .groups
@@ -196,6 +202,7 @@ pub fn render(page: &PublicPage) -> String {
     let template = PageTemplate {
         page,
         base: format!("/status/{}", page.slug),
+        refresh,
         refresh_secs: REFRESH_SECS,
         script: REFRESH_SCRIPT,
         updated: when(now),

@@ -14,7 +14,7 @@ pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -36,12 +36,24 @@ pub struct Rendered {
     pub page: PublicPage,
     /// `text/html` (shared, not copied, by every answer).
     pub html: Bytes,
+    /// `text/html` without the refresh (`?refresh=off`), rendered when first asked for.
+    html_still: OnceLock<Bytes>,
     /// `application/json`.
     pub json: Bytes,
     /// `application/atom+xml`.
     pub atom: Bytes,
     built: Instant,
     generation: u64,
+}
+
+impl Rendered {
+    /// The page as HTML that does not refresh itself, with a link to turn the refresh back
+    /// on: the switch readers without JavaScript have.
+    pub fn html_still(&self) -> Bytes {
+        self.html_still
+            .get_or_init(|| Bytes::from(html::render(&self.page, false)))
+            .clone()
+    }
 }
 
 /// The status pages this server follows and their rendered snapshots.
@@ -183,7 +195,8 @@ impl StatusPages {
             }
         };
         let rendered = Arc::new(Rendered {
-            html: Bytes::from(html::render(&page)),
+            html: Bytes::from(html::render(&page, true)),
+            html_still: OnceLock::new(),
             json: Bytes::from(serde_json::to_vec(&page).unwrap_or_default()),
             atom: Bytes::from(atom::render(&page)),
             page,

@@ -620,6 +620,8 @@ fn successes(f: &Fixtures) -> Vec<Call> {
         Call::new("listResults", &["web"], 200).query("from=-1h&limit=5"),
         Call::new("listResultsOfMonitors", &[], 200).query("ids=web,beat&from=-1h&limit=5"),
         Call::new("getSeries", &[], 200).query("ids=web&from=-1h&step=1m&metrics=uptime,checks"),
+        Call::new("getSeriesColumns", &[], 200)
+            .query("ids=web&from=-1h&step=1m&metrics=uptime,checks"),
         Call::new("getSlo", &[], 200).query("ids=web&target=99.5&window=1d&step=1h"),
         Call::new("listLabelKeys", &[], 200).query("selector="),
         Call::new("listLabelValues", &["team"], 200),
@@ -787,6 +789,7 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         Call::new("putMonitor", &["Not_A_Slug"], 422).json(&monitor),
         Call::new("pauseMonitor", &["web"], 422).query(&format!("reason={}", "x".repeat(501))),
         Call::new("getSeries", &[], 422).query("metrics=bogus"),
+        Call::new("getSeriesColumns", &[], 422).query("metrics=bogus"),
         Call::new("getSeries", &[], 422).query("step=5x"),
         Call::new("getSeries", &[], 422).query("ids=nope"),
         Call::new("getSlo", &[], 422).query("target=100"),
@@ -797,6 +800,7 @@ fn particular_errors(f: &Fixtures) -> Vec<Call> {
         // Bad parameters.
         Call::new("listResults", &["web"], 400).query("from=now&to=-1d"),
         Call::new("getSeries", &[], 400).query("from=yesterday"),
+        Call::new("getSeriesColumns", &[], 400).query("from=yesterday"),
         Call::new("getSlo", &[], 400).query("to=yesterday"),
         Call::new("listLabelKeys", &[], 400).query("selector=%3D%3D"),
         Call::new("listLabelValues", &["team"], 400).query("selector=%3D%3D"),

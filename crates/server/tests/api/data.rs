@@ -244,6 +244,56 @@ async fn series_match_raw_results(kind: Kind) {
     assert_eq!(total, pattern.len() as u64 + 2);
     assert_eq!(series.body["series"][1]["monitor_id"], "s2");
 
+    // The columns layout holds the same figures, one array per metric, starts implied.
+    let range = format!(
+        "ids=s1,s2&from={}&to={}&step=1m",
+        series.body["from"].as_str().expect("from"),
+        series.body["to"].as_str().expect("to")
+    );
+    let rows = server.get(&format!("/series?{range}")).await;
+    let columns = server.get(&format!("/series/columns?{range}")).await;
+    assert_eq!(columns.status, 200, "{:#}", columns.body);
+    assert_eq!(columns.body["from"], rows.body["from"]);
+    assert_eq!(columns.body["step"], "1m");
+    assert_eq!(columns.body["maintenance_excluded"], true);
+    for (row, column) in rows.body["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .zip(columns.body["series"].as_array().expect("columns"))
+    {
+        assert_eq!(row["monitor_id"], column["monitor_id"]);
+        let buckets = row["buckets"].as_array().expect("buckets");
+        assert_eq!(columns.body["buckets"], buckets.len());
+        let values = column["values"].as_object().expect("values");
+        assert_eq!(values.len(), 9, "every metric by default: {values:?}");
+        for (metric, array) in values {
+            let array = array.as_array().expect("array");
+            let want: Vec<&Value> = buckets.iter().map(|b| &b[metric.as_str()]).collect();
+            assert_eq!(array.iter().collect::<Vec<_>>(), want, "{metric}");
+        }
+    }
+    let some = server
+        .get(&format!("/series/columns?{range}&metrics=checks,uptime"))
+        .await;
+    let keys: Vec<&String> = some.body["series"][0]["values"]
+        .as_object()
+        .expect("values")
+        .keys()
+        .collect();
+    assert_eq!(keys, ["checks", "uptime"]);
+    // Up to 50,000 points: 30 days of minutes for two monitors is refused, of hours not.
+    let long = server
+        .get("/series/columns?ids=s1,s2&from=-30d&step=1m")
+        .await;
+    assert_eq!(long.problem(422)["errors"][0]["field"], "step");
+    let hours = server
+        .get("/series/columns?ids=s1,s2&from=-30d&step=1h&metrics=uptime")
+        .await;
+    assert_eq!(hours.status, 200, "{:#}", hours.body);
+    let bad_metric = server.get("/series/columns?metrics=nines").await;
+    assert_eq!(bad_metric.problem(422)["errors"][0]["field"], "metrics");
+
     // Whole range in one bucket: uptime over the checks outside maintenance.
     let day = server
         .get("/series?ids=s1&from=-1h&step=1d&metrics=uptime,checks")

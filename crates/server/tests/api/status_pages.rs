@@ -235,6 +235,51 @@ async fn public_page_shows_only_what_it_lists(kind: Kind) {
     assert!(html.body.contains("<noscript><meta http-equiv=\"refresh\""));
     no_leak("the HTML", &html.body);
 
+    // Readers without JavaScript get a link that stops the refresh, and one back.
+    assert!(
+        html.body.contains(
+            "<noscript> · Refreshes every 60 s: <a id=\"refresh-off\" href=\"?refresh=off\">"
+        ),
+        "{}",
+        html.body
+    );
+    let still = public(&server, "/status/acme?refresh=off", None).await;
+    assert_eq!(still.status, 200);
+    assert_eq!(still.content_type, "text/html; charset=utf-8");
+    assert!(
+        still.body.contains("<h1>Acme status</h1>"),
+        "{}",
+        still.body
+    );
+    assert!(
+        !still.body.contains("http-equiv=\"refresh\""),
+        "{}",
+        still.body
+    );
+    assert!(!still.body.contains("<script"), "{}", still.body);
+    assert!(!still.body.contains("refresh-off"), "{}", still.body);
+    assert!(
+        still
+            .body
+            .contains("Automatic refresh is off: <a id=\"refresh-on\" href=\"?refresh=on\">"),
+        "{}",
+        still.body
+    );
+    no_leak("the still HTML", &still.body);
+    let on = public(&server, "/status/acme?refresh=on", None).await;
+    assert!(
+        on.body.contains("<noscript><meta http-equiv=\"refresh\""),
+        "{}",
+        on.body
+    );
+    let bad = public(&server, "/status/acme?refresh=later", None).await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("refresh: expected on or off"),
+        "{}",
+        bad.body
+    );
+
     let json = public(&server, "/status/acme.json", None).await;
     assert_eq!(json.status, 200);
     assert_eq!(json.content_type, "application/json");
@@ -360,6 +405,17 @@ async fn public_page_shows_only_what_it_lists(kind: Kind) {
     assert_eq!(home.status, 200);
     assert_eq!(home.content_type, "text/html; charset=utf-8");
     assert!(home.body.contains("<h1>Acme status</h1>"), "{}", home.body);
+    let home_still = public(&server, "/?refresh=off", Some("status.acme.test")).await;
+    assert!(
+        home_still.body.contains("<h1>Acme status</h1>"),
+        "{}",
+        home_still.body
+    );
+    assert!(
+        !home_still.body.contains("http-equiv=\"refresh\""),
+        "{}",
+        home_still.body
+    );
     let home_json = public(&server, "/index.json", Some("Status.Acme.Test:8080")).await;
     assert_eq!(home_json.json()["slug"], "acme");
     let other = public(&server, "/", Some("elsewhere.test")).await;

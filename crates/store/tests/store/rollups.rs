@@ -260,6 +260,19 @@ async fn reads_match(store: &Store, results: &[CheckResult]) {
             }
         }
         assert_eq!(buckets.len(), groups.len(), "step {step}: bucket count");
+        // Several monitors at once read the same buckets (`absent` has none).
+        let many = store
+            .series_of(
+                &["absent".to_owned(), "api".to_owned()],
+                at_ms(from),
+                at_ms(to),
+                Duration::milliseconds(step),
+            )
+            .await
+            .expect("series_of");
+        assert_eq!(many.keys().collect::<Vec<_>>(), ["absent", "api"]);
+        assert!(many["absent"].is_empty(), "step {step}");
+        assert_eq!(many["api"], buckets, "step {step}: series_of");
         for (bucket, (start, group)) in buckets.iter().zip(&groups) {
             assert_eq!(
                 bucket.start.timestamp_millis() % step,
@@ -307,6 +320,11 @@ async fn series_rejects_bad_steps(db: &TestDb) {
         assert!(
             matches!(got, Err(StoreError::InvalidArgument(_))),
             "step {step}: {got:?}"
+        );
+        let many = store.series_of(&["api".to_owned()], from, to, step).await;
+        assert!(
+            matches!(many, Err(StoreError::InvalidArgument(_))),
+            "step {step}: {many:?}"
         );
     }
     assert!(

@@ -133,6 +133,9 @@ func Start(serveFlags ...string) (*Env, error) {
 	return e, nil
 }
 
+// Database is the path of the server's SQLite database.
+func (e *Env) Database() string { return filepath.Join(e.dir, "data", "vedette.db") }
+
 // Log is the server's log so far.
 func (e *Env) Log() string {
 	raw, _ := os.ReadFile(e.logPath)

@@ -1,0 +1,174 @@
+//! Series of many monitors at once ([`Store::series_of`]), for `GET /series` over hundreds of
+//! monitors. The database folds each monitor's rollup rows into one line-per-row text
+//! (`group_concat` in SQLite, `string_agg` in PostgreSQL), so a 30-day hourly read of 500
+//! monitors moves 500 rows through the driver instead of 360,000: the driver's cost per row,
+//! not the database's, is what made [`Store::series`] per monitor slow at that size.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_count, to_ms};
+use crate::rollup::{Bucket, MINUTE_MS, Resolution, ceil_to, decode, floor_to, pending};
+use crate::{Store, StoreError};
+
+/// One rollup row as text, its fields in this order, separated by `;`: bucket start, checks,
+/// failures, degraded, maintenance, latency sum, min and max (empty when NULL), histogram.
+/// Floats are written exactly (17 significant digits in SQLite, whose `!` lifts its 16-digit
+/// cap; PostgreSQL's shortest exact form), so a row reads back as [`Store::series`] reads it.
+fn row_text(backend: Backend) -> String {
+    let float = |column: &str| match backend {
+        Backend::Sqlite => {
+            format!("CASE WHEN {column} IS NULL THEN '' ELSE printf('%!.17g', {column}) END")
+        }
+        Backend::Postgres => format!("COALESCE(CAST({column} AS TEXT), '')"),
+    };
+    let int = |column: &str| format!("CAST({column} AS TEXT)");
+    [
+        int("bucket_start"),
+        int("checks"),
+        int("failures"),
+        int("degraded"),
+        int("maintenance"),
+        float("latency_sum_ms"),
+        float("latency_min_ms"),
+        float("latency_max_ms"),
+        "histogram".to_owned(),
+    ]
+    .join(" || ';' || ")
+}
+
+/// The aggregate joining a monitor's row texts with newlines.
+fn lines_of(backend: Backend, text: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({text}, char(10))"),
+        Backend::Postgres => format!("string_agg({text}, chr(10))"),
+    }
+}
+
+/// Parses one line of [`row_text`] into its bucket.
+fn parse_line(monitor_id: &str, line: &str) -> Result<Bucket, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("rollup row of {monitor_id}: {line:?}"));
+    let mut fields = line.splitn(9, ';');
+    let mut next = || fields.next().ok_or_else(corrupt);
+    let int = |text: &str| text.parse::<i64>().map_err(|_| corrupt());
+    let float = |text: &str| text.parse::<f64>().map_err(|_| corrupt());
+    let opt = |text: &str| {
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            float(text).map(Some)
+        }
+    };
+    let start = int(next()?)?;
+    Ok(Bucket {
+        start: from_ms(start)?,
+        checks: to_count(int(next()?)?, "rollup checks")?,
+        failures: to_count(int(next()?)?, "rollup failures")?,
+        degraded: to_count(int(next()?)?, "rollup degraded")?,
+        maintenance: to_count(int(next()?)?, "rollup maintenance")?,
+        latency_sum_ms: float(next()?)?,
+        latency_min_ms: opt(next()?)?,
+        latency_max_ms: opt(next()?)?,
+        histogram: from_json(next()?, &format!("histogram of {monitor_id} at {start}"))?,
+    })
+}
+
+impl Store {
+    /// [`Store::series`] for each of `monitor_ids` (every one in the answer, with no buckets
+    /// when it has no checks in the range): the same buckets, read with one statement per
+    /// [`MAX_BINDS`] monitors for the rollups and one for the results not folded yet.
+    pub async fn series_of(
+        &self,
+        monitor_ids: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<BTreeMap<String, Vec<Bucket>>, StoreError> {
+        let step_ms = step.num_milliseconds();
+        if step_ms < MINUTE_MS || step_ms % MINUTE_MS != 0 {
+            return Err(StoreError::InvalidArgument(format!(
+                "step must be a positive whole number of minutes, got {step_ms} ms"
+            )));
+        }
+        let resolution = Resolution::ALL
+            .into_iter()
+            .rev()
+            .find(|r| step_ms % r.millis() == 0)
+            .unwrap_or(Resolution::Minute);
+        let start = floor_to(to_ms(from), step_ms);
+        let end = to_ms(to);
+        let backend = self.backend();
+        let aggregate = lines_of(backend, &row_text(backend));
+        // Rows of one monitor in any order: sorted by start below.
+        let mut rows: BTreeMap<String, Vec<Bucket>> = monitor_ids
+            .iter()
+            .map(|id| (id.clone(), Vec::new()))
+            .collect();
+        for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
+            let ids = (4..chunk.len() + 4)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT monitor_id, {aggregate} AS lines FROM rollups \
+                 WHERE resolution_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+                 AND monitor_id IN ({ids}) GROUP BY monitor_id"
+            )))
+            .persistent(false)
+            .bind(resolution.millis())
+            .bind(start)
+            .bind(end);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let monitor_id: String = row.try_get("monitor_id")?;
+                let lines: String = row.try_get("lines")?;
+                let out = rows.entry(monitor_id.clone()).or_default();
+                for line in lines.split('\n') {
+                    out.push(parse_line(&monitor_id, line)?);
+                }
+            }
+            // The results not folded yet, in the rows that start before `to`.
+            let pending_ids = (3..chunk.len() + 3)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut query = sqlx::query(AssertSqlSafe(pending(
+                &format!("monitor_id IN ({pending_ids})"),
+                1,
+                2,
+            )))
+            .persistent(false)
+            .bind(start)
+            .bind(ceil_to(end, resolution.millis()));
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let ((monitor_id, _, _), bucket) = decode(&row)?;
+                rows.entry(monitor_id).or_default().push(bucket);
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (monitor_id, mut parts) in rows {
+            parts.sort_by_key(|b| b.start);
+            let mut buckets: Vec<Bucket> = Vec::new();
+            for part in &parts {
+                let bucket_start = floor_to(to_ms(part.start), step_ms);
+                match buckets.last_mut() {
+                    Some(last) if to_ms(last.start) == bucket_start => last.merge(part),
+                    _ => {
+                        let mut bucket = Bucket::empty(from_ms(bucket_start)?);
+                        bucket.merge(part);
+                        buckets.push(bucket);
+                    }
+                }
+            }
+            out.insert(monitor_id, buckets);
+        }
+        Ok(out)
+    }
+}
