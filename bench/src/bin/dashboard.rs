@@ -63,6 +63,7 @@ async fn history(store: &Store, id: &str) -> anyhow::Result<()> {
                 in_maintenance: false,
             },
             status,
+            last_check_only: false,
             incident: None,
             events: Vec::new(),
         });
