@@ -98,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
         batch.push(CheckRecord {
             result,
             status,
+            last_check_only: false,
             incident: None,
             events: Vec::new(),
         });

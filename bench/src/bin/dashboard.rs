@@ -64,6 +64,7 @@ async fn history(store: &Store, id: &str) -> anyhow::Result<()> {
                 gateway: None,
             },
             status,
+            last_check_only: false,
             incident: None,
             events: Vec::new(),
         });

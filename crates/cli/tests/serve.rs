@@ -352,6 +352,92 @@ fn kill_9_keeps_state_and_incidents_consistent() {
     assert!(server.stop());
 }
 
+/// The stored results of `id`, newest first.
+fn stored_results(reader: &Reader, id: &str) -> Vec<vedette_store::StoredResult> {
+    let (page, _) = reader
+        .rt
+        .block_on(reader.store.list_results(
+            id,
+            chrono::DateTime::UNIX_EPOCH,
+            chrono::Utc::now() + chrono::Duration::minutes(1),
+            10_000,
+            None,
+        ))
+        .unwrap();
+    page
+}
+
+#[test]
+fn statuses_skip_repeated_successes_and_catch_up_after_a_crash() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "monitors.yaml",
+        &http_monitor("api", &target.url(), ""),
+    );
+    let data = dir.path().join("data");
+    let args = ["--config", config.to_str().unwrap()];
+    let limit = Duration::from_secs(20);
+    let status = |reader: &Reader| {
+        reader
+            .rt
+            .block_on(reader.store.monitor_status("api"))
+            .unwrap()
+            .unwrap()
+    };
+
+    let server = Server::start(&data, &args);
+    let reader = Reader::open(&data);
+    wait_for(limit, "four results", || {
+        (stored_results(&reader, "api").len() >= 4).then_some(())
+    });
+    server.crash();
+    // Only the first result changed more than the last check: the later ones left the stored
+    // status as it was.
+    let before = stored_results(&reader, "api");
+    let stored = status(&reader);
+    assert_eq!(stored.state, MonitorState::Up);
+    assert_eq!(stored.consecutive_successes, 1);
+    // The store keeps times to the millisecond.
+    let ms = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp_millis());
+    assert_eq!(
+        ms(stored.last_result_at),
+        ms(Some(before.last().unwrap().result.started_at))
+    );
+
+    // The restarted server catches the status up with the results before it checks again.
+    let server = Server::start(&data, &args);
+    wait_for(limit, "checked again", || {
+        (stored_results(&reader, "api").len() > before.len()).then_some(())
+    });
+    let stored = status(&reader);
+    assert!(
+        stored.consecutive_successes >= before.len() as u32,
+        "{stored:?}"
+    );
+    assert!(ms(stored.last_result_at) >= ms(Some(before[0].result.started_at)));
+
+    // A clean stop catches up the rest: the streak counts every stored result.
+    assert!(server.stop());
+    let after = stored_results(&reader, "api");
+    let stored = status(&reader);
+    assert_eq!(stored.consecutive_successes, after.len() as u32);
+    assert_eq!(
+        ms(stored.last_result_at),
+        ms(Some(after[0].result.started_at))
+    );
+    assert_eq!(
+        stored.last_message.as_deref(),
+        Some(after[0].result.message.as_str())
+    );
+    let latency = stored.last_latency_ms.unwrap();
+    assert!(
+        (latency - after[0].result.latency_ms()).abs() < 1e-9,
+        "{latency}"
+    );
+}
+
 #[test]
 fn demo_shows_states_and_incidents_within_a_minute() {
     let dir = tempfile::tempdir().unwrap();

@@ -70,13 +70,14 @@ pub struct Engine {
 
 impl Engine {
     /// An engine writing through `writer` and scheduling through `scheduler`; statuses are
-    /// restored from the store.
+    /// restored from the store, first caught up with the results stored after them.
     pub async fn new(
         store: Store,
         probe: ProbeContext,
         scheduler: SchedulerHandle,
         writer: WriterTx,
     ) -> Result<Arc<Self>, ServerError> {
+        store.catch_up_statuses().await?;
         let statuses = store
             .monitor_statuses()
             .await?
@@ -554,6 +555,7 @@ impl Engine {
         );
         transition.events.extend(cert_event);
         statuses.insert(id.clone(), transition.status.clone());
+        let last_check_only = transition.status.only_last_check_differs(&prev);
         let (state, failing) = (transition.status.state, transition.failing);
         let logged =
             (!transition.events.is_empty() || transition.status.state != prev.state).then(|| {
@@ -581,6 +583,7 @@ impl Engine {
             record: Box::new(CheckRecord {
                 result,
                 status: transition.status,
+                last_check_only,
                 incident: transition.incident,
                 events: transition.events,
             }),

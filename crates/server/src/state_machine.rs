@@ -387,6 +387,32 @@ mod tests {
     }
 
     #[test]
+    fn only_a_repeated_success_changes_just_the_last_check() {
+        let mut run = Run::new(1, 2);
+        fn last_check_only(run: &mut Run, outcome: Outcome) -> bool {
+            let prev = run.status.clone();
+            run.step(outcome);
+            run.status.only_last_check_differs(&prev)
+        }
+        // The first result sets the outcome; a repeat changes only the last check.
+        assert!(!last_check_only(&mut run, Outcome::Up));
+        assert!(last_check_only(&mut run, Outcome::Up));
+        assert!(last_check_only(&mut run, Outcome::Up));
+        assert!(!last_check_only(&mut run, Outcome::Degraded));
+        assert!(last_check_only(&mut run, Outcome::Degraded));
+        // Failures change the streak, the state and the incident: always written.
+        assert!(!last_check_only(&mut run, Outcome::Down));
+        assert!(!last_check_only(&mut run, Outcome::Down));
+        // Recovering: the first success ends the failure streak, the second the incident.
+        assert!(!last_check_only(&mut run, Outcome::Up));
+        assert!(!last_check_only(&mut run, Outcome::Up));
+        assert!(last_check_only(&mut run, Outcome::Up));
+        run.maintenance = true;
+        assert!(!last_check_only(&mut run, Outcome::Up));
+        assert!(last_check_only(&mut run, Outcome::Up));
+    }
+
+    #[test]
     fn first_success_is_quiet() {
         let mut run = Run::new(1, 1);
         assert_eq!(run.step(Outcome::Up), (MonitorState::Up, vec![], None));

@@ -1,7 +1,8 @@
 //! Batches check records and writes each batch in one store transaction, so thousands of
 //! results a second cost a few commits; statuses written without a result (thousands of new
-//! monitors at start) are batched the same way. Folds the stored results into the rollups once
-//! a minute ([`Store::fold_rollups`]) and flushes everything on shutdown.
+//! monitors at start) are batched the same way. Folds the stored results into the rollups and
+//! catches the statuses up with them once a minute ([`Store::fold_rollups`],
+//! [`Store::catch_up_statuses`]) and flushes everything on shutdown.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,8 @@ use crate::metrics::Metrics;
 pub const MAX_BATCH: usize = 1000;
 /// Longest a record waits before its batch is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
-/// How often results are folded into the rollups (first at start).
+/// How often results are folded into the rollups and statuses caught up with them (first at
+/// start).
 pub const FOLD_EVERY: Duration = Duration::from_secs(60);
 
 /// One write for the writer task, in the order the engine decided it.
@@ -92,11 +94,15 @@ pub async fn run_with_metrics(
     fold(&store).await;
 }
 
-/// Folds results into the rollups; a failure is logged and the next fold takes them (readers
-/// count unfolded results themselves, so nothing is missing meanwhile).
+/// Folds results into the rollups and catches the statuses up with them; a failure is logged
+/// and the next fold takes them (readers count unfolded results themselves, and the engine
+/// holds the current statuses, so nothing is missing meanwhile).
 async fn fold(store: &Store) {
     if let Err(e) = store.fold_rollups().await {
         tracing::warn!(error = %e, "folding results into rollups failed; retrying later");
+    }
+    if let Err(e) = store.catch_up_statuses().await {
+        tracing::warn!(error = %e, "catching statuses up with results failed; retrying later");
     }
 }
 

@@ -15,6 +15,10 @@ pub struct CheckRecord {
     pub result: CheckResult,
     /// The monitor's status after the result.
     pub status: MonitorStatus,
+    /// The status differs from the one before only in the last check
+    /// ([`MonitorStatus::only_last_check_differs`]): it is not written with this batch, and
+    /// [`Store::catch_up_statuses`] restores it from the results.
+    pub last_check_only: bool,
     /// An incident the result opened or resolved.
     pub incident: Option<IncidentChange>,
     /// Events the result caused, for the outbox.
@@ -23,7 +27,8 @@ pub struct CheckRecord {
 
 impl Store {
     /// Writes a batch in one transaction: raw results (noted as pending for the rollups, which
-    /// [`Store::fold_rollups`] updates later), each monitor's latest status, incident openings
+    /// [`Store::fold_rollups`] updates later), each monitor's latest status that changed more
+    /// than the last check ([`CheckRecord::last_check_only`]), incident openings
     /// and resolutions in batch order, and the events in batch order. Either all of it is
     /// stored or none.
     ///
@@ -44,7 +49,11 @@ impl Store {
             .iter()
             .filter(|r| existing.contains(r.result.monitor_id.as_str()))
             .collect();
-        let statuses: Vec<&MonitorStatus> = current.iter().map(|r| &r.status).collect();
+        let statuses: Vec<&MonitorStatus> = current
+            .iter()
+            .filter(|r| !r.last_check_only)
+            .map(|r| &r.status)
+            .collect();
         let outbox: Vec<&Event> = current.iter().flat_map(|r| &r.events).collect();
         results::insert(&mut tx, &checks).await?;
         rollup::note_pending(&mut tx, &checks).await?;

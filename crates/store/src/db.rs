@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Any, AnyPool, AssertSqlSafe, ConnectOptions, Connection, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, ConnectOptions, Connection, Transaction};
 
 use crate::StoreError;
 
@@ -20,11 +20,13 @@ pub const SQLITE_FILE: &str = "vedette.db";
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most bind parameters put in one multi-row statement. Both backends allow far more, but
-/// binding is quadratic in this number on SQLite: sqlx looks up the name of every `$N`
-/// parameter, and SQLite finds a parameter's name by a linear scan of the statement's
-/// parameter list. At 4,000 that lookup was 57 % of the SQLite writer's CPU at 1,000 checks/s
-/// (perf, `vedette-bench`); at 256 the writer's CPU per check fell from 0.33 to 0.07 ms, for
-/// a few more, shorter statements.
+/// binding a `$N` parameter is linear in the statement's parameters on SQLite (sqlx looks up
+/// every parameter's name, and SQLite finds it by a linear scan of the statement's parameter
+/// list), so a statement's binding is quadratic in this number. At 4,000 that lookup was 57 %
+/// of the SQLite writer's CPU at 1,000 checks/s (perf, `vedette-bench`); at 256 the writer's
+/// CPU per check fell from 0.33 to 0.07 ms, for a few more, shorter statements. The write
+/// path's multi-row statements now number none of their parameters on SQLite (see
+/// [`values_rows`]), which makes binding linear.
 ///
 /// Multi-row statements are run with `persistent(false)`: their text varies with the row count,
 /// so caching them would only churn the statement cache, and sqlx 0.9's `Any` driver binds a
@@ -326,9 +328,35 @@ pub(crate) fn from_count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// `($s,$s+1,..),(..)` for `rows` rows of `cols` parameters, numbering from `first`.
-pub(crate) fn values_rows(rows: usize, cols: usize, first: usize) -> String {
-    let mut out = String::new();
+/// `($1,$2,..),(..)` for `rows` rows of `cols` parameters, the only parameters of a multi-row
+/// statement run on `conn`; on SQLite `(?,?,..),(..)`: SQLite binds unnamed parameters in order
+/// without the name lookup that makes binding numbered ones quadratic (see [`MAX_BINDS`]).
+pub(crate) fn values_rows(conn: &AnyConnection, rows: usize, cols: usize) -> String {
+    rows_of(
+        rows,
+        cols,
+        conn.backend_name().eq_ignore_ascii_case("sqlite"),
+    )
+}
+
+/// `$1, $2, ..` (on SQLite `?, ?, ..`) for the `n` parameters of a statement run on `conn`
+/// that has no others, such as an `IN (..)` list; see [`values_rows`].
+pub(crate) fn param_list(conn: &AnyConnection, n: usize) -> String {
+    let unnamed = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    (1..=n)
+        .map(|i| {
+            if unnamed {
+                "?".to_owned()
+            } else {
+                format!("${i}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn rows_of(rows: usize, cols: usize, unnamed: bool) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
             out.push(',');
@@ -338,8 +366,12 @@ pub(crate) fn values_rows(rows: usize, cols: usize, first: usize) -> String {
             if c > 0 {
                 out.push(',');
             }
-            out.push('$');
-            out.push_str(&(first + r * cols + c).to_string());
+            if unnamed {
+                out.push('?');
+            } else {
+                out.push('$');
+                out.push_str(&(1 + r * cols + c).to_string());
+            }
         }
         out.push(')');
     }
@@ -352,8 +384,8 @@ mod tests {
 
     #[test]
     fn values_rows_numbers_parameters() {
-        assert_eq!(values_rows(2, 3, 1), "($1,$2,$3),($4,$5,$6)");
-        assert_eq!(values_rows(1, 2, 5), "($5,$6)");
+        assert_eq!(rows_of(2, 3, false), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(rows_of(2, 2, true), "(?,?),(?,?)");
     }
 
     #[test]

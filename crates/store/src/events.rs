@@ -19,7 +19,7 @@ pub(crate) async fn insert(conn: &mut AnyConnection, events: &[&Event]) -> Resul
         let sql = format!(
             "INSERT INTO events (id, event_type, monitor_id, occurred_at, body) VALUES {} \
              ON CONFLICT (id) DO NOTHING",
-            values_rows(chunk.len(), COLS, 1)
+            values_rows(conn, chunk.len(), COLS)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for e in chunk {

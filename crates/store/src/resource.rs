@@ -18,7 +18,7 @@ use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
 use crate::changes;
-use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_ms};
+use crate::db::{Backend, MAX_BINDS, from_json, from_ms, param_list, to_ms};
 use crate::{Store, StoreError};
 
 /// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
@@ -358,11 +358,10 @@ pub(crate) async fn existing_in<S: Stored>(
     let ids: Vec<&str> = ids.iter().copied().collect();
     let mut found = HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_BINDS) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id FROM {} WHERE id IN ({})",
             S::TABLE,
-            placeholders.join(", ")
+            param_list(conn, chunk.len())
         );
         // Not cached, like every statement whose length varies: see `MAX_BINDS`.
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);

@@ -34,7 +34,7 @@ pub(crate) async fn insert(
         let sql = format!(
             "INSERT INTO results (monitor_id, started_at, outcome, latency_ms, in_maintenance, \
              body) VALUES {}",
-            values_rows(chunk.len(), COLS, 1)
+            values_rows(conn, chunk.len(), COLS)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for r in chunk {

@@ -330,7 +330,7 @@ async fn write(
              latency_sum_ms = excluded.latency_sum_ms, \
              latency_min_ms = excluded.latency_min_ms, latency_max_ms = excluded.latency_max_ms, \
              histogram = excluded.histogram",
-            values_rows(chunk.len(), COLS, 1)
+            values_rows(conn, chunk.len(), COLS)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for (monitor_id, fresh) in chunk {

@@ -1,4 +1,6 @@
-//! The state-machine status of each monitor, written with every batch and read back at start.
+//! The state-machine status of each monitor, written with a batch when a result changes more
+//! than the last check (see [`MonitorStatus::only_last_check_differs`]), caught up from the
+//! stored results otherwise, and read back at start.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,7 +9,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::{MonitorSpec, MonitorState, Outcome};
 
-use crate::db::{MAX_BINDS, fetch_by_key, from_ms, from_opt_ms, parse_name, to_ms, values_rows};
+use crate::db::{
+    MAX_BINDS, fetch_by_key, from_json, from_ms, from_opt_ms, parse_name, to_ms, values_rows,
+};
 use crate::{Store, StoreError, resource};
 
 /// Where a monitor's state machine stands.
@@ -50,6 +54,24 @@ impl MonitorStatus {
             last_latency_ms: None,
             open_incident: None,
         }
+    }
+
+    /// Whether `self`, the status after one result, differs from `prev` only in what
+    /// [`Store::catch_up_statuses`] restores from the stored results: the last check's time,
+    /// latency and message, and a success streak one longer (same state, same non-down
+    /// outcome, no failure, same incident). Such a status need not be written with its result.
+    pub fn only_last_check_differs(&self, prev: &MonitorStatus) -> bool {
+        prev.last_result_at.is_some()
+            && self.last_result_at.is_some()
+            && self.monitor_id == prev.monitor_id
+            && self.state == prev.state
+            && self.since == prev.since
+            && self.consecutive_failures == 0
+            && prev.consecutive_failures == 0
+            && self.consecutive_successes == prev.consecutive_successes.saturating_add(1)
+            && self.last_outcome == prev.last_outcome
+            && self.last_outcome.is_some_and(|o| o != Outcome::Down)
+            && self.open_incident == prev.open_incident
     }
 }
 
@@ -100,7 +122,7 @@ pub(crate) async fn upsert(
              last_result_at = excluded.last_result_at, last_outcome = excluded.last_outcome, \
              last_message = excluded.last_message, last_latency_ms = excluded.last_latency_ms, \
              open_incident = excluded.open_incident",
-            values_rows(chunk.len(), COLS, 1)
+            values_rows(conn, chunk.len(), COLS)
         );
         // Not cached, like every multi-row statement: see `MAX_BINDS`.
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
@@ -166,4 +188,64 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Brings every stored status up to the results stored after it: results whose status
+    /// was not written ([`MonitorStatus::only_last_check_differs`]) each lengthen the success
+    /// streak by one, and the newest gives the last check's time, latency and message. Run at
+    /// start (after a crash the statuses lag their results) and periodically by the writer, so
+    /// the results to count stay few. Returns how many statuses changed.
+    ///
+    /// Exact as long as a monitor's results are stored in the order of their start times; a
+    /// result that started before the stored last check (a run-now overtaken by a scheduled
+    /// check) is not counted in the streak.
+    pub async fn catch_up_statuses(&self) -> Result<usize, StoreError> {
+        let mut tx = self.begin_write().await?;
+        // Per status two seeks in `results_monitor_time`: the count of newer results and
+        // the newest one's id.
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {columns}, c.newer, r.started_at AS newest_at, r.latency_ms AS newest_latency, \
+             r.body AS newest_body FROM ( \
+               SELECT s.*, \
+                 (SELECT COUNT(*) FROM results n \
+                  WHERE n.monitor_id = s.monitor_id AND n.started_at > s.last_result_at) \
+                   AS newer, \
+                 (SELECT n.id FROM results n WHERE n.monitor_id = s.monitor_id \
+                  ORDER BY n.started_at DESC, n.id DESC LIMIT 1) AS newest_id \
+               FROM monitor_status s \
+               WHERE s.last_result_at IS NOT NULL AND s.monitor_id IN (SELECT id FROM monitors) \
+             ) c JOIN results r ON r.id = c.newest_id \
+             WHERE c.newer > 0"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut caught_up = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut status = decode(row)?;
+            let newer: i64 = row.try_get("newer")?;
+            let body: String = row.try_get("newest_body")?;
+            let newest: NewestResult =
+                from_json(&body, &format!("newest result of {}", status.monitor_id))?;
+            status.consecutive_successes =
+                u32::try_from(i64::from(status.consecutive_successes).saturating_add(newer))
+                    .unwrap_or(u32::MAX);
+            status.last_result_at = Some(from_ms(row.try_get("newest_at")?)?);
+            status.last_latency_ms = Some(row.try_get("newest_latency")?);
+            status.last_message = Some(newest.message);
+            caught_up.push(status);
+        }
+        upsert(&mut tx, &caught_up.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(caught_up.len())
+    }
+}
+
+/// The part of a stored result's body a caught-up status takes.
+#[derive(serde::Deserialize)]
+struct NewestResult {
+    message: String,
 }

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use vedette_model::{EventType, MonitorState, Outcome};
-use vedette_store::{CheckRecord, IncidentChange, IncidentFilter, IncidentState};
+use vedette_store::{CheckRecord, IncidentChange, IncidentFilter, IncidentState, MonitorStatus};
 
 use crate::common::{TestDb, at_ms, deleted_event, event, monitor, now_ms, record, result, status};
 
@@ -15,6 +15,7 @@ backend_tests!(
     concurrent_batches_add_up,
     delete_monitor_keeps_history,
     a_batch_after_a_delete_brings_no_status_back,
+    statuses_catch_up_with_results_written_without_them,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -37,6 +38,7 @@ fn incident_batches(monitor_id: &str) -> (Vec<CheckRecord>, Vec<CheckRecord>) {
     down_status.open_incident = Some("inc-1".into());
     first.push(CheckRecord {
         status: down_status,
+        last_check_only: false,
         incident: Some(IncidentChange::Open {
             id: "inc-1".into(),
             monitor_id: monitor_id.into(),
@@ -68,6 +70,7 @@ fn incident_batches(monitor_id: &str) -> (Vec<CheckRecord>, Vec<CheckRecord>) {
     let up = result(monitor_id, up_at, Outcome::Up, 25.0);
     let second = vec![CheckRecord {
         status: status(monitor_id, MonitorState::Up, up_at, &up),
+        last_check_only: false,
         incident: Some(IncidentChange::Resolve {
             id: "inc-1".into(),
             resolved_at: up_at,
@@ -480,4 +483,82 @@ async fn a_batch_after_a_delete_brings_no_status_back(db: &TestDb) {
     let ids: Vec<&str> = statuses.iter().map(|s| s.monitor_id.as_str()).collect();
     assert_eq!(ids, ["web"]);
     store.close().await;
+}
+
+/// Records of `n` more successes after `prev`, each status only changing the last check, as
+/// the engine marks them.
+fn repeated_successes(prev: &MonitorStatus, from_ms: i64, n: i64) -> Vec<CheckRecord> {
+    let mut status = prev.clone();
+    (1..=n)
+        .map(|i| {
+            let r = result(
+                &prev.monitor_id,
+                at_ms(from_ms + i * 10_000),
+                Outcome::Up,
+                30.0 + i as f64,
+            );
+            let before = status.clone();
+            status.consecutive_successes += 1;
+            status.last_result_at = Some(r.started_at);
+            status.last_message = Some(r.message.clone());
+            status.last_latency_ms = Some(r.latency_ms());
+            assert!(status.only_last_check_differs(&before));
+            CheckRecord {
+                result: r,
+                status: status.clone(),
+                last_check_only: true,
+                incident: None,
+                events: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+async fn statuses_catch_up_with_results_written_without_them(db: &TestDb) {
+    let store = db.open().await;
+    store.put_monitor(&monitor("api")).await.expect("put");
+    store.put_monitor(&monitor("web")).await.expect("put");
+    let first = record(result("api", at_ms(T0), Outcome::Up, 20.0));
+    let web = record(result("web", at_ms(T0), Outcome::Up, 20.0));
+    store
+        .write_batch(&[first.clone(), web.clone()])
+        .await
+        .expect("batch 1");
+    assert_eq!(store.catch_up_statuses().await.expect("catch up"), 0);
+
+    // Three successes whose statuses only move the last check: the stored status stays, the
+    // results are stored, and catching up restores what the engine holds.
+    let lazy = repeated_successes(&first.status, T0, 3);
+    store.write_batch(&lazy).await.expect("batch 2");
+    let stored = store.monitor_status("api").await.expect("status");
+    assert_eq!(stored.as_ref(), Some(&first.status));
+    assert_eq!(store.catch_up_statuses().await.expect("catch up"), 1);
+    let held = &lazy[2].status;
+    assert_eq!(held.consecutive_successes, 4);
+    let stored = store.monitor_status("api").await.expect("status");
+    assert_eq!(stored.as_ref(), Some(held));
+    assert_eq!(store.catch_up_statuses().await.expect("again"), 0);
+
+    // A restart after more of them (a crash before the writer caught up): the reopened
+    // store catches up the same way; `web` had nothing newer and is left alone.
+    let more = repeated_successes(held, T0 + 30_000, 2);
+    store.write_batch(&more).await.expect("batch 3");
+    store.close().await;
+    let reopened = db.open().await;
+    assert_eq!(reopened.catch_up_statuses().await.expect("catch up"), 1);
+    assert_eq!(
+        reopened.monitor_statuses().await.expect("statuses"),
+        vec![more[1].status.clone(), web.status.clone()]
+    );
+
+    // A written status after unwritten ones in one batch wins; nothing is left to count.
+    let mut mixed = repeated_successes(&more[1].status, T0 + 50_000, 1);
+    let down = result("api", at_ms(T0 + 70_000), Outcome::Down, 5_000.0);
+    let down = record(down);
+    mixed.push(down.clone());
+    reopened.write_batch(&mixed).await.expect("batch 4");
+    assert_eq!(reopened.catch_up_statuses().await.expect("catch up"), 0);
+    let stored = reopened.monitor_status("api").await.expect("status");
+    assert_eq!(stored.as_ref(), Some(&down.status));
+    reopened.close().await;
 }

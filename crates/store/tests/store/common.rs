@@ -189,6 +189,7 @@ pub fn record(r: CheckResult) -> CheckRecord {
     };
     CheckRecord {
         status: status(&r.monitor_id, state, r.started_at, &r),
+        last_check_only: false,
         result: r,
         incident: None,
         events: Vec::new(),
