@@ -182,6 +182,23 @@ pub(crate) fn ceil_to(t: i64, step: i64) -> i64 {
     -floor_to(-t, step)
 }
 
+/// A series step in milliseconds and the coarsest stored resolution that divides it; the step
+/// must be a positive whole number of minutes.
+pub(crate) fn step_resolution(step: Duration) -> Result<(i64, Resolution), StoreError> {
+    let step_ms = step.num_milliseconds();
+    if step_ms < MINUTE_MS || step_ms % MINUTE_MS != 0 {
+        return Err(StoreError::InvalidArgument(format!(
+            "step must be a positive whole number of minutes, got {step_ms} ms"
+        )));
+    }
+    let resolution = Resolution::ALL
+        .into_iter()
+        .rev()
+        .find(|r| step_ms % r.millis() == 0)
+        .unwrap_or(Resolution::Minute);
+    Ok((step_ms, resolution))
+}
+
 const COLUMNS: &str = "monitor_id, resolution_ms, bucket_start, checks, failures, degraded, \
                        maintenance, latency_sum_ms, latency_min_ms, latency_max_ms, histogram";
 
@@ -445,17 +462,7 @@ impl Store {
         to: DateTime<Utc>,
         step: Duration,
     ) -> Result<Vec<Bucket>, StoreError> {
-        let step_ms = step.num_milliseconds();
-        if step_ms < MINUTE_MS || step_ms % MINUTE_MS != 0 {
-            return Err(StoreError::InvalidArgument(format!(
-                "step must be a positive whole number of minutes, got {step_ms} ms"
-            )));
-        }
-        let resolution = Resolution::ALL
-            .into_iter()
-            .rev()
-            .find(|r| step_ms % r.millis() == 0)
-            .unwrap_or(Resolution::Minute);
+        let (step_ms, resolution) = step_resolution(step)?;
         let start = floor_to(to_ms(from), step_ms);
         let end = to_ms(to);
         let rows = sqlx::query(AssertSqlSafe(format!(

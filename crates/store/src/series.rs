@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_count, to_ms};
-use crate::rollup::{Bucket, MINUTE_MS, Resolution, ceil_to, decode, floor_to, pending};
+use crate::rollup::{Bucket, ceil_to, decode, floor_to, pending, step_resolution};
 use crate::{Store, StoreError};
 
 /// One rollup row as text, its fields in this order, separated by `;`: bucket start, checks,
@@ -86,17 +86,7 @@ impl Store {
         to: DateTime<Utc>,
         step: Duration,
     ) -> Result<BTreeMap<String, Vec<Bucket>>, StoreError> {
-        let step_ms = step.num_milliseconds();
-        if step_ms < MINUTE_MS || step_ms % MINUTE_MS != 0 {
-            return Err(StoreError::InvalidArgument(format!(
-                "step must be a positive whole number of minutes, got {step_ms} ms"
-            )));
-        }
-        let resolution = Resolution::ALL
-            .into_iter()
-            .rev()
-            .find(|r| step_ms % r.millis() == 0)
-            .unwrap_or(Resolution::Minute);
+        let (step_ms, resolution) = step_resolution(step)?;
         let start = floor_to(to_ms(from), step_ms);
         let end = to_ms(to);
         let backend = self.backend();

@@ -112,15 +112,20 @@ type SeriesQuery struct {
 	Metric string
 }
 
-// Series is `GET /series` for the given monitors and one metric.
-func (c *Client) Series(ctx context.Context, q SeriesQuery) (*Series, error) {
+// values are the query parameters `/series` and `/series/columns` both take.
+func (q SeriesQuery) values() url.Values {
 	v := url.Values{}
 	v.Set("ids", strings.Join(q.IDs, ","))
 	v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
 	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	v.Set("step", Minutes(q.Step))
 	v.Set("metrics", q.Metric)
-	body, err := c.getBody(ctx, "/series", v)
+	return v
+}
+
+// Series is `GET /series` for the given monitors and one metric.
+func (c *Client) Series(ctx context.Context, q SeriesQuery) (*Series, error) {
+	body, err := c.getBody(ctx, "/series", q.values())
 	if err != nil {
 		return nil, err
 	}
@@ -135,13 +140,7 @@ func (c *Client) Series(ctx context.Context, q SeriesQuery) (*Series, error) {
 // of [Client.Series] as one array per monitor, about a tenth of the answer's size, with up to
 // [MaxColumnPoints] points per call. A server older than that endpoint answers 404.
 func (c *Client) SeriesColumns(ctx context.Context, q SeriesQuery) (*Series, error) {
-	v := url.Values{}
-	v.Set("ids", strings.Join(q.IDs, ","))
-	v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
-	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
-	v.Set("step", Minutes(q.Step))
-	v.Set("metrics", q.Metric)
-	body, err := c.getBody(ctx, "/series/columns", v)
+	body, err := c.getBody(ctx, "/series/columns", q.values())
 	if err != nil {
 		return nil, err
 	}
