@@ -70,17 +70,27 @@ describe('QueryEditor builder', () => {
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ selector: 'env=prod' }));
   });
 
-  it('shows SLO target and window for an SLO query', () => {
+  it('shows SLO target, window and burn window for an SLO query', () => {
     setup({ refId: 'A', queryType: 'slo', sloTarget: 99.5, sloWindow: '7d' });
     expect(screen.getByLabelText('slo target')).toHaveValue(99.5);
     expect(screen.getByLabelText('slo window')).toHaveValue('7d');
+    expect(screen.getByLabelText('slo burn window')).toHaveValue('1h');
     expect(screen.queryByLabelText('metric')).not.toBeInTheDocument();
+  });
+
+  it('changes the burn window', async () => {
+    const { onChange } = setup({ refId: 'A', queryType: 'slo', sloWindow: '7d' });
+    const input = screen.getByLabelText('slo burn window');
+    await userEvent.clear(input);
+    await userEvent.type(input, '6h');
+    await userEvent.tab();
+    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ sloBurnWindow: '6h' }));
   });
 
   it('sets the SLO defaults when switching to SLO', async () => {
     const { onChange } = setup({ refId: 'A', queryType: 'series' });
     await pick('query type', 'SLO');
-    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ queryType: 'slo', sloTarget: 99.9, sloWindow: '30d' }));
+    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ queryType: 'slo', sloTarget: 99.9, sloWindow: '30d', sloBurnWindow: '1h' }));
   });
 
   it('shows the annotation source in annotation mode', async () => {

@@ -15,6 +15,7 @@ describe('raw query JSON', () => {
     ['{"sloTarget":140}', 'sloTarget: expected a percentage between 0 and 100, e.g. 99.9'],
     ['{"sloWindow":"month"}', 'sloWindow: expected a whole number of minutes, hours or days, such as "30d"'],
     ['{"sloWindow":"2w"}', /^sloWindow: expected/],
+    ['{"sloBurnWindow":"soon"}', 'sloBurnWindow: expected a whole number of minutes, hours or days, such as "1h"'],
     ['{"limit":0}', 'limit: expected an integer from 1 to 10000'],
     ['{"colour":"red"}', /^colour: unknown field/],
     ['[1]', 'query JSON: expected an object'],

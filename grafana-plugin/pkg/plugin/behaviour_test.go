@@ -106,6 +106,34 @@ func TestSLOBurnRate(t *testing.T) {
 	}
 }
 
+// TestSLOBurnWindow: the burn rate is measured over sloBurnWindow, ending at the range's end.
+// Two hours ahead, the default hour holds no check; three hours hold them all.
+func TestSLOBurnWindow(t *testing.T) {
+	ds := newDatasource(t, env.URL, env.ReadToken)
+	ahead := time.Now().UTC().Add(2 * time.Hour)
+	tr := backend.TimeRange{From: ahead.Add(-time.Hour), To: ahead}
+	for _, c := range []struct {
+		burnWindow string
+		want       *float64
+	}{{"", nil}, {"3h", ptr(0.8)}} {
+		model := map[string]any{"queryType": "slo", "sloTarget": 50, "sloWindow": "1d", "sloBurnWindow": c.burnWindow, "monitorIds": []string{"pay-web"}}
+		resp := query(t, ds, model, tr, nil, time.Hour)
+		if resp.Error != nil {
+			t.Fatal(resp.Error)
+		}
+		field, _ := resp.Frames[0].FieldByName("burn_rate")
+		got, _ := field.At(field.Len() - 1).(*float64)
+		switch {
+		case c.want == nil && got != nil:
+			t.Errorf("burn window %q: burn_rate %v, want null", c.burnWindow, *got)
+		case c.want != nil && (got == nil || *got < *c.want-1e-9 || *got > *c.want+1e-9):
+			t.Errorf("burn window %q: burn_rate %v, want %v", c.burnWindow, got, *c.want)
+		}
+	}
+}
+
+func ptr(f float64) *float64 { return &f }
+
 // TestEmptyResults: a selector that picks nothing answers no frames (series, SLO) or empty
 // tables, not an error.
 func TestEmptyResults(t *testing.T) {
@@ -143,6 +171,8 @@ func TestQueryErrors(t *testing.T) {
 		{map[string]any{"queryType": "sideways"}, backend.StatusBadRequest, `unknown queryType "sideways"`},
 		{map[string]any{"queryType": "slo", "sloTarget": 100}, backend.StatusBadRequest, "sloTarget"},
 		{map[string]any{"queryType": "slo", "sloWindow": "forever"}, backend.StatusBadRequest, "sloWindow"},
+		{map[string]any{"queryType": "slo", "sloBurnWindow": "soon"}, backend.StatusBadRequest, "sloBurnWindow"},
+		{map[string]any{"queryType": "slo", "sloWindow": "1h", "sloBurnWindow": "6h"}, backend.StatusBadRequest, "sloBurnWindow 6h is longer than sloWindow 1h"},
 		{map[string]any{"queryType": "results", "limit": -1}, backend.StatusBadRequest, "limit"},
 		{map[string]any{"queryType": "variable", "variableKind": "labelValues"}, backend.StatusBadRequest, "variableLabel"},
 		{map[string]any{"queryType": "annotations", "annotationSource": "rumours"}, backend.StatusBadRequest, "annotationSource"},

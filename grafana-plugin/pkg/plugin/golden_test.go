@@ -93,7 +93,9 @@ func goldenRange(t *testing.T) backend.TimeRange {
 }
 
 // TestGoldenFrames checks the frames of every query type against testdata/*.jsonc (rewrite
-// them with `go test ./pkg/plugin -run TestGoldenFrames -update`).
+// them with `go test ./pkg/plugin -run TestGoldenFrames -update`). Every case must answer the
+// same at any time of day: the SLO case measures its burn rate over the whole range, not the
+// last hour before midnight, which holds the seeded checks only when run after 23:00 UTC.
 func TestGoldenFrames(t *testing.T) {
 	ds := newDatasource(t, env.URL, env.ReadToken)
 	tr := goldenRange(t)
@@ -109,7 +111,7 @@ func TestGoldenFrames(t *testing.T) {
 		{"state", map[string]any{"queryType": "state"}, []string{"since", "last_result_at", "latency_ms", "message"}},
 		{"incidents", map[string]any{"queryType": "incidents", "selector": "team=payments"}, []string{"id", "opened_at", "resolved_at", "duration", "message"}},
 		{"results", map[string]any{"queryType": "results", "monitorIds": []string{"pay-web"}, "limit": 4}, []string{"time", "latency_ms", "message"}},
-		{"slo", map[string]any{"queryType": "slo", "sloTarget": 50, "sloWindow": "3d", "monitorIds": []string{"pay-web", "pay-api"}}, nil},
+		{"slo", map[string]any{"queryType": "slo", "sloTarget": 50, "sloWindow": "3d", "sloBurnWindow": "3d", "monitorIds": []string{"pay-web", "pay-api"}}, nil},
 		{"annotations_incidents", map[string]any{"queryType": "annotations", "annotationSource": "incidents"}, []string{"time", "timeEnd", "text"}},
 		{"annotations_maintenance", map[string]any{"queryType": "annotations", "annotationSource": "maintenance"}, []string{"time", "timeEnd"}},
 		{"annotations_deployments", map[string]any{"queryType": "annotations", "annotationSource": "deployments"}, []string{"time", "timeEnd"}},

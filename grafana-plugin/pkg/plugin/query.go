@@ -24,6 +24,7 @@ type Query struct {
 	LegendFormat     string   `json:"legendFormat"`
 	SLOTarget        Number   `json:"sloTarget"`
 	SLOWindow        string   `json:"sloWindow"`
+	SLOBurnWindow    string   `json:"sloBurnWindow"`
 	AnnotationSource string   `json:"annotationSource"`
 	VariableKind     string   `json:"variableKind"`
 	VariableLabel    string   `json:"variableLabel"`

@@ -16,17 +16,21 @@ import (
 const (
 	defaultSLOTarget = 99.9
 	defaultSLOWindow = "30d"
+	// defaultBurnWindow is the recent span the burn rate is measured over, Vedette's own
+	// default: the short window of a multi-window burn-rate alert.
+	defaultBurnWindow = "1h"
 )
 
-// sloWindow checks a window such as `30d`, `12h` or `90m`; Vedette checks its range.
-func sloWindow(text string) (string, error) {
+// sloWindow checks the window named field, such as `30d`, `12h` or `90m` (fallback when
+// empty); Vedette checks its range.
+func sloWindow(field, text, fallback string) (string, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return defaultSLOWindow, nil
+		return fallback, nil
 	}
 	unit := text[len(text)-1]
 	if n, err := strconv.Atoi(text[:len(text)-1]); err != nil || n < 1 || !strings.ContainsRune("mhd", rune(unit)) {
-		return "", badQuery("sloWindow %q: expected a whole number of minutes, hours or days, such as 30d", text)
+		return "", badQuery("%s %q: expected a whole number of minutes, hours or days, such as %s", field, text, fallback)
 	}
 	return text, nil
 }
@@ -42,9 +46,16 @@ func (d *Datasource) slo(ctx context.Context, q Query, dq backend.DataQuery) (da
 	if target <= 0 || target >= 100 {
 		return nil, badQuery("sloTarget must be a percentage above 0 and below 100, such as 99.9; got %v", q.SLOTarget)
 	}
-	window, err := sloWindow(q.SLOWindow)
+	window, err := sloWindow("sloWindow", q.SLOWindow, defaultSLOWindow)
 	if err != nil {
 		return nil, err
+	}
+	burnWindow, err := sloWindow("sloBurnWindow", q.SLOBurnWindow, defaultBurnWindow)
+	if err != nil {
+		return nil, err
+	}
+	if windowDuration(burnWindow) > windowDuration(window) {
+		return nil, badQuery("sloBurnWindow %s is longer than sloWindow %s: the burn rate is measured within the SLO window", burnWindow, window)
 	}
 	monitors, err := d.pickMonitors(ctx, q)
 	if err != nil {
@@ -62,7 +73,7 @@ func (d *Datasource) slo(ctx context.Context, q Query, dq backend.DataQuery) (da
 		ids[i] = monitors[i].ID
 	}
 	for _, group := range chunks(ids, perCall) {
-		got, err := d.client.SLO(ctx, vedette.SLOQuery{IDs: group, Target: target, Window: window, To: dq.TimeRange.To, Step: s})
+		got, err := d.client.SLO(ctx, vedette.SLOQuery{IDs: group, Target: target, Window: window, BurnWindow: burnWindow, To: dq.TimeRange.To, Step: s})
 		if err != nil {
 			return nil, err
 		}

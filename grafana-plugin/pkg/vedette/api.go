@@ -186,11 +186,12 @@ type SLOMonitor struct {
 
 // SLOQuery is what `GET /slo` takes.
 type SLOQuery struct {
-	IDs    []string
-	Target float64
-	Window string
-	To     time.Time
-	Step   time.Duration
+	IDs        []string
+	Target     float64
+	Window     string
+	BurnWindow string
+	To         time.Time
+	Step       time.Duration
 }
 
 // SLO is `GET /slo` for the given monitors.
@@ -199,6 +200,7 @@ func (c *Client) SLO(ctx context.Context, q SLOQuery) (*SLO, error) {
 	v.Set("ids", strings.Join(q.IDs, ","))
 	v.Set("target", strconv.FormatFloat(q.Target, 'f', -1, 64))
 	v.Set("window", q.Window)
+	v.Set("burn_window", q.BurnWindow)
 	v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	v.Set("step", Minutes(q.Step))
 	var out SLO

@@ -30,6 +30,8 @@ export interface VedetteQuery extends DataQuery {
   legendFormat?: string;
   sloTarget?: number;
   sloWindow?: string;
+  /** The recent span the burn rate is measured over, within sloWindow (default 1h). */
+  sloBurnWindow?: string;
   annotationSource?: AnnotationSource;
   variableKind?: VariableKind;
   variableLabel?: string;
@@ -97,4 +99,4 @@ export const DEFAULT_QUERY: Partial<VedetteQuery> = {
 };
 
 /** Defaults of an SLO query. */
-export const DEFAULT_SLO = { sloTarget: 99.9, sloWindow: '30d' };
+export const DEFAULT_SLO = { sloTarget: 99.9, sloWindow: '30d', sloBurnWindow: '1h' };

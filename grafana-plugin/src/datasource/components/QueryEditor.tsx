@@ -199,6 +199,18 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, annotatio
                   onBlur={(e) => change({ sloWindow: e.currentTarget.value })}
                 />
               </InlineField>
+              <InlineField
+                label="Burn window"
+                labelWidth={14}
+                tooltip="The recent span the burn rate is measured over, such as 5m, 1h or 6h (at most the window)"
+              >
+                <Input
+                  aria-label="slo burn window"
+                  width={10}
+                  defaultValue={query.sloBurnWindow ?? DEFAULT_SLO.sloBurnWindow}
+                  onBlur={(e) => change({ sloBurnWindow: e.currentTarget.value })}
+                />
+              </InlineField>
             </InlineFieldRow>
           )}
           {(queryType === 'incidents' || queryType === 'results') && (

@@ -26,6 +26,10 @@ const CHECKS: Record<string, { test: (v: unknown) => boolean; expected: string }
     test: (v) => typeof v === 'string' && /^[1-9]\d*[mhd]$/.test(v),
     expected: 'a whole number of minutes, hours or days, such as "30d"',
   },
+  sloBurnWindow: {
+    test: (v) => typeof v === 'string' && /^[1-9]\d*[mhd]$/.test(v),
+    expected: 'a whole number of minutes, hours or days, such as "1h"',
+  },
   annotationSource: { test: oneOf(ANNOTATION_SOURCES), expected: ANNOTATION_SOURCES.map((a) => a.value).join(', ') },
   variableKind: { test: oneOf(VARIABLE_KINDS), expected: VARIABLE_KINDS.map((k) => k.value).join(', ') },
   variableLabel: { test: (v) => typeof v === 'string', expected: 'a label key' },
