@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -114,6 +114,8 @@ impl Received {
 struct Receiver {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Received>>>,
+    /// Requests that reached the handler, counted before its delay.
+    arrived: Arc<AtomicUsize>,
     status: Arc<AtomicU16>,
     delay_ms: Arc<AtomicU64>,
     retry_after: Arc<Mutex<Option<String>>>,
@@ -144,6 +146,7 @@ impl Receiver {
         let r = Receiver {
             addr: listener.local_addr().expect("addr"),
             seen: Arc::default(),
+            arrived: Arc::default(),
             status: Arc::new(AtomicU16::new(200)),
             delay_ms: Arc::new(AtomicU64::new(0)),
             retry_after: Arc::default(),
@@ -180,6 +183,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    r.arrived.fetch_add(1, Ordering::SeqCst);
     let delay = r.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -839,7 +843,12 @@ async fn a_graceful_stop_hands_its_claims_to_the_next_dispatcher_at_once() {
         let began = Instant::now();
         loop {
             let msgs = all().await;
-            if msgs.len() == 5 && msgs.iter().all(|m| m.claimed_by.as_ref() == Some(&owner)) {
+            // All five claimed, and the first request reached the receiver (on a busy machine
+            // claiming can finish before the request is sent).
+            if msgs.len() == 5
+                && msgs.iter().all(|m| m.claimed_by.as_ref() == Some(&owner))
+                && rx.arrived.load(Ordering::SeqCst) == 1
+            {
                 break;
             }
             assert!(
