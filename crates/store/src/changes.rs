@@ -3,14 +3,14 @@
 //! order, so readers (the engine of every server on the database) page through committed
 //! changes by sequence number and never see a rolled-back one.
 //!
-//! Commit order: SQLite serialises writers itself; on PostgreSQL the change row is inserted
-//! under an `EXCLUSIVE` lock on `resource_changes`, taken as the last step of the transaction
-//! and held to its commit, so sequence numbers commit in order and a reader that has seen `n`
+//! Commit order: SQLite serialises writers itself; on PostgreSQL the change rows are inserted
+//! under an `EXCLUSIVE` lock on `resource_changes`, taken before a transaction's first change
+//! row (after its other writes when it writes one resource) and held to its commit, so sequence numbers commit in order and a reader that has seen `n`
 //! never later finds a smaller one. Plain reads do not wait for that lock.
 //!
 //! Wake-ups: a commit through a [`Store`] wakes the readers of that store and its clones at
-//! once; on PostgreSQL it also sends `NOTIFY vedette_resource_changes` with the change's
-//! sequence number (delivered on commit, dropped on rollback), which wakes readers in every
+//! once; on PostgreSQL it also sends `NOTIFY vedette_resource_changes` with the newest
+//! sequence number the transaction recorded (delivered on commit, dropped on rollback), which wakes readers in every
 //! other process. Readers also poll, so a lost notification only delays a change.
 //!
 //! Hand-over: a store also keeps the last [`LOCAL_CHANGES_KEPT`] changes committed through it
@@ -121,36 +121,65 @@ pub struct ChangePage {
     pub pruned: bool,
 }
 
-/// Records a change of `kind`/`id` (version 0: deleted) inside `conn`'s transaction, as its
-/// last write; the change's sequence number, to [`Store::publish`] once committed.
-pub(crate) async fn append(
-    conn: &mut sqlx::AnyConnection,
+/// The changes one transaction records. On PostgreSQL the feed's lock is taken before the
+/// first and held to commit, and one `NOTIFY` ([`announce`](Self::announce)) names the newest:
+/// a batch of writes pays each once, not once per resource.
+pub(crate) struct ChangeBatch {
     backend: Backend,
-    kind: &str,
-    id: &str,
-    version: Version,
-) -> Result<i64, StoreError> {
-    if backend == Backend::Postgres {
-        sqlx::raw_sql("LOCK TABLE resource_changes IN EXCLUSIVE MODE")
-            .execute(&mut *conn)
-            .await?;
+    locked: bool,
+    newest: Option<i64>,
+}
+
+impl ChangeBatch {
+    /// No change recorded yet.
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            locked: false,
+            newest: None,
+        }
     }
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO resource_changes (kind, id, version, changed_at) \
-         VALUES ($1, $2, $3, $4) RETURNING seq",
-    )
-    .bind(kind)
-    .bind(id)
-    .bind(version)
-    .bind(to_ms(Utc::now()))
-    .fetch_one(&mut *conn)
-    .await?;
-    if backend == Backend::Postgres {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}, '{seq}'")))
-            .execute(&mut *conn)
-            .await?;
+
+    /// Records a change of `kind`/`id` (version 0: deleted) inside `conn`'s transaction; the
+    /// change's sequence number, to [`Store::publish`] once committed.
+    pub(crate) async fn append(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        kind: &str,
+        id: &str,
+        version: Version,
+    ) -> Result<i64, StoreError> {
+        if self.backend == Backend::Postgres && !self.locked {
+            sqlx::raw_sql("LOCK TABLE resource_changes IN EXCLUSIVE MODE")
+                .execute(&mut *conn)
+                .await?;
+            self.locked = true;
+        }
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO resource_changes (kind, id, version, changed_at) \
+             VALUES ($1, $2, $3, $4) RETURNING seq",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(version)
+        .bind(to_ms(Utc::now()))
+        .fetch_one(&mut *conn)
+        .await?;
+        self.newest = Some(self.newest.map_or(seq, |n| n.max(seq)));
+        Ok(seq)
     }
-    Ok(seq)
+
+    /// Announces the newest change recorded to the other processes (PostgreSQL `NOTIFY`,
+    /// delivered on commit): the transaction's last statement before it commits. Nothing when
+    /// no change was recorded or on SQLite.
+    pub(crate) async fn announce(self, conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+        if let (Backend::Postgres, Some(seq)) = (self.backend, self.newest) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}, '{seq}'")))
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
+use crate::changes::ChangeBatch;
 use crate::heartbeat;
 use crate::incidents::{self, Incident};
 use crate::resource;
@@ -44,6 +45,7 @@ impl Store {
         monitors: &[MonitorRecord],
     ) -> Result<Vec<MonitorRecord>, StoreError> {
         let mut tx = self.begin_serialized("heartbeat_tokens").await?;
+        let mut changes = ChangeBatch::new(self.backend());
         let mut written = Vec::with_capacity(monitors.len());
         for m in monitors {
             if let Some(token) = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref()) {
@@ -54,11 +56,9 @@ impl Store {
                 }
                 heartbeat::set_in(&mut tx, &m.id, token.expose()).await?;
             }
-            let expected = resource::get_in::<MonitorSpec>(&mut tx, &m.id)
-                .await?
-                .map_or(0, |c| c.version);
-            written.push(resource::put_once(&mut tx, self.backend(), m, expected).await?);
+            written.push(resource::put_once(&mut tx, &mut changes, m, None).await?);
         }
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         Ok(written.into_iter().map(|w| self.published(w)).collect())
     }
@@ -74,6 +74,7 @@ impl Store {
         writes: &[(MonitorRecord, Version)],
     ) -> Result<Vec<Result<MonitorRecord, StoreError>>, StoreError> {
         let mut tx = self.begin_serialized("heartbeat_tokens").await?;
+        let mut changes = ChangeBatch::new(self.backend());
         let mut outcomes = Vec::with_capacity(writes.len());
         for (m, expected) in writes {
             let token = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref());
@@ -84,7 +85,7 @@ impl Store {
                 outcomes.push(Err(StoreError::HeartbeatTokenTaken));
                 continue;
             }
-            match resource::put_once(&mut tx, self.backend(), m, *expected).await {
+            match resource::put_once(&mut tx, &mut changes, m, Some(*expected)).await {
                 Ok(written) => {
                     if let Some(token) = token {
                         heartbeat::set_in(&mut tx, &m.id, token.expose()).await?;
@@ -95,6 +96,7 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         Ok(outcomes
             .into_iter()
@@ -118,14 +120,10 @@ impl Store {
         {
             return Err(StoreError::HeartbeatTokenTaken);
         }
-        let expected = match if_version {
-            Some(expected) => expected,
-            None => resource::get_in::<MonitorSpec>(&mut tx, &m.id)
-                .await?
-                .map_or(0, |c| c.version),
-        };
         heartbeat::set_in(&mut tx, &m.id, token).await?;
-        let written = resource::put_once(&mut tx, self.backend(), m, expected).await?;
+        let mut changes = ChangeBatch::new(self.backend());
+        let written = resource::put_once(&mut tx, &mut changes, m, if_version).await?;
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         Ok(self.published(written))
     }
@@ -161,10 +159,12 @@ impl Store {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
-        let change = resource::delete_in::<MonitorSpec>(&mut tx, self.backend(), id).await?;
+        let mut changes = ChangeBatch::new(self.backend());
+        let change = resource::delete_in::<MonitorSpec>(&mut tx, &mut changes, id).await?;
         if change.is_some() {
             incidents::resolve_all_in(&mut tx, id, Utc::now(), &resolved).await?;
         }
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         if let Some(seq) = change {
             self.publish::<MonitorSpec>(seq, id, None);

@@ -17,8 +17,8 @@ use vedette_model::status_page::StatusPageSpec;
 use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
-use crate::changes;
-use crate::db::{Backend, MAX_BINDS, from_json, from_ms, param_list, to_ms};
+use crate::changes::ChangeBatch;
+use crate::db::{MAX_BINDS, from_json, from_ms, param_list, to_ms};
 use crate::{Store, StoreError};
 
 /// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
@@ -129,13 +129,9 @@ impl Store {
         if_version: Option<Version>,
     ) -> Result<Record<S>, StoreError> {
         let mut tx = self.begin_resource_write().await?;
-        let expected = match if_version {
-            Some(expected) => expected,
-            None => get_in::<S>(&mut tx, &record.id)
-                .await?
-                .map_or(0, |c| c.version),
-        };
-        let written = put_once(&mut tx, self.backend(), record, expected).await?;
+        let mut changes = ChangeBatch::new(self.backend());
+        let written = put_once(&mut tx, &mut changes, record, if_version).await?;
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         Ok(self.published(written))
     }
@@ -184,7 +180,9 @@ impl Store {
     /// [`delete_monitor`](Self::delete_monitor)); whether it existed.
     pub async fn delete<S: Stored>(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_resource_write().await?;
-        let change = delete_in::<S>(&mut tx, self.backend(), id).await?;
+        let mut changes = ChangeBatch::new(self.backend());
+        let change = delete_in::<S>(&mut tx, &mut changes, id).await?;
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         if let Some(seq) = change {
             self.publish::<S>(seq, id, None);
@@ -209,22 +207,23 @@ pub(crate) struct Written<S> {
     pub(crate) change: Option<i64>,
 }
 
-/// One conditional write of `record` inside `conn`'s transaction, with its change: only while
-/// the stored version is `expected` (0: absent). The stored record is built from what was
-/// written, without reading it back.
+/// One write of `record` inside `conn`'s transaction, its change recorded in `changes`: only
+/// while the stored version is `expected` (0: absent; `None`: whichever version is stored when
+/// read here). The stored record is built from what was written, without reading it back.
 pub(crate) async fn put_once<S: Stored>(
     conn: &mut sqlx::AnyConnection,
-    backend: Backend,
+    changes: &mut ChangeBatch,
     record: &Record<S>,
-    expected: Version,
+    expected: Option<Version>,
 ) -> Result<Written<S>, StoreError> {
+    let current = get_in::<S>(conn, &record.id).await?;
+    let found = current.as_ref().map(|c| c.version);
+    let expected = expected.unwrap_or(found.unwrap_or(0));
     let conflict = |found: Option<Version>| StoreError::VersionConflict {
         id: record.id.clone(),
         expected,
         found,
     };
-    let current = get_in::<S>(conn, &record.id).await?;
-    let found = current.as_ref().map(|c| c.version);
     if found.unwrap_or(0) != expected {
         return Err(conflict(found));
     }
@@ -303,7 +302,9 @@ pub(crate) async fn put_once<S: Stored>(
     if !events.is_empty() {
         crate::events::insert(conn, &events.iter().collect::<Vec<_>>()).await?;
     }
-    let change = changes::append(conn, backend, S::TABLE, &stored.id, stored.version).await?;
+    let change = changes
+        .append(conn, S::TABLE, &stored.id, stored.version)
+        .await?;
     // Timestamps are stored to the millisecond; answer what a read would give.
     Ok(Written {
         record: Record {
@@ -375,11 +376,11 @@ pub(crate) async fn existing_in<S: Stored>(
     Ok(found)
 }
 
-/// Deletes a resource row inside `conn`'s transaction, with its change; the change's sequence
-/// number, `None` when there was no such resource.
+/// Deletes a resource row inside `conn`'s transaction, its change recorded in `changes`; the
+/// change's sequence number, `None` when there was no such resource.
 pub(crate) async fn delete_in<S: Stored>(
     conn: &mut sqlx::AnyConnection,
-    backend: Backend,
+    changes: &mut ChangeBatch,
     id: &str,
 ) -> Result<Option<i64>, StoreError> {
     for (table, column) in S::OWNED {
@@ -398,5 +399,5 @@ pub(crate) async fn delete_in<S: Stored>(
     if deleted == 0 {
         return Ok(None);
     }
-    Ok(Some(changes::append(conn, backend, S::TABLE, id, 0).await?))
+    Ok(Some(changes.append(conn, S::TABLE, id, 0).await?))
 }

@@ -8,6 +8,7 @@ use sqlx::Row;
 use vedette_model::Event;
 use vedette_model::verification::{VerificationSpec, VerificationStatus};
 
+use crate::changes::ChangeBatch;
 use crate::db::{from_json, to_ms};
 use crate::{Store, StoreError, events, resource};
 
@@ -125,7 +126,9 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let change = resource::delete_in::<VerificationSpec>(&mut tx, self.backend(), id).await?;
+        let mut changes = ChangeBatch::new(self.backend());
+        let change = resource::delete_in::<VerificationSpec>(&mut tx, &mut changes, id).await?;
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         if let Some(seq) = change {
             self.publish::<VerificationSpec>(seq, id, None);

@@ -8,6 +8,7 @@ use sqlx::Row;
 use vedette_model::webhook::EndpointSpec;
 use vedette_model::{Event, Record};
 
+use crate::changes::ChangeBatch;
 use crate::db::{from_opt_ms, to_ms};
 use crate::resource::{self, Stored};
 use crate::{Store, StoreError};
@@ -86,7 +87,7 @@ impl Store {
         if !current.spec.enabled {
             return Ok(None);
         }
-        let expected = current.version;
+        let expected = Some(current.version);
         let wanted = Record {
             spec: EndpointSpec {
                 enabled: false,
@@ -94,7 +95,8 @@ impl Store {
             },
             ..current
         };
-        let written = match resource::put_once(&mut tx, self.backend(), &wanted, expected).await {
+        let mut changes = ChangeBatch::new(self.backend());
+        let written = match resource::put_once(&mut tx, &mut changes, &wanted, expected).await {
             Err(StoreError::VersionConflict { .. }) => return Ok(None),
             written => written?,
         };
@@ -119,6 +121,7 @@ impl Store {
         if let Some(event) = event {
             crate::events::insert(&mut tx, &[event]).await?;
         }
+        changes.announce(&mut tx).await?;
         tx.commit().await?;
         Ok(Some(self.published(written)))
     }

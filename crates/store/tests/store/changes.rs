@@ -17,6 +17,7 @@ backend_tests!(
     a_commit_wakes_readers_of_the_same_store_at_once,
     two_stores_on_one_database_see_each_others_writes,
     concurrent_writers_commit_in_feed_order,
+    a_batch_records_each_change_and_wakes_other_stores_once,
     pruning_keeps_the_newest_change_and_reports_the_gap,
     writes_are_handed_to_readers_of_the_same_store_only,
 );
@@ -223,14 +224,22 @@ async fn concurrent_writers_commit_in_feed_order(db: &TestDb) {
         }
         seen
     });
+    // Half the writers write one monitor a transaction, half three (a batch holds the feed's
+    // lock from its first change to its commit).
     let mut writers = Vec::new();
     for w in 0..WRITERS {
         let store = stores[w % 2].clone();
         writers.push(tokio::spawn(async move {
-            for i in 0..WRITES {
-                let mut m = monitor(&format!("m{w}"));
-                m.spec.interval = vedette_model::Duration::from_secs(10 + i as u64);
-                store.put_monitor(&m).await.expect("put");
+            let per_commit = if w % 2 == 0 { 1 } else { 3 };
+            for i in 0..WRITES / per_commit {
+                let batch: Vec<_> = (0..per_commit)
+                    .map(|k| {
+                        let mut m = monitor(&format!("m{w}-{k}"));
+                        m.spec.interval = vedette_model::Duration::from_secs(10 + i as u64);
+                        m
+                    })
+                    .collect();
+                store.put_monitors(&batch).await.expect("put");
             }
         }));
     }
@@ -254,6 +263,50 @@ async fn concurrent_writers_commit_in_feed_order(db: &TestDb) {
     for store in stores {
         store.close().await;
     }
+}
+
+async fn a_batch_records_each_change_and_wakes_other_stores_once(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let mut b_signals = b.change_signals();
+    b_signals
+        .wait(Duration::from_millis(100))
+        .await
+        .expect("listening");
+    let ids = ["b1", "b2", "b3"];
+    let writer = a.clone();
+    let write = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let batch: Vec<_> = ids.iter().map(|id| monitor(id)).collect();
+        writer.put_monitors(&batch).await.expect("batch");
+    });
+    let timeout = match db.kind {
+        Kind::Postgres => Duration::from_secs(30),
+        Kind::Sqlite => Duration::from_secs(1),
+    };
+    let started = Instant::now();
+    b_signals.wait(timeout).await.expect("wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "woken after {:?}",
+        started.elapsed()
+    );
+    write.await.expect("writer");
+    let listed = b.changes_after(0, 10).await.expect("listed").changes;
+    assert_eq!(
+        listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ids,
+        "one change per resource, in write order"
+    );
+    assert!(listed.windows(2).all(|w| w[0].seq < w[1].seq));
+    for c in &listed {
+        assert!(
+            a.local_change(c.seq).is_some(),
+            "each change handed to the writing store's readers"
+        );
+    }
+    a.close().await;
+    b.close().await;
 }
 
 async fn pruning_keeps_the_newest_change_and_reports_the_gap(db: &TestDb) {
