@@ -483,7 +483,8 @@ func (r *discoverySourceResource) Schema(_ context.Context, _ resource.SchemaReq
 						Required: true,
 						MarkdownDescription: "Base URL of the gateway's API (`http://127.0.0.1:9901` for Envoy's admin, the " +
 							"Kong Admin API, the AWS endpoint override, ...); for `nginx`, a `file:///...` path of saved " +
-							"`nginx -T` output.",
+							"`nginx -T` output, which the server reads only under its `--discovery-file-root` " +
+							"(`VEDETTE_DISCOVERY_FILE_ROOT`): without one, nginx sources are refused.",
 						Validators: []validator.String{stringvalidator.LengthAtMost(2048),
 							stringvalidator.RegexMatches(sourceURL, "must be an absolute http:// or https:// URL (or file:/// for nginx)")},
 					},
