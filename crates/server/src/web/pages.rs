@@ -60,6 +60,8 @@ struct ResultRow {
     message: String,
     latency: String,
     assertions: Vec<(bool, String, String)>,
+    /// What the monitor's gateway said of the upstream at the check: healthy, and its words.
+    gateway: Option<(bool, String)>,
 }
 
 /// One incident with its timeline.
@@ -237,6 +239,11 @@ pub async fn monitor(
                     )
                 })
                 .collect(),
+            gateway: r
+                .result
+                .gateway
+                .as_ref()
+                .map(|g| (g.healthy, g.detail.clone())),
         })
         .collect();
     let page = MonitorPage {

@@ -21,7 +21,8 @@ struct Server {
     admin: String,
     http: reqwest::Client,
     serving: Serving,
-    _dir: tempfile::TempDir,
+    /// Holds the data directory (`data/` in it) for the server's life.
+    dir: tempfile::TempDir,
 }
 
 /// A signed-in browser: its session cookie and the CSRF token of its forms.
@@ -51,7 +52,7 @@ impl Server {
                 .build()
                 .expect("client"),
             serving,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -570,6 +571,55 @@ async fn every_page_renders_for_a_signed_in_admin() {
         .await
         .expect("GET");
     assert_eq!(stale.status(), 404);
+    server.stop().await;
+}
+
+/// A result of a discovered monitor shows what its gateway said of the upstream at the check.
+#[tokio::test]
+async fn a_result_shows_what_the_gateway_reported() {
+    let server = Server::start(false).await;
+    server.monitor("routed", json!({})).await;
+    let store = vedette_store::Store::open(&vedette_store::StoreConfig::sqlite(
+        server.dir.path().join("data"),
+    ))
+    .await
+    .expect("store");
+    let started_at = chrono::Utc::now();
+    let result: vedette_model::CheckResult = serde_json::from_value(json!({
+        "monitor_id": "routed",
+        "started_at": started_at,
+        "outcome": "down",
+        "reason": "status",
+        "message": "HTTP 503 in 4 ms",
+        "phases": {"total_ms": 4.0},
+        "status_code": 503,
+        "attempts": 1,
+        "gateway": {"healthy": false, "detail": "cluster backend: 0/1 healthy"},
+    }))
+    .expect("result");
+    store
+        .write_batch(&[vedette_store::CheckRecord {
+            status: vedette_store::MonitorStatus::pending("routed", started_at),
+            last_check_only: true,
+            incident: None,
+            events: Vec::new(),
+            result,
+        }])
+        .await
+        .expect("stored");
+    store.close().await;
+
+    let admin = server.sign_in(&server.admin).await;
+    let page = server
+        .page(&admin, "/monitors/routed")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("Gateway: upstream unhealthy — cluster backend: 0/1 healthy"),
+        "{page}"
+    );
     server.stop().await;
 }
 
