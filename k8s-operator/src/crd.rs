@@ -130,7 +130,7 @@ mirrored_resource! {
 }
 
 /// What the operator reports about a resource it mirrors as written: `MaintenanceWindow`,
-/// `StatusPage`, `DiscoverySource`.
+/// `StatusPage`, `DiscoverySource`, `Deployment`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStatus {
@@ -151,6 +151,21 @@ mirrored_resource! {
     StatusPageDocument: kind "StatusPage", status "SyncStatus", shortname "vsp",
     doc "A Vedette status page: spec is the status page document Vedette's files and API take.",
     columns synced
+}
+
+mirrored_resource! {
+    /// A Vedette deployment recorded from Kubernetes: `spec` is the deployment document, plus an
+    /// optional `id` (`<namespace>.<name>` when absent). A GitOps pipeline applies it when a
+    /// rollout starts and again with its outcome; `kubectl get deployments` still lists the
+    /// `apps` ones, so this kind answers to `deployments.vedette.dev` and `vdeploy`.
+    DeploymentDocument: kind "Deployment", status "SyncStatus", shortname "vdeploy",
+    doc "A Vedette deployment record: spec is the deployment document Vedette's API takes.",
+    columns [
+        r#"{"name": "Service", "type": "string", "jsonPath": ".spec.service"}"#,
+        r#"{"name": "Version", "type": "string", "jsonPath": ".spec.version"}"#,
+        r#"{"name": "Status", "type": "string", "jsonPath": ".spec.status"}"#,
+        r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    ]
 }
 
 mirrored_resource! {
@@ -270,6 +285,7 @@ pub fn all() -> Result<Vec<CustomResourceDefinition>, SchemaError> {
         webhook_endpoint()?,
         status_page()?,
         discovery_source()?,
+        deployment()?,
     ])
 }
 
@@ -325,6 +341,13 @@ pub fn status_page() -> Result<CustomResourceDefinition, SchemaError> {
 pub fn discovery_source() -> Result<CustomResourceDefinition, SchemaError> {
     let spec = model::<vedette_model::discovery::DiscoverySourceSpec>()?;
     mirrored(DiscoverySource::crd(), spec, "discovery source", vec![])
+}
+
+/// The `Deployment` CRD: its `spec` schema is the model's `DeploymentSpec` made structural,
+/// with `id`.
+pub fn deployment() -> Result<CustomResourceDefinition, SchemaError> {
+    let spec = model::<vedette_model::deployment::DeploymentSpec>()?;
+    mirrored(Deployment::crd(), spec, "deployment", vec![])
 }
 
 /// `crd` with `spec` as the schema of its `spec` and `spec` required.

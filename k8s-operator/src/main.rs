@@ -4,6 +4,7 @@
 
 mod controller;
 mod crd;
+mod deployment;
 mod discovery;
 mod follow;
 mod http;
@@ -29,7 +30,9 @@ use futures::FutureExt;
 use kube::runtime::events::{Recorder, Reporter};
 
 use crate::controller::{Context, Mirrored, Mirrors, Wake};
-use crate::crd::{DiscoverySource, MaintenanceWindow, Monitor, StatusPage, WebhookEndpoint};
+use crate::crd::{
+    Deployment, DiscoverySource, MaintenanceWindow, Monitor, StatusPage, WebhookEndpoint,
+};
 use crate::leader::Elector;
 use crate::metrics::Metrics;
 use crate::telemetry::LogFormat;
@@ -230,6 +233,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     kinds.spawn::<MaintenanceWindow>(|c| c);
     kinds.spawn::<StatusPage>(|c| c);
     kinds.spawn::<DiscoverySource>(|c| c);
+    kinds.spawn::<Deployment>(|c| c);
     let Kinds {
         tasks,
         mut followers,

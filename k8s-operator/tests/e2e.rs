@@ -542,6 +542,54 @@ spec:
             .is_none()
     );
 
+    // A Deployment (deployments.vedette.dev, not apps/v1) → a deployment record in Vedette;
+    // applied again with its outcome → finished. The times the server fills in are not drift:
+    // the record is not written again while idle (checked below).
+    let deployment = r#"
+apiVersion: vedette.dev/v1
+kind: Deployment
+metadata:
+  name: checkout-1-4-2
+  namespace: default
+spec:
+  service: checkout
+  version: 1.4.2
+  environment: prod
+  selector: team=shop
+  status: started
+"#;
+    let out = cluster.apply(deployment);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded = wait_for(Duration::from_secs(20), "the deployment in Vedette", || {
+        block_on(client.deployments().find("default.checkout-1-4-2")).expect("vedette get")
+    });
+    assert!(recorded.spec.started_at.is_some(), "{recorded:?}");
+    let out = cluster.apply(&deployment.replace("status: started", "status: succeeded"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let finished = wait_for(Duration::from_secs(20), "the deployment finished", || {
+        block_on(client.deployments().find("default.checkout-1-4-2"))
+            .expect("vedette get")
+            .filter(|d| d.spec.finished_at.is_some())
+    });
+    assert_eq!(finished.spec.started_at, recorded.spec.started_at);
+    wait_for(Duration::from_secs(20), "Synced", || {
+        let r = cluster.get("deployments.vedette.dev", "default", "checkout-1-4-2")?;
+        (condition(&r, "Synced").as_deref() == Some("True")).then_some(())
+    });
+    let out = cluster.apply(&deployment.replace("status: started", "status: sideways"));
+    assert!(
+        !out.status.success(),
+        "accepted an unknown deployment status"
+    );
+
     // Idle: nothing changes for 30 s; count what the two operators ask of each API.
     let kube_before = cluster.operator_requests().len();
     let vedette_before = first
@@ -561,6 +609,26 @@ spec:
         idle.iter()
             .all(|r| r.ends_with(" leases") || r.ends_with(" events") || r.starts_with("watch ")),
         "idle requests other than the lease and watches: {idle:?}"
+    );
+    let idle_record = block_on(client.deployments().find("default.checkout-1-4-2"))
+        .expect("vedette get")
+        .expect("the deployment");
+    assert_eq!(
+        idle_record.version, finished.version,
+        "the deployment was written again while nothing changed"
+    );
+    cluster.ok(&[
+        "delete",
+        "deployments.vedette.dev",
+        "-n",
+        "default",
+        "checkout-1-4-2",
+        "--timeout=30s",
+    ]);
+    assert!(
+        block_on(client.deployments().find("default.checkout-1-4-2"))
+            .expect("vedette get")
+            .is_none()
     );
 
     // Discovery: an annotated Ingress and HTTPRoute get an owned Monitor; without the
