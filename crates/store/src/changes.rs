@@ -5,13 +5,15 @@
 //!
 //! Commit order: SQLite serialises writers itself; on PostgreSQL the change rows are inserted
 //! under an `EXCLUSIVE` lock on `resource_changes`, taken before a transaction's first change
-//! row (after its other writes when it writes one resource) and held to its commit, so sequence numbers commit in order and a reader that has seen `n`
-//! never later finds a smaller one. Plain reads do not wait for that lock.
+//! row (after its other writes when it writes one resource) and held to its commit, so
+//! sequence numbers commit in order and a reader that has seen `n` never later finds a smaller
+//! one. Plain reads do not wait for that lock.
 //!
 //! Wake-ups: a commit through a [`Store`] wakes the readers of that store and its clones at
 //! once; on PostgreSQL it also sends `NOTIFY vedette_resource_changes` with the newest
-//! sequence number the transaction recorded (delivered on commit, dropped on rollback), which wakes readers in every
-//! other process. Readers also poll, so a lost notification only delays a change.
+//! sequence number the transaction recorded (delivered on commit, dropped on rollback), which
+//! wakes readers in every other process. Readers also poll, so a lost notification only delays
+//! a change.
 //!
 //! Hand-over: a store also keeps the last [`LOCAL_CHANGES_KEPT`] changes committed through it
 //! (or a clone) with the records they wrote ([`Store::local_change`]), so a reader in the same
