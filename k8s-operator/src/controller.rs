@@ -22,6 +22,7 @@ use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Patch, PatchParams};
+use kube::core::object::{HasSpec, HasStatus};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::finalizer::{self, finalizer};
@@ -37,7 +38,7 @@ use vedette_model::decode::{Checked, Decoder};
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::{Source, Version};
 
-use crate::crd::{FINALIZER, MANAGER};
+use crate::crd::{Conditioned, FINALIZER, MANAGER, Written};
 use crate::metrics::Metrics;
 use crate::status::NotSynced;
 
@@ -108,6 +109,8 @@ pub type Spec<K> = <<K as Mirrored>::Remote as Kind>::Spec;
 /// A custom resource kind mirrored into one Vedette resource kind.
 pub trait Mirrored:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + HasSpec<Spec: Written>
+    + HasStatus<Status: Conditioned + Serialize + Send + Sync>
     + Clone
     + Debug
     + DeserializeOwned
@@ -118,19 +121,22 @@ pub trait Mirrored:
 {
     /// The kind as Vedette returns it.
     type Remote: Kind<Spec: Send, Created: Send> + Stored + Clone + Send + Sync + 'static;
-    /// What the operator reports in the resource's `status`.
-    type Status: Serialize + Send + Sync;
-
     /// The kind's name for people: `maintenance window`.
     const NOUN: &'static str;
     /// The kind's name in Vedette's resource events (`resource.changed`): `maintenance_windows`.
     const FEED_KIND: &'static str;
 
     /// The resource's `spec` as written.
-    fn document(&self) -> &Map<String, Value>;
+    fn document(&self) -> &Map<String, Value> {
+        self.spec().fields()
+    }
 
-    /// The conditions of its current status.
-    fn conditions(&self) -> &[Condition];
+    /// The conditions of its current status; none without one.
+    fn conditions(&self) -> &[Condition] {
+        HasStatus::status(self)
+            .map(Conditioned::conditions)
+            .unwrap_or_default()
+    }
 
     /// The spec to write to Vedette, or why there is none (an edit of the resource must fix it).
     fn desired(
@@ -159,7 +165,7 @@ pub trait Mirrored:
     fn created(created: <Self::Remote as Kind>::Created) -> Self::Remote;
 
     /// The status to report after a reconcile: `Ok` with what Vedette holds, or why not.
-    fn status(
+    fn report(
         &self,
         id: &str,
         outcome: Result<&Self::Remote, &NotSynced>,
@@ -457,7 +463,7 @@ async fn apply<K: Mirrored>(resource: &K, ctx: &KindContext<K>) -> Result<Action
         Err(not_synced) => (Err(not_synced), None),
     };
     let status = resource
-        .status(&id, outcome.as_ref(), desired.as_ref(), &ctx.shared)
+        .report(&id, outcome.as_ref(), desired.as_ref(), &ctx.shared)
         .await;
     write_status(resource, &status, &ctx.shared).await?;
     if let Ok(mut failures) = ctx.failures.lock() {

@@ -21,10 +21,35 @@ pub const MANAGER: &str = "operator";
 /// The model's id pattern: a slug of at most 128 characters.
 pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,127}$";
 
+/// A custom resource's `spec` as written: the fields of the model's document it mirrors.
+pub trait Written {
+    /// The document's fields.
+    fn fields(&self) -> &Map<String, Value>;
+}
+
+/// A custom resource's `status`, which reports `metav1.Condition`s.
+pub trait Conditioned {
+    /// The conditions it reports.
+    fn conditions(&self) -> &[Condition];
+}
+
+/// Implements [`Conditioned`] for statuses whose `conditions` field holds them.
+macro_rules! conditioned {
+    ($($status:ty),* $(,)?) => {
+        $(impl Conditioned for $status {
+            fn conditions(&self) -> &[Condition] {
+                &self.conditions
+            }
+        })*
+    };
+}
+
+conditioned!(MonitorStatus, SyncStatus, WebhookEndpointStatus);
+
 /// Declares the custom resource `kind` (group `vedette.dev`, version `v1`, namespaced, in the
 /// category `vedette`) whose spec is `$document`: the document's fields as written, which the
 /// CRD schema validates. Printer columns: the ones given (`synced`: the `Synced` condition),
-/// then the age.
+/// then the age. The document is [`Written`].
 macro_rules! mirrored_resource {
     (
         $(#[$meta:meta])* $document:ident: kind $kind:tt, status $status:tt,
@@ -59,6 +84,12 @@ macro_rules! mirrored_resource {
             /// validates them.
             #[serde(flatten)]
             pub fields: Map<String, Value>,
+        }
+
+        impl Written for $document {
+            fn fields(&self) -> &Map<String, Value> {
+                &self.fields
+            }
         }
     };
 }

@@ -4,9 +4,7 @@
 //! leaves them out is in sync with the record that has them, so the operator does not write
 //! again and restart the clock.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::Resource;
-use serde_json::{Map, Value};
 use vedette_client::Kind;
 
 use crate::controller::{Context, Error, Mirrored, Spec, decode};
@@ -15,17 +13,8 @@ use crate::status::NotSynced;
 
 impl Mirrored for Deployment {
     type Remote = vedette_client::Deployment;
-    type Status = SyncStatus;
     const NOUN: &'static str = "deployment";
     const FEED_KIND: &'static str = "deployments";
-
-    fn document(&self) -> &Map<String, Value> {
-        &self.spec.fields
-    }
-
-    fn conditions(&self) -> &[Condition] {
-        SyncStatus::conditions_of(self.status.as_ref())
-    }
 
     async fn desired(&self, _: &Context) -> Result<Result<Spec<Self>, NotSynced>, Error> {
         Ok(decode(&self.spec.fields))
@@ -40,7 +29,7 @@ impl Mirrored for Deployment {
         created
     }
 
-    async fn status(
+    async fn report(
         &self,
         id: &str,
         outcome: Result<&Self::Remote, &NotSynced>,

@@ -5,9 +5,7 @@
 //! `/run/secrets/`), never values, so nothing secret passes through the resource or the
 //! operator.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::Resource;
-use serde_json::{Map, Value};
 use vedette_client::Kind;
 
 use crate::controller::{Context, Error, Mirrored, Spec, decode};
@@ -19,17 +17,8 @@ macro_rules! as_written {
     ($kind:ty, $remote:ty, $noun:literal, $feed:literal) => {
         impl Mirrored for $kind {
             type Remote = $remote;
-            type Status = SyncStatus;
             const NOUN: &'static str = $noun;
             const FEED_KIND: &'static str = $feed;
-
-            fn document(&self) -> &Map<String, Value> {
-                &self.spec.fields
-            }
-
-            fn conditions(&self) -> &[Condition] {
-                SyncStatus::conditions_of(self.status.as_ref())
-            }
 
             async fn desired(&self, _: &Context) -> Result<Result<Spec<Self>, NotSynced>, Error> {
                 Ok(decode(&self.spec.fields))
@@ -43,7 +32,7 @@ macro_rules! as_written {
                 created
             }
 
-            async fn status(
+            async fn report(
                 &self,
                 id: &str,
                 outcome: Result<&Self::Remote, &NotSynced>,

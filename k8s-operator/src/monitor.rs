@@ -7,9 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{Resource, ResourceExt};
-use serde_json::{Map, Value};
 use vedette_client::{Kind, SeriesQuery};
 use vedette_model::record::labels::MANAGED_BY;
 use vedette_model::{Audience, Check, MonitorSpec, Redact};
@@ -28,20 +26,8 @@ const PENDING_LOOK_AGAIN: std::time::Duration = std::time::Duration::from_secs(2
 
 impl Mirrored for Monitor {
     type Remote = vedette_client::Monitor;
-    type Status = MonitorStatus;
     const NOUN: &'static str = "monitor";
     const FEED_KIND: &'static str = "monitors";
-
-    fn document(&self) -> &Map<String, Value> {
-        &self.spec.fields
-    }
-
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
 
     async fn desired(&self, _: &Context) -> Result<Result<MonitorSpec, NotSynced>, Error> {
         Ok(decode(&self.spec.fields))
@@ -86,7 +72,7 @@ impl Mirrored for Monitor {
         created
     }
 
-    async fn status(
+    async fn report(
         &self,
         id: &str,
         outcome: Result<&vedette_client::Monitor, &NotSynced>,

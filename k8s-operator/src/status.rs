@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use vedette_client::Monitor as VedetteMonitor;
 use vedette_model::MonitorState;
 
-use crate::crd::{LastResult, MonitorStatus, SyncStatus};
+use crate::crd::{Conditioned, LastResult, MonitorStatus, SyncStatus};
 
 /// Why a monitor is not in sync with its resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,11 +136,6 @@ pub fn uptime(buckets: &[vedette_client::Bucket]) -> Option<f64> {
 }
 
 impl SyncStatus {
-    /// The conditions of `status`, none when there is none.
-    pub fn conditions_of(status: Option<&Self>) -> &[Condition] {
-        status.map(|s| s.conditions.as_slice()).unwrap_or_default()
-    }
-
     /// The status of a resource at `generation` mirrored as `noun` `id`: written (`Ok`) or why
     /// not, keeping when `Synced` last changed from `previous`.
     pub fn report(
@@ -164,7 +159,7 @@ impl SyncStatus {
                 "Synced",
                 synced,
                 generation,
-                Self::conditions_of(previous),
+                previous.map(Conditioned::conditions).unwrap_or_default(),
             )],
             vedette_id: Some(id.to_owned()),
         }

@@ -4,12 +4,11 @@
 //! status keeps a digest of the secret written, never the secret.
 
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use vedette_client::{CreatedWebhook, Webhook};
 use vedette_model::{REDACTED, Source, Version};
@@ -35,20 +34,8 @@ impl Stored for Webhook {
 
 impl Mirrored for WebhookEndpoint {
     type Remote = Webhook;
-    type Status = WebhookEndpointStatus;
     const NOUN: &'static str = "webhook endpoint";
     const FEED_KIND: &'static str = "webhook_endpoints";
-
-    fn document(&self) -> &Map<String, Value> {
-        &self.spec.fields
-    }
-
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
 
     /// The document without `id` and `secretRef`, with the referenced Secret's value as its
     /// one signing secret.
@@ -77,7 +64,7 @@ impl Mirrored for WebhookEndpoint {
         created.webhook
     }
 
-    async fn status(
+    async fn report(
         &self,
         id: &str,
         outcome: Result<&Webhook, &NotSynced>,
