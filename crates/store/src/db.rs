@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow, install_default_drivers};
+use sqlx::query::Query;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, ConnectOptions, Connection, Transaction};
 
@@ -337,6 +338,28 @@ pub(crate) fn values_rows(conn: &AnyConnection, rows: usize, cols: usize) -> Str
         cols,
         conn.backend_name().eq_ignore_ascii_case("sqlite"),
     )
+}
+
+/// A statement on either database.
+pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments>;
+
+/// `$first, $first + 1, ..`: the placeholders of `count` parameters bound in that order, such
+/// as an `IN (..)` list (see [`bind_each`]).
+pub(crate) fn params_from(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `query` with each of `values` bound next, in order.
+pub(crate) fn bind_each<'q, 'v>(
+    query: AnyQuery<'q>,
+    values: impl IntoIterator<Item = &'v str>,
+) -> AnyQuery<'q> {
+    values
+        .into_iter()
+        .fold(query, |query, value| query.bind(value))
 }
 
 /// `$1, $2, ..` (on SQLite `?, ?, ..`) for the `n` parameters of a statement run on `conn`

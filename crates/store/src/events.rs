@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::{Event, EventType};
 
-use crate::db::{MAX_BINDS, from_json, to_ms, values_rows};
+use crate::db::{MAX_BINDS, bind_each, from_json, params_from, to_ms, values_rows};
 use crate::{Store, StoreError};
 
 /// Most events one call of [`Store::list_events`] returns.
@@ -83,20 +83,15 @@ impl Store {
         if types.is_empty() {
             return self.list_events(after, limit).await;
         }
-        let placeholders = (0..types.len())
-            .map(|i| format!("${}", i + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut query = sqlx::query(AssertSqlSafe(format!(
-            "SELECT seq, body FROM events WHERE seq > $1 AND event_type IN ({placeholders}) \
-             ORDER BY seq LIMIT $2"
+        let query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT seq, body FROM events WHERE seq > $1 AND event_type IN ({}) \
+             ORDER BY seq LIMIT $2",
+            params_from(3, types.len())
         )))
         .persistent(false)
         .bind(after.unwrap_or(0))
         .bind(i64::from(limit.clamp(1, MAX_EVENTS_PAGE)));
-        for t in types {
-            query = query.bind(t.as_str());
-        }
+        let query = bind_each(query, types.iter().map(|t| t.as_str()));
         query
             .fetch_all(&self.pool)
             .await?

@@ -7,7 +7,10 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::deployment::DeploymentRef;
 use vedette_model::{CheckResult, Event, FailureReason};
 
-use crate::db::{MAX_BINDS, fetch_by_key, from_json, from_ms, from_opt_ms, parse_name, to_ms};
+use crate::db::{
+    MAX_BINDS, bind_each, fetch_by_key, from_json, from_ms, from_opt_ms, params_from, parse_name,
+    to_ms,
+};
 use crate::{Store, StoreError};
 
 /// Incidents live in the model, shared with the API's clients.
@@ -287,21 +290,16 @@ impl Store {
         let limit = limit.clamp(1, MAX_INCIDENTS_PAGE);
         let mut found = Vec::new();
         for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
-            let ids = (0..chunk.len())
-                .map(|i| format!("${}", i + 4))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut query = sqlx::query(AssertSqlSafe(format!(
+            let query = sqlx::query(AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM incidents WHERE (state = $1 OR opened_at >= $2) \
-                 AND monitor_id IN ({ids}) ORDER BY opened_at DESC, id DESC LIMIT $3"
+                 AND monitor_id IN ({}) ORDER BY opened_at DESC, id DESC LIMIT $3",
+                params_from(4, chunk.len())
             )))
             .persistent(false)
             .bind(IncidentState::Open.as_str())
             .bind(to_ms(since))
             .bind(i64::from(limit));
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
+            let query = bind_each(query, chunk.iter().map(String::as_str));
             for row in query.fetch_all(&self.pool).await? {
                 found.push(decode(&row)?);
             }

@@ -18,7 +18,7 @@ use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
 use crate::changes::ChangeBatch;
-use crate::db::{MAX_BINDS, from_json, from_ms, param_list, to_ms};
+use crate::db::{MAX_BINDS, bind_each, from_json, from_ms, param_list, params_from, to_ms};
 use crate::{Store, StoreError};
 
 /// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
@@ -147,17 +147,16 @@ impl Store {
     pub async fn get_many<S: Stored>(&self, ids: &[&str]) -> Result<Vec<Record<S>>, StoreError> {
         let mut records = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_BINDS) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT {COLUMNS} FROM {} WHERE id IN ({})",
                 S::TABLE,
-                params.join(", ")
+                params_from(1, chunk.len())
             );
             // The text varies with the number of ids: not worth caching.
-            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-            for id in chunk {
-                query = query.bind(*id);
-            }
+            let query = bind_each(
+                sqlx::query(AssertSqlSafe(sql)).persistent(false),
+                chunk.iter().copied(),
+            );
             for row in query.fetch_all(&self.pool).await? {
                 records.push(decode(&row)?);
             }
@@ -365,10 +364,10 @@ pub(crate) async fn existing_in<S: Stored>(
             param_list(conn, chunk.len())
         );
         // Not cached, like every statement whose length varies: see `MAX_BINDS`.
-        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for id in chunk {
-            query = query.bind(*id);
-        }
+        let query = bind_each(
+            sqlx::query(AssertSqlSafe(sql)).persistent(false),
+            chunk.iter().copied(),
+        );
         for row in query.fetch_all(&mut *conn).await? {
             found.insert(row.try_get::<String, _>(0)?);
         }

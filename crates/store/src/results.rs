@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::CheckResult;
 
-use crate::db::{MAX_BINDS, from_json, to_ms, values_rows};
+use crate::db::{MAX_BINDS, bind_each, from_json, params_from, to_ms, values_rows};
 use crate::{Store, StoreError};
 
 /// Most results one page of [`Store::list_results`] returns.
@@ -124,10 +124,7 @@ impl Store {
         let first_id = if older_than.is_some() { 6 } else { 4 };
         let mut found: Vec<(i64, StoredResult)> = Vec::new();
         for chunk in monitor_ids.chunks(MAX_BINDS - 5) {
-            let ids = (0..chunk.len())
-                .map(|i| format!("${}", i + first_id))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let ids = params_from(first_id, chunk.len());
             let sql = format!(
                 "SELECT id, started_at, body FROM results \
                  WHERE started_at >= $1 AND started_at < $2 {after} AND monitor_id IN ({ids}) \
@@ -141,9 +138,7 @@ impl Store {
             if let Some((at, id)) = older_than {
                 query = query.bind(to_ms(at)).bind(id);
             }
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
+            let query = bind_each(query, chunk.iter().map(String::as_str));
             for row in &query.fetch_all(&self.pool).await? {
                 let id: i64 = row.try_get("id")?;
                 let started_at: i64 = row.try_get("started_at")?;

@@ -24,7 +24,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vedette_model::{CheckResult, Outcome};
 
-use crate::db::{MAX_BINDS, from_count, from_json, from_ms, to_count, to_ms, values_rows};
+use crate::db::{
+    AnyQuery, MAX_BINDS, bind_each, from_count, from_json, from_ms, params_from, to_count, to_ms,
+    values_rows,
+};
 use crate::{Histogram, Store, StoreError};
 
 pub(crate) const MINUTE_MS: i64 = 60_000;
@@ -199,6 +202,25 @@ pub(crate) fn step_resolution(step: Duration) -> Result<(i64, Resolution), Store
     Ok((step_ms, resolution))
 }
 
+/// Adds `part` to `buckets` (ordered by start, each `step_ms` long) in the one holding its
+/// start: the last when it is that one, else a new last one.
+pub(crate) fn add_in_step(
+    buckets: &mut Vec<Bucket>,
+    part: &Bucket,
+    step_ms: i64,
+) -> Result<(), StoreError> {
+    let start = floor_to(to_ms(part.start), step_ms);
+    match buckets.last_mut() {
+        Some(last) if to_ms(last.start) == start => last.merge(part),
+        _ => {
+            let mut bucket = Bucket::empty(from_ms(start)?);
+            bucket.merge(part);
+            buckets.push(bucket);
+        }
+    }
+    Ok(())
+}
+
 const COLUMNS: &str = "monitor_id, resolution_ms, bucket_start, checks, failures, degraded, \
                        maintenance, latency_sum_ms, latency_min_ms, latency_max_ms, histogram";
 
@@ -267,6 +289,27 @@ pub(crate) fn pending(which: &str, from: usize, to: usize) -> String {
     )
 }
 
+/// The rollup rows of one resolution (`$1`) in a range (`[$2, $3)`), for a `WHERE` clause.
+pub(crate) const IN_RANGE: &str = "resolution_ms = $1 AND bucket_start >= $2 AND bucket_start < $3";
+
+/// The statement `sql(which)` over the monitors of `chunk`, `which` selecting them
+/// (`monitor_id IN ($4, ..)`), with `$1` bound to `resolution_ms` and `$2`, `$3` to `range`'s
+/// start and end (for [`IN_RANGE`]).
+pub(crate) fn chunk_in_range<'q>(
+    sql: impl FnOnce(&str) -> String,
+    resolution_ms: i64,
+    range: (i64, i64),
+    chunk: &[String],
+) -> AnyQuery<'q> {
+    let which = format!("monitor_id IN ({})", params_from(4, chunk.len()));
+    let query = sqlx::query(AssertSqlSafe(sql(&which)))
+        .persistent(false)
+        .bind(resolution_ms)
+        .bind(range.0)
+        .bind(range.1);
+    bind_each(query, chunk.iter().map(String::as_str))
+}
+
 /// A start no result has: `pending_from` when nothing is pending.
 const NONE: i64 = i64::MAX;
 
@@ -305,20 +348,15 @@ async fn merge(conn: &mut AnyConnection, rows: BTreeMap<Key, Bucket>) -> Result<
     for ((resolution, start), group) in by_bucket {
         let mut existing: BTreeMap<String, Bucket> = BTreeMap::new();
         for chunk in group.chunks(MAX_BINDS - 2) {
-            let list = (0..chunk.len())
-                .map(|i| format!("${}", i + 3))
-                .collect::<Vec<_>>()
-                .join(",");
-            let mut query = sqlx::query(AssertSqlSafe(format!(
+            let query = sqlx::query(AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM rollups WHERE resolution_ms = $1 AND bucket_start = $2 \
-                 AND monitor_id IN ({list})"
+                 AND monitor_id IN ({})",
+                params_from(3, chunk.len())
             )))
             .persistent(false)
             .bind(resolution)
             .bind(start);
-            for (id, _) in chunk {
-                query = query.bind(id.as_str());
-            }
+            let query = bind_each(query, chunk.iter().map(|(id, _)| id.as_str()));
             for row in query.fetch_all(&mut *conn).await? {
                 let ((monitor_id, _, _), bucket) = decode(&row)?;
                 existing.insert(monitor_id, bucket);
@@ -466,30 +504,21 @@ impl Store {
         let start = floor_to(to_ms(from), step_ms);
         let end = to_ms(to);
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollups WHERE monitor_id = $1 AND resolution_ms = $2 \
-             AND bucket_start >= $3 AND bucket_start < $4 UNION ALL {} ORDER BY bucket_start",
-            pending("monitor_id = $1", 3, 5)
+            "SELECT {COLUMNS} FROM rollups WHERE {IN_RANGE} AND monitor_id = $4 \
+             UNION ALL {} ORDER BY bucket_start",
+            pending("monitor_id = $4", 2, 5)
         )))
-        .bind(monitor_id)
         .bind(resolution.millis())
         .bind(start)
         .bind(end)
+        .bind(monitor_id)
         // The results in the rows that start before `to`.
         .bind(ceil_to(end, resolution.millis()))
         .fetch_all(&self.pool)
         .await?;
         let mut buckets: Vec<Bucket> = Vec::new();
         for row in &rows {
-            let ((_, _, row_start), row_bucket) = decode(row)?;
-            let bucket_start = floor_to(row_start, step_ms);
-            match buckets.last_mut() {
-                Some(last) if to_ms(last.start) == bucket_start => last.merge(&row_bucket),
-                _ => {
-                    let mut bucket = Bucket::empty(from_ms(bucket_start)?);
-                    bucket.merge(&row_bucket);
-                    buckets.push(bucket);
-                }
-            }
+            add_in_step(&mut buckets, &decode(row)?.1, step_ms)?;
         }
         Ok(buckets)
     }
@@ -562,36 +591,21 @@ impl Store {
         // Whole days: the pending results of the last day are read up to its end too.
         let (start, end) = (floor_to(to_ms(from), DAY_MS), ceil_to(to_ms(to), DAY_MS));
         for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
-            let ids = (0..chunk.len())
-                .map(|i| format!("${}", i + 4))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let which = format!("monitor_id IN ({ids})");
-            let mut query = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM rollups WHERE resolution_ms = $1 AND bucket_start >= $2 \
-                 AND bucket_start < $3 AND {which} UNION ALL {} \
-                 ORDER BY monitor_id, bucket_start",
-                pending(&which, 2, 3)
-            )))
-            .persistent(false)
-            .bind(DAY_MS)
-            .bind(start)
-            .bind(end);
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
+            let query = chunk_in_range(
+                |which| {
+                    format!(
+                        "SELECT {COLUMNS} FROM rollups WHERE {IN_RANGE} AND {which} UNION ALL {} \
+                         ORDER BY monitor_id, bucket_start",
+                        pending(which, 2, 3)
+                    )
+                },
+                DAY_MS,
+                (start, end),
+                chunk,
+            );
             for row in query.fetch_all(&self.pool).await? {
-                let ((monitor_id, _, row_start), row_bucket) = decode(&row)?;
-                let day = floor_to(row_start, DAY_MS);
-                let buckets = days.entry(monitor_id).or_default();
-                match buckets.last_mut() {
-                    Some(last) if to_ms(last.start) == day => last.merge(&row_bucket),
-                    _ => {
-                        let mut bucket = Bucket::empty(from_ms(day)?);
-                        bucket.merge(&row_bucket);
-                        buckets.push(bucket);
-                    }
-                }
+                let ((monitor_id, _, _), part) = decode(&row)?;
+                add_in_step(days.entry(monitor_id).or_default(), &part, DAY_MS)?;
             }
         }
         Ok(days)
@@ -633,10 +647,7 @@ impl Store {
             });
         let part_binds = parts.len() * 3 + 2;
         for chunk in monitor_ids.chunks(MAX_BINDS.saturating_sub(part_binds).max(1)) {
-            let ids = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let ids = params_from(1, chunk.len());
             // One indexed range scan per part, as in `summary`.
             let sql = (0..parts.len())
                 .map(|i| {
@@ -656,10 +667,10 @@ impl Store {
                 )])
                 .collect::<Vec<_>>()
                 .join(" UNION ALL ");
-            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
+            let mut query = bind_each(
+                sqlx::query(AssertSqlSafe(sql)).persistent(false),
+                chunk.iter().map(String::as_str),
+            );
             for (resolution, start, end) in &parts {
                 query = query.bind(resolution.millis()).bind(*start).bind(*end);
             }

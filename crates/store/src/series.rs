@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_count, to_ms};
-use crate::rollup::{Bucket, ceil_to, decode, floor_to, pending, step_resolution};
+use crate::db::{Backend, MAX_BINDS, bind_each, from_json, from_ms, params_from, to_count, to_ms};
+use crate::rollup::{
+    Bucket, IN_RANGE, add_in_step, ceil_to, chunk_in_range, decode, floor_to, pending,
+    step_resolution,
+};
 use crate::{Store, StoreError};
 
 /// One rollup row as text, its fields in this order, separated by `;`: bucket start, checks,
@@ -97,22 +100,17 @@ impl Store {
             .map(|id| (id.clone(), Vec::new()))
             .collect();
         for chunk in monitor_ids.chunks(MAX_BINDS - 3) {
-            let ids = (4..chunk.len() + 4)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut query = sqlx::query(AssertSqlSafe(format!(
-                "SELECT monitor_id, {aggregate} AS lines FROM rollups \
-                 WHERE resolution_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
-                 AND monitor_id IN ({ids}) GROUP BY monitor_id"
-            )))
-            .persistent(false)
-            .bind(resolution.millis())
-            .bind(start)
-            .bind(end);
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
+            let query = chunk_in_range(
+                |which| {
+                    format!(
+                        "SELECT monitor_id, {aggregate} AS lines FROM rollups \
+                         WHERE {IN_RANGE} AND {which} GROUP BY monitor_id"
+                    )
+                },
+                resolution.millis(),
+                (start, end),
+                chunk,
+            );
             for row in query.fetch_all(&self.pool).await? {
                 let monitor_id: String = row.try_get("monitor_id")?;
                 let lines: String = row.try_get("lines")?;
@@ -122,21 +120,15 @@ impl Store {
                 }
             }
             // The results not folded yet, in the rows that start before `to`.
-            let pending_ids = (3..chunk.len() + 3)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut query = sqlx::query(AssertSqlSafe(pending(
-                &format!("monitor_id IN ({pending_ids})"),
+            let query = sqlx::query(AssertSqlSafe(pending(
+                &format!("monitor_id IN ({})", params_from(3, chunk.len())),
                 1,
                 2,
             )))
             .persistent(false)
             .bind(start)
             .bind(ceil_to(end, resolution.millis()));
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
+            let query = bind_each(query, chunk.iter().map(String::as_str));
             for row in query.fetch_all(&self.pool).await? {
                 let ((monitor_id, _, _), bucket) = decode(&row)?;
                 rows.entry(monitor_id).or_default().push(bucket);
@@ -147,15 +139,7 @@ impl Store {
             parts.sort_by_key(|b| b.start);
             let mut buckets: Vec<Bucket> = Vec::new();
             for part in &parts {
-                let bucket_start = floor_to(to_ms(part.start), step_ms);
-                match buckets.last_mut() {
-                    Some(last) if to_ms(last.start) == bucket_start => last.merge(part),
-                    _ => {
-                        let mut bucket = Bucket::empty(from_ms(bucket_start)?);
-                        bucket.merge(part);
-                        buckets.push(bucket);
-                    }
-                }
+                add_in_step(&mut buckets, part, step_ms)?;
             }
             out.insert(monitor_id, buckets);
         }

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{MAX_WEBHOOK_PAGE, count, small};
-use crate::db::{from_json, from_ms, to_ms};
+use crate::db::{bind_each, from_json, from_ms, params_from, to_ms};
 use crate::{Store, StoreError};
 
 /// One delivery attempt, for the delivery log. Request and response are JSON documents
@@ -90,16 +90,15 @@ impl Store {
     ) -> Result<BTreeMap<String, Vec<WebhookAttempt>>, StoreError> {
         let mut out: BTreeMap<String, Vec<WebhookAttempt>> = BTreeMap::new();
         for chunk in message_ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE message_id IN ({}) \
                  ORDER BY id",
-                marks.join(", ")
+                params_from(1, chunk.len())
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-            for id in chunk {
-                query = query.bind(id.clone());
-            }
+            let query = bind_each(
+                sqlx::query(AssertSqlSafe(sql)).persistent(false),
+                chunk.iter().map(String::as_str),
+            );
             for row in query.fetch_all(&self.pool).await? {
                 let attempt = decode_attempt(&row)?;
                 out.entry(attempt.message_id.clone())
