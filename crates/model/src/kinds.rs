@@ -54,46 +54,47 @@ pub trait DocumentKind: 'static {
     fn resource(id: String, labels: Labels, spec: Self::Spec) -> Resource;
 }
 
-/// `kind: Monitor`.
-#[derive(Debug, Clone, Copy)]
-pub struct MonitorKind;
+/// Declares `$Kind`, the [`DocumentKind`] of `kind: $variant` (the [`Resource`] variant of
+/// that name), whose spec `$Spec` decodes and checks itself and whose id, when `metadata.id` is
+/// absent, is derived from the name `$name` reads from the spec.
+macro_rules! checked_kind {
+    (
+        $(#[$meta:meta])* $Kind:ident: $variant:ident($Spec:ty), noun $noun:literal,
+        rank $rank:literal, name |$spec:ident| $name:expr
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $Kind;
 
-impl DocumentKind for MonitorKind {
-    const KIND: &'static str = "Monitor";
-    const NOUN: &'static str = "monitor";
-    const RANK: u8 = 0;
-    type Spec = MonitorSpec;
+        impl DocumentKind for $Kind {
+            const KIND: &'static str = stringify!($variant);
+            const NOUN: &'static str = $noun;
+            const RANK: u8 = $rank;
+            type Spec = $Spec;
 
-    fn decode(spec: Value, decoder: &mut Decoder) -> Option<MonitorSpec> {
-        decoder.decode_checked(spec, "spec")
-    }
-    fn id_source(spec: &MonitorSpec) -> IdSource<'_> {
-        IdSource::Name(spec.name.as_deref())
-    }
-    fn resource(id: String, labels: Labels, spec: MonitorSpec) -> Resource {
-        Resource::Monitor { id, labels, spec }
-    }
+            fn decode(spec: Value, decoder: &mut Decoder) -> Option<$Spec> {
+                decoder.decode_checked(spec, "spec")
+            }
+            fn id_source($spec: &$Spec) -> IdSource<'_> {
+                IdSource::Name($name)
+            }
+            fn resource(id: String, labels: Labels, spec: $Spec) -> Resource {
+                Resource::$variant { id, labels, spec }
+            }
+        }
+    };
 }
 
-/// `kind: MaintenanceWindow`.
-#[derive(Debug, Clone, Copy)]
-pub struct MaintenanceKind;
+checked_kind! {
+    /// `kind: Monitor`.
+    MonitorKind: Monitor(MonitorSpec), noun "monitor", rank 0,
+    name |spec| spec.name.as_deref()
+}
 
-impl DocumentKind for MaintenanceKind {
-    const KIND: &'static str = "MaintenanceWindow";
-    const NOUN: &'static str = "maintenance";
-    const RANK: u8 = 1;
-    type Spec = MaintenanceSpec;
-
-    fn decode(spec: Value, decoder: &mut Decoder) -> Option<MaintenanceSpec> {
-        decoder.decode_checked(spec, "spec")
-    }
-    fn id_source(spec: &MaintenanceSpec) -> IdSource<'_> {
-        IdSource::Name(spec.name.as_deref())
-    }
-    fn resource(id: String, labels: Labels, spec: MaintenanceSpec) -> Resource {
-        Resource::MaintenanceWindow { id, labels, spec }
-    }
+checked_kind! {
+    /// `kind: MaintenanceWindow`.
+    MaintenanceKind: MaintenanceWindow(MaintenanceSpec), noun "maintenance", rank 1,
+    name |spec| spec.name.as_deref()
 }
 
 /// `kind: WebhookEndpoint`. The spec is kept as written (JSON) once it decodes as an
@@ -152,46 +153,16 @@ impl DocumentKind for WebhookEndpointKind {
     }
 }
 
-/// `kind: StatusPage`: the id is derived from the slug.
-#[derive(Debug, Clone, Copy)]
-pub struct StatusPageKind;
-
-impl DocumentKind for StatusPageKind {
-    const KIND: &'static str = "StatusPage";
-    const NOUN: &'static str = "status-page";
-    const RANK: u8 = 2;
-    type Spec = StatusPageSpec;
-
-    fn decode(spec: Value, decoder: &mut Decoder) -> Option<StatusPageSpec> {
-        decoder.decode_checked(spec, "spec")
-    }
-    fn id_source(spec: &StatusPageSpec) -> IdSource<'_> {
-        IdSource::Name(Some(&spec.slug))
-    }
-    fn resource(id: String, labels: Labels, spec: StatusPageSpec) -> Resource {
-        Resource::StatusPage { id, labels, spec }
-    }
+checked_kind! {
+    /// `kind: StatusPage`: the id is derived from the slug.
+    StatusPageKind: StatusPage(StatusPageSpec), noun "status-page", rank 2,
+    name |spec| Some(&spec.slug)
 }
 
-/// `kind: DiscoverySource`.
-#[derive(Debug, Clone, Copy)]
-pub struct DiscoverySourceKind;
-
-impl DocumentKind for DiscoverySourceKind {
-    const KIND: &'static str = "DiscoverySource";
-    const NOUN: &'static str = "discovery-source";
-    const RANK: u8 = 2;
-    type Spec = DiscoverySourceSpec;
-
-    fn decode(spec: Value, decoder: &mut Decoder) -> Option<DiscoverySourceSpec> {
-        decoder.decode_checked(spec, "spec")
-    }
-    fn id_source(spec: &DiscoverySourceSpec) -> IdSource<'_> {
-        IdSource::Name(spec.name.as_deref())
-    }
-    fn resource(id: String, labels: Labels, spec: DiscoverySourceSpec) -> Resource {
-        Resource::DiscoverySource { id, labels, spec }
-    }
+checked_kind! {
+    /// `kind: DiscoverySource`.
+    DiscoverySourceKind: DiscoverySource(DiscoverySourceSpec), noun "discovery-source", rank 2,
+    name |spec| spec.name.as_deref()
 }
 
 /// The one list of kinds, in [`DocumentKind::RANK`] order: each [`Resource`] variant with its
