@@ -3,8 +3,9 @@
 //!
 //! Code that must do something per kind matches a [`Resource`] through [`with_kind!`], which
 //! runs one body with `K` naming the kind's [`DocumentKind`] type, or walks every kind with
-//! [`for_each_kind!`]. Adding a kind is one [`Resource`] variant, one [`DocumentKind`] impl and
-//! one line in the list of kinds those two macros share (the compiler names every other place).
+//! [`for_each_kind!`]. Adding a kind is one [`Resource`] variant, one [`DocumentKind`] impl (a
+//! `checked_kind!` declaration when its spec decodes and checks itself) and one line in the
+//! list of kinds those two macros share (the compiler names every other place).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
