@@ -12,6 +12,10 @@ const columnsBody = `{"from":"2026-11-27T22:00:00Z","to":"2026-11-28T00:30:00Z",
 // TestDecodeColumns: starts are computed from `from` and the step and shared by every
 // monitor; null stays nil; the fixed-shape scanner and encoding/json agree.
 func TestDecodeColumns(t *testing.T) {
+	scanner := seriesScanner{b: []byte(columnsBody), metric: "uptime"}
+	if _, buckets, err := scanner.columns(); err != nil || buckets != 3 {
+		t.Fatalf("the scanner reads %d buckets: %v", buckets, err)
+	}
 	// The same answer with an escaped id makes the scanner hand over to encoding/json.
 	escaped := strings.Replace(columnsBody, `"monitor_id":"b"`, `"monitor_id":"\u0062"`, 1)
 	for _, body := range []string{columnsBody, escaped} {

@@ -75,9 +75,13 @@ func TestScannerMatchesFallback(t *testing.T) {
 		[]byte(` { "series" : [ ] , "step" : "1h" , "from" : "2026-11-28T00:00:00Z" , "to" : "2026-11-28T00:00:00Z" , "maintenance_excluded" : false } `),
 		[]byte(`{"series":[{"monitor_id":"esc\u0061ped","buckets":[{"start":"2026-11-28T00:00:00Z","uptime":0.5,"checks":3}]}],"extra":{"x":[1,2]}}`),
 	}
-	for _, body := range bodies {
+	for i, body := range bodies {
 		fast := seriesScanner{b: body, metric: "uptime"}
 		got, fastErr := fast.series()
+		// Only the last body (escapes, unknown keys) is left to the fallback.
+		if (fastErr == nil) != (i < len(bodies)-1) {
+			t.Errorf("scanner on %s: %v", body, fastErr)
+		}
 		want, err := decodeSeriesGeneric(body, "uptime")
 		if err != nil {
 			t.Fatal(err)

@@ -196,7 +196,10 @@ func (s *seriesScanner) array(item func() error) error {
 	}
 }
 
-func (s *seriesScanner) series() (*Series, error) {
+// answer scans the fixed shape of a `/series` or `/series/columns` answer: from, to, step,
+// maintenance_excluded, and series (each monitor read by monitor); any other key is read by
+// other, and nothing may follow the answer.
+func (s *seriesScanner) answer(monitor func(*MonitorSeries) error, other func(key string) error) (*Series, error) {
 	out := &Series{}
 	err := s.object(func(key string) error {
 		var err error
@@ -208,27 +211,19 @@ func (s *seriesScanner) series() (*Series, error) {
 		case "step":
 			out.Step, err = s.str()
 		case "maintenance_excluded":
-			s.ws()
-			switch {
-			case len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "true":
-				s.i += 4
-			case len(s.b)-s.i >= 5 && string(s.b[s.i:s.i+5]) == "false":
-				s.i += 5
-			default:
-				err = errShape
-			}
+			err = s.boolean()
 		case "series":
 			out.Series = []MonitorSeries{}
 			err = s.array(func() error {
 				var ms MonitorSeries
-				if err := s.monitorSeries(&ms); err != nil {
+				if err := monitor(&ms); err != nil {
 					return err
 				}
 				out.Series = append(out.Series, ms)
 				return nil
 			})
 		default:
-			err = errShape
+			err = other(key)
 		}
 		return err
 	})
@@ -240,6 +235,11 @@ func (s *seriesScanner) series() (*Series, error) {
 		return nil, errShape
 	}
 	return out, nil
+}
+
+// series scans the fixed shape of a `/series` answer.
+func (s *seriesScanner) series() (*Series, error) {
+	return s.answer(s.monitorSeries, func(string) error { return errShape })
 }
 
 func (s *seriesScanner) monitorSeries(ms *MonitorSeries) error {
@@ -337,47 +337,21 @@ func decodeColumnsGeneric(body []byte, metric string) (*Series, int, error) {
 
 // columns scans the fixed shape of a `/series/columns` answer with only the metric asked.
 func (s *seriesScanner) columns() (*Series, int, error) {
-	out := &Series{}
 	buckets := -1
-	err := s.object(func(key string) error {
-		var err error
-		switch key {
-		case "from":
-			out.From, err = s.time()
-		case "to":
-			out.To, err = s.time()
-		case "step":
-			out.Step, err = s.str()
-		case "maintenance_excluded":
-			err = s.boolean()
-		case "buckets":
-			var n *float64
-			n, err = s.number()
-			if err == nil && n != nil && *n >= 0 && *n == float64(int(*n)) {
-				buckets = int(*n)
-			} else {
-				err = errShape
+	out, err := s.answer(
+		func(ms *MonitorSeries) error { return s.columnSeries(ms, max(buckets, 0)) },
+		func(key string) error {
+			if key != "buckets" {
+				return errShape
 			}
-		case "series":
-			out.Series = []MonitorSeries{}
-			err = s.array(func() error {
-				var ms MonitorSeries
-				if err := s.columnSeries(&ms, max(buckets, 0)); err != nil {
-					return err
-				}
-				out.Series = append(out.Series, ms)
-				return nil
-			})
-		default:
-			err = errShape
-		}
-		return err
-	})
+			n, err := s.number()
+			if err != nil || n == nil || *n < 0 || *n != float64(int(*n)) {
+				return errShape
+			}
+			buckets = int(*n)
+			return nil
+		})
 	if err != nil || buckets < 0 {
-		return nil, 0, errShape
-	}
-	s.ws()
-	if s.i != len(s.b) {
 		return nil, 0, errShape
 	}
 	return out, buckets, nil
