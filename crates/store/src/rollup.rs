@@ -124,6 +124,19 @@ impl Bucket {
         (n > 0).then(|| self.latency_sum_ms / n as f64)
     }
 
+    /// This bucket's start and counts (checks, failures, degraded, maintenance), its latency
+    /// figures and histogram left empty: what [`Bucket::uptime`] needs.
+    pub fn counts_only(self) -> Self {
+        Self {
+            start: self.start,
+            checks: self.checks,
+            failures: self.failures,
+            degraded: self.degraded,
+            maintenance: self.maintenance,
+            ..Self::empty(self.start)
+        }
+    }
+
     /// Adds `other`'s checks to this bucket (the start is kept).
     pub fn merge(&mut self, other: &Bucket) {
         self.checks += other.checks;

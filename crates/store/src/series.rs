@@ -3,6 +3,10 @@
 //! (`group_concat` in SQLite, `string_agg` in PostgreSQL), so a 30-day hourly read of 500
 //! monitors moves 500 rows through the driver instead of 360,000: the driver's cost per row,
 //! not the database's, is what made [`Store::series`] per monitor slow at that size.
+//!
+//! A caller that needs only the counts ([`Parts::Counts`]: uptime, checks, failures) gets
+//! rows without their latency figures and histogram: formatting those floats exactly and
+//! decoding the histograms was most of a month-long read.
 
 use std::collections::BTreeMap;
 
@@ -13,11 +17,23 @@ use crate::db::{Backend, MAX_BINDS, from_json, from_ms, to_count, to_ms};
 use crate::rollup::{Bucket, ceil_to, decode, floor_to, pending, step_resolution};
 use crate::{Store, StoreError};
 
+/// Which parts of each bucket [`Store::series_of`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    /// The counts only (checks, failures, degraded, maintenance), enough for
+    /// [`Bucket::uptime`]: the latency figures and the histogram are left empty
+    /// ([`Bucket::counts_only`]).
+    Counts,
+    /// Every part of every bucket.
+    All,
+}
+
 /// One rollup row as text, its fields in this order, separated by `;`: bucket start, checks,
-/// failures, degraded, maintenance, latency sum, min and max (empty when NULL), histogram.
-/// Floats are written exactly (17 significant digits in SQLite, whose `!` lifts its 16-digit
-/// cap; PostgreSQL's shortest exact form), so a row reads back as [`Store::series`] reads it.
-fn row_text(backend: Backend) -> String {
+/// failures, degraded, maintenance and, for [`Parts::All`], latency sum, min and max (empty
+/// when NULL) and histogram. Floats are written exactly (17 significant digits in SQLite,
+/// whose `!` lifts its 16-digit cap; PostgreSQL's shortest exact form), so a row reads back
+/// as [`Store::series`] reads it.
+fn row_text(backend: Backend, parts: Parts) -> String {
     let float = |column: &str| match backend {
         Backend::Sqlite => {
             format!("CASE WHEN {column} IS NULL THEN '' ELSE printf('%!.17g', {column}) END")
@@ -25,18 +41,22 @@ fn row_text(backend: Backend) -> String {
         Backend::Postgres => format!("COALESCE(CAST({column} AS TEXT), '')"),
     };
     let int = |column: &str| format!("CAST({column} AS TEXT)");
-    [
+    let mut fields = vec![
         int("bucket_start"),
         int("checks"),
         int("failures"),
         int("degraded"),
         int("maintenance"),
-        float("latency_sum_ms"),
-        float("latency_min_ms"),
-        float("latency_max_ms"),
-        "histogram".to_owned(),
-    ]
-    .join(" || ';' || ")
+    ];
+    if parts == Parts::All {
+        fields.extend([
+            float("latency_sum_ms"),
+            float("latency_min_ms"),
+            float("latency_max_ms"),
+            "histogram".to_owned(),
+        ]);
+    }
+    fields.join(" || ';' || ")
 }
 
 /// The aggregate joining a monitor's row texts with newlines.
@@ -47,8 +67,8 @@ fn lines_of(backend: Backend, text: &str) -> String {
     }
 }
 
-/// Parses one line of [`row_text`] into its bucket.
-fn parse_line(monitor_id: &str, line: &str) -> Result<Bucket, StoreError> {
+/// Parses one line of [`row_text`] with `parts` into its bucket.
+fn parse_line(monitor_id: &str, line: &str, parts: Parts) -> Result<Bucket, StoreError> {
     let corrupt = || StoreError::Corrupt(format!("rollup row of {monitor_id}: {line:?}"));
     let mut fields = line.splitn(9, ';');
     let mut next = || fields.next().ok_or_else(corrupt);
@@ -62,35 +82,43 @@ fn parse_line(monitor_id: &str, line: &str) -> Result<Bucket, StoreError> {
         }
     };
     let start = int(next()?)?;
-    Ok(Bucket {
-        start: from_ms(start)?,
-        checks: to_count(int(next()?)?, "rollup checks")?,
-        failures: to_count(int(next()?)?, "rollup failures")?,
-        degraded: to_count(int(next()?)?, "rollup degraded")?,
-        maintenance: to_count(int(next()?)?, "rollup maintenance")?,
-        latency_sum_ms: float(next()?)?,
-        latency_min_ms: opt(next()?)?,
-        latency_max_ms: opt(next()?)?,
-        histogram: from_json(next()?, &format!("histogram of {monitor_id} at {start}"))?,
-    })
+    let mut bucket = Bucket::empty(from_ms(start)?);
+    bucket.checks = to_count(int(next()?)?, "rollup checks")?;
+    bucket.failures = to_count(int(next()?)?, "rollup failures")?;
+    bucket.degraded = to_count(int(next()?)?, "rollup degraded")?;
+    bucket.maintenance = to_count(int(next()?)?, "rollup maintenance")?;
+    match parts {
+        Parts::Counts if next().is_ok() => return Err(corrupt()),
+        Parts::Counts => {}
+        Parts::All => {
+            bucket.latency_sum_ms = float(next()?)?;
+            bucket.latency_min_ms = opt(next()?)?;
+            bucket.latency_max_ms = opt(next()?)?;
+            bucket.histogram =
+                from_json(next()?, &format!("histogram of {monitor_id} at {start}"))?;
+        }
+    }
+    Ok(bucket)
 }
 
 impl Store {
     /// [`Store::series`] for each of `monitor_ids` (every one in the answer, with no buckets
-    /// when it has no checks in the range): the same buckets, read with one statement per
-    /// [`MAX_BINDS`] monitors for the rollups and one for the results not folded yet.
+    /// when it has no checks in the range): the same buckets, with only their counts for
+    /// [`Parts::Counts`], read with one statement per [`MAX_BINDS`] monitors for the rollups
+    /// and one for the results not folded yet.
     pub async fn series_of(
         &self,
         monitor_ids: &[String],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         step: Duration,
+        parts: Parts,
     ) -> Result<BTreeMap<String, Vec<Bucket>>, StoreError> {
         let (step_ms, resolution) = step_resolution(step)?;
         let start = floor_to(to_ms(from), step_ms);
         let end = to_ms(to);
         let backend = self.backend();
-        let aggregate = lines_of(backend, &row_text(backend));
+        let aggregate = lines_of(backend, &row_text(backend, parts));
         // Rows of one monitor in any order: sorted by start below.
         let mut rows: BTreeMap<String, Vec<Bucket>> = monitor_ids
             .iter()
@@ -118,7 +146,7 @@ impl Store {
                 let lines: String = row.try_get("lines")?;
                 let out = rows.entry(monitor_id.clone()).or_default();
                 for line in lines.split('\n') {
-                    out.push(parse_line(&monitor_id, line)?);
+                    out.push(parse_line(&monitor_id, line, parts)?);
                 }
             }
             // The results not folded yet, in the rows that start before `to`.
@@ -139,22 +167,29 @@ impl Store {
             }
             for row in query.fetch_all(&self.pool).await? {
                 let ((monitor_id, _, _), bucket) = decode(&row)?;
+                let bucket = match parts {
+                    Parts::Counts => bucket.counts_only(),
+                    Parts::All => bucket,
+                };
                 rows.entry(monitor_id).or_default().push(bucket);
             }
         }
         let mut out = BTreeMap::new();
-        for (monitor_id, mut parts) in rows {
-            parts.sort_by_key(|b| b.start);
+        for (monitor_id, mut stored) in rows {
+            stored.sort_by_key(|b| b.start);
             let mut buckets: Vec<Bucket> = Vec::new();
-            for part in &parts {
+            for part in stored {
                 let bucket_start = floor_to(to_ms(part.start), step_ms);
                 match buckets.last_mut() {
-                    Some(last) if to_ms(last.start) == bucket_start => last.merge(part),
-                    _ => {
-                        let mut bucket = Bucket::empty(from_ms(bucket_start)?);
-                        bucket.merge(part);
-                        buckets.push(bucket);
-                    }
+                    Some(last) if to_ms(last.start) == bucket_start => last.merge(&part),
+                    // The first part of a bucket becomes it, as merging it into an empty
+                    // one would make it (`0.0 +` too: a stored -0.0 sum reads as 0.0),
+                    // without copying its histogram.
+                    _ => buckets.push(Bucket {
+                        start: from_ms(bucket_start)?,
+                        latency_sum_ms: 0.0 + part.latency_sum_ms,
+                        ..part
+                    }),
                 }
             }
             out.insert(monitor_id, buckets);
