@@ -11,7 +11,7 @@
 // history as it would after a month of checks; without it each monitor has only its check at
 // creation and most buckets are empty.
 //
-//	go run ./pkg/bench [-monitors 500] [-days 30] [-runs 10] [-history=false]
+//	go run ./pkg/bench [-monitors 500] [-days 30] [-runs 10] [-history=false] [-metric latency_p95]
 package main
 
 import (
@@ -40,14 +40,15 @@ func main() {
 	days := flag.Int("days", 30, "length of the queried range in days")
 	runs := flag.Int("runs", 10, "measured queries (after one warm-up)")
 	history := flag.Bool("history", true, "give every monitor an hourly rollup row for each hour of the range (needs sqlite3)")
+	metric := flag.String("metric", "availability", "the series metric queried, as the query editor names it")
 	flag.Parse()
-	if err := run(*monitors, *days, *runs, *history); err != nil {
+	if err := run(*monitors, *days, *runs, *history, *metric); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(monitors, days, runs int, history bool) error {
+func run(monitors, days, runs int, history bool, metric string) error {
 	env, err := testenv.Start("--writes-per-second", "0")
 	if err != nil {
 		return err
@@ -87,13 +88,13 @@ func run(monitors, days, runs int, history bool) error {
 		fmt.Printf("seeded %d days of hourly rollups per monitor in %s\n", days, time.Since(began).Round(time.Millisecond))
 	}
 
-	model, _ := json.Marshal(map[string]any{"queryType": "series", "metric": "availability"})
+	model, _ := json.Marshal(map[string]any{"queryType": "series", "metric": metric})
 	now := time.Now().UTC()
 	req := &backend.QueryDataRequest{Queries: []backend.DataQuery{{
 		RefID: "A", JSON: model, Interval: time.Hour, MaxDataPoints: 100_000,
 		TimeRange: backend.TimeRange{From: now.Add(-time.Duration(days) * 24 * time.Hour), To: now},
 	}}}
-	fmt.Printf("series query, %d days at 1h over %d monitors\n", days, monitors)
+	fmt.Printf("series query of %s, %d days at 1h over %d monitors\n", metric, days, monitors)
 	if err := measure("against vedette serve", env.URL, env.ReadToken, req, runs, env.ServerCPU); err != nil {
 		return err
 	}
