@@ -50,6 +50,7 @@ pub use resource::{MaintenanceRecord, Stored};
 pub use results::{MAX_RESULTS_PAGE, StoredResult};
 pub use retention::{Retention, RetentionReport};
 pub use rollup::{Bucket, Resolution};
+pub use series::Parts;
 pub use status::MonitorStatus;
 pub use tokens::{NewToken, Revocation, Scope, TokenRecord, token_sha256};
 pub use webhooks::{

@@ -127,6 +127,19 @@ impl Bucket {
         (n > 0).then(|| self.latency_sum_ms / n as f64)
     }
 
+    /// This bucket's start and counts (checks, failures, degraded, maintenance), its latency
+    /// figures and histogram left empty: what [`Bucket::uptime`] needs.
+    pub fn counts_only(self) -> Self {
+        Self {
+            start: self.start,
+            checks: self.checks,
+            failures: self.failures,
+            degraded: self.degraded,
+            maintenance: self.maintenance,
+            ..Self::empty(self.start)
+        }
+    }
+
     /// Adds `other`'s checks to this bucket (the start is kept).
     pub fn merge(&mut self, other: &Bucket) {
         self.checks += other.checks;
@@ -206,17 +219,19 @@ pub(crate) fn step_resolution(step: Duration) -> Result<(i64, Resolution), Store
 /// start: the last when it is that one, else a new last one.
 pub(crate) fn add_in_step(
     buckets: &mut Vec<Bucket>,
-    part: &Bucket,
+    part: Bucket,
     step_ms: i64,
 ) -> Result<(), StoreError> {
     let start = floor_to(to_ms(part.start), step_ms);
     match buckets.last_mut() {
-        Some(last) if to_ms(last.start) == start => last.merge(part),
-        _ => {
-            let mut bucket = Bucket::empty(from_ms(start)?);
-            bucket.merge(part);
-            buckets.push(bucket);
-        }
+        Some(last) if to_ms(last.start) == start => last.merge(&part),
+        // The first part of a bucket becomes it, as merging it into an empty one would make it
+        // (`0.0 +` too: a stored -0.0 sum reads as 0.0), without copying its histogram.
+        _ => buckets.push(Bucket {
+            start: from_ms(start)?,
+            latency_sum_ms: 0.0 + part.latency_sum_ms,
+            ..part
+        }),
     }
     Ok(())
 }
@@ -518,7 +533,7 @@ impl Store {
         .await?;
         let mut buckets: Vec<Bucket> = Vec::new();
         for row in &rows {
-            add_in_step(&mut buckets, &decode(row)?.1, step_ms)?;
+            add_in_step(&mut buckets, decode(row)?.1, step_ms)?;
         }
         Ok(buckets)
     }
@@ -605,7 +620,7 @@ impl Store {
             );
             for row in query.fetch_all(&self.pool).await? {
                 let ((monitor_id, _, _), part) = decode(&row)?;
-                add_in_step(days.entry(monitor_id).or_default(), &part, DAY_MS)?;
+                add_in_step(days.entry(monitor_id).or_default(), part, DAY_MS)?;
             }
         }
         Ok(days)

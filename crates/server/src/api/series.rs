@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use vedette_model::selector;
-use vedette_store::Bucket;
+use vedette_store::{Bucket, Parts};
 
 use super::ApiState;
 use super::extract::Params;
@@ -135,6 +135,19 @@ fn float_metric(bucket: &Bucket, metric: &str) -> Option<f64> {
         "latency_p95" => bucket.percentile(0.95),
         "latency_p99" => bucket.percentile(0.99),
         _ => None,
+    }
+}
+
+/// The parts of a bucket `metrics` are computed from: the counts alone for `uptime`,
+/// `checks` and `failures` (see [`float_metric`] and [`count_metric`]).
+fn parts_for(metrics: &[&str]) -> Parts {
+    if metrics
+        .iter()
+        .all(|m| matches!(*m, "uptime" | "checks" | "failures"))
+    {
+        Parts::Counts
+    } else {
+        Parts::All
     }
 }
 
@@ -300,7 +313,7 @@ impl Read {
         let stored = state
             .engine
             .store()
-            .series_of(&monitors, from, to, step)
+            .series_of(&monitors, from, to, step, parts_for(&metrics))
             .await?;
         Ok(Self {
             step_text,

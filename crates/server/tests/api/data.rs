@@ -282,6 +282,26 @@ async fn series_match_raw_results(kind: Kind) {
         .keys()
         .collect();
     assert_eq!(keys, ["checks", "uptime"]);
+    // Each metric asked alone (counts-only reads for uptime, checks and failures) is the
+    // same array as among all of them.
+    for metric in columns.body["series"][0]["values"]
+        .as_object()
+        .expect("values")
+        .keys()
+    {
+        let alone = server
+            .get(&format!("/series/columns?{range}&metrics={metric}"))
+            .await;
+        assert_eq!(alone.status, 200, "{metric}: {:#}", alone.body);
+        for (one, all) in alone.body["series"]
+            .as_array()
+            .expect("series")
+            .iter()
+            .zip(columns.body["series"].as_array().expect("columns"))
+        {
+            assert_eq!(one["values"][metric], all["values"][metric], "{metric}");
+        }
+    }
     // Up to 50,000 points: 30 days of minutes for two monitors is refused, of hours not.
     let long = server
         .get("/series/columns?ids=s1,s2&from=-30d&step=1m")

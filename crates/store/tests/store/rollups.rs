@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use vedette_model::{CheckResult, Outcome};
 use vedette_store::{
-    Bucket, CheckRecord, HISTOGRAM_RELATIVE_ERROR, Retention, RetentionReport, Store, StoreError,
-    nearest_rank,
+    Bucket, CheckRecord, HISTOGRAM_RELATIVE_ERROR, Parts, Retention, RetentionReport, Store,
+    StoreError, nearest_rank,
 };
 
 use crate::common::{TestDb, at_ms, monitor, record, result};
@@ -267,12 +267,31 @@ async fn reads_match(store: &Store, results: &[CheckResult]) {
                 at_ms(from),
                 at_ms(to),
                 Duration::milliseconds(step),
+                Parts::All,
             )
             .await
             .expect("series_of");
         assert_eq!(many.keys().collect::<Vec<_>>(), ["absent", "api"]);
         assert!(many["absent"].is_empty(), "step {step}");
         assert_eq!(many["api"], buckets, "step {step}: series_of");
+        // The counts alone are the same counts, with the same uptime.
+        let counts = store
+            .series_of(
+                &["absent".to_owned(), "api".to_owned()],
+                at_ms(from),
+                at_ms(to),
+                Duration::milliseconds(step),
+                Parts::Counts,
+            )
+            .await
+            .expect("series_of counts");
+        assert!(counts["absent"].is_empty(), "step {step}");
+        let expected: Vec<_> = buckets.iter().cloned().map(Bucket::counts_only).collect();
+        assert_eq!(counts["api"], expected, "step {step}: series_of counts");
+        for (got, full) in counts["api"].iter().zip(&buckets) {
+            assert_eq!(got.uptime(), full.uptime(), "step {step}: uptime");
+            assert!(got.histogram.is_empty() && got.latency_min_ms.is_none());
+        }
         for (bucket, (start, group)) in buckets.iter().zip(&groups) {
             assert_eq!(
                 bucket.start.timestamp_millis() % step,
@@ -321,11 +340,15 @@ async fn series_rejects_bad_steps(db: &TestDb) {
             matches!(got, Err(StoreError::InvalidArgument(_))),
             "step {step}: {got:?}"
         );
-        let many = store.series_of(&["api".to_owned()], from, to, step).await;
-        assert!(
-            matches!(many, Err(StoreError::InvalidArgument(_))),
-            "step {step}: {many:?}"
-        );
+        for parts in [Parts::All, Parts::Counts] {
+            let many = store
+                .series_of(&["api".to_owned()], from, to, step, parts)
+                .await;
+            assert!(
+                matches!(many, Err(StoreError::InvalidArgument(_))),
+                "step {step}: {many:?}"
+            );
+        }
     }
     assert!(
         store
