@@ -1,53 +1,11 @@
-//! `Deployment` (`deployments.vedette.dev`): a deployment record mirrored as written, like the
+//! `Deployment` (`deployments.vedette.dev`): a deployment record mirrored as written with the
 //! kinds in [`crate::kinds`], except that the times the server fills in (`started_at` when
 //! absent, `finished_at` when the status leaves `started`) are not drift: a resource that
 //! leaves them out is in sync with the record that has them, so the operator does not write
 //! again and restart the clock.
 
-use kube::Resource;
-use vedette_client::Kind;
-
-use crate::controller::{Context, Error, Mirrored, Spec, decode};
-use crate::crd::{Deployment, SyncStatus};
-use crate::status::NotSynced;
-
-impl Mirrored for Deployment {
-    type Remote = vedette_client::Deployment;
-    const NOUN: &'static str = "deployment";
-    const FEED_KIND: &'static str = "deployments";
-
-    async fn desired(&self, _: &Context) -> Result<Result<Spec<Self>, NotSynced>, Error> {
-        Ok(decode(&self.spec.fields))
-    }
-
-    fn in_sync(&self, desired: &mut Spec<Self>, stored: &Self::Remote, _: bool) -> bool {
-        fill_server_times(desired, &stored.spec);
-        stored.spec == *desired
-    }
-
-    fn created(created: <Self::Remote as Kind>::Created) -> Self::Remote {
-        created
-    }
-
-    async fn report(
-        &self,
-        id: &str,
-        outcome: Result<&Self::Remote, &NotSynced>,
-        _: Option<&Spec<Self>>,
-        _: &Context,
-    ) -> SyncStatus {
-        SyncStatus::report(
-            self.meta().generation,
-            self.status.as_ref(),
-            Self::NOUN,
-            id,
-            outcome.map(|_| ()),
-        )
-    }
-}
-
 /// Copies into `desired` the times the server set on `stored` that `desired` leaves out.
-fn fill_server_times(
+pub(crate) fn fill_server_times(
     desired: &mut vedette_model::deployment::DeploymentSpec,
     stored: &vedette_model::deployment::DeploymentSpec,
 ) {

@@ -1,6 +1,7 @@
 //! The kinds whose spec is the model's document as written and whose status reports only
 //! `Synced`, through the shared reconcile ([`crate::controller`]): `MaintenanceWindow`,
-//! `StatusPage` and `DiscoverySource`. A `DiscoverySource`'s credentials are references
+//! `StatusPage`, `DiscoverySource` and `Deployment` (whose server-set times
+//! [`crate::deployment`] fills in). A `DiscoverySource`'s credentials are references
 //! (`env:` or `file:` on the Vedette server, e.g. a Kubernetes Secret mounted under
 //! `/run/secrets/`), never values, so nothing secret passes through the resource or the
 //! operator.
@@ -9,12 +10,17 @@ use kube::Resource;
 use vedette_client::Kind;
 
 use crate::controller::{Context, Error, Mirrored, Spec, decode};
-use crate::crd::{DiscoverySource, MaintenanceWindow, StatusPage, SyncStatus};
+use crate::crd::{Deployment, DiscoverySource, MaintenanceWindow, StatusPage, SyncStatus};
 use crate::status::NotSynced;
 
-/// Implements [`Mirrored`] for a kind mirrored as written into the Vedette kind `$remote`.
+/// Implements [`Mirrored`] for a kind mirrored as written into the Vedette kind `$remote`;
+/// `$fill` (when given) copies into the desired spec what the server sets and the resource
+/// leaves out, before the two are compared.
 macro_rules! as_written {
     ($kind:ty, $remote:ty, $noun:literal, $feed:literal) => {
+        as_written!($kind, $remote, $noun, $feed, |_, _| {});
+    };
+    ($kind:ty, $remote:ty, $noun:literal, $feed:literal, $fill:expr) => {
         impl Mirrored for $kind {
             type Remote = $remote;
             const NOUN: &'static str = $noun;
@@ -25,6 +31,8 @@ macro_rules! as_written {
             }
 
             fn in_sync(&self, desired: &mut Spec<Self>, stored: &Self::Remote, _: bool) -> bool {
+                let fill: fn(&mut Spec<Self>, &Spec<Self>) = $fill;
+                fill(desired, &stored.spec);
                 stored.spec == *desired
             }
 
@@ -68,4 +76,11 @@ as_written!(
     vedette_client::DiscoverySource,
     "discovery source",
     "discovery_sources"
+);
+as_written!(
+    Deployment,
+    vedette_client::Deployment,
+    "deployment",
+    "deployments",
+    crate::deployment::fill_server_times
 );
