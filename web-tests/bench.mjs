@@ -20,13 +20,11 @@ const monitors = Number(process.argv[2] || 10_000);
 const loads = 5;
 for (const [what, path] of [["vedette binary", bin], ["chromium", chromiumPath]]) {
   if (!existsSync(path)) {
-    console.error(`bench: the ${what} is missing at ${path}`);
-    process.exit(1);
+    throw new Error(`bench: the ${what} is missing at ${path}`);
   }
 }
 if (!Number.isInteger(monitors) || monitors < 1 || monitors > 200_000) {
-  console.error("bench: the monitor count must be a whole number from 1 to 200000");
-  process.exit(1);
+  throw new Error("bench: the monitor count must be a whole number from 1 to 200000");
 }
 
 // The config: paused HTTP monitors of a closed loopback port, ten teams.
