@@ -48,8 +48,8 @@ conditioned!(MonitorStatus, SyncStatus, WebhookEndpointStatus);
 
 /// Declares the custom resource `kind` (group `vedette.dev`, version `v1`, namespaced, in the
 /// category `vedette`) whose spec is `$document`: the document's fields as written, which the
-/// CRD schema validates. Printer columns: the ones given (`synced`: the `Synced` condition),
-/// then the age. The document is [`Written`].
+/// CRD schema validates. Printer columns: the ones given (`synced`: the `Synced` condition,
+/// alone or after others), then the age. The document is [`Written`].
 macro_rules! mirrored_resource {
     (
         $(#[$meta:meta])* $document:ident: kind $kind:tt, status $status:tt,
@@ -57,7 +57,16 @@ macro_rules! mirrored_resource {
     ) => {
         mirrored_resource! {
             $(#[$meta])* $document: kind $kind, status $status, shortname $short, doc $doc,
-            columns [r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#]
+            columns [] synced
+        }
+    };
+    (
+        $(#[$meta:meta])* $document:ident: kind $kind:tt, status $status:tt,
+        shortname $short:tt, doc $doc:tt, columns [$($column:tt),* $(,)?] synced
+    ) => {
+        mirrored_resource! {
+            $(#[$meta])* $document: kind $kind, status $status, shortname $short, doc $doc,
+            columns [$($column,)* r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#]
         }
     };
     (
@@ -195,8 +204,7 @@ mirrored_resource! {
         r#"{"name": "Service", "type": "string", "jsonPath": ".spec.service"}"#,
         r#"{"name": "Version", "type": "string", "jsonPath": ".spec.version"}"#,
         r#"{"name": "Status", "type": "string", "jsonPath": ".spec.status"}"#,
-        r#"{"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status"}"#,
-    ]
+    ] synced
 }
 
 mirrored_resource! {
