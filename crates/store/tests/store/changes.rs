@@ -169,30 +169,11 @@ async fn a_commit_wakes_readers_of_the_same_store_at_once(db: &TestDb) {
 async fn two_stores_on_one_database_see_each_others_writes(db: &TestDb) {
     let a = db.open().await;
     let b = db.open().await;
-    let mut b_signals = b.change_signals();
-    b_signals
-        .wait(Duration::from_millis(100))
-        .await
-        .expect("listening");
-
     let writer = a.clone();
-    let write = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    wakes_the_other_store(db, &b, async move {
         writer.put_monitor(&monitor("from-a")).await.expect("put");
-    });
-    let started = Instant::now();
-    // PostgreSQL notifies the other store; SQLite readers in another process poll.
-    let timeout = match db.kind {
-        Kind::Postgres => Duration::from_secs(30),
-        Kind::Sqlite => Duration::from_secs(1),
-    };
-    b_signals.wait(timeout).await.expect("wait");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "woken after {:?}",
-        started.elapsed()
-    );
-    write.await.expect("writer");
+    })
+    .await;
     assert_eq!(b.local_change_seq(), 0, "not written through b");
     assert_eq!(listed(&b, 0).await, [change("monitors", "from-a", 1)]);
 
@@ -204,6 +185,37 @@ async fn two_stores_on_one_database_see_each_others_writes(db: &TestDb) {
     );
     a.close().await;
     b.close().await;
+}
+
+/// Runs `write` (through another store than `reader`) after 100 ms, and asserts that it wakes
+/// `reader`'s readers within 5 s: PostgreSQL notifies the other store, SQLite readers in
+/// another process poll.
+async fn wakes_the_other_store(
+    db: &TestDb,
+    reader: &Store,
+    write: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut signals = reader.change_signals();
+    signals
+        .wait(Duration::from_millis(100))
+        .await
+        .expect("listening");
+    let write = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        write.await;
+    });
+    let started = Instant::now();
+    let timeout = match db.kind {
+        Kind::Postgres => Duration::from_secs(30),
+        Kind::Sqlite => Duration::from_secs(1),
+    };
+    signals.wait(timeout).await.expect("wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "woken after {:?}",
+        started.elapsed()
+    );
+    write.await.expect("writer");
 }
 
 async fn concurrent_writers_commit_in_feed_order(db: &TestDb) {
@@ -268,30 +280,13 @@ async fn concurrent_writers_commit_in_feed_order(db: &TestDb) {
 async fn a_batch_records_each_change_and_wakes_other_stores_once(db: &TestDb) {
     let a = db.open().await;
     let b = db.open().await;
-    let mut b_signals = b.change_signals();
-    b_signals
-        .wait(Duration::from_millis(100))
-        .await
-        .expect("listening");
     let ids = ["b1", "b2", "b3"];
     let writer = a.clone();
-    let write = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    wakes_the_other_store(db, &b, async move {
         let batch: Vec<_> = ids.iter().map(|id| monitor(id)).collect();
         writer.put_monitors(&batch).await.expect("batch");
-    });
-    let timeout = match db.kind {
-        Kind::Postgres => Duration::from_secs(30),
-        Kind::Sqlite => Duration::from_secs(1),
-    };
-    let started = Instant::now();
-    b_signals.wait(timeout).await.expect("wait");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "woken after {:?}",
-        started.elapsed()
-    );
-    write.await.expect("writer");
+    })
+    .await;
     let listed = b.changes_after(0, 10).await.expect("listed").changes;
     assert_eq!(
         listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
