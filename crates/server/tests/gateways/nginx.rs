@@ -135,9 +135,10 @@ fn nginx_args(dir: &Path) -> Vec<String> {
     ]
 }
 
-async fn run(server: &Server) -> Value {
+/// Runs discovery source `id` now; its status after the run.
+async fn run(server: &Server, id: &str) -> Value {
     let resp = server
-        .post("/discovery-sources/nginx/run", &json!({}))
+        .post(&format!("/discovery-sources/{id}/run"), &json!({}))
         .await;
     assert_eq!(resp.status, 200, "{:#}", resp.body);
     resp.body["status"].clone()
@@ -185,7 +186,7 @@ async fn nginx_t_output_becomes_monitors_checked_through_the_real_nginx() {
         .put("/discovery-sources/nginx", &spec(&url, 1 << 20))
         .await;
     assert_eq!(created.status, 201, "{:#}", created.body);
-    let status = run(&server).await;
+    let status = run(&server, "nginx").await;
     assert_eq!(status["state"], "succeeded", "{status:#}");
     // The regex location gives no URL; /internal is opted out by `set $vedette off`.
     assert_eq!(status["routes_seen"], 3, "{status:#}");
@@ -208,7 +209,7 @@ async fn nginx_t_output_becomes_monitors_checked_through_the_real_nginx() {
         &format!("{LOCATIONS}    location ^~ /added {{ return 200; }}\n"),
     );
     let url = nginx.dump();
-    let status = run(&server).await;
+    let status = run(&server, "nginx").await;
     assert_eq!(status["monitors_owned"], 3, "{status:#}");
     let kept = urls(&server).await;
 
@@ -229,14 +230,14 @@ async fn nginx_t_output_becomes_monitors_checked_through_the_real_nginx() {
         server
             .put("/discovery-sources/nginx", &spec(&bad_url, max_bytes))
             .await;
-        let status = run(&server).await;
+        let status = run(&server, "nginx").await;
         assert_eq!(status["state"], "failed", "{status:#}");
         let error = status["error"].as_str().expect("error");
         assert!(error.contains(says), "{error}");
         assert_eq!(urls(&server).await, kept, "{error}");
     }
     std::fs::remove_file(&bad).expect("remove");
-    let status = run(&server).await;
+    let status = run(&server, "nginx").await;
     assert_eq!(
         status["state"], "failed",
         "a missing file fails: {status:#}"
@@ -315,11 +316,7 @@ async fn the_file_source_reads_only_under_the_discovery_file_root() {
         .put("/discovery-sources/files", &file_source(&file_url(&link)))
         .await;
     assert_eq!(resp.status, 201, "{:#}", resp.body);
-    let resp = server
-        .post("/discovery-sources/files/run", &json!({}))
-        .await;
-    assert_eq!(resp.status, 200, "{:#}", resp.body);
-    let status = &resp.body["status"];
+    let status = run(&server, "files").await;
     assert_eq!(status["state"], "failed", "{status:#}");
     let error = status["error"].as_str().expect("error");
     assert!(
@@ -340,10 +337,7 @@ async fn the_file_source_reads_only_under_the_discovery_file_root() {
         .put("/discovery-sources/files", &file_source(&file_url(&good)))
         .await;
     assert_eq!(resp.status, 200, "{:#}", resp.body);
-    let resp = server
-        .post("/discovery-sources/files/run", &json!({}))
-        .await;
-    let status = &resp.body["status"];
+    let status = run(&server, "files").await;
     assert_eq!(status["state"], "succeeded", "{status:#}");
     assert_eq!(status["routes_seen"], 1, "{status:#}");
     server.finish().await;

@@ -98,6 +98,17 @@ pub fn now_ms() -> DateTime<Utc> {
     at_ms(Utc::now().timestamp_millis())
 }
 
+/// The ids of every stored monitor, in the store's order (by id).
+pub async fn monitor_ids(store: &Store) -> Vec<String> {
+    store
+        .list_monitors()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
+
 pub fn monitor(id: &str) -> MonitorRecord {
     let mut m = MonitorRecord::new(
         id,

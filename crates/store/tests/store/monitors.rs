@@ -6,7 +6,7 @@ use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{MonitorSpec, Source};
 use vedette_store::{Backend, MaintenanceRecord, RuntimePause, SCHEMA_VERSION, StoreError};
 
-use crate::common::{Kind, TestDb, deleted_event, monitor};
+use crate::common::{Kind, TestDb, deleted_event, monitor, monitor_ids};
 
 backend_tests!(
     open_twice_is_idempotent,
@@ -80,14 +80,7 @@ async fn monitor_upsert_bumps_version_only_on_change(db: &TestDb) {
         .put_monitor(&monitor("a-first"))
         .await
         .expect("second monitor");
-    let ids: Vec<String> = store
-        .list_monitors()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    assert_eq!(ids, ["a-first", "payments-api"]);
+    assert_eq!(monitor_ids(&store).await, ["a-first", "payments-api"]);
     let got = store
         .get_monitor("payments-api")
         .await
@@ -368,15 +361,7 @@ async fn conditional_writes_of_many_fail_one_by_one(db: &TestDb) {
         "{versions:?}"
     );
     assert_eq!(versions[4], Ok(1));
-    let mut ids: Vec<String> = store
-        .list_monitors()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    ids.sort();
-    assert_eq!(ids, ["m-0", "m-1", "m-3"]);
+    assert_eq!(monitor_ids(&store).await, ["m-0", "m-1", "m-3"]);
     let m0 = store.get_monitor("m-0").await.expect("get").expect("m-0");
     assert_eq!(
         m0.spec, changed.spec,
