@@ -53,7 +53,9 @@ pub async fn run_with_metrics(
 ) {
     let m = metrics.as_ref();
     let mut batch = Batch::default();
-    let mut fold_every = tokio::time::interval(FOLD_EVERY);
+    // The first fold a period after start: the engine caught the statuses up as it started.
+    let mut fold_every =
+        tokio::time::interval_at(tokio::time::Instant::now() + FOLD_EVERY, FOLD_EVERY);
     fold_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
