@@ -263,17 +263,19 @@ async fn exchange(
 
     let request =
         build_request(&hop, host, use_h2).map_err(|m| trace.fail(FailureReason::Config, m))?;
-    let peer = format!("{host}:{port}");
-    stage::enter(|| format!("waiting for the response from {peer}"));
+    stage::enter(|| format!("waiting for the response from {host}:{port}"));
     let start = Instant::now();
     let response = sender.send(request).await;
     match response {
         Ok(response) => {
-            stage::enter(|| format!("reading the response body from {peer}"));
+            stage::enter(|| format!("reading the response body from {host}:{port}"));
             Trace::add(&mut trace.obs.phases.first_byte_ms, ms_since(start));
             Ok((response, guard))
         }
-        Err(e) => Err(trace.fail(FailureReason::Protocol, exchange_error(&e, &peer))),
+        Err(e) => Err(trace.fail(
+            FailureReason::Protocol,
+            exchange_error(&e, &format!("{host}:{port}")),
+        )),
     }
 }
 

@@ -166,14 +166,14 @@ pub(crate) async fn handshake(
     trace: &mut Trace,
 ) -> Result<TlsStream<TcpStream>, Failure> {
     let connector = TlsConnector::from(ctx.tls_configs().get(alpn));
-    let peer = tcp
-        .peer_addr()
-        .map_or_else(|_| "the server".to_owned(), |a| a.to_string());
-    stage::enter(|| format!("in the TLS handshake with {peer}"));
+    let peer = tcp.peer_addr().ok();
+    let shown = || peer.map_or_else(|| "the server".to_owned(), |a| a.to_string());
+    stage::enter(|| format!("in the TLS handshake with {}", shown()));
     let start = Instant::now();
     let result = connector.connect(target.name.clone(), tcp).await;
     Trace::add(&mut trace.obs.phases.tls_ms, ms_since(start));
-    let stream = result.map_err(|e| trace.fail(FailureReason::Tls, handshake_error(&e, &peer)))?;
+    let stream =
+        result.map_err(|e| trace.fail(FailureReason::Tls, handshake_error(&e, &shown())))?;
     let chain = stream.get_ref().1.peer_certificates().unwrap_or(&[]);
     let inspection = cert::inspect(
         chain,
