@@ -181,8 +181,9 @@ impl Engine {
         {
             let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
             let fresh = state_machine::initial_status(&id, now, paused);
-            let statuses_had = statuses.contains_key(&id);
-            let changed = match statuses.get(&id) {
+            let prev = statuses.get(&id);
+            let statuses_had = prev.is_some();
+            let changed = match prev {
                 None => Some(fresh),
                 Some(s) if paused && s.state != MonitorState::Paused => Some(MonitorStatus {
                     state: MonitorState::Paused,
