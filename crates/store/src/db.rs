@@ -333,11 +333,12 @@ pub(crate) fn from_count(v: u64) -> i64 {
 /// statement run on `conn`; on SQLite `(?,?,..),(..)`: SQLite binds unnamed parameters in order
 /// without the name lookup that makes binding numbered ones quadratic (see [`MAX_BINDS`]).
 pub(crate) fn values_rows(conn: &AnyConnection, rows: usize, cols: usize) -> String {
-    rows_of(
-        rows,
-        cols,
-        conn.backend_name().eq_ignore_ascii_case("sqlite"),
-    )
+    rows_of(rows, cols, unnamed(conn))
+}
+
+/// Whether statements on `conn` take unnamed `?` parameters (SQLite) rather than `$n`.
+fn unnamed(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 
 /// A statement on either database.
@@ -365,17 +366,11 @@ pub(crate) fn bind_each<'q, 'v>(
 /// `$1, $2, ..` (on SQLite `?, ?, ..`) for the `n` parameters of a statement run on `conn`
 /// that has no others, such as an `IN (..)` list; see [`values_rows`].
 pub(crate) fn param_list(conn: &AnyConnection, n: usize) -> String {
-    let unnamed = conn.backend_name().eq_ignore_ascii_case("sqlite");
-    (1..=n)
-        .map(|i| {
-            if unnamed {
-                "?".to_owned()
-            } else {
-                format!("${i}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    if unnamed(conn) {
+        vec!["?"; n].join(", ")
+    } else {
+        params_from(1, n)
+    }
 }
 
 fn rows_of(rows: usize, cols: usize, unnamed: bool) -> String {
