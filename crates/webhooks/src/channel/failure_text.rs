@@ -53,16 +53,21 @@ pub(crate) fn transport(e: &reqwest::Error, url: &Url, timeout: &str) -> String 
     {
         return text;
     }
-    let detail: Vec<String> = causes
-        .iter()
-        .map(ToString::to_string)
-        .filter(|t| !is_wrapper(t))
-        .collect();
+    let detail = details(&causes);
     if detail.is_empty() {
         format!("request to {target} failed")
     } else {
         format!("request to {target} failed: {}", detail.join(": "))
     }
+}
+
+/// The texts of `causes` worth showing: without the wrappers that only repeat their source.
+fn details(causes: &[&(dyn std::error::Error + 'static)]) -> Vec<String> {
+    causes
+        .iter()
+        .map(ToString::to_string)
+        .filter(|t| !is_wrapper(t))
+        .collect()
 }
 
 /// Why reading an answered request's body failed.
@@ -73,11 +78,7 @@ pub(crate) fn body(e: &reqwest::Error, url: &Url, timeout: &str) -> String {
             "{target} sent its status but not its whole body within {timeout} (the endpoint's timeout)"
         );
     }
-    let detail: Vec<String> = causes(e)
-        .iter()
-        .map(ToString::to_string)
-        .filter(|t| !is_wrapper(t))
-        .collect();
+    let detail = details(&causes(e));
     if detail
         .iter()
         .any(|d| d.starts_with("end of file before message"))
