@@ -29,11 +29,27 @@ impl Reader {
         Reader { rt, store }
     }
 
+    fn status(&self, id: &str) -> Option<vedette_store::MonitorStatus> {
+        self.rt.block_on(self.store.monitor_status(id)).unwrap()
+    }
+
     fn state(&self, id: &str) -> Option<MonitorState> {
-        self.rt
-            .block_on(self.store.monitor_status(id))
-            .unwrap()
-            .map(|s| s.state)
+        self.status(id).map(|s| s.state)
+    }
+
+    /// The stored results of `id`, newest first.
+    fn results(&self, id: &str) -> Vec<vedette_store::StoredResult> {
+        let (page, _) = self
+            .rt
+            .block_on(self.store.list_results(
+                id,
+                chrono::DateTime::UNIX_EPOCH,
+                chrono::Utc::now() + chrono::Duration::minutes(1),
+                10_000,
+                None,
+            ))
+            .unwrap();
+        page
     }
 
     fn incidents(&self, id: &str) -> Vec<vedette_store::Incident> {
@@ -293,11 +309,7 @@ fn kill_9_keeps_state_and_incidents_consistent() {
     let consistent = |reader: &Reader| {
         for n in 0..20 {
             let id = format!("m{n}");
-            let status = reader
-                .rt
-                .block_on(reader.store.monitor_status(&id))
-                .unwrap()
-                .unwrap();
+            let status = reader.status(&id).unwrap();
             let open: Vec<_> = reader
                 .incidents(&id)
                 .into_iter()
@@ -352,21 +364,6 @@ fn kill_9_keeps_state_and_incidents_consistent() {
     assert!(server.stop());
 }
 
-/// The stored results of `id`, newest first.
-fn stored_results(reader: &Reader, id: &str) -> Vec<vedette_store::StoredResult> {
-    let (page, _) = reader
-        .rt
-        .block_on(reader.store.list_results(
-            id,
-            chrono::DateTime::UNIX_EPOCH,
-            chrono::Utc::now() + chrono::Duration::minutes(1),
-            10_000,
-            None,
-        ))
-        .unwrap();
-    page
-}
-
 #[test]
 fn statuses_skip_repeated_successes_and_catch_up_after_a_crash() {
     let target = Target::start();
@@ -379,24 +376,17 @@ fn statuses_skip_repeated_successes_and_catch_up_after_a_crash() {
     let data = dir.path().join("data");
     let args = ["--config", config.to_str().unwrap()];
     let limit = Duration::from_secs(20);
-    let status = |reader: &Reader| {
-        reader
-            .rt
-            .block_on(reader.store.monitor_status("api"))
-            .unwrap()
-            .unwrap()
-    };
 
     let server = Server::start(&data, &args);
     let reader = Reader::open(&data);
     wait_for(limit, "four results", || {
-        (stored_results(&reader, "api").len() >= 4).then_some(())
+        (reader.results("api").len() >= 4).then_some(())
     });
     server.crash();
     // Only the first result changed more than the last check: the later ones left the stored
     // status as it was.
-    let before = stored_results(&reader, "api");
-    let stored = status(&reader);
+    let before = reader.results("api");
+    let stored = reader.status("api").unwrap();
     assert_eq!(stored.state, MonitorState::Up);
     assert_eq!(stored.consecutive_successes, 1);
     // The store keeps times to the millisecond.
@@ -409,9 +399,9 @@ fn statuses_skip_repeated_successes_and_catch_up_after_a_crash() {
     // The restarted server catches the status up with the results before it checks again.
     let server = Server::start(&data, &args);
     wait_for(limit, "checked again", || {
-        (stored_results(&reader, "api").len() > before.len()).then_some(())
+        (reader.results("api").len() > before.len()).then_some(())
     });
-    let stored = status(&reader);
+    let stored = reader.status("api").unwrap();
     assert!(
         stored.consecutive_successes >= before.len() as u32,
         "{stored:?}"
@@ -420,8 +410,8 @@ fn statuses_skip_repeated_successes_and_catch_up_after_a_crash() {
 
     // A clean stop catches up the rest: the streak counts every stored result.
     assert!(server.stop());
-    let after = stored_results(&reader, "api");
-    let stored = status(&reader);
+    let after = reader.results("api");
+    let stored = reader.status("api").unwrap();
     assert_eq!(stored.consecutive_successes, after.len() as u32);
     assert_eq!(
         ms(stored.last_result_at),
