@@ -27,7 +27,7 @@ macro_rules! as_written {
             const FEED_KIND: &'static str = $feed;
 
             async fn desired(&self, _: &Context) -> Result<Result<Spec<Self>, NotSynced>, Error> {
-                Ok(decode(&self.spec.fields))
+                Ok(decode(self.document()))
             }
 
             fn in_sync(&self, desired: &mut Spec<Self>, stored: &Self::Remote, _: bool) -> bool {

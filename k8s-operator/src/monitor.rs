@@ -30,7 +30,7 @@ impl Mirrored for Monitor {
     const FEED_KIND: &'static str = "monitors";
 
     async fn desired(&self, _: &Context) -> Result<Result<MonitorSpec, NotSynced>, Error> {
-        Ok(decode(&self.spec.fields))
+        Ok(decode(self.document()))
     }
 
     fn remote_labels(&self) -> BTreeMap<String, String> {
