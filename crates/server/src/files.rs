@@ -3,7 +3,7 @@
 //! the files are their truth, so a resource removed from the files is removed from Vedette.
 //! Only the store is written; the engine follows it ([`crate::follow`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use vedette_model::discovery::DiscoverySourceSpec;
@@ -60,7 +60,6 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
         )));
     }
     let mut applied = Applied::default();
-    let mut monitor_ids = HashSet::new();
     let mut window_ids = Vec::new();
     let mut stored: HashMap<String, MonitorRecord> = store
         .list_monitors()
@@ -79,7 +78,6 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
                 spec,
             } => {
                 labels.insert(MANAGED_BY.to_owned(), Source::File.to_string());
-                monitor_ids.insert(id.clone());
                 let existing = stored.remove(&id);
                 if existing.as_ref().is_some_and(|m| m.source != Source::File) {
                     return Err(ServerError::Config(format!(
@@ -139,8 +137,9 @@ pub async fn apply(store: &Store, path: &Path) -> Result<Applied, ServerError> {
         store.put_monitors(chunk).await?;
         applied.monitors_changed += chunk.len();
     }
-    for stale in store.list_monitors().await? {
-        if stale.source == Source::File && !monitor_ids.contains(&stale.id) {
+    // What is left of the stored monitors the files no longer hold.
+    for stale in stored.into_values() {
+        if stale.source == Source::File {
             let name = stale.spec.name.as_deref().unwrap_or(&stale.id);
             store
                 .delete_monitor(&stale.id, |incident| {

@@ -22,18 +22,18 @@
 //! [`Stored`]: crate::Stored
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use vedette_model::{Record, Version};
 
-use crate::db::{Backend, to_ms};
+use crate::db::{Backend, MAX_BINDS, to_ms, values_rows};
 use crate::{Store, StoreError, Stored};
 
 /// Most changes one call of [`Store::changes_after`] returns.
@@ -151,12 +151,7 @@ impl ChangeBatch {
         id: &str,
         version: Version,
     ) -> Result<i64, StoreError> {
-        if self.backend == Backend::Postgres && !self.locked {
-            sqlx::raw_sql("LOCK TABLE resource_changes IN EXCLUSIVE MODE")
-                .execute(&mut *conn)
-                .await?;
-            self.locked = true;
-        }
+        self.lock(conn).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO resource_changes (kind, id, version, changed_at) \
              VALUES ($1, $2, $3, $4) RETURNING seq",
@@ -167,8 +162,65 @@ impl ChangeBatch {
         .bind(to_ms(Utc::now()))
         .fetch_one(&mut *conn)
         .await?;
-        self.newest = Some(self.newest.map_or(seq, |n| n.max(seq)));
+        self.noted(seq);
         Ok(seq)
+    }
+
+    /// Records a change of each `(id, version)` of `kind` (ids distinct), in multi-row
+    /// statements; their sequence numbers, in the same order.
+    pub(crate) async fn append_many(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        kind: &str,
+        written: &[(&str, Version)],
+    ) -> Result<Vec<i64>, StoreError> {
+        const COLS: usize = 4;
+        if written.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.lock(conn).await?;
+        let now = to_ms(Utc::now());
+        let mut seqs: HashMap<String, i64> = HashMap::with_capacity(written.len());
+        for chunk in written.chunks(MAX_BINDS / COLS) {
+            let sql = format!(
+                "INSERT INTO resource_changes (kind, id, version, changed_at) VALUES {} \
+                 RETURNING seq, id",
+                values_rows(conn, chunk.len(), COLS)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+            for (id, version) in chunk {
+                query = query.bind(kind).bind(*id).bind(*version).bind(now);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let seq: i64 = row.try_get(0)?;
+                self.noted(seq);
+                seqs.insert(row.try_get(1)?, seq);
+            }
+        }
+        written
+            .iter()
+            .map(|(id, _)| {
+                seqs.get(*id).copied().ok_or_else(|| {
+                    StoreError::Corrupt(format!("no change was recorded for {kind} {id}"))
+                })
+            })
+            .collect()
+    }
+
+    /// On PostgreSQL, takes the feed's lock before the transaction's first change row.
+    async fn lock(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres && !self.locked {
+            sqlx::raw_sql("LOCK TABLE resource_changes IN EXCLUSIVE MODE")
+                .execute(&mut *conn)
+                .await?;
+            self.locked = true;
+        }
+        Ok(())
+    }
+
+    /// Keeps `seq` if it is the newest recorded, for [`announce`](Self::announce).
+    fn noted(&mut self, seq: i64) {
+        self.newest = Some(self.newest.map_or(seq, |n| n.max(seq)));
     }
 
     /// Announces the newest change recorded to the other processes (PostgreSQL `NOTIFY`,
@@ -176,7 +228,7 @@ impl ChangeBatch {
     /// no change was recorded or on SQLite.
     pub(crate) async fn announce(self, conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
         if let (Backend::Postgres, Some(seq)) = (self.backend, self.newest) {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}, '{seq}'")))
+            sqlx::raw_sql(AssertSqlSafe(format!("NOTIFY {CHANNEL}, '{seq}'")))
                 .execute(conn)
                 .await?;
         }

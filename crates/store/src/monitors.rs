@@ -45,8 +45,6 @@ impl Store {
         monitors: &[MonitorRecord],
     ) -> Result<Vec<MonitorRecord>, StoreError> {
         let mut tx = self.begin_serialized("heartbeat_tokens").await?;
-        let mut changes = ChangeBatch::new(self.backend());
-        let mut written = Vec::with_capacity(monitors.len());
         for m in monitors {
             if let Some(token) = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref()) {
                 if let Some(owner) = heartbeat::owner_in(&mut tx, token.expose()).await?
@@ -56,8 +54,13 @@ impl Store {
                 }
                 heartbeat::set_in(&mut tx, &m.id, token.expose()).await?;
             }
-            written.push(resource::put_once(&mut tx, &mut changes, m, None).await?);
         }
+        let mut changes = ChangeBatch::new(self.backend());
+        let writes: Vec<_> = monitors.iter().map(|m| (m, None)).collect();
+        let written = resource::put_many(&mut tx, &mut changes, &writes)
+            .await?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         changes.announce(&mut tx).await?;
         tx.commit().await?;
         Ok(written.into_iter().map(|w| self.published(w)).collect())
@@ -75,26 +78,38 @@ impl Store {
     ) -> Result<Vec<Result<MonitorRecord, StoreError>>, StoreError> {
         let mut tx = self.begin_serialized("heartbeat_tokens").await?;
         let mut changes = ChangeBatch::new(self.backend());
-        let mut outcomes = Vec::with_capacity(writes.len());
+        // A write whose push token another monitor holds is refused before any is written.
+        let mut allowed = Vec::with_capacity(writes.len());
+        let mut taken = Vec::with_capacity(writes.len());
         for (m, expected) in writes {
             let token = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref());
-            if let Some(token) = token
-                && let Some(owner) = heartbeat::owner_in(&mut tx, token.expose()).await?
-                && owner != m.id
-            {
+            let held_by_another = match token {
+                Some(token) => heartbeat::owner_in(&mut tx, token.expose())
+                    .await?
+                    .is_some_and(|owner| owner != m.id),
+                None => false,
+            };
+            taken.push(held_by_another);
+            if !held_by_another {
+                allowed.push((m, Some(*expected)));
+            }
+        }
+        let mut written = resource::put_many(&mut tx, &mut changes, &allowed)
+            .await?
+            .into_iter();
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for ((m, _), held_by_another) in writes.iter().zip(taken) {
+            if held_by_another {
                 outcomes.push(Err(StoreError::HeartbeatTokenTaken));
                 continue;
             }
-            match resource::put_once(&mut tx, &mut changes, m, Some(*expected)).await {
-                Ok(written) => {
-                    if let Some(token) = token {
-                        heartbeat::set_in(&mut tx, &m.id, token.expose()).await?;
-                    }
-                    outcomes.push(Ok(written));
-                }
-                Err(e @ StoreError::VersionConflict { .. }) => outcomes.push(Err(e)),
-                Err(e) => return Err(e),
+            let outcome = written.next().expect("one outcome per allowed write");
+            if outcome.is_ok()
+                && let Some(token) = m.spec.check.as_heartbeat().and_then(|h| h.token.as_ref())
+            {
+                heartbeat::set_in(&mut tx, &m.id, token.expose()).await?;
             }
+            outcomes.push(outcome);
         }
         changes.announce(&mut tx).await?;
         tx.commit().await?;

@@ -4,7 +4,7 @@
 //! Every write or delete that changes a row also appends to the change feed in its
 //! transaction ([`crate::changes`]).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use vedette_model::verification::VerificationSpec;
 use vedette_model::{Event, MonitorSpec, Record, Version};
 
 use crate::changes::ChangeBatch;
-use crate::db::{MAX_BINDS, bind_each, from_json, from_ms, param_list, params_from, to_ms};
+use crate::db::{MAX_BINDS, bind_each, from_json, from_ms, param_list, to_ms, values_rows};
 use crate::{Store, StoreError};
 
 /// Attempts of an unconditional write before giving up with [`StoreError::Contention`].
@@ -145,29 +145,35 @@ impl Store {
     /// The resources of `ids` that exist, in no particular order: one query per
     /// [`MAX_BINDS`] ids rather than one per id, for readers of a page of the change feed.
     pub async fn get_many<S: Stored>(&self, ids: &[&str]) -> Result<Vec<Record<S>>, StoreError> {
-        let mut records = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(MAX_BINDS) {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM {} WHERE id IN ({})",
-                S::TABLE,
-                params_from(1, chunk.len())
-            );
-            // The text varies with the number of ids: not worth caching.
-            let query = bind_each(
-                sqlx::query(AssertSqlSafe(sql)).persistent(false),
-                chunk.iter().copied(),
-            );
-            for row in query.fetch_all(&self.pool).await? {
-                records.push(decode(&row)?);
-            }
-        }
-        Ok(records)
+        let mut conn = self.pool.acquire().await?;
+        get_many_in(&mut conn, ids).await
     }
 
     /// Every resource of a kind, by id.
     pub async fn list<S: Stored>(&self) -> Result<Vec<Record<S>>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {} ORDER BY id", S::TABLE);
         sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Up to `limit` resources of a kind with ids after `after` (`""`: from the first), by id:
+    /// for readers of every resource that should not hold them all at once.
+    pub async fn list_after<S: Stored>(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Record<S>>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
+            S::TABLE
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -216,6 +222,143 @@ pub(crate) async fn put_once<S: Stored>(
     expected: Option<Version>,
 ) -> Result<Written<S>, StoreError> {
     let current = get_in::<S>(conn, &record.id).await?;
+    put_read(conn, changes, record, current, expected).await
+}
+
+/// Many writes inside `conn`'s transaction, each like [`put_once`], with their
+/// changes recorded in `changes`: the stored records are read in one query per [`MAX_BINDS`]
+/// ids, and the new ones are inserted, and their changes recorded, in multi-row statements,
+/// so a batch of thousands costs tens of statements instead of three per resource (a write
+/// of an id already written in the batch is made after the others, alone). Each write's
+/// outcome in order: a version conflict fails that write alone; any other error fails
+/// them all.
+pub(crate) async fn put_many<S: Stored>(
+    conn: &mut sqlx::AnyConnection,
+    changes: &mut ChangeBatch,
+    writes: &[(&Record<S>, Option<Version>)],
+) -> Result<Vec<Result<Written<S>, StoreError>>, StoreError> {
+    let ids: Vec<&str> = writes.iter().map(|(r, _)| r.id.as_str()).collect();
+    let mut stored: HashMap<String, Record<S>> = get_many_in::<S>(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let mut outcomes: Vec<Option<Result<Written<S>, StoreError>>> =
+        writes.iter().map(|_| None).collect();
+    let mut fresh = Vec::new();
+    // A later write of an id already in the batch waits for the others, to see what they did.
+    let mut again = Vec::new();
+    let mut distinct = HashSet::with_capacity(writes.len());
+    for (i, (record, expected)) in writes.iter().enumerate() {
+        if !distinct.insert(record.id.as_str()) {
+            again.push(i);
+            continue;
+        }
+        let current = stored.remove(&record.id);
+        if current.is_none() && expected.unwrap_or(0) == 0 {
+            fresh.push(i);
+            continue;
+        }
+        outcomes[i] = Some(conflict_alone(
+            put_read(conn, changes, record, current, *expected).await,
+        )?);
+    }
+    let now = Utc::now();
+    let mut inserted = HashSet::with_capacity(fresh.len());
+    for chunk in fresh.chunks(MAX_BINDS / INSERT_BINDS) {
+        let sql = format!(
+            "INSERT INTO {} ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            S::TABLE,
+            values_rows(conn, chunk.len(), INSERT_BINDS)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for &i in chunk {
+            let record = writes[i].0;
+            query = query
+                .bind(record.id.as_str())
+                .bind(serde_json::to_string(&record.labels)?)
+                .bind(serde_json::to_string(&record.spec)?)
+                .bind(record.source.as_str())
+                .bind(1_i64)
+                .bind(to_ms(now))
+                .bind(to_ms(now));
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    let mut events = Vec::new();
+    let mut created = Vec::with_capacity(inserted.len());
+    for &i in &fresh {
+        let record = writes[i].0;
+        if inserted.contains(&record.id) {
+            let stored = Record {
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                ..record.clone()
+            };
+            events.extend(S::events(None, &stored));
+            created.push((i, stored));
+        } else {
+            // Another writer created it between the read and the insert.
+            let found = get_in::<S>(conn, &record.id).await?.map(|c| c.version);
+            outcomes[i] = Some(Err(StoreError::VersionConflict {
+                id: record.id.clone(),
+                expected: 0,
+                found,
+            }));
+        }
+    }
+    if !events.is_empty() {
+        crate::events::insert(conn, &events.iter().collect::<Vec<_>>()).await?;
+    }
+    let appended: Vec<(&str, Version)> = created
+        .iter()
+        .map(|(_, r)| (r.id.as_str(), r.version))
+        .collect();
+    let seqs = changes.append_many(conn, S::TABLE, &appended).await?;
+    for ((i, stored), seq) in created.into_iter().zip(seqs) {
+        outcomes[i] = Some(Ok(Written {
+            record: as_stored(stored)?,
+            change: Some(seq),
+        }));
+    }
+    for i in again {
+        let (record, expected) = writes[i];
+        outcomes[i] = Some(conflict_alone(
+            put_once(conn, changes, record, expected).await,
+        )?);
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every write has an outcome"))
+        .collect())
+}
+
+/// A write's outcome of [`put_many`]: a version conflict fails the write alone, any other error
+/// the batch.
+fn conflict_alone<S>(
+    written: Result<Written<S>, StoreError>,
+) -> Result<Result<Written<S>, StoreError>, StoreError> {
+    match written {
+        Err(e @ StoreError::VersionConflict { .. }) => Ok(Err(e)),
+        done => done.map(Ok),
+    }
+}
+
+/// Bind parameters of one row [`put_many`] inserts: one per column of [`COLUMNS`].
+const INSERT_BINDS: usize = 7;
+
+/// [`put_once`] of `record` over `current`, the record stored now as read in `conn`'s
+/// transaction.
+async fn put_read<S: Stored>(
+    conn: &mut sqlx::AnyConnection,
+    changes: &mut ChangeBatch,
+    record: &Record<S>,
+    current: Option<Record<S>>,
+    expected: Option<Version>,
+) -> Result<Written<S>, StoreError> {
     let found = current.as_ref().map(|c| c.version);
     let expected = expected.unwrap_or(found.unwrap_or(0));
     let conflict = |found: Option<Version>| StoreError::VersionConflict {
@@ -304,14 +447,18 @@ pub(crate) async fn put_once<S: Stored>(
     let change = changes
         .append(conn, S::TABLE, &stored.id, stored.version)
         .await?;
-    // Timestamps are stored to the millisecond; answer what a read would give.
     Ok(Written {
-        record: Record {
-            created_at: from_ms(to_ms(stored.created_at))?,
-            updated_at: from_ms(to_ms(stored.updated_at))?,
-            ..stored
-        },
+        record: as_stored(stored)?,
         change: Some(change),
+    })
+}
+
+/// `record` with its timestamps as stored, to the millisecond: what a read would give.
+fn as_stored<S>(record: Record<S>) -> Result<Record<S>, StoreError> {
+    Ok(Record {
+        created_at: from_ms(to_ms(record.created_at))?,
+        updated_at: from_ms(to_ms(record.updated_at))?,
+        ..record
     })
 }
 
@@ -348,6 +495,31 @@ pub(crate) async fn get_in<S: Stored>(
         .as_ref()
         .map(decode)
         .transpose()
+}
+
+/// The resources of `ids` that exist, read on `conn`, in no particular order: one query per
+/// [`MAX_BINDS`] ids.
+async fn get_many_in<S: Stored>(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<Record<S>>, StoreError> {
+    let mut records = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BINDS) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} WHERE id IN ({})",
+            S::TABLE,
+            param_list(conn, chunk.len())
+        );
+        // The text varies with the number of ids: not worth caching.
+        let query = bind_each(
+            sqlx::query(AssertSqlSafe(sql)).persistent(false),
+            chunk.iter().copied(),
+        );
+        for row in query.fetch_all(&mut *conn).await? {
+            records.push(decode(&row)?);
+        }
+    }
+    Ok(records)
 }
 
 /// Which of `ids` have a resource row, read inside `conn`'s transaction.

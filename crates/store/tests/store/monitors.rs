@@ -338,6 +338,9 @@ async fn conditional_writes_of_many_fail_one_by_one(db: &TestDb) {
         // Expected at a version it never had.
         (monitor("m-2"), 4),
         (monitor("m-3"), 0),
+        // A new id written twice in the batch: the second finds the first.
+        (monitor("m-4"), 0),
+        (monitor("m-4"), 0),
     ];
     let outcomes = store
         .put_monitors_if(&writes)
@@ -361,7 +364,14 @@ async fn conditional_writes_of_many_fail_one_by_one(db: &TestDb) {
         "{versions:?}"
     );
     assert_eq!(versions[4], Ok(1));
-    assert_eq!(monitor_ids(&store).await, ["m-0", "m-1", "m-3"]);
+    assert_eq!(versions[5], Ok(1));
+    assert!(
+        versions[6]
+            .as_ref()
+            .is_err_and(|e| e.contains("m-4") && e.contains("found version 1")),
+        "{versions:?}"
+    );
+    assert_eq!(monitor_ids(&store).await, ["m-0", "m-1", "m-3", "m-4"]);
     let m0 = store.get_monitor("m-0").await.expect("get").expect("m-0");
     assert_eq!(
         m0.spec, changed.spec,
