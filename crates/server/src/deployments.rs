@@ -4,7 +4,7 @@
 //! both their mute and the deployment window are dropped, and at most [`MAX_RECENT`] are kept
 //! (the newest).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use vedette_model::Duration;
@@ -90,16 +90,9 @@ impl RecentDeployments {
         self.entries.remove(id);
     }
 
-    /// Replaces every deployment with `deployments`.
-    pub fn reset<'a>(
-        &mut self,
-        deployments: impl IntoIterator<Item = (&'a str, &'a DeploymentSpec)>,
-        now: DateTime<Utc>,
-    ) {
-        self.entries.clear();
-        for (id, spec) in deployments {
-            self.upsert(id, spec, now);
-        }
+    /// Forgets every deployment whose id is not in `kept`.
+    pub fn retain(&mut self, kept: &HashSet<String>) {
+        self.entries.retain(|id, _| kept.contains(id));
     }
 
     /// How many are kept.

@@ -2,7 +2,7 @@
 //! runs their probes, applies the state machine and hands each result, with its state change
 //! and events, to the batch writer. What it holds follows the store ([`crate::follow`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -347,18 +347,6 @@ impl Engine {
             .cloned()
     }
 
-    /// Replaces every maintenance window with `windows`.
-    pub fn set_maintenance<'a>(
-        &self,
-        windows: impl IntoIterator<Item = (&'a str, &'a MaintenanceSpec)>,
-    ) {
-        let compiled = windows
-            .into_iter()
-            .map(|(id, spec)| (id.to_owned(), spec.compile()))
-            .collect();
-        *self.maintenance.write().unwrap_or_else(|e| e.into_inner()) = compiled;
-    }
-
     /// Adds or replaces the maintenance window `id`.
     pub fn upsert_maintenance(&self, id: &str, spec: &MaintenanceSpec) {
         let compiled = spec.compile();
@@ -366,6 +354,14 @@ impl Engine {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.to_owned(), compiled);
+    }
+
+    /// Drops every maintenance window whose id is not in `kept`.
+    pub fn retain_maintenance(&self, kept: &HashSet<String>) {
+        self.maintenance
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, _| kept.contains(id));
     }
 
     /// Drops the maintenance window `id`.
@@ -391,12 +387,9 @@ impl Engine {
         self.deployments_mut().remove(id);
     }
 
-    /// Replaces every deployment with `deployments`.
-    pub fn set_deployments<'a>(
-        &self,
-        deployments: impl IntoIterator<Item = (&'a str, &'a DeploymentSpec)>,
-    ) {
-        self.deployments_mut().reset(deployments, Utc::now());
+    /// Forgets every deployment whose id is not in `kept`.
+    pub fn retain_deployments(&self, kept: &HashSet<String>) {
+        self.deployments_mut().retain(kept);
     }
 
     fn deployments_mut(&self) -> std::sync::RwLockWriteGuard<'_, RecentDeployments> {

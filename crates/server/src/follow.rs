@@ -42,9 +42,11 @@ pub trait Follow<S: Stored>: Send + Sync + 'static {
     /// The resource `id` was deleted.
     fn remove(&self, id: &str) -> impl Future<Output = ()> + Send;
 
-    /// Every stored resource of the kind, replacing whatever is held: at start, and when the
-    /// follower fell so far behind that changes it had not read were pruned.
-    fn reset(&self, records: Vec<Record<S>>) -> impl Future<Output = ()> + Send;
+    /// Drops whatever is held that is not among `stored`, the ids of every stored resource of
+    /// the kind. A reload (at start, and when the follower fell so far behind that changes it
+    /// had not read were pruned) hands every stored resource to [`upsert`](Self::upsert), a
+    /// page at a time, then calls this.
+    fn retain(&self, stored: &HashSet<String>) -> impl Future<Output = ()> + Send;
 }
 
 /// A subscription as the follower holds it, whatever its kind.
@@ -60,7 +62,8 @@ trait Subscription: Send + Sync {
         changes: Vec<&'a Change>,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
-    /// Hands over every stored resource of the kind.
+    /// Hands over every stored resource of the kind, a page at a time, so the whole kind is
+    /// never held twice.
     fn reload<'a>(&'a self, store: &'a Store) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
@@ -110,7 +113,21 @@ impl<S: Stored, F: Follow<S>> Subscription for Typed<S, F> {
 
     fn reload<'a>(&'a self, store: &'a Store) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            self.follow.reset(store.list::<S>().await?).await;
+            let mut stored = HashSet::new();
+            let mut after = String::new();
+            loop {
+                let page = store.list_after::<S>(&after, PAGE_SIZE).await?;
+                let full = page.len() == PAGE_SIZE as usize;
+                for record in page {
+                    stored.insert(record.id.clone());
+                    after.clone_from(&record.id);
+                    self.follow.upsert(record).await;
+                }
+                if !full {
+                    break;
+                }
+            }
+            self.follow.retain(&stored).await;
             Ok(())
         })
     }

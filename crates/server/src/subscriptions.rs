@@ -44,19 +44,11 @@ impl Follow<MonitorSpec> for EngineMonitors {
         self.engine.remove(id);
     }
 
-    async fn reset(&self, records: Vec<Record<MonitorSpec>>) {
-        let followed: Vec<_> = records
-            .into_iter()
-            .filter(|r| self.sources.contains(&r.source))
-            .collect();
-        let kept: HashSet<&str> = followed.iter().map(|r| r.id.as_str()).collect();
+    async fn retain(&self, stored: &HashSet<String>) {
         for id in self.engine.monitor_ids() {
-            if !kept.contains(id.as_str()) {
+            if !stored.contains(&id) {
                 self.engine.remove(&id);
             }
-        }
-        for record in followed {
-            self.run(record).await;
         }
     }
 }
@@ -73,9 +65,8 @@ impl Follow<MaintenanceSpec> for EngineMaintenance {
         self.0.remove_maintenance(id);
     }
 
-    async fn reset(&self, records: Vec<Record<MaintenanceSpec>>) {
-        self.0
-            .set_maintenance(records.iter().map(|r| (r.id.as_str(), &r.spec)));
+    async fn retain(&self, stored: &HashSet<String>) {
+        self.0.retain_maintenance(stored);
     }
 }
 
@@ -92,9 +83,8 @@ impl Follow<DeploymentSpec> for EngineDeployments {
         self.0.remove_deployment(id);
     }
 
-    async fn reset(&self, records: Vec<Record<DeploymentSpec>>) {
-        self.0
-            .set_deployments(records.iter().map(|r| (r.id.as_str(), &r.spec)));
+    async fn retain(&self, stored: &HashSet<String>) {
+        self.0.retain_deployments(stored);
     }
 }
 
@@ -111,15 +101,11 @@ impl Follow<VerificationSpec> for EngineVerifications {
         self.0.verifications().forget(id);
     }
 
-    async fn reset(&self, records: Vec<Record<VerificationSpec>>) {
-        let kept: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    async fn retain(&self, stored: &HashSet<String>) {
         for id in self.0.verifications().ids() {
-            if !kept.contains(id.as_str()) {
+            if !stored.contains(&id) {
                 self.0.verifications().forget(&id);
             }
-        }
-        for record in records {
-            crate::verifications::start(&self.0, record).await;
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod handlers;
 mod html;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -245,9 +245,9 @@ impl Follow<StatusPageSpec> for FollowPages {
         });
     }
 
-    async fn reset(&self, records: Vec<Record<StatusPageSpec>>) {
+    async fn retain(&self, stored: &HashSet<String>) {
         self.0.update_index(|pages| {
-            *pages = records.into_iter().map(|r| (r.id.clone(), r)).collect();
+            pages.retain(|id, _| stored.contains(id));
         });
     }
 }
@@ -267,7 +267,7 @@ macro_rules! invalidate_on {
                 self.0.invalidate();
             }
 
-            async fn reset(&self, _records: Vec<Record<$spec>>) {
+            async fn retain(&self, _stored: &HashSet<String>) {
                 self.0.invalidate();
             }
         }
