@@ -11,10 +11,12 @@
 //! two can never wait on each other.
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -229,10 +231,136 @@ impl Exposition {
     }
 }
 
-/// Renders every metric in the Prometheus text format.
-pub fn render(engine: &Engine) -> String {
+/// Monitors rendered per chunk of the `/metrics` body (tens of kilobytes of text).
+const ROWS_PER_CHUNK: usize = 256;
+
+/// One monitor's part of a scrape: its label set, state and remembered series.
+struct Row {
+    labels: String,
+    state: Option<MonitorState>,
+    series: MonitorSeries,
+}
+
+/// A metric with samples per monitor: its header, and what it writes for one monitor.
+struct PerMonitor {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    samples: fn(&mut Exposition, &'static str, &Row),
+}
+
+static PER_MONITOR: [PerMonitor; 5] = [
+    PerMonitor {
+        name: "vedette_monitor_up",
+        kind: "gauge",
+        help: "Whether the monitor is up (1 when up or degraded, 0 otherwise).",
+        samples: up_samples,
+    },
+    PerMonitor {
+        name: "vedette_monitor_state",
+        kind: "gauge",
+        help: "The monitor's current state: 1 for the state it is in, 0 for the others.",
+        samples: state_samples,
+    },
+    PerMonitor {
+        name: "vedette_monitor_latency_seconds",
+        kind: "gauge",
+        help: "Phase timings of the monitor's last check.",
+        samples: latency_samples,
+    },
+    PerMonitor {
+        name: "vedette_checks_total",
+        kind: "counter",
+        help: "Checks recorded since the server started, by outcome.",
+        samples: checks_samples,
+    },
+    PerMonitor {
+        name: "vedette_certificate_expiry_timestamp_seconds",
+        kind: "gauge",
+        help: "When the certificate the monitor last saw expires (unix seconds).",
+        samples: certificate_samples,
+    },
+];
+
+fn up_samples(out: &mut Exposition, name: &str, row: &Row) {
+    let up = matches!(row.state, Some(MonitorState::Up | MonitorState::Degraded));
+    out.sample(name, &row.labels, if up { 1.0 } else { 0.0 });
+}
+
+fn state_samples(out: &mut Exposition, name: &str, row: &Row) {
+    for s in MonitorState::ALL {
+        let v = if row.state == Some(s) { 1.0 } else { 0.0 };
+        out.sample(name, &format!("{},state=\"{s}\"", row.labels), v);
+    }
+}
+
+fn latency_samples(out: &mut Exposition, name: &str, row: &Row) {
+    let Some(p) = row.series.phases else { return };
+    let phases = [
+        ("dns", p.dns_ms),
+        ("connect", p.connect_ms),
+        ("tls", p.tls_ms),
+        ("first_byte", p.first_byte_ms),
+        ("total", Some(p.total_ms)),
+    ];
+    for (phase, ms) in phases {
+        if let Some(ms) = ms {
+            out.sample(
+                name,
+                &format!("{},phase=\"{phase}\"", row.labels),
+                ms / 1000.0,
+            );
+        }
+    }
+}
+
+fn checks_samples(out: &mut Exposition, name: &str, row: &Row) {
+    for (outcome, count) in ["up", "degraded", "down"].iter().zip(row.series.checks) {
+        out.sample(
+            name,
+            &format!("{},outcome=\"{outcome}\"", row.labels),
+            count as f64,
+        );
+    }
+}
+
+fn certificate_samples(out: &mut Exposition, name: &str, row: &Row) {
+    if let Some(t) = row.series.cert_not_after {
+        out.sample(name, &row.labels, t.timestamp() as f64);
+    }
+}
+
+/// Every metric in the Prometheus text format, as chunks rendered one at a time while the
+/// body is sent: a scrape of many monitors (about 900 bytes each) never holds its whole text.
+pub fn render(engine: &Engine) -> impl Iterator<Item = String> + Send + 'static {
+    let rows = Arc::new(monitor_rows(engine));
+    let server = render_server(engine);
+    PER_MONITOR
+        .iter()
+        .flat_map(move |metric| {
+            let rows = rows.clone();
+            let chunks = rows.len().div_ceil(ROWS_PER_CHUNK).max(1);
+            (0..chunks).map(move |chunk| {
+                let mut out = Exposition(String::new());
+                if chunk == 0 {
+                    out.header(metric.name, metric.kind, metric.help);
+                }
+                for row in rows
+                    .iter()
+                    .skip(chunk * ROWS_PER_CHUNK)
+                    .take(ROWS_PER_CHUNK)
+                {
+                    (metric.samples)(&mut out, metric.name, row);
+                }
+                out.0
+            })
+        })
+        .chain(std::iter::once(server))
+}
+
+/// The rows of the engine's monitors, by id.
+fn monitor_rows(engine: &Engine) -> Vec<Row> {
     let metrics = engine.metrics();
-    let mut out = Exposition(String::new());
     let exported = metrics
         .labels
         .read()
@@ -251,7 +379,6 @@ pub fn render(engine: &Engine) -> String {
         });
         remembered.clone()
     };
-    // Per monitor: its label set, state and the remembered series.
     let mut rows = Vec::with_capacity(monitors.len());
     for (live, state) in &monitors {
         let id = &live.record.id;
@@ -266,86 +393,19 @@ pub fn render(engine: &Engine) -> String {
                 .unwrap_or("");
             let _ = write!(labels, ",{}=\"{}\"", label.name, escape(value));
         }
-        rows.push((labels, *state, series.remove(id).unwrap_or_default()));
+        rows.push(Row {
+            labels,
+            state: *state,
+            series: series.remove(id).unwrap_or_default(),
+        });
     }
+    rows
+}
 
-    out.header(
-        "vedette_monitor_up",
-        "gauge",
-        "Whether the monitor is up (1 when up or degraded, 0 otherwise).",
-    );
-    for (labels, state, _) in &rows {
-        let up = matches!(state, Some(MonitorState::Up | MonitorState::Degraded));
-        out.sample("vedette_monitor_up", labels, if up { 1.0 } else { 0.0 });
-    }
-    out.header(
-        "vedette_monitor_state",
-        "gauge",
-        "The monitor's current state: 1 for the state it is in, 0 for the others.",
-    );
-    for (labels, state, _) in &rows {
-        for s in MonitorState::ALL {
-            let v = if *state == Some(s) { 1.0 } else { 0.0 };
-            out.sample(
-                "vedette_monitor_state",
-                &format!("{labels},state=\"{s}\""),
-                v,
-            );
-        }
-    }
-    out.header(
-        "vedette_monitor_latency_seconds",
-        "gauge",
-        "Phase timings of the monitor's last check.",
-    );
-    for (labels, _, series) in &rows {
-        let Some(p) = series.phases else { continue };
-        let phases = [
-            ("dns", p.dns_ms),
-            ("connect", p.connect_ms),
-            ("tls", p.tls_ms),
-            ("first_byte", p.first_byte_ms),
-            ("total", Some(p.total_ms)),
-        ];
-        for (phase, ms) in phases {
-            if let Some(ms) = ms {
-                out.sample(
-                    "vedette_monitor_latency_seconds",
-                    &format!("{labels},phase=\"{phase}\""),
-                    ms / 1000.0,
-                );
-            }
-        }
-    }
-    out.header(
-        "vedette_checks_total",
-        "counter",
-        "Checks recorded since the server started, by outcome.",
-    );
-    for (labels, _, series) in &rows {
-        for (outcome, count) in ["up", "degraded", "down"].iter().zip(series.checks) {
-            out.sample(
-                "vedette_checks_total",
-                &format!("{labels},outcome=\"{outcome}\""),
-                count as f64,
-            );
-        }
-    }
-    out.header(
-        "vedette_certificate_expiry_timestamp_seconds",
-        "gauge",
-        "When the certificate the monitor last saw expires (unix seconds).",
-    );
-    for (labels, _, series) in &rows {
-        if let Some(t) = series.cert_not_after {
-            out.sample(
-                "vedette_certificate_expiry_timestamp_seconds",
-                labels,
-                t.timestamp() as f64,
-            );
-        }
-    }
-
+/// The server's own metrics: scheduler, store and HTTP.
+fn render_server(engine: &Engine) -> String {
+    let metrics = engine.metrics();
+    let mut out = Exposition(String::new());
     let lag = engine.scheduler().lag();
     let lag_bounds: Vec<f64> = LAG_BUCKETS_MS.iter().map(|ms| ms / 1000.0).collect();
     out.header(
@@ -412,9 +472,10 @@ pub fn render(engine: &Engine) -> String {
 
 /// `GET /metrics`.
 pub async fn scrape(State(state): State<AppState>) -> Response {
+    let chunks = render(&state.engine).map(Ok::<_, Infallible>);
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
-        render(&state.engine),
+        Body::from_stream(futures::stream::iter(chunks)),
     )
         .into_response()
 }

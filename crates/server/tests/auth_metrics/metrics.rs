@@ -1,6 +1,6 @@
 //! `/metrics` scraped from a real server checking a real local HTTP target.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -264,5 +264,47 @@ async fn metrics_describe_monitors_scheduler_store_and_http() {
             .all(|r| !r.contains("tok_notthere") && !r.contains("/no/such")),
         "raw paths leaked into route labels"
     );
+    server.stop().await;
+}
+
+/// A scrape is sent in chunks of a few hundred monitors: with more monitors than one chunk
+/// holds, each metric is still described once and every monitor has its samples.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_of_many_monitors_describes_each_metric_once() {
+    const MONITORS: usize = 700;
+    let config_dir = tempfile::tempdir().expect("dir");
+    let config = config_dir.path().join("monitors.yaml");
+    // Paused: nothing is checked, every monitor is exported.
+    let yaml: String = (0..MONITORS)
+        .map(|n| {
+            format!(
+                "---\napiVersion: vedette.dev/v1\nkind: Monitor\nmetadata:\n  id: m-{n:04}\n\
+                 spec:\n  http: {{url: http://127.0.0.1:9/}}\n  paused: true\n"
+            )
+        })
+        .collect();
+    std::fs::write(&config, yaml).expect("write config");
+    let server = Server::start(|c| c.config = Some(config.clone())).await;
+    let response = server.get("/metrics", None).await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+    for metric in ["vedette_monitor_up", "vedette_monitor_state"] {
+        assert_eq!(
+            text.matches(&format!("# TYPE {metric} gauge\n")).count(),
+            1,
+            "{metric} is described once"
+        );
+    }
+    let samples = parse(&text);
+    let ups: BTreeSet<&str> = find(&samples, "vedette_monitor_up", &[])
+        .iter()
+        .map(|s| s.labels["monitor"].as_str())
+        .collect();
+    assert_eq!(ups.len(), MONITORS);
+    assert_eq!(
+        find(&samples, "vedette_monitor_state", &[("state", "paused")]).len(),
+        MONITORS
+    );
+    one(&samples, "vedette_checks_in_flight", &[]);
     server.stop().await;
 }
