@@ -332,9 +332,17 @@ fn certificate_samples(out: &mut Exposition, name: &str, row: &Row) {
 
 /// Every metric in the Prometheus text format, as chunks rendered one at a time while the
 /// body is sent: a scrape of many monitors (about 900 bytes each) never holds its whole text.
-pub fn render(engine: &Engine) -> impl Iterator<Item = String> + Send + 'static {
-    let rows = Arc::new(monitor_rows(engine));
-    let server = render_server(engine);
+/// The monitors' rows are gathered on a blocking thread (at 100,000 monitors that takes
+/// hundreds of milliseconds, which would hold up the checks on a runtime worker).
+pub async fn render(engine: Arc<Engine>) -> impl Iterator<Item = String> + Send + 'static {
+    let rows = {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || monitor_rows(&engine))
+            .await
+            .unwrap_or_default()
+    };
+    let rows = Arc::new(rows);
+    let server = render_server(&engine);
     PER_MONITOR
         .iter()
         .flat_map(move |metric| {
@@ -369,15 +377,22 @@ fn monitor_rows(engine: &Engine) -> Vec<Row> {
 
     // Copies of the engine's monitors and of the remembered series, each taken under its own
     // lock and released before the next: no lock is held while calling another component.
+    // Every recorded check takes the series' lock, so it is held for the lookups alone.
     let monitors = engine.snapshot();
-    let mut series: HashMap<String, MonitorSeries> = {
+    let mut series: Vec<MonitorSeries> = {
         let mut remembered = metrics.monitors.lock().unwrap_or_else(|e| e.into_inner());
-        remembered.retain(|id, _| {
-            monitors
-                .binary_search_by(|(m, _)| m.record.id.as_str().cmp(id))
-                .is_ok()
-        });
-        remembered.clone()
+        if remembered.len() > monitors.len() {
+            // Series of monitors gone since.
+            remembered.retain(|id, _| {
+                monitors
+                    .binary_search_by(|(m, _)| m.record.id.as_str().cmp(id))
+                    .is_ok()
+            });
+        }
+        monitors
+            .iter()
+            .map(|(m, _)| remembered.get(&m.record.id).cloned().unwrap_or_default())
+            .collect()
     };
     let mut rows = Vec::with_capacity(monitors.len());
     for (live, state) in &monitors {
@@ -396,7 +411,7 @@ fn monitor_rows(engine: &Engine) -> Vec<Row> {
         rows.push(Row {
             labels,
             state: *state,
-            series: series.remove(id).unwrap_or_default(),
+            series: std::mem::take(&mut series[rows.len()]),
         });
     }
     rows
@@ -472,7 +487,7 @@ fn render_server(engine: &Engine) -> String {
 
 /// `GET /metrics`.
 pub async fn scrape(State(state): State<AppState>) -> Response {
-    let chunks = render(&state.engine).map(Ok::<_, Infallible>);
+    let chunks = render(state.engine.clone()).await.map(Ok::<_, Infallible>);
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
         Body::from_stream(futures::stream::iter(chunks)),

@@ -298,7 +298,7 @@ pub(crate) async fn put_many<S: Stored>(
                 updated_at: now,
                 ..record.clone()
             };
-            events.extend(S::events(None, &stored));
+            events.extend(S::events(None, record));
             created.push((i, stored));
         } else {
             // Another writer created it between the read and the insert.
