@@ -463,6 +463,8 @@ impl Store {
             .bind(FOLD_PAGE)
             .fetch(&mut *tx);
             while let Some(result) = results.try_next().await? {
+                // Rows arrive ready one after another: let the runtime's other tasks in.
+                tokio::task::consume_budget().await;
                 read += 1;
                 last = result.try_get("id")?;
                 let monitor_id: String = result.try_get("monitor_id")?;

@@ -225,6 +225,8 @@ impl Store {
         .await?;
         let mut caught_up = Vec::with_capacity(rows.len());
         for row in &rows {
+            // Up to one row a monitor: let the runtime's other tasks in between.
+            tokio::task::consume_budget().await;
             let mut status = decode(row)?;
             let newer: i64 = row.try_get("newer")?;
             let body: String = row.try_get("newest_body")?;

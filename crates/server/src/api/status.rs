@@ -56,15 +56,14 @@ impl MonitorCounts {
 
 /// `GET /status`.
 pub async fn get(State(state): State<ApiState>) -> ApiResult<Json<StatusSummary>> {
+    // One pass under each of the engine's locks: at 100,000 monitors a lookup per monitor
+    // took tens of milliseconds of a runtime worker.
     let mut monitors = MonitorCounts::default();
-    for id in &state.engine.monitor_ids() {
-        let monitor_state = match state.engine.status(id) {
-            Some(status) => status.state,
-            None if state
-                .engine
-                .monitor(id)
-                .is_some_and(|m| m.record.spec.paused)
-                || state.engine.runtime_pause(id).is_some() =>
+    for (live, known) in state.engine.snapshot() {
+        let monitor_state = match known {
+            Some(known) => known,
+            None if live.record.spec.paused
+                || state.engine.runtime_pause(&live.record.id).is_some() =>
             {
                 MonitorState::Paused
             }
