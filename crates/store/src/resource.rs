@@ -504,21 +504,11 @@ async fn get_many_in<S: Stored>(
     ids: &[&str],
 ) -> Result<Vec<Record<S>>, StoreError> {
     let mut records = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(MAX_BINDS) {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM {} WHERE id IN ({})",
-            S::TABLE,
-            param_list(conn, chunk.len())
-        );
-        // The text varies with the number of ids: not worth caching.
-        let query = bind_each(
-            sqlx::query(AssertSqlSafe(sql)).persistent(false),
-            chunk.iter().copied(),
-        );
-        for row in query.fetch_all(&mut *conn).await? {
-            records.push(decode(&row)?);
-        }
-    }
+    select_ids::<S>(conn, COLUMNS, ids, |row| {
+        records.push(decode(row)?);
+        Ok(())
+    })
+    .await?;
     Ok(records)
 }
 
@@ -529,9 +519,25 @@ pub(crate) async fn existing_in<S: Stored>(
 ) -> Result<HashSet<String>, StoreError> {
     let ids: Vec<&str> = ids.iter().copied().collect();
     let mut found = HashSet::with_capacity(ids.len());
+    select_ids::<S>(conn, "id", &ids, |row| {
+        found.insert(row.try_get::<String, _>(0)?);
+        Ok(())
+    })
+    .await?;
+    Ok(found)
+}
+
+/// Reads `columns` of the rows of `ids` on `conn`, one query per [`MAX_BINDS`] ids, and hands
+/// each row to `take`.
+async fn select_ids<S: Stored>(
+    conn: &mut sqlx::AnyConnection,
+    columns: &str,
+    ids: &[&str],
+    mut take: impl FnMut(&AnyRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     for chunk in ids.chunks(MAX_BINDS) {
         let sql = format!(
-            "SELECT id FROM {} WHERE id IN ({})",
+            "SELECT {columns} FROM {} WHERE id IN ({})",
             S::TABLE,
             param_list(conn, chunk.len())
         );
@@ -541,10 +547,10 @@ pub(crate) async fn existing_in<S: Stored>(
             chunk.iter().copied(),
         );
         for row in query.fetch_all(&mut *conn).await? {
-            found.insert(row.try_get::<String, _>(0)?);
+            take(&row)?;
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// Deletes a resource row inside `conn`'s transaction, its change recorded in `changes`; the
