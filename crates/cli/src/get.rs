@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use vedette_client::{
-    Client, Incident, IncidentFilter, IncidentState, ListQuery, MaintenanceWindow, Monitor,
-    ResultRecord, StatusPage,
+    Client, Incident, IncidentFilter, IncidentState, Kind, ListQuery, MaintenanceWindow, Monitor,
+    Resources, ResultRecord, StatusPage,
 };
 use vedette_model::maintenance::MaintenanceSpec;
 use vedette_model::{Check, MonitorSpec, MonitorState};
@@ -392,6 +392,18 @@ impl Watched for ResultRecord {
     }
 }
 
+/// The resource `id`, or every one `selector` matches (all without one).
+async fn one_or_all<K: Kind>(
+    resources: &Resources<'_, K>,
+    id: &Option<String>,
+    selector: &Option<String>,
+) -> anyhow::Result<Vec<K>> {
+    Ok(match id {
+        Some(id) => vec![resources.get(id).await?],
+        None => resources.all(selector.as_deref()).await?,
+    })
+}
+
 /// Runs `vedette get`.
 pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result<ExitCode> {
     let client = context::client(connection)?;
@@ -402,13 +414,8 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             output,
             watch: true,
         } => {
-            return watch(*output, || async {
-                Ok(match id {
-                    Some(id) => vec![client.monitors().get(id).await?],
-                    None => client.monitors().all(selector.as_deref()).await?,
-                })
-            })
-            .await;
+            let monitors = client.monitors();
+            return watch(*output, || one_or_all(&monitors, id, selector)).await;
         }
         Resource::Monitors {
             id,
@@ -416,10 +423,7 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             output,
             watch: false,
         } => {
-            let monitors = match id {
-                Some(id) => vec![client.monitors().get(id).await?],
-                None => client.monitors().all(selector.as_deref()).await?,
-            };
+            let monitors = one_or_all(&client.monitors(), id, selector).await?;
             show(
                 *output,
                 monitors,
@@ -491,13 +495,8 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             output,
             watch: true,
         } => {
-            return watch(*output, || async {
-                Ok(match id {
-                    Some(id) => vec![client.maintenance().get(id).await?],
-                    None => client.maintenance().all(selector.as_deref()).await?,
-                })
-            })
-            .await;
+            let maintenance = client.maintenance();
+            return watch(*output, || one_or_all(&maintenance, id, selector)).await;
         }
         Resource::Maintenance {
             id,
@@ -505,10 +504,7 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             output,
             watch: false,
         } => {
-            let windows = match id {
-                Some(id) => vec![client.maintenance().get(id).await?],
-                None => client.maintenance().all(selector.as_deref()).await?,
-            };
+            let windows = one_or_all(&client.maintenance(), id, selector).await?;
             show(
                 *output,
                 windows,
@@ -522,10 +518,7 @@ pub async fn run(resource: &Resource, connection: &Connection) -> anyhow::Result
             selector,
             output,
         } => {
-            let pages = match id {
-                Some(id) => vec![client.status_pages().get(id).await?],
-                None => client.status_pages().all(selector.as_deref()).await?,
-            };
+            let pages = one_or_all(&client.status_pages(), id, selector).await?;
             show(*output, pages, id.is_some(), pages_table, "no status pages")?;
         }
     }
