@@ -249,6 +249,7 @@ struct PerMonitor {
     samples: fn(&mut Exposition, &'static str, &Row),
 }
 
+/// The metrics with samples per monitor, in the order a scrape shows them.
 static PER_MONITOR: [PerMonitor; 5] = [
     PerMonitor {
         name: "vedette_monitor_up",
@@ -339,7 +340,10 @@ pub async fn render(engine: Arc<Engine>) -> impl Iterator<Item = String> + Send 
         let engine = engine.clone();
         tokio::task::spawn_blocking(move || monitor_rows(&engine))
             .await
-            .unwrap_or_default()
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "gathering the monitors' metrics failed");
+                Vec::new()
+            })
     };
     let rows = Arc::new(rows);
     let server = render_server(&engine);
