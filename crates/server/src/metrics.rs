@@ -357,11 +357,8 @@ pub async fn render(engine: Arc<Engine>) -> impl Iterator<Item = String> + Send 
                 if chunk == 0 {
                     out.header(metric.name, metric.kind, metric.help);
                 }
-                for row in rows
-                    .iter()
-                    .skip(chunk * ROWS_PER_CHUNK)
-                    .take(ROWS_PER_CHUNK)
-                {
+                let part = rows.chunks(ROWS_PER_CHUNK).nth(chunk).unwrap_or_default();
+                for row in part {
                     (metric.samples)(&mut out, metric.name, row);
                 }
                 out.0
@@ -383,7 +380,7 @@ fn monitor_rows(engine: &Engine) -> Vec<Row> {
     // lock and released before the next: no lock is held while calling another component.
     // Every recorded check takes the series' lock, so it is held for the lookups alone.
     let monitors = engine.snapshot();
-    let mut series: Vec<MonitorSeries> = {
+    let series: Vec<MonitorSeries> = {
         let mut remembered = metrics.monitors.lock().unwrap_or_else(|e| e.into_inner());
         if remembered.len() > monitors.len() {
             // Series of monitors gone since.
@@ -399,7 +396,7 @@ fn monitor_rows(engine: &Engine) -> Vec<Row> {
             .collect()
     };
     let mut rows = Vec::with_capacity(monitors.len());
-    for (live, state) in &monitors {
+    for ((live, state), series) in monitors.iter().zip(series) {
         let id = &live.record.id;
         let kind = live.record.spec.kind().as_str();
         let mut labels = format!("monitor=\"{}\",kind=\"{kind}\"", escape(id));
@@ -415,7 +412,7 @@ fn monitor_rows(engine: &Engine) -> Vec<Row> {
         rows.push(Row {
             labels,
             state: *state,
-            series: std::mem::take(&mut series[rows.len()]),
+            series,
         });
     }
     rows

@@ -261,30 +261,22 @@ async fn reads_match(store: &Store, results: &[CheckResult]) {
         }
         assert_eq!(buckets.len(), groups.len(), "step {step}: bucket count");
         // Several monitors at once read the same buckets (`absent` has none).
-        let many = store
-            .series_of(
-                &["absent".to_owned(), "api".to_owned()],
+        let ids = ["absent".to_owned(), "api".to_owned()];
+        let series_of = |parts| {
+            store.series_of(
+                &ids,
                 at_ms(from),
                 at_ms(to),
                 Duration::milliseconds(step),
-                Parts::All,
+                parts,
             )
-            .await
-            .expect("series_of");
+        };
+        let many = series_of(Parts::All).await.expect("series_of");
         assert_eq!(many.keys().collect::<Vec<_>>(), ["absent", "api"]);
         assert!(many["absent"].is_empty(), "step {step}");
         assert_eq!(many["api"], buckets, "step {step}: series_of");
         // The counts alone are the same counts, with the same uptime.
-        let counts = store
-            .series_of(
-                &["absent".to_owned(), "api".to_owned()],
-                at_ms(from),
-                at_ms(to),
-                Duration::milliseconds(step),
-                Parts::Counts,
-            )
-            .await
-            .expect("series_of counts");
+        let counts = series_of(Parts::Counts).await.expect("series_of counts");
         assert!(counts["absent"].is_empty(), "step {step}");
         let expected: Vec<_> = buckets.iter().cloned().map(Bucket::counts_only).collect();
         assert_eq!(counts["api"], expected, "step {step}: series_of counts");
