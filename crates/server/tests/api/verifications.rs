@@ -57,13 +57,22 @@ async fn put_flaky(server: &Server, target: &Target, interval: &str) {
         .await;
 }
 
-/// The `data` of the events of `event_type`.
+/// The `data` of the events of `event_type`, once at least one is listed.
 async fn events(server: &Server, event_type: &str) -> Vec<Value> {
+    // The API shows a verification ended as soon as the engine decides it; its event is
+    // committed by the writer right after.
     let listed = server
-        .get(&format!("/events?type={event_type}&limit=100"))
+        .wait_for(
+            &format!("/events?type={event_type}&limit=100"),
+            Duration::from_secs(10),
+            |body| {
+                body["items"]
+                    .as_array()
+                    .is_some_and(|items| !items.is_empty())
+            },
+        )
         .await;
-    assert_eq!(listed.status, 200, "{:#}", listed.body);
-    listed.body["items"]
+    listed["items"]
         .as_array()
         .expect("items")
         .iter()
