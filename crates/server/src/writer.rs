@@ -1,15 +1,17 @@
 //! Batches check records and writes each batch in one store transaction, so thousands of
 //! results a second cost a few commits; statuses written without a result (thousands of new
 //! monitors at start) are batched the same way. Folds the stored results into the rollups and
-//! catches the statuses up with them once a minute ([`Store::fold_rollups`],
-//! [`Store::catch_up_statuses`]) and flushes everything on shutdown.
+//! catches the statuses up with them once a minute, a page at a time
+//! ([`Store::fold_rollups_page`], [`Store::catch_up_statuses_after`]), writing what arrived
+//! between pages, so results are not held back for the whole fold; flushes everything on
+//! shutdown.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use vedette_store::{CheckRecord, MonitorStatus, Store};
+use vedette_store::{CATCH_UP_PAGE, CaughtUp, CheckRecord, FoldLimits, MonitorStatus, Store};
 
 use crate::metrics::Metrics;
 
@@ -61,7 +63,7 @@ pub async fn run_with_metrics(
         let first = tokio::select! {
             write = rx.recv() => write,
             _ = fold_every.tick() => {
-                fold(&store).await;
+                fold(&store, m, &mut rx, &mut batch).await;
                 continue;
             }
             () = stop.cancelled() => None,
@@ -86,25 +88,59 @@ pub async fn run_with_metrics(
         }
         flush(&store, m, &mut batch).await;
     }
-    while let Ok(write) = rx.try_recv() {
-        take(&store, m, &mut batch, write).await;
-        if batch.len() >= MAX_BATCH {
-            flush(&store, m, &mut batch).await;
-        }
-    }
-    flush(&store, m, &mut batch).await;
-    fold(&store).await;
+    fold(&store, m, &mut rx, &mut batch).await;
 }
 
-/// Folds results into the rollups and catches the statuses up with them; a failure is logged
-/// and the next fold takes them (readers count unfolded results themselves, and the engine
-/// holds the current statuses, so nothing is missing meanwhile).
-async fn fold(store: &Store) {
-    if let Err(e) = store.fold_rollups().await {
-        tracing::warn!(error = %e, "folding results into rollups failed; retrying later");
+/// Writes every write queued now, in batches of at most [`MAX_BATCH`].
+async fn drain(
+    store: &Store,
+    metrics: &Metrics,
+    rx: &mut mpsc::UnboundedReceiver<Write>,
+    batch: &mut Batch,
+) {
+    while let Ok(write) = rx.try_recv() {
+        take(store, metrics, batch, write).await;
+        if batch.len() >= MAX_BATCH {
+            flush(store, metrics, batch).await;
+        }
     }
-    if let Err(e) = store.catch_up_statuses().await {
-        tracing::warn!(error = %e, "catching statuses up with results failed; retrying later");
+    flush(store, metrics, batch).await;
+}
+
+/// Folds results into the rollups and catches the statuses up with them, writing what is
+/// queued before and after each page; a failure is logged and the next fold takes them
+/// (readers count unfolded results themselves, and the engine holds the current statuses, so
+/// nothing is missing meanwhile).
+async fn fold(
+    store: &Store,
+    metrics: &Metrics,
+    rx: &mut mpsc::UnboundedReceiver<Write>,
+    batch: &mut Batch,
+) {
+    drain(store, metrics, rx, batch).await;
+    loop {
+        match store.fold_rollups_page(FoldLimits::default()).await {
+            Ok(page) if page.more => drain(store, metrics, rx, batch).await,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "folding results into rollups failed; retrying later");
+                break;
+            }
+        }
+    }
+    let mut after = String::new();
+    loop {
+        drain(store, metrics, rx, batch).await;
+        match store.catch_up_statuses_after(&after, CATCH_UP_PAGE).await {
+            Ok(CaughtUp {
+                next: Some(next), ..
+            }) => after = next,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "catching statuses up with results failed; retrying later");
+                break;
+            }
+        }
     }
 }
 

@@ -49,9 +49,9 @@ pub use pauses::{MAX_PAUSE_REASON_CHARS, RuntimePause};
 pub use resource::{MaintenanceRecord, Stored};
 pub use results::{MAX_RESULTS_PAGE, StoredResult};
 pub use retention::{Retention, RetentionReport};
-pub use rollup::{Bucket, Resolution};
+pub use rollup::{Bucket, FoldLimits, Folded, Resolution};
 pub use series::Parts;
-pub use status::MonitorStatus;
+pub use status::{CATCH_UP_PAGE, CaughtUp, MonitorStatus};
 pub use tokens::{NewToken, Revocation, Scope, TokenRecord, token_sha256};
 pub use webhooks::{
     EndpointHealth, MessageAfterAttempt, MessageFilter, MessageStatus, NewWebhookMessage,

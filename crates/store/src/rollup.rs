@@ -242,8 +242,25 @@ const COLUMNS: &str = "monitor_id, resolution_ms, bucket_start, checks, failures
 /// Row key: monitor, resolution in ms, bucket start in ms.
 type Key = (String, i64, i64);
 
-/// Most raw results one fold transaction reads.
-const FOLD_PAGE: i64 = 50_000;
+/// How much one fold transaction ([`Store::fold_rollups_page`]) takes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldLimits {
+    /// Most raw results read.
+    pub results: i64,
+    /// Most rollup rows aggregated in memory (three per monitor in the page): at many
+    /// monitors a page ends here, before `results`.
+    pub rows: usize,
+}
+
+impl Default for FoldLimits {
+    /// 50,000 results or 60,000 rows (20,000 monitors), about 15 MB of rows.
+    fn default() -> Self {
+        Self {
+            results: 50_000,
+            rows: 60_000,
+        }
+    }
+}
 
 /// Decodes a row of [`COLUMNS`]: a rollup row, or a raw result not folded yet in the shape
 /// [`PENDING`] gives it (resolution 0, its outcome in `histogram`, its latency in
@@ -429,77 +446,102 @@ async fn write(
     Ok(())
 }
 
+/// What one page of [`Store::fold_rollups_page`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Folded {
+    /// Results folded.
+    pub results: u64,
+    /// Whether results are left for another page.
+    pub more: bool,
+}
+
 impl Store {
-    /// Folds the results not in the rollups yet into their minute, hour and day rows, a page
-    /// of [`FOLD_PAGE`] results per transaction, and moves `rollup_progress` past them in the
-    /// same transaction; returns how many were folded. Readers see the same figures before and
-    /// after (they add pending results themselves): this only makes later reads and writes
-    /// cheaper. Safe to call from any process at any time.
+    /// Folds the results not in the rollups yet into their minute, hour and day rows, page by
+    /// page ([`Store::fold_rollups_page`]); returns how many were folded. Readers see the same
+    /// figures before and after (they add pending results themselves): this only makes later
+    /// reads and writes cheaper. Safe to call from any process at any time.
     pub async fn fold_rollups(&self) -> Result<u64, StoreError> {
         let mut folded = 0;
         loop {
-            let mut tx = self.begin_write().await?;
-            let progress = sqlx::query(
-                "SELECT folded_through, pending_from FROM rollup_progress WHERE id = 1",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            let through: i64 = progress.try_get("folded_through")?;
-            if progress
-                .try_get::<Option<i64>, _>("pending_from")?
-                .is_none()
-            {
-                tx.rollback().await?;
-                return Ok(folded);
-            }
-            // Streamed: a page of results is aggregated as it is read, never held at once.
-            let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
-            let (mut last, mut read) = (through, 0_i64);
-            let mut results = sqlx::query(
-                "SELECT id, monitor_id, started_at, outcome, latency_ms, in_maintenance \
-                 FROM results WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(through)
-            .bind(FOLD_PAGE)
-            .fetch(&mut *tx);
-            while let Some(result) = results.try_next().await? {
-                // Rows arrive ready one after another: let the runtime's other tasks in.
-                tokio::task::consume_budget().await;
-                read += 1;
-                last = result.try_get("id")?;
-                let monitor_id: String = result.try_get("monitor_id")?;
-                let at: i64 = result.try_get("started_at")?;
-                let outcome = outcome(&result.try_get::<String, _>("outcome")?)?;
-                let ms: f64 = result.try_get("latency_ms")?;
-                let in_maintenance = result.try_get::<i64, _>("in_maintenance")? != 0;
-                for resolution in Resolution::ALL {
-                    let start = floor_to(at, resolution.millis());
-                    let key = (monitor_id.clone(), resolution.millis(), start);
-                    let bucket = match rows.entry(key) {
-                        Entry::Occupied(entry) => entry.into_mut(),
-                        Entry::Vacant(entry) => entry.insert(Bucket::empty(from_ms(start)?)),
-                    };
-                    bucket.count(outcome, ms, in_maintenance);
-                }
-            }
-            drop(results);
-            merge(&mut tx, rows).await?;
-            // A full page leaves results behind: `pending_from` stays a bound for them.
-            let more = read == FOLD_PAGE;
-            sqlx::query(
-                "UPDATE rollup_progress SET folded_through = $1, \
-                 pending_from = CASE WHEN $2 = 1 THEN pending_from ELSE NULL END WHERE id = 1",
-            )
-            .bind(last)
-            .bind(i64::from(more))
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            folded += read as u64;
-            if !more {
+            let page = self.fold_rollups_page(FoldLimits::default()).await?;
+            folded += page.results;
+            if !page.more {
                 return Ok(folded);
             }
         }
+    }
+
+    /// Folds the oldest results not in the rollups yet, as many as `limits` allow, and moves
+    /// `rollup_progress` past them in the same transaction, so a caller can write between
+    /// pages and a page's rows are all that is held in memory.
+    pub async fn fold_rollups_page(&self, limits: FoldLimits) -> Result<Folded, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let progress =
+            sqlx::query("SELECT folded_through, pending_from FROM rollup_progress WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        let through: i64 = progress.try_get("folded_through")?;
+        if progress
+            .try_get::<Option<i64>, _>("pending_from")?
+            .is_none()
+        {
+            tx.rollback().await?;
+            return Ok(Folded {
+                results: 0,
+                more: false,
+            });
+        }
+        // Streamed: a page of results is aggregated as it is read, never held at once.
+        let mut rows: BTreeMap<Key, Bucket> = BTreeMap::new();
+        let (mut last, mut read, mut full) = (through, 0_i64, false);
+        let mut results = sqlx::query(
+            "SELECT id, monitor_id, started_at, outcome, latency_ms, in_maintenance \
+             FROM results WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(through)
+        .bind(limits.results)
+        .fetch(&mut *tx);
+        while let Some(result) = results.try_next().await? {
+            // Rows arrive ready one after another: let the runtime's other tasks in.
+            tokio::task::consume_budget().await;
+            if rows.len() + Resolution::ALL.len() > limits.rows.max(Resolution::ALL.len()) {
+                full = true;
+                break;
+            }
+            read += 1;
+            last = result.try_get("id")?;
+            let monitor_id: String = result.try_get("monitor_id")?;
+            let at: i64 = result.try_get("started_at")?;
+            let outcome = outcome(&result.try_get::<String, _>("outcome")?)?;
+            let ms: f64 = result.try_get("latency_ms")?;
+            let in_maintenance = result.try_get::<i64, _>("in_maintenance")? != 0;
+            for resolution in Resolution::ALL {
+                let start = floor_to(at, resolution.millis());
+                let key = (monitor_id.clone(), resolution.millis(), start);
+                let bucket = match rows.entry(key) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => entry.insert(Bucket::empty(from_ms(start)?)),
+                };
+                bucket.count(outcome, ms, in_maintenance);
+            }
+        }
+        drop(results);
+        merge(&mut tx, rows).await?;
+        // A full page leaves results behind: `pending_from` stays a bound for them.
+        let more = full || read == limits.results;
+        sqlx::query(
+            "UPDATE rollup_progress SET folded_through = $1, \
+             pending_from = CASE WHEN $2 = 1 THEN pending_from ELSE NULL END WHERE id = 1",
+        )
+        .bind(last)
+        .bind(i64::from(more))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Folded {
+            results: read as u64,
+            more,
+        })
     }
 }
 

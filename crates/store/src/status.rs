@@ -199,6 +199,25 @@ impl Store {
     /// result that started before the stored last check (a run-now overtaken by a scheduled
     /// check) is not counted in the streak.
     pub async fn catch_up_statuses(&self) -> Result<usize, StoreError> {
+        let (mut changed, mut after) = (0, String::new());
+        loop {
+            let page = self.catch_up_statuses_after(&after, CATCH_UP_PAGE).await?;
+            changed += page.changed;
+            match page.next {
+                Some(next) => after = next,
+                None => return Ok(changed),
+            }
+        }
+    }
+
+    /// One page of [`Store::catch_up_statuses`]: the statuses of the `limit` monitors after
+    /// `after` in id order, in one transaction, so a caller can write between pages and only
+    /// a page is held in memory.
+    pub async fn catch_up_statuses_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<CaughtUp, StoreError> {
         let mut tx = self.begin_write().await?;
         // Per status two seeks in `results_monitor_time`: the count of newer results and
         // the newest one's id.
@@ -209,7 +228,7 @@ impl Store {
             .join(", ");
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {columns}, c.newer, r.started_at AS newest_at, r.latency_ms AS newest_latency, \
-             r.body AS newest_body FROM ( \
+             CASE WHEN c.newer > 0 THEN r.body END AS newest_body FROM ( \
                SELECT s.*, \
                  (SELECT COUNT(*) FROM results n \
                   WHERE n.monitor_id = s.monitor_id AND n.started_at > s.last_result_at) \
@@ -217,33 +236,58 @@ impl Store {
                  (SELECT n.id FROM results n WHERE n.monitor_id = s.monitor_id \
                   ORDER BY n.started_at DESC, n.id DESC LIMIT 1) AS newest_id \
                FROM monitor_status s \
-               WHERE s.last_result_at IS NOT NULL AND s.monitor_id IN (SELECT id FROM monitors) \
-             ) c JOIN results r ON r.id = c.newest_id \
-             WHERE c.newer > 0"
+               WHERE s.monitor_id > $1 AND s.last_result_at IS NOT NULL \
+                 AND s.monitor_id IN (SELECT id FROM monitors) \
+               ORDER BY s.monitor_id LIMIT $2 \
+             ) c LEFT JOIN results r ON r.id = c.newest_id ORDER BY c.monitor_id"
         )))
+        .bind(after)
+        .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let mut caught_up = Vec::with_capacity(rows.len());
+        // A full page may leave monitors behind: the next page starts after its last one.
+        let next = match rows.last() {
+            Some(last) if rows.len() as i64 == limit => Some(last.try_get("monitor_id")?),
+            _ => None,
+        };
+        let mut caught_up = Vec::new();
         for row in &rows {
-            // Up to one row a monitor: let the runtime's other tasks in between.
+            // Rows arrive ready one after another: let the runtime's other tasks in.
             tokio::task::consume_budget().await;
             let mut status = decode(row)?;
             let newer: i64 = row.try_get("newer")?;
-            let body: String = row.try_get("newest_body")?;
-            let newest: NewestResult =
-                from_json(&body, &format!("newest result of {}", status.monitor_id))?;
-            status.consecutive_successes =
-                u32::try_from(i64::from(status.consecutive_successes).saturating_add(newer))
-                    .unwrap_or(u32::MAX);
-            status.last_result_at = Some(from_ms(row.try_get("newest_at")?)?);
-            status.last_latency_ms = Some(row.try_get("newest_latency")?);
-            status.last_message = Some(newest.message);
-            caught_up.push(status);
+            let body: Option<String> = row.try_get("newest_body")?;
+            if let (true, Some(body)) = (newer > 0, body) {
+                let newest: NewestResult =
+                    from_json(&body, &format!("newest result of {}", status.monitor_id))?;
+                status.consecutive_successes =
+                    u32::try_from(i64::from(status.consecutive_successes).saturating_add(newer))
+                        .unwrap_or(u32::MAX);
+                status.last_result_at = Some(from_ms(row.try_get("newest_at")?)?);
+                status.last_latency_ms = Some(row.try_get("newest_latency")?);
+                status.last_message = Some(newest.message);
+                caught_up.push(status);
+            }
         }
         upsert(&mut tx, &caught_up.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
-        Ok(caught_up.len())
+        Ok(CaughtUp {
+            changed: caught_up.len(),
+            next,
+        })
     }
+}
+
+/// Statuses per page of [`Store::catch_up_statuses`].
+pub const CATCH_UP_PAGE: i64 = 1_000;
+
+/// What one page of [`Store::catch_up_statuses_after`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaughtUp {
+    /// Statuses changed.
+    pub changed: usize,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<String>,
 }
 
 /// The part of a stored result's body a caught-up status takes.

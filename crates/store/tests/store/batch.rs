@@ -16,6 +16,7 @@ backend_tests!(
     delete_monitor_keeps_history,
     a_batch_after_a_delete_brings_no_status_back,
     statuses_catch_up_with_results_written_without_them,
+    statuses_catch_up_page_by_page,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -561,4 +562,49 @@ async fn statuses_catch_up_with_results_written_without_them(db: &TestDb) {
     let stored = reopened.monitor_status("api").await.expect("status");
     assert_eq!(stored.as_ref(), Some(&down.status));
     reopened.close().await;
+}
+
+async fn statuses_catch_up_page_by_page(db: &TestDb) {
+    let store = db.open().await;
+    let ids = ["a", "b", "c", "d", "e"];
+    let mut held = Vec::new();
+    for id in ids {
+        store.put_monitor(&monitor(id)).await.expect("put");
+        let first = record(result(id, at_ms(T0), Outcome::Up, 20.0));
+        store
+            .write_batch(std::slice::from_ref(&first))
+            .await
+            .expect("first");
+        // `c` has nothing newer: a page must move past it all the same.
+        if id == "c" {
+            held.push(first.status);
+            continue;
+        }
+        let lazy = repeated_successes(&first.status, T0, 2);
+        store.write_batch(&lazy).await.expect("lazy");
+        held.push(lazy[1].status.clone());
+    }
+
+    let (mut after, mut pages, mut changed) = (String::new(), Vec::new(), 0);
+    loop {
+        let page = store
+            .catch_up_statuses_after(&after, 2)
+            .await
+            .expect("page");
+        changed += page.changed;
+        pages.push(page.next.clone());
+        match page.next {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        vec![Some("b".to_owned()), Some("d".to_owned()), None],
+        "pages of two monitors, in id order"
+    );
+    assert_eq!(changed, 4);
+    assert_eq!(store.monitor_statuses().await.expect("statuses"), held);
+    assert_eq!(store.catch_up_statuses().await.expect("again"), 0);
+    store.close().await;
 }

@@ -3,14 +3,15 @@
 use chrono::{DateTime, Duration, Utc};
 use vedette_model::{CheckResult, Outcome};
 use vedette_store::{
-    Bucket, CheckRecord, HISTOGRAM_RELATIVE_ERROR, Parts, Retention, RetentionReport, Store,
-    StoreError, nearest_rank,
+    Bucket, CheckRecord, FoldLimits, HISTOGRAM_RELATIVE_ERROR, Parts, Retention, RetentionReport,
+    Store, StoreError, nearest_rank,
 };
 
 use crate::common::{TestDb, at_ms, monitor, record, result};
 
 backend_tests!(
     rollups_match_brute_force,
+    rollups_folded_in_small_pages_match_brute_force,
     maintenance_is_left_out_of_uptime,
     series_rejects_bad_steps,
     retention_deletes_per_config,
@@ -186,6 +187,37 @@ async fn rollups_match_brute_force(db: &TestDb) {
         }
         reads_match(&store, &results).await;
     }
+    store.close().await;
+}
+
+async fn rollups_folded_in_small_pages_match_brute_force(db: &TestDb) {
+    let store = db.open().await;
+    store.put_monitor(&monitor("api")).await.expect("put");
+    let results = generate();
+    for chunk in results.chunks(500) {
+        let batch: Vec<CheckRecord> = chunk.iter().cloned().map(record).collect();
+        store.write_batch(&batch).await.expect("batch");
+    }
+    // At most 300 rows a page (a minute row for about every result, and their hour and day
+    // rows): the rows end each page well before the 1,000 results it may read.
+    let limits = FoldLimits {
+        results: 1_000,
+        rows: 300,
+    };
+    let (mut folded, mut pages) = (0, 0);
+    loop {
+        let page = store.fold_rollups_page(limits).await.expect("page");
+        assert!(page.results < 1_000, "a page of {} results", page.results);
+        folded += page.results;
+        pages += 1;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(folded as usize, results.len());
+    assert!(pages > results.len() / 400, "{pages} pages");
+    assert_eq!(store.fold_rollups().await.expect("nothing left"), 0);
+    reads_match(&store, &results).await;
     store.close().await;
 }
 
