@@ -387,31 +387,35 @@ fn collect_files(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, errors: &mu
 }
 
 /// Keeps the first resource of each (kind, id) and reports the others.
-fn drop_duplicates(loaded: Vec<Loaded>, errors: &mut Vec<LoadError>) -> Vec<Loaded> {
-    let mut seen: HashMap<(&'static str, String), (PathBuf, usize)> = HashMap::new();
-    let mut kept = Vec::with_capacity(loaded.len());
-    for item in loaded {
-        let key = (item.resource.kind(), item.resource.id().to_owned());
-        if let Some((file, line)) = seen.get(&key) {
-            errors.push(LoadError {
-                file: item.file.clone(),
-                line: Some(item.line),
-                column: None,
-                field: "metadata.id".to_owned(),
-                message: format!(
-                    "duplicate {} id {:?}: also defined at {}:{}",
-                    key.0,
-                    key.1,
-                    file.display(),
-                    line
-                ),
-            });
+fn drop_duplicates(mut loaded: Vec<Loaded>, errors: &mut Vec<LoadError>) -> Vec<Loaded> {
+    // Index of the first item of each kind and id; later ones are dropped in place.
+    let mut first: HashMap<(&'static str, &str), usize> = HashMap::new();
+    let mut duplicate = vec![false; loaded.len()];
+    for (i, item) in loaded.iter().enumerate() {
+        let key = (item.resource.kind(), item.resource.id());
+        let Some(&at) = first.get(&key) else {
+            first.insert(key, i);
             continue;
-        }
-        seen.insert(key, (item.file.clone(), item.line));
-        kept.push(item);
+        };
+        duplicate[i] = true;
+        errors.push(LoadError {
+            file: item.file.clone(),
+            line: Some(item.line),
+            column: None,
+            field: "metadata.id".to_owned(),
+            message: format!(
+                "duplicate {} id {:?}: also defined at {}:{}",
+                key.0,
+                key.1,
+                loaded[at].file.display(),
+                loaded[at].line
+            ),
+        });
     }
-    kept
+    drop(first);
+    let mut dropped = duplicate.into_iter();
+    loaded.retain(|_| !dropped.next().unwrap_or(false));
+    loaded
 }
 
 fn parse_without_duplicates(text: &str, file: &Path) -> (Vec<Loaded>, Vec<LoadError>) {
