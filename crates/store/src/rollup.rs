@@ -475,6 +475,11 @@ impl Store {
     /// `rollup_progress` past them in the same transaction, so a caller can write between
     /// pages and a page's rows are all that is held in memory.
     pub async fn fold_rollups_page(&self, limits: FoldLimits) -> Result<Folded, StoreError> {
+        // At least one result a page, so that paging always moves on.
+        let (max_results, max_rows) = (
+            limits.results.max(1),
+            limits.rows.max(Resolution::ALL.len()),
+        );
         let mut tx = self.begin_write().await?;
         let progress =
             sqlx::query("SELECT folded_through, pending_from FROM rollup_progress WHERE id = 1")
@@ -499,12 +504,12 @@ impl Store {
              FROM results WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(through)
-        .bind(limits.results)
+        .bind(max_results)
         .fetch(&mut *tx);
         while let Some(result) = results.try_next().await? {
             // Rows arrive ready one after another: let the runtime's other tasks in.
             tokio::task::consume_budget().await;
-            if rows.len() + Resolution::ALL.len() > limits.rows.max(Resolution::ALL.len()) {
+            if rows.len() + Resolution::ALL.len() > max_rows {
                 full = true;
                 break;
             }
@@ -528,7 +533,7 @@ impl Store {
         drop(results);
         merge(&mut tx, rows).await?;
         // A full page leaves results behind: `pending_from` stays a bound for them.
-        let more = full || read == limits.results;
+        let more = full || read == max_results;
         sqlx::query(
             "UPDATE rollup_progress SET folded_through = $1, \
              pending_from = CASE WHEN $2 = 1 THEN pending_from ELSE NULL END WHERE id = 1",

@@ -218,6 +218,7 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> Result<CaughtUp, StoreError> {
+        let limit = limit.max(1);
         let mut tx = self.begin_write().await?;
         // Per status two seeks in `results_monitor_time`: the count of newer results and
         // the newest one's id.
@@ -252,7 +253,7 @@ impl Store {
         };
         let mut caught_up = Vec::new();
         for row in &rows {
-            // Rows arrive ready one after another: let the runtime's other tasks in.
+            // Up to one row a monitor: let the runtime's other tasks in between.
             tokio::task::consume_budget().await;
             let mut status = decode(row)?;
             let newer: i64 = row.try_get("newer")?;
