@@ -255,20 +255,21 @@ impl Store {
         for row in &rows {
             // Up to one row a monitor: let the runtime's other tasks in between.
             tokio::task::consume_budget().await;
+            // The newest result's body comes only when there are newer results.
+            let Some(body) = row.try_get::<Option<String>, _>("newest_body")? else {
+                continue;
+            };
             let mut status = decode(row)?;
             let newer: i64 = row.try_get("newer")?;
-            let body: Option<String> = row.try_get("newest_body")?;
-            if let (true, Some(body)) = (newer > 0, body) {
-                let newest: NewestResult =
-                    from_json(&body, &format!("newest result of {}", status.monitor_id))?;
-                status.consecutive_successes =
-                    u32::try_from(i64::from(status.consecutive_successes).saturating_add(newer))
-                        .unwrap_or(u32::MAX);
-                status.last_result_at = Some(from_ms(row.try_get("newest_at")?)?);
-                status.last_latency_ms = Some(row.try_get("newest_latency")?);
-                status.last_message = Some(newest.message);
-                caught_up.push(status);
-            }
+            let newest: NewestResult =
+                from_json(&body, &format!("newest result of {}", status.monitor_id))?;
+            status.consecutive_successes =
+                u32::try_from(i64::from(status.consecutive_successes).saturating_add(newer))
+                    .unwrap_or(u32::MAX);
+            status.last_result_at = Some(from_ms(row.try_get("newest_at")?)?);
+            status.last_latency_ms = Some(row.try_get("newest_latency")?);
+            status.last_message = Some(newest.message);
+            caught_up.push(status);
         }
         upsert(&mut tx, &caught_up.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
