@@ -78,12 +78,17 @@ KC
     return 1
 }
 
+# Kills the control plane at once (SIGKILL: nothing in it is worth keeping). A SIGTERM is not
+# enough: a kube-apiserver that loses kine during its graceful shutdown waits for it forever, and
+# an unbounded `wait` then hangs the whole suite.
 kube_down() {
     [[ -n "${KUBE_DIR:-}" && -d "$KUBE_DIR" ]] || return 0
-    local p
+    local p pid
     for p in apiserver kine; do
-        [[ -f "$KUBE_DIR/$p.pid" ]] && kill "$(cat "$KUBE_DIR/$p.pid")" 2>/dev/null || true
+        [[ -f "$KUBE_DIR/$p.pid" ]] || continue
+        pid="$(cat "$KUBE_DIR/$p.pid")"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
-    wait 2>/dev/null || true
     rm -rf "$KUBE_DIR"
 }
