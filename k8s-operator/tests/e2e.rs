@@ -1,4 +1,4 @@
-//! The operator end to end against a real kube-apiserver (on kine), a real `vedette serve` and
+//! The operator end to end against a real kube-apiserver (on etcd), a real `vedette serve` and
 //! the operator as processes, authenticated with the least-privilege ClusterRole the chart uses.
 //! One cluster serves every case, in order; each step says what it waits for when it times out.
 

@@ -1,4 +1,4 @@
-# Starts a throwaway Kubernetes control plane on 127.0.0.1 for tests: kine (in memory) and a real
+# Starts a throwaway Kubernetes control plane on 127.0.0.1 for tests: etcd (unsynced) and a real
 # kube-apiserver with a static token file, RBAC and generated keys in a temp directory. There is
 # no kubelet and no controller-manager: objects are stored and validated, pods never run.
 #
@@ -14,20 +14,22 @@ kube_up() {
     KUBE_TOOLS="${KUBE_TOOLS:-$(scripts/kube-tools)}"
     KUBE_DIR="$(mktemp -d)"
     command -v openssl >/dev/null || { echo "kube-env: openssl is required" >&2; return 1; }
-    local kine_port api_port
-    kine_port=$(kube_free_port)
+    local etcd_port peer_port api_port
+    etcd_port=$(kube_free_port)
+    peer_port=$(kube_free_port)
     api_port=$(kube_free_port)
     KUBE_ADMIN_TOKEN="admin-$(openssl rand -hex 16)"
     echo "$KUBE_ADMIN_TOKEN,admin,admin,system:masters" >"$KUBE_DIR/tokens.csv"
     openssl genrsa -out "$KUBE_DIR/sa.key" 2048 2>/dev/null
     openssl rsa -in "$KUBE_DIR/sa.key" -pubout -out "$KUBE_DIR/sa.pub" 2>/dev/null
 
-    "$KUBE_TOOLS/kine" --listen-address "127.0.0.1:$kine_port" \
-        --endpoint "memory://" \
-        --metrics-bind-address 0 >"$KUBE_DIR/kine.log" 2>&1 &
-    echo $! >"$KUBE_DIR/kine.pid"
+    "$KUBE_TOOLS/etcd" --name test --data-dir "$KUBE_DIR/etcd" --unsafe-no-fsync \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+        --initial-cluster "test=http://127.0.0.1:$peer_port" >"$KUBE_DIR/etcd.log" 2>&1 &
+    echo $! >"$KUBE_DIR/etcd.pid"
     "$KUBE_TOOLS/kube-apiserver" \
-        --etcd-servers "http://127.0.0.1:$kine_port" \
+        --etcd-servers "http://127.0.0.1:$etcd_port" \
         --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
         --cert-dir "$KUBE_DIR/certs" \
         --token-auth-file "$KUBE_DIR/tokens.csv" \
@@ -79,12 +81,12 @@ KC
 }
 
 # Kills the control plane at once (SIGKILL: nothing in it is worth keeping). A SIGTERM is not
-# enough: a kube-apiserver that loses kine during its graceful shutdown waits for it forever, and
-# an unbounded `wait` then hangs the whole suite.
+# enough: a kube-apiserver that loses its store during its graceful shutdown waits for it
+# forever, and an unbounded `wait` then hangs the whole suite.
 kube_down() {
     [[ -n "${KUBE_DIR:-}" && -d "$KUBE_DIR" ]] || return 0
     local p pid
-    for p in apiserver kine; do
+    for p in apiserver etcd; do
         [[ -f "$KUBE_DIR/$p.pid" ]] || continue
         pid="$(cat "$KUBE_DIR/$p.pid")"
         kill -KILL "$pid" 2>/dev/null || true

@@ -1,5 +1,5 @@
-//! What the e2e tests run against, all real and on 127.0.0.1: kine (etcd API over SQLite in
-//! /dev/shm), kube-apiserver with a static token file, openssl service-account keys and RBAC, a
+//! What the e2e tests run against, all real and on 127.0.0.1: etcd (its data in /dev/shm, not
+//! synced), kube-apiserver with a static token file, openssl service-account keys and RBAC, a
 //! `vedette serve`, plain HTTP targets, and operator processes authenticated with a
 //! ServiceAccount-like token bound to `k8s-operator/rbac/clusterrole.yaml`.
 
@@ -23,17 +23,17 @@ const KUBE_OPERATOR: &str = "kube-operator-token-e2e";
 /// The operator's ServiceAccount.
 pub const OPERATOR_USER: &str = "system:serviceaccount:vedette:vedette-operator";
 
-/// The directory of kube-apiserver, kubectl and kine: `VEDETTE_KUBE_TOOLS`, set by
+/// The directory of kube-apiserver, kubectl and etcd: `VEDETTE_KUBE_TOOLS`, set by
 /// `scripts/test-k8s` from `scripts/kube-tools`. Fails loudly when missing: nothing is skipped.
 pub fn tools() -> PathBuf {
     let dir = std::env::var_os("VEDETTE_KUBE_TOOLS").unwrap_or_else(|| {
         panic!(
             "VEDETTE_KUBE_TOOLS is not set: run the operator's e2e tests with scripts/test-k8s, \
-             which builds kube-apiserver, kubectl and kine (scripts/kube-tools) and sets it"
+             which provides kube-apiserver, kubectl and etcd (scripts/kube-tools) and sets it"
         )
     });
     let dir = PathBuf::from(dir);
-    for tool in ["kube-apiserver", "kubectl", "kine"] {
+    for tool in ["kube-apiserver", "kubectl", "etcd"] {
         assert!(
             dir.join(tool).is_file(),
             "VEDETTE_KUBE_TOOLS={} has no {tool}",
@@ -134,21 +134,21 @@ impl Drop for Process {
     }
 }
 
-/// kine and kube-apiserver, with an admin and an operator kubeconfig.
+/// etcd and kube-apiserver, with an admin and an operator kubeconfig.
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     tools: PathBuf,
     pub admin: PathBuf,
     pub operator: PathBuf,
-    kine: Process,
+    etcd: Process,
     pub apiserver: Process,
 }
 
 impl Cluster {
-    /// Starts kine and kube-apiserver and waits until the API server is ready.
+    /// Starts etcd and kube-apiserver and waits until the API server is ready.
     pub fn start() -> Cluster {
         let tools = tools();
-        // In memory where the machine has one: kine's SQLite file, certificates and logs.
+        // In memory where the machine has one: etcd's data, certificates and logs.
         let shm = Path::new("/dev/shm");
         let dir = if shm.is_dir() {
             tempfile::tempdir_in(shm)
@@ -190,16 +190,22 @@ impl Cluster {
         )
         .expect("audit policy");
         let etcd_port = free_port();
-        let kine = Process::spawn(
-            "kine",
-            Command::new(tools.join("kine"))
-                .arg(format!("--listen-address=tcp://127.0.0.1:{etcd_port}"))
-                .arg("--metrics-bind-address=0")
-                // Kine's own SQLite settings (WAL, busy timeout), its file under `path`.
+        let client = format!("http://127.0.0.1:{etcd_port}");
+        let peer = format!("http://127.0.0.1:{}", free_port());
+        let etcd = Process::spawn(
+            "etcd",
+            Command::new(tools.join("etcd"))
+                .args(["--name", "test", "--unsafe-no-fsync"])
+                .arg(format!("--listen-client-urls={client}"))
+                .arg(format!("--advertise-client-urls={client}"))
+                .arg(format!("--listen-peer-urls={peer}"))
+                .arg(format!("--initial-advertise-peer-urls={peer}"))
+                .arg(format!("--initial-cluster=test={peer}"))
+                .arg(format!("--data-dir={}", path.join("etcd").display()))
                 .current_dir(path),
             path,
         );
-        wait_for(Duration::from_secs(30), "kine", || {
+        wait_for(Duration::from_secs(30), "etcd", || {
             std::net::TcpStream::connect(("127.0.0.1", etcd_port)).ok()
         });
         let port = free_port();
@@ -251,13 +257,13 @@ impl Cluster {
             tools,
             admin,
             operator,
-            kine,
+            etcd,
             apiserver,
         };
         let start = Instant::now();
         loop {
             // `autoregister-completion` waits for APIService objects of groups the tests do not
-            // use, which kine sometimes leaves unwritten; the groups are served regardless.
+            // use, which can lag behind; the groups are served regardless.
             let out = cluster.kubectl(&["get", "--raw", "/readyz?exclude=autoregister-completion"]);
             if out.status.success() {
                 break;

@@ -1,4 +1,4 @@
-//! Istio discovery against a real kube-apiserver (v1.37.2 on kine's in-memory store, from the
+//! Istio discovery against a real kube-apiserver (v1.37.2 on Debian's etcd, from the
 //! directory `scripts/kube-tools` fills and `scripts/test-gateways` names in
 //! `VEDETTE_KUBE_TOOLS`), with minimal structural copies of Istio's CRDs applied, a virtual
 //! service bound to an HTTPS gateway, one opted out by annotation, and a discovery token that
@@ -17,7 +17,7 @@ const ADMIN_TOKEN: &str = "admin-5b8e1f0c2a7d";
 const DISCOVERY_TOKEN: &str = "discovery-9c2f4e6a1b3d-never-shown";
 const TOKEN_ENV: &str = "VEDETTE_DISCOVERY_ISTIO_TEST_TOKEN";
 
-/// kine and kube-apiserver, killed when dropped.
+/// etcd and kube-apiserver, killed when dropped.
 struct Cluster {
     children: Vec<Child>,
     url: String,
@@ -43,7 +43,7 @@ fn tools() -> PathBuf {
         )
     });
     let dir = PathBuf::from(dir);
-    for tool in ["kine", "kube-apiserver", "kubectl"] {
+    for tool in ["etcd", "kube-apiserver", "kubectl"] {
         assert!(dir.join(tool).is_file(), "{} has no {tool}", dir.display());
     }
     dir
@@ -138,22 +138,23 @@ impl Cluster {
             ),
         )
         .expect("tokens");
-        let kine_port = free_port();
-        let kine = Command::new(tools.join("kine"))
-            .args([
-                "--endpoint",
-                "memory://",
-                "--listen-address",
-                &format!("127.0.0.1:{kine_port}"),
-                "--metrics-bind-address",
-                "0",
-            ])
+        let etcd_port = free_port();
+        let peer = format!("http://127.0.0.1:{}", free_port());
+        let client = format!("http://127.0.0.1:{etcd_port}");
+        let etcd = Command::new(tools.join("etcd"))
+            .args(["--name", "test", "--unsafe-no-fsync"])
+            .arg(format!("--listen-client-urls={client}"))
+            .arg(format!("--advertise-client-urls={client}"))
+            .arg(format!("--listen-peer-urls={peer}"))
+            .arg(format!("--initial-advertise-peer-urls={peer}"))
+            .arg(format!("--initial-cluster=test={peer}"))
+            .arg(format!("--data-dir={}", d.join("etcd").display()))
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(d.join("kine.log")).expect("log"))
+            .stderr(std::fs::File::create(d.join("etcd.log")).expect("log"))
             .spawn()
-            .expect("kine starts");
+            .expect("etcd starts");
         let mut cluster = Cluster {
-            children: vec![kine],
+            children: vec![etcd],
             url: String::new(),
             ca: std::fs::read_to_string(d.join("ca.crt")).expect("ca"),
             dir,
@@ -164,7 +165,7 @@ impl Cluster {
         let path = |f: &str| d.join(f).display().to_string();
         let apiserver = Command::new(cluster.tools.join("kube-apiserver"))
             .args([
-                format!("--etcd-servers=http://127.0.0.1:{kine_port}"),
+                format!("--etcd-servers=http://127.0.0.1:{etcd_port}"),
                 "--bind-address=127.0.0.1".to_owned(),
                 "--advertise-address=127.0.0.1".to_owned(),
                 format!("--secure-port={port}"),
