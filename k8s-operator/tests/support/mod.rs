@@ -417,14 +417,18 @@ pub struct Vedette {
 }
 
 impl Vedette {
-    /// Starts the `vedette` binary built beside this test (`cargo build -p vedette-cli`).
+    /// Starts `VEDETTE_BIN` when set, else the `vedette` binary built beside this test
+    /// (`cargo build -p vedette-cli`).
     pub fn start() -> Vedette {
-        let binary = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent()?.parent().map(|d| d.join("vedette")))
+        let binary = std::env::var_os("VEDETTE_BIN")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let exe = std::env::current_exe().ok()?;
+                Some(exe.parent()?.parent()?.join("vedette"))
+            })
             .filter(|p| p.is_file())
             .unwrap_or_else(|| {
-                panic!("target/<profile>/vedette is missing: scripts/test-k8s builds it first (cargo build -p vedette-cli)")
+                panic!("no vedette binary: set VEDETTE_BIN, or build target/<profile>/vedette first (cargo build -p vedette-cli; scripts/test-k8s does)")
             });
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
