@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../../../crates/server/tests/support/etcd.rs"]
+mod etcd;
+use etcd::etcd_command;
+
 /// Vedette's admin token.
 pub const ADMIN: &str = "vdt_operator-e2e-admin-token-0123456789abcdef";
 /// The Kubernetes admin's static token.
@@ -190,19 +194,9 @@ impl Cluster {
         )
         .expect("audit policy");
         let etcd_port = free_port();
-        let client = format!("http://127.0.0.1:{etcd_port}");
-        let peer = format!("http://127.0.0.1:{}", free_port());
         let etcd = Process::spawn(
             "etcd",
-            Command::new(tools.join("etcd"))
-                .args(["--name", "test", "--unsafe-no-fsync"])
-                .arg(format!("--listen-client-urls={client}"))
-                .arg(format!("--advertise-client-urls={client}"))
-                .arg(format!("--listen-peer-urls={peer}"))
-                .arg(format!("--initial-advertise-peer-urls={peer}"))
-                .arg(format!("--initial-cluster=test={peer}"))
-                .arg(format!("--data-dir={}", path.join("etcd").display()))
-                .current_dir(path),
+            etcd_command(&tools, &path.join("etcd"), etcd_port, free_port()).current_dir(path),
             path,
         );
         wait_for(Duration::from_secs(30), "etcd", || {

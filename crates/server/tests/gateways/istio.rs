@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::common::{Kind, Server};
+use crate::etcd::etcd_command;
 use crate::free_port;
 
 const ADMIN_TOKEN: &str = "admin-5b8e1f0c2a7d";
@@ -139,16 +140,7 @@ impl Cluster {
         )
         .expect("tokens");
         let etcd_port = free_port();
-        let peer = format!("http://127.0.0.1:{}", free_port());
-        let client = format!("http://127.0.0.1:{etcd_port}");
-        let etcd = Command::new(tools.join("etcd"))
-            .args(["--name", "test", "--unsafe-no-fsync"])
-            .arg(format!("--listen-client-urls={client}"))
-            .arg(format!("--advertise-client-urls={client}"))
-            .arg(format!("--listen-peer-urls={peer}"))
-            .arg(format!("--initial-advertise-peer-urls={peer}"))
-            .arg(format!("--initial-cluster=test={peer}"))
-            .arg(format!("--data-dir={}", d.join("etcd").display()))
+        let etcd = etcd_command(&tools, &d.join("etcd"), etcd_port, free_port())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(d.join("etcd.log")).expect("log"))
             .spawn()

@@ -16,6 +16,8 @@
 mod common;
 
 mod aws;
+#[path = "../support/etcd.rs"]
+mod etcd;
 mod istio;
 mod nginx;
 mod nginx_plus;
