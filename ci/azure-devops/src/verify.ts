@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tl from "azure-pipelines-task-lib/task";
 import { verifyRequest } from "../../js/src/inputs.js";
-import { failedMonitors, failureText, outcomeLine, progressLines } from "../../js/src/outcome.js";
+import { failedMonitors, failureText, outcomeLine, progressLogger } from "../../js/src/outcome.js";
 import { client, input, run } from "./connection.js";
 
 void run(async () => {
@@ -17,18 +17,7 @@ void run(async () => {
   tl.setVariable("verificationId", created.id, false, true);
   console.log(`Vedette verification ${created.id} started (${spec.selector !== undefined ? `selector ${spec.selector}` : `ids ${spec.ids?.join(", ")}`})`);
 
-  let last = "";
-  const view = await api.followVerification(created.id, {
-    timeoutMs,
-    intervalMs: 1000,
-    onProgress: (v) => {
-      const lines = progressLines(v).join("\n");
-      if (lines !== last && lines !== "") {
-        console.log(lines);
-        last = lines;
-      }
-    },
-  });
+  const view = await api.followVerification(created.id, { timeoutMs, intervalMs: 1000, onProgress: progressLogger(console.log) });
   const outcome = view.status?.state ?? "failed";
   const failed = failedMonitors(view);
   tl.setVariable("outcome", outcome, false, true);

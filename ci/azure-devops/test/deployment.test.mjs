@@ -1,8 +1,8 @@
 // Task VedetteDeployment@1 (main step, then post-job step after Agent.JobStatus), bundled, under
 // MockTestRunner against a real `vedette serve`.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startVedette, api } from "../../js/test-support/vedette.mjs";
+import { useVedette, api } from "../../js/test-support/vedette.mjs";
 import { runTask } from "./task-harness.mjs";
 
 const agent = {
@@ -14,13 +14,7 @@ const agent = {
 };
 
 describe("VedetteDeployment@1", () => {
-  let server;
-  before(async () => {
-    server = await startVedette();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useVedette();
 
   async function deploy(inputs, jobStatus) {
     const all = { url: server.url, token: server.token, ...inputs };

@@ -4,18 +4,17 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startVedette, startTarget, createMonitor, closedPort } from "../../js/test-support/vedette.mjs";
+import { useVedette, startTarget, createMonitor, closedPort } from "../../js/test-support/vedette.mjs";
 import { runTask } from "./task-harness.mjs";
 
 const TASK = "VedetteVerify/dist/index.js";
 const CONN = "vedette-conn";
 
 describe("VedetteVerify@1", () => {
-  let server;
+  const server = useVedette();
   let target;
   let endpoint;
   before(async () => {
-    server = await startVedette();
     target = await startTarget();
     await createMonitor(server, "pay-api", `${target.base}/ok`, { service: "pay" });
     await createMonitor(server, "cart-api", `${target.base}/down`, { service: "cart" });
@@ -29,7 +28,6 @@ describe("VedetteVerify@1", () => {
   });
   after(async () => {
     await target?.stop();
-    await server?.stop();
   });
 
   test("passes through a service connection: output variables, summary, published JUnit", async () => {

@@ -11,20 +11,23 @@ function runUrl(): string {
   return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : "";
 }
 
-void gh.run(async () => {
-  const token = gh.getInput("token");
-  gh.setSecret(token);
-  const client = new VedetteClient({ url: gh.getInput("url"), token, userAgent: "vedette-github-action/deployment" });
-  const defaults: Record<string, string | undefined> = {
-    commit: process.env.GITHUB_SHA,
-    ref: process.env.GITHUB_REF,
-    "run-url": runUrl(),
-  };
-  const input = (name: string): string => gh.getInput(name) || (defaults[name] ?? "");
-  const { spec, labels } = deploymentRequest(input, "github");
-  const id = gh.getInput("id");
-  const deployment = await client.createDeployment(spec, labels, id === "" ? undefined : id);
-  gh.saveState("deployment-id", deployment.id);
-  gh.setOutput("deployment-id", deployment.id);
-  gh.info(`Vedette deployment ${deployment.id} started: ${spec.service} ${spec.version} to ${spec.environment}`);
-});
+/** Runs the deployment action's main step; a failure is an error annotation and exit code 1. */
+export function deploymentMain(): Promise<void> {
+  return gh.run(async () => {
+    const token = gh.getInput("token");
+    gh.setSecret(token);
+    const client = new VedetteClient({ url: gh.getInput("url"), token, userAgent: "vedette-github-action/deployment" });
+    const defaults: Record<string, string | undefined> = {
+      commit: process.env.GITHUB_SHA,
+      ref: process.env.GITHUB_REF,
+      "run-url": runUrl(),
+    };
+    const input = (name: string): string => gh.getInput(name) || (defaults[name] ?? "");
+    const { spec, labels } = deploymentRequest(input, "github");
+    const id = gh.getInput("id");
+    const deployment = await client.createDeployment(spec, labels, id === "" ? undefined : id);
+    gh.saveState("deployment-id", deployment.id);
+    gh.setOutput("deployment-id", deployment.id);
+    gh.info(`Vedette deployment ${deployment.id} started: ${spec.service} ${spec.version} to ${spec.environment}`);
+  });
+}

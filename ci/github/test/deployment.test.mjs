@@ -1,8 +1,8 @@
 // The deployment action (main records the start, post the finish after the job's status), bundled,
 // against a real `vedette serve`.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startVedette, api } from "../../js/test-support/vedette.mjs";
+import { useVedette, api } from "../../js/test-support/vedette.mjs";
 import { runAction } from "./run-action.mjs";
 
 const runner = {
@@ -14,13 +14,7 @@ const runner = {
 };
 
 describe("deployment action", () => {
-  let server;
-  before(async () => {
-    server = await startVedette();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useVedette();
 
   /** Runs main, then post with the state main saved and the given job status. */
   async function deploy(inputs, jobStatus) {

@@ -1,5 +1,5 @@
 // The committed action metadata and bundles: the contract's inputs and outputs are declared, and
-// dist/ is what the sources build to (a stale dist fails here).
+// the dist/ folders are what the sources build to (a stale bundle or stub fails here).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -43,14 +43,14 @@ test("deployment/action.yml declares the contract's inputs and outputs, with mai
   assert.match(yaml, /^ {2}post: dist\/post\.js$/m);
 });
 
-test("the committed dist/ bundles are up to date with the sources", () => {
+test("the committed bundle and entry stubs are up to date with the sources", () => {
   const out = mkdtempSync(path.join(tmpdir(), "vedette-gh-dist-"));
   try {
     execFileSync(process.execPath, [path.join(actionsRoot, "build.mjs"), out], { stdio: "inherit" });
-    for (const file of ["verify/dist/index.js", "deployment/dist/main.js", "deployment/dist/post.js"]) {
+    for (const file of ["dist/actions.js", "verify/dist/index.js", "deployment/dist/main.js", "deployment/dist/post.js"]) {
       const fresh = readFileSync(path.join(out, file), "utf8");
       const committed = readFileSync(path.join(actionsRoot, file), "utf8");
-      assert.ok(fresh === committed, `${file} is stale: run 'npm run build' in ci/github and commit dist/`);
+      assert.ok(fresh === committed, `${file} is stale: run 'npm run build' in ci/github and commit the dist/ folders`);
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

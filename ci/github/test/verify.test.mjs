@@ -4,16 +4,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startVedette, startTarget, createMonitor, closedPort } from "../../js/test-support/vedette.mjs";
+import { useVedette, startTarget, createMonitor, closedPort } from "../../js/test-support/vedette.mjs";
 import { runAction } from "./run-action.mjs";
 
 const VERIFY = "verify/dist/index.js";
 
 describe("verify action", () => {
-  let server;
+  const server = useVedette();
   let target;
   before(async () => {
-    server = await startVedette();
     target = await startTarget();
     await createMonitor(server, "pay-api", `${target.base}/ok`, { service: "pay", env: "ci" });
     await createMonitor(server, "pay-web", `${target.base}/ok`, { service: "pay", env: "ci" });
@@ -21,7 +20,6 @@ describe("verify action", () => {
   });
   after(async () => {
     await target?.stop();
-    await server?.stop();
   });
   const inputs = (extra) => ({ url: server.url, token: server.token, consecutive: "2", timeout: "30s", ...extra });
 

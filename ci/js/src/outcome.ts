@@ -20,6 +20,18 @@ export function progressLines(view: VerificationView): string[] {
   });
 }
 
+/** A followVerification onProgress callback that logs the progress lines whenever they change. */
+export function progressLogger(log: (text: string) => void): (view: VerificationView) => void {
+  let last = "";
+  return (view) => {
+    const lines = progressLines(view).join("\n");
+    if (lines !== last && lines !== "") {
+      log(lines);
+      last = lines;
+    }
+  };
+}
+
 /** Why a monitor failed: its failing assertions with actual values, else its last message. */
 export function failureText(m: MonitorProgress): string {
   const failures = m.last_result?.failures ?? [];

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, createWriteStream, readFileSync, existsSync } from
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository's root (ci/js/test-support/../../..). */
@@ -23,7 +24,7 @@ export function vedetteBinary() {
 }
 
 /** Starts `vedette serve` on a free loopback port; resolves to {url, token, stop()}. */
-export async function startVedette() {
+async function startVedette() {
   const dir = mkdtempSync(path.join(tmpdir(), "vedette-ci-ts-"));
   const logPath = path.join(dir, "server.log");
   const log = createWriteStream(logPath);
@@ -64,6 +65,21 @@ export async function startVedette() {
     }
   };
   return { url, token: TOKEN, stop, logPath };
+}
+
+/**
+ * Starts `vedette serve` before the tests of the suite it is called in and stops it after them;
+ * the returned object gets startVedette's {url, token, stop, logPath} once the server is up.
+ */
+export function useVedette() {
+  const server = {};
+  before(async () => {
+    Object.assign(server, await startVedette());
+  });
+  after(async () => {
+    await server.stop?.();
+  });
+  return server;
 }
 
 /** Starts the HTTP target process; resolves to {base, stop()} with base like http://127.0.0.1:PORT. */
