@@ -16,7 +16,7 @@ import (
 )
 
 // exportTerraform runs `vedette export --format terraform --selector selector` against the test
-// server and returns what it printed.
+// server, logs what it printed and returns it.
 func exportTerraform(t *testing.T, selector string) string {
 	t.Helper()
 	cmd := exec.Command(vedetteBinary(), "export", "--format", "terraform", "--selector", selector)
@@ -26,7 +26,24 @@ func exportTerraform(t *testing.T, selector string) string {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("vedette export --format terraform: %v\n%s", err, stderr.String())
 	}
+	t.Logf("exported configuration:\n%s", stdout.String())
 	return stdout.String()
+}
+
+// adoptUnchanged applies config, an export, whose import blocks adopt the objects it names:
+// the plan imports them with no change, and after the import nothing is left to change.
+func adoptUnchanged(t *testing.T, config string) {
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
 }
 
 // Monitors and a maintenance window made by hand (through the API, with durations the server
@@ -68,23 +85,12 @@ func TestAccAdoptionExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := exportTerraform(t, "adopt=acc")
-	t.Logf("exported configuration:\n%s", config)
 	for id := range monitors {
 		if !strings.Contains(config, fmt.Sprintf("id = %q", id)) && !strings.Contains(config, fmt.Sprintf("\"%s\"", id)) {
 			t.Errorf("export lacks %s", id)
 		}
 	}
-	accTest(t, resource.TestCase{
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-			},
-			{Config: config, PlanOnly: true},
-		},
-	})
+	adoptUnchanged(t, config)
 }
 
 // A status page and a discovery source made through the API are adopted from the export: the
@@ -117,21 +123,10 @@ func TestAccAdoptionExportPagesAndSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := exportTerraform(t, "adopt=acc-pages")
-	t.Logf("exported configuration:\n%s", config)
 	for _, want := range []string{`resource "vedette_status_page" "acc_adopt_page"`, `resource "vedette_discovery_source" "acc_adopt_kong"`} {
 		if !strings.Contains(config, want) {
 			t.Errorf("export lacks %s", want)
 		}
 	}
-	accTest(t, resource.TestCase{
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-			},
-			{Config: config, PlanOnly: true},
-		},
-	})
+	adoptUnchanged(t, config)
 }

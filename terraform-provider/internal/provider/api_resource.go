@@ -100,12 +100,21 @@ func (r *apiResource[M, T, W]) Create(ctx context.Context, req resource.CreateRe
 				r.what, id, r.importAdvice, r.typeName(), id, r.importFollowUp))
 		return
 	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Creating "+r.what+" "+id, err)
-		return
+	if state := r.stateOf("Creating", id, created, err, &plan, &resp.Diagnostics); state != nil {
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	}
-	state := r.fromAPI(r.client, created, &plan)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// stateOf is the state of obj, what the API answered to op ("Creating") on the object id, or nil
+// when it answered err, which it reports. prior, the plan or the state before, supplies what the
+// API does not return.
+func (r *apiResource[M, T, W]) stateOf(op, id string, obj *T, err error, prior *M, diags *diag.Diagnostics) *M {
+	if err != nil {
+		addAPIError(diags, op+" "+r.what+" "+id, err)
+		return nil
+	}
+	state := r.fromAPI(r.client, obj, prior)
+	return &state
 }
 
 // Read refreshes the state from the API; an object deleted outside Terraform leaves the state,
@@ -122,12 +131,9 @@ func (r *apiResource[M, T, W]) Read(ctx context.Context, req resource.ReadReques
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Reading "+r.what+" "+id, err)
-		return
+	if state := r.stateOf("Reading", id, got, err, &prior, &resp.Diagnostics); state != nil {
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	}
-	state := r.fromAPI(r.client, got, &prior)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 // Update replaces the object if its version is still the one in the state.
@@ -140,15 +146,14 @@ func (r *apiResource[M, T, W]) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	updated, err := r.api.Put(ctx, r.client, id, body, client.IfMatch(version))
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Updating "+r.what+" "+id, err)
+	state := r.stateOf("Updating", id, updated, err, &plan, &resp.Diagnostics)
+	if state == nil {
 		return
 	}
-	state := r.fromAPI(r.client, updated, &plan)
 	if r.afterUpdate != nil {
-		r.afterUpdate(&state, &prior)
+		r.afterUpdate(state, &prior)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
 // Delete deletes the object if its version is still the one in the state; one that is gone

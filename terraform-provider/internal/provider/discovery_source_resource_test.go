@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
@@ -101,17 +100,13 @@ func TestAccDiscoverySourceResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "template.timeout", "10s"),
 					resource.TestCheckResourceAttr(addr, "selection.opt_out_tag", "vedette:off"),
 					resource.TestCheckResourceAttrSet(addr, "status.state"),
-					func(*terraform.State) error {
-						d, err := client.DiscoverySources.Get(ctx, testClient(t), "acc-edge")
-						if err != nil {
-							return err
-						}
+					checkOnServer(t, client.DiscoverySources, "acc-edge", func(d *client.DiscoverySource) error {
 						if d.Spec.Template == nil || d.Spec.Template.ExpectedStatus == nil || *d.Spec.Template.ExpectedStatus != 200 ||
 							len(d.Spec.Filters.Exclude.Paths) != 1 {
 							return fmt.Errorf("server holds %+v", d.Spec)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{ConfigVariables: vars, Config: discoveryCreate, PlanOnly: true},
@@ -144,11 +139,9 @@ func TestAccDiscoverySourceResource(t *testing.T) {
 			},
 			{ConfigVariables: vars, Config: discoveryCreate, PlanOnly: true},
 			{
-				ConfigVariables: vars,
-				Config:          discoveryUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				ConfigVariables:  vars,
+				Config:           discoveryUpdate,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "dry_run", "true"),
 					resource.TestCheckNoResourceAttr(addr, "filters"),
@@ -167,48 +160,21 @@ func TestAccDiscoverySourceResource(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"status"},
 			},
-			{
-				// A change through the API is drift...
-				PreConfig: func() {
-					c := testClient(t)
-					d, err := client.DiscoverySources.Get(ctx, c, "acc-edge")
-					if err != nil {
-						t.Fatal(err)
-					}
-					d.Spec.DryRun = false
-					d.Spec.Interval = "5s"
-					if _, err := client.DiscoverySources.Put(ctx, c, "acc-edge",
-						client.DiscoverySourceWrite{Labels: d.Labels, Spec: d.Spec}, client.IfMatch(d.Version)); err != nil {
-						t.Fatal(err)
-					}
-				},
-				ConfigVariables:    vars,
-				Config:             discoveryUpdate,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			// A change through the API is drift...
+			driftStep(t, client.DiscoverySources, "acc-edge", func(d *client.DiscoverySource) (client.DiscoverySourceWrite, int64) {
+				d.Spec.DryRun = false
+				d.Spec.Interval = "5s"
+				return client.DiscoverySourceWrite{Labels: d.Labels, Spec: d.Spec}, d.Version
+			}, resource.TestStep{ConfigVariables: vars, Config: discoveryUpdate}),
 			{
 				// ...that the next apply undoes.
 				ConfigVariables: vars,
 				Config:          discoveryUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("dry_run"), knownvalue.Bool(true)),
-				}},
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate,
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("dry_run"), knownvalue.Bool(true))),
 				Check: resource.TestCheckResourceAttr(addr, "interval", "1h"),
 			},
-			{
-				PreConfig: func() {
-					if err := client.DiscoverySources.Delete(ctx, testClient(t), "acc-edge", client.Precondition{}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				ConfigVariables: vars,
-				Config:          discoveryUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-			},
+			deletedStep(t, client.DiscoverySources, "acc-edge", addr, resource.TestStep{ConfigVariables: vars, Config: discoveryUpdate}),
 		},
 	})
 }

@@ -11,16 +11,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-var (
-	_ datasource.DataSource              = &integrationsDataSource{}
-	_ datasource.DataSourceWithConfigure = &integrationsDataSource{}
-)
+var _ datasource.DataSourceWithConfigure = &integrationsDataSource{}
 
 // NewIntegrationsDataSource is the vedette_integrations data source.
-func NewIntegrationsDataSource() datasource.DataSource { return &integrationsDataSource{} }
+func NewIntegrationsDataSource() datasource.DataSource {
+	return &integrationsDataSource{dataSource{name: "integrations"}}
+}
 
 type integrationsDataSource struct {
-	dataSourceClient
+	dataSource
 }
 
 type integrationsModel struct {
@@ -39,10 +38,6 @@ type integrationSummary struct {
 }
 
 var integrationCategories = []string{"chat", "paging", "push", "automation", "generic"}
-
-func (d *integrationsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_integrations"
-}
 
 func (d *integrationsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{

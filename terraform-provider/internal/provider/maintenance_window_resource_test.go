@@ -1,14 +1,12 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
@@ -58,24 +56,18 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "start", "2030-01-01T02:00:00+02:00"),
 					resource.TestCheckResourceAttr(addr, "monitors.#", "2"),
 					resource.TestCheckResourceAttrSet(addr, "version"),
-					func(*terraform.State) error {
-						w, err := client.MaintenanceWindows.Get(context.Background(), testClient(t), "acc-window")
-						if err != nil {
-							return err
-						}
+					checkOnServer(t, client.MaintenanceWindows, "acc-window", func(w *client.MaintenanceWindow) error {
 						if w.Spec.Start == nil || !TimestampsEqual(*w.Spec.Start, "2030-01-01T00:00:00Z") {
 							return fmt.Errorf("server holds start %v", w.Spec.Start)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{Config: windowCreate, PlanOnly: true},
 			{
-				Config: windowUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           windowUpdate,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "cron", "0 2 * * 0"),
 					resource.TestCheckResourceAttr(addr, "duration", "90m"),
@@ -90,42 +82,17 @@ func TestAccMaintenanceWindowResource(t *testing.T) {
 				ImportState:       true,
 				ImportStateVerify: true,
 			},
-			{
-				PreConfig: func() {
-					c := testClient(t)
-					w, err := client.MaintenanceWindows.Get(context.Background(), c, "acc-window")
-					if err != nil {
-						t.Fatal(err)
-					}
-					d := "2h"
-					w.Spec.Duration = &d
-					if _, err := client.MaintenanceWindows.Put(context.Background(), c, "acc-window",
-						client.MaintenanceWrite{Labels: w.Labels, Spec: w.Spec}, client.IfMatch(w.Version)); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:             windowUpdate,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			driftStep(t, client.MaintenanceWindows, "acc-window", func(w *client.MaintenanceWindow) (client.MaintenanceWrite, int64) {
+				d := "2h"
+				w.Spec.Duration = &d
+				return client.MaintenanceWrite{Labels: w.Labels, Spec: w.Spec}, w.Version
+			}, resource.TestStep{Config: windowUpdate}),
 			{
 				Config: windowUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("duration"), knownvalue.StringExact("90m")),
-				}},
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate,
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("duration"), knownvalue.StringExact("90m"))),
 			},
-			{
-				PreConfig: func() {
-					if err := client.MaintenanceWindows.Delete(context.Background(), testClient(t), "acc-window", client.Precondition{}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: windowUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-			},
+			deletedStep(t, client.MaintenanceWindows, "acc-window", addr, resource.TestStep{Config: windowUpdate}),
 			{
 				Config: windowRRule,
 				Check:  resource.TestCheckResourceAttr(addr, "rrule", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"),

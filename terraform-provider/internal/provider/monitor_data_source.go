@@ -12,20 +12,15 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-var (
-	_ datasource.DataSource              = &monitorDataSource{}
-	_ datasource.DataSourceWithConfigure = &monitorDataSource{}
-)
+var _ datasource.DataSourceWithConfigure = &monitorDataSource{}
 
 // NewMonitorDataSource is the vedette_monitor data source.
-func NewMonitorDataSource() datasource.DataSource { return &monitorDataSource{} }
-
-type monitorDataSource struct {
-	dataSourceClient
+func NewMonitorDataSource() datasource.DataSource {
+	return &monitorDataSource{dataSource{name: "monitor"}}
 }
 
-func (d *monitorDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_monitor"
+type monitorDataSource struct {
+	dataSource
 }
 
 func (d *monitorDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

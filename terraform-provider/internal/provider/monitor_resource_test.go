@@ -16,17 +16,6 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-// checkAPIMonitor runs f on the monitor as the server holds it.
-func checkAPIMonitor(t *testing.T, id string, f func(*client.Monitor) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		m, err := client.Monitors.Get(context.Background(), testClient(t), id)
-		if err != nil {
-			return err
-		}
-		return f(m)
-	}
-}
-
 const monitorCreate = `
 resource "vedette_monitor" "web" {
   id          = "acc-web"
@@ -86,7 +75,7 @@ func TestAccMonitorResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "assertions.#", "2"),
 					resource.TestCheckNoResourceAttr(addr, "push_url"),
 					resource.TestCheckResourceAttrSet(addr, "version"),
-					checkAPIMonitor(t, "acc-web", func(m *client.Monitor) error {
+					checkOnServer(t, client.Monitors, "acc-web", func(m *client.Monitor) error {
 						if m.Spec.Interval != "1m" || m.Spec.Timeout != "5s" {
 							return fmt.Errorf("server holds interval %s timeout %s", m.Spec.Interval, m.Spec.Timeout)
 						}
@@ -101,10 +90,8 @@ func TestAccMonitorResource(t *testing.T) {
 			{Config: monitorCreate, PlanOnly: true},
 			// Update in place.
 			{
-				Config: monitorUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           monitorUpdate,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "http.url", "http://127.0.0.1:9/ready"),
 					resource.TestCheckResourceAttr(addr, "http.method", "HEAD"),
@@ -112,7 +99,7 @@ func TestAccMonitorResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "paused", "true"),
 					resource.TestCheckResourceAttr(addr, "retries", "2"),
 					resource.TestCheckResourceAttr(addr, "labels.%", "3"),
-					checkAPIMonitor(t, "acc-web", func(m *client.Monitor) error {
+					checkOnServer(t, client.Monitors, "acc-web", func(m *client.Monitor) error {
 						if !m.Spec.Paused || m.Spec.Retries != 2 || m.Spec.HTTP.Auth == nil || m.Spec.HTTP.Auth.Bearer == nil {
 							return fmt.Errorf("server holds %+v", m.Spec)
 						}
@@ -133,33 +120,18 @@ func TestAccMonitorResource(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeout", "http.bearer_token"},
 			},
 			// A change made outside Terraform shows in the plan...
-			{
-				PreConfig: func() {
-					c := testClient(t)
-					m, err := client.Monitors.Get(context.Background(), c, "acc-web")
-					if err != nil {
-						t.Fatal(err)
-					}
-					m.Spec.HTTP.URL = "http://127.0.0.1:9/changed-by-hand"
-					m.Labels["owner"] = "someone-else"
-					if _, err := client.Monitors.Put(context.Background(), c, "acc-web",
-						client.MonitorWrite{Labels: m.Labels, Spec: m.Spec}, client.IfMatch(m.Version)); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:             monitorUpdate,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			driftStep(t, client.Monitors, "acc-web", func(m *client.Monitor) (client.MonitorWrite, int64) {
+				m.Spec.HTTP.URL = "http://127.0.0.1:9/changed-by-hand"
+				m.Labels["owner"] = "someone-else"
+				return client.MonitorWrite{Labels: m.Labels, Spec: m.Spec}, m.Version
+			}, resource.TestStep{Config: monitorUpdate}),
 			// ...as exactly that change, which apply reverts.
 			{
 				Config: monitorUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate,
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("http").AtMapKey("url"), knownvalue.StringExact("http://127.0.0.1:9/ready")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("labels"), knownvalue.MapSizeExact(3)),
-				}},
-				Check: checkAPIMonitor(t, "acc-web", func(m *client.Monitor) error {
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("labels"), knownvalue.MapSizeExact(3))),
+				Check: checkOnServer(t, client.Monitors, "acc-web", func(m *client.Monitor) error {
 					if m.Spec.HTTP.URL != "http://127.0.0.1:9/ready" || m.Labels["owner"] != "" {
 						return fmt.Errorf("not reverted: %s %v", m.Spec.HTTP.URL, m.Labels)
 					}
@@ -167,23 +139,15 @@ func TestAccMonitorResource(t *testing.T) {
 				}),
 			},
 			// A monitor deleted outside Terraform is dropped from state and created again.
-			{
-				PreConfig: func() {
-					if err := client.Monitors.Delete(context.Background(), testClient(t), "acc-web", client.Precondition{}); err != nil {
-						t.Fatal(err)
-					}
-				},
+			deletedStep(t, client.Monitors, "acc-web", addr, resource.TestStep{
 				Config: monitorUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-				Check: checkAPIMonitor(t, "acc-web", func(m *client.Monitor) error {
+				Check: checkOnServer(t, client.Monitors, "acc-web", func(m *client.Monitor) error {
 					if m.Spec.HTTP.URL != "http://127.0.0.1:9/ready" {
 						return fmt.Errorf("recreated with %s", m.Spec.HTTP.URL)
 					}
 					return nil
 				}),
-			},
+			}),
 			{Config: monitorUpdate, PlanOnly: true},
 		},
 	})
@@ -258,9 +222,7 @@ resource "vedette_monitor" "tcp" {
   id   = "acc-tcp"
   http = { url = "https://127.0.0.1:9/" }
 }`,
-		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-			plancheck.ExpectResourceAction("vedette_monitor.tcp", plancheck.ResourceActionUpdate),
-		}},
+		ConfigPlanChecks: plannedAs("vedette_monitor.tcp", plancheck.ResourceActionUpdate),
 		Check: resource.ComposeAggregateTestCheckFunc(
 			resource.TestCheckNoResourceAttr("vedette_monitor.tcp", "tcp"),
 			resource.TestCheckResourceAttr("vedette_monitor.tcp", "interval", "1m"),

@@ -11,16 +11,15 @@ import (
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-var (
-	_ datasource.DataSource              = &monitorsDataSource{}
-	_ datasource.DataSourceWithConfigure = &monitorsDataSource{}
-)
+var _ datasource.DataSourceWithConfigure = &monitorsDataSource{}
 
 // NewMonitorsDataSource is the vedette_monitors data source.
-func NewMonitorsDataSource() datasource.DataSource { return &monitorsDataSource{} }
+func NewMonitorsDataSource() datasource.DataSource {
+	return &monitorsDataSource{dataSource{name: "monitors"}}
+}
 
 type monitorsDataSource struct {
-	dataSourceClient
+	dataSource
 }
 
 type monitorsModel struct {
@@ -40,10 +39,6 @@ type monitorSummary struct {
 	State       types.String  `tfsdk:"state"`
 	ManagedBy   types.String  `tfsdk:"managed_by"`
 	Version     types.Int64   `tfsdk:"version"`
-}
-
-func (d *monitorsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_monitors"
 }
 
 func (d *monitorsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

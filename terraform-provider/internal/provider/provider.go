@@ -159,11 +159,19 @@ func configuredClient(data any, diags *diag.Diagnostics) *client.Client {
 	return c
 }
 
-// dataSourceClient gives a data source that embeds it the provider's client, through Configure.
-type dataSourceClient struct {
+// dataSource is what every data source of the provider embeds: its type name after `vedette_`
+// (Metadata), and the provider's client (Configure). The data source adds its schema and Read.
+type dataSource struct {
+	name   string
 	client *client.Client
 }
 
-func (d *dataSourceClient) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+// Metadata names the data source vedette_<name>.
+func (d *dataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + d.name
+}
+
+// Configure takes the client the provider configured.
+func (d *dataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	d.client = configuredClient(req.ProviderData, &resp.Diagnostics)
 }

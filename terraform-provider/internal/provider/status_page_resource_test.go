@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,20 +12,22 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/vedette-dev/terraform-provider-vedette/internal/client"
 )
 
-// A page of two groups: named monitors with display names, and a selector.
-const pageCreate = `
+// pageMonitor is the monitor the pages name, under a display name of their own.
+const pageMonitor = `
 resource "vedette_monitor" "api" {
   id   = "acc-page-api"
   name = "api-internal-name"
   http = { url = "http://127.0.0.1:9/healthz" }
 }
+`
 
+// A page of two groups: named monitors with display names, and a selector.
+const pageCreate = pageMonitor + `
 resource "vedette_status_page" "p" {
   id            = "acc-page"
   labels        = { team = "web" }
@@ -46,13 +47,7 @@ resource "vedette_status_page" "p" {
 }
 `
 
-const pageUpdate = `
-resource "vedette_monitor" "api" {
-  id   = "acc-page-api"
-  name = "api-internal-name"
-  http = { url = "http://127.0.0.1:9/healthz" }
-}
-
+const pageUpdate = pageMonitor + `
 resource "vedette_status_page" "p" {
   id           = "acc-page"
   labels       = { team = "web" }
@@ -79,7 +74,6 @@ func publicPage(t *testing.T, p string) (int, string) {
 
 func TestAccStatusPageResource(t *testing.T) {
 	const addr = "vedette_status_page.p"
-	ctx := context.Background()
 	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
@@ -94,11 +88,7 @@ func TestAccStatusPageResource(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "show.uptime", "true"),
 					resource.TestCheckResourceAttr(addr, "show.messages", "false"),
 					resource.TestCheckResourceAttrSet(addr, "version"),
-					func(*terraform.State) error {
-						p, err := client.StatusPages.Get(ctx, testClient(t), "acc-page")
-						if err != nil {
-							return err
-						}
+					checkOnServer(t, client.StatusPages, "acc-page", func(p *client.StatusPage) error {
 						if p.Spec.CustomDomain == nil || *p.Spec.CustomDomain != "status.acc.example.com" || !p.Spec.Show.Latency {
 							return fmt.Errorf("server holds %+v", p.Spec)
 						}
@@ -108,15 +98,13 @@ func TestAccStatusPageResource(t *testing.T) {
 							return fmt.Errorf("public page: %d %s", code, body)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{Config: pageCreate, PlanOnly: true},
 			{
-				Config: pageUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           pageUpdate,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "title", "Example status (beta)"),
 					resource.TestCheckResourceAttr(addr, "groups.#", "1"),
@@ -128,46 +116,21 @@ func TestAccStatusPageResource(t *testing.T) {
 			},
 			{Config: pageUpdate, PlanOnly: true},
 			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
-			{
-				// A change made through the API is seen as drift...
-				PreConfig: func() {
-					c := testClient(t)
-					p, err := client.StatusPages.Get(ctx, c, "acc-page")
-					if err != nil {
-						t.Fatal(err)
-					}
-					p.Spec.Title = "Changed by hand"
-					p.Spec.Show.Messages = true
-					if _, err := client.StatusPages.Put(ctx, c, "acc-page", client.StatusPageWrite{Labels: p.Labels, Spec: p.Spec},
-						client.IfMatch(p.Version)); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:             pageUpdate,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			// A change made through the API is seen as drift...
+			driftStep(t, client.StatusPages, "acc-page", func(p *client.StatusPage) (client.StatusPageWrite, int64) {
+				p.Spec.Title = "Changed by hand"
+				p.Spec.Show.Messages = true
+				return client.StatusPageWrite{Labels: p.Labels, Spec: p.Spec}, p.Version
+			}, resource.TestStep{Config: pageUpdate}),
 			{
 				// ...and the next apply restores the configuration.
 				Config: pageUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("title"), knownvalue.StringExact("Example status (beta)")),
-				}},
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate,
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("title"), knownvalue.StringExact("Example status (beta)"))),
 				Check: resource.TestCheckResourceAttr(addr, "show.messages", "false"),
 			},
-			{
-				// Deleted outside Terraform: created again.
-				PreConfig: func() {
-					if err := client.StatusPages.Delete(ctx, testClient(t), "acc-page", client.Precondition{}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: pageUpdate,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-			},
+			// Deleted outside Terraform: created again.
+			deletedStep(t, client.StatusPages, "acc-page", addr, resource.TestStep{Config: pageUpdate}),
 		},
 	})
 }

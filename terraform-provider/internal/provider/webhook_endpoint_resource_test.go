@@ -159,24 +159,18 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 						signingSecret = v
 						return nil
 					}),
-					func(*terraform.State) error {
-						w, err := client.Webhooks.Get(context.Background(), testClient(t), "acc-hook")
-						if err != nil {
-							return err
-						}
+					checkOnServer(t, client.Webhooks, "acc-hook", func(w *client.Webhook) error {
 						if h := w.Spec.Headers["X-Key"]; !h.Secret || h.Value != client.Redacted {
 							return fmt.Errorf("server shows X-Key as %+v", h)
 						}
 						return recv.expect(t, "acc-hook", "Authorization", "Bearer bearer-token-1")
-					},
+					}),
 				),
 			},
 			{Config: create, PlanOnly: true},
 			{
-				Config: updated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           updated,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "description", "ops receiver, v2"),
 					resource.TestCheckResourceAttrWith(addr, "signing_secret", func(v string) error {
@@ -196,52 +190,29 @@ func TestAccWebhookEndpointResource(t *testing.T) {
 				// The API never shows secrets: after an import they are unknown until the next apply.
 				ImportStateVerifyIgnore: []string{"signing_secret", "secret_headers", "auth.secret"},
 			},
+			driftStep(t, client.Webhooks, "acc-hook", func(w *client.Webhook) (client.WebhookWrite, int64) {
+				w.Spec.Description = "changed by hand"
+				w.Spec.Timeout = "10s"
+				return client.WebhookWrite{Labels: w.Labels, Spec: w.Spec}, w.Version
+			}, resource.TestStep{Config: updated}),
 			{
-				PreConfig: func() {
-					c := testClient(t)
-					w, err := client.Webhooks.Get(context.Background(), c, "acc-hook")
-					if err != nil {
-						t.Fatal(err)
-					}
-					w.Spec.Description = "changed by hand"
-					w.Spec.Timeout = "10s"
-					if _, err := client.Webhooks.Put(context.Background(), c, "acc-hook",
-						client.WebhookWrite{Labels: w.Labels, Spec: w.Spec}, client.IfMatch(w.Version)); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:             updated,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				Config: updated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           updated,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "description", "ops receiver, v2"),
 					// The secrets written back by hand as ******** kept their values.
 					func(*terraform.State) error { return recv.expect(t, "acc-hook", "X-Key", "header-secret-1") },
 				),
 			},
-			{
-				PreConfig: func() {
-					if err := client.Webhooks.Delete(context.Background(), testClient(t), "acc-hook", client.Precondition{}); err != nil {
-						t.Fatal(err)
-					}
-				},
+			deletedStep(t, client.Webhooks, "acc-hook", addr, resource.TestStep{
 				Config: updated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
 				Check: resource.TestCheckResourceAttrWith(addr, "signing_secret", func(v string) error {
 					if v == signingSecret || !strings.HasPrefix(v, "whsec_") {
 						return fmt.Errorf("recreated endpoint has signing_secret %q", v)
 					}
 					return nil
 				}),
-			},
+			}),
 			{Config: updated, PlanOnly: true},
 		},
 	})
@@ -300,10 +271,8 @@ func TestAccWebhookEndpointResource_writeOnly(t *testing.T) {
 			},
 			{Config: v1, PlanOnly: true},
 			{
-				Config: v2,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           v2,
+				ConfigPlanChecks: plannedAs(addr, plancheck.ResourceActionUpdate),
 				Check: func(*terraform.State) error {
 					if err := recv.expect(t, "acc-hook-wo", "Authorization", "Bearer tk_two"); err != nil {
 						return err
