@@ -5,7 +5,7 @@ import { FieldType, toDataFrame } from '@grafana/data';
 import { buildSlos } from '../src/panels/slo/model';
 import { SloPanel } from '../src/panels/slo/SloPanel';
 import { DEFAULT_SLO_OPTIONS } from '../src/panels/slo/types';
-import { frames, panelProps, recorded } from './helpers';
+import { failedPanelProps, frames, panelProps, recorded } from './helpers';
 
 describe('SLO model', () => {
   it('reads one SLO per recorded monitor', () => {
@@ -59,9 +59,7 @@ describe('SloPanel', () => {
   });
 
   it('shows the query error', () => {
-    const props = panelProps(DEFAULT_SLO_OPTIONS, []);
-    props.data = { ...props.data, errors: [{ message: 'sloTarget: expected a percentage' }] };
-    render(<SloPanel {...props} />);
+    render(<SloPanel {...failedPanelProps(DEFAULT_SLO_OPTIONS, 'sloTarget: expected a percentage')} />);
     expect(screen.getByRole('alert')).toHaveTextContent('sloTarget: expected a percentage');
   });
 });

@@ -6,7 +6,7 @@ import { buildTimeline, bucketAt, State, stateOf } from '../src/panels/statustim
 import { StatusTimelinePanel } from '../src/panels/statustimeline/StatusTimelinePanel';
 import { DEFAULT_OPTIONS } from '../src/panels/statustimeline/types';
 import { formatUptime } from '../src/panels/statustimeline/draw';
-import { frames, panelProps, recorded } from './helpers';
+import { failedPanelProps, frames, panelProps, recorded } from './helpers';
 
 const thresholds = { up: DEFAULT_OPTIONS.upThreshold, down: DEFAULT_OPTIONS.downThreshold };
 
@@ -118,9 +118,7 @@ describe('StatusTimelinePanel', () => {
   });
 
   it('shows the query error', () => {
-    const props = panelProps(DEFAULT_OPTIONS, []);
-    props.data = { ...props.data, errors: [{ message: 'selector: column 3: expected a value' }] };
-    render(<StatusTimelinePanel {...props} />);
+    render(<StatusTimelinePanel {...failedPanelProps(DEFAULT_OPTIONS, 'selector: column 3: expected a value')} />);
     expect(screen.getByRole('alert')).toHaveTextContent('selector: column 3: expected a value');
   });
 

@@ -1,70 +1,16 @@
-import {
-  DataFrame,
-  DataFrameJSON,
-  dataFrameFromJSON,
-  DataSourceInstanceSettings,
-  dateTime,
-  EventBusSrv,
-  getDefaultTimeRange,
-  LoadingState,
-  PanelProps,
-  TimeRange,
-} from '@grafana/data';
+import { DataSourceInstanceSettings, PanelProps } from '@grafana/data';
 import { TemplateSrv } from '@grafana/runtime';
 
 import { DataSource } from '../src/datasource/datasource';
 import { VedetteOptions } from '../src/datasource/types';
-import fixture from './fixtures/vedette.json';
+import { panelProps, recorded } from './fixtures/recorded';
 
-/** The frames and resource answers recorded from a real `vedette serve` (tests/fixtures/record.mjs). */
-export const recorded = fixture as unknown as {
-  range: { from: number; to: number };
-  series: DataFrameJSON[];
-  latency: DataFrameJSON[];
-  incidents: DataFrameJSON[];
-  state: DataFrameJSON[];
-  slo: DataFrameJSON[];
-  resources: {
-    monitors: Array<{ id: string; name: string; labels: Record<string, string> }>;
-    labels: string[];
-    labelValues: Record<string, string[]>;
-    metrics: string[];
-  };
-};
+export { frames, panelProps, recorded } from './fixtures/recorded';
 
-/** Frames as Grafana hands them to a panel, decoded from their wire JSON. */
-export function frames(list: DataFrameJSON[]): DataFrame[] {
-  return list.map((f) => dataFrameFromJSON(f));
-}
-
-export function recordedRange(): TimeRange {
-  const from = dateTime(recorded.range.from);
-  const to = dateTime(recorded.range.to);
-  return { from, to, raw: { from, to } };
-}
-
-/** Props of a panel showing `series` (or the errors given). */
-export function panelProps<T>(options: T, series: DataFrame[], extra: Partial<PanelProps<T>> = {}): PanelProps<T> {
-  const timeRange = extra.timeRange ?? recordedRange() ?? getDefaultTimeRange();
-  return {
-    id: 1,
-    data: { state: LoadingState.Done, series, timeRange },
-    timeRange,
-    timeZone: 'utc',
-    options,
-    fieldConfig: { defaults: {}, overrides: [] },
-    transparent: false,
-    width: 800,
-    height: 300,
-    renderCounter: 0,
-    title: 'panel',
-    eventBus: new EventBusSrv(),
-    onOptionsChange: jest.fn(),
-    onFieldConfigChange: jest.fn(),
-    replaceVariables: (s: string) => s,
-    onChangeTimeRange: jest.fn(),
-    ...extra,
-  } as PanelProps<T>;
+/** Props of a panel whose query failed with `message`. */
+export function failedPanelProps<T>(options: T, message: string): PanelProps<T> {
+  const props = panelProps(options, []);
+  return { ...props, data: { ...props.data, errors: [{ message }] } };
 }
 
 /** A dashboard variable as the template service holds it: its options and current selection. */

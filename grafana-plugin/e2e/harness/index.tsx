@@ -9,24 +9,10 @@ import * as rxjs from 'rxjs';
 import * as grafanaData from '@grafana/data';
 import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
-import {
-  createTheme,
-  DataFrame,
-  DataFrameJSON,
-  dataFrameFromJSON,
-  DataSourceInstanceSettings,
-  DataSourcePlugin,
-  dateTime,
-  EventBusSrv,
-  LoadingState,
-  PanelPlugin,
-  PanelProps,
-  TimeRange,
-} from '@grafana/data';
+import { createTheme, DataFrame, DataSourceInstanceSettings, DataSourcePlugin, PanelPlugin, PanelProps, TimeRange } from '@grafana/data';
 import { TemplateSrv } from '@grafana/runtime';
 import { ThemeContext } from '@grafana/ui';
 
-import fixture from '../../tests/fixtures/vedette.json';
 import { QueryEditor } from '../../src/datasource/components/QueryEditor';
 import { DataSource } from '../../src/datasource/datasource';
 import { VedetteOptions, VedetteQuery } from '../../src/datasource/types';
@@ -34,20 +20,8 @@ import { SloPanel } from '../../src/panels/slo/SloPanel';
 import { DEFAULT_SLO_OPTIONS } from '../../src/panels/slo/types';
 import { StatusTimelinePanel } from '../../src/panels/statustimeline/StatusTimelinePanel';
 import { DEFAULT_OPTIONS } from '../../src/panels/statustimeline/types';
+import { frames, panelProps as recordedPanelProps, recorded, recordedRange, timeRange } from '../../tests/fixtures/recorded';
 import { syntheticTimeline } from './data';
-
-interface Recorded {
-  range: { from: number; to: number };
-  series: DataFrameJSON[];
-  incidents: DataFrameJSON[];
-  slo: DataFrameJSON[];
-  resources: {
-    monitors: Array<{ id: string; name: string; labels: Record<string, string> }>;
-    labels: string[];
-    labelValues: Record<string, string[]>;
-    metrics: string[];
-  };
-}
 
 /** What the page reports to the test driver. */
 interface HarnessResult {
@@ -65,7 +39,6 @@ declare global {
   }
 }
 
-const recorded = fixture as unknown as Recorded;
 const params = new URLSearchParams(window.location.search);
 const view = params.get('view') ?? 'statustimeline';
 const theme = createTheme({ colors: { mode: 'dark' } });
@@ -73,29 +46,9 @@ window.harness = { ready: false, view };
 document.body.style.background = theme.colors.background.canvas;
 document.body.style.color = theme.colors.text.primary;
 
-function range(from: number, to: number): TimeRange {
-  return { from: dateTime(from), to: dateTime(to), raw: { from: dateTime(from), to: dateTime(to) } };
-}
-
-function panelProps<T>(options: T, series: DataFrame[], timeRange: TimeRange, width: number, height: number): PanelProps<T> {
-  return {
-    id: 1,
-    data: { state: LoadingState.Done, series, timeRange },
-    timeRange,
-    timeZone: 'utc',
-    options,
-    fieldConfig: { defaults: {}, overrides: [] },
-    transparent: false,
-    width,
-    height,
-    renderCounter: 0,
-    title: view,
-    eventBus: new EventBusSrv(),
-    onOptionsChange: () => {},
-    onFieldConfigChange: () => {},
-    replaceVariables: (s: string) => s,
-    onChangeTimeRange: () => {},
-  } as PanelProps<T>;
+/** Props of a width×height panel titled by the view, showing `series` over `range`. */
+function panelProps<T>(options: T, series: DataFrame[], range: TimeRange, width: number, height: number): PanelProps<T> {
+  return recordedPanelProps(options, series, { timeRange: range, width, height, title: view });
 }
 
 /** Grafana's template service as far as the editor needs it: one `env` variable. */
@@ -191,15 +144,14 @@ async function mountBuilt(root: ReturnType<typeof createRoot>) {
     throw new Error('dist-panels: expected PanelPlugins with a panel component');
   }
   const [Timeline, Slo] = panels.map((p) => (p as PanelPlugin).panel!) as Array<React.ComponentType<PanelProps<unknown>>>;
-  const fromJson = (list: DataFrameJSON[]) => list.map((f) => dataFrameFromJSON(f));
-  const r = range(recorded.range.from, recorded.range.to);
+  const r = recordedRange();
   flushSync(() =>
     root.render(
       <Frame width={900} height={520}>
         <div style={{ height: 200 }}>
-          <Timeline {...panelProps<unknown>(DEFAULT_OPTIONS, fromJson([...recorded.series, ...recorded.incidents]), r, 900, 200)} />
+          <Timeline {...panelProps<unknown>(DEFAULT_OPTIONS, frames([...recorded.series, ...recorded.incidents]), r, 900, 200)} />
         </div>
-        <Slo {...panelProps<unknown>(DEFAULT_SLO_OPTIONS, fromJson(recorded.slo), r, 900, 300)} />
+        <Slo {...panelProps<unknown>(DEFAULT_SLO_OPTIONS, frames(recorded.slo), r, 900, 300)} />
       </Frame>
     )
   );
@@ -207,15 +159,14 @@ async function mountBuilt(root: ReturnType<typeof createRoot>) {
 
 function mount() {
   const root = createRoot(document.getElementById('root')!);
-  const fromJson = (list: DataFrameJSON[]) => list.map((f) => dataFrameFromJSON(f));
-  const recordedRange = range(recorded.range.from, recorded.range.to);
+  const range = recordedRange();
   switch (view) {
     case 'statustimeline': {
-      const series = fromJson([...recorded.series, ...recorded.incidents]);
+      const series = frames([...recorded.series, ...recorded.incidents]);
       flushSync(() =>
         root.render(
           <Frame width={900} height={200}>
-            <StatusTimelinePanel {...panelProps(DEFAULT_OPTIONS, series, recordedRange, 900, 200)} />
+            <StatusTimelinePanel {...panelProps(DEFAULT_OPTIONS, series, range, 900, 200)} />
           </Frame>
         )
       );
@@ -225,7 +176,7 @@ function mount() {
       flushSync(() =>
         root.render(
           <Frame width={900} height={320}>
-            <SloPanel {...panelProps(DEFAULT_SLO_OPTIONS, fromJson(recorded.slo), recordedRange, 900, 320)} />
+            <SloPanel {...panelProps(DEFAULT_SLO_OPTIONS, frames(recorded.slo), range, 900, 320)} />
           </Frame>
         )
       );
@@ -263,7 +214,7 @@ function mount() {
       flushSync(() =>
         root.render(
           <Frame width={width} height={height}>
-            <StatusTimelinePanel {...panelProps(DEFAULT_OPTIONS, data.frames, range(data.from, data.to), width, height)} />
+            <StatusTimelinePanel {...panelProps(DEFAULT_OPTIONS, data.frames, timeRange(data.from, data.to), width, height)} />
           </Frame>
         )
       );

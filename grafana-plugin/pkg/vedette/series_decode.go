@@ -141,14 +141,7 @@ func (s *seriesScanner) time() (time.Time, error) {
 
 // object calls field for each key of an object.
 func (s *seriesScanner) object(field func(key string) error) error {
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	if s.peek() == '}' {
-		s.i++
-		return nil
-	}
-	for {
+	return s.elements('{', '}', func() error {
 		key, err := s.str()
 		if err != nil {
 			return err
@@ -156,27 +149,22 @@ func (s *seriesScanner) object(field func(key string) error) error {
 		if err := s.expect(':'); err != nil {
 			return err
 		}
-		if err := field(key); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return errShape
-		}
-	}
+		return field(key)
+	})
 }
 
 // array calls item for each element of an array.
 func (s *seriesScanner) array(item func() error) error {
-	if err := s.expect('['); err != nil {
+	return s.elements('[', ']', item)
+}
+
+// elements calls item for each comma-separated element between open and end: the walk that
+// objects and arrays share.
+func (s *seriesScanner) elements(open, end byte, item func() error) error {
+	if err := s.expect(open); err != nil {
 		return err
 	}
-	if s.peek() == ']' {
+	if s.peek() == end {
 		s.i++
 		return nil
 	}
@@ -187,7 +175,7 @@ func (s *seriesScanner) array(item func() error) error {
 		switch s.peek() {
 		case ',':
 			s.i++
-		case ']':
+		case end:
 			s.i++
 			return nil
 		default:

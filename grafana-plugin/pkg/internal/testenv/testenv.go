@@ -228,8 +228,6 @@ func (e *Env) Run(id string) error {
 	return e.Call("POST", "/api/v1/monitors/"+id+"/run", e.WriteToken, nil, 200, nil)
 }
 
-// Stop stops the server and the target and removes the data directory (kept, with the log,
-// when VEDETTE_KEEP is set).
 // ServerCPU is the CPU time (user and system, every thread) the server process has used so
 // far, read from /proc (Linux only; 10 ms steps): a figure that, unlike wall time, does not
 // grow when other work shares the machine.
@@ -256,6 +254,8 @@ func (e *Env) ServerCPU() (time.Duration, error) {
 	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
+// Stop stops the server and the target and removes the data directory (kept, with the log,
+// when VEDETTE_KEEP is set).
 func (e *Env) Stop() {
 	if e.cmd != nil && e.cmd.Process != nil {
 		_ = e.cmd.Process.Signal(syscall.SIGTERM)

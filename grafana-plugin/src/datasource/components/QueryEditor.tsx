@@ -1,16 +1,6 @@
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useCallback, useEffect, useMemo, useState } from 'react';
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
-import {
-  Alert,
-  InlineField,
-  InlineFieldRow,
-  Input,
-  MultiSelect,
-  RadioButtonGroup,
-  Select,
-  Stack,
-  TextArea,
-} from '@grafana/ui';
+import { Alert, InlineField, InlineFieldRow, MultiSelect, RadioButtonGroup, Select, Stack, TextArea } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { formatSelector, parseSelector, Requirement } from '../selector';
@@ -22,8 +12,10 @@ import {
   VedetteOptions,
   VedetteQuery,
 } from '../types';
+import { InputField } from './InputField';
 import { LabelSource, SelectorBuilder } from './SelectorBuilder';
 import { parseRawQuery } from './rawQuery';
+import { useLoadedList } from './useLoadedList';
 
 /** Props of the query editor; `annotation` is set when Grafana shows it for an annotation query. */
 export type Props = QueryEditorProps<DataSource, VedetteQuery, VedetteOptions> & { annotationMode?: boolean };
@@ -57,7 +49,6 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, annotatio
   const [rows, setRows] = useState<Requirement[]>(parsed ?? []);
   const [raw, setRaw] = useState(rawText(query));
   const [rawError, setRawError] = useState<string | undefined>();
-  const [monitors, setMonitors] = useState<Array<SelectableValue<string>>>([]);
 
   // Keep the builder rows in step with a selector changed elsewhere (raw mode, a dashboard edit).
   useEffect(() => {
@@ -68,16 +59,15 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, annotatio
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selector, parsed]);
 
-  useEffect(() => {
-    let live = true;
-    datasource.listMonitors(selector && parsed ? datasource.interpolateSelector(selector) : '').then(
-      (ms) => live && setMonitors(ms.map((m) => ({ value: m.id, label: m.name || m.id, description: m.id }))),
-      () => live && setMonitors([])
-    );
-    return () => {
-      live = false;
-    };
-  }, [datasource, selector, parsed]);
+  const monitors: Array<SelectableValue<string>> = useLoadedList(
+    useCallback(
+      () =>
+        datasource
+          .listMonitors(selector && parsed ? datasource.interpolateSelector(selector) : '')
+          .then((ms) => ms.map((m) => ({ value: m.id, label: m.name || m.id, description: m.id }))),
+      [datasource, selector, parsed]
+    )
+  );
 
   const source: LabelSource = useMemo(
     () => ({
@@ -167,77 +157,77 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, annotatio
             />
           </InlineField>
           {queryType === 'series' && (
-            <InlineField label="Legend" labelWidth={14} tooltip="{{name}}, {{id}}, {{label.<key>}}">
-              <Input
-                aria-label="legend format"
-                width={36}
-                defaultValue={query.legendFormat ?? ''}
-                placeholder="{{name}}"
-                onBlur={(e) => change({ legendFormat: e.currentTarget.value })}
-              />
-            </InlineField>
+            <InputField
+              label="Legend"
+              labelWidth={14}
+              tooltip="{{name}}, {{id}}, {{label.<key>}}"
+              aria-label="legend format"
+              width={36}
+              defaultValue={query.legendFormat ?? ''}
+              placeholder="{{name}}"
+              onCommit={(legendFormat) => change({ legendFormat })}
+            />
           )}
           {queryType === 'slo' && (
             <InlineFieldRow>
-              <InlineField label="Target %" labelWidth={14}>
-                <Input
-                  aria-label="slo target"
-                  type="number"
-                  width={12}
-                  min={0}
-                  max={100}
-                  step={0.01}
-                  defaultValue={query.sloTarget ?? DEFAULT_SLO.sloTarget}
-                  onBlur={(e) => change({ sloTarget: Number(e.currentTarget.value) })}
-                />
-              </InlineField>
-              <InlineField label="Window" labelWidth={10}>
-                <Input
-                  aria-label="slo window"
-                  width={10}
-                  defaultValue={query.sloWindow ?? DEFAULT_SLO.sloWindow}
-                  onBlur={(e) => change({ sloWindow: e.currentTarget.value })}
-                />
-              </InlineField>
-              <InlineField
+              <InputField
+                label="Target %"
+                labelWidth={14}
+                aria-label="slo target"
+                type="number"
+                width={12}
+                min={0}
+                max={100}
+                step={0.01}
+                defaultValue={query.sloTarget ?? DEFAULT_SLO.sloTarget}
+                onCommit={(target) => change({ sloTarget: Number(target) })}
+              />
+              <InputField
+                label="Window"
+                labelWidth={10}
+                aria-label="slo window"
+                width={10}
+                defaultValue={query.sloWindow ?? DEFAULT_SLO.sloWindow}
+                onCommit={(sloWindow) => change({ sloWindow })}
+              />
+              <InputField
                 label="Burn window"
                 labelWidth={14}
                 tooltip="The recent span the burn rate is measured over, such as 5m, 1h or 6h (at most the window)"
-              >
-                <Input
-                  aria-label="slo burn window"
-                  width={10}
-                  defaultValue={query.sloBurnWindow ?? DEFAULT_SLO.sloBurnWindow}
-                  onBlur={(e) => change({ sloBurnWindow: e.currentTarget.value })}
-                />
-              </InlineField>
+                aria-label="slo burn window"
+                width={10}
+                defaultValue={query.sloBurnWindow ?? DEFAULT_SLO.sloBurnWindow}
+                onCommit={(sloBurnWindow) => change({ sloBurnWindow })}
+              />
             </InlineFieldRow>
           )}
           {(queryType === 'incidents' || queryType === 'results') && (
-            <InlineField label="Limit" labelWidth={14}>
-              <Input
-                aria-label="limit"
-                type="number"
-                width={12}
-                min={1}
-                defaultValue={query.limit ?? 100}
-                onBlur={(e) => change({ limit: Number(e.currentTarget.value) })}
-              />
-            </InlineField>
+            <InputField
+              label="Limit"
+              labelWidth={14}
+              aria-label="limit"
+              type="number"
+              width={12}
+              min={1}
+              defaultValue={query.limit ?? 100}
+              onCommit={(limit) => change({ limit: Number(limit) })}
+            />
           )}
         </>
       )}
 
       {mode === 'raw' && (
         <>
-          <InlineField label="Selector" labelWidth={14} grow tooltip="team=payments,env in (prod,stage),!legacy">
-            <Input
-              aria-label="raw selector"
-              defaultValue={selector}
-              key={selector}
-              onBlur={(e) => change({ selector: e.currentTarget.value })}
-            />
-          </InlineField>
+          <InputField
+            label="Selector"
+            labelWidth={14}
+            grow
+            tooltip="team=payments,env in (prod,stage),!legacy"
+            aria-label="raw selector"
+            defaultValue={selector}
+            key={selector}
+            onCommit={(text) => change({ selector: text })}
+          />
           <TextArea
             aria-label="raw query"
             rows={10}

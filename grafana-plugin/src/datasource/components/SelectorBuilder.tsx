@@ -1,8 +1,9 @@
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback } from 'react';
 import { SelectableValue } from '@grafana/data';
 import { Button, MultiSelect, Select, Stack } from '@grafana/ui';
 
 import { Requirement, SelectorOp } from '../selector';
+import { useLoadedList } from './useLoadedList';
 
 /** Where the builder gets its suggestions: the backend's label resources and the dashboard's variables. */
 export interface LabelSource {
@@ -32,19 +33,10 @@ interface RowProps {
 }
 
 function RequirementRow({ index, requirement, source, keys, onChange, onRemove }: RowProps) {
-  const [values, setValues] = useState<string[]>([]);
-  useEffect(() => {
-    let live = true;
-    if (requirement.key && !requirement.key.startsWith('$')) {
-      source.labelValues(requirement.key).then(
-        (v) => live && setValues(v),
-        () => live && setValues([])
-      );
-    }
-    return () => {
-      live = false;
-    };
-  }, [requirement.key, source]);
+  const key = requirement.key;
+  const values = useLoadedList(
+    useCallback(() => (key && !key.startsWith('$') ? source.labelValues(key) : undefined), [key, source])
+  );
 
   const variableOptions = source.variableNames().map((n) => `$${n}`);
   const valueOptions = toOptions([...variableOptions, ...values]);
@@ -114,17 +106,7 @@ interface Props {
 
 /** Edits a label selector as rows of key, operator and values, with keys and values suggested by the backend. */
 export function SelectorBuilder({ requirements, source, onChange }: Props) {
-  const [keys, setKeys] = useState<string[]>([]);
-  useEffect(() => {
-    let live = true;
-    source.labelKeys().then(
-      (k) => live && setKeys(k),
-      () => live && setKeys([])
-    );
-    return () => {
-      live = false;
-    };
-  }, [source]);
+  const keys = useLoadedList(useCallback(() => source.labelKeys(), [source]));
 
   const update = useCallback(
     (i: number, r: Requirement) => onChange(requirements.map((old, j) => (j === i ? r : old))),

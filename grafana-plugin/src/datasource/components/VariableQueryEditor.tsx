@@ -1,29 +1,24 @@
-import React, { useEffect, useState } from 'react';
+import React, { useCallback } from 'react';
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { InlineField, Input, Select, Stack } from '@grafana/ui';
+import { InlineField, Select, Stack } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { VARIABLE_KINDS, VedetteOptions, VedetteQuery } from '../types';
+import { InputField } from './InputField';
+import { useLoadedList } from './useLoadedList';
 
 type Props = QueryEditorProps<DataSource, VedetteQuery, VedetteOptions, VedetteQuery>;
 
 /** Edits a template variable query: monitors by selector, label keys, or one label's values. */
 export function VariableQueryEditor({ query, onChange, datasource }: Props) {
   const kind = query.variableKind ?? 'monitors';
-  const [keys, setKeys] = useState<Array<SelectableValue<string>>>([]);
-
-  useEffect(() => {
-    let live = true;
-    if (kind === 'labelValues') {
-      datasource.labelKeys().then(
-        (k) => live && setKeys(k.map((v) => ({ value: v, label: v }))),
-        () => live && setKeys([])
-      );
-    }
-    return () => {
-      live = false;
-    };
-  }, [datasource, kind]);
+  const keys: Array<SelectableValue<string>> = useLoadedList(
+    useCallback(
+      () =>
+        kind === 'labelValues' ? datasource.labelKeys().then((k) => k.map((v) => ({ value: v, label: v }))) : undefined,
+      [datasource, kind]
+    )
+  );
 
   const change = (patch: Partial<VedetteQuery>) =>
     onChange({ ...query, queryType: 'variable', variableKind: kind, ...patch });
@@ -40,15 +35,16 @@ export function VariableQueryEditor({ query, onChange, datasource }: Props) {
         />
       </InlineField>
       {kind === 'monitors' && (
-        <InlineField label="Selector" labelWidth={14} tooltip="e.g. team=payments,env in ($env); empty lists all">
-          <Input
-            aria-label="variable selector"
-            width={50}
-            defaultValue={query.selector ?? ''}
-            placeholder="team=payments"
-            onBlur={(e) => change({ selector: e.currentTarget.value })}
-          />
-        </InlineField>
+        <InputField
+          label="Selector"
+          labelWidth={14}
+          tooltip="e.g. team=payments,env in ($env); empty lists all"
+          aria-label="variable selector"
+          width={50}
+          defaultValue={query.selector ?? ''}
+          placeholder="team=payments"
+          onCommit={(selector) => change({ selector })}
+        />
       )}
       {kind === 'labelValues' && (
         <InlineField label="Label" labelWidth={14}>
