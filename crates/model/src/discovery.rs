@@ -820,16 +820,7 @@ impl DiscoverySourceSpec {
                 format!("must be between 1 and {MAX_LISTING_BYTES}"),
             );
         }
-        if self.interval < MIN_INTERVAL || self.interval > MAX_INTERVAL {
-            errs.add(
-                prefix,
-                "interval",
-                format!(
-                    "must be between {MIN_INTERVAL} and {MAX_INTERVAL}, got {}",
-                    self.interval
-                ),
-            );
-        }
+        errs.interval(prefix, self.interval, MIN_INTERVAL, MAX_INTERVAL);
         if self.grace_period > MAX_GRACE {
             errs.add(
                 prefix,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::Duration;
 use crate::schedule::{CronSchedule, parse_cron};
 use crate::selector::Selector;
-use crate::validate::{Errors, FieldError, MAX_TEXT_LEN, check_id};
+use crate::validate::{Errors, FieldError, check_id};
 
 /// Longest window a recurring maintenance may set (31 days).
 pub const MAX_WINDOW: Duration = Duration::from_secs(31 * 86_400);
@@ -225,15 +225,10 @@ impl MaintenanceSpec {
     /// Every problem in the window; paths are relative to `prefix` (e.g. `spec`).
     pub fn validate(&self, prefix: &str) -> Vec<FieldError> {
         let mut errs = Errors::default();
-        for (field, text) in [("name", &self.name), ("description", &self.description)] {
-            if text.as_ref().is_some_and(|t| t.len() > MAX_TEXT_LEN) {
-                errs.add(
-                    prefix,
-                    field,
-                    format!("must be at most {MAX_TEXT_LEN} bytes"),
-                );
-            }
-        }
+        errs.texts(
+            prefix,
+            &[("name", &self.name), ("description", &self.description)],
+        );
         self.validate_schedule(prefix, &mut errs);
         if let Some(d) = self.duration
             && (d.std().is_zero() || d > MAX_WINDOW)

@@ -11,8 +11,6 @@ use crate::validate::{Errors, FieldError, check_http_url, check_id};
 
 /// Longest `title`, group `name` or monitor display `name`, in bytes.
 pub const MAX_TITLE_LEN: usize = 200;
-/// Longest `description` or `announcement`, in bytes.
-pub const MAX_TEXT_LEN: usize = 4096;
 /// Longest `logo_url`, in bytes.
 pub const MAX_URL_LEN: usize = 2048;
 /// Longest `slug`, in bytes.
@@ -124,18 +122,13 @@ impl StatusPageSpec {
         if let Err(message) = check_slug(&self.slug) {
             errs.add(prefix, "slug", message);
         }
-        for (field, text) in [
-            ("description", &self.description),
-            ("announcement", &self.announcement),
-        ] {
-            if text.as_ref().is_some_and(|t| t.len() > MAX_TEXT_LEN) {
-                errs.add(
-                    prefix,
-                    field,
-                    format!("must be at most {MAX_TEXT_LEN} bytes"),
-                );
-            }
-        }
+        errs.texts(
+            prefix,
+            &[
+                ("description", &self.description),
+                ("announcement", &self.announcement),
+            ],
+        );
         if let Some(url) = &self.logo_url {
             let checked = if url.len() > MAX_URL_LEN {
                 Err(format!("must be at most {MAX_URL_LEN} bytes"))
@@ -264,6 +257,7 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::MAX_TEXT_LEN;
 
     fn page() -> StatusPageSpec {
         serde_json::from_value(serde_json::json!({

@@ -76,6 +76,30 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
+
+    /// Records every text of `texts` (field name, value) longer than [`MAX_TEXT_LEN`].
+    pub fn texts(&mut self, prefix: &str, texts: &[(&str, &Option<String>)]) {
+        for (field, text) in texts {
+            if text.as_ref().is_some_and(|t| t.len() > MAX_TEXT_LEN) {
+                self.add(
+                    prefix,
+                    field,
+                    format!("must be at most {MAX_TEXT_LEN} bytes"),
+                );
+            }
+        }
+    }
+
+    /// Records `prefix.interval` when `interval` is outside `min..=max`.
+    pub fn interval(&mut self, prefix: &str, interval: Duration, min: Duration, max: Duration) {
+        if interval < min || interval > max {
+            self.add(
+                prefix,
+                "interval",
+                format!("must be between {min} and {max}, got {interval}"),
+            );
+        }
+    }
 }
 
 /// Checks a resource id: a slug `[a-z0-9][a-z0-9._-]{0,127}`.
@@ -128,29 +152,15 @@ impl<C: CheckSet> MonitorSpec<C> {
     /// ([`crate::MonitorDraft`]) setting no check or several is one of them.
     pub fn validate(&self, prefix: &str) -> Vec<FieldError> {
         let mut errs = Errors::default();
-        for (field, text) in [("name", &self.name), ("description", &self.description)] {
-            if text.as_ref().is_some_and(|t| t.len() > MAX_TEXT_LEN) {
-                errs.add(
-                    prefix,
-                    field,
-                    format!("must be at most {MAX_TEXT_LEN} bytes"),
-                );
-            }
-        }
+        errs.texts(
+            prefix,
+            &[("name", &self.name), ("description", &self.description)],
+        );
         let checks = self.check.checks();
         if checks.len() != 1 {
             errs.add(prefix, "", not_exactly_one(checks));
         }
-        if self.interval < MIN_INTERVAL || self.interval > MAX_INTERVAL {
-            errs.add(
-                prefix,
-                "interval",
-                format!(
-                    "must be between {MIN_INTERVAL} and {MAX_INTERVAL}, got {}",
-                    self.interval
-                ),
-            );
-        }
+        errs.interval(prefix, self.interval, MIN_INTERVAL, MAX_INTERVAL);
         if self.timeout.std().is_zero() || self.timeout > MAX_TIMEOUT {
             errs.add(
                 prefix,

@@ -292,6 +292,19 @@ impl Parser<'_> {
         self.depth -= 1;
     }
 
+    /// The expression inside a group opened at `open` (its `(` already taken) and where its
+    /// `)` ends; `missing` says what was expected when that `)` is not there.
+    fn group(&mut self, open: usize, missing: &str) -> Result<(Expr, usize), ParseError> {
+        self.enter(open)?;
+        let inner = self.or()?;
+        if self.peek() != &Tok::RParen {
+            return Err(self.found(missing));
+        }
+        let close = self.bump();
+        self.leave();
+        Ok((inner, close.end))
+    }
+
     fn or(&mut self) -> Result<Expr, ParseError> {
         self.chain("or", &Tok::OrOr, Self::and, ExprKind::Or)
     }
@@ -426,16 +439,10 @@ impl Parser<'_> {
         match &t.tok {
             Tok::LParen => {
                 self.bump();
-                self.enter(t.start)?;
-                let inner = self.or()?;
-                if self.peek() != &Tok::RParen {
-                    return Err(self.found("expected ')'"));
-                }
-                let close = self.bump();
-                self.leave();
+                let (inner, end) = self.group(t.start, "expected ')'")?;
                 Ok(Expr {
                     start: t.start,
-                    end: close.end,
+                    end,
                     kind: inner.kind,
                 })
             }
@@ -463,16 +470,10 @@ impl Parser<'_> {
             Tok::Name(name) if name == "len" && self.peek2() == &Tok::LParen => {
                 self.bump();
                 self.bump();
-                self.enter(t.start)?;
-                let inner = self.or()?;
-                if self.peek() != &Tok::RParen {
-                    return Err(self.found("expected ')' to close len("));
-                }
-                let close = self.bump();
-                self.leave();
+                let (inner, end) = self.group(t.start, "expected ')' to close len(")?;
                 Ok(Expr {
                     start: t.start,
-                    end: close.end,
+                    end,
                     kind: ExprKind::Len(Box::new(inner)),
                 })
             }
