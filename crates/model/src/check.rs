@@ -30,6 +30,8 @@ pub enum Check {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "lowercase")]
 pub enum CheckKind {
     /// HTTP(S) request.
     Http,
@@ -49,19 +51,7 @@ impl CheckKind {
 
     /// The lowercase name used in specs, metrics and logs.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Http => "http",
-            Self::Tcp => "tcp",
-            Self::Dns => "dns",
-            Self::Tls => "tls",
-            Self::Heartbeat => "heartbeat",
-        }
-    }
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

@@ -2,8 +2,6 @@
 //! name the monitors they affect by label selector, may mute those for a while (a maintenance
 //! window from their start), and incidents opening soon after one name it.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -59,6 +57,8 @@ impl DeploymentSource {
 /// Where a deployment stands.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "snake_case")]
 pub enum DeploymentStatus {
     /// Going on.
     #[default]
@@ -74,18 +74,7 @@ pub enum DeploymentStatus {
 impl DeploymentStatus {
     /// The wire name: `started`, `rolled_back`, ...
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Started => "started",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::RolledBack => "rolled_back",
-        }
-    }
-}
-
-impl fmt::Display for DeploymentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

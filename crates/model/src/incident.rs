@@ -1,8 +1,6 @@
 //! Incidents as the store keeps them, the API serves them and clients read them: a stretch of
 //! time a monitor was down, with the timeline of what happened.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,6 +11,8 @@ use crate::{CheckResult, EventType, FailureReason};
 /// Whether an incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "lowercase")]
 pub enum IncidentState {
     /// Going on.
     Open,
@@ -23,16 +23,7 @@ pub enum IncidentState {
 impl IncidentState {
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Resolved => "resolved",
-        }
-    }
-}
-
-impl fmt::Display for IncidentState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

@@ -3,7 +3,6 @@
 //! files and the CLI write them; one shape, so a new kind of resource is one spec type.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +26,8 @@ pub type Version = i64;
 /// Who wrote a resource last; writers may change only what their source owns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "lowercase")]
 pub enum Source {
     /// The REST API (and everything built on it: CLI, Terraform, operator).
     #[default]
@@ -40,17 +41,7 @@ pub enum Source {
 impl Source {
     /// The name stored and shown as `managed_by`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Api => "api",
-            Self::File => "file",
-            Self::Demo => "demo",
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 /// The verdict of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Outcome {
     /// Every assertion held, in time.
     Up,
@@ -19,17 +21,15 @@ pub enum Outcome {
 impl Outcome {
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Up => "up",
-            Self::Degraded => "degraded",
-            Self::Down => "down",
-        }
+        self.into()
     }
 }
 
 /// Why a check failed: a closed set, so alerts and dashboards can group by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum FailureReason {
     /// Name resolution failed or returned no address.
     Dns,
@@ -60,20 +60,7 @@ pub enum FailureReason {
 impl FailureReason {
     /// The snake_case name used in results, metrics and events.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Dns => "dns",
-            Self::Connect => "connect",
-            Self::Tls => "tls",
-            Self::Timeout => "timeout",
-            Self::Status => "status",
-            Self::Assertion => "assertion",
-            Self::BodyTooLarge => "body_too_large",
-            Self::Redirect => "redirect",
-            Self::Protocol => "protocol",
-            Self::Missed => "missed",
-            Self::Reported => "reported",
-            Self::Config => "config",
-        }
+        self.into()
     }
 }
 

@@ -1,7 +1,6 @@
 //! What an API token may do: [`Scope`], shared by the store that keeps tokens, the server that
 //! checks them and the clients that create them.
 
-use std::fmt;
 use std::str::FromStr;
 
 use schemars::JsonSchema;
@@ -12,6 +11,8 @@ use serde::{Deserialize, Serialize};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "lowercase")]
 pub enum Scope {
     /// Read every resource.
     Read,
@@ -24,22 +25,12 @@ pub enum Scope {
 impl Scope {
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-            Self::Admin => "admin",
-        }
+        self.into()
     }
 
     /// Whether a token holding `self` may do what needs `needed`.
     pub fn grants(self, needed: Scope) -> bool {
         self >= needed
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

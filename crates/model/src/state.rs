@@ -1,6 +1,5 @@
 //! The state a monitor is in, as the state machine decides it.
 
-use std::fmt;
 use std::str::FromStr;
 
 use schemars::JsonSchema;
@@ -9,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// A monitor's current state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "lowercase")]
 pub enum MonitorState {
     /// Not checked yet, or not enough checks to cross a threshold.
     Pending,
@@ -37,20 +38,7 @@ impl MonitorState {
 
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Up => "up",
-            Self::Degraded => "degraded",
-            Self::Down => "down",
-            Self::Paused => "paused",
-            Self::Maintenance => "maintenance",
-        }
-    }
-}
-
-impl fmt::Display for MonitorState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

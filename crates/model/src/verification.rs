@@ -135,6 +135,8 @@ impl VerificationSpec {
 /// Where a verification is.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum VerificationState {
     /// Created, not started yet.
     #[default]
@@ -154,14 +156,7 @@ pub enum VerificationState {
 impl VerificationState {
     /// The snake_case name (the outcome in events and reports).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Running => "running",
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::TimedOut => "timed_out",
-            Self::NoMonitors => "no_monitors",
-        }
+        self.into()
     }
 
     /// Whether the verification is over.
