@@ -26,6 +26,7 @@ pub mod tasks;
 pub mod verifications;
 pub mod web;
 pub mod writer;
+pub mod xml;
 
 pub use serve::{ServeConfig, serve};
 

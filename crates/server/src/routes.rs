@@ -35,6 +35,20 @@ const PUSH_PARAMS: [Param; 3] = [
     query("msg", "Message to record (at most 1024 characters)."),
 ];
 
+/// The query of `/series` and `/series/columns`: which monitors, when, how fine, what.
+const SERIES_PARAMS: [Param; 6] = [
+    SELECTOR,
+    query("ids", "Comma-separated monitor ids."),
+    FROM,
+    TO,
+    query("step", "Bucket width: `1m`, `1h`, `1d`, ..."),
+    query(
+        "metrics",
+        "Comma-separated: uptime, uptime_all, latency_avg, latency_p50, latency_p90, \
+         latency_p95, latency_p99, checks, failures.",
+    ),
+];
+
 /// Monitor operations beside the shared ones, results, series and incidents.
 const BEFORE_MAINTENANCE: &[Route] = &[
     Route {
@@ -143,18 +157,7 @@ const BEFORE_MAINTENANCE: &[Route] = &[
         summary: "Uptime and latency in aligned buckets, from rollups",
         tag: "series",
         scope: READ,
-        params: &[
-            SELECTOR,
-            query("ids", "Comma-separated monitor ids."),
-            FROM,
-            TO,
-            query("step", "Bucket width: `1m`, `1h`, `1d`, ..."),
-            query(
-                "metrics",
-                "Comma-separated: uptime, uptime_all, latency_avg, latency_p50, latency_p90, \
-                 latency_p95, latency_p99, checks, failures.",
-            ),
-        ],
+        params: &SERIES_PARAMS,
         request: Body::Empty,
         status: 200,
         response: Body::Json("SeriesResponse"),
@@ -170,18 +173,7 @@ const BEFORE_MAINTENANCE: &[Route] = &[
                   over long ranges (up to 50,000 points)",
         tag: "series",
         scope: READ,
-        params: &[
-            SELECTOR,
-            query("ids", "Comma-separated monitor ids."),
-            FROM,
-            TO,
-            query("step", "Bucket width: `1m`, `1h`, `1d`, ..."),
-            query(
-                "metrics",
-                "Comma-separated: uptime, uptime_all, latency_avg, latency_p50, latency_p90, \
-                 latency_p95, latency_p99, checks, failures.",
-            ),
-        ],
+        params: &SERIES_PARAMS,
         request: Body::Empty,
         status: 200,
         response: Body::Json("SeriesColumns"),

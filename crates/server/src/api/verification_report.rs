@@ -11,28 +11,10 @@ use vedette_model::verification::{
     MonitorProgress, VerificationSpec, VerificationState, VerificationStatus,
 };
 
+use crate::xml;
+
 /// Most monitor rows in a Markdown report (job summaries are limited in size).
 pub const MAX_MARKDOWN_ROWS: usize = 500;
-
-/// `text` escaped for XML attribute values and text, control characters dropped (XML 1.0
-/// cannot carry them).
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `text` for a Markdown table cell: pipes escaped, on one line.
 fn cell(text: &str) -> String {
@@ -120,7 +102,7 @@ pub fn junit(id: &str, spec: &VerificationSpec, status: &VerificationStatus) -> 
         let _ = write!(
             cases,
             "    <testcase classname=\"vedette\" name=\"{}\">",
-            xml(&m.id)
+            xml::escape(&m.id)
         );
         match verdict(m, spec, status) {
             Verdict::Passed => {}
@@ -129,8 +111,8 @@ pub fn junit(id: &str, spec: &VerificationSpec, status: &VerificationStatus) -> 
                 let _ = write!(
                     cases,
                     "\n      <failure message=\"{}\">{}</failure>\n    ",
-                    xml(&message),
-                    xml(&detail)
+                    xml::escape(&message),
+                    xml::escape(&detail)
                 );
             }
             Verdict::Skipped(message) => {
@@ -138,7 +120,7 @@ pub fn junit(id: &str, spec: &VerificationSpec, status: &VerificationStatus) -> 
                 let _ = write!(
                     cases,
                     "\n      <skipped message=\"{}\"/>\n    ",
-                    xml(&message)
+                    xml::escape(&message)
                 );
             }
         }
@@ -153,12 +135,12 @@ pub fn junit(id: &str, spec: &VerificationSpec, status: &VerificationStatus) -> 
         let _ = writeln!(
             cases,
             "    <testcase classname=\"vedette\" name=\"{}\">\n      <failure message=\"{}: {}\"/>\n    </testcase>",
-            xml(id),
+            xml::escape(id),
             status.state.as_str(),
-            xml(reason)
+            xml::escape(reason)
         );
     }
-    let name = xml(&format!("vedette verification {id}"));
+    let name = xml::escape(&format!("vedette verification {id}"));
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -180,7 +162,7 @@ pub fn junit(id: &str, spec: &VerificationSpec, status: &VerificationStatus) -> 
             .as_deref()
             .map(|d| format!(
                 "\n      <property name=\"deployment\" value=\"{}\"/>",
-                xml(d)
+                xml::escape(d)
             ))
             .unwrap_or_default()
     );
@@ -263,14 +245,6 @@ pub fn markdown(id: &str, spec: &VerificationSpec, status: &VerificationStatus) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xml_text_is_escaped() {
-        assert_eq!(
-            xml("a<b & \"c\" 'd'>\u{1}"),
-            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
-        );
-    }
 
     #[test]
     fn markdown_cells_stay_in_their_cell() {

@@ -4,24 +4,7 @@
 use std::fmt::Write;
 
 use super::snapshot::{PublicIncident, PublicPage};
-
-/// Escapes text for XML content and attribute values; drops characters XML 1.0 cannot hold.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::xml::escape;
 
 fn entry(out: &mut String, page: &PublicPage, incident: &PublicIncident) {
     let updated = incident.resolved_at.unwrap_or(incident.opened_at);

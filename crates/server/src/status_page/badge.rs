@@ -1,7 +1,7 @@
 //! Shields-style SVG badges: a grey label, a coloured value, text escaped, widths estimated
 //! from the characters (no font is measured at run time).
 
-use super::atom::escape;
+use crate::xml::escape;
 
 /// A badge's colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -99,30 +100,20 @@ fn html(page: &Rendered, query: Option<&str>) -> Response {
                 .into_response();
         }
     };
-    answer(
-        body,
-        "text/html; charset=utf-8",
-        PAGE_CACHE,
-        PAGE_CSP.as_str(),
-    )
+    page_answer(body, "text/html; charset=utf-8")
+}
+
+/// A rendering of a page, with the pages' cache and content-security policies.
+fn page_answer(body: Bytes, content_type: &'static str) -> Response {
+    answer(body, content_type, PAGE_CACHE, PAGE_CSP.as_str())
 }
 
 fn json(page: &Rendered) -> Response {
-    answer(
-        page.json.clone(),
-        "application/json",
-        PAGE_CACHE,
-        PAGE_CSP.as_str(),
-    )
+    page_answer(page.json.clone(), "application/json")
 }
 
 fn atom(page: &Rendered) -> Response {
-    answer(
-        page.atom.clone(),
-        "application/atom+xml; charset=utf-8",
-        PAGE_CACHE,
-        PAGE_CSP.as_str(),
-    )
+    page_answer(page.atom.clone(), "application/atom+xml; charset=utf-8")
 }
 
 /// `GET /status/{slug}`: the page as HTML (`?refresh=off`: without refreshing itself);
@@ -197,13 +188,16 @@ pub async fn page_badge(
     svg("status", value, colour)
 }
 
-/// The monitor `monitor` as page `slug` lists it.
+/// The page a badge's path names (`{slug}/{monitor}`) and where in it the monitor is, when
+/// the page lists that monitor.
 async fn listed(
     state: &AppState,
-    slug: &str,
-    monitor: &str,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Option<(Arc<Rendered>, usize, usize)> {
-    let page = rendered(state, slug).await?;
+    let Ok(Path((slug, monitor))) = path else {
+        return None;
+    };
+    let page = rendered(state, &slug).await?;
     let (g, m) = page.page.groups.iter().enumerate().find_map(|(g, group)| {
         group
             .monitors
@@ -223,10 +217,7 @@ pub async fn monitor_status(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
-    let Ok(Path((slug, monitor))) = path else {
-        return not_found();
-    };
-    let Some((page, g, m)) = listed(&state, &slug, &monitor).await else {
+    let Some((page, g, m)) = listed(&state, path).await else {
         return not_found();
     };
     let m = monitor_of(&page, g, m);
@@ -253,11 +244,8 @@ pub async fn monitor_uptime(
     path: Result<Path<(String, String)>, PathRejection>,
     Query(query): Query<WindowQuery>,
 ) -> Response {
-    let Ok(Path((slug, monitor))) = path else {
-        return not_found();
-    };
     let window = query.window.as_deref().unwrap_or("30d");
-    let Some((page, g, m)) = listed(&state, &slug, &monitor).await else {
+    let Some((page, g, m)) = listed(&state, path).await else {
         return not_found();
     };
     let m = monitor_of(&page, g, m);
@@ -282,10 +270,7 @@ pub async fn monitor_response(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
-    let Ok(Path((slug, monitor))) = path else {
-        return not_found();
-    };
-    let Some((page, g, m)) = listed(&state, &slug, &monitor).await else {
+    let Some((page, g, m)) = listed(&state, path).await else {
         return not_found();
     };
     let m = monitor_of(&page, g, m);

@@ -141,25 +141,8 @@ async fn rest_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
         tags.push(format!("aws.endpoint={}", endpoint.to_ascii_lowercase()));
     }
     tags.push("aws.api=rest".to_owned());
-    Ok(Api {
-        id: id.to_owned(),
-        name: text(api, "name").unwrap_or(id).to_owned(),
-        tags,
-        default_endpoint: api
-            .get("disableExecuteApiEndpoint")
-            .and_then(Value::as_bool)
-            != Some(true),
-        routes,
-        stages: stages
-            .iter()
-            .map(|s| {
-                Ok(Stage {
-                    name: need(s, "stageName", "/restapis/{id}/stages")?.to_owned(),
-                    tags: self::tags(s.get("tags")),
-                })
-            })
-            .collect::<Result<_, ListError>>()?,
-    })
+    let stages = self::stages(&stages, "/restapis/{id}/stages")?;
+    Ok(listed_api(api, id, tags, routes, stages))
 }
 
 /// An HTTP API (v2) with its routes and stages.
@@ -187,19 +170,36 @@ async fn http_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
             None => routes.push((method.to_owned(), path.to_owned())),
         }
     }
-    let stages = collection(gateway, &format!("{base}/stages"), &V2)
-        .await?
+    let stages = collection(gateway, &format!("{base}/stages"), &V2).await?;
+    let stages = self::stages(&stages, "/v2/apis/{id}/stages")?;
+    let mut tags = tags(api.get("tags"));
+    tags.push("aws.api=http".to_owned());
+    Ok(listed_api(api, id, tags, routes, stages))
+}
+
+/// The stages listed at `path`, each with its name and tags.
+fn stages(listed: &[Value], path: &str) -> Result<Vec<Stage>, ListError> {
+    listed
         .iter()
         .map(|s| {
             Ok(Stage {
-                name: need(s, "stageName", "/v2/apis/{id}/stages")?.to_owned(),
+                name: need(s, "stageName", path)?.to_owned(),
                 tags: tags(s.get("tags")),
             })
         })
-        .collect::<Result<_, ListError>>()?;
-    let mut tags = tags(api.get("tags"));
-    tags.push("aws.api=http".to_owned());
-    Ok(Api {
+        .collect()
+}
+
+/// An API of either version from its listing: named after its id when it has no name, its
+/// default endpoint on unless the listing disables it.
+fn listed_api(
+    api: &Value,
+    id: &str,
+    tags: Vec<String>,
+    routes: Vec<(String, String)>,
+    stages: Vec<Stage>,
+) -> Api {
+    Api {
         id: id.to_owned(),
         name: text(api, "name").unwrap_or(id).to_owned(),
         tags,
@@ -209,7 +209,7 @@ async fn http_api(gateway: &Gateway, api: &Value) -> Result<Api, ListError> {
             != Some(true),
         routes,
         stages,
-    })
+    }
 }
 
 /// The routes of `apis` at their default endpoints in `region` and their custom domains.
