@@ -983,32 +983,14 @@ mod tests {
         // Owned by the set and no longer in the files: pruned; by another set: kept.
         let mut of_set = server.clone();
         of_set.labels.insert(APPLY_SET.to_owned(), "s".to_owned());
-        let changes = plan_with_webhooks(
-            &[],
-            &[],
-            &[],
-            std::slice::from_ref(&of_set),
-            None,
-            Some("s"),
+        let prune = |stored: &Webhook, set: &str| {
+            plan_with_webhooks(&[], &[], &[], std::slice::from_ref(stored), None, Some(set))
+        };
+        assert_eq!(
+            actions(&prune(&of_set, "s")),
+            vec![(Action::Prune, "w".to_owned())]
         );
-        assert_eq!(actions(&changes), vec![(Action::Prune, "w".to_owned())]);
-        let changes = plan_with_webhooks(
-            &[],
-            &[],
-            &[],
-            std::slice::from_ref(&of_set),
-            None,
-            Some("t"),
-        );
-        assert!(changes.is_empty());
-        let changes = plan_with_webhooks(
-            &[],
-            &[],
-            &[],
-            std::slice::from_ref(&server),
-            None,
-            Some("s"),
-        );
-        assert!(changes.is_empty());
+        assert!(prune(&of_set, "t").is_empty());
+        assert!(prune(&server, "s").is_empty());
     }
 }

@@ -1047,7 +1047,6 @@ fn server_flag_webhook_url_and_private_targets() {
 
 #[test]
 fn describe_delete_incident_timeline_watch_and_plain_logs() {
-    use std::io::{BufRead as _, BufReader};
     let env = Env::start();
     let url = env.target.url();
     let files = env.dir.path().join("files");
@@ -1087,32 +1086,10 @@ fn describe_delete_incident_timeline_watch_and_plain_logs() {
     expect(&out, 1, &["x2 gone"]);
 
     // get --watch prints the monitors, then changes as they happen.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vedette"))
-        .args(["get", "monitors", "--watch"])
-        .env("VEDETTE_URL", env.server.base_url())
-        .env("VEDETTE_TOKEN", ADMIN)
-        .env("VEDETTE_CONFIG_FILE", env.config_file())
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let sink = lines.clone();
-    let stdout_pipe = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout_pipe).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let seen = |what: &str| lines.lock().unwrap().iter().any(|l| l.contains(what));
-    wait_for(Duration::from_secs(15), "the first listing", || {
-        seen("x3").then_some(())
-    });
+    let watch = Watch::spawn(&env, &["get", "monitors", "--watch"]);
+    watch.wait("the first listing", |l| l.contains("x3"));
     env.ok(&["delete", "monitor", "x3"]);
-    wait_for(Duration::from_secs(15), "the deletion", || {
-        seen("monitor/x3 deleted").then_some(())
-    });
+    watch.wait("the deletion", |l| l.contains("monitor/x3 deleted"));
 
     // An incident shows its timeline.
     env.target.set_status(500);
@@ -1126,16 +1103,10 @@ fn describe_delete_incident_timeline_watch_and_plain_logs() {
     let shown = env.ok(&["get", "incident", &id]);
     assert!(shown.contains("\nTimeline:\n  20"), "{shown}");
     // The watch saw flaky go down.
-    wait_for(Duration::from_secs(15), "the watch to show down", || {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.starts_with("flaky") && l.contains("down"))
-            .then_some(())
+    watch.wait("the watch to show down", |l| {
+        l.starts_with("flaky") && l.contains("down")
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(watch);
 
     // The server's stderr is not a terminal: its logs carry no colour codes.
     let logs = env.server.logs();

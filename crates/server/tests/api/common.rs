@@ -84,6 +84,57 @@ impl Resp {
     }
 }
 
+/// Requests to a [`Server`]'s API with an extra header, from [`Server::with`].
+pub struct With<'a> {
+    server: &'a Server,
+    header: Option<(&'a str, &'a str)>,
+}
+
+impl With<'_> {
+    /// Sends `method path` with the header, and `body` as JSON of `content_type` when given.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&Value, &str)>,
+    ) -> Resp {
+        let mut request = self.server.client.request(method, self.server.url(path));
+        if let Some((body, content_type)) = body {
+            request = request
+                .header("content-type", content_type)
+                .body(body.to_string());
+        }
+        if let Some((name, value)) = self.header {
+            request = request.header(name, value);
+        }
+        self.server.send(request).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        let body = Some((body, "application/json"));
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        let body = Some((body, "application/json"));
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// A JSON merge patch (`application/merge-patch+json`).
+    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
+        let body = Some((body, "application/merge-patch+json"));
+        self.send(reqwest::Method::PATCH, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -201,15 +252,15 @@ impl Server {
     }
 
     pub async fn get(&self, path: &str) -> Resp {
-        self.send(self.client.get(self.url(path))).await
+        self.plain().get(path).await
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Resp {
-        self.send(self.client.put(self.url(path)).json(body)).await
+        self.plain().put(path, body).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.send(self.client.post(self.url(path)).json(body)).await
+        self.plain().post(path, body).await
     }
 
     /// PUTs a monitor and waits for the check a new monitor gets at once, so the results
@@ -225,18 +276,28 @@ impl Server {
         resp
     }
 
+    /// A JSON merge patch (`application/merge-patch+json`).
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
-        self.send(
-            self.client
-                .patch(self.url(path))
-                .header("content-type", "application/merge-patch+json")
-                .body(body.to_string()),
-        )
-        .await
+        self.plain().patch(path, body).await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
-        self.send(self.client.delete(self.url(path))).await
+        self.plain().delete(path).await
+    }
+
+    /// Requests that carry `name: value` too (a condition such as `if-match`, a manager).
+    pub fn with<'a>(&'a self, name: &'a str, value: &'a str) -> With<'a> {
+        With {
+            server: self,
+            header: Some((name, value)),
+        }
+    }
+
+    fn plain(&self) -> With<'_> {
+        With {
+            server: self,
+            header: None,
+        }
     }
 
     /// Polls `GET path` until `done` holds for the body (at most `within`).

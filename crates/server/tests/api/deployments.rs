@@ -93,12 +93,10 @@ async fn deployments_crud_filters_and_validation(kind: Kind) {
     restarted.problem(422);
     assert_eq!(restarted.error_fields(), ["spec.status"]);
     let stale = server
-        .send(
-            server
-                .client
-                .post(server.url("/deployments/payments-v1-4-2-prod/finish"))
-                .header("if-match", "\"1\"")
-                .json(&json!({"status": "failed"})),
+        .with("if-match", "\"1\"")
+        .post(
+            "/deployments/payments-v1-4-2-prod/finish",
+            &json!({"status": "failed"}),
         )
         .await;
     stale.problem(412);

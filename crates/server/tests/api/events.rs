@@ -16,12 +16,17 @@ api_tests!(
 /// One Server-Sent Event: (id, event, data).
 pub(crate) type Sse = (String, String, Value);
 
-/// Reads `n` events from an open stream (bounded by a deadline).
-pub(crate) async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<Sse> {
+/// Reads `n` items from an open stream (bounded by a deadline): the event blocks that `item`
+/// makes one of.
+async fn read_sse<T>(
+    response: &mut reqwest::Response,
+    n: usize,
+    item: impl Fn(&str) -> Option<T>,
+) -> Vec<T> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut buffer = String::new();
-    let mut events = Vec::new();
-    while events.len() < n {
+    let mut items = Vec::new();
+    while items.len() < n {
         let left = deadline.saturating_duration_since(Instant::now());
         let chunk = tokio::time::timeout(left, response.chunk())
             .await
@@ -31,22 +36,30 @@ pub(crate) async fn read_events(response: &mut reqwest::Response, n: usize) -> V
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
-            let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().to_owned();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim().to_owned();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim());
-                }
-            }
-            if !id.is_empty() && events.len() < n {
-                events.push((id, event, serde_json::from_str(&data).expect("event JSON")));
+            if let Some(found) = item(&block).filter(|_| items.len() < n) {
+                items.push(found);
             }
         }
     }
-    events
+    items
+}
+
+/// Reads `n` events from an open stream (bounded by a deadline).
+pub(crate) async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<Sse> {
+    read_sse(response, n, |block| {
+        let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().to_owned();
+            } else if let Some(v) = line.strip_prefix("event:") {
+                event = v.trim().to_owned();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim());
+            }
+        }
+        (!id.is_empty()).then(|| (id, event, serde_json::from_str(&data).expect("event JSON")))
+    })
+    .await
 }
 
 async fn events_list_and_stream_resume(kind: Kind) {
@@ -144,32 +157,22 @@ async fn events_list_and_stream_resume(kind: Kind) {
 
 /// Reads `n` events without an SSE id (the live resource events) from an open stream.
 async fn read_unnumbered(response: &mut reqwest::Response, n: usize) -> Vec<(String, Value)> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    while events.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let chunk = tokio::time::timeout(left, response.chunk())
-            .await
-            .expect("events arrive in time")
-            .expect("stream")
-            .expect("stream still open");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let has_id = block.lines().any(|l| l.starts_with("id:"));
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(|v| v.trim().to_owned())
-            };
-            if let (false, Some(event), Some(data)) = (has_id, field("event:"), field("data:")) {
-                events.push((event, serde_json::from_str(&data).expect("event JSON")));
+    read_sse(response, n, |block| {
+        let has_id = block.lines().any(|l| l.starts_with("id:"));
+        let field = |name: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+        };
+        match (has_id, field("event:"), field("data:")) {
+            (false, Some(event), Some(data)) => {
+                Some((event, serde_json::from_str(&data).expect("event JSON")))
             }
+            _ => None,
         }
-    }
-    events
+    })
+    .await
 }
 
 async fn resource_events_name_kind_id_and_version(kind: Kind) {

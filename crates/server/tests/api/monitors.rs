@@ -342,24 +342,14 @@ async fn etag_preconditions(kind: Kind) {
     let mut first = a.body.clone();
     first["spec"]["retries"] = json!(1);
     let won = server
-        .send(
-            server
-                .client
-                .put(server.url("/monitors/api"))
-                .header("if-match", &etag_a)
-                .json(&first),
-        )
+        .with("if-match", &etag_a)
+        .put("/monitors/api", &first)
         .await;
     assert_eq!(won.status, 200, "{:#}", won.body);
     assert_eq!(won.header("etag"), Some("\"2\""));
     let lost = server
-        .send(
-            server
-                .client
-                .patch(server.url("/monitors/api"))
-                .header("if-match", &etag_b)
-                .json(&json!({"spec": {"retries": 3}})),
-        )
+        .with("if-match", &etag_b)
+        .patch("/monitors/api", &json!({"spec": {"retries": 3}}))
         .await;
     assert!(
         lost.problem(412)["detail"]
@@ -381,44 +371,26 @@ async fn etag_preconditions(kind: Kind) {
     assert_eq!(server.send(create_only("fresh")).await.status, 201);
 
     let must_exist = server
-        .send(
-            server
-                .client
-                .put(server.url("/monitors/missing"))
-                .header("if-match", "*")
-                .json(&body),
-        )
+        .with("if-match", "*")
+        .put("/monitors/missing", &body)
         .await;
     must_exist.problem(412);
     let stale_delete = server
-        .send(
-            server
-                .client
-                .delete(server.url("/monitors/api"))
-                .header("if-match", "\"1\""),
-        )
+        .with("if-match", "\"1\"")
+        .delete("/monitors/api")
         .await;
     stale_delete.problem(412);
 
     let unchanged = server
-        .send(
-            server
-                .client
-                .get(server.url("/monitors/api"))
-                .header("if-none-match", "\"2\""),
-        )
+        .with("if-none-match", "\"2\"")
+        .get("/monitors/api")
         .await;
     assert_eq!(unchanged.status, 304);
     // An entity tag that is not a version, or none at all, matches no version (RFC 9110).
     for tag in ["version-two", ""] {
         let odd = server
-            .send(
-                server
-                    .client
-                    .put(server.url("/monitors/api"))
-                    .header("if-match", tag)
-                    .json(&body),
-            )
+            .with("if-match", tag)
+            .put("/monitors/api", &body)
             .await;
         odd.problem(412);
     }

@@ -38,25 +38,18 @@ async fn managed_resources_refuse_other_writers(kind: Kind) {
         .problem(409);
     server.delete("/maintenance/patching").await.problem(409);
     let as_cli = server
-        .send(
-            server
-                .client
-                .delete(server.url("/maintenance/patching"))
-                .header("vedette-manager", "vedette-cli"),
-        )
+        .with("vedette-manager", "vedette-cli")
+        .delete("/maintenance/patching")
         .await;
     as_cli.problem(409);
 
     let kept = server.put("/maintenance/patching", &owned).await;
     assert_eq!(kept.status, 200, "{:#}", kept.body);
     let as_operator = server
-        .send(
-            server
-                .client
-                .patch(server.url("/maintenance/patching"))
-                .header("content-type", "application/merge-patch+json")
-                .header("vedette-manager", "operator")
-                .body(json!({"spec": {"duration": "3h"}}).to_string()),
+        .with("vedette-manager", "operator")
+        .patch(
+            "/maintenance/patching",
+            &json!({"spec": {"duration": "3h"}}),
         )
         .await;
     assert_eq!(as_operator.status, 200, "{:#}", as_operator.body);
@@ -79,12 +72,8 @@ async fn managed_resources_refuse_other_writers(kind: Kind) {
         "a runtime pause is operations, not the spec"
     );
     let deleted = server
-        .send(
-            server
-                .client
-                .delete(server.url("/monitors/tf"))
-                .header("vedette-manager", "terraform"),
-        )
+        .with("vedette-manager", "terraform")
+        .delete("/monitors/tf")
         .await;
     assert_eq!(deleted.status, 204);
     server.finish().await;

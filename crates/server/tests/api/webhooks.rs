@@ -248,13 +248,8 @@ async fn webhook_crud_redaction_and_validation(kind: Kind) {
         "********"
     );
     let stale = server
-        .send(
-            server
-                .client
-                .patch(server.url("/webhooks/ops"))
-                .header("if-match", "\"1\"")
-                .json(&json!({"spec": {"description": "again"}})),
-        )
+        .with("if-match", "\"1\"")
+        .patch("/webhooks/ops", &json!({"spec": {"description": "again"}}))
         .await;
     stale.problem(412);
 

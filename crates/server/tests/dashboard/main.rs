@@ -81,11 +81,21 @@ impl Server {
 
     /// Creates monitor `id` (a TCP check of a closed loopback port, checked hourly).
     async fn monitor(&self, id: &str, labels: Value) {
+        let spec = json!({"tcp": {"host": "127.0.0.1", "port": 9}, "interval": "1h"});
+        self.api_put(
+            &format!("/api/v1/monitors/{id}"),
+            &json!({"labels": labels, "spec": spec}),
+        )
+        .await;
+    }
+
+    /// Creates what `path` names through the API, as the admin.
+    async fn api_put(&self, path: &str, body: &Value) {
         let response = self
             .http
-            .put(self.url(&format!("/api/v1/monitors/{id}")))
+            .put(self.url(path))
             .bearer_auth(&self.admin)
-            .json(&json!({"labels": labels, "spec": {"tcp": {"host": "127.0.0.1", "port": 9}, "interval": "1h"}}))
+            .json(body)
             .send()
             .await
             .expect("request");
@@ -132,6 +142,11 @@ impl Server {
         assert_eq!(page.status(), 200);
         browser.csrf = hidden(&page.text().await.expect("body"), "_csrf");
         browser
+    }
+
+    /// The page at `path` as the signed-in `browser` gets it, as text.
+    async fn page_text(&self, browser: &Browser, path: &str) -> String {
+        self.page(browser, path).await.text().await.expect("body")
     }
 
     async fn page(&self, browser: &Browser, path: &str) -> Response {
@@ -371,12 +386,7 @@ async fn posts_need_the_csrf_token_and_this_origin() {
         .await
         .expect("POST");
     assert_eq!(cross.status(), 403);
-    let page = server
-        .page(&browser, "/monitors/web")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&browser, "/monitors/web").await;
     assert!(!page.contains("Paused by"), "nothing was paused");
 
     // With both, the pause happens; the header form (htmx) works too.
@@ -384,12 +394,7 @@ async fn posts_need_the_csrf_token_and_this_origin() {
         .post(&browser, "/monitors/web/pause", &browser.csrf)
         .await;
     assert_eq!(paused.status(), 303);
-    let page = server
-        .page(&browser, "/monitors/web")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&browser, "/monitors/web").await;
     assert!(page.contains("Paused by writer"), "{page}");
     let resumed = server
         .http
@@ -400,12 +405,7 @@ async fn posts_need_the_csrf_token_and_this_origin() {
         .await
         .expect("POST");
     assert_eq!(resumed.status(), 303);
-    let page = server
-        .page(&browser, "/monitors/web")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&browser, "/monitors/web").await;
     assert!(!page.contains("Paused by"));
     server.stop().await;
 }
@@ -417,12 +417,7 @@ async fn a_read_token_sees_but_cannot_act_and_only_admin_sees_tokens() {
     let reader = server
         .sign_in(&server.token("reader", &["read"]).await)
         .await;
-    let page = server
-        .page(&reader, "/monitors/web")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&reader, "/monitors/web").await;
     assert!(!page.contains("Run now") && !page.contains("/monitors/web/pause"));
     for path in [
         "/monitors/web/pause",
@@ -439,34 +434,21 @@ async fn a_read_token_sees_but_cannot_act_and_only_admin_sees_tokens() {
     assert_eq!(server.page(&reader, "/tokens").await.status(), 403);
     assert!(
         !server
-            .page(&reader, "/")
+            .page_text(&reader, "/")
             .await
-            .text()
-            .await
-            .expect("body")
             .contains("href=\"/tokens\"")
     );
 
     let writer = server
         .sign_in(&server.token("writer", &["write"]).await)
         .await;
-    let page = server
-        .page(&writer, "/monitors/web")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&writer, "/monitors/web").await;
     assert!(page.contains("Run now"));
     let ran = server
         .post(&writer, "/monitors/web/run", &writer.csrf)
         .await;
     assert_eq!(ran.status(), 303);
-    let page = server
-        .page(&writer, "/monitors/web")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&writer, "/monitors/web").await;
     assert!(
         page.contains("connection refused") || page.contains("down"),
         "the run's result is listed"
@@ -516,12 +498,7 @@ async fn every_page_renders_for_a_signed_in_admin() {
         let response = server.page(&admin, &path).await;
         assert_eq!(response.status(), 200, "{path}");
     }
-    let monitor = server
-        .page(&admin, &format!("/monitors/{id}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let monitor = server.page_text(&admin, &format!("/monitors/{id}")).await;
     assert!(
         monitor.contains("apiVersion: vedette.dev/v1") && monitor.contains("kind: Monitor"),
         "YAML export"
@@ -610,12 +587,7 @@ async fn a_result_shows_what_the_gateway_reported() {
     store.close().await;
 
     let admin = server.sign_in(&server.admin).await;
-    let page = server
-        .page(&admin, "/monitors/routed")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&admin, "/monitors/routed").await;
     assert!(
         page.contains("Gateway: upstream unhealthy — cluster backend: 0/1 healthy"),
         "{page}"
@@ -638,23 +610,15 @@ async fn recurring_maintenance_in_force_is_marked() {
             json!({"name": "New year", "cron": "0 0 1 1 *", "duration": "1m", "monitors": ["a"]}),
         ),
     ] {
-        let response = server
-            .http
-            .put(server.url(&format!("/api/v1/maintenance/{id}")))
-            .bearer_auth(&server.admin)
-            .json(&json!({ "spec": spec }))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        server
+            .api_put(
+                &format!("/api/v1/maintenance/{id}"),
+                &json!({ "spec": spec }),
+            )
+            .await;
     }
     let admin = server.sign_in(&server.admin).await;
-    let html = server
-        .page(&admin, "/maintenance")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = server.page_text(&admin, "/maintenance").await;
     let row = |name: &str| {
         html.split("<tr>")
             .find(|r| r.contains(name))
@@ -674,22 +638,14 @@ async fn recurring_maintenance_in_force_is_marked() {
 #[tokio::test]
 async fn recovering_failed_deliveries_from_the_webhooks_page() {
     let server = Server::start(false).await;
-    let response = server
-        .http
-        .put(server.url("/api/v1/webhooks/ops"))
-        .bearer_auth(&server.admin)
-        .json(&json!({"spec": {"url": "https://hooks.example.com/ops", "description": "ops hook"}}))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    server
+        .api_put(
+            "/api/v1/webhooks/ops",
+            &json!({"spec": {"url": "https://hooks.example.com/ops", "description": "ops hook"}}),
+        )
+        .await;
     let admin = server.sign_in(&server.admin).await;
-    let page = server
-        .page(&admin, "/webhooks")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = server.page_text(&admin, "/webhooks").await;
     assert!(page.contains("action=\"/webhooks/ops/recover\""), "{page}");
     let recover = |browser: &Browser, path: &str, since: &str| {
         server
@@ -738,35 +694,15 @@ async fn the_overview_pages_filters_and_counts() {
     assert_eq!(rows(&first), 50);
     assert!(first.contains("120 matching · page 1 of 3"), "paged");
     assert!(first.contains("rel=\"next\""));
-    let last = server
-        .page(&admin, "/?page=3")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let last = server.page_text(&admin, "/?page=3").await;
     assert_eq!(rows(&last), 20);
     assert!(last.contains("data-id=\"m119\"") && !last.contains("data-id=\"m000\""));
 
-    let team = server
-        .page(&admin, "/?selector=team%3Dpayments")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let team = server.page_text(&admin, "/?selector=team%3Dpayments").await;
     assert!(team.contains("40 matching"), "selector filter");
-    let search = server
-        .page(&admin, "/?q=m11")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let search = server.page_text(&admin, "/?q=m11").await;
     assert!(search.contains("10 matching"), "search");
-    let pending = server
-        .page(&admin, "/?state=pending")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let pending = server.page_text(&admin, "/?state=pending").await;
     assert_eq!(
         rows(&pending),
         pending.matches("class=\"state pending\"").count(),
@@ -780,12 +716,7 @@ async fn the_overview_pages_filters_and_counts() {
             .expect("body")
             .contains("The label selector is not valid")
     );
-    let unknown = server
-        .page(&admin, "/?state=sideways")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let unknown = server.page_text(&admin, "/?state=sideways").await;
     assert!(unknown.contains("There is no state"));
     server.stop().await;
 }
