@@ -1,6 +1,7 @@
 //! What the benchmark programs share: reading a process's CPU time (whole and per thread) and
-//! RSS, and running a helper server (target, receiver) in a child process so its CPU is not
-//! counted.
+//! RSS, running a helper server (target, receiver) in a child process so its CPU is not
+//! counted, running `vedette serve` in this process, and filling a server with monitors
+//! through its API.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
@@ -182,4 +183,66 @@ pub fn serve_counting_target() -> anyhow::Result<()> {
             axum::serve(listener, app).await?;
             anyhow::Ok(())
         })
+}
+
+/// Creates `count` paused monitors through the API at `api` (`.../api/v1`), with ids from `id`
+/// and a `team` label of `a` or `b` (every other one), so selectors have something to pick.
+pub async fn put_paused_monitors(
+    client: &reqwest::Client,
+    api: &str,
+    token: &str,
+    count: usize,
+    id: impl Fn(usize) -> String,
+) -> anyhow::Result<()> {
+    for n in 0..count {
+        let body = serde_json::json!({
+            "labels": {"team": if n % 2 == 0 { "a" } else { "b" }},
+            "spec": {"http": {"url": "http://127.0.0.1:9/"}, "paused": true}
+        });
+        let id = id(n);
+        let response = client
+            .put(format!("{api}/monitors/{id}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "PUT {id}: {}",
+            response.status()
+        );
+    }
+    Ok(())
+}
+
+/// A `vedette serve` running in this process.
+pub struct Served {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), vedette_server::ServerError>>,
+}
+
+impl Served {
+    /// Starts the server with `config` on a free loopback port (whatever `config.listen` says).
+    pub async fn start(config: vedette_server::ServeConfig) -> anyhow::Result<Served> {
+        let config = vedette_server::ServeConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..config
+        };
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(vedette_server::serve(config, stop.clone(), move |addr| {
+            let _ = tx.send(addr);
+        }));
+        let addr = rx.await.context("the server did not start")?;
+        Ok(Served { addr, stop, task })
+    }
+
+    /// Stops the server and waits for it to end.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        self.task.await??;
+        Ok(())
+    }
 }

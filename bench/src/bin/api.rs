@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
 use vedette_server::ServeConfig;
@@ -110,48 +109,27 @@ async fn main() -> anyhow::Result<()> {
     store.write_batch(&batch).await?;
     store.close().await;
 
-    let stop = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let server = tokio::spawn(vedette_server::serve(
-        ServeConfig {
-            listen: "127.0.0.1:0".parse()?,
-            data_dir: dir.path().to_path_buf(),
-            database_url: args.database_url.clone(),
-            bootstrap_token: Some(Secret(TOKEN.into())),
-            // The benchmark creates its monitors as fast as it can; it measures reads.
-            http: vedette_server::limits::HttpLimits {
-                writes_per_second: 0,
-                ..Default::default()
-            },
-            ..ServeConfig::default()
+    let server = vedette_bench::Served::start(ServeConfig {
+        data_dir: dir.path().to_path_buf(),
+        database_url: args.database_url.clone(),
+        bootstrap_token: Some(Secret(TOKEN.into())),
+        // The benchmark creates its monitors as fast as it can; it measures reads.
+        http: vedette_server::limits::HttpLimits {
+            writes_per_second: 0,
+            ..Default::default()
         },
-        stop.clone(),
-        move |addr| {
-            let _ = tx.send(addr);
-        },
-    ));
-    let addr = rx.await.context("server did not start")?;
+        ..ServeConfig::default()
+    })
+    .await?;
+    let addr = server.addr;
     let base = format!("http://{addr}/api/v1");
     let client = reqwest::Client::new();
 
     let created = Instant::now();
-    for n in 0..args.monitors {
-        let body = serde_json::json!({
-            "labels": {"team": if n % 2 == 0 { "a" } else { "b" }},
-            "spec": {"http": {"url": "http://127.0.0.1:9/"}, "paused": true}
-        });
-        let response = client
-            .put(format!("{base}/monitors/bench-{n}"))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "PUT bench-{n}: {}",
-            response.status()
-        );
-    }
+    vedette_bench::put_paused_monitors(&client, &base, TOKEN, args.monitors, |n| {
+        format!("bench-{n}")
+    })
+    .await?;
     let create_secs = created.elapsed().as_secs_f64();
 
     let from = start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -178,8 +156,7 @@ async fn main() -> anyhow::Result<()> {
     println!("series 30d step 1h        p50 {s50:.2} ms  p99 {s99:.2} ms  {srps:.0} req/s");
     println!("monitors page of 100      p50 {p50:.2} ms  p99 {p99:.2} ms  {prps:.0} req/s");
     println!("page with selector        p50 {l50:.2} ms  p99 {l99:.2} ms  {lrps:.0} req/s");
-    stop.cancel();
-    server.await??;
+    server.stop().await?;
     Ok(())
 }
 

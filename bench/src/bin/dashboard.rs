@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use tokio_util::sync::CancellationToken;
 use vedette_model::spec::Secret;
 use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
 use vedette_server::ServeConfig;
@@ -150,47 +149,30 @@ async fn main() -> anyhow::Result<()> {
     }
     store.close().await;
 
-    let stop = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let server = tokio::spawn(vedette_server::serve(
-        ServeConfig {
-            listen: "127.0.0.1:0".parse()?,
-            data_dir: dir.path().to_path_buf(),
-            bootstrap_token: Some(Secret(TOKEN.into())),
-            http: vedette_server::limits::HttpLimits {
-                writes_per_second: 0,
-                ..Default::default()
-            },
-            ..ServeConfig::default()
+    let server = vedette_bench::Served::start(ServeConfig {
+        data_dir: dir.path().to_path_buf(),
+        bootstrap_token: Some(Secret(TOKEN.into())),
+        http: vedette_server::limits::HttpLimits {
+            writes_per_second: 0,
+            ..Default::default()
         },
-        stop.clone(),
-        move |addr| {
-            let _ = tx.send(addr);
-        },
-    ));
-    let addr = rx.await.context("server did not start")?;
+        ..ServeConfig::default()
+    })
+    .await?;
+    let addr = server.addr;
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let created = Instant::now();
-    for n in 0..args.monitors {
-        let body = serde_json::json!({
-            "labels": {"team": if n % 2 == 0 { "a" } else { "b" }},
-            "spec": {"http": {"url": "http://127.0.0.1:9/"}, "paused": true}
-        });
-        let response = client
-            .put(format!("{base}/api/v1/monitors/bench-{n:05}"))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "PUT bench-{n}: {}",
-            response.status()
-        );
-    }
+    vedette_bench::put_paused_monitors(
+        &client,
+        &format!("{base}/api/v1"),
+        TOKEN,
+        args.monitors,
+        |n| format!("bench-{n:05}"),
+    )
+    .await?;
     println!(
         "monitors                  {} ({} with 30 days of results every 15 min), created in {:.1} s",
         args.monitors,
@@ -214,7 +196,6 @@ async fn main() -> anyhow::Result<()> {
             size as f64 / 1024.0
         );
     }
-    stop.cancel();
-    server.await??;
+    server.stop().await?;
     Ok(())
 }

@@ -11,10 +11,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 use vedette_model::status_page::{ShowFigures, StatusGroup, StatusPageSpec};
 use vedette_model::{MonitorSpec, Record};
-use vedette_server::{ServeConfig, serve};
+use vedette_server::ServeConfig;
 use vedette_store::{MonitorRecord, Store, StoreConfig};
 
 /// Benchmark options.
@@ -202,18 +201,13 @@ async fn main() -> anyhow::Result<()> {
     store.put(&Record::new("bench", page), None).await?;
     store.close().await;
 
-    let stop = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let config = ServeConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+    let server = vedette_bench::Served::start(ServeConfig {
         data_dir,
         max_concurrency: 512,
         ..ServeConfig::default()
-    };
-    let server = tokio::spawn(serve(config, stop.clone(), move |addr| {
-        let _ = tx.send(addr);
-    }));
-    let addr = rx.await.context("the server did not start")?;
+    })
+    .await?;
+    let addr = server.addr;
     eprintln!(
         "{} monitors every {} ({:.0} checks/s), a page of {}; warming up for one interval",
         args.monitors,
@@ -237,8 +231,7 @@ async fn main() -> anyhow::Result<()> {
             checked / secs
         );
     }
-    stop.cancel();
-    server.await??;
+    server.stop().await?;
     target.kill()?;
     Ok(())
 }
