@@ -215,6 +215,20 @@ pub async fn put_paused_monitors(
     Ok(())
 }
 
+/// The config of a server that a benchmark fills through its API: `token` is its admin token,
+/// and writes are not rate-limited, so the benchmark creates its monitors as fast as it can.
+pub fn api_config(data_dir: &std::path::Path, token: &str) -> vedette_server::ServeConfig {
+    vedette_server::ServeConfig {
+        data_dir: data_dir.to_path_buf(),
+        bootstrap_token: Some(vedette_model::spec::Secret(token.into())),
+        http: vedette_server::limits::HttpLimits {
+            writes_per_second: 0,
+            ..Default::default()
+        },
+        ..vedette_server::ServeConfig::default()
+    }
+}
+
 /// A `vedette serve` running in this process.
 pub struct Served {
     /// Where it listens.

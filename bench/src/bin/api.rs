@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use vedette_model::spec::Secret;
 use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
 use vedette_server::ServeConfig;
 use vedette_store::{CheckRecord, MonitorStatus, Store, StoreConfig};
@@ -110,15 +109,8 @@ async fn main() -> anyhow::Result<()> {
     store.close().await;
 
     let server = vedette_bench::Served::start(ServeConfig {
-        data_dir: dir.path().to_path_buf(),
         database_url: args.database_url.clone(),
-        bootstrap_token: Some(Secret(TOKEN.into())),
-        // The benchmark creates its monitors as fast as it can; it measures reads.
-        http: vedette_server::limits::HttpLimits {
-            writes_per_second: 0,
-            ..Default::default()
-        },
-        ..ServeConfig::default()
+        ..vedette_bench::api_config(dir.path(), TOKEN)
     })
     .await?;
     let addr = server.addr;

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use vedette_model::spec::Secret;
 use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
-use vedette_server::ServeConfig;
 use vedette_store::{CheckRecord, MonitorStatus, Store, StoreConfig};
 
 /// Benchmark options.
@@ -149,16 +147,7 @@ async fn main() -> anyhow::Result<()> {
     }
     store.close().await;
 
-    let server = vedette_bench::Served::start(ServeConfig {
-        data_dir: dir.path().to_path_buf(),
-        bootstrap_token: Some(Secret(TOKEN.into())),
-        http: vedette_server::limits::HttpLimits {
-            writes_per_second: 0,
-            ..Default::default()
-        },
-        ..ServeConfig::default()
-    })
-    .await?;
+    let server = vedette_bench::Served::start(vedette_bench::api_config(dir.path(), TOKEN)).await?;
     let addr = server.addr;
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder()
