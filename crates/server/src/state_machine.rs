@@ -43,22 +43,11 @@ pub struct Context<'a> {
 
 /// A fresh status for a monitor never checked.
 pub fn initial_status(id: &str, now: DateTime<Utc>, paused: bool) -> MonitorStatus {
-    MonitorStatus {
-        monitor_id: id.to_owned(),
-        state: if paused {
-            MonitorState::Paused
-        } else {
-            MonitorState::Pending
-        },
-        since: now,
-        consecutive_failures: 0,
-        consecutive_successes: 0,
-        last_result_at: None,
-        last_outcome: None,
-        last_message: None,
-        last_latency_ms: None,
-        open_incident: None,
+    let mut status = MonitorStatus::pending(id, now);
+    if paused {
+        status.state = MonitorState::Paused;
     }
+    status
 }
 
 /// A new time-ordered id with a readable prefix (`evt_…`, `inc_…`).
