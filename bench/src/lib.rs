@@ -1,7 +1,7 @@
 //! What the benchmark programs share: reading a process's CPU time (whole and per thread) and
 //! RSS, running a helper server (target, receiver) in a child process so its CPU is not
 //! counted, running `vedette serve` in this process, and filling a server with monitors
-//! through its API.
+//! (through its API) and their history (through the store).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
@@ -259,4 +259,52 @@ impl Served {
         self.task.await??;
         Ok(())
     }
+}
+
+/// Writes `count` results of monitor `id`, one every `step` from `start`, the way the engine
+/// writes them: up, one in 97 down, latency 5 to 54 ms.
+pub async fn write_history(
+    store: &vedette_store::Store,
+    id: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    step: chrono::Duration,
+    count: i64,
+) -> anyhow::Result<()> {
+    use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
+    let mut batch = Vec::with_capacity(1000);
+    for m in 0..count {
+        let at = start + step * i32::try_from(m).context("too many results")?;
+        let down = m % 97 == 0;
+        let mut status = vedette_store::MonitorStatus::pending(id, at);
+        status.state = MonitorState::Up;
+        batch.push(vedette_store::CheckRecord {
+            result: CheckResult {
+                monitor_id: id.into(),
+                started_at: at,
+                outcome: if down { Outcome::Down } else { Outcome::Up },
+                reason: None,
+                message: String::new(),
+                phases: Phases {
+                    total_ms: 5.0 + (m % 50) as f64,
+                    ..Phases::default()
+                },
+                status_code: Some(200),
+                cert_not_after: None,
+                assertions: Vec::new(),
+                attempts: 1,
+                in_maintenance: false,
+                gateway: None,
+            },
+            status,
+            last_check_only: false,
+            incident: None,
+            events: Vec::new(),
+        });
+        if batch.len() == 1000 {
+            store.write_batch(&batch).await?;
+            batch.clear();
+        }
+    }
+    store.write_batch(&batch).await?;
+    Ok(())
 }

@@ -2,14 +2,13 @@
 //! p50/p99 and requests per second for a 30-day series at a 1 h step and for a page of 100
 //! monitors.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
 use vedette_server::ServeConfig;
-use vedette_store::{CheckRecord, MonitorStatus, Store, StoreConfig};
+use vedette_store::{Store, StoreConfig};
 
 /// Benchmark options.
 #[derive(Debug, Parser)]
@@ -30,11 +29,6 @@ struct Args {
 
 const TOKEN: &str = "vdt_bench-admin-token-0123456789abcdefghijkl";
 
-fn quantile(sorted: &[Duration], q: f64) -> f64 {
-    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 async fn measure(client: &reqwest::Client, urls: &[String]) -> anyhow::Result<(f64, f64, f64)> {
     let mut times = Vec::with_capacity(urls.len());
     let started = Instant::now();
@@ -51,7 +45,11 @@ async fn measure(client: &reqwest::Client, urls: &[String]) -> anyhow::Result<(f
     }
     let rps = urls.len() as f64 / started.elapsed().as_secs_f64();
     times.sort();
-    Ok((quantile(&times, 0.5), quantile(&times, 0.99), rps))
+    Ok((
+        vedette_bench::quantile_ms(&times, 0.5),
+        vedette_bench::quantile_ms(&times, 0.99),
+        rps,
+    ))
 }
 
 #[tokio::main]
@@ -70,42 +68,8 @@ async fn main() -> anyhow::Result<()> {
     let now = Utc::now();
     let start = now - chrono::Duration::days(args.days);
     let minutes = args.days * 1440;
-    let mut batch = Vec::with_capacity(1000);
-    for m in 0..minutes {
-        let at = start + chrono::Duration::minutes(m);
-        let down = m % 97 == 0;
-        let result = CheckResult {
-            monitor_id: "bench-0".into(),
-            started_at: at,
-            outcome: if down { Outcome::Down } else { Outcome::Up },
-            reason: None,
-            message: String::new(),
-            phases: Phases {
-                total_ms: 5.0 + (m % 50) as f64,
-                ..Phases::default()
-            },
-            status_code: Some(200),
-            cert_not_after: None,
-            assertions: Vec::new(),
-            attempts: 1,
-            in_maintenance: false,
-            gateway: None,
-        };
-        let mut status = MonitorStatus::pending("bench-0", at);
-        status.state = MonitorState::Up;
-        batch.push(CheckRecord {
-            result,
-            status,
-            last_check_only: false,
-            incident: None,
-            events: Vec::new(),
-        });
-        if batch.len() == 1000 {
-            store.write_batch(&batch).await?;
-            batch.clear();
-        }
-    }
-    store.write_batch(&batch).await?;
+    let minute = chrono::Duration::minutes(1);
+    vedette_bench::write_history(&store, "bench-0", start, minute, minutes).await?;
     store.close().await;
 
     let server = vedette_bench::Served::start(ServeConfig {
@@ -181,5 +145,9 @@ async fn walk_pages(
     }
     let rps = requests as f64 / started.elapsed().as_secs_f64();
     times.sort();
-    Ok((quantile(&times, 0.5), quantile(&times, 0.99), rps))
+    Ok((
+        vedette_bench::quantile_ms(&times, 0.5),
+        vedette_bench::quantile_ms(&times, 0.99),
+        rps,
+    ))
 }

@@ -3,13 +3,12 @@
 //! (first page, last page, a label selector, a search) on the server's side of the socket.
 //! Prints p50/p99 per page and the HTML size.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use vedette_model::{CheckResult, MonitorState, Outcome, Phases};
-use vedette_store::{CheckRecord, MonitorStatus, Store, StoreConfig};
+use vedette_store::{Store, StoreConfig};
 
 /// Benchmark options.
 #[derive(Debug, Parser)]
@@ -27,51 +26,10 @@ struct Args {
 
 const TOKEN: &str = "vdt_bench-admin-token-0123456789abcdefghijkl";
 
-fn quantile(sorted: &[Duration], q: f64) -> f64 {
-    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-/// 30 days of one result every 15 minutes for `id`, written the way the engine writes them.
+/// 30 days of one result every 15 minutes for `id`.
 async fn history(store: &Store, id: &str) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let start = now - chrono::Duration::days(30);
-    let mut batch = Vec::with_capacity(1000);
-    for m in 0..(30 * 96) {
-        let at = start + chrono::Duration::minutes(15 * m);
-        let down = m % 97 == 0;
-        let mut status = MonitorStatus::pending(id, at);
-        status.state = MonitorState::Up;
-        batch.push(CheckRecord {
-            result: CheckResult {
-                monitor_id: id.into(),
-                started_at: at,
-                outcome: if down { Outcome::Down } else { Outcome::Up },
-                reason: None,
-                message: String::new(),
-                phases: Phases {
-                    total_ms: 5.0 + (m % 50) as f64,
-                    ..Phases::default()
-                },
-                status_code: Some(200),
-                cert_not_after: None,
-                assertions: Vec::new(),
-                attempts: 1,
-                in_maintenance: false,
-                gateway: None,
-            },
-            status,
-            last_check_only: false,
-            incident: None,
-            events: Vec::new(),
-        });
-        if batch.len() == 1000 {
-            store.write_batch(&batch).await?;
-            batch.clear();
-        }
-    }
-    store.write_batch(&batch).await?;
-    Ok(())
+    let start = Utc::now() - chrono::Duration::days(30);
+    vedette_bench::write_history(store, id, start, chrono::Duration::minutes(15), 30 * 96).await
 }
 
 /// The value of cookie `name` set by `response`.
@@ -129,7 +87,11 @@ async fn measure(
         times.push(t.elapsed());
     }
     times.sort();
-    Ok((quantile(&times, 0.5), quantile(&times, 0.99), size))
+    Ok((
+        vedette_bench::quantile_ms(&times, 0.5),
+        vedette_bench::quantile_ms(&times, 0.99),
+        size,
+    ))
 }
 
 #[tokio::main]
