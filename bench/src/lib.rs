@@ -11,6 +11,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+#[path = "../../crates/server/tests/support/serving.rs"]
+mod serving;
+
+pub use serving::Serving;
+
 /// CPU seconds (user + system) this process has used.
 pub fn cpu_seconds() -> f64 {
     stat_cpu_seconds(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
@@ -219,6 +224,7 @@ pub async fn put_paused_monitors(
 /// and writes are not rate-limited, so the benchmark creates its monitors as fast as it can.
 pub fn api_config(data_dir: &std::path::Path, token: &str) -> vedette_server::ServeConfig {
     vedette_server::ServeConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.to_path_buf(),
         bootstrap_token: Some(vedette_model::spec::Secret(token.into())),
         http: vedette_server::limits::HttpLimits {
@@ -226,38 +232,6 @@ pub fn api_config(data_dir: &std::path::Path, token: &str) -> vedette_server::Se
             ..Default::default()
         },
         ..vedette_server::ServeConfig::default()
-    }
-}
-
-/// A `vedette serve` running in this process.
-pub struct Served {
-    /// Where it listens.
-    pub addr: std::net::SocketAddr,
-    stop: tokio_util::sync::CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), vedette_server::ServerError>>,
-}
-
-impl Served {
-    /// Starts the server with `config` on a free loopback port (whatever `config.listen` says).
-    pub async fn start(config: vedette_server::ServeConfig) -> anyhow::Result<Served> {
-        let config = vedette_server::ServeConfig {
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..config
-        };
-        let stop = tokio_util::sync::CancellationToken::new();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(vedette_server::serve(config, stop.clone(), move |addr| {
-            let _ = tx.send(addr);
-        }));
-        let addr = rx.await.context("the server did not start")?;
-        Ok(Served { addr, stop, task })
-    }
-
-    /// Stops the server and waits for it to end.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        self.stop.cancel();
-        self.task.await??;
-        Ok(())
     }
 }
 

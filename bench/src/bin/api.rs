@@ -72,11 +72,11 @@ async fn main() -> anyhow::Result<()> {
     vedette_bench::write_history(&store, "bench-0", start, minute, minutes).await?;
     store.close().await;
 
-    let server = vedette_bench::Served::start(ServeConfig {
+    let server = vedette_bench::Serving::start(ServeConfig {
         database_url: args.database_url.clone(),
         ..vedette_bench::api_config(dir.path(), TOKEN)
     })
-    .await?;
+    .await;
     let addr = server.addr;
     let base = format!("http://{addr}/api/v1");
     let client = reqwest::Client::new();
@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     println!("series 30d step 1h        p50 {s50:.2} ms  p99 {s99:.2} ms  {srps:.0} req/s");
     println!("monitors page of 100      p50 {p50:.2} ms  p99 {p99:.2} ms  {prps:.0} req/s");
     println!("page with selector        p50 {l50:.2} ms  p99 {l99:.2} ms  {lrps:.0} req/s");
-    server.stop().await?;
+    server.stop().await;
     Ok(())
 }
 

@@ -109,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
     }
     store.close().await;
 
-    let server = vedette_bench::Served::start(vedette_bench::api_config(dir.path(), TOKEN)).await?;
+    let server = vedette_bench::Serving::start(vedette_bench::api_config(dir.path(), TOKEN)).await;
     let addr = server.addr;
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder()
@@ -147,6 +147,6 @@ async fn main() -> anyhow::Result<()> {
             size as f64 / 1024.0
         );
     }
-    server.stop().await?;
+    server.stop().await;
     Ok(())
 }

@@ -201,12 +201,13 @@ async fn main() -> anyhow::Result<()> {
     store.put(&Record::new("bench", page), None).await?;
     store.close().await;
 
-    let server = vedette_bench::Served::start(ServeConfig {
+    let server = vedette_bench::Serving::start(ServeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir,
         max_concurrency: 512,
         ..ServeConfig::default()
     })
-    .await?;
+    .await;
     let addr = server.addr;
     eprintln!(
         "{} monitors every {} ({:.0} checks/s), a page of {}; warming up for one interval",
@@ -231,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
             checked / secs
         );
     }
-    server.stop().await?;
+    server.stop().await;
     target.kill()?;
     Ok(())
 }

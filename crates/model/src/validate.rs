@@ -9,7 +9,7 @@ use crate::Duration;
 use crate::check::{Check, CheckSet, not_exactly_one};
 use crate::spec::{DnsCheck, HeartbeatCheck, HttpCheck, MonitorSpec, TcpCheck, TlsCheck};
 
-/// Longest name or description accepted.
+/// Longest name, description or announcement accepted, in bytes.
 pub const MAX_TEXT_LEN: usize = 4096;
 /// Most assertions per monitor.
 pub const MAX_ASSERTIONS: usize = 64;

@@ -1,5 +1,6 @@
-//! An in-process `vedette` server on loopback, shared by the server's test binaries: started
-//! from a config and waited for until it listens, stopped through its cancellation token.
+//! An in-process `vedette` server on loopback, shared by the server's test binaries and the
+//! benchmarks (`bench/src/lib.rs`): started from a config and waited for until it listens,
+//! stopped through its cancellation token.
 
 use std::net::SocketAddr;
 use std::time::Duration;
